@@ -1,0 +1,1 @@
+"""Textual screens of the wizard: UI only, never the Azure SDK."""

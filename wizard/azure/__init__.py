@@ -1,0 +1,1 @@
+"""The only layer that imports the Azure SDK: a narrow gateway returning our dataclasses."""

@@ -1,0 +1,1 @@
+"""Frozen value objects, errors and the finding/remediation catalogue."""

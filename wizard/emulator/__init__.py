@@ -1,0 +1,1 @@
+"""Local HTTPS emulator of the Azure APIs cmk-wizard uses (ARM and Key Vault data plane)."""

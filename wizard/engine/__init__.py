@@ -1,0 +1,1 @@
+"""The pure decision tree: which checks run next and what the findings are."""
