@@ -1,0 +1,115 @@
+"""Loads the finding/remediation catalogue (data in catalog.toml) into frozen entries."""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from wizard.domain.models import Severity
+
+
+@dataclass(frozen=True)
+class FindingSpec:
+    """A catalogue entry for one finding code."""
+
+    code: str
+    severity: Severity
+    rank: int
+    title: str
+    summary: str
+    explanation: str
+    remediations: tuple[str, ...]
+    passage: str
+    symptom: bool = False
+
+
+@dataclass(frozen=True)
+class RemediationSpec:
+    """A catalogue entry for one remediation id."""
+
+    id: str
+    title: str
+    summary: str
+    change: str
+    rest: str
+    az: str
+    permission: str
+    reversible: bool
+    confirm: str
+    verifies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All findings, remediations and seed-page passages, by key."""
+
+    findings: Mapping[str, FindingSpec]
+    remediations: Mapping[str, RemediationSpec]
+    passages: Mapping[str, str]
+
+    def finding(self, code: str) -> FindingSpec:
+        """The entry for a finding code; an unknown code is a programming error."""
+        return self.findings[code]
+
+    def passage_for(self, code: str) -> str:
+        """The seed-page passage that explains a finding."""
+        return self.passages.get(self.findings[code].passage, "")
+
+
+class _Lenient(dict[str, Any]):
+    """Leaves unknown placeholders visible instead of failing a render."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render(template: str, values: Mapping[str, Any]) -> str:
+    """Fill a catalogue template; missing values stay as `{name}` so gaps are visible."""
+    formatter = string.Formatter()
+    safe = _Lenient({k: ("-" if v is None else v) for k, v in values.items()})
+    return formatter.vformat(template, (), safe)
+
+
+def _parse(data: dict[str, Any]) -> Catalog:
+    findings = {
+        code: FindingSpec(
+            code=code,
+            severity=Severity(entry["severity"]),
+            rank=int(entry["rank"]),
+            title=entry["title"],
+            summary=entry["summary"],
+            explanation=entry["explanation"],
+            remediations=tuple(entry["remediations"]),
+            passage=entry["passage"],
+            symptom=bool(entry.get("symptom", False)),
+        )
+        for code, entry in data["findings"].items()
+    }
+    remediations = {
+        rid: RemediationSpec(
+            id=rid,
+            title=entry["title"],
+            summary=entry["summary"],
+            change=entry["change"],
+            rest=entry["rest"],
+            az=entry["az"],
+            permission=entry["permission"],
+            reversible=bool(entry["reversible"]),
+            confirm=entry["confirm"],
+            verifies=tuple(entry["verifies"]),
+        )
+        for rid, entry in data["remediations"].items()
+    }
+    return Catalog(findings, remediations, dict(data["passages"]))
+
+
+@cache
+def load_catalog() -> Catalog:
+    """The packaged catalogue, parsed once."""
+    text = resources.files("wizard.domain").joinpath("catalog.toml").read_text(encoding="utf-8")
+    return _parse(tomllib.loads(text))

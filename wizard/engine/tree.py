@@ -1,0 +1,73 @@
+"""The decision tree (tree.toml) as frozen check specs, and the reads each one needs."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+
+
+class ReadKind(StrEnum):
+    """The Azure reads the engine can ask for; the runner maps each to one gateway call."""
+
+    CLUSTER = "cluster"
+    IDENTITY = "identity"
+    VAULT_LOOKUP = "vault_lookup"
+    VAULT = "vault"
+    DELETED_VAULT = "deleted_vault"
+    KEY = "key"
+    DELETED_KEY = "deleted_key"
+    ROLE_ASSIGNMENTS = "role_assignments"
+    ROLE_DEFINITION = "role_definition"
+
+
+@dataclass(frozen=True)
+class Read:
+    """One Azure read the engine wants, with the arguments that make it unique."""
+
+    kind: ReadKind
+    args: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}({', '.join(self.args)})"
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One node of the decision tree."""
+
+    id: str
+    title: str
+    question: str
+    reads: tuple[ReadKind, ...]
+    after: tuple[str, ...]
+    api: str
+    passage: str
+    critical: bool = True
+
+
+@cache
+def load_tree() -> tuple[CheckSpec, ...]:
+    """The packaged decision tree, in display order."""
+    text = resources.files("wizard.engine").joinpath("tree.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    return tuple(
+        CheckSpec(
+            id=c["id"],
+            title=c["title"],
+            question=c["question"],
+            reads=tuple(ReadKind(r) for r in c["reads"]),
+            after=tuple(c["after"]),
+            api=c["api"],
+            passage=c["passage"],
+            critical=bool(c.get("critical", True)),
+        )
+        for c in data["checks"]
+    )
+
+
+def check_spec(check_id: str) -> CheckSpec:
+    """Look a check up by id."""
+    return next(c for c in load_tree() if c.id == check_id)
