@@ -1,0 +1,187 @@
+"""Drives the engine against a reader: starts every read the engine allows, concurrently."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from wizard.domain.errors import GatewayError
+from wizard.domain.models import CheckStatus, ClusterFacts, Finding
+from wizard.engine.engine import Assessment, Outcome, assess, plan, verdict_of
+from wizard.engine.tree import Read, ReadKind, load_tree
+from wizard.ports import AzureReader
+
+SCHEMA = "cmk-wizard/diagnosis/v1"
+
+
+def perform(reader: AzureReader, read: Read) -> Any:
+    """Make the one gateway call a read stands for."""
+    a = read.args
+    match read.kind:
+        case ReadKind.CLUSTER:
+            return reader.get_cluster(a[0])
+        case ReadKind.IDENTITY:
+            return reader.get_identity(a[0])
+        case ReadKind.VAULT_LOOKUP:
+            return reader.find_vault(a[0])
+        case ReadKind.VAULT:
+            return reader.get_vault(a[0])
+        case ReadKind.DELETED_VAULT:
+            return reader.get_deleted_vault(a[0], a[1], a[2])
+        case ReadKind.KEY:
+            return reader.get_key(a[0], a[1])
+        case ReadKind.DELETED_KEY:
+            return reader.get_deleted_key(a[0], a[1])
+        case ReadKind.ROLE_ASSIGNMENTS:
+            return reader.list_role_assignments(a[0], a[1])
+        case ReadKind.ROLE_DEFINITION:
+            return reader.get_role_definition(a[0])
+    raise AssertionError(f"unhandled read {read}")
+
+
+def _timed(reader: AzureReader, read: Read) -> Outcome:
+    started = time.perf_counter()
+    try:
+        value = perform(reader, read)
+        error = None
+    except GatewayError as exc:
+        value, error = None, exc
+    return Outcome(value, error, int((time.perf_counter() - started) * 1000))
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A finished (or cancelled) diagnosis: what was read, what it means."""
+
+    cluster_id: str
+    assessment: Assessment
+    known: dict[Read, Outcome]
+    started_at: datetime
+    duration_ms: int
+    depth: int
+
+    @property
+    def verdict(self) -> str:
+        """healthy, unhealthy or incomplete."""
+        return verdict_of(self.assessment)
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Findings, most fundamental first."""
+        return self.assessment.findings
+
+    @property
+    def cluster(self) -> ClusterFacts | None:
+        """The cluster as read, if it could be."""
+        outcome = self.known.get(Read(ReadKind.CLUSTER, (self.cluster_id,)))
+        value = outcome.value if outcome else None
+        return value if isinstance(value, ClusterFacts) else None
+
+    @property
+    def exit_code(self) -> int:
+        """0 healthy, 1 critical findings, 3 could not decide."""
+        return {"healthy": 0, "unhealthy": 1}.get(self.verdict, 3)
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented `cmk-wizard/diagnosis/v1` object."""
+        cluster = self.cluster
+        return {
+            "schema": SCHEMA,
+            "cluster": {
+                "id": self.cluster_id,
+                "status": cluster.cluster_status if cluster else None,
+                "provisioningState": cluster.provisioning_state if cluster else None,
+                "keyUrl": cluster.key_url if cluster else None,
+                "identityId": cluster.key_identity_id if cluster else None,
+            },
+            "verdict": self.verdict,
+            "findings": [
+                {"code": f.code, "severity": f.severity.value, "summary": f.summary,
+                 "evidence": f.evidence, "remediations": list(f.remediations)}
+                for f in self.findings
+            ],
+            "checks": [
+                {"id": c.id, "status": c.status.value, "durationMs": c.duration_ms,
+                 "detail": c.detail, **({"needs": c.needs} if c.needs else {})}
+                for c in self.assessment.checks
+            ],
+            "durationMs": self.duration_ms,
+        }
+
+
+def critical_path_depth(known: dict[Read, Outcome], cluster_id: str) -> int:
+    """How many reads had to happen one after another: the bound on a diagnosis' wall time."""
+    depth: dict[Read, int] = {}
+    remaining = set(known)
+    level = 0
+    while remaining:
+        level += 1
+        subset = {r: known[r] for r in known if r not in remaining}
+        ready = {r for r in plan(cluster_id, subset) if r in remaining}
+        if not ready:
+            break
+        for r in ready:
+            depth[r] = level
+        remaining -= ready
+    return max(depth.values(), default=0)
+
+
+class DiagnosisRun:
+    """One diagnosis in progress; `run` blocks (call it from a worker thread)."""
+
+    def __init__(self, reader: AzureReader, cluster_id: str, *, max_parallel: int = 8,
+                 on_update: Callable[[Assessment], None] | None = None,
+                 cancelled: threading.Event | None = None) -> None:
+        self.reader = reader
+        self.cluster_id = cluster_id
+        self.max_parallel = max_parallel
+        self.on_update = on_update
+        self.cancelled = cancelled or threading.Event()
+
+    def run(self) -> Diagnosis:
+        """Start every allowed read, feed answers back to the engine, until nothing is left."""
+        started_at = datetime.now(UTC)
+        clock = time.perf_counter()
+        known: dict[Read, Outcome] = {}
+        running: dict[Future[Outcome], Read] = {}
+        with ThreadPoolExecutor(self.max_parallel, thread_name_prefix="diagnose") as pool:
+            while not self.cancelled.is_set():
+                started = set(running.values())
+                for read in plan(self.cluster_id, known):
+                    if read not in known and read not in started:
+                        running[pool.submit(_timed, self.reader, read)] = read
+                self._publish(known, set(running.values()))
+                if not running:
+                    break
+                done, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
+                for future in done:
+                    known[running.pop(future)] = future.result()
+            for future in running:
+                future.cancel()
+        assessment = assess(self.cluster_id, known, set())
+        if self.cancelled.is_set():
+            assessment = Assessment(tuple(
+                c if c.status.done else type(c)(c.id, CheckStatus.UNKNOWN, "cancelled")
+                for c in assessment.checks), assessment.findings)
+        return Diagnosis(self.cluster_id, assessment, known, started_at,
+                         int((time.perf_counter() - clock) * 1000),
+                         critical_path_depth(known, self.cluster_id))
+
+    def _publish(self, known: dict[Read, Outcome], in_flight: set[Read]) -> None:
+        if self.on_update is not None:
+            self.on_update(assess(self.cluster_id, known, in_flight))
+
+
+def diagnose(reader: AzureReader, cluster_id: str, **kwargs: Any) -> Diagnosis:
+    """Run one diagnosis to the end."""
+    return DiagnosisRun(reader, cluster_id, **kwargs).run()
+
+
+def check_titles() -> dict[str, str]:
+    """Check id to its human title, for text output."""
+    return {spec.id: spec.title for spec in load_tree()}

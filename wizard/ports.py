@@ -1,0 +1,104 @@
+"""What the rest of the wizard needs from Azure: narrow, task-shaped, our dataclasses only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from wizard.domain.models import (
+    ClusterFacts,
+    ClusterSummary,
+    DeletedKeyFacts,
+    DeletedVaultFacts,
+    IdentityFacts,
+    KeyFacts,
+    RoleAssignmentFacts,
+    RoleDefinitionFacts,
+    VaultFacts,
+    VaultRef,
+)
+
+
+@dataclass(frozen=True)
+class Operator:
+    """Who is asking: shown on the start screen and written into audit records and reports."""
+
+    mode: str
+    tenant_id: str
+    account: str
+    subscription_id: str | None = None
+
+
+class AzureReader(Protocol):
+    """Read-only questions the diagnosis asks; each raises a wizard.domain.errors type."""
+
+    def operator(self) -> Operator:
+        """Who we are signed in as."""
+        ...
+
+    def list_cmk_clusters(self) -> list[ClusterSummary]:
+        """Every CMK cluster the operator can see."""
+        ...
+
+    def get_cluster(self, cluster_id: str) -> ClusterFacts:
+        """The cluster's CMK configuration and state."""
+        ...
+
+    def get_identity(self, identity_id: str) -> IdentityFacts:
+        """A user-assigned identity."""
+        ...
+
+    def find_vault(self, vault_name: str) -> VaultRef | None:
+        """A live vault by name in any subscription the operator sees; None if there is none."""
+        ...
+
+    def get_vault(self, vault_id: str) -> VaultFacts:
+        """A live vault's properties."""
+        ...
+
+    def get_deleted_vault(self, vault_name: str, location: str, subscription_id: str) -> DeletedVaultFacts:
+        """A soft-deleted vault."""
+        ...
+
+    def get_key(self, vault_id: str, key_name: str) -> KeyFacts:
+        """A key's attributes through the management plane."""
+        ...
+
+    def get_deleted_key(self, vault_url: str, key_name: str) -> DeletedKeyFacts:
+        """A soft-deleted key through the data plane."""
+        ...
+
+    def list_role_assignments(self, vault_id: str, principal_id: str) -> list[RoleAssignmentFacts]:
+        """Role assignments of a principal that apply at, above or below the vault."""
+        ...
+
+    def get_role_definition(self, role_definition_id: str) -> RoleDefinitionFacts:
+        """A role definition's data actions."""
+        ...
+
+
+class Backend(Protocol):
+    """What the composition root hands the UI: a way to reach Azure (or the emulator), lazily."""
+
+    label: str
+    read_only: bool
+
+    def connect(self) -> AzureReader:
+        """Build the gateway (imports the Azure SDK: call it from a worker, never on mount)."""
+        ...
+
+    def default_cluster_id(self) -> str | None:
+        """The cluster to open first, if the command line or scenario named one."""
+        ...
+
+    def scenarios(self) -> list[str]:
+        """Scenarios the operator may switch to (empty when live)."""
+        ...
+
+    def switch_scenario(self, name: str) -> None:
+        """Restart the embedded emulator on another scenario (slow: call from a worker)."""
+        ...
+
+    def close(self) -> None:
+        """Release clients and stop an embedded emulator."""
+        ...
