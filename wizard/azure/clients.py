@@ -1,0 +1,136 @@
+"""One factory for every SDK client: same credential, endpoints, CA bundle, retry and polling."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from azure.core.credentials import AccessToken, TokenCredential
+
+ARM_PUBLIC = "https://management.azure.com"
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    """The retry budget, explicit: how many tries, how long to back off, when to give up."""
+
+    total: int = 4
+    backoff_factor: float = 0.5
+    backoff_max: float = 8.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """The azure-core keyword arguments that apply these settings."""
+        return {
+            "retry_total": self.total,
+            "retry_backoff_factor": self.backoff_factor,
+            "retry_backoff_max": self.backoff_max,
+            "connection_timeout": self.connect_timeout,
+            "read_timeout": self.read_timeout,
+        }
+
+
+class StaticTokenCredential:
+    """A credential that hands out one fixed token: for the emulator only, never for Azure."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        """Any scope, any tenant: the emulator accepts this token."""
+        return AccessToken(self._token, 4_102_444_800)
+
+    def __repr__(self) -> str:
+        return "StaticTokenCredential(<redacted>)"
+
+
+@dataclass
+class ClientFactory:
+    """Builds SDK clients lazily and caches them; the only place that knows endpoints and TLS."""
+
+    credential: TokenCredential
+    subscription_id: str
+    arm_endpoint: str = ARM_PUBLIC
+    ca_bundle: str | None = None
+    vault_endpoints: Mapping[str, str] = field(default_factory=dict)
+    retry: RetrySettings = field(default_factory=RetrySettings)
+    polling_interval: float = 5.0
+    verify_challenge_resource: bool = True
+    _cache: dict[tuple[str, str], Any] = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def _common(self) -> dict[str, Any]:
+        kwargs = self.retry.client_kwargs()
+        if self.ca_bundle:
+            kwargs["connection_verify"] = self.ca_bundle
+        return kwargs
+
+    def _cached(self, kind: str, key: str, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            if (kind, key) not in self._cache:
+                self._cache[(kind, key)] = build()
+            return self._cache[(kind, key)]
+
+    def _arm(self, kind: str, cls: Callable[..., Any], subscription_id: str | None) -> Any:
+        sub = subscription_id or self.subscription_id
+        return self._cached(kind, sub, lambda: cls(
+            self.credential, sub, base_url=self.arm_endpoint,
+            polling_interval=self.polling_interval, **self._common()))
+
+    def mongo(self, subscription_id: str | None = None) -> Any:
+        """azure-mgmt-mongocluster."""
+        from azure.mgmt.mongocluster import MongoClusterMgmtClient
+
+        return self._arm("mongo", MongoClusterMgmtClient, subscription_id)
+
+    def keyvault(self, subscription_id: str | None = None) -> Any:
+        """azure-mgmt-keyvault (vaults, deleted vaults, management-plane keys)."""
+        from azure.mgmt.keyvault import KeyVaultManagementClient
+
+        return self._arm("keyvault", KeyVaultManagementClient, subscription_id)
+
+    def msi(self, subscription_id: str | None = None) -> Any:
+        """azure-mgmt-msi (user-assigned identities)."""
+        from azure.mgmt.msi import ManagedServiceIdentityClient
+
+        return self._arm("msi", ManagedServiceIdentityClient, subscription_id)
+
+    def authorization(self, subscription_id: str | None = None) -> Any:
+        """azure-mgmt-authorization (role assignments and definitions)."""
+        from azure.mgmt.authorization import AuthorizationManagementClient
+
+        return self._arm("authorization", AuthorizationManagementClient, subscription_id)
+
+    def graph(self) -> Any:
+        """azure-mgmt-resourcegraph (find vaults and clusters across subscriptions)."""
+        from azure.mgmt.resourcegraph import ResourceGraphClient
+
+        return self._cached("graph", "", lambda: ResourceGraphClient(
+            self.credential, base_url=self.arm_endpoint, **self._common()))
+
+    def resolve_vault_url(self, vault_url: str) -> str:
+        """Where a vault's data plane really is: the emulator's port, or the URL itself live."""
+        host = (urlsplit(vault_url).hostname or "").lower()
+        return self.vault_endpoints.get(host.split(".")[0], vault_url.rstrip("/"))
+
+    def keys(self, vault_url: str) -> Any:
+        """azure-keyvault-keys KeyClient for one vault's data plane."""
+        from azure.keyvault.keys import KeyClient
+
+        endpoint = self.resolve_vault_url(vault_url)
+        return self._cached("keys", endpoint, lambda: KeyClient(
+            endpoint, self.credential,
+            verify_challenge_resource=self.verify_challenge_resource, **self._common()))
+
+    def close(self) -> None:
+        """Close every client built so far."""
+        with self._lock:
+            clients, self._cache = list(self._cache.values()), {}
+        for client in clients:
+            close = getattr(client, "close", None)
+            if callable(close):
+                close()

@@ -1,0 +1,185 @@
+"""The two ways to reach 'Azure': the real thing, or our emulator (embedded or already running).
+
+Both build the same gateway over the same SDK clients; only the credential, the endpoints and
+the CA bundle differ. Everything Azure is imported lazily, inside `connect`.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from wizard.connection import Connection, load_connection
+
+if TYPE_CHECKING:
+    from wizard.azure.clients import RetrySettings
+    from wizard.azure.gateway import AzureGateway
+
+
+@dataclass
+class Options:
+    """How the operator asked us to talk to Azure."""
+
+    read_only: bool = False
+    auth: str = "auto"
+    subscription_id: str | None = None
+    retry_total: int = 4
+    timeout_seconds: float = 30.0
+    polling_interval: float = 5.0
+
+    def retry(self) -> RetrySettings:
+        """The explicit retry budget for every client."""
+        from wizard.azure.clients import RetrySettings
+
+        return RetrySettings(total=self.retry_total, read_timeout=self.timeout_seconds,
+                             connect_timeout=min(10.0, self.timeout_seconds))
+
+
+class LiveBackend:
+    """Real Azure: Azure CLI login first, then azure-identity's chain, or device code."""
+
+    def __init__(self, options: Options, cluster_id: str | None = None) -> None:
+        self.options = options
+        self.read_only = options.read_only
+        self.label = "Azure"
+        self._cluster_id = cluster_id
+        self._gateway: AzureGateway | None = None
+        self._lock = threading.Lock()
+
+    def connect(self) -> AzureGateway:
+        """Build the credential and the gateway once."""
+        with self._lock:
+            if self._gateway is None:
+                from wizard.azure.clients import ClientFactory
+                from wizard.azure.credentials import live_credential
+                from wizard.azure.gateway import AzureGateway
+
+                factory = ClientFactory(live_credential(self.options.auth),
+                                        self.options.subscription_id or "",
+                                        retry=self.options.retry(),
+                                        polling_interval=self.options.polling_interval)
+                self._gateway = AzureGateway(factory, mode="azure", read_only=self.read_only)
+            return self._gateway
+
+    def default_cluster_id(self) -> str | None:
+        """The cluster named on the command line."""
+        return self._cluster_id
+
+    def scenarios(self) -> list[str]:
+        """Live Azure has no scenarios."""
+        return []
+
+    def switch_scenario(self, name: str) -> None:
+        """Live Azure has no scenarios."""
+        raise ValueError("scenarios exist only in emulator mode")
+
+    def close(self) -> None:
+        """Close the SDK clients."""
+        if self._gateway is not None:
+            self._gateway.factory.close()
+
+
+@dataclass
+class EmulatorBackend:
+    """The emulator: embedded from a scenario, or a running one from its connection file."""
+
+    options: Options
+    scenario: str | None = None
+    connection_file: str | None = None
+    cluster_id: str | None = None
+    revalidate_seconds: float = 0.0
+    latency_ms: int = 0
+    fault_rate: float = 0.0
+    _emulator: Any = field(default=None, init=False, repr=False)
+    _gateway: AzureGateway | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.read_only = self.options.read_only
+        if self.scenario is not None:
+            from wizard.emulator import load_estate
+
+            self._estate = load_estate(self.scenario)
+        else:
+            self._connection = load_connection(self.connection_file or "")
+
+    @property
+    def label(self) -> str:
+        """What the start screen says we are talking to."""
+        return f"emulator: {self.scenario}" if self.scenario else "emulator"
+
+    @property
+    def emulator(self) -> Any:
+        """The embedded emulator, started on first use (None for a running one)."""
+        if self.scenario is not None and self._emulator is None:
+            from wizard.emulator import Emulator
+
+            self._emulator = Emulator(self._estate, revalidate_seconds=self.revalidate_seconds,
+                                      latency_ms=self.latency_ms, fault_rate=self.fault_rate)
+            self._emulator.start()
+        return self._emulator
+
+    def connection(self) -> Connection:
+        """The emulator's endpoints, as a connection file would give them."""
+        if self.scenario is None:
+            return self._connection
+        from wizard.connection import parse_connection
+
+        return parse_connection(self.emulator.connection)
+
+    def token(self) -> str:
+        """The bearer token the emulator accepts (never a real one)."""
+        return str(self.emulator.token) if self.scenario is not None else "fake-emulator-token"
+
+    def connect(self) -> AzureGateway:
+        """Start the emulator if embedded, then build the gateway over the real SDK clients."""
+        with self._lock:
+            if self._gateway is None:
+                from wizard.azure.clients import ClientFactory, StaticTokenCredential
+                from wizard.azure.gateway import AzureGateway
+
+                conn = self.connection()
+                factory = ClientFactory(StaticTokenCredential(self.token()), conn.subscription_id,
+                                        arm_endpoint=conn.arm_endpoint, ca_bundle=conn.ca_bundle,
+                                        vault_endpoints=conn.vaults, retry=self.options.retry(),
+                                        polling_interval=0.05, verify_challenge_resource=False)
+                self._gateway = AzureGateway(factory, mode="emulator", tenant_id=conn.tenant_id,
+                                             account="emulator operator", read_only=self.read_only)
+            return self._gateway
+
+    def default_cluster_id(self) -> str | None:
+        """The cluster asked for, else the scenario's own cluster."""
+        if self.cluster_id:
+            return self.cluster_id
+        if self.scenario is not None:
+            clusters = self.emulator.connection.get("clusters") or []
+            return str(clusters[0]) if clusters else None
+        return self._connection.clusters[0] if self._connection.clusters else None
+
+    def scenarios(self) -> list[str]:
+        """The built-in scenarios, when the emulator is ours to restart."""
+        if self.scenario is None:
+            return []
+        from wizard.emulator import scenario_names
+
+        return list(scenario_names())
+
+    def switch_scenario(self, name: str) -> None:
+        """Stop the embedded emulator and start another scenario."""
+        from wizard.emulator import load_estate
+
+        estate = load_estate(name)
+        self.close()
+        with self._lock:
+            self.scenario, self._estate, self.cluster_id = name, estate, None
+
+    def close(self) -> None:
+        """Close clients and stop the embedded emulator."""
+        with self._lock:
+            if self._gateway is not None:
+                self._gateway.factory.close()
+                self._gateway = None
+            if self._emulator is not None:
+                self._emulator.stop()
+                self._emulator = None
