@@ -1,0 +1,152 @@
+"""An in-memory AzureReader over our own dataclasses: the pure engine's test double (no SDK)."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from wizard.domain.errors import GatewayError, NotFound
+from wizard.domain.models import (
+    AccessPolicy,
+    AttachedIdentity,
+    ClusterFacts,
+    ClusterSummary,
+    DeletedKeyFacts,
+    DeletedVaultFacts,
+    IdentityFacts,
+    KeyFacts,
+    RoleAssignmentFacts,
+    RoleDefinitionFacts,
+    VaultFacts,
+    VaultRef,
+)
+from wizard.ports import Operator
+
+SUB = "00000000-0000-0000-0000-00000000aaaa"
+TENANT = "00000000-0000-0000-0000-00000000bbbb"
+RG = "rg-cmk"
+CLUSTER_ID = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.DocumentDB/mongoClusters/c1"
+IDENTITY_ID = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1"
+VAULT_ID = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.KeyVault/vaults/kv1"
+PRINCIPAL = "11111111-1111-1111-1111-111111111111"
+NOW = datetime.now(UTC)
+ROLE = "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+
+
+def role_id(guid: str) -> str:
+    """A full role definition ID for a GUID."""
+    return ROLE.format(sub=SUB, guid=guid)
+
+
+@dataclass
+class FakeEstate:
+    """A healthy CMK estate; tests change one field to break it."""
+
+    cluster: ClusterFacts | None = field(default_factory=lambda: ClusterFacts(
+        id=CLUSTER_ID, name="c1", resource_group=RG, subscription_id=SUB, location="westus2",
+        cluster_status="Ready", provisioning_state="Succeeded",
+        key_url="https://kv1.vault.azure.net/keys/cmk", key_identity_id=IDENTITY_ID,
+        identity_type="UserAssigned",
+        attached_identities=(AttachedIdentity(IDENTITY_ID, PRINCIPAL, "client-1"),)))
+    identity: IdentityFacts | None = field(default_factory=lambda: IdentityFacts(
+        IDENTITY_ID, "id1", PRINCIPAL, "client-1", TENANT, "westus2"))
+    vault: VaultFacts | None = field(default_factory=lambda: VaultFacts(
+        id=VAULT_ID, name="kv1", resource_group=RG, subscription_id=SUB, location="westus2",
+        tenant_id=TENANT, vault_uri="https://kv1.vault.azure.net/", rbac_authorization=True,
+        soft_delete=True, purge_protection=True, public_network_access="Enabled",
+        network_default_action=None, network_bypass=None))
+    deleted_vault: DeletedVaultFacts | None = None
+    key: KeyFacts | None = field(default_factory=lambda: KeyFacts(
+        name="cmk", vault_name="kv1", key_uri="https://kv1.vault.azure.net/keys/cmk", version="v1",
+        enabled=True, not_before=None, expires=NOW + timedelta(days=365), kty="RSA", key_size=3072))
+    deleted_key: DeletedKeyFacts | None = None
+    assignments: list[RoleAssignmentFacts] = field(default_factory=lambda: [RoleAssignmentFacts(
+        id="ra1", scope=VAULT_ID, role_definition_id=role_id("e147488a-f6f5-4113-8e2d-b22465e65bf6"),
+        principal_id=PRINCIPAL, principal_type="ServicePrincipal")])
+    role_definitions: dict[str, RoleDefinitionFacts] = field(default_factory=dict)
+    errors: dict[str, GatewayError] = field(default_factory=dict)
+
+    def replace(self, **changes: Any) -> FakeEstate:
+        """A copy with some facts changed."""
+        return dataclasses.replace(self, **changes)
+
+
+class FakeReader:
+    """Answers the engine's reads from a FakeEstate and counts calls (thread-safe)."""
+
+    def __init__(self, estate: FakeEstate) -> None:
+        self.estate = estate
+        self.calls: list[str] = []
+        self._lock = threading.Lock()
+
+    def _enter(self, name: str) -> None:
+        with self._lock:
+            self.calls.append(name)
+        if name in self.estate.errors:
+            raise self.estate.errors[name]
+
+    def operator(self) -> Operator:
+        return Operator("test", TENANT, "tester")
+
+    def list_cmk_clusters(self) -> list[ClusterSummary]:
+        self._enter("list_cmk_clusters")
+        return []
+
+    def get_cluster(self, cluster_id: str) -> ClusterFacts:
+        self._enter("get_cluster")
+        if self.estate.cluster is None:
+            raise NotFound("cluster not found", status=404)
+        return self.estate.cluster
+
+    def get_identity(self, identity_id: str) -> IdentityFacts:
+        self._enter("get_identity")
+        if self.estate.identity is None:
+            raise NotFound("identity not found", status=404)
+        return self.estate.identity
+
+    def find_vault(self, vault_name: str) -> VaultRef | None:
+        self._enter("find_vault")
+        v = self.estate.vault
+        return VaultRef(v.id, v.name, v.resource_group, v.subscription_id, v.location) if v else None
+
+    def get_vault(self, vault_id: str) -> VaultFacts:
+        self._enter("get_vault")
+        if self.estate.vault is None:
+            raise NotFound("vault not found", status=404)
+        return self.estate.vault
+
+    def get_deleted_vault(self, vault_name: str, location: str, subscription_id: str) -> DeletedVaultFacts:
+        self._enter("get_deleted_vault")
+        if self.estate.deleted_vault is None:
+            raise NotFound("no deleted vault", status=404)
+        return self.estate.deleted_vault
+
+    def get_key(self, vault_id: str, key_name: str) -> KeyFacts:
+        self._enter("get_key")
+        if self.estate.key is None:
+            raise NotFound("key not found", status=404)
+        return self.estate.key
+
+    def get_deleted_key(self, vault_url: str, key_name: str) -> DeletedKeyFacts:
+        self._enter("get_deleted_key")
+        if self.estate.deleted_key is None:
+            raise NotFound("no deleted key", status=404)
+        return self.estate.deleted_key
+
+    def list_role_assignments(self, vault_id: str, principal_id: str) -> list[RoleAssignmentFacts]:
+        self._enter("list_role_assignments")
+        return [a for a in self.estate.assignments if a.principal_id == principal_id]
+
+    def get_role_definition(self, role_definition_id: str) -> RoleDefinitionFacts:
+        self._enter("get_role_definition")
+        if role_definition_id not in self.estate.role_definitions:
+            raise NotFound("no role", status=404)
+        return self.estate.role_definitions[role_definition_id]
+
+
+def policy(object_id: str, *perms: str) -> AccessPolicy:
+    """An access-policy entry with these key permissions."""
+    return AccessPolicy(TENANT, object_id, frozenset(p.lower() for p in perms))

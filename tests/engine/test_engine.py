@@ -1,0 +1,307 @@
+"""The pure engine and the runner, over our own dataclasses: every branch of the tree."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from tests.engine.fake_reader import (
+    CLUSTER_ID,
+    IDENTITY_ID,
+    NOW,
+    PRINCIPAL,
+    SUB,
+    VAULT_ID,
+    FakeEstate,
+    FakeReader,
+    policy,
+    role_id,
+)
+from wizard.diagnosis import Diagnosis, diagnose
+from wizard.domain.errors import Forbidden, Throttled
+from wizard.domain.models import (
+    AttachedIdentity,
+    CheckStatus,
+    DeletedKeyFacts,
+    DeletedVaultFacts,
+    RoleAssignmentFacts,
+    RoleDefinitionFacts,
+)
+from wizard.engine.engine import critical_causes
+
+HEALTHY = FakeEstate()
+
+
+def run(estate: FakeEstate) -> tuple[Diagnosis, FakeReader]:
+    reader = FakeReader(estate)
+    return diagnose(reader, CLUSTER_ID), reader
+
+
+def status(result: Diagnosis, check_id: str) -> CheckStatus:
+    return next(c.status for c in result.assessment.checks if c.id == check_id)
+
+
+def codes(result: Diagnosis) -> set[str]:
+    return {f.code for f in result.findings}
+
+
+def test_healthy_estate_has_no_findings_and_exits_zero() -> None:
+    result, reader = run(HEALTHY)
+    assert codes(result) == set()
+    assert result.verdict == "healthy"
+    assert result.exit_code == 0
+    assert status(result, "access.policy") == CheckStatus.SKIPPED
+    assert reader.calls.count("get_cluster") == 1
+    assert "get_deleted_key" not in reader.calls
+    assert "get_role_definition" not in reader.calls
+
+
+def test_healthy_critical_path_is_three_round_trips() -> None:
+    result, _ = run(HEALTHY)
+    assert result.depth == 3
+
+
+def test_missing_cluster_is_cluster_not_found() -> None:
+    result, reader = run(HEALTHY.replace(cluster=None))
+    assert codes(result) == {"CLUSTER_NOT_FOUND"}
+    assert reader.calls == ["get_cluster"]
+    assert status(result, "key.exists") == CheckStatus.SKIPPED
+
+
+def test_service_managed_cluster_is_info_only() -> None:
+    assert HEALTHY.cluster is not None
+    cluster = HEALTHY.cluster.__class__(**{**HEALTHY.cluster.__dict__, "key_url": None})
+    result, reader = run(HEALTHY.replace(cluster=cluster))
+    assert codes(result) == {"CLUSTER_NOT_CMK"}
+    assert result.verdict == "healthy"
+    assert reader.calls == ["get_cluster"]
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"key": None, "deleted_key": DeletedKeyFacts("cmk", NOW, NOW + timedelta(days=90), "rid")},
+     {"KEY_SOFT_DELETED"}),
+    ({"key": None}, {"KEY_PURGED"}),
+    ({"identity": None}, {"IDENTITY_DELETED"}),
+    ({"assignments": []}, {"RBAC_ROLE_MISSING"}),
+])
+def test_single_faults_name_their_cause(change: dict[str, object], expected: set[str]) -> None:
+    result, _ = run(HEALTHY.replace(**change))
+    assert critical_causes(result.findings) == expected
+    assert result.exit_code == 1
+
+
+def _key(**changes: object) -> object:
+    assert HEALTHY.key is not None
+    return HEALTHY.key.__class__(**{**HEALTHY.key.__dict__, **changes})
+
+
+def _vault(**changes: object) -> object:
+    assert HEALTHY.vault is not None
+    return HEALTHY.vault.__class__(**{**HEALTHY.vault.__dict__, **changes})
+
+
+def test_expired_key() -> None:
+    result, _ = run(HEALTHY.replace(key=_key(expires=NOW - timedelta(days=2))))
+    assert critical_causes(result.findings) == {"KEY_EXPIRED"}
+    finding = next(f for f in result.findings if f.code == "KEY_EXPIRED")
+    assert finding.remediations[0] == "extend-key-expiry"
+    assert "expired on" in finding.summary
+
+
+def test_disabled_and_not_yet_active_key() -> None:
+    result, _ = run(HEALTHY.replace(key=_key(enabled=False, not_before=NOW + timedelta(days=1))))
+    assert critical_causes(result.findings) == {"KEY_DISABLED", "KEY_NOT_YET_ACTIVE"}
+
+
+def test_key_expiring_soon_is_a_warning_not_a_cause() -> None:
+    result, _ = run(HEALTHY.replace(key=_key(expires=NOW + timedelta(days=10))))
+    assert codes(result) == {"KEY_EXPIRING_SOON"}
+    assert result.verdict == "healthy"
+
+
+def test_unsupported_key_type_is_a_warning() -> None:
+    result, _ = run(HEALTHY.replace(key=_key(kty="EC", key_size=None)))
+    assert codes(result) == {"KEY_TYPE_UNSUPPORTED"}
+
+
+def test_soft_deleted_vault_skips_what_depends_on_it() -> None:
+    deleted = DeletedVaultFacts("kv1", "westus2", VAULT_ID, NOW, NOW + timedelta(days=90), True)
+    result, reader = run(HEALTHY.replace(vault=None, deleted_vault=deleted))
+    assert critical_causes(result.findings) == {"VAULT_SOFT_DELETED"}
+    for check in ("vault.network", "access.rbac", "key.exists", "key.dates"):
+        assert status(result, check) == CheckStatus.SKIPPED
+    assert "get_key" not in reader.calls
+
+
+def test_vault_neither_live_nor_deleted_is_purged() -> None:
+    result, _ = run(HEALTHY.replace(vault=None))
+    assert critical_causes(result.findings) == {"VAULT_PURGED"}
+
+
+@pytest.mark.parametrize(("pna", "default", "bypass", "blocked"), [
+    ("Enabled", None, None, False),
+    ("Enabled", "Allow", "None", False),
+    ("Enabled", "Deny", "AzureServices", False),
+    ("Disabled", "Deny", "AzureServices", False),
+    ("Disabled", None, "None", True),
+    ("Enabled", "Deny", "None", True),
+])
+def test_network_rules(pna: str, default: str | None, bypass: str | None, blocked: bool) -> None:
+    vault = _vault(public_network_access=pna, network_default_action=default, network_bypass=bypass)
+    result, _ = run(HEALTHY.replace(vault=vault))
+    assert ("VAULT_FIREWALL_BLOCKS_SERVICE" in codes(result)) is blocked
+
+
+def test_recreated_identity_is_one_cause_not_two() -> None:
+    assert HEALTHY.identity is not None
+    identity = HEALTHY.identity.__class__(**{**HEALTHY.identity.__dict__, "principal_id": "new-principal"})
+    result, reader = run(HEALTHY.replace(identity=identity))
+    assert critical_causes(result.findings) == {"IDENTITY_RECREATED"}
+    assert status(result, "access.rbac") == CheckStatus.FAIL
+    assert "list_role_assignments" in reader.calls
+
+
+def test_identity_not_attached() -> None:
+    assert HEALTHY.cluster is not None
+    cluster = HEALTHY.cluster.__class__(**{**HEALTHY.cluster.__dict__, "attached_identities": ()})
+    result, _ = run(HEALTHY.replace(cluster=cluster))
+    assert "IDENTITY_NOT_ATTACHED" in critical_causes(result.findings)
+
+
+def test_versioned_key_url_is_a_warning() -> None:
+    assert HEALTHY.cluster is not None
+    cluster = HEALTHY.cluster.__class__(**{**HEALTHY.cluster.__dict__,
+                                           "key_url": "https://kv1.vault.azure.net/keys/cmk/abc123"})
+    result, _ = run(HEALTHY.replace(cluster=cluster))
+    assert codes(result) == {"CLUSTER_KEY_URL_VERSIONED"}
+
+
+def test_inaccessible_cluster_is_a_symptom_ranked_after_its_cause() -> None:
+    assert HEALTHY.cluster is not None
+    cluster = HEALTHY.cluster.__class__(**{**HEALTHY.cluster.__dict__, "cluster_status": "INACCESSIBLE"})
+    result, _ = run(HEALTHY.replace(cluster=cluster, assignments=[]))
+    assert [f.code for f in result.findings] == ["RBAC_ROLE_MISSING", "CLUSTER_INACCESSIBLE"]
+    assert critical_causes(result.findings) == {"RBAC_ROLE_MISSING"}
+
+
+def test_failed_provisioning() -> None:
+    assert HEALTHY.cluster is not None
+    cluster = HEALTHY.cluster.__class__(**{**HEALTHY.cluster.__dict__, "cluster_status": "Failed",
+                                           "provisioning_state": "Failed"})
+    result, _ = run(HEALTHY.replace(cluster=cluster))
+    assert critical_causes(result.findings) == {"CLUSTER_PROVISIONING_FAILED"}
+
+
+def _assignment(guid: str, scope: str = VAULT_ID) -> RoleAssignmentFacts:
+    return RoleAssignmentFacts("ra", scope, role_id(guid), PRINCIPAL, "ServicePrincipal")
+
+
+def test_other_builtin_roles_pass_without_extra_reads() -> None:
+    result, reader = run(HEALTHY.replace(assignments=[_assignment("14b46e9e-c2b7-41b4-b07b-48a6ebf60603")]))
+    assert status(result, "access.rbac") == CheckStatus.PASS
+    assert "get_role_definition" not in reader.calls
+
+
+def test_inherited_subscription_assignment_counts() -> None:
+    result, _ = run(HEALTHY.replace(assignments=[_assignment("e147488a-f6f5-4113-8e2d-b22465e65bf6",
+                                                             f"/subscriptions/{SUB}")]))
+    assert status(result, "access.rbac") == CheckStatus.PASS
+
+
+def test_assignment_on_another_key_does_not_count() -> None:
+    scope = f"{VAULT_ID}/keys/other"
+    result, _ = run(HEALTHY.replace(assignments=[_assignment("e147488a-f6f5-4113-8e2d-b22465e65bf6", scope)]))
+    assert critical_causes(result.findings) == {"RBAC_ROLE_MISSING"}
+
+
+@pytest.mark.parametrize(("actions", "denied", "passes"), [
+    (("Microsoft.KeyVault/vaults/keys/*",), (), True),
+    (("Microsoft.KeyVault/*",), (), True),
+    (("Microsoft.KeyVault/vaults/keys/read", "Microsoft.KeyVault/vaults/keys/wrap/action"), (), False),
+    (("Microsoft.KeyVault/vaults/keys/*",), ("Microsoft.KeyVault/vaults/keys/unwrap/action",), False),
+])
+def test_custom_roles_are_judged_by_data_actions(actions: tuple[str, ...], denied: tuple[str, ...],
+                                                 passes: bool) -> None:
+    guid = "99999999-0000-0000-0000-000000000001"
+    role = RoleDefinitionFacts(role_id(guid), "custom", actions, denied)
+    estate = HEALTHY.replace(assignments=[_assignment(guid)], role_definitions={role_id(guid): role})
+    result, reader = run(estate)
+    assert reader.calls.count("get_role_definition") == 1
+    assert (status(result, "access.rbac") == CheckStatus.PASS) is passes
+    assert ("RBAC_ROLE_MISSING" in codes(result)) is not passes
+
+
+def test_access_policy_vault_names_the_missing_permissions() -> None:
+    vault = _vault(rbac_authorization=False, access_policies=(policy(PRINCIPAL, "get", "list"),))
+    result, reader = run(HEALTHY.replace(vault=vault, assignments=[]))
+    assert critical_causes(result.findings) == {"ACCESS_POLICY_MISSING"}
+    finding = next(f for f in result.findings if f.code == "ACCESS_POLICY_MISSING")
+    assert finding.evidence["missing"] == ["wrapKey", "unwrapKey"]
+    assert status(result, "access.rbac") == CheckStatus.SKIPPED
+
+
+def test_access_policy_all_covers_everything() -> None:
+    vault = _vault(rbac_authorization=False, access_policies=(policy(PRINCIPAL, "all"),))
+    result, _ = run(HEALTHY.replace(vault=vault))
+    assert codes(result) == set()
+
+
+def test_operator_cannot_read_role_assignments_is_unknown_not_a_cause() -> None:
+    denied = Forbidden("403", needs="Microsoft.Authorization/roleAssignments/read (Reader on the vault)")
+    result, _ = run(HEALTHY.replace(errors={"list_role_assignments": denied}))
+    check = next(c for c in result.assessment.checks if c.id == "access.rbac")
+    assert check.status == CheckStatus.UNKNOWN
+    assert "roleAssignments/read" in check.needs
+    assert codes(result) == set()
+    assert result.verdict == "incomplete"
+    assert result.exit_code == 3
+
+
+def test_throttled_cluster_read_leaves_everything_undecided() -> None:
+    result, _ = run(HEALTHY.replace(errors={"get_cluster": Throttled("429 after retries", status=429)}))
+    assert status(result, "cluster.load") == CheckStatus.UNKNOWN
+    assert status(result, "key.exists") == CheckStatus.SKIPPED
+    assert result.exit_code == 3
+
+
+def test_deleted_key_read_blocked_by_firewall_is_unknown() -> None:
+    blocked = Forbidden("403 ForbiddenByFirewall", needs="network access to the vault")
+    result, _ = run(HEALTHY.replace(key=None, errors={"get_deleted_key": blocked}))
+    assert status(result, "key.exists") == CheckStatus.UNKNOWN
+    assert result.verdict == "incomplete"
+
+
+def test_multi_fault_finds_every_cause_in_order() -> None:
+    vault = _vault(public_network_access="Disabled", network_bypass="None")
+    result, _ = run(HEALTHY.replace(vault=vault, assignments=[], key=_key(expires=NOW - timedelta(hours=1))))
+    assert [f.code for f in result.findings if f.severity.value == "critical"] == [
+        "VAULT_FIREWALL_BLOCKS_SERVICE", "RBAC_ROLE_MISSING", "KEY_EXPIRED"]
+
+
+def test_cluster_remembering_no_principal_waits_for_identity() -> None:
+    assert HEALTHY.cluster is not None
+    cluster = HEALTHY.cluster.__class__(**{**HEALTHY.cluster.__dict__, "attached_identities": (
+        AttachedIdentity(IDENTITY_ID, None, None),)})
+    result, _ = run(HEALTHY.replace(cluster=cluster))
+    assert status(result, "access.rbac") == CheckStatus.PASS
+
+
+def test_updates_arrive_while_reads_are_in_flight() -> None:
+    seen = []
+    gate = threading.Event()
+
+    class SlowReader(FakeReader):
+        def get_key(self, vault_id: str, key_name: str):  # type: ignore[no-untyped-def]
+            gate.wait(5)
+            return super().get_key(vault_id, key_name)
+
+    def on_update(assessment):  # type: ignore[no-untyped-def]
+        seen.append({c.id: c.status for c in assessment.checks})
+        if any(s == CheckStatus.RUNNING for s in seen[-1].values()) and seen[-1]["key.exists"] == CheckStatus.RUNNING:
+            gate.set()
+
+    result = diagnose(SlowReader(HEALTHY), CLUSTER_ID, on_update=on_update)
+    assert any(s["key.exists"] == CheckStatus.RUNNING for s in seen)
+    assert status(result, "key.exists") == CheckStatus.PASS
