@@ -29,7 +29,8 @@ SUB = "00000000-0000-0000-0000-00000000aaaa"
 TENANT = "00000000-0000-0000-0000-00000000bbbb"
 RG = "rg-cmk"
 CLUSTER_ID = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.DocumentDB/mongoClusters/c1"
-IDENTITY_ID = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1"
+IDENTITY_ID = (f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ManagedIdentity"
+               "/userAssignedIdentities/id1")
 VAULT_ID = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.KeyVault/vaults/kv1"
 PRINCIPAL = "11111111-1111-1111-1111-111111111111"
 NOW = datetime.now(UTC)
