@@ -40,7 +40,8 @@ def test_every_finding_points_at_known_remediations_and_passages() -> None:
     for code, entry in catalog.findings.items():
         assert set(entry.remediations) <= set(catalog.remediations), code
         assert entry.passage in catalog.passages, code
-        assert entry.summary and entry.explanation, code
+        assert entry.summary, code
+        assert entry.explanation, code
 
 
 def test_tree_has_exactly_the_design_checks_each_with_logic() -> None:
