@@ -1,0 +1,87 @@
+"""Every built-in scenario, diagnosed through the real SDK against the emulator."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import BackendFactory
+from wizard.cli import main
+from wizard.diagnosis import diagnose
+from wizard.domain.models import CheckStatus
+from wizard.emulator import scenario_names
+from wizard.engine.engine import critical_causes
+
+EXPECTED_CAUSES = {
+    "healthy": set(),
+    "key-expired": {"KEY_EXPIRED"},
+    "key-disabled": {"KEY_DISABLED"},
+    "key-soft-deleted": {"KEY_SOFT_DELETED"},
+    "key-purged": {"KEY_PURGED"},
+    "key-not-yet-active": {"KEY_NOT_YET_ACTIVE"},
+    "vault-soft-deleted": {"VAULT_SOFT_DELETED"},
+    "vault-purged": {"VAULT_PURGED"},
+    "identity-deleted": {"IDENTITY_DELETED"},
+    "identity-recreated": {"IDENTITY_RECREATED"},
+    "rbac-role-missing": {"RBAC_ROLE_MISSING"},
+    "access-policy-revoked": {"ACCESS_POLICY_MISSING"},
+    "firewall-blocked": {"VAULT_FIREWALL_BLOCKS_SERVICE"},
+    "provisioning-failed": {"CLUSTER_PROVISIONING_FAILED", "RBAC_ROLE_MISSING"},
+    "vault-recovered-rbac-lost": {"RBAC_ROLE_MISSING"},
+    "operator-firewalled": set(),
+    "multi-fault": {"KEY_EXPIRED", "RBAC_ROLE_MISSING", "VAULT_FIREWALL_BLOCKS_SERVICE"},
+}
+
+
+def test_every_design_scenario_is_built_in() -> None:
+    assert set(scenario_names()) == set(EXPECTED_CAUSES)
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED_CAUSES))
+def test_scenario_causes_are_exactly_what_it_was_built_with(
+        scenario: str, emulator_backend: BackendFactory) -> None:
+    backend = emulator_backend(scenario)
+    cluster_id = backend.default_cluster_id()
+    assert cluster_id
+    result = diagnose(backend.connect(), cluster_id)
+    assert critical_causes(result.findings) == EXPECTED_CAUSES[scenario]
+    assert not [c for c in result.assessment.checks if c.status == CheckStatus.UNKNOWN]
+    assert result.exit_code == (0 if not EXPECTED_CAUSES[scenario] else 1)
+    health = backend.emulator.health()["clusters"][cluster_id]
+    assert health["canUseKey"] is (scenario in ("healthy", "operator-firewalled"))
+
+
+def test_operator_firewalled_reads_keys_through_the_management_plane(
+        emulator_backend: BackendFactory) -> None:
+    backend = emulator_backend("operator-firewalled")
+    cluster_id = backend.default_cluster_id()
+    assert cluster_id
+    result = diagnose(backend.connect(), cluster_id)
+    assert result.verdict == "healthy"
+    data_plane = [r for r in backend.emulator.requests() if r["host"] != "arm"]
+    assert data_plane == []
+
+
+def test_diagnose_json_matches_the_documented_shape(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["diagnose", "--scenario", "key-expired", "--format", "json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert out["schema"] == "cmk-wizard/diagnosis/v1"
+    assert out["verdict"] == "unhealthy"
+    assert set(out["cluster"]) == {"id", "status", "provisioningState", "keyUrl", "identityId"}
+    assert out["cluster"]["status"] == "Inaccessible"
+    expired = next(f for f in out["findings"] if f["code"] == "KEY_EXPIRED")
+    assert expired["severity"] == "critical"
+    assert expired["remediations"][0] == "extend-key-expiry"
+    assert "expiresOn" in expired["evidence"]
+    assert {c["status"] for c in out["checks"]} <= {"pass", "fail", "unknown", "skipped"}
+    assert isinstance(out["durationMs"], int)
+
+
+def test_diagnose_text_names_the_cause(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diagnose", "--scenario", "healthy"]) == 0
+    assert "verdict  healthy" in capsys.readouterr().out
+    assert main(["diagnose", "--scenario", "key-disabled"]) == 1
+    assert "KEY_DISABLED" in capsys.readouterr().out
