@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from wizard.backends import EmulatorBackend, Options  # noqa: E402
-from wizard.diagnosis import diagnose  # noqa: E402
-from wizard.emulator import scenario_names  # noqa: E402
+from wizard.backends import EmulatorBackend, Options
+from wizard.diagnosis import diagnose
+from wizard.emulator import scenario_names
 
 TARGET_RATIO = 1.3
 
