@@ -122,7 +122,35 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--revalidate-seconds", type=float, default=5.0, metavar="S")
 
     commands.add_parser("scenarios", help="list the built-in emulator scenarios")
+    _add_fix_parsers(commands)
     return parser
+
+
+def _add_fix_parsers(commands: Any) -> None:
+    fix = commands.add_parser("fix", help="non-interactive remediation: plan, confirm, apply, verify")
+    _add_target(fix)
+    which = fix.add_mutually_exclusive_group(required=True)
+    which.add_argument("--finding", metavar="CODE", help="fix this finding (and what it brings to light)")
+    which.add_argument("--all", action="store_true", help="fix every finding that has a fix")
+    fix.add_argument("--dry-run", action="store_true", help="print the plan; write nothing")
+    fix.add_argument("--yes", action="store_true",
+                     help="confirm every step (typed confirmations included) without asking")
+    fix.add_argument("--audit-log", metavar="PATH",
+                     help="append-only JSONL audit log (default: the user state dir)")
+    fix.add_argument("--report", metavar="PATH", help="write the Markdown incident report here")
+    fix.add_argument("--expiry-days", type=_non_negative_int, default=365, metavar="N",
+                     help="new key expiry: now + N days (default 365)")
+    fix.add_argument("--wait-timeout", type=_positive_float, metavar="SECONDS",
+                     help="how long to wait for Ready (default 3600 live, 60 emulator)")
+    fix.add_argument("--revalidate-seconds", type=float, default=0.0, metavar="S",
+                     help="--scenario only: emulator delay before a repaired cluster is Ready")
+
+    watch = commands.add_parser("watch", help="wait until the cluster is Ready (reads only)")
+    _add_target(watch)
+    watch.add_argument("--wait-timeout", type=_positive_float, metavar="SECONDS",
+                       help="give up after this long (default 3600 live, 60 emulator); exit 3")
+    watch.add_argument("--revalidate-seconds", type=float, default=0.0, metavar="S",
+                       help="--scenario only: emulator delay before a repaired cluster is Ready")
 
 
 def _options(args: argparse.Namespace) -> Any:
@@ -211,6 +239,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _run_diagnose(args)
     if command == "emulator":
         return _run_emulator(args)
+    if command == "fix":
+        from wizard.fixcli import run_fix
+
+        return run_fix(args, make_backend)
+    if command == "watch":
+        from wizard.fixcli import run_watch
+
+        return run_watch(args, make_backend)
     return _run_scenarios(args)
 
 

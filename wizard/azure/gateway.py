@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wizard.azure.clients import ClientFactory
 from wizard.azure.errors import call, translated
@@ -28,6 +28,10 @@ from wizard.domain.models import (
     VaultRef,
 )
 from wizard.ports import Operator
+
+if TYPE_CHECKING:
+    from wizard.audit import AuditLog
+    from wizard.azure.writes import AzureWriter
 
 VAULT_BY_NAME = "resources | where type =~ 'microsoft.keyvault/vaults' | where name =~ '{name}'"
 CMK_CLUSTERS = ("resources | where type =~ 'microsoft.documentdb/mongoclusters' "
@@ -92,6 +96,12 @@ class AzureGateway:
         """Read-only is a property of the gateway: every write method calls this first."""
         if self.read_only:
             raise ReadOnlyViolation(f"refused to {action}: the wizard was started with --read-only")
+
+    def writer(self, audit: AuditLog) -> AzureWriter:
+        """The write methods (one per remediation), each guarded and audited into `audit`."""
+        from wizard.azure.writes import AzureWriter
+
+        return AzureWriter(self, audit)
 
     def operator(self) -> Operator:
         """Who we are: from the token's claims when live, fixed for the emulator."""

@@ -1,0 +1,117 @@
+"""The append-only audit log: one JSON line before and one after every write, fsync'd each time.
+
+Records never carry a token, an Authorization header or anything shaped like a bearer token or
+a JWT: every value is passed through `redact` before it is written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "cmk-wizard/audit/v1"
+REDACTED = "<redacted>"
+_SECRET_KEYS = re.compile(r"(?i)^(authorization|proxy-authorization|x-ms-authorization-auxiliary|"
+                          r"token|access_?token|refresh_?token|id_?token|secret|client_?secret|"
+                          r"password|credential|cookie|set-cookie)$")
+_BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+")
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_AUTH_HEADER = re.compile(r"(?i)\bauthorization\s*[:=]\s*\S+")
+
+
+def default_audit_path() -> Path:
+    """`<user state dir>/cmk-wizard/audit.jsonl` (platformdirs)."""
+    from platformdirs import user_state_dir
+
+    return Path(user_state_dir("cmk-wizard")) / "audit.jsonl"
+
+
+def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
+    """A copy of `value` with tokens, JWTs, bearer strings and secret-named fields removed."""
+    known = [s for s in secrets if s and len(s) >= 4]
+    if isinstance(value, dict):
+        return {str(k): (REDACTED if _SECRET_KEYS.match(str(k)) else redact(v, known))
+                for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redact(v, known) for v in value]
+    if isinstance(value, str):
+        text = value
+        for secret in known:
+            text = text.replace(secret, REDACTED)
+        text = _BEARER.sub(REDACTED, text)
+        text = _JWT.sub(REDACTED, text)
+        return _AUTH_HEADER.sub(REDACTED, text)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return redact(str(value), known)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class AuditLog:
+    """Append-only JSONL; every record flushed and fsync'd before the call returns."""
+
+    def __init__(self, path: str | Path | None = None, *, secrets: Iterable[str] = ()) -> None:
+        self.path = Path(path) if path is not None else default_audit_path()
+        self.secrets = [s for s in secrets if s]
+        self.session = uuid.uuid4().hex[:12]
+        self.written: list[str] = []
+        self._lock = threading.Lock()
+        self._seq = 0
+
+    def add_secret(self, secret: str) -> None:
+        """A string that must never appear in a record (e.g. the emulator's token)."""
+        if secret:
+            self.secrets.append(secret)
+
+    def _append(self, record: dict[str, Any]) -> str:
+        with self._lock:
+            self._seq += 1
+            rid = f"{self.session}-{self._seq:04d}"
+            line = json.dumps(redact({"schema": SCHEMA, "id": rid, "time": _now(), **record},
+                                     self.secrets), sort_keys=False, default=str)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as handle:
+                handle.write(line + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            self.written.append(rid)
+            return rid
+
+    def intent(self, *, operator: dict[str, Any], remediation: str, target: str,
+               request: dict[str, Any], before: dict[str, Any]) -> str:
+        """The record written BEFORE a write: who, what, the request, the before-state."""
+        return self._append({"phase": "before", "operator": operator, "remediation": remediation,
+                             "target": target, "request": request, "before": before})
+
+    def result(self, intent_id: str, *, remediation: str, target: str, result: str, message: str,
+               after: dict[str, Any]) -> str:
+        """The record written AFTER a write: ok, already-done or error, and the after-state."""
+        return self._append({"phase": "after", "intent": intent_id, "remediation": remediation,
+                             "target": target, "result": result, "message": message, "after": after})
+
+    def note(self, event: str, **fields: Any) -> str:
+        """A session event that is not a write (start, verification, wait, end)."""
+        return self._append({"phase": "event", "event": event, **fields})
+
+
+def read_audit(path: str | Path) -> list[dict[str, Any]]:
+    """Every record of an audit log (raises ValueError on a line that is not JSON)."""
+    records = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
+    return records

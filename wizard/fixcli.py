@@ -1,0 +1,170 @@
+"""`cmk-wizard fix` and `cmk-wizard watch`: the remediation flow on a terminal.
+
+Kept out of cli.py so the parser stays cheap to import; cli.py only parses and dispatches here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from wizard.audit import AuditLog
+from wizard.domain.catalog import load_catalog
+from wizard.domain.errors import BadInput
+from wizard.engine.remedy import DEFERRED, ESCALATE, WAIT, Plan, Step
+from wizard.remediation import (
+    FixSession,
+    FixSettings,
+    StepOutcome,
+    WaitProgress,
+    auto_confirm,
+    wait_for_ready,
+)
+
+EXIT_USAGE, EXIT_INCOMPLETE = 2, 3
+
+
+def step_preview(step: Step, number: int | None = None, total: int | None = None) -> str:
+    """What a step will do, in the words the operator needs before saying yes."""
+    head = f"step {number}/{total}" if number is not None and total is not None else "step"
+    if step.kind == ESCALATE:
+        return f"{head}  ESCALATE {step.finding}: {step.summary}\n      {step.explanation}"
+    if step.kind == DEFERRED:
+        return f"{head}  LATER {step.remediation} for {step.finding}: {step.explanation}"
+    lines = [f"{head}  {step.remediation}  (for {step.finding}"
+             + (", also " + ", ".join(step.also_fixes) if step.also_fixes else "") + ")",
+             f"      {step.title}: {step.summary}",
+             f"      change:     {step.change}",
+             f"      REST:       {step.rest}",
+             f"      az:         {step.az}",
+             f"      permission: {step.permission}",
+             f"      reversible: {'yes' if step.reversible else 'NO'}",
+             "      confirm:    " + {"none": "none (reads only)", "yes": "y/N",
+                                     "typed": f"type {step.confirm_text!r}"}.get(step.confirm, step.confirm),
+             f"      verifies:   {', '.join(step.verifies) or '-'}"]
+    if step.provisional:
+        lines.append("      (provisional: its inputs come from an earlier step; re-planned after it)")
+    if step.permission_doubt:
+        lines.append(f"      you may lack the permission: reading the target was refused "
+                     f"({step.permission_doubt})")
+    return "\n".join(lines)
+
+
+def plan_text(plan: Plan) -> str:
+    """The whole plan, numbered."""
+    if not plan.steps:
+        return "nothing to fix" + ("".join(f"\n  note: {n}" for n in plan.notes))
+    total = len(plan.steps)
+    parts = [step_preview(s, n, total) for n, s in enumerate(plan.steps, 1)]
+    parts += [f"note: {n}" for n in plan.notes]
+    return "\n".join(parts)
+
+
+def _progress_line(out: TextIO) -> Callable[[WaitProgress], None]:
+    def show(p: WaitProgress) -> None:
+        print(f"  waiting: cluster {p.cluster_status}, {p.elapsed:.1f} s elapsed of the documented "
+              f"{p.bound / 60:.0f} min (timeout {p.timeout:.0f} s), next poll in {p.next_poll_in:.1f} s",
+              file=out, flush=True)
+    return show
+
+
+def _asker(stdin: TextIO, out: TextIO) -> Callable[[Step], bool | str | None]:
+    def ask(step: Step) -> bool | str | None:
+        if step.confirm == "none":
+            return True
+        prompt = (f"type the name {step.confirm_text!r} to confirm {step.remediation}: "
+                  if step.confirm == "typed" else f"apply {step.remediation}? [y/N] ")
+        print(prompt, end="", file=out, flush=True)
+        line = stdin.readline()
+        if not line:
+            raise BadInput("fix needs a confirmation for each write and stdin is closed: "
+                           "answer in a terminal, or pass --yes")
+        return line.strip()
+    return ask
+
+
+def run_fix(args: argparse.Namespace, make_backend: Callable[[argparse.Namespace], Any], *,
+            stdin: TextIO | None = None, out: TextIO | None = None) -> int:
+    """Diagnose, plan, preview; then (unless --dry-run) confirm, apply, verify, re-plan, report."""
+    from wizard.report import diagnosis_text
+
+    stdin = stdin or sys.stdin
+    out = out or sys.stdout
+    code = args.finding.strip().upper() if args.finding else None
+    if code is not None and code not in load_catalog().findings:
+        raise BadInput(f"unknown finding code {args.finding!r} (see `cmk-wizard diagnose` for codes)")
+    backend = make_backend(args)
+    try:
+        cluster_id = backend.default_cluster_id()
+        if not cluster_id:
+            raise BadInput("no cluster: pass --cluster ID")
+        gateway = backend.connect()
+        audit = AuditLog(args.audit_log)
+        token = getattr(backend, "token", None)
+        if callable(token) and getattr(backend, "scenario", None):
+            audit.add_secret(str(token()))
+        settings = FixSettings.for_mode(gateway.mode, expiry_days=args.expiry_days,
+                                        wait_timeout=args.wait_timeout)
+        session = FixSession(gateway, cluster_id, audit=audit,
+                             scope=None if code is None else {code}, settings=settings)
+        first = session.diagnose()
+        if code is not None and code not in {f.code for f in first.findings}:
+            raise BadInput(f"finding {code} is not present on this cluster (verdict {first.verdict})")
+        plan = session.plan()
+        print(f"plan for {cluster_id.rsplit('/', 1)[-1]} ({first.verdict}):", file=out)
+        print(plan_text(plan), file=out, flush=True)
+        if args.dry_run:
+            print("dry run: nothing was written", file=out)
+            return first.exit_code
+        if not plan.writes and not any(s.kind == WAIT for s in plan.steps):
+            return first.exit_code
+        confirm = auto_confirm if args.yes else _asker(stdin, out)
+
+        def show_outcome(o: StepOutcome) -> None:
+            verified = f"; {o.verification.status}: {o.verification.detail}" if o.verification else ""
+            print(f"  -> {o.status}: {o.message}{verified}", file=out, flush=True)
+            if o.advice:
+                print(f"     what to do: {o.advice}", file=out, flush=True)
+
+        print(f"audit log: {audit.path}", file=out)
+        result = session.run(confirm,
+                             on_step=lambda s: print("\n" + step_preview(s), file=out, flush=True),
+                             on_outcome=show_outcome, on_progress=_progress_line(out))
+        print("", file=out)
+        if result.deleted_cluster:
+            print("the failed cluster was deleted: provision it again with the checked identity, "
+                  "vault and key", file=out)
+        else:
+            print(diagnosis_text(result.final), file=out)
+        if result.stopped:
+            print(f"stopped: {result.stopped}", file=out)
+        if args.report:
+            from wizard.incident import incident_markdown, save_report
+
+            path = save_report(incident_markdown(session), args.report)
+            print(f"incident report: {path}", file=out)
+        return result.exit_code
+    finally:
+        backend.close()
+
+
+def run_watch(args: argparse.Namespace, make_backend: Callable[[argparse.Namespace], Any], *,
+              out: TextIO | None = None) -> int:
+    """wait-for-ready with progress lines: 0 when Ready, 3 on timeout."""
+    out = out or sys.stdout
+    backend = make_backend(args)
+    try:
+        cluster_id = backend.default_cluster_id()
+        if not cluster_id:
+            raise BadInput("no cluster: pass --cluster ID")
+        gateway = backend.connect()
+        settings = FixSettings.for_mode(gateway.mode, wait_timeout=args.wait_timeout)
+        result = wait_for_ready(gateway, cluster_id, timeout=settings.wait_timeout,
+                                poll=settings.wait_poll, max_poll=settings.wait_max_poll,
+                                on_progress=_progress_line(out))
+        print(result.describe(), file=out)
+        return 0 if result.ready else EXIT_INCOMPLETE
+    finally:
+        backend.close()

@@ -1,0 +1,158 @@
+"""The Markdown incident report, and OSC 52 clipboard support (tmux-aware) for the UI."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from wizard.audit import redact
+from wizard.diagnosis import Diagnosis, check_titles
+from wizard.domain.catalog import load_catalog
+from wizard.remediation import FixSession, StepOutcome
+
+OSC52_LIMIT = 100_000
+
+
+def _t(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _cell(value: Any) -> str:
+    text = " ".join(str(value if value is not None else "-").split())
+    return text.replace("|", "\\|")
+
+
+def _state(values: Mapping[str, Any]) -> str:
+    if not values:
+        return "-"
+    return ", ".join(f"{k}={_cell(v)}" for k, v in values.items())
+
+
+def _findings(lines: list[str], diagnosis: Diagnosis) -> None:
+    catalog = load_catalog()
+    if not diagnosis.findings:
+        lines.append("No findings.")
+        return
+    for f in diagnosis.findings:
+        entry = catalog.finding(f.code)
+        lines.append(f"### {f.code} ({f.severity.value}): {entry.title}")
+        lines.append("")
+        lines.append(f.summary)
+        lines.append("")
+        if f.evidence:
+            lines.append("Evidence:")
+            lines.append("")
+            for key, value in f.evidence.items():
+                lines.append(f"- `{key}`: {_cell(value)}")
+            lines.append("")
+        passage = catalog.passage_for(f.code)
+        if passage:
+            lines.append(f"> {passage}")
+            lines.append("")
+
+
+def _checks(lines: list[str], diagnosis: Diagnosis) -> None:
+    titles = check_titles()
+    lines += ["| check | question | status | detail |", "|---|---|---|---|"]
+    for c in diagnosis.assessment.checks:
+        lines.append(f"| `{c.id}` | {_cell(titles.get(c.id, ''))} | {c.status.value} | {_cell(c.detail)} |")
+
+
+def _step_rows(lines: list[str], outcomes: list[StepOutcome]) -> None:
+    if not outcomes:
+        lines.append("No step was applied.")
+        return
+    lines += ["| # | remediation | finding | before | after | result | verified | audit records |",
+              "|---|---|---|---|---|---|---|---|"]
+    for n, o in enumerate(outcomes, 1):
+        verified = f"{o.verification.status}: {o.verification.detail}" if o.verification else "-"
+        lines.append(f"| {n} | `{o.step.remediation}` | {o.step.finding} | {_state(o.before)} | "
+                     f"{_state(o.after)} | {o.status}: {_cell(o.message)} | {_cell(verified)} | "
+                     f"{', '.join(o.audit_ids) or '-'} |")
+
+
+def incident_markdown(session: FixSession, *, title: str | None = None) -> str:
+    """The incident report of a fix session: summary, timeline, findings, checks, steps, verdict."""
+    initial, final = session.initial, session.current
+    if initial is None or final is None:
+        raise ValueError("the session has not diagnosed anything yet")
+    cluster = initial.cluster
+    name = cluster.name if cluster else session.cluster_id.rsplit("/", 1)[-1]
+    try:
+        operator = session.gateway.operator()
+        who = f"{operator.account or '-'} (tenant {operator.tenant_id or '-'}, {operator.mode})"
+    except Exception:
+        who = "-"
+    changed = [o for o in session.outcomes if o.step.kind == "write" and o.status == "ok"]
+    verdict = final.verdict + (" (the failed cluster was deleted)" if session.deleted_cluster else "")
+    lines = [f"# {title or f'CMK incident: cluster {name}'}", "",
+             "## Summary", "",
+             f"- Cluster: `{session.cluster_id}`",
+             f"- Operator: {who}",
+             f"- Started: {_t(initial.started_at)}",
+             f"- Status at start: {cluster.cluster_status if cluster else 'unknown'}; "
+             f"verdict {initial.verdict}",
+             f"- Causes found: {', '.join(f.code for f in initial.findings) or 'none'}",
+             f"- Changes made: {len(changed)} "
+             f"({', '.join(o.step.remediation for o in changed) or 'none'})",
+             f"- Final verdict: **{verdict}**", ""]
+    lines += ["## Timeline", ""]
+    for event in session.timeline:
+        lines.append(f"- {_t(event.at)} [{event.kind}] {event.text}")
+    lines += ["", "## Findings at the start", ""]
+    _findings(lines, initial)
+    lines += ["## Checks at the start", ""]
+    _checks(lines, initial)
+    lines += ["", "## Steps taken", ""]
+    _step_rows(lines, session.outcomes)
+    escalations = [o for o in session.outcomes if o.status == "escalate"]
+    plan_escalations = session.plan().escalations if final.cluster or not session.deleted_cluster else ()
+    if escalations or plan_escalations:
+        lines += ["", "## Escalations", ""]
+        for step in [o.step for o in escalations] + list(plan_escalations):
+            lines.append(f"- **{step.finding}**: {step.explanation}")
+    lines += ["", "## Final state", ""]
+    if session.deleted_cluster:
+        lines.append("The failed cluster entity was deleted. Provision the cluster again with the "
+                     "checked identity, vault and key.")
+    else:
+        fc = final.cluster
+        lines.append(f"Cluster status {fc.cluster_status if fc else 'unknown'}, verdict **{final.verdict}**.")
+        lines.append("")
+        if final.findings:
+            lines.append("Remaining findings: " + ", ".join(f"{f.code} ({f.severity.value})"
+                                                           for f in final.findings))
+            lines.append("")
+        _checks(lines, final)
+    lines += ["", "## Audit", "",
+              f"- Audit log: `{session.audit.path}`",
+              f"- Records written by this session: {', '.join(session.audit.written) or 'none'}", ""]
+    text = "\n".join(lines)
+    return str(redact(text, session.audit.secrets))
+
+
+def save_report(markdown: str, path: str | Path) -> Path:
+    """Write the report (creating folders) and return where it went."""
+    target = Path(path).expanduser()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(markdown, encoding="utf-8")
+    return target
+
+
+def osc52(text: str, *, env: Mapping[str, str] | None = None) -> str:
+    """The OSC 52 'set clipboard' sequence for `text`, wrapped for tmux passthrough in tmux.
+
+    Terminals cap the payload; above OSC52_LIMIT bytes return "" and use the saved file instead.
+    """
+    env = os.environ if env is None else env
+    payload = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    if len(payload) > OSC52_LIMIT:
+        return ""
+    sequence = f"\x1b]52;c;{payload}\x07"
+    if env.get("TMUX"):
+        return "\x1bPtmux;" + sequence.replace("\x1b", "\x1b\x1b") + "\x1b\\"
+    return sequence
