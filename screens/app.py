@@ -1,0 +1,194 @@
+"""WizardApp: the Textual shell; it owns the backend, theme, help and palette, and screens do the rest."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.worker import Worker, WorkerState
+
+from screens.commands import WizardCommands
+from screens.diagnosis import DiagnosisScreen
+from screens.errors import explain
+from screens.findings import FindingsScreen
+from screens.help import HelpScreen, HelpSection
+from screens.messages import DiagnosisFinished, OperatorKnown, ScenarioSwitched
+from screens.start import StartScreen
+from wizard.ports import Backend, Operator
+
+FULL_COLOUR_THEME = "textual-dark"
+TERMINAL_COLOUR_THEME = "ansi-dark"
+THEME_LABELS = {FULL_COLOUR_THEME: "Full colour", TERMINAL_COLOUR_THEME: "Terminal colours"}
+EXIT_INCOMPLETE = 3
+
+
+def prefers_terminal_colours(environ: Mapping[str, str]) -> bool:
+    """16-colour terminals (the Linux console, plain xterm/screen without COLORTERM) get their own palette."""
+    if environ.get("CMK_WIZARD_COLOURS", "").lower() in ("terminal", "ansi", "16"):
+        return True
+    if environ.get("COLORTERM") or "256" in environ.get("TERM", ""):
+        return False
+    return environ.get("TERM", "") in ("linux", "vt100", "vt220", "xterm", "screen", "tmux")
+
+
+def only_bindings(bindings: Iterable[BindingType]) -> list[Binding]:
+    """The Binding objects of a BINDINGS list (tuples carry no id or tooltip to show)."""
+    return [b for b in bindings if isinstance(b, Binding)]
+
+
+def describe_operator(label: str, operator: Operator) -> str:
+    """The context bar's words for who is asking, and through what."""
+    if operator.mode == "emulator":
+        return f"cmk-wizard · {label} · {operator.account}"
+    subscription = f" · subscription {operator.subscription_id}" if operator.subscription_id else ""
+    return f"cmk-wizard · {label} · {operator.account} · tenant {operator.tenant_id}{subscription}"
+
+
+class WizardApp(App[int]):
+    """Returns the last diagnosis' exit code (0 healthy, 1 critical findings, 3 could not decide)."""
+
+    TITLE = "cmk-wizard"
+    CSS_PATH = ["app.tcss"]
+    COMMANDS = App.COMMANDS | {WizardCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave the wizard (exit code: the verdict)"),
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key, on one page"),
+        Binding("ctrl+t", "toggle_colours", "Colours", id="app.colours", show=False,
+                tooltip="Switch between full colour and the terminal's own palette"),
+    ]
+
+    context_line: reactive[str] = reactive("")
+    read_only: reactive[bool] = reactive(False)
+
+    def __init__(self, backend: Backend, *, cluster_id: str | None = None,
+                 terminal_colours: bool | None = None) -> None:
+        super().__init__()
+        self.backend = backend
+        self.cluster_id = cluster_id
+        self.scenario_names: list[str] = []
+        self.last_exit_code = 0
+        use_terminal = (prefers_terminal_colours(os.environ) if terminal_colours is None
+                        else terminal_colours)
+        self.theme = TERMINAL_COLOUR_THEME if use_terminal else FULL_COLOUR_THEME
+
+    def on_mount(self) -> None:
+        """Show the start screen at once; connecting happens in a worker."""
+        self.read_only = self.backend.read_only
+        self.context_line = f"cmk-wizard · {self.backend.label} · connecting…"
+        self.push_screen(StartScreen(self.backend, open_cluster=self.cluster_id))
+        self.connect_backend()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="connect")
+    def connect_backend(self) -> None:
+        """Build the gateway (imports the Azure SDK) off the UI thread and learn who we are."""
+        reader = self.backend.connect()
+        operator = reader.operator()
+        self.scenario_names = self.backend.scenarios()
+        self.post_message(OperatorKnown(operator))
+
+    @on(OperatorKnown)
+    def show_operator(self, message: OperatorKnown) -> None:
+        """Every screen's context bar follows this line."""
+        self.context_line = describe_operator(self.backend.label, message.operator)
+
+    @on(DiagnosisFinished)
+    def remember_verdict(self, message: DiagnosisFinished) -> None:
+        """Quitting returns the verdict of the last diagnosis as the exit code."""
+        self.last_exit_code = message.diagnosis.exit_code
+
+    @on(Worker.StateChanged)
+    def explain_failure(self, event: Worker.StateChanged) -> None:
+        """No worker error ends the app: each becomes words on screen."""
+        if event.state is not WorkerState.ERROR or event.worker.error is None:
+            return
+        error = event.worker.error
+        if event.worker.group == "connect":
+            why = explain(error, doing="connecting")
+            self.context_line = f"cmk-wizard · {self.backend.label} · not connected: {why.headline}"
+        elif event.worker.group == "diagnosis":
+            self.last_exit_code = EXIT_INCOMPLETE
+        elif event.worker.group == "scenario":
+            why = explain(error, doing="switching scenario")
+            self.notify(f"{why.detail}\n{why.advice}", title=why.headline, severity="error", timeout=10)
+
+    def help_sections(self) -> list[HelpSection]:
+        """Keys by screen, from each screen's own bindings plus the widgets' built-in keys."""
+        def keys(*pairs: tuple[str, str]) -> list[Binding]:
+            return [Binding(key, "", what) for key, what in pairs]
+
+        return [
+            ("Everywhere", [*only_bindings(self.BINDINGS), *keys(("ctrl+p", "Command palette: re-run, switch "
+                                                   "cluster or scenario, colours, report"),
+                                                  ("tab", "Next pane"), ("shift+tab", "Previous pane"),
+                                                  ("ctrl+q", "Quit at once"))]),
+            ("Cluster list", [*keys(("up,down", "Move in the list"), ("enter", "Diagnose the cluster")),
+                              *only_bindings(StartScreen.BINDINGS)]),
+            ("Checklist", [*keys(("up,down", "Move between checks; details follow"),
+                                 ("enter", "Into the details, to scroll them")),
+                           *only_bindings(DiagnosisScreen.BINDINGS)]),
+            ("Findings", [*keys(("up,down", "Move between findings; plan follows"),
+                                ("enter", "Into the plan, to scroll it")),
+                          *only_bindings(FindingsScreen.BINDINGS)]),
+        ]
+
+    def action_help(self) -> None:
+        """Open the key list (once)."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.help_sections()))
+
+    async def action_quit(self) -> None:
+        """Leave with the verdict of the last diagnosis."""
+        self.exit(self.last_exit_code)
+
+    def action_toggle_colours(self) -> None:
+        """Switch between full colour and the terminal's own palette."""
+        self.theme = (FULL_COLOUR_THEME if self.theme == TERMINAL_COLOUR_THEME
+                      else TERMINAL_COLOUR_THEME)
+        self.notify(THEME_LABELS[self.theme], title="Colours", timeout=2)
+
+    def action_rerun_diagnosis(self) -> None:
+        """Re-run the diagnosis on screen, from the checklist or the findings."""
+        open_diagnoses = [s for s in self.screen_stack if isinstance(s, DiagnosisScreen)]
+        if open_diagnoses:
+            while self.screen is not open_diagnoses[-1]:
+                self.pop_screen()
+            open_diagnoses[-1].start()
+            return
+        self.notify("Open a cluster first.", title="Nothing to re-run")
+
+    def action_switch_cluster(self) -> None:
+        """Back to the cluster list, with the filter focused."""
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, StartScreen):
+            self.pop_screen()
+        if isinstance(self.screen, StartScreen):
+            self.screen.action_focus_filter()
+
+    def action_open_report(self) -> None:
+        """The incident report arrives in a later version; say so rather than do nothing."""
+        self.notify("The incident report arrives in a later version of cmk-wizard.", title="Report")
+
+    def switch_scenario(self, name: str) -> None:
+        """Restart the embedded emulator on another scenario, in a worker."""
+        self.context_line = f"cmk-wizard · switching to scenario {name}…"
+        self.run_scenario_switch(name)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="scenario")
+    def run_scenario_switch(self, name: str) -> None:
+        """Slow: stops one emulator and starts another; only posts messages."""
+        self.backend.switch_scenario(name)
+        reader = self.backend.connect()
+        default = self.backend.default_cluster_id()
+        self.post_message(OperatorKnown(reader.operator()))
+        self.post_message(ScenarioSwitched(name, default))
+
+    @on(ScenarioSwitched)
+    def reopen_for_scenario(self, message: ScenarioSwitched) -> None:
+        """Back to the (new) cluster list, then straight into the scenario's cluster."""
+        self.action_switch_cluster()
+        if isinstance(self.screen, StartScreen):
+            self.screen.reload_for_scenario(message.default_cluster_id)

@@ -1,0 +1,213 @@
+"""Diagnosis: the decision tree as a live checklist, and the evidence behind the selected check."""
+
+from __future__ import annotations
+
+import threading
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.markup import escape
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.worker import Worker, WorkerState
+
+from screens.errors import explain
+from screens.messages import DiagnosisFinished, DiagnosisProgress
+from screens.presentation import (
+    STATUS_WORDS,
+    VERDICT_WORDS,
+    key_values,
+    show_duration,
+    status_mark,
+)
+from screens.widgets.checklist import CheckList
+from screens.widgets.context_bar import ContextBar
+from wizard.diagnosis import Diagnosis, DiagnosisRun
+from wizard.domain.catalog import load_catalog
+from wizard.domain.models import CheckResult, CheckStatus
+from wizard.engine.engine import Assessment
+from wizard.engine.tree import CheckSpec, load_tree
+from wizard.ports import Backend
+
+
+def check_detail(spec: CheckSpec, result: CheckResult | None) -> str:
+    """Markup for one check: status, question, evidence, where the answer came from, the seed passage."""
+    status = result.status if result else CheckStatus.PENDING
+    lines = [f"[b]{escape(spec.title)}[/]",
+             f"{status_mark(status)} [b]{STATUS_WORDS[status]}[/]"
+             + (f": {escape(result.detail)}" if result and result.detail else ""),
+             "", f"[$text-muted]Question[/]  {escape(spec.question)}"]
+    if result and result.needs:
+        lines += ["", f"[b $warning]To answer this you need[/] {escape(result.needs)}"]
+    if result and result.evidence:
+        lines += ["", "[b]Evidence[/]", key_values(result.evidence)]
+    sources = ", ".join(result.sources) if result and result.sources else "not asked yet"
+    lines += ["", f"[$text-muted]Asked[/]     {escape(spec.api)}",
+              f"[$text-muted]Reads[/]     {escape(sources)}",
+              f"[$text-muted]Took[/]      {show_duration(result.duration_ms if result else None)}",
+              f"[$text-muted]Check id[/]  {escape(spec.id)}"]
+    passage = load_catalog().passages.get(spec.passage, "")
+    if passage:
+        lines += ["", "[b]From the troubleshooting page[/]", f"[i]{escape(passage)}[/]"]
+    return "\n".join(lines)
+
+
+def progress_line(assessment: Assessment) -> str:
+    """How far the diagnosis has got, counting answered checks."""
+    answered = sum(1 for c in assessment.checks if c.status.done)
+    return f"{answered} of {len(assessment.checks)} checks answered"
+
+
+class DiagnosisScreen(Screen[None]):
+    """Runs one diagnosis in a thread worker; progress messages repaint the checklist in place."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Clusters", id="diagnosis.back", tooltip="Back to the cluster list"),
+        Binding("r", "rerun", "Re-run", id="diagnosis.rerun", tooltip="Ask Azure every question again"),
+        Binding("f", "findings", "Findings", id="diagnosis.findings",
+                tooltip="The causes, most fundamental first, with their fix plans"),
+        Binding("enter", "focus_detail", "Details", id="diagnosis.detail", show=False,
+                tooltip="Move into the selected check's details to scroll them"),
+    ]
+
+    def __init__(self, backend: Backend, cluster_id: str) -> None:
+        super().__init__()
+        self.backend = backend
+        self.cluster_id = cluster_id
+        self.specs = load_tree()
+        self.results: dict[str, CheckResult] = {}
+        self.diagnosis: Diagnosis | None = None
+        self.generation = 0
+        self.cancelled = threading.Event()
+
+    @property
+    def cluster_name(self) -> str:
+        """The last segment of the resource ID, readable before the cluster has been read."""
+        return self.cluster_id.rstrip("/").rsplit("/", 1)[-1]
+
+    def compose(self) -> ComposeResult:
+        """Context, one summary line, then the checklist beside the selected check's details."""
+        yield ContextBar()
+        yield Static(id="diagnosis-summary")
+        with Horizontal(id="diagnosis-body"):
+            yield CheckList(self.specs, id="checks")
+            with VerticalScroll(id="check-detail-scroll", can_focus=True):
+                yield Static(id="check-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Start diagnosing at once, with the first check selected."""
+        self.query_one("#checks", CheckList).highlighted = 0
+        self.start()
+
+    def on_unmount(self) -> None:
+        """Leaving the screen stops the run's remaining reads."""
+        self.cancelled.set()
+
+    def start(self) -> None:
+        """A fresh run: cancel the previous one, reset the checklist, start the worker."""
+        self.cancelled.set()
+        self.cancelled = threading.Event()
+        self.generation += 1
+        self.results = {}
+        self.diagnosis = None
+        self.query_one("#checks", CheckList).reset()
+        self._summary(f"Diagnosing [b]{escape(self.cluster_name)}[/]: connecting…")
+        self.show_selected()
+        self.run_diagnosis(self.generation, self.cancelled)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="diagnosis")
+    def run_diagnosis(self, generation: int, cancelled: threading.Event) -> None:
+        """Blocking run in a thread; it only posts messages (post_message is thread-safe)."""
+        reader = self.backend.connect()
+
+        def publish(assessment: Assessment) -> None:
+            self.post_message(DiagnosisProgress(assessment, generation))
+
+        diagnosis = DiagnosisRun(reader, self.cluster_id, on_update=publish, cancelled=cancelled).run()
+        self.post_message(DiagnosisFinished(diagnosis, generation))
+
+    @on(DiagnosisProgress)
+    def show_progress(self, message: DiagnosisProgress) -> None:
+        """Repaint statuses as answers arrive; stale runs are ignored."""
+        if message.generation != self.generation or self.diagnosis is not None:
+            return
+        self._apply(message.assessment)
+        self._summary(f"Diagnosing [b]{escape(self.cluster_name)}[/]: "
+                      f"{progress_line(message.assessment)}…")
+
+    @on(DiagnosisFinished)
+    def show_verdict(self, message: DiagnosisFinished) -> None:
+        """Final statuses, the verdict, and where to go next."""
+        if message.generation != self.generation:
+            return
+        self.diagnosis = message.diagnosis
+        self._apply(message.diagnosis.assessment)
+        verdict, style = VERDICT_WORDS[message.diagnosis.verdict]
+        cluster = message.diagnosis.cluster
+        state = f" ({escape(cluster.cluster_status)})" if cluster else ""
+        count = len(message.diagnosis.findings)
+        hint = (f" · {count} finding{'s' if count != 1 else ''}: press f" if count
+                else " · nothing to fix")
+        self._summary(f"[b]{escape(self.cluster_name)}[/]{state} · [b {style}]{verdict}[/]{hint}")
+
+    @on(Worker.StateChanged)
+    def explain_failure(self, event: Worker.StateChanged) -> None:
+        """A run that could not even start (no sign-in, no network) is explained in place."""
+        if event.worker.group != "diagnosis":
+            return
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            why = explain(event.worker.error, doing=f"diagnosing {self.cluster_name}")
+            self._summary(f"[b $error]{escape(why.headline)}[/]")
+            self.query_one("#check-detail", Static).update(
+                f"[b $error]{escape(why.headline)}[/]\n\n{escape(why.detail)}\n\n"
+                f"[b]What to do[/]\n{escape(why.advice)}")
+
+    def _apply(self, assessment: Assessment) -> None:
+        self.results = {c.id: c for c in assessment.checks}
+        self.query_one("#checks", CheckList).show(assessment.checks)
+        self.show_selected()
+
+    @on(OptionList.OptionHighlighted, "#checks")
+    def show_selected(self) -> None:
+        """The details pane follows the checklist cursor."""
+        checks = self.query_one("#checks", CheckList)
+        index = checks.highlighted if checks.highlighted is not None else 0
+        spec = self.specs[index]
+        self.query_one("#check-detail", Static).update(check_detail(spec, self.results.get(spec.id)))
+
+    @on(OptionList.OptionSelected, "#checks")
+    def check_selected(self) -> None:
+        """Enter on a check moves into its details so long evidence can be scrolled."""
+        self.action_focus_detail()
+
+    def _summary(self, markup: str) -> None:
+        self.query_one("#diagnosis-summary", Static).update(markup)
+
+    def action_back(self) -> None:
+        """Back to the cluster list (the run stops)."""
+        self.dismiss()
+
+    def action_rerun(self) -> None:
+        """Ask every question again, e.g. after a fix or a permission grant."""
+        self.start()
+
+    def action_findings(self) -> None:
+        """Open the findings once the diagnosis has finished."""
+        from screens.findings import FindingsScreen
+
+        if self.diagnosis is None:
+            self.notify("Still diagnosing: the findings open when every check has answered.",
+                        title="Not yet")
+            return
+        self.app.push_screen(FindingsScreen(self.diagnosis), callback=self._after_findings)
+
+    def _after_findings(self, rerun: bool | None) -> None:
+        if rerun:
+            self.start()
+
+    def action_focus_detail(self) -> None:
+        """Focus the details pane."""
+        self.query_one("#check-detail-scroll").focus()

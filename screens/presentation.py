@@ -1,0 +1,158 @@
+"""Pure helpers that turn domain values into short display text (no widgets, easy to test)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from textual.markup import escape
+
+from wizard.diagnosis import Diagnosis
+from wizard.domain.errors import BadInput
+from wizard.domain.ids import parse_key_url
+from wizard.domain.models import (
+    CheckStatus,
+    ClusterFacts,
+    Finding,
+    IdentityFacts,
+    KeyFacts,
+    Severity,
+    VaultFacts,
+)
+from wizard.engine.tree import CheckSpec
+
+STATUS_MARKS: Mapping[CheckStatus, tuple[str, str]] = {
+    CheckStatus.PENDING: ("·", "$text-muted"),
+    CheckStatus.RUNNING: ("…", "$accent"),
+    CheckStatus.PASS: ("✓", "$success"),
+    CheckStatus.FAIL: ("✗", "$error"),
+    CheckStatus.UNKNOWN: ("?", "$warning"),
+    CheckStatus.SKIPPED: ("-", "$text-muted"),
+}
+
+STATUS_WORDS: Mapping[CheckStatus, str] = {
+    CheckStatus.PENDING: "waiting for an earlier check",
+    CheckStatus.RUNNING: "asking Azure…",
+    CheckStatus.PASS: "pass",
+    CheckStatus.FAIL: "fail",
+    CheckStatus.UNKNOWN: "unknown: could not look",
+    CheckStatus.SKIPPED: "skipped: does not apply",
+}
+
+SEVERITY_STYLES: Mapping[Severity, str] = {
+    Severity.CRITICAL: "$error",
+    Severity.WARNING: "$warning",
+    Severity.INFO: "$text-muted",
+}
+
+VERDICT_WORDS: Mapping[str, tuple[str, str]] = {
+    "healthy": ("Healthy: no critical finding", "$success"),
+    "unhealthy": ("Unhealthy: critical findings", "$error"),
+    "incomplete": ("Incomplete: some questions could not be answered", "$warning"),
+}
+
+SPINNER_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def status_mark(status: CheckStatus) -> str:
+    """The one-cell symbol of a check's status, coloured by theme variable."""
+    symbol, style = STATUS_MARKS[status]
+    return f"[{style}]{symbol}[/]"
+
+
+def check_depths(tree: Iterable[CheckSpec]) -> dict[str, int]:
+    """How deep each check hangs under the root, from its `after` parents (tree order is topological)."""
+    depths: dict[str, int] = {}
+    for spec in tree:
+        depths[spec.id] = 1 + max((depths.get(parent, 0) for parent in spec.after), default=-1)
+    return depths
+
+
+def vault_name_of(key_url: str | None) -> str:
+    """The key vault's name from a cluster's key URL, or a dash when there is none or it is malformed."""
+    if not key_url:
+        return "-"
+    try:
+        return parse_key_url(key_url).vault_name
+    except BadInput:
+        return "?"
+
+
+def show_value(value: Any) -> str:
+    """One evidence value as plain text."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value) if isinstance(value, set | frozenset) else value
+        return ", ".join(show_value(v) for v in items) or "none"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={show_value(v)}" for k, v in value.items()) or "none"
+    return str(value)
+
+
+def show_duration(duration_ms: int | None) -> str:
+    """A read's duration, coarse below 10 ms so that local runs read the same every time."""
+    if duration_ms is None:
+        return "—"
+    if duration_ms < 10:
+        return "under 10 ms"
+    if duration_ms < 10_000:
+        return f"{duration_ms} ms"
+    return f"{duration_ms / 1000:.1f} s"
+
+
+def key_values(pairs: Mapping[str, Any], *, indent: int = 2) -> str:
+    """Evidence as aligned `key  value` markup lines, values escaped."""
+    if not pairs:
+        return " " * indent + "[$text-muted](none)[/]"
+    width = max(len(k) for k in pairs)
+    return "\n".join(f"{' ' * indent}[$text-muted]{escape(k.ljust(width))}[/]  {escape(show_value(v))}"
+                     for k, v in pairs.items())
+
+
+def snake(name: str) -> str:
+    """camelCase evidence keys as the snake_case names catalogue templates use."""
+    return _CAMEL.sub("_", name).lower()
+
+
+def remediation_values(diagnosis: Diagnosis, finding: Finding) -> dict[str, Any]:
+    """Every value a remediation template may need, gathered from what the diagnosis read."""
+    values: dict[str, Any] = {"cluster_id": diagnosis.cluster_id}
+    for outcome in diagnosis.known.values():
+        fact = outcome.value
+        if isinstance(fact, ClusterFacts):
+            values.update(cluster_name=fact.name, cluster_status=fact.cluster_status,
+                          resource_group=fact.resource_group, subscription_id=fact.subscription_id,
+                          location=fact.location, key_url=fact.key_url,
+                          identity_id=fact.key_identity_id, old_identity_id=fact.key_identity_id,
+                          old_key_url=fact.key_url,
+                          identity_name=(fact.key_identity_id or "").rsplit("/", 1)[-1])
+            if fact.key_url:
+                try:
+                    parsed = parse_key_url(fact.key_url)
+                except BadInput:
+                    continue
+                values.update(vault_name=parsed.vault_name, key_name=parsed.key_name,
+                              vault_url=parsed.vault_url, key_url=parsed.versionless)
+        elif isinstance(fact, IdentityFacts):
+            values.update(principal_id=fact.principal_id)
+        elif isinstance(fact, VaultFacts):
+            values.update(vault_id=fact.id, bypass=fact.network_bypass,
+                          purge_protection=fact.purge_protection)
+        elif isinstance(fact, KeyFacts):
+            values.update(key_version=fact.version, expires=fact.expires, not_before=fact.not_before)
+    for key, value in finding.evidence.items():
+        values.setdefault(snake(key), value)
+    missing = values.get("missing")
+    if isinstance(missing, list | tuple):
+        values["missing"] = ", ".join(missing)
+        values["missing_space"] = " ".join(missing)
+    return {k: (show_value(v) if isinstance(v, datetime) else v) for k, v in values.items()}
