@@ -1,0 +1,266 @@
+"""The pure planner over our own dataclasses (no SDK, no network): ordering and safety rules."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+
+from tests.engine.fake_reader import (
+    CLUSTER_ID,
+    IDENTITY_ID,
+    NOW,
+    PRINCIPAL,
+    VAULT_ID,
+    FakeEstate,
+    FakeReader,
+    policy,
+)
+from wizard.diagnosis import Diagnosis, diagnose
+from wizard.domain.models import AttachedIdentity, DeletedKeyFacts, DeletedVaultFacts, IdentityFacts
+from wizard.engine.remedy import (
+    DEFERRED,
+    ESCALATE,
+    WAIT,
+    WRITE,
+    Carry,
+    Plan,
+    new_identity_name,
+    plan_fixes,
+)
+
+HEALTHY = FakeEstate()
+assert HEALTHY.cluster is not None
+assert HEALTHY.key is not None
+assert HEALTHY.vault is not None
+assert HEALTHY.identity is not None
+INACCESSIBLE = dataclasses.replace(HEALTHY.cluster, cluster_status="Inaccessible")
+
+
+def diag(**changes: object) -> Diagnosis:
+    changes.setdefault("cluster", INACCESSIBLE)
+    return diagnose(FakeReader(HEALTHY.replace(**changes)), CLUSTER_ID)
+
+
+def ids(plan: Plan) -> list[str]:
+    return [s.remediation for s in plan.steps]
+
+
+def expired_key() -> object:
+    return dataclasses.replace(HEALTHY.key, expires=NOW - timedelta(days=1))  # type: ignore[type-var]
+
+
+def test_healthy_plan_is_empty() -> None:
+    plan = plan_fixes(diagnose(FakeReader(HEALTHY), CLUSTER_ID))
+    assert plan.steps == ()
+    assert plan.next_step is None
+
+
+def test_expired_key_extends_then_waits() -> None:
+    plan = plan_fixes(diag(key=expired_key()), now=NOW, expiry_days=100)
+    assert ids(plan) == ["extend-key-expiry", "wait-for-ready"]
+    step = plan.steps[0]
+    assert step.kind == WRITE
+    assert step.finding == "KEY_EXPIRED"
+    assert step.params["key_name"] == "cmk"
+    assert step.params["version"] == "v1"
+    assert step.params["expires_on"].startswith((NOW + timedelta(days=100)).strftime("%Y-%m-%d"))
+    assert " -> " in step.change
+    assert step.rest.startswith("PATCH https://kv1.vault.azure.net/keys/cmk/v1")
+    assert "az keyvault key set-attributes" in step.az
+    assert step.verifies == ("key.dates",)
+    assert step.confirm == "yes"
+    assert plan.steps[1].kind == WAIT
+
+
+def test_no_key_change_while_an_expiry_fix_is_pending() -> None:
+    versioned = dataclasses.replace(INACCESSIBLE, key_url="https://kv1.vault.azure.net/keys/cmk/v1")
+    plan = plan_fixes(diag(cluster=versioned, key=expired_key()))
+    assert "attach-identity-and-key" not in [s.remediation for s in plan.steps if s.kind == WRITE]
+    deferred = [s for s in plan.steps if s.kind == DEFERRED]
+    assert [s.finding for s in deferred] == ["CLUSTER_KEY_URL_VERSIONED"]
+    assert "Ready" in deferred[0].explanation
+    assert plan.steps[-1].kind == DEFERRED
+    # Extended in this session but the cluster is not Ready yet: still no key change.
+    plan = plan_fixes(diag(cluster=versioned), carry=Carry(expiry_extended=True))
+    assert [s.kind for s in plan.steps if s.remediation == "attach-identity-and-key"] == [DEFERRED]
+    # Once Ready, the versioned URL may be fixed (identity and versionless URL together).
+    ready = dataclasses.replace(versioned, cluster_status="Ready")
+    plan = plan_fixes(diag(cluster=ready), carry=Carry(expiry_extended=True))
+    attach = plan.steps[0]
+    assert (attach.remediation, attach.kind) == ("attach-identity-and-key", WRITE)
+    assert attach.params["key_url"] == "https://kv1.vault.azure.net/keys/cmk"
+    assert attach.params["identity_id"] == IDENTITY_ID
+
+
+def test_recover_vault_then_grant_the_role_it_lost() -> None:
+    deleted = DeletedVaultFacts("kv1", "westus2", VAULT_ID, NOW, NOW + timedelta(days=90), True)
+    plan = plan_fixes(diag(vault=None, deleted_vault=deleted))
+    assert ids(plan) == ["recover-vault", "grant-crypto-role", "wait-for-ready"]
+    recover, grant = plan.steps[0], plan.steps[1]
+    assert recover.params["vault_id"] == VAULT_ID
+    assert recover.params["location"] == "westus2"
+    assert recover.params["tenant_id"]
+    assert grant.provisional
+    assert grant.params["principal_id"] == PRINCIPAL
+    assert plan.next_step == recover
+
+
+def test_soft_deleted_key_recovered_first() -> None:
+    deleted = DeletedKeyFacts("cmk", NOW, NOW + timedelta(days=90), "https://kv1.vault.azure.net/deletedkeys/cmk")
+    plan = plan_fixes(diag(key=None, deleted_key=deleted))
+    assert ids(plan) == ["recover-key", "wait-for-ready"]
+    assert plan.steps[0].params["vault_url"] == "https://kv1.vault.azure.net"
+
+
+def test_deleted_identity_create_grant_attach_in_order() -> None:
+    plan = plan_fixes(diag(identity=None), now=NOW)
+    assert ids(plan) == ["create-identity", "grant-crypto-role", "attach-identity-and-key", "wait-for-ready"]
+    create, grant, attach = plan.steps[:3]
+    assert create.params["name"] == new_identity_name("id1", NOW)
+    assert create.params["location"] == INACCESSIBLE.location
+    assert create.params["resource_group"] == INACCESSIBLE.resource_group
+    assert grant.provisional
+    assert attach.provisional
+    assert attach.params["identity_id"] == create.params["identity_id"]
+    # After the identity exists (carried from the executor), grant its principal, then attach.
+    new = IdentityFacts(create.params["identity_id"], create.params["name"], "p-new", "c-new",
+                        HEALTHY.identity.tenant_id, "westus2")
+    plan = plan_fixes(diag(identity=None), carry=Carry(new_identity=new))
+    assert ids(plan) == ["grant-crypto-role", "attach-identity-and-key", "wait-for-ready"]
+    assert plan.steps[0].params["principal_id"] == "p-new"
+    assert not plan.steps[0].provisional
+    assert plan.steps[1].params["identity_id"] == new.id
+    carry = Carry(new_identity=new, granted_principals=frozenset({"p-new"}))
+    plan = plan_fixes(diag(identity=None), carry=carry)
+    assert ids(plan) == ["attach-identity-and-key", "wait-for-ready"]
+
+
+def test_new_identity_name_is_fresh_and_bounded() -> None:
+    assert new_identity_name("uami", NOW) == f"uami-{NOW.strftime('%Y%m%d%H%M')}"
+    assert len(new_identity_name("x" * 200, NOW)) <= 128
+
+
+def test_recreated_identity_grants_new_principal_then_attaches() -> None:
+    identity = dataclasses.replace(HEALTHY.identity, principal_id="p-recreated")
+    plan = plan_fixes(diag(identity=identity))
+    assert ids(plan) == ["grant-crypto-role", "attach-identity-and-key", "wait-for-ready"]
+    assert plan.steps[0].params["principal_id"] == "p-recreated"
+    assert plan.steps[1].params["principal_id"] == "p-recreated"
+
+
+def test_access_policy_vault_adds_only_missing_permissions() -> None:
+    vault = dataclasses.replace(HEALTHY.vault, rbac_authorization=False,
+                                access_policies=(policy(PRINCIPAL, "get", "list"),))
+    plan = plan_fixes(diag(vault=vault, assignments=[]))
+    assert ids(plan) == ["add-access-policy", "wait-for-ready"]
+    step = plan.steps[0]
+    assert step.params["permissions"] == ["wrapKey", "unwrapKey"]
+    assert step.params["principal_id"] == PRINCIPAL
+    assert "replace" not in step.rest
+    assert "/accessPolicies/add" in step.rest
+
+
+def test_deleted_identity_on_access_policy_vault_uses_a_policy() -> None:
+    vault = dataclasses.replace(HEALTHY.vault, rbac_authorization=False,
+                                access_policies=(policy(PRINCIPAL, "get", "list", "wrapkey", "unwrapkey"),))
+    plan = plan_fixes(diag(vault=vault, identity=None))
+    assert ids(plan)[:3] == ["create-identity", "add-access-policy", "attach-identity-and-key"]
+    assert plan.steps[1].params["permissions"] == ["get", "list", "wrapKey", "unwrapKey"]
+
+
+def test_multi_fault_order_key_then_network_then_access_then_wait() -> None:
+    vault = dataclasses.replace(HEALTHY.vault, public_network_access="Disabled",
+                                network_default_action="Deny", network_bypass="None",
+                                ip_rules=("1.2.3.4/32",))
+    plan = plan_fixes(diag(vault=vault, assignments=[], key=expired_key()))
+    assert ids(plan) == ["extend-key-expiry", "allow-trusted-services", "grant-crypto-role", "wait-for-ready"]
+    firewall = plan.steps[1]
+    assert firewall.after["ipRules"] == ["1.2.3.4/32"]
+    assert firewall.after["defaultAction"] == "Deny"
+    assert firewall.after["bypass"] == "AzureServices"
+
+
+def test_failed_provisioning_fixes_causes_first_then_deletes_and_never_waits() -> None:
+    failed = dataclasses.replace(HEALTHY.cluster, cluster_status="Failed", provisioning_state="Failed")
+    plan = plan_fixes(diag(cluster=failed, assignments=[]))
+    assert ids(plan) == ["grant-crypto-role", "delete-failed-cluster"]
+    delete = plan.steps[-1]
+    assert delete.confirm == "typed"
+    assert delete.confirm_text == "c1"
+    assert not delete.reversible
+    # `--finding CLUSTER_PROVISIONING_FAILED` brings the other critical causes along.
+    plan = plan_fixes(diag(cluster=failed, assignments=[]), scope={"CLUSTER_PROVISIONING_FAILED"})
+    assert ids(plan) == ["grant-crypto-role", "delete-failed-cluster"]
+
+
+@pytest.mark.parametrize("change", [
+    {"vault": None},
+    {"key": None},
+])
+def test_unrecoverable_findings_escalate_and_write_nothing(change: dict[str, object]) -> None:
+    plan = plan_fixes(diag(**change))
+    assert plan.writes == ()
+    assert plan.next_step is None
+    assert [s.kind for s in plan.steps] == [ESCALATE]
+    assert plan.steps[0].finding in ("VAULT_PURGED", "KEY_PURGED")
+    assert "support" in plan.steps[0].explanation
+    assert any("no wait" in n for n in plan.notes)
+
+
+def test_warnings_without_a_fix_escalate_at_the_end() -> None:
+    key = dataclasses.replace(HEALTHY.key, kty="EC", key_size=None)
+    plan = plan_fixes(diag(key=key, assignments=[]))
+    assert ids(plan) == ["grant-crypto-role", "wait-for-ready", "escalate"]
+
+
+def test_purge_protection_is_a_typed_confirmation() -> None:
+    vault = dataclasses.replace(HEALTHY.vault, purge_protection=False)
+    plan = plan_fixes(diagnose(FakeReader(HEALTHY.replace(vault=vault)), CLUSTER_ID))
+    assert ids(plan) == ["enable-purge-protection"]
+    assert plan.steps[0].confirm == "typed"
+    assert plan.steps[0].confirm_text == "kv1"
+
+
+def test_scope_limits_the_plan_and_waits_only_when_every_cause_is_covered() -> None:
+    vault = dataclasses.replace(HEALTHY.vault, public_network_access="Disabled",
+                                network_default_action="Deny", network_bypass="None")
+    result = diag(vault=vault, assignments=[])
+    plan = plan_fixes(result, scope={"RBAC_ROLE_MISSING"})
+    assert ids(plan) == ["grant-crypto-role"]
+    assert any("VAULT_FIREWALL_BLOCKS_SERVICE" in n for n in plan.notes)
+    plan = plan_fixes(result, scope={"KEY_DISABLED"})
+    assert plan.steps == ()
+    assert any("KEY_DISABLED" in n for n in plan.notes)
+
+
+def test_one_step_for_two_findings_with_the_same_fix() -> None:
+    cluster = dataclasses.replace(INACCESSIBLE, key_url="https://kv1.vault.azure.net/keys/cmk/v1",
+                                  attached_identities=())
+    plan = plan_fixes(diag(cluster=cluster))
+    attaches = [s for s in plan.steps if s.remediation == "attach-identity-and-key"]
+    assert len(attaches) == 1
+    assert attaches[0].finding == "IDENTITY_NOT_ATTACHED"
+    assert attaches[0].also_fixes == ("CLUSTER_KEY_URL_VERSIONED",)
+    assert attaches[0].params["key_url"] == "https://kv1.vault.azure.net/keys/cmk"
+
+
+def test_forbidden_target_read_flags_a_permission_doubt() -> None:
+    from wizard.domain.errors import Forbidden
+
+    denied = Forbidden("403", needs="Microsoft.Authorization/roleAssignments/read (Reader on the vault)")
+    identity = dataclasses.replace(HEALTHY.identity, principal_id="p2")
+    result = diag(identity=identity, errors={"list_role_assignments": denied})
+    plan = plan_fixes(result)
+    grant = next(s for s in plan.steps if s.remediation == "grant-crypto-role")
+    assert "roleAssignments/read" in grant.permission_doubt
+
+
+def test_attached_identity_keeps_remembered_principal_unchanged() -> None:
+    # The recreated-identity attach must refresh the principal even though the ids are equal.
+    cluster = dataclasses.replace(INACCESSIBLE, attached_identities=(
+        AttachedIdentity(IDENTITY_ID, "old-principal", "c"),))
+    plan = plan_fixes(diag(cluster=cluster))
+    attach = next(s for s in plan.steps if s.remediation == "attach-identity-and-key")
+    assert attach.params["principal_id"] == PRINCIPAL
