@@ -23,7 +23,7 @@ _SECRET_KEYS = re.compile(r"(?i)^(authorization|proxy-authorization|x-ms-authori
                           r"password|credential|cookie|set-cookie)$")
 _BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_AUTH_HEADER = re.compile(r"(?i)\bauthorization\s*[:=]\s*\S+")
+_AUTH_HEADER = re.compile(r"(?i)\bauthorization\s*[:=][^\n\"]*")
 
 
 def default_audit_path() -> Path:
