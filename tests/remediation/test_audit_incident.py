@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import json
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -78,11 +77,12 @@ class FakeWriter:
     def extend_key_expiry(self, *args: Any) -> Any:
         key = self.gateway.estate.key
         assert key is not None
-        return self._do("extend-key-expiry", {"key": dataclasses.replace(key, expires=NOW + timedelta(days=365))})
+        later = dataclasses.replace(key, expires=NOW + timedelta(days=365))
+        return self._do("extend-key-expiry", {"key": later})
 
     def grant_crypto_role(self, vault_id: str, principal_id: str) -> Any:
-        ra = RoleAssignmentFacts("new", vault_id, "/providers/x/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6",
-                                 principal_id, "ServicePrincipal")
+        role = "/providers/x/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6"
+        ra = RoleAssignmentFacts("new", vault_id, role, principal_id, "ServicePrincipal")
         return self._do("grant-crypto-role", {"assignments": [ra]})
 
 
@@ -106,7 +106,8 @@ class FakeGateway(FakeReader):
 def broken_estate() -> FakeEstate:
     estate = FakeEstate()
     assert estate.key is not None
-    return estate.replace(assignments=[], key=dataclasses.replace(estate.key, expires=NOW - timedelta(days=1)))
+    expired = dataclasses.replace(estate.key, expires=NOW - timedelta(days=1))
+    return estate.replace(assignments=[], key=expired)
 
 
 def test_session_applies_verifies_and_replans_until_healthy(tmp_path: Path) -> None:
