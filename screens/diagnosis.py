@@ -7,7 +7,7 @@ import threading
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
@@ -18,12 +18,14 @@ from screens.messages import DiagnosisFinished, DiagnosisProgress
 from screens.presentation import (
     STATUS_WORDS,
     VERDICT_WORDS,
-    key_values,
+    evidence_blocks,
+    field,
     show_duration,
     status_mark,
 )
 from screens.widgets.checklist import CheckList
 from screens.widgets.context_bar import ContextBar
+from screens.widgets.detail_pane import Block, DetailPane
 from wizard.diagnosis import Diagnosis, DiagnosisRun
 from wizard.domain.catalog import load_catalog
 from wizard.domain.models import CheckResult, CheckStatus
@@ -32,26 +34,27 @@ from wizard.engine.tree import CheckSpec, load_tree
 from wizard.ports import Backend
 
 
-def check_detail(spec: CheckSpec, result: CheckResult | None) -> str:
-    """Markup for one check: status, question, evidence, where the answer came from, the seed passage."""
+def check_detail(spec: CheckSpec, result: CheckResult | None) -> list[Block]:
+    """One check: status, question, what would let it run, evidence, its source and the seed passage."""
     status = result.status if result else CheckStatus.PENDING
-    lines = [f"[b]{escape(spec.title)}[/]",
-             f"{status_mark(status)} [b]{STATUS_WORDS[status]}[/]"
-             + (f": {escape(result.detail)}" if result and result.detail else ""),
-             "", f"[$text-muted]Question[/]  {escape(spec.question)}"]
+    detail = f": {escape(result.detail)}" if result and result.detail else ""
+    blocks: list[Block] = [("title", escape(spec.title)),
+                           ("line", f"{status_mark(status)} [b]{STATUS_WORDS[status]}[/]{detail}"),
+                           ("line", field("Question", spec.question))]
     if result and result.needs:
-        lines += ["", f"[b $warning]To answer this you need[/] {escape(result.needs)}"]
+        blocks += [("heading-warning", "To answer this you need"), ("field", escape(result.needs))]
     if result and result.evidence:
-        lines += ["", "[b]Evidence[/]", key_values(result.evidence)]
+        blocks += [("heading", "Evidence"), *evidence_blocks(result.evidence)]
     sources = ", ".join(result.sources) if result and result.sources else "not asked yet"
-    lines += ["", f"[$text-muted]Asked[/]     {escape(spec.api)}",
-              f"[$text-muted]Reads[/]     {escape(sources)}",
-              f"[$text-muted]Took[/]      {show_duration(result.duration_ms if result else None)}",
-              f"[$text-muted]Check id[/]  {escape(spec.id)}"]
+    blocks += [("heading", "Where the answer comes from"),
+               ("field", field("API", spec.api)),
+               ("field", field("Reads", sources)),
+               ("field", field("Took", show_duration(result.duration_ms if result else None))),
+               ("field", field("Check", spec.id))]
     passage = load_catalog().passages.get(spec.passage, "")
     if passage:
-        lines += ["", "[b]From the troubleshooting page[/]", f"[i]{escape(passage)}[/]"]
-    return "\n".join(lines)
+        blocks += [("heading", "From the troubleshooting page"), ("passage", escape(passage))]
+    return blocks
 
 
 def progress_line(assessment: Assessment) -> str:
@@ -93,8 +96,7 @@ class DiagnosisScreen(Screen[None]):
         yield Static(id="diagnosis-summary")
         with Horizontal(id="diagnosis-body"):
             yield CheckList(self.specs, id="checks")
-            with VerticalScroll(id="check-detail-scroll", can_focus=True):
-                yield Static(id="check-detail")
+            yield DetailPane(id="check-detail")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -161,9 +163,9 @@ class DiagnosisScreen(Screen[None]):
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             why = explain(event.worker.error, doing=f"diagnosing {self.cluster_name}")
             self._summary(f"[b $error]{escape(why.headline)}[/]")
-            self.query_one("#check-detail", Static).update(
-                f"[b $error]{escape(why.headline)}[/]\n\n{escape(why.detail)}\n\n"
-                f"[b]What to do[/]\n{escape(why.advice)}")
+            self.query_one("#check-detail", DetailPane).show(
+                [("title-error", escape(why.headline)), ("line", escape(why.detail)),
+                 ("heading", "What to do"), ("line", escape(why.advice))], scroll_home=True)
 
     def _apply(self, assessment: Assessment) -> None:
         self.results = {c.id: c for c in assessment.checks}
@@ -176,7 +178,7 @@ class DiagnosisScreen(Screen[None]):
         checks = self.query_one("#checks", CheckList)
         index = checks.highlighted if checks.highlighted is not None else 0
         spec = self.specs[index]
-        self.query_one("#check-detail", Static).update(check_detail(spec, self.results.get(spec.id)))
+        self.query_one("#check-detail", DetailPane).show(check_detail(spec, self.results.get(spec.id)))
 
     @on(OptionList.OptionSelected, "#checks")
     def check_selected(self) -> None:
@@ -210,4 +212,4 @@ class DiagnosisScreen(Screen[None]):
 
     def action_focus_detail(self) -> None:
         """Focus the details pane."""
-        self.query_one("#check-detail-scroll").focus()
+        self.query_one("#check-detail", DetailPane).focus()

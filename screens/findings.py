@@ -8,14 +8,21 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from screens.presentation import SEVERITY_STYLES, VERDICT_WORDS, key_values, remediation_values
+from screens.presentation import (
+    SEVERITY_STYLES,
+    VERDICT_WORDS,
+    evidence_blocks,
+    field,
+    remediation_values,
+)
 from screens.widgets.context_bar import ContextBar
+from screens.widgets.detail_pane import Block, DetailPane
 from wizard.diagnosis import Diagnosis
 from wizard.domain.catalog import Catalog, RemediationSpec, load_catalog, render
 from wizard.domain.models import Finding
@@ -27,44 +34,44 @@ def finding_prompt(finding: Finding, catalog: Catalog) -> str:
     return f"[b {style}]{finding.severity.value.upper():<8}[/] {escape(catalog.finding(finding.code).title)}"
 
 
-def plan_step(number: int, remedy: RemediationSpec, values: Mapping[str, Any]) -> str:
+def plan_step(number: int, remedy: RemediationSpec, values: Mapping[str, Any]) -> list[Block]:
     """One remediation rendered from the catalogue; `{placeholders}` left are chosen when applying."""
     reversible = ("[$success]yes[/]" if remedy.reversible
                   else "[b $error]NO: this cannot be undone[/]")
-    return "\n".join([
-        f"[b]{number}. {escape(remedy.title)}[/]",
-        f"   {escape(render(remedy.summary, values))}",
-        f"   [$text-muted]Change[/]      {escape(render(remedy.change, values))}",
-        f"   [$text-muted]REST[/]        {escape(render(remedy.rest, values))}",
-        f"   [$text-muted]az[/]          {escape(render(remedy.az, values))}",
-        f"   [$text-muted]Permission[/]  {escape(remedy.permission)}",
-        f"   [$text-muted]Reversible[/]  {reversible}",
-        f"   [$text-muted]Verify by[/]   re-running {escape(', '.join(remedy.verifies))}",
-    ])
+    return [("step", f"{number}. {escape(remedy.title)}"),
+            ("field", escape(render(remedy.summary, values))),
+            ("field", field("Change", render(remedy.change, values))),
+            ("field", field("REST", render(remedy.rest, values))),
+            ("field", field("az", render(remedy.az, values))),
+            ("field", field("Permission", remedy.permission)),
+            ("field", f"[$text-muted]Reversible[/]  {reversible}"),
+            ("field", field("Verify by re-running", ", ".join(remedy.verifies)))]
 
 
-def finding_detail(diagnosis: Diagnosis, finding: Finding, catalog: Catalog) -> str:
-    """Markup for one finding: what, why, the seed passage, the evidence and the plan."""
+def finding_detail(diagnosis: Diagnosis, finding: Finding, catalog: Catalog) -> list[Block]:
+    """One finding: what, why, the seed passage, the evidence and the remediation plan."""
     entry = catalog.finding(finding.code)
     style = SEVERITY_STYLES[finding.severity]
-    lines = [f"[b]{escape(entry.title)}[/]",
-             f"[b {style}]{finding.severity.value.upper()}[/] · {escape(finding.code)} · "
-             f"found by {escape(finding.check_id)}",
-             "", escape(finding.summary), "", escape(entry.explanation)]
+    blocks: list[Block] = [
+        ("title", escape(entry.title)),
+        ("line", f"[b {style}]{finding.severity.value.upper()}[/] · {escape(finding.code)} · "
+                 f"found by {escape(finding.check_id)}"),
+        ("line", escape(finding.summary)),
+        ("line", escape(entry.explanation))]
     passage = catalog.passage_for(finding.code)
     if passage:
-        lines += ["", "[b]From the troubleshooting page[/]", f"[i]{escape(passage)}[/]"]
+        blocks += [("heading", "From the troubleshooting page"), ("passage", escape(passage))]
     if finding.evidence:
-        lines += ["", "[b]Evidence[/]", key_values(finding.evidence)]
-    lines += ["", "[b]Remediation plan[/]"]
+        blocks += [("heading", "Evidence"), *evidence_blocks(finding.evidence)]
+    blocks.append(("heading", "Remediation plan"))
     remedies = [catalog.remediations[r] for r in finding.remediations if r in catalog.remediations]
-    if remedies:
-        values = remediation_values(diagnosis, finding)
-        lines += [plan_step(n, r, values) for n, r in enumerate(remedies, 1)]
-        lines += ["", "[$text-muted]Plan only: this version shows the fix; it does not apply it.[/]"]
-    else:
-        lines.append("   [$text-muted]No change can fix this from here: read the explanation above.[/]")
-    return "\n".join(lines)
+    if not remedies:
+        return [*blocks, ("field", "[$text-muted]No change can fix this from here: "
+                                   "read the explanation above.[/]")]
+    values = remediation_values(diagnosis, finding)
+    for number, remedy in enumerate(remedies, 1):
+        blocks += plan_step(number, remedy, values)
+    return [*blocks, ("note", "Plan only: this version shows the fix; it does not apply it.")]
 
 
 class FindingsScreen(Screen[bool]):
@@ -88,8 +95,7 @@ class FindingsScreen(Screen[bool]):
         with Horizontal(id="findings-body"):
             yield OptionList(*(Option(finding_prompt(f, self.catalog), id=f.code)
                                for f in self.diagnosis.findings), id="finding-list")
-            with VerticalScroll(id="finding-detail-scroll", can_focus=True):
-                yield Static(id="finding-detail")
+            yield DetailPane(id="finding-detail")
         yield Footer()
 
     def _summary(self) -> str:
@@ -107,22 +113,21 @@ class FindingsScreen(Screen[bool]):
             findings.highlighted = 0
         else:
             findings.display = False
-            self.query_one("#finding-detail", Static).update(
-                "[b $success]No findings.[/] Every check that could run passed; "
-                "see the checklist for any question left open.")
+            self.query_one("#finding-detail", DetailPane).show(
+                [("title", "No findings"),
+                 ("line", "Every check that could run passed; the checklist shows any question left open.")])
 
     @on(OptionList.OptionHighlighted, "#finding-list")
     def show_selected(self, event: OptionList.OptionHighlighted) -> None:
         """The detail pane follows the list cursor."""
         finding = self.diagnosis.findings[event.option_index]
-        self.query_one("#finding-detail", Static).update(
-            finding_detail(self.diagnosis, finding, self.catalog))
-        self.query_one("#finding-detail-scroll", VerticalScroll).scroll_home(animate=False)
+        self.query_one("#finding-detail", DetailPane).show(
+            finding_detail(self.diagnosis, finding, self.catalog), scroll_home=True)
 
     @on(OptionList.OptionSelected, "#finding-list")
     def finding_selected(self) -> None:
         """Enter moves into the plan so it can be scrolled by keyboard."""
-        self.query_one("#finding-detail-scroll").focus()
+        self.query_one("#finding-detail", DetailPane).focus()
 
     def action_back(self) -> None:
         """Back to the checklist."""

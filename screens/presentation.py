@@ -48,9 +48,9 @@ SEVERITY_STYLES: Mapping[Severity, str] = {
 }
 
 VERDICT_WORDS: Mapping[str, tuple[str, str]] = {
-    "healthy": ("Healthy: no critical finding", "$success"),
-    "unhealthy": ("Unhealthy: critical findings", "$error"),
-    "incomplete": ("Incomplete: some questions could not be answered", "$warning"),
+    "healthy": ("Healthy", "$success"),
+    "unhealthy": ("Unhealthy", "$error"),
+    "incomplete": ("Incomplete: some checks could not run", "$warning"),
 }
 
 SPINNER_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -89,7 +89,7 @@ def show_value(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, datetime):
-        return value.isoformat()
+        return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value) if isinstance(value, set | frozenset) else value
         return ", ".join(show_value(v) for v in items) or "none"
@@ -109,13 +109,16 @@ def show_duration(duration_ms: int | None) -> str:
     return f"{duration_ms / 1000:.1f} s"
 
 
-def key_values(pairs: Mapping[str, Any], *, indent: int = 2) -> str:
-    """Evidence as aligned `key  value` markup lines, values escaped."""
+def field(label: str, value: str) -> str:
+    """A muted label before an escaped value, one block of the detail panes."""
+    return f"[$text-muted]{escape(label)}[/]  {escape(value)}"
+
+
+def evidence_blocks(pairs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Evidence as one indented block per key, values escaped."""
     if not pairs:
-        return " " * indent + "[$text-muted](none)[/]"
-    width = max(len(k) for k in pairs)
-    return "\n".join(f"{' ' * indent}[$text-muted]{escape(k.ljust(width))}[/]  {escape(show_value(v))}"
-                     for k, v in pairs.items())
+        return [("field", "[$text-muted](none)[/]")]
+    return [("field", field(key, show_value(value))) for key, value in pairs.items()]
 
 
 def snake(name: str) -> str:
