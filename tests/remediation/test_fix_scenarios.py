@@ -1,0 +1,112 @@
+"""Every built-in scenario fixed through the real SDK against the embedded emulator.
+
+The emulator is the independent judge: after the fixes its OWN verdict (`health()`) must say
+Ready. No mocks of the SDK; no sleeps: `until` polls with a deadline.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import BackendFactory
+from wizard.audit import AuditLog, read_audit
+from wizard.diagnosis import diagnose
+from wizard.engine.remedy import ESCALATE
+from wizard.remediation import FixSession, auto_confirm
+
+FIXABLE = ["healthy", "key-expired", "key-disabled", "key-soft-deleted", "key-not-yet-active",
+           "vault-soft-deleted", "identity-deleted", "identity-recreated", "rbac-role-missing",
+           "access-policy-revoked", "firewall-blocked", "provisioning-failed",
+           "vault-recovered-rbac-lost", "operator-firewalled", "multi-fault"]
+UNRECOVERABLE = {"key-purged": "KEY_PURGED", "vault-purged": "VAULT_PURGED"}
+
+
+def until(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Poll `predicate` until it is truthy or the deadline passes (then return its last value)."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        pause.wait(0.02)
+
+
+def writes(emulator: Any) -> list[dict[str, Any]]:
+    return [r for r in emulator.requests() if r.get("write") or r.get("method") != "GET"]
+
+
+def assert_audit_pairs(path: Path, token: str) -> list[dict[str, Any]]:
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    assert token not in text
+    assert "bearer" not in text.lower()
+    assert '"authorization"' not in text.lower()
+    records = read_audit(path) if path.exists() else []
+    before = {r["id"]: r for r in records if r["phase"] == "before"}
+    after = {r["intent"]: r for r in records if r["phase"] == "after"}
+    assert set(before) == set(after), "every intent has exactly one result"
+    for rid, record in before.items():
+        assert record["operator"]["mode"] == "emulator"
+        assert record["remediation"] and record["target"] and "before" in record
+        assert after[rid]["result"] in ("ok", "already-done")
+    return records
+
+
+@pytest.mark.parametrize("scenario", FIXABLE)
+def test_fixing_every_finding_makes_the_emulator_say_ready(
+        scenario: str, emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    backend = emulator_backend(scenario)
+    cluster_id = backend.default_cluster_id()
+    assert cluster_id
+    gateway = backend.connect()
+    audit = AuditLog(tmp_path / "audit.jsonl", secrets=[backend.token()])
+    session = FixSession(gateway, cluster_id, audit=audit)
+    result = session.run(auto_confirm)
+    emulator = backend.emulator
+    assert not result.stopped, result.stopped
+    records = assert_audit_pairs(tmp_path / "audit.jsonl", backend.token())
+    applied = [r for r in records if r["phase"] == "after" and r["result"] == "ok"]
+    assert len(applied) == len([o for o in result.outcomes if o.status == "ok"])
+    if scenario == "provisioning-failed":
+        # "Healthy" here means: the causes are fixed and the Failed cluster entity is gone, ready
+        # for the operator to provision again. There is no cluster left to turn Ready.
+        assert result.deleted_cluster
+        assert [o.step.remediation for o in result.outcomes][-1] == "delete-failed-cluster"
+        assert cluster_id not in until(lambda: emulator.health()["clusters"]) or (
+            emulator.health()["clusters"][cluster_id]["status"].lower() in ("deleted", "gone"))
+        assert result.exit_code == 0
+        return
+    health = until(lambda: (h := emulator.health()["clusters"][cluster_id])["status"] == "Ready" and h)
+    assert health, emulator.health()["clusters"][cluster_id]
+    assert health["canUseKey"] is True
+    final = diagnose(gateway, cluster_id)
+    assert final.verdict == "healthy", [f.code for f in final.findings]
+    assert final.exit_code == 0
+    assert result.exit_code == 0
+    if scenario in ("healthy", "operator-firewalled"):
+        assert writes(emulator) == []
+        assert result.outcomes == []
+
+
+@pytest.mark.parametrize("scenario", sorted(UNRECOVERABLE))
+def test_unrecoverable_scenarios_escalate_and_write_nothing(
+        scenario: str, emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    backend = emulator_backend(scenario)
+    cluster_id = backend.default_cluster_id()
+    assert cluster_id
+    session = FixSession(backend.connect(), cluster_id, audit=AuditLog(tmp_path / "audit.jsonl"))
+    plan = session.plan()
+    assert plan.writes == ()
+    assert [s.finding for s in plan.steps if s.kind == ESCALATE] == [UNRECOVERABLE[scenario]]
+    result = session.run(auto_confirm)
+    assert result.outcomes == []
+    assert [s.finding for s in result.escalations] == [UNRECOVERABLE[scenario]]
+    assert result.exit_code == 1
+    assert writes(backend.emulator) == []
+    assert not (tmp_path / "audit.jsonl").exists()

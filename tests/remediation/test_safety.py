@@ -1,0 +1,185 @@
+"""Read-only, dry-run, idempotency and the fix/watch command line, against the emulator."""
+
+from __future__ import annotations
+
+import argparse
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import BackendFactory
+from tests.remediation.test_fix_scenarios import assert_audit_pairs, writes
+from wizard.audit import AuditLog
+from wizard.backends import EmulatorBackend
+from wizard.cli import build_parser, main
+from wizard.domain.errors import ReadOnlyViolation
+from wizard.fixcli import run_fix, run_watch
+from wizard.remediation import FixSession, auto_confirm
+
+
+class KeepOpen:
+    """Hands run_fix a backend whose close() leaves the emulator running for the assertions."""
+
+    def __init__(self, backend: EmulatorBackend) -> None:
+        self._backend = backend
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._backend, name)
+
+    def close(self) -> None:
+        pass
+
+
+def fix_args(*extra: str) -> argparse.Namespace:
+    return build_parser().parse_args(["fix", "--scenario", "unused", *extra])
+
+
+def test_read_only_write_raises_before_any_request(emulator_backend: BackendFactory,
+                                                   tmp_path: Path) -> None:
+    backend = emulator_backend("key-disabled", read_only=True)
+    cluster_id = backend.default_cluster_id()
+    assert cluster_id
+    gateway = backend.connect()
+    session = FixSession(gateway, cluster_id, audit=AuditLog(tmp_path / "audit.jsonl"))
+    step = session.plan().steps[0]
+    before = len(backend.emulator.requests())
+    writer = gateway.writer(AuditLog(tmp_path / "audit.jsonl"))
+    p = step.params
+    with pytest.raises(ReadOnlyViolation):
+        writer.enable_key(p["vault_id"], p["vault_url"], p["key_name"], p["version"])
+    assert len(backend.emulator.requests()) == before
+    result = session.run(auto_confirm)
+    assert [o.status for o in result.outcomes] == ["refused"]
+    assert writes(backend.emulator) == []
+    assert not (tmp_path / "audit.jsonl").exists()
+
+
+@pytest.mark.parametrize("flags", [["--dry-run", "--yes"], ["--read-only", "--yes"]])
+def test_dry_run_and_read_only_send_zero_writes(flags: list[str], emulator_backend: BackendFactory,
+                                                tmp_path: Path) -> None:
+    backend = emulator_backend("multi-fault", read_only="--read-only" in flags)
+    out = io.StringIO()
+    code = run_fix(fix_args("--all", "--audit-log", str(tmp_path / "a.jsonl"), *flags),
+                   lambda _: KeepOpen(backend), out=out)
+    assert code == 1
+    text = out.getvalue()
+    assert "extend-key-expiry" in text
+    assert "allow-trusted-services" in text
+    assert "grant-crypto-role" in text
+    assert writes(backend.emulator) == []
+    assert not (tmp_path / "a.jsonl").exists()
+
+
+def test_each_step_twice_is_already_done(emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    backend = emulator_backend("multi-fault")
+    cluster_id = backend.default_cluster_id()
+    assert cluster_id
+    gateway = backend.connect()
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    session = FixSession(gateway, cluster_id, audit=audit)
+    steps = [s for s in session.plan().steps if s.writes]
+    writer = gateway.writer(audit)
+    for step in steps:
+        first = session.apply(step, confirmation=True)
+        assert first.status == "ok", first
+        count = len(writes(backend.emulator))
+        p = step.params
+        match step.remediation:
+            case "extend-key-expiry":
+                again = writer.extend_key_expiry(p["vault_id"], p["vault_url"], p["key_name"],
+                                                 p["version"], p["expires_on"])
+            case "allow-trusted-services":
+                again = writer.allow_trusted_services(p["vault_id"])
+            case "grant-crypto-role":
+                again = writer.grant_crypto_role(p["vault_id"], p["principal_id"])
+            case other:
+                raise AssertionError(other)
+        assert again.status == "already-done", again
+        assert len(writes(backend.emulator)) == count
+    assert_audit_pairs(tmp_path / "audit.jsonl", backend.token())
+
+
+def test_attach_and_enable_twice_are_already_done(emulator_backend: BackendFactory,
+                                                  tmp_path: Path) -> None:
+    backend = emulator_backend("healthy")
+    cluster_id = backend.default_cluster_id()
+    assert cluster_id
+    gateway = backend.connect()
+    cluster = gateway.get_cluster(cluster_id)
+    assert cluster.key_url
+    assert cluster.key_identity_id
+    writer = gateway.writer(AuditLog(tmp_path / "audit.jsonl"))
+    result = writer.attach_identity_and_key(cluster_id, cluster.key_identity_id, cluster.key_url)
+    assert result.status == "already-done"
+    assert writes(backend.emulator) == []
+
+
+def test_cli_fix_all_yes_writes_audit_and_report(emulator_backend: BackendFactory,
+                                                 tmp_path: Path) -> None:
+    backend = emulator_backend("key-disabled")
+    token = backend.token()
+    out = io.StringIO()
+    code = run_fix(fix_args("--all", "--yes", "--audit-log", str(tmp_path / "a.jsonl"),
+                            "--report", str(tmp_path / "incident.md")),
+                   lambda _: KeepOpen(backend), out=out)
+    assert code == 0, out.getvalue()
+    assert "verdict  healthy" in out.getvalue()
+    report = (tmp_path / "incident.md").read_text()
+    assert "enable-key" in report
+    assert "## Timeline" in report
+    assert token not in report
+    assert "bearer" not in report.lower()
+    records = assert_audit_pairs(tmp_path / "a.jsonl", token)
+    assert all(r["id"] in report for r in records)
+
+
+def test_cli_fix_asks_and_refuses_without_stdin(emulator_backend: BackendFactory,
+                                                tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    code = main(["fix", "--scenario", "key-disabled", "--all", "--audit-log", str(tmp_path / "a.jsonl")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "--yes" in err
+    backend = emulator_backend("key-disabled")
+    out = io.StringIO()
+    code = run_fix(fix_args("--all", "--audit-log", str(tmp_path / "b.jsonl")),
+                   lambda _: KeepOpen(backend), stdin=io.StringIO("y\n"), out=out)
+    assert code == 0, out.getvalue()
+    assert "[y/N]" in out.getvalue()
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["fix", "--scenario", "key-expired", "--finding", "NOPE"], "unknown finding"),
+    (["fix", "--scenario", "key-expired", "--finding", "KEY_DISABLED"], "not present"),
+    (["fix", "--scenario", "key-expired"], "--finding"),
+])
+def test_cli_fix_bad_finding_is_one_line_exit_2(argv: list[str], needle: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert needle in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_cli_fix_one_finding(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code = main(["fix", "--scenario", "vault-soft-deleted", "--finding", "VAULT_SOFT_DELETED", "--yes",
+                 "--audit-log", str(tmp_path / "a.jsonl")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.index("recover-vault") < out.rindex("grant-crypto-role")
+
+
+def test_watch_exit_codes(capsys: pytest.CaptureFixture[str], emulator_backend: BackendFactory) -> None:
+    assert main(["watch", "--scenario", "healthy"]) == 0
+    assert "Ready" in capsys.readouterr().out
+    backend = emulator_backend("key-expired")
+    out = io.StringIO()
+    code = run_watch(build_parser().parse_args(["watch", "--scenario", "x", "--wait-timeout", "0.3"]),
+                     lambda _: KeepOpen(backend), out=out)
+    assert code == 3
+    assert "waiting: cluster Inaccessible" in out.getvalue()
+    assert "60 minutes" in out.getvalue()
