@@ -53,7 +53,9 @@ def assert_audit_pairs(path: Path, token: str) -> list[dict[str, Any]]:
     assert set(before) == set(after), "every intent has exactly one result"
     for rid, record in before.items():
         assert record["operator"]["mode"] == "emulator"
-        assert record["remediation"] and record["target"] and "before" in record
+        assert record["remediation"]
+        assert record["target"]
+        assert "before" in record
         assert after[rid]["result"] in ("ok", "already-done")
     return records
 
