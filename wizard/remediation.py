@@ -296,6 +296,15 @@ def verify(step: Step, diagnosis: Diagnosis, after: dict[str, Any] | None = None
         return Verification(VERIFIED if readable else DEFERRED,
                             "read back after the write; the diagnosis confirms it once the cluster "
                             "uses the new identity", rows)
+    if step.remediation == "attach-identity-and-key":
+        wanted = ["identity.attached", "identity.principal"]
+        if "/keys/" in str(step.params.get("key_url")) and str(step.params["key_url"]).count("/") == 4:
+            wanted.append("cluster.key_url")
+        failing = [cid for cid in wanted if cid in checks and checks[cid].status != CheckStatus.PASS]
+        if not failing:
+            return Verification(VERIFIED, "the cluster uses the identity and key URL", rows)
+        return Verification(FAILED, "still failing: " + ", ".join(
+            f"{cid} ({checks[cid].detail})" for cid in failing), rows)
     primary = checks.get(step.verifies[0]) if step.verifies else None
     still = step.finding in codes and step.finding != "CLUSTER_INACCESSIBLE"
     if primary is not None and primary.status == CheckStatus.PASS:
@@ -484,7 +493,7 @@ class FixSession:
                 outcome = self.apply(step, confirmation=confirm(step))
             if on_outcome is not None:
                 on_outcome(outcome)
-            if not outcome.succeeded or self.deleted_cluster or step.kind == WAIT:
+            if not outcome.succeeded or self.deleted_cluster:
                 stopped = "" if outcome.succeeded else f"{step.remediation}: {outcome.status}"
                 break
         else:

@@ -277,7 +277,12 @@ class AzureWriter:
         from azure.mgmt.keyvault.models import Sku, VaultCreateOrUpdateParameters, VaultProperties
 
         rid = parse_resource_id(vault_id, VAULT_TYPE)
-        tenant = tenant_id or self.gateway.operator().tenant_id
+        tenants: list[str] = []
+
+        def tenant() -> str:
+            if not tenants:
+                tenants.append(tenant_id or self.gateway.operator().tenant_id)
+            return tenants[0]
 
         def before() -> dict[str, Any]:
             try:
@@ -290,7 +295,7 @@ class AzureWriter:
         def act(_: dict[str, Any]) -> Any:
             client = self.factory.keyvault(rid.subscription_id)
             params = VaultCreateOrUpdateParameters(location=location, properties=VaultProperties(
-                tenant_id=tenant, sku=Sku(family="A", name=sku), create_mode="recover"))
+                tenant_id=tenant(), sku=Sku(family="A", name=sku), create_mode="recover"))
             return call(f"recover vault {rid.name}", NEEDS_VAULT_WRITE,
                         lambda: client.vaults.begin_create_or_update(
                             rid.resource_group, rid.name, params,
@@ -298,8 +303,8 @@ class AzureWriter:
 
         return self._write(
             "recover-vault", vault_id,
-            {"method": "PUT", "url": f"{vault_id}?api-version=2026-05-15",
-             "body": {"location": location, "properties": {"tenantId": tenant,
+            lambda _: {"method": "PUT", "url": f"{vault_id}?api-version=2026-05-15",
+             "body": {"location": location, "properties": {"tenantId": tenant(),
                                                            "sku": {"family": "A", "name": sku},
                                                            "createMode": "recover"}}},
             before=before,
