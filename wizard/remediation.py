@@ -506,3 +506,17 @@ class FixSession:
                     + (" (failed cluster deleted)" if self.deleted_cluster else ""))
         return FixResult(self.initial, final, list(self.outcomes), tuple(escalations.values()),
                          self.deleted_cluster, stopped)
+
+
+def open_session(backend: Any, cluster_id: str, *, audit_path: str | None = None,
+                 scope: Collection[str] | None = None, settings: FixSettings | None = None) -> FixSession:
+    """A FixSession over a backend's gateway (call from a worker: it imports the Azure SDK).
+
+    In emulator mode the emulator's token is registered as a secret the audit log must never hold.
+    """
+    gateway = backend.connect()
+    audit = AuditLog(audit_path)
+    token = getattr(backend, "token", None)
+    if callable(token) and getattr(backend, "scenario", None):
+        audit.add_secret(str(token()))
+    return FixSession(gateway, cluster_id, audit=audit, scope=scope, settings=settings)
