@@ -16,7 +16,7 @@ from screens.diagnosis import DiagnosisScreen
 from screens.errors import explain
 from screens.findings import FindingsScreen
 from screens.help import HelpScreen, HelpSection
-from screens.messages import DiagnosisFinished, OperatorKnown, ScenarioSwitched
+from screens.messages import DiagnosisFailed, DiagnosisFinished, OperatorKnown, ScenarioSwitched
 from screens.start import StartScreen
 from wizard.ports import Backend, Operator
 
@@ -101,17 +101,20 @@ class WizardApp(App[int]):
         """Quitting returns the verdict of the last diagnosis as the exit code."""
         self.last_exit_code = message.diagnosis.exit_code
 
+    @on(DiagnosisFailed)
+    def remember_failure(self) -> None:
+        """A diagnosis that could not run leaves the question open: exit code 3."""
+        self.last_exit_code = EXIT_INCOMPLETE
+
     @on(Worker.StateChanged)
     def explain_failure(self, event: Worker.StateChanged) -> None:
-        """No worker error ends the app: each becomes words on screen."""
+        """No app-level worker error ends the app; each becomes words (screens explain their own)."""
         if event.state is not WorkerState.ERROR or event.worker.error is None:
             return
         error = event.worker.error
         if event.worker.group == "connect":
             why = explain(error, doing="connecting")
             self.context_line = f"cmk-wizard · {self.backend.label} · not connected: {why.headline}"
-        elif event.worker.group == "diagnosis":
-            self.last_exit_code = EXIT_INCOMPLETE
         elif event.worker.group == "scenario":
             why = explain(error, doing="switching scenario")
             self.notify(f"{why.detail}\n{why.advice}", title=why.headline, severity="error", timeout=10)

@@ -14,7 +14,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.worker import Worker, WorkerState
 
 from screens.errors import explain
-from screens.messages import DiagnosisFinished, DiagnosisProgress
+from screens.messages import DiagnosisFailed, DiagnosisFinished, DiagnosisProgress
 from screens.presentation import (
     STATUS_WORDS,
     VERDICT_WORDS,
@@ -162,6 +162,7 @@ class DiagnosisScreen(Screen[None]):
             return
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             why = explain(event.worker.error, doing=f"diagnosing {self.cluster_name}")
+            self.post_message(DiagnosisFailed(why.headline))
             self._summary(f"[b $error]{escape(why.headline)}[/]")
             self.query_one("#check-detail", DetailPane).show(
                 [("title-error", escape(why.headline)), ("line", escape(why.detail)),

@@ -52,3 +52,10 @@ class ScenarioSwitched(Message):
 
     scenario: str
     default_cluster_id: str | None
+
+
+@dataclass
+class DiagnosisFailed(Message):
+    """The run could not even start (no sign-in, no network): the verdict is 'could not decide'."""
+
+    headline: str

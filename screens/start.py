@@ -39,6 +39,8 @@ def matches(cluster: ClusterSummary, query: str) -> bool:
 class StartScreen(Screen[None]):
     """Lists clusters in a worker; opening one pushes the diagnosis on top, so escape comes back."""
 
+    AUTO_FOCUS = "#clusters"
+
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", id="start.filter",
                 tooltip="Type to narrow the list, or paste a cluster resource ID"),
@@ -58,7 +60,8 @@ class StartScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         """Context, a filter above the table, one status line, and the keys."""
         yield ContextBar()
-        yield Static("Pick the cluster that lost access to its key, then press enter.", id="start-intro")
+        yield Static("Pick the cluster that lost access to its key: enter opens it, / filters.",
+                     id="start-intro")
         yield Input(placeholder="Filter by name, group, status or vault; or paste a cluster ID",
                     id="cluster-filter")
         table: DataTable[Text] = DataTable(id="clusters", cursor_type="row", zebra_stripes=True)
