@@ -1,0 +1,60 @@
+"""SVG snapshots of the main screens at 80x24 and 120x40, over the fake backend (fixed data, no times)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from textual.pilot import Pilot
+
+from screens.app import WizardApp
+from tests.ui.fakes import FakeBackend
+from tests.ui.helpers import settle
+
+SnapCompare = Callable[..., bool]
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+
+
+def _app(scenario: str, *, open_cluster: bool, read_only: bool = False) -> WizardApp:
+    backend = FakeBackend(scenario, read_only=read_only, open_default=open_cluster)
+    return WizardApp(backend, cluster_id=backend.default_cluster_id(), terminal_colours=False)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_start_screen(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """The cluster list, read-only banner on, cursor on the first cluster."""
+    assert snap_compare(_app("key-expired", open_cluster=False, read_only=True),
+                        terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_diagnosis_screen(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """A finished key-expired diagnosis with the failing cluster.state check selected (no clock in it)."""
+    async def select_failing_check(pilot: Pilot[int]) -> None:
+        await settle(pilot)
+        await pilot.press("down")
+
+    assert snap_compare(_app("key-expired", open_cluster=True), terminal_size=size,
+                        run_before=select_failing_check)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_findings_screen(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """Three causes and the symptom, most fundamental first, the first one's plan shown."""
+    async def open_findings(pilot: Pilot[int]) -> None:
+        await settle(pilot)
+        await pilot.press("f")
+        await pilot.pause()
+
+    assert snap_compare(_app("multi-fault", open_cluster=True), terminal_size=size,
+                        run_before=open_findings)
+
+
+def test_help_screen(snap_compare: SnapCompare) -> None:
+    """Every key on one page at the smallest size we support."""
+    async def open_help(pilot: Pilot[int]) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(_app("healthy", open_cluster=False), terminal_size=(80, 24), run_before=open_help)
