@@ -103,8 +103,9 @@ class FindingsScreen(Screen[bool]):
         name = cluster.name if cluster else self.diagnosis.cluster_id.rsplit("/", 1)[-1]
         verdict, style = VERDICT_WORDS[self.diagnosis.verdict]
         count = len(self.diagnosis.findings)
-        return (f"[b]{escape(name)}[/] · [b {style}]{verdict}[/] · "
-                f"{count} finding{'s' if count != 1 else ''}, most fundamental first")
+        found = (f"{count} finding{'s' if count != 1 else ''}, most fundamental first" if count
+                 else "no findings")
+        return f"[b]{escape(name)}[/] · [b {style}]{verdict}[/] · {found}"
 
     def on_mount(self) -> None:
         """Select the most fundamental finding, or say there is nothing to fix."""

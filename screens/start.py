@@ -36,6 +36,11 @@ def matches(cluster: ClusterSummary, query: str) -> bool:
     return all(word in haystack for word in query.lower().split())
 
 
+def triage_order(cluster: ClusterSummary) -> tuple[bool, str]:
+    """Clusters that are not Ready come first: they are why the operator is here."""
+    return (cluster.cluster_status.lower() == "ready", cluster.name.lower())
+
+
 class StartScreen(Screen[None]):
     """Lists clusters in a worker; opening one pushes the diagnosis on top, so escape comes back."""
 
@@ -86,7 +91,7 @@ class StartScreen(Screen[None]):
     def load_clusters(self) -> None:
         """Connect (cached by the backend) and list clusters; only posts a message."""
         clusters = self.backend.connect().list_cmk_clusters()
-        self.post_message(ClustersLoaded(sorted(clusters, key=lambda c: c.name.lower())))
+        self.post_message(ClustersLoaded(sorted(clusters, key=triage_order)))
 
     @on(ClustersLoaded)
     def show_clusters(self, message: ClustersLoaded) -> None:

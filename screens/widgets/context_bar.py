@@ -13,7 +13,7 @@ class ContextBar(Horizontal):
     def compose(self) -> ComposeResult:
         """Who and where on the left, the read-only badge on the right."""
         yield Static(id="context-who")
-        yield Static(" READ-ONLY: nothing will be changed ", id="context-read-only")
+        yield Static(" READ-ONLY ", id="context-read-only")
 
     def on_mount(self) -> None:
         """Follow the app's reactives for the life of the screen."""

@@ -1,0 +1,54 @@
+"""The pure display helpers: tree depth, names from URLs, durations, remediation values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from screens.errors import explain
+from screens.presentation import check_depths, remediation_values, show_duration, show_value, vault_name_of
+from tests.ui.fakes import FakeBackend
+from wizard.diagnosis import diagnose
+from wizard.domain.catalog import load_catalog, render
+from wizard.domain.errors import AuthFailed, Forbidden, Unreachable
+from wizard.engine.tree import load_tree
+
+
+def test_depth_follows_the_deepest_parent() -> None:
+    depths = check_depths(load_tree())
+    assert depths["cluster.load"] == 0
+    assert depths["cluster.state"] == 1
+    assert depths["access.rbac"] == 1 + max(depths["vault.exists"], depths["identity.principal"])
+
+
+def test_vault_name_comes_from_the_key_url() -> None:
+    assert vault_name_of("https://kv-orders.vault.azure.net/keys/cmk") == "kv-orders"
+    assert vault_name_of(None) == "-"
+    assert vault_name_of("not a url") == "?"
+
+
+def test_short_durations_read_the_same_every_run() -> None:
+    assert show_duration(3) == show_duration(9) == "under 10 ms"
+    assert show_duration(250) == "250 ms"
+    assert show_duration(12_345) == "12.3 s"
+    assert show_value(datetime(2026, 10, 1, tzinfo=UTC)) == "2026-10-01T00:00:00Z"
+
+
+def test_every_remediation_of_a_finding_renders_with_only_apply_time_gaps() -> None:
+    backend = FakeBackend("multi-fault")
+    result = diagnose(backend.connect(), backend.broken_cluster_id)
+    catalog = load_catalog()
+    for finding in result.findings:
+        values = remediation_values(result, finding)
+        for remedy_id in finding.remediations:
+            remedy = catalog.remediations[remedy_id]
+            for template in (remedy.change, remedy.rest, remedy.az):
+                text = render(template, values)
+                gaps = [part.split("}")[0] for part in text.split("{")[1:]]
+                assert all(gap.startswith("new_") for gap in gaps), (remedy_id, text)
+
+
+def test_errors_say_what_to_do() -> None:
+    assert "az login" in explain(AuthFailed("no token"), doing="connecting").advice
+    assert "Reader on kv1" in explain(Forbidden("denied", needs="Reader on kv1"), doing="x").advice
+    assert "network" in explain(Unreachable("timeout"), doing="x").advice
+    assert "bug" in explain(RuntimeError("boom"), doing="x").advice
