@@ -238,13 +238,9 @@ class FakeBackend:
 
     def _load(self, scenario: str) -> None:
         self.scenario = scenario
+        self.label = f"fake: {scenario}"
         self.estate, self.broken_cluster_id = build_estate(scenario)
         self.reader = FakeReader(self.estate, latency=self.latency)
-
-    @property
-    def label(self) -> str:
-        """Shown in the context bar."""
-        return f"fake: {self.scenario}"
 
     def connect(self) -> AzureReader:
         """The reader, or the sign-in failure the scenario asks for."""
