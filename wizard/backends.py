@@ -42,10 +42,14 @@ class LiveBackend:
     def __init__(self, options: Options, cluster_id: str | None = None) -> None:
         self.options = options
         self.read_only = options.read_only
-        self.label = "Azure"
         self._cluster_id = cluster_id
         self._gateway: AzureGateway | None = None
         self._lock = threading.Lock()
+
+    @property
+    def label(self) -> str:
+        """What the start screen says we are talking to."""
+        return "Azure"
 
     def connect(self) -> AzureGateway:
         """Build the credential and the gateway once."""

@@ -80,8 +80,12 @@ class AzureReader(Protocol):
 class Backend(Protocol):
     """What the composition root hands the UI: a way to reach Azure (or the emulator), lazily."""
 
-    label: str
     read_only: bool
+
+    @property
+    def label(self) -> str:
+        """What the start screen says we are talking to."""
+        ...
 
     def connect(self) -> AzureReader:
         """Build the gateway (imports the Azure SDK: call it from a worker, never on mount)."""
