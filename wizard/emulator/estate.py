@@ -1,0 +1,509 @@
+"""Estate files (YAML/JSON): strict validation with one-line errors, and building the emulator's state."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from wizard.emulator.model import (
+    SECONDS_PER_DAY,
+    AccessPolicy,
+    Attached,
+    Cluster,
+    Identity,
+    Key,
+    KeyVersion,
+    NetworkAcls,
+    RoleAssignment,
+    RoleDefinition,
+    State,
+    Vault,
+    rid,
+)
+from wizard.emulator.roles import BUILT_IN_ROLES
+
+DEFAULT_TENANT = "7d3f9c2a-4b1e-4f8a-9d6c-2e5b8a1f0c34"
+DEFAULT_SUBSCRIPTION = "c1a4e8b2-6d3f-4a9e-8b7c-5f2d1e0a9b63"
+DEFAULT_LOCATION = "westus2"
+DEFAULT_RESOURCE_GROUP = "rg-cmk-demo"
+_NAMESPACE = uuid.UUID("2f0c8a4e-1b7d-4e3a-9c5f-6d8e0b1a2c3f")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_RELATIVE = re.compile(r"^([+-])(\d+(?:\.\d+)?)([smhd])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": SECONDS_PER_DAY}
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._()-]{0,127}$")
+_VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
+_KEY_NAME = re.compile(r"^[A-Za-z0-9-]{1,127}$")
+RESTRICTIONS = ("no-role-assignment-read", "no-data-plane", "operator-ip-blocked")
+ROUTE_KINDS = ("clusters", "identities", "vaults", "deleted-vaults", "mgmt-keys", "role-assignments",
+               "role-definitions", "resource-graph", "operations", "data-plane")
+_KEY_OPS = ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"]
+
+
+class EstateError(ValueError):
+    """A bad scenario name or estate file: the message is one line that names the field."""
+
+
+def scenario_names() -> list[str]:
+    """The built-in scenarios (the YAML files packaged with the emulator), sorted."""
+    folder = resources.files("wizard.emulator").joinpath("scenarios")
+    return sorted(p.name.rsplit(".", 1)[0] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def _parse_text(text: str, source: str, as_json: bool) -> Any:
+    if as_json:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise EstateError(f"estate {source}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "malformed"
+        raise EstateError(f"estate {source}: not valid YAML ({where}{problem})") from None
+
+
+def load_estate(name_or_path: str) -> Estate:
+    """A built-in scenario by name, or an estate file (.yaml/.yml/.json); raises EstateError."""
+    if name_or_path in scenario_names():
+        text = resources.files("wizard.emulator").joinpath("scenarios", f"{name_or_path}.yaml").read_text("utf-8")
+        return Estate.from_data(_parse_text(text, name_or_path, False), name_or_path)
+    path = Path(name_or_path)
+    if path.suffix.lower() not in (".yaml", ".yml", ".json"):
+        raise EstateError(f"unknown scenario {name_or_path!r} (built in: {', '.join(scenario_names())}; "
+                          "or give a .yaml/.yml/.json estate file)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise EstateError(f"estate file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EstateError(f"cannot read estate file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    return Estate.from_data(_parse_text(text, str(path), path.suffix.lower() == ".json"), str(path))
+
+
+@dataclass(frozen=True)
+class Estate:
+    """A validated estate description; `build` turns it into fresh emulator state (dates relative to now)."""
+
+    name: str
+    source: str
+    spec: Mapping[str, Any]
+
+    @classmethod
+    def from_data(cls, data: Any, source: str) -> Estate:
+        """Validate parsed YAML/JSON fully (a dry build) so errors surface at load time."""
+        if not isinstance(data, dict):
+            raise EstateError(f"estate {source}: expected a mapping at the top level")
+        estate = cls(str(data.get("name", "")), source, data)
+        estate.build(0.0)
+        return estate
+
+    def build(self, now: float) -> State:
+        """Fresh, deterministic state; relative dates resolve against `now` (epoch seconds)."""
+        return _Builder(self.source, self.spec, now).build()
+
+
+class _Obj:
+    """A mapping being validated: typed getters that name the field, and unknown-field detection."""
+
+    def __init__(self, data: Any, path: str, source: str) -> None:
+        if not isinstance(data, dict):
+            raise EstateError(f"estate {source}: {path or 'top level'} must be a mapping")
+        self.data, self.path, self.source, self.seen = data, path, source, set[str]()
+
+    def fail(self, key: str, problem: str) -> EstateError:
+        """An error naming `path.key`."""
+        where = f"{self.path}.{key}" if self.path else key
+        return EstateError(f"estate {self.source}: {where}: {problem}")
+
+    def raw(self, key: str) -> Any:
+        """The value, marking the field as known."""
+        self.seen.add(key)
+        return self.data.get(key)
+
+    def text(self, key: str, default: str | None = None, *, pattern: re.Pattern[str] | None = None,
+             choices: tuple[str, ...] = ()) -> str:
+        """A required (or defaulted) string, checked against a pattern or a choice list."""
+        value = self.raw(key)
+        if value is None:
+            if default is None:
+                raise self.fail(key, "required")
+            return default
+        if not isinstance(value, str) or not value:
+            raise self.fail(key, f"expected a non-empty string, got {value!r}")
+        if pattern is not None and not pattern.match(value):
+            raise self.fail(key, f"{value!r} is not a valid name")
+        if choices:
+            match = next((c for c in choices if c.lower() == value.lower()), None)
+            if match is None:
+                raise self.fail(key, f"{value!r} is not one of {', '.join(choices)}")
+            return match
+        return value
+
+    def opt_text(self, key: str) -> str | None:
+        """An optional string."""
+        return self.text(key, "") or None if self.raw(key) is not None else None
+
+    def guid(self, key: str) -> str | None:
+        """An optional GUID."""
+        value = self.opt_text(key)
+        if value is not None and not _GUID.match(value):
+            raise self.fail(key, f"{value!r} is not a GUID")
+        return value
+
+    def flag(self, key: str, default: bool) -> bool:
+        """A boolean."""
+        value = self.raw(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.fail(key, f"expected true or false, got {value!r}")
+        return value
+
+    def number(self, key: str, default: int, *, minimum: int, maximum: int) -> int:
+        """An integer within bounds."""
+        value = self.raw(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+            raise self.fail(key, f"expected an integer from {minimum} to {maximum}, got {value!r}")
+        return value
+
+    def items(self, key: str) -> list[Any]:
+        """An optional list."""
+        value = self.raw(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.fail(key, f"expected a list, got {type(value).__name__}")
+        return value
+
+    def strings(self, key: str, default: list[str] | None = None) -> list[str]:
+        """An optional list of strings."""
+        if self.raw(key) is None and default is not None:
+            return list(default)
+        values = self.items(key)
+        for index, value in enumerate(values):
+            if not isinstance(value, str) or not value:
+                raise self.fail(f"{key}[{index}]", f"expected a non-empty string, got {value!r}")
+        return list(values)
+
+    def tags(self, key: str = "tags") -> dict[str, str]:
+        """A mapping of strings to strings."""
+        value = self.raw(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or not all(isinstance(v, str | int | float) for v in value.values()):
+            raise self.fail(key, "expected a mapping of names to strings")
+        return {str(k): str(v) for k, v in value.items()}
+
+    def child(self, key: str) -> _Obj | None:
+        """An optional nested mapping."""
+        value = self.raw(key)
+        return None if value is None else _Obj(value, f"{self.path}.{key}" if self.path else key, self.source)
+
+    def when(self, key: str, now: float) -> int | None:
+        """A date: relative (`-2d`, `+30d`, `+6h`, `now`), ISO 8601, or epoch seconds."""
+        value = self.raw(key)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            raise self.fail(key, f"expected a date, got {value!r}")
+        if isinstance(value, int | float):
+            return int(value)
+        if isinstance(value, datetime):
+            return int((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp())
+        if isinstance(value, date):
+            return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp())
+        if isinstance(value, str):
+            if value.strip().lower() == "now":
+                return int(now)
+            match = _RELATIVE.match(value.strip())
+            if match:
+                sign = 1 if match.group(1) == "+" else -1
+                return int(now + sign * float(match.group(2)) * _UNITS[match.group(3)])
+            try:
+                parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            except ValueError:
+                pass
+            else:
+                return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp())
+        raise self.fail(key, f"{value!r} is not a date (use -2d, +30d, +6h, now, ISO 8601 or epoch seconds)")
+
+    def done(self) -> None:
+        """Reject fields we do not know: a typo must not silently mean 'default'."""
+        unknown = sorted(set(map(str, self.data)) - self.seen)
+        if unknown:
+            raise self.fail(unknown[0], "unknown field")
+
+
+def _items(obj: _Obj, key: str) -> list[_Obj]:
+    """The list under `key` as mappings to validate."""
+    return [_Obj(item, f"{obj.path + '.' if obj.path else ''}{key}[{i}]", obj.source)
+            for i, item in enumerate(obj.items(key))]
+
+
+class _Builder:
+    """One pass over the spec: validates every field and builds the State."""
+
+    def __init__(self, source: str, spec: Mapping[str, Any], now: float) -> None:
+        self.top = _Obj(dict(spec), "", source)
+        self.now = now
+        self.name = self.top.text("name", pattern=_NAME)
+        self.seed = self.name
+
+    def guid(self, *parts: str) -> str:
+        """A stable GUID for this estate and these parts."""
+        return str(uuid.uuid5(_NAMESPACE, "|".join((self.seed, *(p.lower() for p in parts)))))
+
+    def seeded_principal(self, identity_id: str) -> str:
+        """The principal an identity had when first created (also what a cluster remembers by default)."""
+        return self.guid("principal", identity_id)
+
+    def modulus(self, *parts: str, size: int) -> str:
+        """A fixed pseudo-random RSA modulus (base64url, no padding) for a key."""
+        out = b""
+        counter = 0
+        while len(out) < size // 8:
+            out += hashlib.sha256("|".join((self.seed, *parts, str(counter))).encode()).digest()
+            counter += 1
+        raw = bytes([out[0] | 0x80]) + out[1:size // 8]
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def build(self) -> State:
+        """Validate everything and assemble the state."""
+        top = self.top
+        self.tenant = top.guid("tenantId") or DEFAULT_TENANT
+        self.sub = top.guid("subscriptionId") or DEFAULT_SUBSCRIPTION
+        self.location = top.text("location", DEFAULT_LOCATION)
+        self.rg = top.text("resourceGroup", DEFAULT_RESOURCE_GROUP, pattern=_NAME)
+        state = State(self.name, self.tenant, self.sub, description=top.text("description", ""))
+        operator = top.child("operator")
+        if operator is not None:
+            for index, restriction in enumerate(operator.strings("restrictions")):
+                if restriction not in RESTRICTIONS and not (
+                        restriction.startswith("deny:") and restriction[5:] in ROUTE_KINDS):
+                    raise operator.fail(f"restrictions[{index}]", f"{restriction!r} is not a restriction "
+                                        f"(use {', '.join(RESTRICTIONS)} or deny:<{'|'.join(ROUTE_KINDS)}>)")
+                state.restrictions.add(restriction)
+            operator.done()
+        state.identities = [self.identity(o) for o in _items(top, "identities")]
+        self.identities = {i.id.lower(): i for i in state.identities}
+        self._unique(top, "identities", [i.id for i in state.identities])
+        state.custom_roles = [self.custom_role(o) for o in _items(top, "customRoles")]
+        self.roles = (*BUILT_IN_ROLES, *state.custom_roles)
+        state.vaults = [self.vault(o) for o in _items(top, "vaults")]
+        self._unique(top, "vaults", [v.name for v in state.vaults])
+        self.vaults = {v.name.lower(): v for v in state.vaults}
+        state.clusters = [self.cluster(o) for o in _items(top, "clusters")]
+        self._unique(top, "clusters", [c.id for c in state.clusters])
+        state.role_assignments = [self.assignment(o, i) for i, o in enumerate(_items(top, "roleAssignments"))]
+        top.done()
+        return state
+
+    def _unique(self, obj: _Obj, key: str, names: list[str]) -> None:
+        lowered = [n.lower() for n in names]
+        for name in names:
+            if lowered.count(name.lower()) > 1:
+                raise obj.fail(key, f"{name.rsplit('/', 1)[-1]!r} is defined twice")
+
+    def identity_id(self, ref: str) -> str:
+        """An identity reference: a name in the default resource group, or a full ARM id."""
+        if ref.startswith("/subscriptions/"):
+            return ref
+        return rid(self.sub, self.rg, "Microsoft.ManagedIdentity/userAssignedIdentities", ref)
+
+    def principal(self, obj: _Obj, key: str) -> str:
+        """A principal reference: a GUID, or an identity name (its current principal, else its first one)."""
+        ref = obj.text(key)
+        if _GUID.match(ref):
+            return ref
+        identity = self.identities.get(self.identity_id(ref).lower())
+        if identity is not None:
+            return identity.principal_id
+        if not _NAME.match(ref):
+            raise obj.fail(key, f"{ref!r} is neither a GUID nor an identity name")
+        return self.seeded_principal(self.identity_id(ref))
+
+    def identity(self, obj: _Obj) -> Identity:
+        """An identities[] entry."""
+        name = obj.text("name", pattern=_NAME)
+        rg = obj.text("resourceGroup", self.rg, pattern=_NAME)
+        ident_id = rid(self.sub, rg, "Microsoft.ManagedIdentity/userAssignedIdentities", name)
+        identity = Identity(name, self.sub, rg, obj.text("location", self.location), self.tenant,
+                            obj.guid("principalId") or self.seeded_principal(ident_id),
+                            obj.guid("clientId") or self.guid("client", ident_id), obj.tags())
+        obj.done()
+        return identity
+
+    def custom_role(self, obj: _Obj) -> RoleDefinition:
+        """A customRoles[] entry."""
+        name = obj.text("name")
+        role = RoleDefinition(obj.guid("id") or self.guid("role", name), name, obj.text("description", name),
+                              data_actions=obj.strings("dataActions"),
+                              not_data_actions=obj.strings("notDataActions"),
+                              actions=obj.strings("actions"), not_actions=obj.strings("notActions"),
+                              role_type="CustomRole")
+        obj.done()
+        return role
+
+    def vault(self, obj: _Obj) -> Vault:
+        """A vaults[] entry, with its keys and access policies."""
+        name = obj.text("name", pattern=_VAULT_NAME)
+        vault = Vault(
+            name, self.sub, obj.text("resourceGroup", self.rg, pattern=_NAME), obj.text("location", self.location),
+            self.tenant,
+            rbac=obj.text("permissionModel", "rbac", choices=("rbac", "accessPolicy")) == "rbac",
+            soft_delete=obj.flag("softDelete", True),
+            retention_days=obj.number("softDeleteRetentionDays", 90, minimum=7, maximum=90),
+            purge_protection=obj.flag("purgeProtection", True),
+            public_network_access=obj.text("publicNetworkAccess", "Enabled", choices=("Enabled", "Disabled")),
+            sku=obj.text("sku", "standard", choices=("standard", "premium")),
+            tags=obj.tags(), created=int(self.now) - 400 * SECONDS_PER_DAY)
+        acls = obj.child("networkAcls")
+        if acls is not None:
+            vault.network_acls = NetworkAcls(
+                acls.text("defaultAction", "Allow", choices=("Allow", "Deny")),
+                acls.text("bypass", "AzureServices", choices=("AzureServices", "None")),
+                acls.strings("ipRules"), acls.strings("virtualNetworkRules"))
+            acls.done()
+        for policy in _items(obj, "accessPolicies"):
+            vault.access_policies.append(AccessPolicy(
+                self.tenant, self.principal(policy, "principal"), policy.strings("keys"),
+                policy.strings("secrets"), policy.strings("certificates")))
+            policy.done()
+        for key_obj in _items(obj, "keys"):
+            key = self.key(key_obj, vault)
+            if vault.key(key.name) is not None:
+                raise obj.fail("keys", f"{key.name!r} is defined twice")
+            vault.keys[key.name] = key
+        vault.deleted_on = obj.when("deleted", self.now)
+        if vault.deleted_on is not None and not vault.soft_delete:
+            raise obj.fail("deleted", "a vault without soft delete cannot be soft-deleted")
+        obj.done()
+        return vault
+
+    def key(self, obj: _Obj, vault: Vault) -> Key:
+        """A vaults[].keys[] entry: the latest version's attributes, plus older versions."""
+        name = obj.text("name", pattern=_KEY_NAME)
+        kty = obj.text("kty", "RSA", choices=("RSA", "RSA-HSM", "EC", "EC-HSM", "oct-HSM"))
+        size = obj.number("size", 3072, minimum=256, maximum=8192)
+        created = obj.when("created", self.now)
+        created = int(self.now) - 30 * SECONDS_PER_DAY if created is None else created
+        older = obj.number("olderVersions", 0, minimum=0, maximum=20)
+        ops = obj.strings("ops", _KEY_OPS)
+        versions = [KeyVersion(uuid.uuid5(_NAMESPACE, f"{self.seed}|{vault.name}|{name}|{n}").hex,
+                               created=created - (older - n) * 90 * SECONDS_PER_DAY,
+                               updated=created - (older - n) * 90 * SECONDS_PER_DAY, key_ops=list(ops))
+                    for n in range(older + 1)]
+        latest = versions[-1]
+        latest.enabled = obj.flag("enabled", True)
+        latest.not_before = obj.when("notBefore", self.now)
+        latest.expires = obj.when("expires", self.now)
+        latest.tags = obj.tags()
+        deleted = obj.when("deleted", self.now)
+        key = Key(name, kty, size, self.modulus(vault.name, name, size=size), versions, deleted,
+                  None if deleted is None else deleted + vault.retention_days * SECONDS_PER_DAY)
+        obj.done()
+        return key
+
+    def cluster(self, obj: _Obj) -> Cluster:
+        """A clusters[] entry: attached identities (with remembered principals) and CMK settings."""
+        cluster = Cluster(
+            obj.text("name", pattern=_NAME), self.sub, obj.text("resourceGroup", self.rg, pattern=_NAME),
+            obj.text("location", self.location),
+            provisioning_state=obj.text("provisioningState", "Succeeded",
+                                        choices=("Succeeded", "Failed", "Canceled", "InProgress", "Updating")),
+            replica_role=obj.text("replicaRole", "Primary", choices=("Primary", "AsyncReplica", "GeoAsyncReplica")),
+            tags=obj.tags(), created=int(self.now) - 200 * SECONDS_PER_DAY)
+        for index, item in enumerate(obj.items("identities")):
+            path = f"{obj.path}.identities[{index}]"
+            entry = _Obj({"identity": item} if isinstance(item, str) else item, path, obj.source)
+            ident_id = self.identity_id(entry.text("identity"))
+            current = self.identities.get(ident_id.lower())
+            cluster.identities.append(Attached(
+                current.id if current is not None else ident_id,
+                entry.guid("principalId") or (current.principal_id if current else self.seeded_principal(ident_id)),
+                entry.guid("clientId") or (current.client_id if current else self.guid("client", ident_id))))
+            entry.done()
+        encryption = obj.child("encryption")
+        if encryption is not None:
+            first = cluster.identities[0].identity_id if cluster.identities else None
+            ref = encryption.opt_text("identity")
+            cluster.key_identity_id = self.identity_id(ref) if ref else first
+            if cluster.key_identity_id is None:
+                raise encryption.fail("identity", "required when the cluster has no identities")
+            url = encryption.opt_text("keyUrl")
+            vault_name = encryption.opt_text("vault")
+            key_name = encryption.opt_text("key")
+            if url is not None and (vault_name or key_name):
+                raise encryption.fail("keyUrl", "give either keyUrl or vault + key, not both")
+            if url is None:
+                if not vault_name or not key_name:
+                    raise encryption.fail("keyUrl", "required (or vault + key)")
+                url = f"https://{vault_name}.vault.azure.net/keys/{key_name}"
+                version = encryption.opt_text("version")
+                url += f"/{version}" if version else ""
+            elif not re.match(r"^https://[A-Za-z0-9-]+\.vault\.azure\.net/keys/[A-Za-z0-9-]+(/[A-Za-z0-9]+)?$", url):
+                raise encryption.fail("keyUrl", f"{url!r} is not https://<vault>.vault.azure.net/keys/<key>[/<ver>]")
+            else:
+                encryption.raw("version")
+            cluster.key_url = url
+            encryption.done()
+        cluster.status = "Failed" if cluster.provisioning_state == "Failed" else "Ready"
+        obj.done()
+        return cluster
+
+    def scope(self, obj: _Obj, key: str) -> str:
+        """A scope: subscription, resourceGroup[:name], vault:<name>, key:<vault>/<key>, or a full id."""
+        value = obj.text(key)
+        if value.startswith("/subscriptions/"):
+            return value.rstrip("/")
+        kind, _, arg = value.partition(":")
+        if kind == "subscription" and not arg:
+            return f"/subscriptions/{self.sub}"
+        if kind == "resourceGroup":
+            return f"/subscriptions/{self.sub}/resourceGroups/{arg or self.rg}"
+        if kind in ("vault", "key") and arg:
+            vault_name, _, key_name = arg.partition("/")
+            vault = self.vaults.get(vault_name.lower())
+            if vault is None:
+                raise obj.fail(key, f"no vault named {vault_name!r} in this estate")
+            if kind == "vault" and not key_name:
+                return vault.id
+            if kind == "key" and key_name:
+                return f"{vault.id}/keys/{key_name}"
+        raise obj.fail(key, f"{value!r} is not a scope (subscription, resourceGroup[:name], vault:<name>, "
+                            "key:<vault>/<key> or /subscriptions/...)")
+
+    def assignment(self, obj: _Obj, index: int) -> RoleAssignment:
+        """A roleAssignments[] entry (soft-deleted vaults have none: soft delete dropped them)."""
+        principal = self.principal(obj, "principal")
+        role_ref = obj.text("role")
+        role = next((r for r in self.roles if role_ref.lower() in (r.guid.lower(), r.role_name.lower())), None)
+        if role is None:
+            raise obj.fail("role", f"{role_ref!r} is not a built-in or custom role name or id")
+        scope = self.scope(obj, "scope")
+        assignment = RoleAssignment(
+            obj.guid("name") or self.guid("assignment", str(index), principal, role.guid, scope), scope,
+            f"/subscriptions/{self.sub}/providers/Microsoft.Authorization/roleDefinitions/{role.guid}", principal,
+            obj.text("principalType", "ServicePrincipal", choices=("ServicePrincipal", "User", "Group")),
+            created=int(self.now) - 100 * SECONDS_PER_DAY)
+        for vault in self.vaults.values():
+            if not vault.live and (scope.lower() == vault.id.lower() or scope.lower().startswith(vault.id.lower() + "/")):
+                raise obj.fail("scope", f"vault {vault.name!r} is soft-deleted: soft delete dropped its role "
+                                        "assignments, so it cannot have any")
+        obj.done()
+        return assignment

@@ -1,0 +1,161 @@
+"""The emulator's own verdict on each cluster: can its identity unwrap its key? (Never the engine's code.)"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from wizard.emulator.model import Cluster, State, Vault
+from wizard.emulator.roles import (
+    BUILT_IN_ROLES,
+    NEEDED_DATA_ACTIONS,
+    NEEDED_KEY_PERMISSIONS,
+    granted_data_actions,
+)
+from wizard.emulator.model import RoleDefinition
+
+REASONS = {
+    "provisioning-failed": "provisioning failed; the cluster stays Failed until it is deleted",
+    "identity-not-attached": "the key-encryption identity is not in the cluster's identity list",
+    "identity-missing": "the key-encryption identity resource does not exist",
+    "identity-principal-changed": "the identity now has a different principal than the one the cluster holds",
+    "vault-missing": "the vault named in the key URL does not exist (nor is it soft-deleted)",
+    "vault-soft-deleted": "the vault named in the key URL is soft-deleted",
+    "vault-network-closed": "the vault firewall keeps trusted Azure services out",
+    "key-missing": "the key (or the key version) in the key URL does not exist",
+    "key-soft-deleted": "the key is soft-deleted",
+    "key-disabled": "the key is disabled",
+    "key-not-yet-active": "the key's activation date is in the future",
+    "key-expired": "the key has expired",
+    "no-key-permission": "the identity's principal cannot get, wrap and unwrap with the key",
+    "key-url-invalid": "the key URL is not a Key Vault key URL",
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a cluster can use its key, and every reason it cannot that could be evaluated."""
+
+    can_use_key: bool
+    reasons: tuple[str, ...]
+    failed: bool = False
+
+
+def role_definition(state: State, role_definition_id: str) -> RoleDefinition | None:
+    """A built-in or custom role by its id (only the trailing GUID matters)."""
+    guid = role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+    return next((r for r in (*BUILT_IN_ROLES, *state.custom_roles) if r.guid.lower() == guid), None)
+
+
+def parse_key_url(url: str) -> tuple[str, str, str | None] | None:
+    """(vault name, key name, version or None) from https://<vault>.vault.azure.net/keys/<name>[/<ver>]."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    segments = [s for s in parts.path.split("/") if s]
+    if parts.scheme != "https" or "." not in host or len(segments) not in (2, 3) or segments[0] != "keys":
+        return None
+    return host.split(".")[0], segments[1], segments[2] if len(segments) == 3 else None
+
+
+def network_lets_trusted_services_in(vault: Vault) -> bool:
+    """Open to all networks, or the firewall lets trusted Microsoft services bypass it."""
+    acls = vault.network_acls
+    open_to_all = vault.public_network_access.lower() != "disabled" and (
+        acls is None or acls.default_action.lower() == "allow")
+    return open_to_all or (acls is not None and acls.bypass.lower() == "azureservices")
+
+
+def _scopes_that_count(state: State, vault: Vault, key_name: str) -> set[str]:
+    return {s.lower() for s in (f"/subscriptions/{vault.subscription_id}",
+                                f"/subscriptions/{vault.subscription_id}/resourceGroups/{vault.resource_group}",
+                                vault.id, f"{vault.id}/keys/{key_name}")}
+
+
+def principal_can_use_key(state: State, vault: Vault, key_name: str, principal_id: str) -> bool:
+    """RBAC vault: assigned roles cover read+wrap+unwrap; access-policy vault: get/list/wrap/unwrap."""
+    pid = principal_id.lower()
+    if vault.rbac:
+        scopes = _scopes_that_count(state, vault, key_name)
+        granted: set[str] = set()
+        for assignment in state.role_assignments:
+            if assignment.principal_id.lower() != pid or assignment.scope.lower().rstrip("/") not in scopes:
+                continue
+            role = role_definition(state, assignment.role_definition_id)
+            if role is not None:
+                granted |= granted_data_actions(role, NEEDED_DATA_ACTIONS)
+        return granted >= set(NEEDED_DATA_ACTIONS)
+    permissions = {p.lower() for policy in vault.access_policies if policy.object_id.lower() == pid
+                   for p in policy.keys}
+    return "all" in permissions or permissions >= NEEDED_KEY_PERMISSIONS
+
+
+def evaluate(state: State, cluster: Cluster, now: float) -> Verdict:
+    """Apply the health rule to one cluster; lists every reason that holds where it can be judged."""
+    reasons: list[str] = []
+    failed = cluster.provisioning_state.lower() == "failed"
+    if failed:
+        reasons.append("provisioning-failed")
+    if not cluster.key_url:
+        return Verdict(not failed, tuple(reasons), failed)
+    principal: str | None = None
+    identity_id = cluster.key_identity_id or ""
+    attached = cluster.attached(identity_id)
+    identity = state.identity(identity_id)
+    if attached is None:
+        reasons.append("identity-not-attached")
+    if identity is None:
+        reasons.append("identity-missing")
+    else:
+        principal = identity.principal_id
+        if attached is not None and attached.principal_id.lower() != identity.principal_id.lower():
+            reasons.append("identity-principal-changed")
+    parsed = parse_key_url(cluster.key_url)
+    if parsed is None:
+        reasons.append("key-url-invalid")
+        return Verdict(False, tuple(reasons), failed)
+    vault_name, key_name, version = parsed
+    vault = state.vault(vault_name)
+    if vault is None:
+        reasons.append("vault-missing")
+        return Verdict(False, tuple(reasons), failed)
+    if not vault.live:
+        reasons.append("vault-soft-deleted")
+        return Verdict(False, tuple(reasons), failed)
+    if not network_lets_trusted_services_in(vault):
+        reasons.append("vault-network-closed")
+    key = vault.key(key_name)
+    key_version = key.version(version) if key is not None else None
+    if key is None or key_version is None:
+        reasons.append("key-missing")
+    elif key.deleted_on is not None:
+        reasons.append("key-soft-deleted")
+    else:
+        if not key_version.enabled:
+            reasons.append("key-disabled")
+        if key_version.not_before is not None and key_version.not_before > now:
+            reasons.append("key-not-yet-active")
+        if key_version.expires is not None and key_version.expires <= now:
+            reasons.append("key-expired")
+    if principal is not None and not principal_can_use_key(state, vault, key_name, principal):
+        reasons.append("no-key-permission")
+    usable = [r for r in reasons if r != "provisioning-failed"]
+    return Verdict(not usable and not failed, tuple(reasons), failed)
+
+
+def refresh(state: State, now: float, monotonic: float, revalidate_seconds: float) -> dict[str, Verdict]:
+    """Move every cluster's status: Inaccessible at once, Ready after `revalidate_seconds` of being able."""
+    verdicts: dict[str, Verdict] = {}
+    for cluster in state.clusters:
+        verdict = evaluate(state, cluster, now)
+        verdicts[cluster.id] = verdict
+        if verdict.failed:
+            cluster.status = "Failed"
+            continue
+        if not verdict.can_use_key:
+            cluster.status, cluster.able_since = "Inaccessible", None
+            continue
+        if cluster.able_since is None:
+            cluster.able_since = monotonic
+        if monotonic - cluster.able_since >= revalidate_seconds:
+            cluster.status = "Ready"
+    return verdicts

@@ -1,0 +1,253 @@
+"""The emulator's mutable state: plain dataclasses that trainers and tests may change under the lock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SECONDS_PER_DAY = 86_400
+
+
+def rid(subscription_id: str, resource_group: str, provider_type: str, name: str) -> str:
+    """An ARM id in the spelling Azure returns, so clients parse it as they do live."""
+    return f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/{provider_type}/{name}"
+
+
+@dataclass
+class KeyVersion:
+    """One version of a key: the attributes the health rule and the SDK read."""
+
+    version: str
+    enabled: bool = True
+    not_before: int | None = None
+    expires: int | None = None
+    created: int = 0
+    updated: int = 0
+    key_ops: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Key:
+    """A key with its versions (oldest first); `deleted_on` set means soft-deleted."""
+
+    name: str
+    kty: str
+    size: int
+    modulus: str
+    versions: list[KeyVersion]
+    deleted_on: int | None = None
+    scheduled_purge: int | None = None
+
+    @property
+    def latest(self) -> KeyVersion:
+        """The current version, the one a versionless URL means."""
+        return self.versions[-1]
+
+    def version(self, version: str | None) -> KeyVersion | None:
+        """A version by id (case-insensitive), or the latest for None/empty."""
+        if not version:
+            return self.latest
+        return next((v for v in self.versions if v.version.lower() == version.lower()), None)
+
+
+@dataclass
+class AccessPolicy:
+    """One access-policy entry of a vault (permissions kept as given, compared case-insensitively)."""
+
+    tenant_id: str
+    object_id: str
+    keys: list[str] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list)
+    certificates: list[str] = field(default_factory=list)
+
+
+@dataclass
+class NetworkAcls:
+    """The vault firewall: ARM replaces it as a whole on PATCH."""
+
+    default_action: str = "Allow"
+    bypass: str = "AzureServices"
+    ip_rules: list[str] = field(default_factory=list)
+    virtual_network_rules: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Vault:
+    """A vault, live or soft-deleted (then `deleted_on` is set and it keeps its content for recovery)."""
+
+    name: str
+    subscription_id: str
+    resource_group: str
+    location: str
+    tenant_id: str
+    rbac: bool = True
+    soft_delete: bool = True
+    retention_days: int = 90
+    purge_protection: bool = True
+    public_network_access: str = "Enabled"
+    network_acls: NetworkAcls | None = None
+    access_policies: list[AccessPolicy] = field(default_factory=list)
+    sku: str = "standard"
+    keys: dict[str, Key] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    created: int = 0
+    deleted_on: int | None = None
+
+    @property
+    def id(self) -> str:
+        """The vault's ARM id."""
+        return rid(self.subscription_id, self.resource_group, "Microsoft.KeyVault/vaults", self.name)
+
+    @property
+    def uri(self) -> str:
+        """The real-looking vault URI that ARM fields carry."""
+        return f"https://{self.name}.vault.azure.net/"
+
+    @property
+    def live(self) -> bool:
+        """Not soft-deleted."""
+        return self.deleted_on is None
+
+    def key(self, name: str) -> Key | None:
+        """A key by name, case-insensitively (Key Vault names are)."""
+        return next((k for k in self.keys.values() if k.name.lower() == name.lower()), None)
+
+
+@dataclass
+class Identity:
+    """A user-assigned managed identity and its current service principal."""
+
+    name: str
+    subscription_id: str
+    resource_group: str
+    location: str
+    tenant_id: str
+    principal_id: str
+    client_id: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """The identity's ARM id."""
+        return rid(self.subscription_id, self.resource_group,
+                   "Microsoft.ManagedIdentity/userAssignedIdentities", self.name)
+
+
+@dataclass
+class Attached:
+    """An identity in a cluster's list, with the principal the CLUSTER remembers for it."""
+
+    identity_id: str
+    principal_id: str
+    client_id: str
+
+
+@dataclass
+class Cluster:
+    """A mongoCluster; `able_since` is when it last became able to use its key (None: unable)."""
+
+    name: str
+    subscription_id: str
+    resource_group: str
+    location: str
+    provisioning_state: str = "Succeeded"
+    status: str = "Ready"
+    identities: list[Attached] = field(default_factory=list)
+    identity_type: str = "UserAssigned"
+    key_url: str | None = None
+    key_identity_id: str | None = None
+    replica_role: str = "Primary"
+    tags: dict[str, str] = field(default_factory=dict)
+    created: int = 0
+    able_since: float | None = float("-inf")
+
+    @property
+    def id(self) -> str:
+        """The cluster's ARM id."""
+        return rid(self.subscription_id, self.resource_group, "Microsoft.DocumentDB/mongoClusters", self.name)
+
+    def attached(self, identity_id: str) -> Attached | None:
+        """The cluster's entry for an identity id (ARM ids compare case-insensitively)."""
+        return next((a for a in self.identities if a.identity_id.lower() == identity_id.lower()), None)
+
+
+@dataclass
+class RoleAssignment:
+    """An RBAC role assignment at some scope."""
+
+    name: str
+    scope: str
+    role_definition_id: str
+    principal_id: str
+    principal_type: str = "ServicePrincipal"
+    created: int = 0
+
+    @property
+    def id(self) -> str:
+        """The assignment's ARM id under its scope."""
+        return f"{self.scope}/providers/Microsoft.Authorization/roleAssignments/{self.name}"
+
+
+@dataclass
+class RoleDefinition:
+    """A role: built-in (real Key Vault data actions) or a custom one from the estate."""
+
+    guid: str
+    role_name: str
+    description: str
+    data_actions: list[str] = field(default_factory=list)
+    not_data_actions: list[str] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+    not_actions: list[str] = field(default_factory=list)
+    role_type: str = "BuiltInRole"
+
+
+@dataclass
+class State:
+    """Everything the emulator knows; mutate only through `Emulator.mutate` (it holds the lock)."""
+
+    name: str
+    tenant_id: str
+    subscription_id: str
+    clusters: list[Cluster] = field(default_factory=list)
+    identities: list[Identity] = field(default_factory=list)
+    vaults: list[Vault] = field(default_factory=list)
+    role_assignments: list[RoleAssignment] = field(default_factory=list)
+    custom_roles: list[RoleDefinition] = field(default_factory=list)
+    restrictions: set[str] = field(default_factory=set)
+    description: str = ""
+
+    def cluster(self, cluster_id: str) -> Cluster | None:
+        """A cluster by ARM id."""
+        return next((c for c in self.clusters if c.id.lower() == cluster_id.lower()), None)
+
+    def identity(self, identity_id: str) -> Identity | None:
+        """An identity by ARM id."""
+        return next((i for i in self.identities if i.id.lower() == identity_id.lower()), None)
+
+    def vault(self, name: str) -> Vault | None:
+        """A vault by name, live or soft-deleted (vault names are global)."""
+        return next((v for v in self.vaults if v.name.lower() == name.lower()), None)
+
+    def live_vault(self, name: str) -> Vault | None:
+        """A live vault by name."""
+        vault = self.vault(name)
+        return vault if vault is not None and vault.live else None
+
+    def soft_delete_vault(self, name: str, now: int) -> None:
+        """Soft-delete a vault as Key Vault does: RBAC assignments at or below it are dropped."""
+        vault = self.vault(name)
+        if vault is None or not vault.live:
+            raise KeyError(f"no live vault named {name!r}")
+        vault.deleted_on = now
+        prefix = vault.id.lower()
+        self.role_assignments = [a for a in self.role_assignments
+                                 if not (a.scope.lower() == prefix or a.scope.lower().startswith(prefix + "/"))]
+
+    def purge_vault(self, name: str) -> None:
+        """Remove a vault entirely (trainers only: the product never purges)."""
+        self.vaults = [v for v in self.vaults if v.name.lower() != name.lower()]
+
+    def delete_identity(self, name: str) -> None:
+        """Delete an identity resource; its role assignments stay behind, orphaned, as in Azure."""
+        self.identities = [i for i in self.identities if i.name.lower() != name.lower()]
