@@ -10,8 +10,10 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
-from wizard.domain.errors import AuthFailed, Forbidden, GatewayError, NotFound
+from wizard.audit import AuditLog
+from wizard.domain.errors import AuthFailed, Forbidden, GatewayError, NotFound, ReadOnlyViolation
 from wizard.domain.models import (
     AccessPolicy,
     AttachedIdentity,
@@ -26,7 +28,7 @@ from wizard.domain.models import (
     VaultFacts,
     VaultRef,
 )
-from wizard.ports import AzureReader, Operator
+from wizard.ports import Operator
 
 SUBSCRIPTION = "00000000-0000-0000-0000-0000000000a1"
 TENANT = "00000000-0000-0000-0000-0000000000b2"
@@ -54,6 +56,9 @@ class Estate:
     role_definitions: dict[str, RoleDefinitionFacts] = field(default_factory=dict)
     errors: dict[str, GatewayError] = field(default_factory=dict)
     connect_error: GatewayError | None = None
+    revalidate_polls: int = 3
+    """Cluster reads a repaired cluster stays Inaccessible for before it is Ready (the service's delay)."""
+    repairing: dict[str, int] = field(default_factory=dict)
 
     def add_cluster(self, name: str, group: str, vault_name: str, *, rbac: bool = True,
                     status: str = "Ready") -> str:
@@ -99,8 +104,40 @@ class Estate:
         self.clusters[cluster_id] = replace(self.clusters[cluster_id], cluster_status=status)
 
 
+    def can_use_key(self, cluster_id: str) -> bool:
+        """The fake service's own verdict: key in date and enabled, access granted, firewall open to it."""
+        cluster = self.clusters[cluster_id]
+        vault = self.vault_of(cluster_id)
+        key = self.keys.get((vault.id.lower(), "cmk"))
+        if key is None or not key.enabled or (key.expires and key.expires <= datetime.now(UTC)):
+            return False
+        principal = cluster.attached_identities[0].principal_id
+        if vault.rbac_authorization:
+            if not any(a.principal_id == principal and vault.id.lower().startswith(a.scope.lower())
+                       for a in self.assignments):
+                return False
+        elif not any(p.object_id == principal for p in vault.access_policies):
+            return False
+        return vault.network_default_action != "Deny" or "AzureServices" in (vault.network_bypass or "")
+
+    def after_write(self) -> None:
+        """A repaired Inaccessible cluster turns Ready after `revalidate_polls` more reads."""
+        for cluster_id, cluster in self.clusters.items():
+            if (cluster.cluster_status == "Inaccessible" and cluster_id not in self.repairing
+                    and self.can_use_key(cluster_id)):
+                self.repairing[cluster_id] = self.revalidate_polls
+
+    def poll(self, cluster_id: str) -> None:
+        """One read of a repairing cluster: count down to Ready."""
+        if cluster_id in self.repairing:
+            self.repairing[cluster_id] -= 1
+            if self.repairing[cluster_id] <= 0:
+                del self.repairing[cluster_id]
+                self.set_status(cluster_id, "Ready")
+
+
 SCENARIOS = ("key-expired", "healthy", "rbac-role-missing", "multi-fault", "no-role-read",
-             "signed-out", "cannot-list")
+             "signed-out", "cannot-list", "purge-protection-off")
 
 
 def build_estate(scenario: str) -> tuple[Estate, str]:
@@ -120,6 +157,8 @@ def build_estate(scenario: str) -> tuple[Estate, str]:
     if scenario == "multi-fault":
         estate.vaults[vault.name] = replace(vault, public_network_access="Enabled",
                                             network_default_action="Deny", network_bypass="None")
+    if scenario == "purge-protection-off":
+        estate.vaults[vault.name] = replace(vault, purge_protection=False)
     if scenario in ("key-expired", "rbac-role-missing", "multi-fault"):
         estate.set_status(broken, "Inaccessible")
     if scenario == "no-role-read":
@@ -137,12 +176,125 @@ def build_estate(scenario: str) -> tuple[Estate, str]:
     return estate, broken
 
 
-class FakeReader:
-    """Answers every AzureReader question from an Estate; optional latency shows the spinners."""
+@dataclass(frozen=True)
+class FakeWriteResult:
+    """Shaped like the gateway's WriteResult, which the executor reads."""
 
-    def __init__(self, estate: Estate, *, latency: float = 0.0) -> None:
+    remediation: str
+    target: str
+    status: str
+    message: str
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+    audit_ids: tuple[str, ...] = ()
+    value: Any = None
+
+
+class FakeWriter:
+    """The writes the fake scenarios need, guarded by read-only and audited like the real ones."""
+
+    def __init__(self, reader: FakeReader, audit: AuditLog) -> None:
+        self.reader = reader
+        self.estate = reader.estate
+        self.audit = audit
+
+    def _write(self, remediation: str, target: str, before: dict[str, Any], after: dict[str, Any],
+               apply: Any) -> FakeWriteResult:
+        if self.reader.read_only:
+            raise ReadOnlyViolation(f"read-only: refused {remediation} on {target}")
+        self.reader.call("write")
+        operator = {"mode": "emulator", "account": "emulator operator", "tenant": TENANT}
+        intent = self.audit.intent(operator=operator, remediation=remediation, target=target,
+                                   request={"fake": True}, before=before)
+        if before == after:
+            done = self.audit.result(intent, remediation=remediation, target=target,
+                                     result="already-done", message="already so", after=after)
+            return FakeWriteResult(remediation, target, "already-done", "already so: nothing sent",
+                                   before, after, (intent, done))
+        apply()
+        self.estate.after_write()
+        done = self.audit.result(intent, remediation=remediation, target=target, result="ok",
+                                 message="applied", after=after)
+        return FakeWriteResult(remediation, target, "ok", "applied", before, after, (intent, done))
+
+    def _vault(self, vault_id: str) -> VaultFacts:
+        return next(v for v in self.estate.vaults.values() if v.id.lower() == vault_id.lower())
+
+    def extend_key_expiry(self, vault_id: str, vault_url: str, key_name: str, version: str | None,
+                          expires_on: str) -> FakeWriteResult:
+        """Set the key's expiry date."""
+        ref = (vault_id.lower(), key_name)
+        key = self.estate.keys[ref]
+        new = datetime.fromisoformat(expires_on.replace("Z", "+00:00"))
+
+        def apply() -> None:
+            self.estate.keys[ref] = replace(key, expires=new)
+
+        return self._write("extend-key-expiry", f"{vault_id}/keys/{key_name}",
+                           {"expires": key.expires.isoformat() if key.expires else None},
+                           {"expires": new.isoformat()}, apply)
+
+    def grant_crypto_role(self, vault_id: str, principal_id: str) -> FakeWriteResult:
+        """Assign Key Vault Crypto Service Encryption User at the vault."""
+        had = [a.id for a in self.estate.assignments
+               if a.principal_id == principal_id and vault_id.lower().startswith(a.scope.lower())]
+
+        def apply() -> None:
+            self.estate.assignments.append(RoleAssignmentFacts(
+                id=f"{vault_id}/providers/Microsoft.Authorization/roleAssignments/ra-new",
+                scope=vault_id,
+                role_definition_id=(f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization"
+                                    f"/roleDefinitions/{CRYPTO_ROLE}"),
+                principal_id=principal_id, principal_type="ServicePrincipal"))
+
+        return self._write("grant-crypto-role", vault_id, {"roleAssignments": had},
+                           {"roleAssignments": had or ["ra-new"]}, apply)
+
+    def allow_trusted_services(self, vault_id: str) -> FakeWriteResult:
+        """Let trusted services through the vault firewall, keeping the rules."""
+        vault = self._vault(vault_id)
+
+        def apply() -> None:
+            self.estate.vaults[vault.name] = replace(vault, network_bypass="AzureServices")
+
+        return self._write("allow-trusted-services", vault_id, {"bypass": vault.network_bypass},
+                           {"bypass": "AzureServices"}, apply)
+
+    def enable_purge_protection(self, vault_id: str) -> FakeWriteResult:
+        """Turn purge protection on (irreversible)."""
+        vault = self._vault(vault_id)
+
+        def apply() -> None:
+            self.estate.vaults[vault.name] = replace(vault, purge_protection=True)
+
+        return self._write("enable-purge-protection", vault_id,
+                           {"enablePurgeProtection": vault.purge_protection},
+                           {"enablePurgeProtection": True}, apply)
+
+
+class FakeReader:
+    """Answers every AzureReader question from an Estate; optional latency shows the spinners.
+
+    It is also the fix session's gateway: `writer(audit)` hands out the fake writes.
+    """
+
+    mode = "emulator"
+
+    def __init__(self, estate: Estate, *, latency: float = 0.0, read_only: bool = False) -> None:
         self.estate = estate
         self.latency = latency
+        self.read_only = read_only
+        self.writes = 0
+
+    def writer(self, audit: AuditLog) -> FakeWriter:
+        """The guarded, audited writes."""
+        return FakeWriter(self, audit)
+
+    def call(self, name: str) -> None:
+        """Latency, then the error the scenario injects for this call, if any; counts writes."""
+        if name == "write":
+            self.writes += 1
+        self._call(name)
 
     def _call(self, name: str) -> None:
         if self.latency:
@@ -163,10 +315,11 @@ class FakeReader:
     def get_cluster(self, cluster_id: str) -> ClusterFacts:
         """One cluster by ID (case-insensitive, as ARM)."""
         self._call("get_cluster")
-        found = {k.lower(): v for k, v in self.estate.clusters.items()}.get(cluster_id.lower())
-        if found is None:
+        key = next((k for k in self.estate.clusters if k.lower() == cluster_id.lower()), None)
+        if key is None:
             raise NotFound(f"ResourceNotFound: {cluster_id}", status=404)
-        return found
+        self.estate.poll(key)
+        return self.estate.clusters[key]
 
     def get_identity(self, identity_id: str) -> IdentityFacts:
         """One identity by ID."""
@@ -240,9 +393,9 @@ class FakeBackend:
         self.scenario = scenario
         self.label = f"fake: {scenario}"
         self.estate, self.broken_cluster_id = build_estate(scenario)
-        self.reader = FakeReader(self.estate, latency=self.latency)
+        self.reader = FakeReader(self.estate, latency=self.latency, read_only=self.read_only)
 
-    def connect(self) -> AzureReader:
+    def connect(self) -> FakeReader:
         """The reader, or the sign-in failure the scenario asks for."""
         if self.latency:
             time.sleep(self.latency)
