@@ -43,8 +43,18 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._()-]{0,127}$")
 _VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
 _KEY_NAME = re.compile(r"^[A-Za-z0-9-]{1,127}$")
 RESTRICTIONS = ("no-role-assignment-read", "no-data-plane", "operator-ip-blocked")
-ROUTE_KINDS = ("clusters", "identities", "vaults", "deleted-vaults", "mgmt-keys", "role-assignments",
-               "role-definitions", "resource-graph", "operations", "data-plane")
+ROUTE_KINDS = (
+    "clusters",
+    "identities",
+    "vaults",
+    "deleted-vaults",
+    "mgmt-keys",
+    "role-assignments",
+    "role-definitions",
+    "resource-graph",
+    "operations",
+    "data-plane",
+)
 _KEY_OPS = ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"]
 
 
@@ -78,18 +88,26 @@ def _parse_text(text: str, source: str, as_json: bool) -> Any:
 def load_estate(name_or_path: str) -> Estate:
     """A built-in scenario by name, or an estate file (.yaml/.yml/.json); raises EstateError."""
     if name_or_path in scenario_names():
-        text = resources.files("wizard.emulator").joinpath("scenarios", f"{name_or_path}.yaml").read_text("utf-8")
+        text = (
+            resources.files("wizard.emulator")
+            .joinpath("scenarios", f"{name_or_path}.yaml")
+            .read_text("utf-8")
+        )
         return Estate.from_data(_parse_text(text, name_or_path, False), name_or_path)
     path = Path(name_or_path)
     if path.suffix.lower() not in (".yaml", ".yml", ".json"):
-        raise EstateError(f"unknown scenario {name_or_path!r} (built in: {', '.join(scenario_names())}; "
-                          "or give a .yaml/.yml/.json estate file)")
+        raise EstateError(
+            f"unknown scenario {name_or_path!r} (built in: {', '.join(scenario_names())}; "
+            "or give a .yaml/.yml/.json estate file)"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise EstateError(f"estate file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise EstateError(f"cannot read estate file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise EstateError(
+            f"cannot read estate file {path}: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
     return Estate.from_data(_parse_text(text, str(path), path.suffix.lower() == ".json"), str(path))
 
 
@@ -133,8 +151,14 @@ class _Obj:
         self.seen.add(key)
         return self.data.get(key)
 
-    def text(self, key: str, default: str | None = None, *, pattern: re.Pattern[str] | None = None,
-             choices: tuple[str, ...] = ()) -> str:
+    def text(
+        self,
+        key: str,
+        default: str | None = None,
+        *,
+        pattern: re.Pattern[str] | None = None,
+        choices: tuple[str, ...] = (),
+    ) -> str:
         """A required (or defaulted) string, checked against a pattern or a choice list."""
         value = self.raw(key)
         if value is None:
@@ -251,8 +275,10 @@ class _Obj:
 
 def _items(obj: _Obj, key: str) -> list[_Obj]:
     """The list under `key` as mappings to validate."""
-    return [_Obj(item, f"{obj.path + '.' if obj.path else ''}{key}[{i}]", obj.source)
-            for i, item in enumerate(obj.items(key))]
+    return [
+        _Obj(item, f"{obj.path + '.' if obj.path else ''}{key}[{i}]", obj.source)
+        for i, item in enumerate(obj.items(key))
+    ]
 
 
 class _Builder:
@@ -279,7 +305,7 @@ class _Builder:
         while len(out) < size // 8:
             out += hashlib.sha256("|".join((self.seed, *parts, str(counter))).encode()).digest()
             counter += 1
-        raw = bytes([out[0] | 0x80]) + out[1:size // 8]
+        raw = bytes([out[0] | 0x80]) + out[1 : size // 8]
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     def build(self) -> State:
@@ -294,9 +320,13 @@ class _Builder:
         if operator is not None:
             for index, restriction in enumerate(operator.strings("restrictions")):
                 if restriction not in RESTRICTIONS and not (
-                        restriction.startswith("deny:") and restriction[5:] in ROUTE_KINDS):
-                    raise operator.fail(f"restrictions[{index}]", f"{restriction!r} is not a restriction "
-                                        f"(use {', '.join(RESTRICTIONS)} or deny:<{'|'.join(ROUTE_KINDS)}>)")
+                    restriction.startswith("deny:") and restriction[5:] in ROUTE_KINDS
+                ):
+                    raise operator.fail(
+                        f"restrictions[{index}]",
+                        f"{restriction!r} is not a restriction "
+                        f"(use {', '.join(RESTRICTIONS)} or deny:<{'|'.join(ROUTE_KINDS)}>)",
+                    )
                 state.restrictions.add(restriction)
             operator.done()
         state.identities = [self.identity(o) for o in _items(top, "identities")]
@@ -342,20 +372,32 @@ class _Builder:
         name = obj.text("name", pattern=_NAME)
         rg = obj.text("resourceGroup", self.rg, pattern=_NAME)
         ident_id = rid(self.sub, rg, "Microsoft.ManagedIdentity/userAssignedIdentities", name)
-        identity = Identity(name, self.sub, rg, obj.text("location", self.location), self.tenant,
-                            obj.guid("principalId") or self.seeded_principal(ident_id),
-                            obj.guid("clientId") or self.guid("client", ident_id), obj.tags())
+        identity = Identity(
+            name,
+            self.sub,
+            rg,
+            obj.text("location", self.location),
+            self.tenant,
+            obj.guid("principalId") or self.seeded_principal(ident_id),
+            obj.guid("clientId") or self.guid("client", ident_id),
+            obj.tags(),
+        )
         obj.done()
         return identity
 
     def custom_role(self, obj: _Obj) -> RoleDefinition:
         """A customRoles[] entry."""
         name = obj.text("name")
-        role = RoleDefinition(obj.guid("id") or self.guid("role", name), name, obj.text("description", name),
-                              data_actions=obj.strings("dataActions"),
-                              not_data_actions=obj.strings("notDataActions"),
-                              actions=obj.strings("actions"), not_actions=obj.strings("notActions"),
-                              role_type="CustomRole")
+        role = RoleDefinition(
+            obj.guid("id") or self.guid("role", name),
+            name,
+            obj.text("description", name),
+            data_actions=obj.strings("dataActions"),
+            not_data_actions=obj.strings("notDataActions"),
+            actions=obj.strings("actions"),
+            not_actions=obj.strings("notActions"),
+            role_type="CustomRole",
+        )
         obj.done()
         return role
 
@@ -363,7 +405,10 @@ class _Builder:
         """A vaults[] entry, with its keys and access policies."""
         name = obj.text("name", pattern=_VAULT_NAME)
         vault = Vault(
-            name, self.sub, obj.text("resourceGroup", self.rg, pattern=_NAME), obj.text("location", self.location),
+            name,
+            self.sub,
+            obj.text("resourceGroup", self.rg, pattern=_NAME),
+            obj.text("location", self.location),
             self.tenant,
             rbac=obj.text("permissionModel", "rbac", choices=("rbac", "accessPolicy")) == "rbac",
             soft_delete=obj.flag("softDelete", True),
@@ -371,18 +416,28 @@ class _Builder:
             purge_protection=obj.flag("purgeProtection", True),
             public_network_access=obj.text("publicNetworkAccess", "Enabled", choices=("Enabled", "Disabled")),
             sku=obj.text("sku", "standard", choices=("standard", "premium")),
-            tags=obj.tags(), created=int(self.now) - 400 * SECONDS_PER_DAY)
+            tags=obj.tags(),
+            created=int(self.now) - 400 * SECONDS_PER_DAY,
+        )
         acls = obj.child("networkAcls")
         if acls is not None:
             vault.network_acls = NetworkAcls(
                 acls.text("defaultAction", "Allow", choices=("Allow", "Deny")),
                 acls.text("bypass", "AzureServices", choices=("AzureServices", "None")),
-                acls.strings("ipRules"), acls.strings("virtualNetworkRules"))
+                acls.strings("ipRules"),
+                acls.strings("virtualNetworkRules"),
+            )
             acls.done()
         for policy in _items(obj, "accessPolicies"):
-            vault.access_policies.append(AccessPolicy(
-                self.tenant, self.principal(policy, "principal"), policy.strings("keys"),
-                policy.strings("secrets"), policy.strings("certificates")))
+            vault.access_policies.append(
+                AccessPolicy(
+                    self.tenant,
+                    self.principal(policy, "principal"),
+                    policy.strings("keys"),
+                    policy.strings("secrets"),
+                    policy.strings("certificates"),
+                )
+            )
             policy.done()
         for key_obj in _items(obj, "keys"):
             key = self.key(key_obj, vault)
@@ -404,39 +459,65 @@ class _Builder:
         created = int(self.now) - 30 * SECONDS_PER_DAY if created is None else created
         older = obj.number("olderVersions", 0, minimum=0, maximum=20)
         ops = obj.strings("ops", _KEY_OPS)
-        versions = [KeyVersion(uuid.uuid5(_NAMESPACE, f"{self.seed}|{vault.name}|{name}|{n}").hex,
-                               created=created - (older - n) * 90 * SECONDS_PER_DAY,
-                               updated=created - (older - n) * 90 * SECONDS_PER_DAY, key_ops=list(ops))
-                    for n in range(older + 1)]
+        versions = [
+            KeyVersion(
+                uuid.uuid5(_NAMESPACE, f"{self.seed}|{vault.name}|{name}|{n}").hex,
+                created=created - (older - n) * 90 * SECONDS_PER_DAY,
+                updated=created - (older - n) * 90 * SECONDS_PER_DAY,
+                key_ops=list(ops),
+            )
+            for n in range(older + 1)
+        ]
         latest = versions[-1]
         latest.enabled = obj.flag("enabled", True)
         latest.not_before = obj.when("notBefore", self.now)
         latest.expires = obj.when("expires", self.now)
         latest.tags = obj.tags()
         deleted = obj.when("deleted", self.now)
-        key = Key(name, kty, size, self.modulus(vault.name, name, size=size), versions, deleted,
-                  None if deleted is None else deleted + vault.retention_days * SECONDS_PER_DAY)
+        key = Key(
+            name,
+            kty,
+            size,
+            self.modulus(vault.name, name, size=size),
+            versions,
+            deleted,
+            None if deleted is None else deleted + vault.retention_days * SECONDS_PER_DAY,
+        )
         obj.done()
         return key
 
     def cluster(self, obj: _Obj) -> Cluster:
         """A clusters[] entry: attached identities (with remembered principals) and CMK settings."""
         cluster = Cluster(
-            obj.text("name", pattern=_NAME), self.sub, obj.text("resourceGroup", self.rg, pattern=_NAME),
+            obj.text("name", pattern=_NAME),
+            self.sub,
+            obj.text("resourceGroup", self.rg, pattern=_NAME),
             obj.text("location", self.location),
-            provisioning_state=obj.text("provisioningState", "Succeeded",
-                                        choices=("Succeeded", "Failed", "Canceled", "InProgress", "Updating")),
-            replica_role=obj.text("replicaRole", "Primary", choices=("Primary", "AsyncReplica", "GeoAsyncReplica")),
-            tags=obj.tags(), created=int(self.now) - 200 * SECONDS_PER_DAY)
+            provisioning_state=obj.text(
+                "provisioningState",
+                "Succeeded",
+                choices=("Succeeded", "Failed", "Canceled", "InProgress", "Updating"),
+            ),
+            replica_role=obj.text(
+                "replicaRole", "Primary", choices=("Primary", "AsyncReplica", "GeoAsyncReplica")
+            ),
+            tags=obj.tags(),
+            created=int(self.now) - 200 * SECONDS_PER_DAY,
+        )
         for index, item in enumerate(obj.items("identities")):
             path = f"{obj.path}.identities[{index}]"
             entry = _Obj({"identity": item} if isinstance(item, str) else item, path, obj.source)
             ident_id = self.identity_id(entry.text("identity"))
             current = self.identities.get(ident_id.lower())
-            cluster.identities.append(Attached(
-                current.id if current is not None else ident_id,
-                entry.guid("principalId") or (current.principal_id if current else self.seeded_principal(ident_id)),
-                entry.guid("clientId") or (current.client_id if current else self.guid("client", ident_id))))
+            cluster.identities.append(
+                Attached(
+                    current.id if current is not None else ident_id,
+                    entry.guid("principalId")
+                    or (current.principal_id if current else self.seeded_principal(ident_id)),
+                    entry.guid("clientId")
+                    or (current.client_id if current else self.guid("client", ident_id)),
+                )
+            )
             entry.done()
         encryption = obj.child("encryption")
         if encryption is not None:
@@ -456,8 +537,12 @@ class _Builder:
                 url = f"https://{vault_name}.vault.azure.net/keys/{key_name}"
                 version = encryption.opt_text("version")
                 url += f"/{version}" if version else ""
-            elif not re.match(r"^https://[A-Za-z0-9-]+\.vault\.azure\.net/keys/[A-Za-z0-9-]+(/[A-Za-z0-9]+)?$", url):
-                raise encryption.fail("keyUrl", f"{url!r} is not https://<vault>.vault.azure.net/keys/<key>[/<ver>]")
+            elif not re.match(
+                r"^https://[A-Za-z0-9-]+\.vault\.azure\.net/keys/[A-Za-z0-9-]+(/[A-Za-z0-9]+)?$", url
+            ):
+                raise encryption.fail(
+                    "keyUrl", f"{url!r} is not https://<vault>.vault.azure.net/keys/<key>[/<ver>]"
+                )
             else:
                 encryption.raw("version")
             cluster.key_url = url
@@ -485,25 +570,38 @@ class _Builder:
                 return vault.id
             if kind == "key" and key_name:
                 return f"{vault.id}/keys/{key_name}"
-        raise obj.fail(key, f"{value!r} is not a scope (subscription, resourceGroup[:name], vault:<name>, "
-                            "key:<vault>/<key> or /subscriptions/...)")
+        raise obj.fail(
+            key,
+            f"{value!r} is not a scope (subscription, resourceGroup[:name], vault:<name>, "
+            "key:<vault>/<key> or /subscriptions/...)",
+        )
 
     def assignment(self, obj: _Obj, index: int) -> RoleAssignment:
         """A roleAssignments[] entry (soft-deleted vaults have none: soft delete dropped them)."""
         principal = self.principal(obj, "principal")
         role_ref = obj.text("role")
-        role = next((r for r in self.roles if role_ref.lower() in (r.guid.lower(), r.role_name.lower())), None)
+        role = next(
+            (r for r in self.roles if role_ref.lower() in (r.guid.lower(), r.role_name.lower())), None
+        )
         if role is None:
             raise obj.fail("role", f"{role_ref!r} is not a built-in or custom role name or id")
         scope = self.scope(obj, "scope")
         assignment = RoleAssignment(
-            obj.guid("name") or self.guid("assignment", str(index), principal, role.guid, scope), scope,
-            f"/subscriptions/{self.sub}/providers/Microsoft.Authorization/roleDefinitions/{role.guid}", principal,
+            obj.guid("name") or self.guid("assignment", str(index), principal, role.guid, scope),
+            scope,
+            f"/subscriptions/{self.sub}/providers/Microsoft.Authorization/roleDefinitions/{role.guid}",
+            principal,
             obj.text("principalType", "ServicePrincipal", choices=("ServicePrincipal", "User", "Group")),
-            created=int(self.now) - 100 * SECONDS_PER_DAY)
+            created=int(self.now) - 100 * SECONDS_PER_DAY,
+        )
         for vault in self.vaults.values():
-            if not vault.live and (scope.lower() == vault.id.lower() or scope.lower().startswith(vault.id.lower() + "/")):
-                raise obj.fail("scope", f"vault {vault.name!r} is soft-deleted: soft delete dropped its role "
-                                        "assignments, so it cannot have any")
+            if not vault.live and (
+                scope.lower() == vault.id.lower() or scope.lower().startswith(vault.id.lower() + "/")
+            ):
+                raise obj.fail(
+                    "scope",
+                    f"vault {vault.name!r} is soft-deleted: soft delete dropped its role "
+                    "assignments, so it cannot have any",
+                )
         obj.done()
         return assignment

@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from wizard.emulator.model import Cluster, State, Vault
+from wizard.emulator.model import Cluster, RoleDefinition, State, Vault
 from wizard.emulator.roles import (
     BUILT_IN_ROLES,
     NEEDED_DATA_ACTIONS,
     NEEDED_KEY_PERMISSIONS,
     granted_data_actions,
 )
-from wizard.emulator.model import RoleDefinition
 
 REASONS = {
     "provisioning-failed": "provisioning failed; the cluster stays Failed until it is deleted",
@@ -61,14 +60,21 @@ def network_lets_trusted_services_in(vault: Vault) -> bool:
     """Open to all networks, or the firewall lets trusted Microsoft services bypass it."""
     acls = vault.network_acls
     open_to_all = vault.public_network_access.lower() != "disabled" and (
-        acls is None or acls.default_action.lower() == "allow")
+        acls is None or acls.default_action.lower() == "allow"
+    )
     return open_to_all or (acls is not None and acls.bypass.lower() == "azureservices")
 
 
 def _scopes_that_count(state: State, vault: Vault, key_name: str) -> set[str]:
-    return {s.lower() for s in (f"/subscriptions/{vault.subscription_id}",
-                                f"/subscriptions/{vault.subscription_id}/resourceGroups/{vault.resource_group}",
-                                vault.id, f"{vault.id}/keys/{key_name}")}
+    return {
+        s.lower()
+        for s in (
+            f"/subscriptions/{vault.subscription_id}",
+            f"/subscriptions/{vault.subscription_id}/resourceGroups/{vault.resource_group}",
+            vault.id,
+            f"{vault.id}/keys/{key_name}",
+        )
+    }
 
 
 def principal_can_use_key(state: State, vault: Vault, key_name: str, principal_id: str) -> bool:
@@ -84,8 +90,9 @@ def principal_can_use_key(state: State, vault: Vault, key_name: str, principal_i
             if role is not None:
                 granted |= granted_data_actions(role, NEEDED_DATA_ACTIONS)
         return granted >= set(NEEDED_DATA_ACTIONS)
-    permissions = {p.lower() for policy in vault.access_policies if policy.object_id.lower() == pid
-                   for p in policy.keys}
+    permissions = {
+        p.lower() for policy in vault.access_policies if policy.object_id.lower() == pid for p in policy.keys
+    }
     return "all" in permissions or permissions >= NEEDED_KEY_PERMISSIONS
 
 

@@ -9,7 +9,9 @@ SECONDS_PER_DAY = 86_400
 
 def rid(subscription_id: str, resource_group: str, provider_type: str, name: str) -> str:
     """An ARM id in the spelling Azure returns, so clients parse it as they do live."""
-    return f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/{provider_type}/{name}"
+    return (
+        f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/{provider_type}/{name}"
+    )
 
 
 @dataclass
@@ -129,8 +131,12 @@ class Identity:
     @property
     def id(self) -> str:
         """The identity's ARM id."""
-        return rid(self.subscription_id, self.resource_group,
-                   "Microsoft.ManagedIdentity/userAssignedIdentities", self.name)
+        return rid(
+            self.subscription_id,
+            self.resource_group,
+            "Microsoft.ManagedIdentity/userAssignedIdentities",
+            self.name,
+        )
 
 
 @dataclass
@@ -241,8 +247,11 @@ class State:
             raise KeyError(f"no live vault named {name!r}")
         vault.deleted_on = now
         prefix = vault.id.lower()
-        self.role_assignments = [a for a in self.role_assignments
-                                 if not (a.scope.lower() == prefix or a.scope.lower().startswith(prefix + "/"))]
+        self.role_assignments = [
+            a
+            for a in self.role_assignments
+            if not (a.scope.lower() == prefix or a.scope.lower().startswith(prefix + "/"))
+        ]
 
     def purge_vault(self, name: str) -> None:
         """Remove a vault entirely (trainers only: the product never purges)."""

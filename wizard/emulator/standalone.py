@@ -1,0 +1,58 @@
+"""`cmk-wizard emulator`: one estate until Ctrl-C/SIGTERM, with a connection file for other terminals."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from wizard.emulator.estate import load_estate
+from wizard.emulator.server import Emulator
+
+
+def serve(
+    scenario: str,
+    *,
+    port: int = 0,
+    connection_file: str | None = None,
+    latency_ms: int = 0,
+    fault_rate: float = 0.0,
+    revalidate_seconds: float = 5.0,
+    out: TextIO = sys.stdout,
+    stop: threading.Event | None = None,
+) -> int:
+    """Start, write the connection file, say where it is, block until a signal (or `stop`), stop cleanly."""
+    estate = load_estate(scenario)
+    done = stop or threading.Event()
+    path = Path(connection_file or "cmk-emulator.json").resolve()
+    previous: dict[signal.Signals, Any] = {}
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, on_signal)
+    emulator = Emulator(
+        estate, latency_ms=latency_ms, fault_rate=fault_rate, revalidate_seconds=revalidate_seconds, port=port
+    )
+    try:
+        emulator.start()
+        emulator.write_connection_file(path)
+        print(
+            f"cmk-wizard emulator: scenario {estate.name} at {emulator.arm_endpoint}; "
+            f"connection file {path} (Ctrl-C to stop)",
+            file=out,
+            flush=True,
+        )
+        while not done.wait(0.5):
+            pass
+    finally:
+        emulator.stop()
+        path.unlink(missing_ok=True)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 0
