@@ -39,7 +39,7 @@ def until(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
 
 
 def writes(emulator: Any) -> list[dict[str, Any]]:
-    return [r for r in emulator.requests() if r.get("write") or r.get("method") != "GET"]
+    return [r for r in emulator.requests() if r["write"]]
 
 
 def assert_audit_pairs(path: Path, token: str) -> list[dict[str, Any]]:

@@ -155,13 +155,21 @@ def test_cli_fix_asks_and_refuses_without_stdin(emulator_backend: BackendFactory
 @pytest.mark.parametrize(("argv", "needle"), [
     (["fix", "--scenario", "key-expired", "--finding", "NOPE"], "unknown finding"),
     (["fix", "--scenario", "key-expired", "--finding", "KEY_DISABLED"], "not present"),
-    (["fix", "--scenario", "key-expired"], "--finding"),
 ])
 def test_cli_fix_bad_finding_is_one_line_exit_2(argv: list[str], needle: str,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert needle in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_cli_fix_needs_finding_or_all(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fix", "--scenario", "key-expired"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--finding" in err
     assert len(err.strip().splitlines()) == 1
 
 

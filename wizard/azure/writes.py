@@ -296,10 +296,20 @@ class AzureWriter:
             client = self.factory.keyvault(rid.subscription_id)
             params = VaultCreateOrUpdateParameters(location=location, properties=VaultProperties(
                 tenant_id=tenant(), sku=Sku(family="A", name=sku), create_mode="recover"))
-            return call(f"recover vault {rid.name}", NEEDS_VAULT_WRITE,
-                        lambda: client.vaults.begin_create_or_update(
-                            rid.resource_group, rid.name, params,
-                            polling_interval=self.factory.polling_interval).result())
+            try:
+                return call(f"recover vault {rid.name}", NEEDS_VAULT_WRITE,
+                            lambda: client.vaults.begin_create_or_update(
+                                rid.resource_group, rid.name, params,
+                                polling_interval=self.factory.polling_interval).result())
+            except GatewayError as exc:
+                # The PUT was accepted but polling its operation failed (e.g. an unexpected 202 on
+                # the Azure-AsyncOperation URL): the read-back decides whether the vault is back.
+                if exc.status is None or exc.status >= 300:
+                    raise
+                try:
+                    return self.gateway.get_vault(vault_id)
+                except NotFound:
+                    raise exc from None
 
         return self._write(
             "recover-vault", vault_id,
