@@ -244,7 +244,7 @@ def poll_operation(ctx: Context, req: Request, p: dict[str, str]) -> Response:
         raise HttpError(arm_error(404, "OperationNotFound", f"The operation '{p['op']}' was not found."))
     op.polls += 1
     done = op.polls > 1
-    if p["what"].lower().endswith("operationresults"):
+    if p["what"].lower() == "mongoclusteroperationresults":
         if not done:
             return Response(202, None, {"Location": f"{ctx.arm_endpoint}{req.path}?api-version=2026-06-01"})
         cluster = ctx.state.cluster(op.resource_id)

@@ -1,0 +1,91 @@
+"""Emulators started per test (mutating tests get their own) and real SDK clients pointed at them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from azure.core.credentials import AccessToken
+from azure.keyvault.keys import KeyClient
+from azure.mgmt.authorization import AuthorizationManagementClient
+from azure.mgmt.keyvault import KeyVaultManagementClient
+from azure.mgmt.mongocluster import MongoClusterMgmtClient
+from azure.mgmt.msi import ManagedServiceIdentityClient
+from azure.mgmt.resourcegraph import ResourceGraphClient
+
+from wizard.emulator import Emulator
+
+RG = "rg-cmk-demo"
+VAULT = "kv-cmk-demo"
+
+
+class FakeCredential:
+    """Hands out the emulator's token for any scope and tenant (accepts the challenge's kwargs)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(self.token, int(time.time()) + 365 * 86400)
+
+
+@dataclass
+class Clients:
+    """The real SDK clients, all pointed at one emulator."""
+
+    emu: Emulator
+    sub: str
+    mongo: MongoClusterMgmtClient
+    kv: KeyVaultManagementClient
+    msi: ManagedServiceIdentityClient
+    authz: AuthorizationManagementClient
+    graph: ResourceGraphClient
+
+    def keys(self, vault: str = VAULT, **kwargs: Any) -> KeyClient:
+        return KeyClient(self.emu.connection["vaults"][vault], FakeCredential(self.emu.token),
+                         verify_challenge_resource=False, connection_verify=self.emu.ca_path,
+                         **{"retry_total": 0, **kwargs})
+
+    @property
+    def cluster_id(self) -> str:
+        return str(self.emu.connection["clusters"][0])
+
+    @property
+    def cluster_name(self) -> str:
+        return self.cluster_id.rsplit("/", 1)[-1]
+
+    def health(self) -> dict[str, Any]:
+        return dict(self.emu.health()["clusters"][self.cluster_id])
+
+    def reasons(self) -> list[str]:
+        return [r["code"] for r in self.health()["reasons"]]
+
+
+def make_clients(emu: Emulator, **kwargs: Any) -> Clients:
+    """SDK clients with polling_interval=0 and, unless told, retry_total=0."""
+    cred = FakeCredential(emu.token)
+    sub = str(emu.connection["subscriptionId"])
+    common = {"base_url": emu.arm_endpoint, "connection_verify": emu.ca_path, "polling_interval": 0,
+              "retry_total": 0, **kwargs}
+    return Clients(emu, sub, MongoClusterMgmtClient(cred, sub, **common),
+                   KeyVaultManagementClient(cred, sub, **common), ManagedServiceIdentityClient(cred, sub, **common),
+                   AuthorizationManagementClient(cred, sub, **common), ResourceGraphClient(cred, **common))
+
+
+@pytest.fixture
+def start() -> Iterator[Callable[..., Clients]]:
+    """Start an emulator on a scenario (stopped after the test) and return clients for it."""
+    started: list[Emulator] = []
+
+    def run(scenario: str, client_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> Clients:
+        emu = Emulator(scenario, **kwargs)
+        started.append(emu)
+        emu.start()
+        return make_clients(emu, **(client_kwargs or {}))
+
+    yield run
+    for emu in started:
+        emu.stop()
