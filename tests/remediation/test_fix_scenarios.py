@@ -80,13 +80,16 @@ def test_fixing_every_finding_makes_the_emulator_say_ready(
         # for the operator to provision again. There is no cluster left to turn Ready.
         assert result.deleted_cluster
         assert [o.step.remediation for o in result.outcomes][-1] == "delete-failed-cluster"
-        assert cluster_id not in until(lambda: emulator.health()["clusters"]) or (
-            emulator.health()["clusters"][cluster_id]["status"].lower() in ("deleted", "gone"))
+        assert cluster_id not in emulator.health()["clusters"]
+        deletes = [r for r in writes(emulator) if r["method"] == "DELETE"]
+        assert [r["path"].lower() for r in deletes] == [cluster_id.lower()]
         assert result.exit_code == 0
         return
     health = until(lambda: (h := emulator.health()["clusters"][cluster_id])["status"] == "Ready" and h)
     assert health, emulator.health()["clusters"][cluster_id]
     assert health["canUseKey"] is True
+    assert not [r for r in writes(emulator) if r["method"] == "DELETE"]
+    assert not [r for r in emulator.requests() if "purge" in r["path"].lower()]
     final = diagnose(gateway, cluster_id)
     assert final.verdict == "healthy", [f.code for f in final.findings]
     assert final.exit_code == 0

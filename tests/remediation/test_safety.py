@@ -80,6 +80,8 @@ def test_each_step_twice_is_already_done(emulator_backend: BackendFactory, tmp_p
     audit = AuditLog(tmp_path / "audit.jsonl")
     session = FixSession(gateway, cluster_id, audit=audit)
     steps = [s for s in session.plan().steps if s.writes]
+    vault_id = next(s.params["vault_id"] for s in steps if s.remediation == "allow-trusted-services")
+    vault_before = gateway.get_vault(vault_id)
     writer = gateway.writer(audit)
     for step in steps:
         first = session.apply(step, confirmation=True)
@@ -99,6 +101,38 @@ def test_each_step_twice_is_already_done(emulator_backend: BackendFactory, tmp_p
         assert again.status == "already-done", again
         assert len(writes(backend.emulator)) == count
     assert_audit_pairs(tmp_path / "audit.jsonl", backend.token())
+    vault_after = gateway.get_vault(vault_id)
+    assert vault_after.network_bypass == "AzureServices"
+    assert vault_after.network_default_action == vault_before.network_default_action
+    assert vault_after.ip_rules == vault_before.ip_rules
+    assert vault_after.virtual_network_rules == vault_before.virtual_network_rules
+    assert vault_after.public_network_access == vault_before.public_network_access
+
+
+def test_access_policy_add_merges_and_keeps_other_entries(emulator_backend: BackendFactory,
+                                                          tmp_path: Path) -> None:
+    backend = emulator_backend("access-policy-revoked")
+    cluster_id = backend.default_cluster_id()
+    assert cluster_id
+    gateway = backend.connect()
+    session = FixSession(gateway, cluster_id, audit=AuditLog(tmp_path / "audit.jsonl"))
+    step = session.plan().steps[0]
+    assert step.remediation == "add-access-policy"
+    before = gateway.get_vault(step.params["vault_id"])
+    assert session.apply(step, confirmation="y").succeeded
+    after = gateway.get_vault(step.params["vault_id"])
+    principal = step.params["principal_id"].lower()
+    def others(v: Any) -> set[tuple[str, frozenset[str]]]:
+        return {(p.object_id, p.key_permissions) for p in v.access_policies
+                if p.object_id.lower() != principal}
+
+    assert others(after) == others(before)
+    mine: set[str] = set()
+    for p in after.access_policies:
+        if p.object_id.lower() == principal:
+            mine |= p.key_permissions
+    assert {"get", "list", "wrapkey", "unwrapkey"} <= mine
+    assert [r["path"].rsplit("/", 1)[-1] for r in writes(backend.emulator)] == ["add"]
 
 
 def test_attach_and_enable_twice_are_already_done(emulator_backend: BackendFactory,
