@@ -402,6 +402,8 @@ class FixSession:
             return self._record(outcome)
         self._applied.add(step.key)
         self._learn(step, result)
+        self._event("write", f"{step.remediation} on {step.target}: {result.status}, {result.message} "
+                    f"(audit {', '.join(result.audit_ids)})")
         diagnosis = self.diagnose()
         verification = verify(step, diagnosis, result.after)
         if step.remediation == "delete-failed-cluster" and verification.status == VERIFIED:
@@ -454,7 +456,8 @@ class FixSession:
         change = f" ({outcome.step.change})" if outcome.step.kind == WRITE else ""
         verified = f"; verify: {outcome.verification.status}, {outcome.verification.detail}" if (
             outcome.verification) else ""
-        self._event("step", f"{outcome.step.remediation} for {outcome.step.finding}{change}: "
+        self._event("verify" if outcome.verification else "step",
+                    f"{outcome.step.remediation} for {outcome.step.finding}{change}: "
                     f"{outcome.status}, {outcome.message}{verified}")
         return outcome
 
