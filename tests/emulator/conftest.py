@@ -45,9 +45,13 @@ class Clients:
     graph: ResourceGraphClient
 
     def keys(self, vault: str = VAULT, **kwargs: Any) -> KeyClient:
-        return KeyClient(self.emu.connection["vaults"][vault], FakeCredential(self.emu.token),
-                         verify_challenge_resource=False, connection_verify=self.emu.ca_path,
-                         **{"retry_total": 0, **kwargs})
+        return KeyClient(
+            self.emu.connection["vaults"][vault],
+            FakeCredential(self.emu.token),
+            verify_challenge_resource=False,
+            connection_verify=self.emu.ca_path,
+            **{"retry_total": 0, **kwargs},
+        )
 
     @property
     def cluster_id(self) -> str:
@@ -68,11 +72,22 @@ def make_clients(emu: Emulator, **kwargs: Any) -> Clients:
     """SDK clients with polling_interval=0 and, unless told, retry_total=0."""
     cred = FakeCredential(emu.token)
     sub = str(emu.connection["subscriptionId"])
-    common = {"base_url": emu.arm_endpoint, "connection_verify": emu.ca_path, "polling_interval": 0,
-              "retry_total": 0, **kwargs}
-    return Clients(emu, sub, MongoClusterMgmtClient(cred, sub, **common),
-                   KeyVaultManagementClient(cred, sub, **common), ManagedServiceIdentityClient(cred, sub, **common),
-                   AuthorizationManagementClient(cred, sub, **common), ResourceGraphClient(cred, **common))
+    common = {
+        "base_url": emu.arm_endpoint,
+        "connection_verify": emu.ca_path,
+        "polling_interval": 0,
+        "retry_total": 0,
+        **kwargs,
+    }
+    return Clients(
+        emu,
+        sub,
+        MongoClusterMgmtClient(cred, sub, **common),
+        KeyVaultManagementClient(cred, sub, **common),
+        ManagedServiceIdentityClient(cred, sub, **common),
+        AuthorizationManagementClient(cred, sub, **common),
+        ResourceGraphClient(cred, **common),
+    )
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ faults and operator restrictions."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import ssl
 import urllib.request
@@ -62,7 +63,9 @@ def principal(c: Clients) -> str:
 # -- wiring -------------------------------------------------------------------------------------
 
 
-def test_binds_loopback_https_and_writes_the_connection_file(start: Callable[..., Clients], tmp_path: Any) -> None:
+def test_binds_loopback_https_and_writes_the_connection_file(
+    start: Callable[..., Clients], tmp_path: Any
+) -> None:
     c = start("healthy")
     conn = c.emu.connection
     assert set(conn) == {"armEndpoint", "caBundle", "tenantId", "subscriptionId", "clusters", "vaults"}
@@ -79,7 +82,8 @@ def test_binds_loopback_https_and_writes_the_connection_file(start: Callable[...
 def test_ids_are_deterministic_but_ports_are_not() -> None:
     with Emulator("healthy") as one, Emulator("healthy") as two:
         a, b = one.connection, two.connection
-    assert a["clusters"] == b["clusters"] and a["tenantId"] == b["tenantId"]
+    assert a["clusters"] == b["clusters"]
+    assert a["tenantId"] == b["tenantId"]
     assert a["armEndpoint"] != b["armEndpoint"]
 
 
@@ -88,8 +92,9 @@ def test_stop_closes_the_listeners() -> None:
     endpoint, ca = emu.arm_endpoint, emu.ca_path
     emu.stop()
     with pytest.raises(OSError):
-        urllib.request.urlopen(endpoint + "/_emulator/health", timeout=2,
-                               context=ssl.create_default_context(cafile=ca))
+        urllib.request.urlopen(
+            endpoint + "/_emulator/health", timeout=2, context=ssl.create_default_context(cafile=ca)
+        )
 
 
 # -- ARM: clusters, identities, vaults, keys --------------------------------------------------------
@@ -100,9 +105,13 @@ def test_cluster_get_and_lists(start: Callable[..., Clients]) -> None:
     cluster = c.mongo.mongo_clusters.get(RG, c.cluster_name)
     cmk = cluster.properties.encryption.customer_managed_key_encryption
     assert cmk.key_encryption_key_url == f"https://{VAULT}.vault.azure.net/keys/cmk"
-    assert cmk.key_encryption_key_identity.user_assigned_identity_resource_id in cluster.identity.user_assigned_identities
-    assert cluster.identity.user_assigned_identities[cmk.key_encryption_key_identity.user_assigned_identity_resource_id
-                                                     ].principal_id == principal(c)
+    assert (
+        cmk.key_encryption_key_identity.user_assigned_identity_resource_id
+        in cluster.identity.user_assigned_identities
+    )
+    assert cluster.identity.user_assigned_identities[
+        cmk.key_encryption_key_identity.user_assigned_identity_resource_id
+    ].principal_id == principal(c)
     assert [x.id for x in c.mongo.mongo_clusters.list()] == [c.cluster_id]
     assert [x.id for x in c.mongo.mongo_clusters.list_by_resource_group(RG)] == [c.cluster_id]
     with pytest.raises(ResourceNotFoundError) as missing:
@@ -115,13 +124,20 @@ def test_cluster_get_and_lists(start: Callable[..., Clients]) -> None:
 
 def _update_body(identity_ids: list[str], kek: str, url: str) -> m.MongoClusterUpdate:
     return m.MongoClusterUpdate(
-        identity=m.ManagedServiceIdentity(type="UserAssigned",
-                                          user_assigned_identities={i: m.UserAssignedIdentity() for i in identity_ids}),
-        properties=m.MongoClusterUpdateProperties(encryption=m.EncryptionProperties(
-            customer_managed_key_encryption=m.CustomerManagedKeyEncryptionProperties(
-                key_encryption_key_identity=m.KeyEncryptionKeyIdentity(
-                    identity_type="UserAssignedIdentity", user_assigned_identity_resource_id=kek),
-                key_encryption_key_url=url))))
+        identity=m.ManagedServiceIdentity(
+            type="UserAssigned", user_assigned_identities={i: m.UserAssignedIdentity() for i in identity_ids}
+        ),
+        properties=m.MongoClusterUpdateProperties(
+            encryption=m.EncryptionProperties(
+                customer_managed_key_encryption=m.CustomerManagedKeyEncryptionProperties(
+                    key_encryption_key_identity=m.KeyEncryptionKeyIdentity(
+                        identity_type="UserAssignedIdentity", user_assigned_identity_resource_id=kek
+                    ),
+                    key_encryption_key_url=url,
+                )
+            )
+        ),
+    )
 
 
 def test_cluster_patch_is_an_lro_and_applies_identity_and_key(start: Callable[..., Clients]) -> None:
@@ -129,33 +145,43 @@ def test_cluster_patch_is_an_lro_and_applies_identity_and_key(start: Callable[..
     new = c.msi.user_assigned_identities.create_or_update(RG, "id-two", Identity(location="westus2"))
     url = f"https://{VAULT}.vault.azure.net/keys/cmk"
     before = len(c.emu.requests())
-    result = c.mongo.mongo_clusters.begin_update(RG, c.cluster_name, _update_body([new.id], new.id, url),
-                                                 polling_interval=0).result()
+    result = c.mongo.mongo_clusters.begin_update(
+        RG, c.cluster_name, _update_body([new.id], new.id, url), polling_interval=0
+    ).result()
     assert new.id in result.identity.user_assigned_identities
     assert len(result.identity.user_assigned_identities) == 2
     cmk = result.properties.encryption.customer_managed_key_encryption
     assert cmk.key_encryption_key_identity.user_assigned_identity_resource_id == new.id
     log = c.emu.requests(since=before)
-    assert [(r["method"], r["status"]) for r in log][0] == ("PATCH", 202)
+    assert next((r["method"], r["status"]) for r in log) == ("PATCH", 202)
     assert [r["status"] for r in log if r["kind"] == "operations"] == [200, 200]
-    assert log[-1]["method"] == "GET" and log[-1]["kind"] == "clusters"
+    assert log[-1]["method"] == "GET"
+    assert log[-1]["kind"] == "clusters"
     assert c.reasons() == ["no-key-permission"], "the new identity has no role yet"
 
 
-def test_cluster_patch_with_a_missing_identity_fails_but_keeps_the_valid_one(start: Callable[..., Clients]) -> None:
+def test_cluster_patch_with_a_missing_identity_fails_but_keeps_the_valid_one(
+    start: Callable[..., Clients],
+) -> None:
     c = start("healthy")
     good = c.msi.user_assigned_identities.create_or_update(RG, "id-good", Identity(location="westus2"))
     ghost = good.id.replace("id-good", "id-ghost")
     with pytest.raises(HttpResponseError) as err:
-        c.mongo.mongo_clusters.begin_update(RG, c.cluster_name, _update_body([good.id, ghost], ghost, "x"),
-                                            polling_interval=0)
+        c.mongo.mongo_clusters.begin_update(
+            RG, c.cluster_name, _update_body([good.id, ghost], ghost, "x"), polling_interval=0
+        )
     assert err.value.status_code == 400
     assert err.value.error.code == "InvalidUserAssignedIdentity"
     identities = c.mongo.mongo_clusters.get(RG, c.cluster_name).identity.user_assigned_identities
-    assert good.id in identities and ghost not in identities
+    assert good.id in identities
+    assert ghost not in identities
     with pytest.raises(HttpResponseError) as bad_key:
-        c.mongo.mongo_clusters.begin_update(RG, c.cluster_name, _update_body(
-            [good.id], good.id, f"https://{VAULT}.vault.azure.net/keys/missing"), polling_interval=0)
+        c.mongo.mongo_clusters.begin_update(
+            RG,
+            c.cluster_name,
+            _update_body([good.id], good.id, f"https://{VAULT}.vault.azure.net/keys/missing"),
+            polling_interval=0,
+        )
     assert bad_key.value.error.code == "InvalidKeyEncryptionKeyUrl"
 
 
@@ -191,14 +217,22 @@ def test_vault_get_patch_replaces_network_acls(start: Callable[..., Clients]) ->
     assert [r.value for r in vault.properties.network_acls.ip_rules] == ["203.0.113.0/24"]
     from azure.mgmt.keyvault.models import NetworkRuleSet
 
-    patched = c.kv.vaults.update(RG, VAULT, VaultPatchParameters(properties=VaultPatchProperties(
-        network_acls=NetworkRuleSet(bypass="AzureServices", default_action="Deny"))))
+    patched = c.kv.vaults.update(
+        RG,
+        VAULT,
+        VaultPatchParameters(
+            properties=VaultPatchProperties(
+                network_acls=NetworkRuleSet(bypass="AzureServices", default_action="Deny")
+            )
+        ),
+    )
     assert patched.properties.network_acls.bypass == "AzureServices"
     assert not patched.properties.network_acls.ip_rules, "networkAcls replaces the whole rule set"
     assert c.reasons() == []
     with pytest.raises(HttpResponseError) as err:
-        c.kv.vaults.update(RG, VAULT, VaultPatchParameters(properties=VaultPatchProperties(
-            enable_purge_protection=False)))
+        c.kv.vaults.update(
+            RG, VAULT, VaultPatchParameters(properties=VaultPatchProperties(enable_purge_protection=False))
+        )
     assert err.value.status_code == 400
 
 
@@ -208,9 +242,20 @@ def test_access_policy_add_merges_and_remove_subtracts(start: Callable[..., Clie
     tenant = c.emu.connection["tenantId"]
 
     def call(kind: str, perms: list[str]) -> dict[str, list[str]]:
-        result = c.kv.vaults.update_access_policy(RG, VAULT, kind, VaultAccessPolicyParameters(
-            properties=VaultAccessPolicyProperties(access_policies=[AccessPolicyEntry(
-                tenant_id=tenant, object_id=pid, permissions=Permissions(keys_property=perms))])))
+        result = c.kv.vaults.update_access_policy(
+            RG,
+            VAULT,
+            kind,
+            VaultAccessPolicyParameters(
+                properties=VaultAccessPolicyProperties(
+                    access_policies=[
+                        AccessPolicyEntry(
+                            tenant_id=tenant, object_id=pid, permissions=Permissions(keys_property=perms)
+                        )
+                    ]
+                )
+            ),
+        )
         return {p.object_id: list(p.permissions.keys_property) for p in result.properties.access_policies}
 
     added = call("add", ["wrapKey", "unwrapKey"])
@@ -222,7 +267,9 @@ def test_access_policy_add_merges_and_remove_subtracts(start: Callable[..., Clie
     assert c.reasons() == ["no-key-permission"]
 
 
-def test_vault_recover_is_201_then_polled_and_conflicts_without_recover(start: Callable[..., Clients]) -> None:
+def test_vault_recover_is_201_then_polled_and_conflicts_without_recover(
+    start: Callable[..., Clients],
+) -> None:
     c = start("vault-soft-deleted")
     with pytest.raises(ResourceNotFoundError):
         c.kv.vaults.get(RG, VAULT)
@@ -232,15 +279,29 @@ def test_vault_recover_is_201_then_polled_and_conflicts_without_recover(start: C
     assert [d.name for d in c.kv.vaults.list_deleted()] == [VAULT]
     tenant = c.emu.connection["tenantId"]
     with pytest.raises(ResourceExistsError) as conflict:
-        c.kv.vaults.begin_create_or_update(RG, VAULT, VaultCreateOrUpdateParameters(
-            location="westus2", properties=VaultProperties(tenant_id=tenant, sku=Sku(family="A", name="standard"))),
-            polling_interval=0).result()
+        c.kv.vaults.begin_create_or_update(
+            RG,
+            VAULT,
+            VaultCreateOrUpdateParameters(
+                location="westus2",
+                properties=VaultProperties(tenant_id=tenant, sku=Sku(family="A", name="standard")),
+            ),
+            polling_interval=0,
+        ).result()
     assert conflict.value.error.code == "ConflictError"
     assert "soft-deleted" in conflict.value.error.message
     before = len(c.emu.requests())
-    vault = c.kv.vaults.begin_create_or_update(RG, VAULT, VaultCreateOrUpdateParameters(
-        location="westus2", properties=VaultProperties(tenant_id=tenant, sku=Sku(family="A", name="standard"),
-                                                       create_mode="recover")), polling_interval=0).result()
+    vault = c.kv.vaults.begin_create_or_update(
+        RG,
+        VAULT,
+        VaultCreateOrUpdateParameters(
+            location="westus2",
+            properties=VaultProperties(
+                tenant_id=tenant, sku=Sku(family="A", name="standard"), create_mode="recover"
+            ),
+        ),
+        polling_interval=0,
+    ).result()
     assert vault.properties.provisioning_state == "Succeeded"
     assert [r["status"] for r in c.emu.requests(since=before)] == [201, 200, 200, 200]
     with pytest.raises(ResourceNotFoundError):
@@ -255,8 +316,10 @@ def test_management_plane_keys_and_versions(start: Callable[..., Clients]) -> No
     c = start("key-expired")
     key = c.kv.keys.get(RG, VAULT, "cmk")
     attrs = key.properties.attributes
-    assert attrs.enabled is True and attrs.expires < attrs.created + 400 * 86400
-    assert key.properties.kty == "RSA" and key.properties.key_size == 4096
+    assert attrs.enabled is True
+    assert attrs.expires < attrs.created + 400 * 86400
+    assert key.properties.kty == "RSA"
+    assert key.properties.key_size == 4096
     assert key.properties.key_uri == f"https://{VAULT}.vault.azure.net/keys/cmk"
     versions = list(c.kv.keys.list_versions(RG, VAULT, "cmk"))
     assert [v.properties.key_uri_with_version for v in versions] == [key.properties.key_uri_with_version]
@@ -285,19 +348,35 @@ def test_role_assignments_list_at_above_and_below_and_create(start: Callable[...
     pid = principal(c)
     vid = vault_id(c)
     role_id = f"/subscriptions/{c.sub}/providers/Microsoft.Authorization/roleDefinitions/{CRYPTO_ROLE}"
-    c.authz.role_assignments.create(f"{vid}/keys/cmk", str(uuid.uuid4()), RoleAssignmentCreateParameters(
-        role_definition_id=role_id, principal_id=pid, principal_type="ServicePrincipal"))
-    c.authz.role_assignments.create(f"/subscriptions/{c.sub}", str(uuid.uuid4()), RoleAssignmentCreateParameters(
-        role_definition_id=role_id.replace(CRYPTO_ROLE, "21090545-7ca7-4776-b22c-e363652d74d2"), principal_id=pid,
-        principal_type="ServicePrincipal"))
+    c.authz.role_assignments.create(
+        f"{vid}/keys/cmk",
+        str(uuid.uuid4()),
+        RoleAssignmentCreateParameters(
+            role_definition_id=role_id, principal_id=pid, principal_type="ServicePrincipal"
+        ),
+    )
+    c.authz.role_assignments.create(
+        f"/subscriptions/{c.sub}",
+        str(uuid.uuid4()),
+        RoleAssignmentCreateParameters(
+            role_definition_id=role_id.replace(CRYPTO_ROLE, "21090545-7ca7-4776-b22c-e363652d74d2"),
+            principal_id=pid,
+            principal_type="ServicePrincipal",
+        ),
+    )
     at_vault = {a.scope for a in c.authz.role_assignments.list_for_scope(vid, filter=f"assignedTo('{pid}')")}
     assert at_vault == {vid, f"{vid}/keys/cmk", f"/subscriptions/{c.sub}"}
     by_eq = list(c.authz.role_assignments.list_for_scope(vid, filter=f"principalId eq '{pid}'"))
     assert len(by_eq) == 3
     assert list(c.authz.role_assignments.list_for_scope(vid, filter=f"assignedTo('{uuid.uuid4()}')")) == []
     with pytest.raises(ResourceExistsError) as dup:
-        c.authz.role_assignments.create(vid, str(uuid.uuid4()), RoleAssignmentCreateParameters(
-            role_definition_id=role_id, principal_id=pid, principal_type="ServicePrincipal"))
+        c.authz.role_assignments.create(
+            vid,
+            str(uuid.uuid4()),
+            RoleAssignmentCreateParameters(
+                role_definition_id=role_id, principal_id=pid, principal_type="ServicePrincipal"
+            ),
+        )
     assert dup.value.error.code == "RoleAssignmentExists"
     created = c.authz.role_assignments.list_for_scope(vid, filter=f"assignedTo('{pid}')")
     assert all(a.principal_type == "ServicePrincipal" for a in created)
@@ -306,31 +385,46 @@ def test_role_assignments_list_at_above_and_below_and_create(start: Callable[...
 def test_role_definitions_by_id_have_the_real_data_actions(start: Callable[..., Clients]) -> None:
     c = start("healthy")
     role = c.authz.role_definitions.get_by_id(
-        f"/subscriptions/{c.sub}/providers/Microsoft.Authorization/roleDefinitions/{CRYPTO_ROLE}")
+        f"/subscriptions/{c.sub}/providers/Microsoft.Authorization/roleDefinitions/{CRYPTO_ROLE}"
+    )
     assert role.role_name == "Key Vault Crypto Service Encryption User"
-    assert sorted(role.permissions[0].data_actions) == sorted([
-        "Microsoft.KeyVault/vaults/keys/read", "Microsoft.KeyVault/vaults/keys/wrap/action",
-        "Microsoft.KeyVault/vaults/keys/unwrap/action"])
+    assert sorted(role.permissions[0].data_actions) == sorted(
+        [
+            "Microsoft.KeyVault/vaults/keys/read",
+            "Microsoft.KeyVault/vaults/keys/wrap/action",
+            "Microsoft.KeyVault/vaults/keys/unwrap/action",
+        ]
+    )
     officer = c.authz.role_definitions.get_by_id(
-        "/providers/Microsoft.Authorization/roleDefinitions/14b46e9e-c2b7-41b4-b07b-48a6ebf60603")
+        "/providers/Microsoft.Authorization/roleDefinitions/14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
+    )
     assert "Microsoft.KeyVault/vaults/keys/*" in officer.permissions[0].data_actions
     with pytest.raises(ResourceNotFoundError):
-        c.authz.role_definitions.get_by_id(f"/providers/Microsoft.Authorization/roleDefinitions/{uuid.uuid4()}")
+        c.authz.role_definitions.get_by_id(
+            f"/providers/Microsoft.Authorization/roleDefinitions/{uuid.uuid4()}"
+        )
 
 
 def test_a_wildcard_role_counts_and_a_reader_does_not(start: Callable[..., Clients]) -> None:
     c = start("rbac-role-missing")
     assert c.reasons() == ["no-key-permission"], "Key Vault Reader cannot wrap"
-    c.authz.role_assignments.create(f"/subscriptions/{c.sub}/resourceGroups/{RG}", str(uuid.uuid4()),
-                                    RoleAssignmentCreateParameters(
-        role_definition_id=f"/subscriptions/{c.sub}/providers/Microsoft.Authorization/roleDefinitions/"
-                           "14b46e9e-c2b7-41b4-b07b-48a6ebf60603", principal_id=principal(c),
-        principal_type="ServicePrincipal"))
+    c.authz.role_assignments.create(
+        f"/subscriptions/{c.sub}/resourceGroups/{RG}",
+        str(uuid.uuid4()),
+        RoleAssignmentCreateParameters(
+            role_definition_id=f"/subscriptions/{c.sub}/providers/Microsoft.Authorization/roleDefinitions/"
+            "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
+            principal_id=principal(c),
+            principal_type="ServicePrincipal",
+        ),
+    )
     assert c.reasons() == []
 
 
 def _query(c: Clients, query: str) -> list[dict[str, Any]]:
-    response = c.graph.resources(QueryRequest(query=query, options=QueryRequestOptions(result_format="objectArray")))
+    response = c.graph.resources(
+        QueryRequest(query=query, options=QueryRequestOptions(result_format="objectArray"))
+    )
     return list(response.data)
 
 
@@ -338,30 +432,45 @@ def test_resource_graph_answers_the_two_gateway_queries(start: Callable[..., Cli
     c = start("healthy")
     rows = _query(c, "resources | where type =~ 'microsoft.keyvault/vaults' | where name =~ 'KV-CMK-DEMO'")
     assert [(r["id"], r["type"], r["resourceGroup"]) for r in rows] == [
-        (vault_id(c), "microsoft.keyvault/vaults", RG)]
-    clusters = _query(c, "Resources\n| where type =~ 'Microsoft.DocumentDB/mongoClusters'\n"
-                         "| where isnotempty(properties.encryption.customerManagedKeyEncryption)")
+        (vault_id(c), "microsoft.keyvault/vaults", RG)
+    ]
+    clusters = _query(
+        c,
+        "Resources\n| where type =~ 'Microsoft.DocumentDB/mongoClusters'\n"
+        "| where isnotempty(properties.encryption.customerManagedKeyEncryption)",
+    )
     assert [r["id"] for r in clusters] == [c.cluster_id]
     assert clusters[0]["properties"]["clusterStatus"] == "Ready"
     with pytest.raises(HttpResponseError) as bad:
         _query(c, "resources | take 5")
     assert bad.value.status_code == 400
     soft = start("vault-soft-deleted")
-    assert _query(soft, f"resources | where type =~ 'microsoft.keyvault/vaults' | where name =~ '{VAULT}'") == []
+    assert (
+        _query(soft, f"resources | where type =~ 'microsoft.keyvault/vaults' | where name =~ '{VAULT}'") == []
+    )
 
 
 # -- Key Vault data plane ------------------------------------------------------------------------
 
 
-def test_data_plane_answers_the_first_anonymous_request_with_a_challenge(start: Callable[..., Clients]) -> None:
+def test_data_plane_answers_the_first_anonymous_request_with_a_challenge(
+    start: Callable[..., Clients],
+) -> None:
     c = start("healthy")
     key = c.keys().get_key("cmk")
     log = [r for r in c.emu.requests() if r["host"] == VAULT]
-    assert [(r["anonymous"], r["status"], r["path"]) for r in log] == [(True, 401, "/keys/cmk/"),
-                                                                       (False, 200, "/keys/cmk/")]
+    assert [(r["anonymous"], r["status"], r["path"]) for r in log] == [
+        (True, 401, "/keys/cmk/"),
+        (False, 200, "/keys/cmk/"),
+    ]
     assert key.id.startswith(c.emu.connection["vaults"][VAULT] + "/keys/cmk/")
-    assert key.key_type == "RSA" and len(key.key.n) * 8 == 4096 and key.key.e == b"\x01\x00\x01"
-    assert key.properties.version == c.kv.keys.get(RG, VAULT, "cmk").properties.key_uri_with_version.rsplit("/", 1)[1]
+    assert key.key_type == "RSA"
+    assert len(key.key.n) * 8 == 4096
+    assert key.key.e == b"\x01\x00\x01"
+    assert (
+        key.properties.version
+        == c.kv.keys.get(RG, VAULT, "cmk").properties.key_uri_with_version.rsplit("/", 1)[1]
+    )
     assert c.keys().get_key("cmk", key.properties.version).key.n == key.key.n
     assert [p.version for p in c.keys().list_properties_of_key_versions("cmk")] == [key.properties.version]
     with pytest.raises(ResourceNotFoundError) as missing:
@@ -375,8 +484,13 @@ def test_data_plane_wrong_token_is_an_authentication_error(start: Callable[..., 
     from azure.keyvault.keys import KeyClient
 
     c = start("healthy")
-    client = KeyClient(c.emu.connection["vaults"][VAULT], FakeCredential("wrong"), verify_challenge_resource=False,
-                       connection_verify=c.emu.ca_path, retry_total=0)
+    client = KeyClient(
+        c.emu.connection["vaults"][VAULT],
+        FakeCredential("wrong"),
+        verify_challenge_resource=False,
+        connection_verify=c.emu.ca_path,
+        retry_total=0,
+    )
     with pytest.raises(ClientAuthenticationError):
         client.get_key("cmk")
 
@@ -385,7 +499,8 @@ def test_data_plane_disabled_and_deleted_keys(start: Callable[..., Clients]) -> 
     c = start("key-disabled")
     with pytest.raises(HttpResponseError) as disabled:
         c.keys().get_key("cmk")
-    assert disabled.value.status_code == 403 and disabled.value.error.innererror["code"] == "KeyDisabled"
+    assert disabled.value.status_code == 403
+    assert disabled.value.error.innererror["code"] == "KeyDisabled"
     d = start("key-soft-deleted")
     deleted = d.keys().get_deleted_key("cmk")
     assert deleted.recovery_id == d.emu.connection["vaults"][VAULT] + "/deletedkeys/cmk"
@@ -403,8 +518,9 @@ def test_data_plane_of_a_soft_deleted_vault_is_not_found(start: Callable[..., Cl
 
 def test_public_network_access_disabled_is_forbidden_by_connection(start: Callable[..., Clients]) -> None:
     c = start("healthy")
-    c.kv.vaults.update(RG, VAULT, VaultPatchParameters(properties=VaultPatchProperties(
-        public_network_access="Disabled")))
+    c.kv.vaults.update(
+        RG, VAULT, VaultPatchParameters(properties=VaultPatchProperties(public_network_access="Disabled"))
+    )
     assert c.reasons() == ["vault-network-closed"]
     with pytest.raises(HttpResponseError) as err:
         c.keys().get_key("cmk")
@@ -418,8 +534,13 @@ def test_arm_without_the_token_is_401(start: Callable[..., Clients]) -> None:
     c = start("healthy")
     from azure.mgmt.keyvault import KeyVaultManagementClient
 
-    client = KeyVaultManagementClient(FakeCredential("not-the-token"), c.sub, base_url=c.emu.arm_endpoint,
-                                      connection_verify=c.emu.ca_path, retry_total=0)
+    client = KeyVaultManagementClient(
+        FakeCredential("not-the-token"),
+        c.sub,
+        base_url=c.emu.arm_endpoint,
+        connection_verify=c.emu.ca_path,
+        retry_total=0,
+    )
     with pytest.raises(ClientAuthenticationError) as err:
         client.vaults.get(RG, VAULT)
     assert err.value.status_code == 401
@@ -427,17 +548,24 @@ def test_arm_without_the_token_is_401(start: Callable[..., Clients]) -> None:
     assert status == 200
 
 
-@pytest.mark.parametrize(("restriction", "call", "code"), [
-    ("deny:vaults", lambda c: c.kv.vaults.get(RG, VAULT), "AuthorizationFailed"),
-    ("deny:clusters", lambda c: c.mongo.mongo_clusters.get(RG, c.cluster_name), "AuthorizationFailed"),
-    ("deny:mgmt-keys", lambda c: c.kv.keys.get(RG, VAULT, "cmk"), "AuthorizationFailed"),
-    ("no-role-assignment-read", lambda c: list(c.authz.role_assignments.list_for_scope(vault_id(c))),
-     "AuthorizationFailed"),
-    ("no-data-plane", lambda c: c.keys().get_key("cmk"), "Forbidden"),
-    ("deny:data-plane", lambda c: c.keys().get_key("cmk"), "Forbidden"),
-])
-def test_operator_restrictions_are_403(start: Callable[..., Clients], restriction: str,
-                                       call: Callable[[Clients], Any], code: str) -> None:
+@pytest.mark.parametrize(
+    ("restriction", "call", "code"),
+    [
+        ("deny:vaults", lambda c: c.kv.vaults.get(RG, VAULT), "AuthorizationFailed"),
+        ("deny:clusters", lambda c: c.mongo.mongo_clusters.get(RG, c.cluster_name), "AuthorizationFailed"),
+        ("deny:mgmt-keys", lambda c: c.kv.keys.get(RG, VAULT, "cmk"), "AuthorizationFailed"),
+        (
+            "no-role-assignment-read",
+            lambda c: list(c.authz.role_assignments.list_for_scope(vault_id(c))),
+            "AuthorizationFailed",
+        ),
+        ("no-data-plane", lambda c: c.keys().get_key("cmk"), "Forbidden"),
+        ("deny:data-plane", lambda c: c.keys().get_key("cmk"), "Forbidden"),
+    ],
+)
+def test_operator_restrictions_are_403(
+    start: Callable[..., Clients], restriction: str, call: Callable[[Clients], Any], code: str
+) -> None:
     c = start("healthy")
     c.emu.set_faults(restrictions=[restriction])
     with pytest.raises(HttpResponseError) as err:
@@ -466,10 +594,8 @@ def test_fault_rate_is_seeded_and_mixes_429_and_503() -> None:
         with Emulator("healthy", fault_rate=0.5) as emu:
             c = make_clients(emu)
             for _ in range(12):
-                try:
+                with contextlib.suppress(HttpResponseError):
                     c.kv.vaults.get(RG, VAULT)
-                except HttpResponseError:
-                    pass
             return [r["status"] for r in emu.requests()]
 
     first = statuses()
@@ -488,13 +614,18 @@ def test_latency_is_added_to_every_request(start: Callable[..., Clients]) -> Non
 def test_admin_endpoints(start: Callable[..., Clients]) -> None:
     c = start("key-expired")
     status, health = admin(c.emu, "/_emulator/health")
-    assert status == 200 and health == c.emu.health()
+    assert status == 200
+    assert health == c.emu.health()
     c.kv.vaults.get(RG, VAULT)
     c.kv.vaults.get(RG, VAULT)
     status, log = admin(c.emu, "/_emulator/requests?since=1")
-    assert status == 200 and [r["seq"] for r in log["requests"]] == [2]
+    assert status == 200
+    assert [r["seq"] for r in log["requests"]] == [2]
     status, faults = admin(c.emu, "/_emulator/faults", {"latencyMs": 5, "restrictions": ["no-data-plane"]})
-    assert status == 200 and faults["latencyMs"] == 5 and faults["restrictions"] == ["no-data-plane"]
+    assert status == 200
+    assert faults["latencyMs"] == 5
+    assert faults["restrictions"] == ["no-data-plane"]
     status, error = admin(c.emu, "/_emulator/faults", {"faultRate": 2})
-    assert status == 400 and "faultRate" in error["error"]["message"]
+    assert status == 400
+    assert "faultRate" in error["error"]["message"]
     assert len(c.emu.requests()) == 2, "admin calls are not logged"

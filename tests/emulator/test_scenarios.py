@@ -77,7 +77,13 @@ def test_health_names_exactly_the_reasons_the_scenario_was_built_with(scenario: 
     assert sorted(r["code"] for r in verdict["reasons"]) == sorted(EXPECTED[scenario])
     assert all(r["message"] for r in verdict["reasons"])
     assert verdict["canUseKey"] is (not EXPECTED[scenario])
-    want = "Failed" if scenario == "provisioning-failed" else "Ready" if not EXPECTED[scenario] else "Inaccessible"
+    want = (
+        "Failed"
+        if scenario == "provisioning-failed"
+        else "Ready"
+        if not EXPECTED[scenario]
+        else "Inaccessible"
+    )
     assert verdict["status"] == want
     assert cluster_id.endswith(f"/mongoClusters/cluster-{scenario}")
 
@@ -93,27 +99,40 @@ def _grant(c: Clients, principal: str, scope: str | None = None) -> None:
         str(uuid.uuid4()),
         RoleAssignmentCreateParameters(
             role_definition_id=f"/subscriptions/{c.sub}/providers/Microsoft.Authorization/roleDefinitions/{CRYPTO_ROLE}",
-            principal_id=principal, principal_type="ServicePrincipal"))
+            principal_id=principal,
+            principal_type="ServicePrincipal",
+        ),
+    )
 
 
 def _identity_id(c: Clients, name: str = "id-cmk-demo") -> str:
-    return f"/subscriptions/{c.sub}/resourceGroups/{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
+    provider = "Microsoft.ManagedIdentity/userAssignedIdentities"
+    return f"/subscriptions/{c.sub}/resourceGroups/{RG}/providers/{provider}/{name}"
 
 
 def _attach(c: Clients, identity_id: str) -> None:
     body = m.MongoClusterUpdate(
-        identity=m.ManagedServiceIdentity(type="UserAssigned",
-                                          user_assigned_identities={identity_id: m.UserAssignedIdentity()}),
-        properties=m.MongoClusterUpdateProperties(encryption=m.EncryptionProperties(
-            customer_managed_key_encryption=m.CustomerManagedKeyEncryptionProperties(
-                key_encryption_key_identity=m.KeyEncryptionKeyIdentity(
-                    identity_type="UserAssignedIdentity", user_assigned_identity_resource_id=identity_id),
-                key_encryption_key_url=f"https://{VAULT}.vault.azure.net/keys/cmk"))))
+        identity=m.ManagedServiceIdentity(
+            type="UserAssigned", user_assigned_identities={identity_id: m.UserAssignedIdentity()}
+        ),
+        properties=m.MongoClusterUpdateProperties(
+            encryption=m.EncryptionProperties(
+                customer_managed_key_encryption=m.CustomerManagedKeyEncryptionProperties(
+                    key_encryption_key_identity=m.KeyEncryptionKeyIdentity(
+                        identity_type="UserAssignedIdentity", user_assigned_identity_resource_id=identity_id
+                    ),
+                    key_encryption_key_url=f"https://{VAULT}.vault.azure.net/keys/cmk",
+                )
+            )
+        ),
+    )
     c.mongo.mongo_clusters.begin_update(RG, c.cluster_name, body, polling_interval=0).result()
 
 
 def fix_key_expired(c: Clients) -> None:
-    c.keys().update_key_properties("cmk", _latest_version(c), expires_on=datetime.now(UTC) + timedelta(days=90))
+    c.keys().update_key_properties(
+        "cmk", _latest_version(c), expires_on=datetime.now(UTC) + timedelta(days=90)
+    )
 
 
 def fix_key_disabled(c: Clients) -> None:
@@ -121,7 +140,9 @@ def fix_key_disabled(c: Clients) -> None:
 
 
 def fix_key_not_yet_active(c: Clients) -> None:
-    c.keys().update_key_properties("cmk", _latest_version(c), not_before=datetime.now(UTC) - timedelta(hours=1))
+    c.keys().update_key_properties(
+        "cmk", _latest_version(c), not_before=datetime.now(UTC) - timedelta(hours=1)
+    )
 
 
 def fix_key_soft_deleted(c: Clients) -> None:
@@ -138,8 +159,14 @@ def fix_role(c: Clients) -> None:
 
 def fix_vault_soft_deleted(c: Clients) -> None:
     deleted = c.kv.vaults.get_deleted(VAULT, "westus2")
-    params = VaultCreateOrUpdateParameters(location=deleted.properties.location, properties=VaultProperties(
-        tenant_id=c.emu.connection["tenantId"], sku=Sku(family="A", name="standard"), create_mode="recover"))
+    params = VaultCreateOrUpdateParameters(
+        location=deleted.properties.location,
+        properties=VaultProperties(
+            tenant_id=c.emu.connection["tenantId"],
+            sku=Sku(family="A", name="standard"),
+            create_mode="recover",
+        ),
+    )
     c.kv.vaults.begin_create_or_update(RG, VAULT, params, polling_interval=0).result()
     assert c.reasons() == ["no-key-permission"], "recovery must not bring the role assignment back"
     fix_role(c)
@@ -147,16 +174,34 @@ def fix_vault_soft_deleted(c: Clients) -> None:
 
 def fix_firewall(c: Clients) -> None:
     acls = c.kv.vaults.get(RG, VAULT).properties.network_acls
-    c.kv.vaults.update(RG, VAULT, VaultPatchParameters(properties=VaultPatchProperties(network_acls=NetworkRuleSet(
-        bypass="AzureServices", default_action=acls.default_action, ip_rules=[IPRule(value=r.value) for r in acls.ip_rules]))))
+    c.kv.vaults.update(
+        RG,
+        VAULT,
+        VaultPatchParameters(
+            properties=VaultPatchProperties(
+                network_acls=NetworkRuleSet(
+                    bypass="AzureServices",
+                    default_action=acls.default_action,
+                    ip_rules=[IPRule(value=r.value) for r in acls.ip_rules],
+                )
+            )
+        ),
+    )
 
 
 def fix_access_policy(c: Clients) -> None:
     vault = c.kv.vaults.get(RG, VAULT)
-    entry = AccessPolicyEntry(tenant_id=vault.properties.tenant_id, object_id=_principal(c),
-                              permissions=Permissions(keys_property=["wrapKey", "unwrapKey"]))
-    c.kv.vaults.update_access_policy(RG, VAULT, "add", VaultAccessPolicyParameters(
-        properties=VaultAccessPolicyProperties(access_policies=[entry])))
+    entry = AccessPolicyEntry(
+        tenant_id=vault.properties.tenant_id,
+        object_id=_principal(c),
+        permissions=Permissions(keys_property=["wrapKey", "unwrapKey"]),
+    )
+    c.kv.vaults.update_access_policy(
+        RG,
+        VAULT,
+        "add",
+        VaultAccessPolicyParameters(properties=VaultAccessPolicyProperties(access_policies=[entry])),
+    )
 
 
 def fix_identity_deleted(c: Clients) -> None:
@@ -177,11 +222,18 @@ def fix_multi(c: Clients) -> None:
 
 
 FIXES: dict[str, Callable[[Clients], None]] = {
-    "key-expired": fix_key_expired, "key-disabled": fix_key_disabled, "key-not-yet-active": fix_key_not_yet_active,
-    "key-soft-deleted": fix_key_soft_deleted, "rbac-role-missing": fix_role, "vault-recovered-rbac-lost": fix_role,
-    "vault-soft-deleted": fix_vault_soft_deleted, "firewall-blocked": fix_firewall,
-    "access-policy-revoked": fix_access_policy, "identity-deleted": fix_identity_deleted,
-    "identity-recreated": fix_identity_recreated, "multi-fault": fix_multi,
+    "key-expired": fix_key_expired,
+    "key-disabled": fix_key_disabled,
+    "key-not-yet-active": fix_key_not_yet_active,
+    "key-soft-deleted": fix_key_soft_deleted,
+    "rbac-role-missing": fix_role,
+    "vault-recovered-rbac-lost": fix_role,
+    "vault-soft-deleted": fix_vault_soft_deleted,
+    "firewall-blocked": fix_firewall,
+    "access-policy-revoked": fix_access_policy,
+    "identity-deleted": fix_identity_deleted,
+    "identity-recreated": fix_identity_recreated,
+    "multi-fault": fix_multi,
 }
 
 
@@ -223,5 +275,8 @@ def test_breaking_it_live_makes_the_cluster_inaccessible_at_once(start: Callable
     c.emu.mutate(lambda s: s.soft_delete_vault(VAULT, int(time.time())))
     assert c.reasons() == ["vault-soft-deleted"]
     assert c.mongo.mongo_clusters.get(RG, c.cluster_name).properties.cluster_status == "Inaccessible"
-    assert not list(c.authz.role_assignments.list_for_scope(
-        f"/subscriptions/{c.sub}", filter=f"assignedTo('{_principal(c)}')"))
+    assert not list(
+        c.authz.role_assignments.list_for_scope(
+            f"/subscriptions/{c.sub}", filter=f"assignedTo('{_principal(c)}')"
+        )
+    )
