@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from textual import on, work
 from textual.app import App
@@ -12,11 +13,20 @@ from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
 from screens.commands import WizardCommands
+from screens.confirm import ConfirmStepScreen
 from screens.diagnosis import DiagnosisScreen
 from screens.errors import explain
 from screens.findings import FindingsScreen
 from screens.help import HelpScreen, HelpSection
-from screens.messages import DiagnosisFailed, DiagnosisFinished, OperatorKnown, ScenarioSwitched
+from screens.messages import (
+    DiagnosisFailed,
+    DiagnosisFinished,
+    OperatorKnown,
+    ReportReady,
+    ScenarioSwitched,
+)
+from screens.remediation import FixPaths, RemediationScreen
+from screens.report import ReportScreen
 from screens.start import StartScreen
 from wizard.ports import Backend, Operator
 
@@ -66,10 +76,14 @@ class WizardApp(App[int]):
     read_only: reactive[bool] = reactive(False)
 
     def __init__(self, backend: Backend, *, cluster_id: str | None = None,
-                 terminal_colours: bool | None = None) -> None:
+                 terminal_colours: bool | None = None, audit_path: str | Path | None = None,
+                 report_dir: str | Path | None = None) -> None:
         super().__init__()
         self.backend = backend
         self.cluster_id = cluster_id
+        self.fix_paths = FixPaths(Path(audit_path) if audit_path else None,
+                                  Path(report_dir) if report_dir else None)
+        self.last_report: ReportReady | None = None
         self.scenario_names: list[str] = []
         self.last_exit_code = 0
         use_terminal = (prefers_terminal_colours(os.environ) if terminal_colours is None
@@ -100,6 +114,11 @@ class WizardApp(App[int]):
     def remember_verdict(self, message: DiagnosisFinished) -> None:
         """Quitting returns the verdict of the last diagnosis as the exit code."""
         self.last_exit_code = message.diagnosis.exit_code
+
+    @on(ReportReady)
+    def remember_report(self, message: ReportReady) -> None:
+        """The palette's "Open report" shows the latest one."""
+        self.last_report = message
 
     @on(DiagnosisFailed)
     def remember_failure(self) -> None:
@@ -137,6 +156,13 @@ class WizardApp(App[int]):
             ("Findings", [*keys(("up,down", "Move between findings; plan follows"),
                                 ("enter", "Into the plan, to scroll it")),
                           *only_bindings(FindingsScreen.BINDINGS)]),
+            ("Fix", [*keys(("up,down", "Move between steps and results; the preview follows"),
+                           ("enter", "Into the preview, to scroll it")),
+                     *only_bindings(RemediationScreen.BINDINGS)]),
+            ("Confirm a step", [*only_bindings(ConfirmStepScreen.BINDINGS),
+                                *keys(("enter", "Irreversible steps: apply once the name is typed"))]),
+            ("Report", [*keys(("up,down,pgup,pgdn", "Scroll the report")),
+                        *only_bindings(ReportScreen.BINDINGS)]),
         ]
 
     def action_help(self) -> None:
@@ -172,8 +198,20 @@ class WizardApp(App[int]):
             self.screen.action_focus_filter()
 
     def action_open_report(self) -> None:
-        """The incident report arrives in a later version; say so rather than do nothing."""
-        self.notify("The incident report arrives in a later version of cmk-wizard.", title="Report")
+        """A fix on screen writes a fresh report; otherwise the last one written is shown again."""
+        if isinstance(self.screen, ReportScreen):
+            return
+        fixes = [s for s in self.screen_stack if isinstance(s, RemediationScreen)]
+        if fixes and fixes[-1].session is not None and not fixes[-1].busy:
+            while self.screen is not fixes[-1]:
+                self.pop_screen()
+            fixes[-1].action_report()
+        elif self.last_report is not None:
+            report = self.last_report
+            self.push_screen(ReportScreen(report.markdown, report.path, save_error=report.save_error))
+        else:
+            self.notify("No report yet: press x on the findings to fix the cluster; the report "
+                        "records what the fix found and changed.", title="Report")
 
     def switch_scenario(self, name: str) -> None:
         """Restart the embedded emulator on another scenario, in a worker."""

@@ -40,7 +40,7 @@ class WizardCommands(Provider):
         yield ("Switch cluster", "Back to the list of CMK clusters", target.action_switch_cluster)
         yield ("Toggle terminal colours", "Use the terminal's own 16 colours, or full colour",
                target.action_toggle_colours)
-        yield ("Open report", "The incident report (coming in a later version)",
+        yield ("Open report", "The incident report of the fix: read, saved to a file, copy",
                target.action_open_report)
         for name in target.scenario_names:
             yield (f"Switch scenario: {name}", "Restart the embedded emulator on this scenario",

@@ -205,7 +205,9 @@ class DiagnosisScreen(Screen[None]):
             self.notify("Still diagnosing: the findings open when every check has answered.",
                         title="Not yet")
             return
-        self.app.push_screen(FindingsScreen(self.diagnosis), callback=self._after_findings)
+        paths = getattr(self.app, "fix_paths", None)
+        self.app.push_screen(FindingsScreen(self.diagnosis, self.backend, paths),
+                             callback=self._after_findings)
 
     def _after_findings(self, rerun: bool | None) -> None:
         if rerun:

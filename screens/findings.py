@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -26,6 +26,10 @@ from screens.widgets.detail_pane import Block, DetailPane
 from wizard.diagnosis import Diagnosis
 from wizard.domain.catalog import Catalog, RemediationSpec, load_catalog, render
 from wizard.domain.models import Finding
+from wizard.ports import Backend
+
+if TYPE_CHECKING:
+    from screens.remediation import FixPaths
 
 
 def finding_prompt(finding: Finding, catalog: Catalog) -> str:
@@ -71,7 +75,7 @@ def finding_detail(diagnosis: Diagnosis, finding: Finding, catalog: Catalog) -> 
     values = remediation_values(diagnosis, finding)
     for number, remedy in enumerate(remedies, 1):
         blocks += plan_step(number, remedy, values)
-    return [*blocks, ("note", "Plan only: this version shows the fix; it does not apply it.")]
+    return [*blocks, ("note", "Press x to fix: preview each step, confirm, apply, verify, wait, report.")]
 
 
 class FindingsScreen(Screen[bool]):
@@ -81,11 +85,16 @@ class FindingsScreen(Screen[bool]):
         Binding("escape", "back", "Checklist", id="findings.back", tooltip="Back to the checklist"),
         Binding("r", "rerun", "Re-run", id="findings.rerun",
                 tooltip="Back to the checklist and ask Azure every question again"),
+        Binding("x", "fix", "Fix", id="findings.fix",
+                tooltip="Fix the cluster: preview each planned step, confirm, apply, verify, wait, report"),
     ]
 
-    def __init__(self, diagnosis: Diagnosis) -> None:
+    def __init__(self, diagnosis: Diagnosis, backend: Backend | None = None,
+                 paths: FixPaths | None = None) -> None:
         super().__init__()
         self.diagnosis = diagnosis
+        self.backend = backend
+        self.paths = paths
         self.catalog = load_catalog()
 
     def compose(self) -> ComposeResult:
@@ -129,6 +138,25 @@ class FindingsScreen(Screen[bool]):
     def finding_selected(self) -> None:
         """Enter moves into the plan so it can be scrolled by keyboard."""
         self.query_one("#finding-detail", DetailPane).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Fixing needs a backend and something to fix."""
+        if action == "fix":
+            return self.backend is not None and bool(self.diagnosis.findings)
+        return True
+
+    def action_fix(self) -> None:
+        """Open the remediation flow for the cluster's plan; coming back after a change re-runs."""
+        from screens.remediation import RemediationScreen
+
+        if self.backend is None or not self.diagnosis.findings:
+            return
+        self.app.push_screen(RemediationScreen(self.backend, self.diagnosis, paths=self.paths),
+                             callback=self._after_fix)
+
+    def _after_fix(self, changed: bool | None) -> None:
+        if changed:
+            self.dismiss(True)
 
     def action_back(self) -> None:
         """Back to the checklist."""

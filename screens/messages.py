@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
@@ -10,6 +12,10 @@ from wizard.diagnosis import Diagnosis
 from wizard.domain.models import ClusterSummary
 from wizard.engine.engine import Assessment
 from wizard.ports import Operator
+
+if TYPE_CHECKING:
+    from wizard.engine.remedy import Plan
+    from wizard.remediation import FixSession, StepOutcome, WaitProgress
 
 
 @dataclass
@@ -59,3 +65,49 @@ class DiagnosisFailed(Message):
     """The run could not even start (no sign-in, no network): the verdict is 'could not decide'."""
 
     headline: str
+
+
+@dataclass
+class FixOpened(Message):
+    """A fix session diagnosed the cluster again and planned: the first preview can show."""
+
+    session: FixSession
+    plan: Plan
+
+
+@dataclass
+class StepApplied(Message):
+    """One step was applied (or declined, refused, failed), verified and the plan made afresh."""
+
+    outcome: StepOutcome
+    outcomes: tuple[StepOutcome, ...]
+    plan: Plan
+
+
+@dataclass
+class WaitProgressed(Message):
+    """One poll of wait-for-ready."""
+
+    progress: WaitProgress
+
+    def can_replace(self, message: Message) -> bool:
+        """Only the latest poll matters."""
+        return isinstance(message, WaitProgressed)
+
+
+@dataclass
+class WaitFinished(Message):
+    """Waiting for Ready ended: Ready, timed out, cancelled or could not poll."""
+
+    outcome: StepOutcome
+    outcomes: tuple[StepOutcome, ...]
+    plan: Plan
+
+
+@dataclass
+class ReportReady(Message):
+    """The incident report was written (path None when saving failed, with the reason)."""
+
+    markdown: str
+    path: Path | None
+    save_error: str = ""

@@ -1,0 +1,540 @@
+"""Remediation: preview each planned step, confirm, apply, verify, wait for Ready, report.
+
+Every Azure call runs in a `remedy` thread worker that calls the FixSession and posts messages;
+the handlers here own the state. The words come from the plan (the catalogue), never from here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.markup import escape
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from screens.confirm import Answer, ConfirmStepScreen, state_changes
+from screens.errors import explain
+from screens.messages import FixOpened, ReportReady, StepApplied, WaitFinished, WaitProgressed
+from screens.presentation import field
+from screens.report import ReportScreen
+from screens.widgets.context_bar import ContextBar
+from screens.widgets.detail_pane import Block, DetailPane
+from wizard.diagnosis import Diagnosis
+from wizard.engine.remedy import ESCALATE, WAIT, WRITE, Plan, Step
+from wizard.ports import Backend
+from wizard.remediation import FixSession, StepOutcome, WaitProgress, open_session
+
+
+@dataclass(frozen=True)
+class FixPaths:
+    """Where the audit log and incident reports go (None: the user state directory)."""
+
+    audit_path: Path | None = None
+    report_dir: Path | None = None
+
+    def reports(self) -> Path:
+        """The folder reports are saved in."""
+        if self.report_dir is not None:
+            return self.report_dir
+        from platformdirs import user_state_dir
+
+        return Path(user_state_dir("cmk-wizard")) / "reports"
+
+
+OUTCOME_WORDS = {
+    "ok": ("Done", "$success", "✓"),
+    "already-done": ("Already done: nothing was sent", "$success", "="),
+    "ready": ("Ready", "$success", "✓"),
+    "declined": ("Not applied", "$warning", "-"),
+    "refused": ("Refused", "$error", "✗"),
+    "error": ("Failed", "$error", "✗"),
+    "timeout": ("Not Ready yet", "$warning", "…"),
+    "cancelled": ("Stopped waiting", "$warning", "-"),
+    "escalate": ("Escalate", "$warning", "!"),
+}
+VERIFY_WORDS = {"verified": ("verified", "$success"), "deferred": ("cannot confirm yet", "$warning"),
+                "failed": ("not fixed", "$error")}
+
+
+def elapsed_text(seconds: float) -> str:
+    """m:ss (h:mm:ss past an hour)."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def permission_line(step: Step) -> str:
+    """Whether the operator seems to hold the permission, judged by their own reads."""
+    if step.permission_doubt:
+        return (f"[$warning]you may lack it:[/] reading here needed {escape(step.permission_doubt)}, "
+                "which you did not have")
+    return "[$text-muted]no sign you lack it (your reads here were allowed); Azure decides on apply[/]"
+
+
+def step_preview(step: Step, *, number: int, next_key: str | None, read_only: bool,
+                 notes: Sequence[str] = ()) -> list[Block]:
+    """One planned step: what changes (before → after), the REST call, az, permission, reversibility."""
+    blocks: list[Block] = [("title", f"{number}. {escape(step.title)}"),
+                           ("line", escape(step.summary))]
+    also = f" (also fixes {', '.join(step.also_fixes)})" if step.also_fixes else ""
+    blocks.append(("field", field("Finding", step.finding + also)))
+    if step.kind == ESCALATE or step.kind not in (WRITE, WAIT):
+        blocks += [("heading-warning", "Nothing to apply here"), ("field", escape(step.explanation))]
+        return blocks
+    if step.provisional:
+        blocks.append(("heading-warning", "Depends on an earlier step: its details are filled in "
+                                          "once that step is done"))
+    blocks += [("heading", "What changes"), ("field", field("Change", step.change)),
+               ("field", field("Target", step.target))]
+    blocks += [("field", row) for row in state_changes(step)]
+    blocks += [("heading", "How"), ("field", field("REST", step.rest)), ("field", field("az", step.az)),
+               ("heading", "Who may"), ("field", field("Permission", step.permission or "reads only")),
+               ("field", f"[$text-muted]You[/]  {permission_line(step)}")]
+    reversible = ("[$success]yes[/]" if step.reversible
+                  else "[b $error]NO: this cannot be undone[/]")
+    confirm = {"typed": f"type the name [b]{escape(step.confirm_text)}[/]", "yes": "yes or no",
+               "none": "none: it only reads"}.get(step.confirm, escape(step.confirm))
+    blocks += [("heading", "Safety"), ("field", f"[$text-muted]Reversible[/]  {reversible}"),
+               ("field", f"[$text-muted]Confirmation[/]  {confirm}"),
+               ("field", field("Verify by re-running", ", ".join(step.verifies) or "the cluster status"))]
+    if step.key == next_key:
+        if read_only and step.kind == WRITE:
+            blocks.append(("note-warning", "Read-only: writes are disabled, so this step cannot be "
+                                           "applied. Start the wizard without --read-only to fix."))
+        else:
+            verb = "start waiting" if step.kind == WAIT else "confirm and apply it"
+            blocks.append(("note", f"Next step: press a to {verb}."))
+    else:
+        blocks.append(("note", "Applied in order: the step marked → comes first."))
+    if notes:
+        blocks += [("heading-warning", "Plan notes"), *(("field", escape(n)) for n in notes)]
+    return blocks
+
+
+def outcome_detail(outcome: StepOutcome, next_step: Step | None) -> list[Block]:
+    """What applying a step came to, how it was verified, and what comes next."""
+    words, style, _ = OUTCOME_WORDS.get(outcome.status, (outcome.status, "$warning", "?"))
+    title = "title-error" if style == "$error" else "title"
+    blocks: list[Block] = [(title, f"{escape(outcome.step.title)}: [{style}]{escape(words)}[/]"),
+                           ("line", escape(outcome.message))]
+    if outcome.advice:
+        blocks += [("heading-warning", "What to do"), ("field", escape(outcome.advice))]
+    changed = {k: v for k, v in outcome.after.items() if outcome.before.get(k) != v}
+    if outcome.before or outcome.after:
+        blocks.append(("heading", "Before → after (read back from Azure)"))
+        shown = Step(outcome.step.remediation, outcome.step.finding, outcome.step.kind, "", "", "",
+                     outcome.before, outcome.after, {}, "")
+        blocks += [("field", row) for row in state_changes(shown)] if changed or outcome.before else []
+    if outcome.verification is not None:
+        verdict, v_style = VERIFY_WORDS.get(outcome.verification.status,
+                                            (outcome.verification.status, "$warning"))
+        blocks += [("heading", "Verified by diagnosing again"),
+                   ("field", f"[{v_style}]{escape(verdict)}[/]: {escape(outcome.verification.detail)}")]
+        blocks += [("field", field(check, f"{status} {detail}".strip()))
+                   for check, status, detail in outcome.verification.checks]
+    if outcome.wait is not None:
+        w = outcome.wait
+        blocks += [("heading", "Waited"),
+                   ("field", field("Elapsed", f"{elapsed_text(w.elapsed)} ({w.polls} polls; "
+                                              f"documented bound about {w.bound / 60:.0f} min)")),
+                   ("field", field("Cluster", w.cluster_status))]
+    if outcome.audit_ids:
+        blocks.append(("field", field("Audit records", ", ".join(outcome.audit_ids))))
+    blocks.append(("heading", "Next"))
+    if next_step is None:
+        blocks.append(("field", "Nothing left to apply: w waits for Ready, p opens the report."))
+    elif next_step.kind == WAIT:
+        blocks.append(("field", f"{escape(next_step.title)}: press a (or w) to start; p for the report."))
+    else:
+        blocks.append(("field", f"{escape(next_step.title)}: ↓ previews it, a applies it."))
+    return blocks
+
+
+Row = StepOutcome | Step
+
+
+class RemediationScreen(Screen[bool]):
+    """Drives one FixSession; dismisses True when Azure was changed, so the findings re-run."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Findings", id="fix.back",
+                tooltip="Back to the findings (stops waiting; a running write finishes)"),
+        Binding("a", "apply", "Apply", id="fix.apply",
+                tooltip="Confirm and apply the next step (or start waiting for Ready)"),
+        Binding("s", "skip", "Skip", id="fix.skip", tooltip="Leave the next step out; it is noted"),
+        Binding("w", "wait", "Wait", id="fix.wait", tooltip="Poll the cluster until it is Ready"),
+        Binding("c", "stop_wait", "Stop", id="fix.stop", tooltip="Stop waiting for Ready"),
+        Binding("p", "report", "Report", id="fix.report",
+                tooltip="The incident report: read it, saved to a file, y copies it"),
+    ]
+
+    def __init__(self, backend: Backend, diagnosis: Diagnosis, *, paths: FixPaths | None = None) -> None:
+        super().__init__()
+        self.backend = backend
+        self.cluster_id = diagnosis.cluster_id
+        self.cluster_name = (diagnosis.cluster.name if diagnosis.cluster
+                             else diagnosis.cluster_id.rstrip("/").rsplit("/", 1)[-1])
+        self.paths = paths or FixPaths()
+        self.read_only = backend.read_only
+        self.session: FixSession | None = None
+        self.plan: Plan | None = None
+        self.outcomes: tuple[StepOutcome, ...] = ()
+        self.rows: list[Row] = []
+        self.skipped: set[str] = set()
+        self.busy = ""
+        self.changed = False
+        self.cancel_wait = threading.Event()
+        self.wait_started = 0.0
+        self.last_progress: WaitProgress | None = None
+        self.wait_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        """Context, the stage, the steps beside (or above) the selected one, the wait progress."""
+        yield ContextBar()
+        yield Static(id="fix-summary")
+        with Vertical(id="fix-wait"):
+            yield Static(id="fix-wait-line")
+            yield ProgressBar(total=3600, show_eta=False, id="fix-wait-bar")
+        with Horizontal(id="fix-body"):
+            yield OptionList(id="fix-steps")
+            yield DetailPane(id="fix-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Open the session (diagnose again, plan) in a worker."""
+        self.query_one("#fix-wait").display = False
+        self._busy("opening")
+        self._summary(f"Fixing [b]{escape(self.cluster_name)}[/]: diagnosing again and planning…")
+        self.query_one("#fix-detail", DetailPane).show(
+            [("title", "Planning"), ("line", "Asking Azure every question again, so the plan starts "
+                                             "from the cluster as it is now.")])
+        self.open_fix()
+
+    def on_unmount(self) -> None:
+        """Leaving stops a wait at its next poll."""
+        self.cancel_wait.set()
+        self._stop_ticking()
+
+    # -- workers: they call the session and post messages, nothing else ------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="remedy")
+    def open_fix(self) -> None:
+        """Open the session over the backend's gateway, diagnose, plan."""
+        audit = str(self.paths.audit_path) if self.paths.audit_path else None
+        session = open_session(self.backend, self.cluster_id, audit_path=audit)
+        session.diagnose()
+        self.post_message(FixOpened(session, session.plan()))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="remedy")
+    def run_apply(self, session: FixSession, step: Step, answer: Answer) -> None:
+        """Write (the gateway guards and audits it), diagnose again, verify, re-plan."""
+        outcome = session.apply(step, confirmation=answer)
+        self.post_message(StepApplied(outcome, tuple(session.outcomes), session.plan()))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="remedy")
+    def run_wait(self, session: FixSession, cancel: threading.Event) -> None:
+        """Poll until Ready (reads only), cancellable through the event."""
+        def progress(poll: WaitProgress) -> None:
+            self.post_message(WaitProgressed(poll))
+
+        outcome = session.wait(on_progress=progress, cancel=cancel)
+        self.post_message(WaitFinished(outcome, tuple(session.outcomes), session.plan()))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="report")
+    def run_report(self, session: FixSession, folder: Path) -> None:
+        """Write the Markdown report; a failed save still shows the report."""
+        from wizard.incident import incident_markdown, save_report
+
+        markdown = incident_markdown(session)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        try:
+            path: Path | None = save_report(markdown, folder / f"incident-{self.cluster_name}-{stamp}.md")
+            error = ""
+        except OSError as exc:
+            path, error = None, f"{exc.strerror or exc} ({folder})"
+        self.post_message(ReportReady(markdown, path, error))
+
+    # -- handlers: all state changes happen here --------------------------------------------
+
+    @on(FixOpened)
+    def show_plan(self, message: FixOpened) -> None:
+        """The plan is known: preview the first step."""
+        self.session = message.session
+        self._busy("")
+        self._show(message.plan, (), focus_next=True)
+
+    @on(StepApplied)
+    def show_outcome(self, message: StepApplied) -> None:
+        """The result, its verification and the fresh plan (e.g. a role grant after a vault recovery)."""
+        if message.outcome.status in ("ok",):
+            self.changed = True
+        self._busy("")
+        self._show(message.plan, message.outcomes, focus_next=False)
+        if message.outcome.status in ("error", "refused"):
+            self.notify(f"{message.outcome.step.title}: {message.outcome.message}", title="Step failed",
+                        severity="error", timeout=8)
+
+    @on(WaitProgressed)
+    def show_wait(self, message: WaitProgressed) -> None:
+        """The latest poll: status, polls and the documented bound."""
+        self.last_progress = message.progress
+        self._tick()
+
+    @on(WaitFinished)
+    def wait_done(self, message: WaitFinished) -> None:
+        """Ready (or not): show how it ended and what is left."""
+        self._stop_ticking()
+        self.query_one("#fix-wait").display = False
+        self._busy("")
+        self._show(message.plan, message.outcomes, focus_next=False)
+
+    @on(ReportReady)
+    def show_report(self, message: ReportReady) -> None:
+        """Open the report; the app remembers it for the palette (the message bubbles on)."""
+        self._busy("")
+        self.app.push_screen(ReportScreen(message.markdown, message.path, save_error=message.save_error))
+
+    @on(Worker.StateChanged)
+    def explain_failure(self, event: Worker.StateChanged) -> None:
+        """A session that could not open or a step that blew up is explained in place, never raised."""
+        if event.worker.group not in ("remedy", "report"):
+            return
+        if event.state is WorkerState.CANCELLED:
+            self._busy("")
+        if event.state is not WorkerState.ERROR or event.worker.error is None:
+            return
+        doing = {"opening": f"planning the fix of {self.cluster_name}", "applying": "applying a step",
+                 "waiting": "waiting for Ready", "reporting": "writing the report"}.get(
+                     self.busy, "fixing")
+        why = explain(event.worker.error, doing=doing)
+        self._stop_ticking()
+        self.query_one("#fix-wait").display = False
+        self._busy("")
+        self._summary(f"[b $error]{escape(why.headline)}[/]")
+        self.query_one("#fix-detail", DetailPane).show(
+            [("title-error", escape(why.headline)), ("line", escape(why.detail)),
+             ("heading", "What to do"), ("line", escape(why.advice)),
+             ("note", "Nothing more was changed. escape goes back to the findings.")], scroll_home=True)
+
+    @on(OptionList.OptionHighlighted, "#fix-steps")
+    def show_selected(self, event: OptionList.OptionHighlighted) -> None:
+        """The detail pane follows the list cursor."""
+        self._detail(event.option_index)
+
+    @on(OptionList.OptionSelected, "#fix-steps")
+    def step_selected(self) -> None:
+        """Enter moves into the detail so it can be scrolled."""
+        self.query_one("#fix-detail", DetailPane).focus()
+
+    # -- rendering --------------------------------------------------------------------------
+
+    def next_step(self) -> Step | None:
+        """The first step to act on: a write (not skipped, not waiting on another) or the wait."""
+        if self.plan is None:
+            return None
+        return next((s for s in self.plan.steps
+                     if (s.kind == WRITE and not s.provisional and s.key not in self.skipped)
+                     or s.kind == WAIT), None)
+
+    def _show(self, plan: Plan, outcomes: tuple[StepOutcome, ...], *, focus_next: bool) -> None:
+        self.plan = plan
+        self.outcomes = outcomes
+        self.rows = [*outcomes, *plan.steps]
+        upcoming = self.next_step()
+        steps = self.query_one("#fix-steps", OptionList)
+        steps.clear_options()
+        steps.add_options([Option(self._row_prompt(i, row, upcoming)) for i, row in enumerate(self.rows)])
+        if not self.rows:
+            self.query_one("#fix-detail", DetailPane).show(
+                [("title", "Nothing to fix"), ("line", "The fresh diagnosis plans no change for this "
+                                                       "cluster."), ("note", "p opens the report.")])
+        elif focus_next and upcoming is not None:
+            steps.highlighted = len(outcomes) + plan.steps.index(upcoming)
+        elif outcomes and not focus_next:
+            steps.highlighted = len(outcomes) - 1
+        else:
+            steps.highlighted = 0
+        self._stage()
+        self.refresh_bindings()
+
+    def _row_prompt(self, index: int, row: Row, upcoming: Step | None) -> str:
+        if isinstance(row, StepOutcome):
+            _, style, mark = OUTCOME_WORDS.get(row.status, (row.status, "$warning", "?"))
+            return f"[{style}]{mark}[/] {escape(row.step.title)}"
+        number = index + 1
+        if row is upcoming:
+            mark = "[b $accent]→[/]"
+        elif row.key in self.skipped:
+            mark = "[$text-muted]-[/]"
+        elif row.kind not in (WRITE, WAIT):
+            mark = "[$warning]![/]"
+        else:
+            mark = "[$text-muted]·[/]"
+        return f"{mark} {number}. {escape(row.title)}"
+
+    def _detail(self, index: int | None) -> None:
+        if index is None or not 0 <= index < len(self.rows):
+            return
+        row = self.rows[index]
+        pane = self.query_one("#fix-detail", DetailPane)
+        upcoming = self.next_step()
+        if isinstance(row, StepOutcome):
+            pane.show(outcome_detail(row, upcoming), scroll_home=True)
+            return
+        blocks = step_preview(row, number=index + 1,
+                              next_key=upcoming.key if upcoming else None, read_only=self.read_only,
+                              notes=self.plan.notes if self.plan else ())
+        if row.key in self.skipped:
+            blocks.insert(1, ("heading-warning", "Skipped: left out of this fix"))
+        pane.show(blocks, scroll_home=True)
+
+    def _stage(self) -> None:
+        """The one summary line: where the fix stands and the key that moves it on."""
+        upcoming = self.next_step()
+        name = f"[b]{escape(self.cluster_name)}[/]"
+        if self.read_only:
+            self._summary(f"{name} · [b $warning]READ-ONLY: writes are disabled[/]; this is the plan only")
+        elif upcoming is None:
+            waited = next((o.wait for o in reversed(self.outcomes) if o.wait is not None), None)
+            state = ("[b $success]cluster is Ready[/]" if waited is not None and waited.ready
+                     else "nothing left to apply · w waits for Ready")
+            self._summary(f"{name} · {state} · p opens the report")
+        elif upcoming.kind == WAIT:
+            self._summary(f"{name} · a (or w) waits for Ready · p report")
+        else:
+            self._summary(f"{name} · a applies step {self._position(upcoming)}: {escape(upcoming.title)}")
+
+    def _position(self, step: Step) -> str:
+        """`n of m`, counting the steps already done, so numbers stay put as the fix moves on."""
+        if self.plan is None or step not in self.plan.steps:
+            return "?"
+        done = len(self.outcomes)
+        return f"{done + self.plan.steps.index(step) + 1} of {done + len(self.plan.steps)}"
+
+    def _summary(self, markup: str) -> None:
+        self.query_one("#fix-summary", Static).update(markup)
+
+    def _busy(self, what: str) -> None:
+        self.busy = what
+        self.refresh_bindings()
+
+    def _tick(self) -> None:
+        """Repaint the wait line: elapsed (ticking between polls), status, polls, the bound."""
+        progress = self.last_progress
+        elapsed = time.monotonic() - self.wait_started
+        bar = self.query_one("#fix-wait-bar", ProgressBar)
+        if progress is None:
+            self.query_one("#fix-wait-line", Static).update(
+                f"Waiting for Ready · {elapsed_text(elapsed)} · first poll… · c stops")
+            return
+        bar.update(total=progress.bound, progress=min(elapsed, progress.bound))
+        limit = (f"; gives up at {elapsed_text(progress.timeout)}" if progress.timeout < progress.bound
+                 else "")
+        self.query_one("#fix-wait-line", Static).update(
+            f"Waiting for Ready · [b]{escape(progress.cluster_status)}[/] · {elapsed_text(elapsed)} of "
+            f"up to ~{progress.bound / 60:.0f} min{limit} · poll {progress.polls} · c stops")
+
+    # -- actions --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that cannot act now are shown dimmed (or hidden) rather than doing nothing."""
+        if action == "stop_wait":
+            return self.busy == "waiting"
+        if action in ("apply", "skip", "wait", "report"):
+            if self.busy or self.session is None:
+                return None
+            upcoming = self.next_step()
+            if action == "apply":
+                return None if upcoming is None or (self.read_only and upcoming.kind == WRITE) else True
+            if action == "skip":
+                return None if upcoming is None or upcoming.kind != WRITE else True
+        return True
+
+    def action_apply(self) -> None:
+        """The next step: a write goes through the confirmation; the wait starts at once."""
+        upcoming = self.next_step()
+        if self.session is None or self.busy or upcoming is None:
+            return
+        if upcoming.kind == WAIT:
+            self.action_wait()
+            return
+        if self.read_only:
+            self.notify("Read-only: writes are disabled.", title="Not applied", severity="warning")
+            return
+        self.app.push_screen(
+            ConfirmStepScreen(upcoming, position=f"step {self._position(upcoming)}",
+                              who=self.backend.label),
+            callback=lambda answer: self._confirmed(upcoming, answer))
+
+    def _confirmed(self, step: Step, answer: Answer) -> None:
+        if answer is None or self.session is None:
+            self.notify("Nothing was changed.", title="Not applied", severity="warning")
+            return
+        self._busy("applying")
+        self._summary(f"Applying [b]{escape(step.title)}[/], then diagnosing again to verify…")
+        self.query_one("#fix-detail", DetailPane).show(
+            [("title", f"Applying: {escape(step.title)}"), ("field", field("Change", step.change)),
+             ("note", "The write is recorded in the audit log before and after; then every check "
+                      "runs again to verify it.")], scroll_home=True)
+        self.run_apply(self.session, step, answer)
+
+    def action_skip(self) -> None:
+        """Leave the next write out (noted in the session, so the report says it was not applied)."""
+        upcoming = self.next_step()
+        if self.session is None or self.busy or upcoming is None or upcoming.kind != WRITE:
+            return
+        self.skipped.add(upcoming.key)
+        self._busy("applying")
+        self.run_apply(self.session, upcoming, None)
+
+    def action_wait(self) -> None:
+        """Poll until Ready in a worker; elapsed time ticks between polls."""
+        if self.session is None or self.busy:
+            return
+        self.cancel_wait = threading.Event()
+        self.wait_started = time.monotonic()
+        self.last_progress = None
+        self.query_one("#fix-wait").display = True
+        self._busy("waiting")
+        self._summary(f"[b]{escape(self.cluster_name)}[/] · waiting for Ready: the service revalidates "
+                      "the key periodically")
+        self._tick()
+        self._stop_ticking()
+        self.wait_timer = self.set_interval(1.0, self._tick)
+        self.run_wait(self.session, self.cancel_wait)
+
+    def _stop_ticking(self) -> None:
+        if self.wait_timer is not None:
+            self.wait_timer.stop()
+            self.wait_timer = None
+
+    def action_stop_wait(self) -> None:
+        """Stop polling; the session records how far it got."""
+        self.cancel_wait.set()
+        self.query_one("#fix-wait-line", Static).update("Stopping at the next poll…")
+
+    def action_report(self) -> None:
+        """Write the incident report (in a worker) and open it."""
+        if self.session is None or self.busy:
+            self.notify("The report is ready once the current step is done.", title="Not yet")
+            return
+        self._busy("reporting")
+        self.run_report(self.session, self.paths.reports())
+
+    def action_back(self) -> None:
+        """Back to the findings; they re-run when something was changed."""
+        self.cancel_wait.set()
+        self.dismiss(self.changed)

@@ -1,0 +1,82 @@
+"""The incident report: shown in a scrollable view, saved to a file, copied over OSC 52 (tmux-aware)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.markup import escape
+from textual.screen import Screen
+from textual.widgets import Footer, Markdown, Static
+
+from screens.widgets.context_bar import ContextBar
+from wizard.incident import osc52
+
+
+def clipboard_sequences(text: str, environ: dict[str, str] | None = None) -> list[str]:
+    """OSC 52 for the terminal; inside tmux, also the passthrough-wrapped form.
+
+    tmux takes the plain sequence itself when `set-clipboard` is on and forwards the wrapped one
+    when `allow-passthrough` is on; sending both covers either setting. Empty when too large.
+    """
+    env = dict(os.environ) if environ is None else environ
+    plain = osc52(text, env={})
+    if not plain:
+        return []
+    return [plain, osc52(text, env=env)] if env.get("TMUX") else [plain]
+
+
+class ReportScreen(Screen[None]):
+    """Read the report; `y` copies it; the saved file's path stays on screen as the fallback."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="report.back", tooltip="Back to where you were"),
+        Binding("y", "copy", "Copy", id="report.copy",
+                tooltip="Copy the report to your clipboard (OSC 52; the file is the fallback)"),
+    ]
+
+    def __init__(self, markdown: str, path: Path | None, *, save_error: str = "") -> None:
+        super().__init__()
+        self.markdown = markdown
+        self.path = path
+        self.save_error = save_error
+        self.sent: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        """Where it is saved, then the report."""
+        yield ContextBar()
+        yield Static(self._where(), id="report-path")
+        with VerticalScroll(id="report-scroll"):
+            yield Markdown(self.markdown, id="report-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Scroll keys work at once."""
+        self.query_one("#report-scroll", VerticalScroll).focus()
+
+    def _where(self) -> str:
+        if self.path is None:
+            return f"[b $error]Not saved:[/] {escape(self.save_error)}"
+        return f"[$text-muted]Saved to[/] {escape(str(self.path))}"
+
+    def action_copy(self) -> None:
+        """Send the report to the terminal's clipboard; say where the file is in case it does not land."""
+        sequences = clipboard_sequences(self.markdown)
+        driver = self.app._driver  # the terminal; Textual's own copy sends no tmux passthrough
+        fallback = f"The report is in {self.path}." if self.path else "Save failed: select and copy it."
+        if not sequences or driver is None:
+            self.notify(f"Too large for the terminal clipboard. {fallback}", title="Not copied",
+                        severity="warning", timeout=8)
+            return
+        for sequence in sequences:
+            driver.write(sequence)
+        self.sent = sequences
+        self.notify(f"Sent over OSC 52; terminals do not confirm. If it did not arrive: {fallback}",
+                    title="Copied", timeout=8)
+
+    def action_back(self) -> None:
+        """Back to the fix (or wherever the palette opened this)."""
+        self.dismiss()
