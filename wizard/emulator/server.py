@@ -170,7 +170,7 @@ class Emulator:
         self._servers[host] = server
         thread = threading.Thread(
             target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.02},
             name=f"cmk-emulator-{host}",
             daemon=True,
         )
@@ -181,8 +181,11 @@ class Emulator:
         """Close every listener and open connection, and remove the CA file."""
         self._stopping.set()
         servers, self._servers = list(self._servers.values()), {}
-        for server in servers:
-            server.shutdown()
+        closers = [threading.Thread(target=s.shutdown, daemon=True) for s in servers]
+        for closer in closers:
+            closer.start()
+        for closer in closers:
+            closer.join(timeout=5)
         for server in servers:
             for conn in list(server.open_connections):
                 with contextlib.suppress(OSError):
