@@ -58,21 +58,21 @@ class ConfirmStepScreen(ModalScreen[Answer]):
             yield Static(f"[b]Apply {escape(self.position or 'this step')}?[/]", id="confirm-title")
             with VerticalScroll(id="confirm-body"):
                 yield Static(f"[b]{escape(step.title)}[/]", classes="confirm-line")
+                if step.reversible:
+                    yield Static("[$text-muted]Reversible[/]  [$success]yes[/]", classes="confirm-field")
+                else:
+                    yield Static("[b $error]NOT REVERSIBLE: this cannot be undone.[/]",
+                                 classes="confirm-field")
                 yield Static(field("Change", step.change), classes="confirm-line")
                 yield Static(field("Target", step.target), classes="confirm-line")
                 for row in state_changes(step):
                     yield Static(row, classes="confirm-field")
-                if step.reversible:
-                    yield Static("[$text-muted]Reversible[/]  [$success]yes[/]", classes="confirm-line")
-                else:
-                    yield Static("[b $error]NOT REVERSIBLE: this cannot be undone.[/]",
-                                 classes="confirm-line")
                 who = f" ({escape(self.who)})" if self.who else ""
-                yield Static(f"[$text-muted]Writes to Azure{who}; recorded in the audit log before "
-                             "and after.[/]", classes="confirm-line")
+                yield Static(f"[$text-muted]Writes to Azure{who}; audited before and after.[/]",
+                             classes="confirm-line")
             if self.typed:
                 yield Static(f"Type [b]{escape(step.confirm_text)}[/] to confirm:", id="confirm-ask")
-                yield Input(placeholder=step.confirm_text, id="confirm-name")
+                yield Input(id="confirm-name")
                 yield Static("", id="confirm-error")
                 yield Static("[b]enter[/] apply · [b]escape[/] cancel", id="confirm-keys")
             else:

@@ -358,9 +358,7 @@ class RemediationScreen(Screen[bool]):
         steps.clear_options()
         steps.add_options([Option(self._row_prompt(i, row, upcoming)) for i, row in enumerate(self.rows)])
         if not self.rows:
-            self.query_one("#fix-detail", DetailPane).show(
-                [("title", "Nothing to fix"), ("line", "The fresh diagnosis plans no change for this "
-                                                       "cluster."), ("note", "p opens the report.")])
+            self.query_one("#fix-detail", DetailPane).show(self._nothing_planned())
         elif focus_next and upcoming is not None:
             steps.highlighted = len(outcomes) + plan.steps.index(upcoming)
         elif outcomes and not focus_next:
@@ -369,6 +367,23 @@ class RemediationScreen(Screen[bool]):
             steps.highlighted = 0
         self._stage()
         self.refresh_bindings()
+
+    def _nothing_planned(self) -> list[Block]:
+        """No step: either nothing is wrong, or the fresh diagnosis could not decide (and says why)."""
+        diagnosis = self.session.current if self.session else None
+        if diagnosis is None or diagnosis.verdict != "incomplete":
+            return [("title", "Nothing to fix"),
+                    ("line", "The fresh diagnosis plans no change for this cluster."),
+                    ("note", "p opens the report.")]
+        blocks: list[Block] = [("title-error", "Could not plan: some checks could not run"),
+                               ("line", "Without their answers no change is safe to offer.")]
+        for check in diagnosis.assessment.checks:
+            if check.status.value == "unknown":
+                blocks.append(("field", field(check.id, check.detail or "no answer")))
+                if check.needs:
+                    blocks.append(("field", field("needs", check.needs)))
+        return [*blocks, ("heading", "What to do"),
+                ("line", "Fix access or the network, then escape and r to diagnose again.")]
 
     def _row_prompt(self, index: int, row: Row, upcoming: Step | None) -> str:
         if isinstance(row, StepOutcome):
@@ -405,7 +420,10 @@ class RemediationScreen(Screen[bool]):
         """The one summary line: where the fix stands and the key that moves it on."""
         upcoming = self.next_step()
         name = f"[b]{escape(self.cluster_name)}[/]"
-        if self.read_only:
+        if not self.rows and self.session and self.session.current and (
+                self.session.current.verdict == "incomplete"):
+            self._summary(f"{name} · [b $warning]incomplete: could not plan[/]")
+        elif self.read_only:
             self._summary(f"{name} · [b $warning]READ-ONLY: writes are disabled[/]; this is the plan only")
         elif upcoming is None:
             waited = next((o.wait for o in reversed(self.outcomes) if o.wait is not None), None)

@@ -58,3 +58,47 @@ def test_help_screen(snap_compare: SnapCompare) -> None:
         await pilot.pause()
 
     assert snap_compare(_app("healthy", open_cluster=False), terminal_size=(80, 24), run_before=open_help)
+
+
+async def _open_fix(pilot: Pilot[int]) -> None:
+    from screens.remediation import RemediationScreen
+
+    await settle(pilot)
+    await pilot.press("f")
+    await pilot.pause()
+    await pilot.press("x")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, RemediationScreen)
+    assert pilot.app.screen.plan is not None
+
+
+def test_fix_preview_screen(snap_compare: SnapCompare) -> None:
+    """The first step of the rbac-role-missing plan: change, before → after, REST, az, permission."""
+    assert snap_compare(_app("rbac-role-missing", open_cluster=True), terminal_size=(80, 24),
+                        run_before=_open_fix)
+
+
+def test_fix_confirm_typed_screen(snap_compare: SnapCompare) -> None:
+    """The irreversible purge-protection step asks for the vault's name (cursor blink off)."""
+    async def open_confirm(pilot: Pilot[int]) -> None:
+        from textual.widgets import Input
+
+        await _open_fix(pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        pilot.app.screen.query_one(Input).cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(_app("purge-protection-off", open_cluster=True), terminal_size=(80, 24),
+                        run_before=open_confirm)
+
+
+def test_fix_confirm_yes_no_screen(snap_compare: SnapCompare) -> None:
+    """An ordinary write asks yes or no."""
+    async def open_confirm(pilot: Pilot[int]) -> None:
+        await _open_fix(pilot)
+        await pilot.press("a")
+        await pilot.pause()
+
+    assert snap_compare(_app("rbac-role-missing", open_cluster=True), terminal_size=(80, 24),
+                        run_before=open_confirm)
