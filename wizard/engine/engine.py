@@ -296,17 +296,41 @@ def _gate_cluster(ctx: _Context) -> _Verdict | None:
     return None
 
 
-def _gate_vault(ctx: _Context) -> _Verdict | None:
-    """Checks on the vault wait for the lookup and the vault itself."""
+def _gate_identity(ctx: _Context) -> _Verdict | Read:
+    """Identity checks wait for the cluster and the identity read; the read once it answered."""
+    gate = _gate_cluster(ctx)
+    if gate:
+        return gate
+    read = ctx.identity_read()
+    if read is None:
+        return _skip("the cluster names no key identity")
+    return ctx.waiting(read) or read
+
+
+def _gate_lookup(ctx: _Context) -> _Verdict | Read:
+    """Vault checks wait for the cluster and the Resource Graph lookup; the read once it answered."""
     gate = _gate_cluster(ctx)
     if gate:
         return gate
     lookup = ctx.lookup_read()
     if lookup is None:
         return _skip("the cluster's key URL cannot be parsed")
-    waiting = ctx.waiting(lookup)
-    if waiting:
-        return waiting if not waiting.status.done else _skip("the vault could not be located")
+    return ctx.waiting(lookup) or lookup
+
+
+def _located(ctx: _Context) -> _Verdict | Read:
+    """Like `_gate_lookup`, but a lookup the operator could not make skips instead of repeating it."""
+    lookup = _gate_lookup(ctx)
+    if isinstance(lookup, _Verdict) and lookup.status == CheckStatus.UNKNOWN:
+        return _skip("the vault could not be located")
+    return lookup
+
+
+def _gate_vault(ctx: _Context) -> _Verdict | None:
+    """Checks on the vault wait for the lookup and the vault itself."""
+    lookup = _located(ctx)
+    if isinstance(lookup, _Verdict):
+        return lookup
     if ctx.vault_ref() is None:
         return _skip("the vault does not exist")
     vault_read = ctx.vault_read()
@@ -385,15 +409,9 @@ def check_identity_attached(ctx: _Context) -> _Verdict:
 
 
 def check_identity_exists(ctx: _Context) -> _Verdict:
-    gate = _gate_cluster(ctx)
-    if gate:
-        return gate
-    read = ctx.identity_read()
-    if read is None:
-        return _skip("the cluster names no key identity")
-    waiting = ctx.waiting(read)
-    if waiting:
-        return waiting
+    read = _gate_identity(ctx)
+    if isinstance(read, _Verdict):
+        return read
     if ctx.identity_deleted():
         return _Verdict(CheckStatus.FAIL, "404: the identity was deleted", {"identityId": read.args[0]},
                         [("IDENTITY_DELETED", {})], reads=[read])
@@ -405,15 +423,9 @@ def check_identity_exists(ctx: _Context) -> _Verdict:
 
 
 def check_identity_principal(ctx: _Context) -> _Verdict:
-    gate = _gate_cluster(ctx)
-    if gate:
-        return gate
-    read = ctx.identity_read()
-    if read is None:
-        return _skip("the cluster names no key identity")
-    waiting = ctx.waiting(read)
-    if waiting:
-        return waiting
+    read = _gate_identity(ctx)
+    if isinstance(read, _Verdict):
+        return read
     identity = ctx.identity()
     if identity is None:
         return _skip("the identity does not exist")
@@ -431,15 +443,9 @@ def check_identity_principal(ctx: _Context) -> _Verdict:
 
 
 def check_vault_exists(ctx: _Context) -> _Verdict:
-    gate = _gate_cluster(ctx)
-    if gate:
-        return gate
-    lookup = ctx.lookup_read()
-    if lookup is None:
-        return _skip("the cluster's key URL cannot be parsed")
-    waiting = ctx.waiting(lookup)
-    if waiting:
-        return waiting
+    lookup = _gate_lookup(ctx)
+    if isinstance(lookup, _Verdict):
+        return lookup
     ref = ctx.vault_ref()
     if ref is None:
         return _Verdict(CheckStatus.FAIL, "not found in any subscription you can see",
@@ -460,15 +466,9 @@ def check_vault_exists(ctx: _Context) -> _Verdict:
 
 
 def check_vault_deleted(ctx: _Context) -> _Verdict:
-    gate = _gate_cluster(ctx)
-    if gate:
-        return gate
-    lookup = ctx.lookup_read()
-    if lookup is None:
-        return _skip("the cluster's key URL cannot be parsed")
-    waiting = ctx.waiting(lookup)
-    if waiting:
-        return waiting if not waiting.status.done else _skip("the vault could not be located")
+    lookup = _located(ctx)
+    if isinstance(lookup, _Verdict):
+        return lookup
     if ctx.vault_ref() is not None:
         return _skip("the vault is live")
     c, key = ctx.cluster, ctx.key
