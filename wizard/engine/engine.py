@@ -296,26 +296,24 @@ def _gate_cluster(ctx: _Context) -> _Verdict | None:
     return None
 
 
-def _gate_identity(ctx: _Context) -> _Verdict | Read:
-    """Identity checks wait for the cluster and the identity read; the read once it answered."""
+def _gate_read(ctx: _Context, read: Read | None, absent: str) -> _Verdict | Read:
+    """A check waits for the cluster, then for its read; it gets the read back once answered."""
     gate = _gate_cluster(ctx)
     if gate:
         return gate
-    read = ctx.identity_read()
     if read is None:
-        return _skip("the cluster names no key identity")
+        return _skip(absent)
     return ctx.waiting(read) or read
 
 
+def _gate_identity(ctx: _Context) -> _Verdict | Read:
+    """Identity checks wait for the identity read."""
+    return _gate_read(ctx, ctx.identity_read(), "the cluster names no key identity")
+
+
 def _gate_lookup(ctx: _Context) -> _Verdict | Read:
-    """Vault checks wait for the cluster and the Resource Graph lookup; the read once it answered."""
-    gate = _gate_cluster(ctx)
-    if gate:
-        return gate
-    lookup = ctx.lookup_read()
-    if lookup is None:
-        return _skip("the cluster's key URL cannot be parsed")
-    return ctx.waiting(lookup) or lookup
+    """Vault checks wait for the Resource Graph lookup."""
+    return _gate_read(ctx, ctx.lookup_read(), "the cluster's key URL cannot be parsed")
 
 
 def _located(ctx: _Context) -> _Verdict | Read:
