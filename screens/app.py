@@ -161,7 +161,7 @@ class WizardApp(App[int]):
                      *only_bindings(RemediationScreen.BINDINGS)]),
             ("Confirm a step", [*only_bindings(ConfirmStepScreen.BINDINGS),
                                 *keys(("enter", "Irreversible steps: apply once the name is typed"))]),
-            ("Report", [*keys(("up,down,pgup,pgdn", "Scroll the report")),
+            ("Report", [*keys(("pgup,pgdn", "Scroll the report")),
                         *only_bindings(ReportScreen.BINDINGS)]),
         ]
 

@@ -86,7 +86,7 @@ class FindingsScreen(Screen[bool]):
         Binding("r", "rerun", "Re-run", id="findings.rerun",
                 tooltip="Back to the checklist and ask Azure every question again"),
         Binding("x", "fix", "Fix", id="findings.fix",
-                tooltip="Fix the cluster: preview each planned step, confirm, apply, verify, wait, report"),
+                tooltip="Fix: preview, confirm, apply, verify, wait for Ready, report"),
     ]
 
     def __init__(self, diagnosis: Diagnosis, backend: Backend | None = None,

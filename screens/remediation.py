@@ -154,7 +154,9 @@ def outcome_detail(outcome: StepOutcome, next_step: Step | None) -> list[Block]:
     if outcome.audit_ids:
         blocks.append(("field", field("Audit records", ", ".join(outcome.audit_ids))))
     blocks.append(("heading", "Next"))
-    if next_step is None:
+    if outcome.wait is not None and outcome.wait.ready and next_step is None:
+        blocks.append(("field", "The cluster is Ready: p opens the incident report."))
+    elif next_step is None:
         blocks.append(("field", "Nothing left to apply: w waits for Ready, p opens the report."))
     elif next_step.kind == WAIT:
         blocks.append(("field", f"{escape(next_step.title)}: press a (or w) to start; p for the report."))
@@ -171,14 +173,14 @@ class RemediationScreen(Screen[bool]):
 
     BINDINGS = [
         Binding("escape", "back", "Findings", id="fix.back",
-                tooltip="Back to the findings (stops waiting; a running write finishes)"),
+                tooltip="Back to the findings; stops a wait"),
         Binding("a", "apply", "Apply", id="fix.apply",
-                tooltip="Confirm and apply the next step (or start waiting for Ready)"),
+                tooltip="Confirm and apply the next step, or start the wait"),
         Binding("s", "skip", "Skip", id="fix.skip", tooltip="Leave the next step out; it is noted"),
         Binding("w", "wait", "Wait", id="fix.wait", tooltip="Poll the cluster until it is Ready"),
         Binding("c", "stop_wait", "Stop", id="fix.stop", tooltip="Stop waiting for Ready"),
         Binding("p", "report", "Report", id="fix.report",
-                tooltip="The incident report: read it, saved to a file, y copies it"),
+                tooltip="The incident report: read, saved to a file, copy"),
     ]
 
     def __init__(self, backend: Backend, diagnosis: Diagnosis, *, paths: FixPaths | None = None) -> None:
@@ -456,14 +458,14 @@ class RemediationScreen(Screen[bool]):
         bar = self.query_one("#fix-wait-bar", ProgressBar)
         if progress is None:
             self.query_one("#fix-wait-line", Static).update(
-                f"Waiting for Ready · {elapsed_text(elapsed)} · first poll… · c stops")
+                f"{elapsed_text(elapsed)} elapsed · first poll… · c stops")
             return
         bar.update(total=progress.bound, progress=min(elapsed, progress.bound))
-        limit = (f"; gives up at {elapsed_text(progress.timeout)}" if progress.timeout < progress.bound
-                 else "")
         self.query_one("#fix-wait-line", Static).update(
-            f"Waiting for Ready · [b]{escape(progress.cluster_status)}[/] · {elapsed_text(elapsed)} of "
-            f"up to ~{progress.bound / 60:.0f} min{limit} · poll {progress.polls} · c stops")
+            f"[b]{escape(progress.cluster_status)}[/] · {elapsed_text(elapsed)} elapsed · documented "
+            f"bound ~{progress.bound / 60:.0f} min · poll {progress.polls} · c stops")
+        self._summary(f"[b]{escape(self.cluster_name)}[/] · waiting for Ready; polling stops at "
+                      f"{elapsed_text(progress.timeout)}")
 
     # -- actions --------------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ class ReportScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="report.back", tooltip="Back to where you were"),
         Binding("y", "copy", "Copy", id="report.copy",
-                tooltip="Copy the report to your clipboard (OSC 52; the file is the fallback)"),
+                tooltip="Copy the report (OSC 52; the saved file is the fallback)"),
     ]
 
     def __init__(self, markdown: str, path: Path | None, *, save_error: str = "") -> None:
