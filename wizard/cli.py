@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 EXIT_HEALTHY, EXIT_CRITICAL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 DEFAULT_DEMO_SCENARIO = "key-expired"
+DEFAULT_RETRY_TOTAL = 4
+RETRY_TOTAL_ENV = "CMK_WIZARD_RETRY_TOTAL"
+EMULATOR_TOKEN_ENV = "CMK_WIZARD_EMULATOR_TOKEN"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,8 +48,9 @@ def _add_target(parser: argparse.ArgumentParser, *, cluster_required: bool = Fal
     target.add_argument("--auth", choices=("auto", "cli", "device-code"), default="auto",
                         help="live sign-in: Azure CLI then azure-identity's chain (auto), or device code")
     target.add_argument("--subscription", metavar="ID", help="default subscription (live)")
-    target.add_argument("--retry-total", type=_non_negative_int, default=4, metavar="N",
-                        help="retries per request on 429/5xx/timeouts before giving up (default 4)")
+    target.add_argument("--retry-total", type=_non_negative_int, default=None, metavar="N",
+                        help="retries per request on 429/5xx/timeouts before giving up "
+                             f"(default {DEFAULT_RETRY_TOTAL}, or ${RETRY_TOTAL_ENV})")
     target.add_argument("--timeout", type=_positive_float, default=30.0, metavar="SECONDS",
                         help="per-request read timeout (default 30)")
 
@@ -99,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tui = commands.add_parser("tui", help="the wizard, live against Azure (the default)")
     _add_target(tui)
+    _add_wizard_options(tui)
 
     demo = commands.add_parser("demo", help="the wizard against an embedded emulator")
     demo.add_argument("--scenario", metavar="NAME|FILE", default=DEFAULT_DEMO_SCENARIO,
@@ -107,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--read-only", action="store_true", help="make every write impossible")
     demo.add_argument("--revalidate-seconds", type=float, default=5.0, metavar="S",
                       help="how long a repaired cluster takes to turn Ready (default 5)")
+    _add_wizard_options(demo)
 
     diagnose = commands.add_parser("diagnose", help="non-interactive diagnosis")
     _add_target(diagnose)
@@ -124,6 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("scenarios", help="list the built-in emulator scenarios")
     _add_fix_parsers(commands)
     return parser
+
+
+def _add_wizard_options(parser: argparse.ArgumentParser) -> None:
+    """Where the wizard writes, and how it draws."""
+    parser.add_argument("--audit-log", metavar="PATH",
+                        help="append-only JSONL audit log (default: the user state directory)")
+    parser.add_argument("--report-dir", metavar="DIR",
+                        help="where incident reports are saved (default: the user state directory)")
+    parser.add_argument("--colours", choices=("auto", "terminal", "theme"), default="auto",
+                        help="terminal: defer to the terminal's 16-colour palette (low-colour, SSH)")
 
 
 def _add_fix_parsers(commands: Any) -> None:
@@ -153,14 +169,29 @@ def _add_fix_parsers(commands: Any) -> None:
                        help="--scenario only: emulator delay before a repaired cluster is Ready")
 
 
+def _retry_total(args: argparse.Namespace) -> int:
+    """--retry-total, else $CMK_WIZARD_RETRY_TOTAL, else the default."""
+    value = getattr(args, "retry_total", None)
+    if value is not None:
+        return int(value)
+    env = os.environ.get(RETRY_TOTAL_ENV, "").strip()
+    if not env:
+        return DEFAULT_RETRY_TOTAL
+    try:
+        return _non_negative_int(env)
+    except argparse.ArgumentTypeError as exc:
+        raise BadInput(f"${RETRY_TOTAL_ENV}: {exc}") from None
+
+
 def _options(args: argparse.Namespace) -> Any:
     from wizard.backends import Options
 
     return Options(read_only=bool(getattr(args, "read_only", False)),
                    auth=getattr(args, "auth", "auto"),
                    subscription_id=getattr(args, "subscription", None),
-                   retry_total=getattr(args, "retry_total", 4),
-                   timeout_seconds=getattr(args, "timeout", 30.0))
+                   retry_total=_retry_total(args),
+                   timeout_seconds=getattr(args, "timeout", 30.0),
+                   emulator_token=os.environ.get(EMULATOR_TOKEN_ENV) or None)
 
 
 def _cluster_arg(args: argparse.Namespace) -> str | None:
@@ -208,7 +239,10 @@ def _run_tui(args: argparse.Namespace) -> int:
 
     backend = make_backend(args)
     try:
-        result = WizardApp(backend, cluster_id=backend.default_cluster_id()).run()
+        colours = {"terminal": True, "theme": False}.get(args.colours)
+        app = WizardApp(backend, cluster_id=backend.default_cluster_id(), terminal_colours=colours,
+                        audit_path=args.audit_log, report_dir=args.report_dir)
+        result = app.run()
     finally:
         backend.close()
     return int(result or 0)
@@ -231,7 +265,7 @@ def _run_scenarios(args: argparse.Namespace) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     command = args.command or "tui"
-    if command == "tui" and args.command is None:
+    if args.command is None:
         args = build_parser().parse_args(["tui"])
     if command in ("tui", "demo"):
         return _run_tui(args)
