@@ -12,6 +12,7 @@ from typing import Any
 from wizard.audit import redact
 from wizard.diagnosis import Diagnosis, check_titles
 from wizard.domain.catalog import load_catalog
+from wizard.engine.engine import critical_causes
 from wizard.remediation import FixSession, StepOutcome
 
 OSC52_LIMIT = 100_000
@@ -62,17 +63,28 @@ def _checks(lines: list[str], diagnosis: Diagnosis) -> None:
         lines.append(f"| `{c.id}` | {_cell(titles.get(c.id, ''))} | {c.status.value} | {_cell(c.detail)} |")
 
 
+def _rank(code: str) -> int:
+    return load_catalog().finding(code).rank
+
+
+def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """Only what a step changed, as `name: before -> after` (the whole state when nothing differs)."""
+    names = [k for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
+    return [f"`{k}`: {_cell(before.get(k, '-'))} -> {_cell(after.get(k, '-'))}" for k in names]
+
+
 def _step_rows(lines: list[str], outcomes: list[StepOutcome]) -> None:
+    """One short block per step, narrow enough to read in an 80-column terminal."""
     if not outcomes:
         lines.append("No step was applied.")
         return
-    lines += ["| # | remediation | finding | before | after | result | verified | audit records |",
-              "|---|---|---|---|---|---|---|---|"]
     for n, o in enumerate(outcomes, 1):
         verified = f"{o.verification.status}: {o.verification.detail}" if o.verification else "-"
-        lines.append(f"| {n} | `{o.step.remediation}` | {o.step.finding} | {_state(o.before)} | "
-                     f"{_state(o.after)} | {o.status}: {_cell(o.message)} | {_cell(verified)} | "
-                     f"{', '.join(o.audit_ids) or '-'} |")
+        lines += [f"{n}. **{o.step.remediation}** for {o.step.finding}: {o.status}, {_cell(o.message)}"]
+        changes = _changes(o.before, o.after) or [f"state: {_state(o.before)}"]
+        lines += [f"   - {change}" for change in changes]
+        lines += [f"   - verification: {_cell(verified)}",
+                  f"   - audit records: {', '.join(o.audit_ids) or '-'}"]
 
 
 def incident_markdown(session: FixSession, *, title: str | None = None) -> str:
@@ -96,7 +108,7 @@ def incident_markdown(session: FixSession, *, title: str | None = None) -> str:
              f"- Started: {_t(initial.started_at)}",
              f"- Status at start: {cluster.cluster_status if cluster else 'unknown'}; "
              f"verdict {initial.verdict}",
-             f"- Causes found: {', '.join(f.code for f in initial.findings) or 'none'}",
+             f"- Causes found: {', '.join(sorted(critical_causes(initial.findings), key=_rank)) or 'none'}",
              f"- Changes made: {len(changed)} "
              f"({', '.join(o.step.remediation for o in changed) or 'none'})",
              f"- Final verdict: **{verdict}**", ""]
@@ -136,10 +148,12 @@ def incident_markdown(session: FixSession, *, title: str | None = None) -> str:
 
 
 def save_report(markdown: str, path: str | Path) -> Path:
-    """Write the report (creating folders) and return where it went."""
+    """Write the report whole or not at all (temporary file, then rename) and return where it went."""
     target = Path(path).expanduser()
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(markdown, encoding="utf-8")
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(markdown, encoding="utf-8")
+    partial.replace(target)
     return target
 
 
