@@ -27,13 +27,16 @@ class Options:
     retry_total: int = 4
     timeout_seconds: float = 30.0
     polling_interval: float = 5.0
+    max_retry_after: float = 60.0
+    emulator_token: str | None = None  # the embedded emulator's token (tests: a recognisable fake)
 
     def retry(self) -> RetrySettings:
         """The explicit retry budget for every client."""
         from wizard.azure.clients import RetrySettings
 
         return RetrySettings(total=self.retry_total, read_timeout=self.timeout_seconds,
-                             connect_timeout=min(10.0, self.timeout_seconds))
+                             connect_timeout=min(10.0, self.timeout_seconds),
+                             max_retry_after=self.max_retry_after)
 
 
 class LiveBackend:
@@ -119,8 +122,10 @@ class EmulatorBackend:
         if self.scenario is not None and self._emulator is None:
             from wizard.emulator import Emulator
 
+            extra: dict[str, Any] = {"token": self.options.emulator_token} if (
+                self.options.emulator_token) else {}
             self._emulator = Emulator(self._estate, revalidate_seconds=self.revalidate_seconds,
-                                      latency_ms=self.latency_ms, fault_rate=self.fault_rate)
+                                      latency_ms=self.latency_ms, fault_rate=self.fault_rate, **extra)
             self._emulator.start()
         return self._emulator
 

@@ -9,24 +9,69 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from azure.core.credentials import AccessToken, TokenCredential
+from azure.core.pipeline.policies import RetryPolicy
 
 ARM_PUBLIC = "https://management.azure.com"
 
 
+class BoundedRetryPolicy(RetryPolicy):  # type: ignore[type-arg]
+    """azure-core's RetryPolicy, except that a Retry-After beyond our budget ends the retries.
+
+    azure-core sleeps for whatever Retry-After says, however long; a throttled ARM can ask for
+    minutes. We honour Retry-After up to `max_retry_after` seconds; above that the 429/503 is
+    returned at once, so the read becomes `unknown` (exit 3, incomplete) instead of hanging.
+    """
+
+    def __init__(self, *, max_retry_after: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_retry_after = max_retry_after
+
+    def is_retry(self, settings: dict[str, Any], response: Any) -> bool:
+        """Retry as azure-core would, unless Azure asked for a wait longer than our budget."""
+        after = self.get_retry_after(response)
+        if after is not None and after > self.max_retry_after:
+            return False
+        return bool(super().is_retry(settings, response))
+
+
 @dataclass(frozen=True)
 class RetrySettings:
-    """The retry budget, explicit: how many tries, how long to back off, when to give up."""
+    """The retry budget, explicit: how many tries, how long to back off, when to give up.
+
+    `total` bounds EVERY kind of retry (status 408/429/5xx, connect, read): azure-core's own
+    defaults would otherwise cap status, connect and read retries at 3 whatever `total` says.
+    """
 
     total: int = 4
     backoff_factor: float = 0.5
     backoff_max: float = 8.0
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
+    max_retry_after: float = 60.0
+
+    def worst_case_seconds(self) -> float:
+        """The longest one SDK call can take before it gives up: every attempt times out, and
+        every wait between attempts is as long as we allow."""
+        attempts = self.total + 1
+        longest_wait = max(self.backoff_max, self.max_retry_after)
+        return attempts * (self.connect_timeout + self.read_timeout) + self.total * longest_wait
+
+    def policy(self) -> BoundedRetryPolicy:
+        """A fresh retry policy with this budget (one per client)."""
+        return BoundedRetryPolicy(
+            max_retry_after=self.max_retry_after,
+            retry_total=self.total, retry_connect=self.total, retry_read=self.total,
+            retry_status=self.total, retry_backoff_factor=self.backoff_factor,
+            retry_backoff_max=self.backoff_max)
 
     def client_kwargs(self) -> dict[str, Any]:
         """The azure-core keyword arguments that apply these settings."""
         return {
+            "retry_policy": self.policy(),
             "retry_total": self.total,
+            "retry_connect": self.total,
+            "retry_read": self.total,
+            "retry_status": self.total,
             "retry_backoff_factor": self.backoff_factor,
             "retry_backoff_max": self.backoff_max,
             "connection_timeout": self.connect_timeout,
