@@ -13,10 +13,10 @@ from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
 from screens.commands import WizardCommands
-from screens.confirm import ConfirmStepScreen
 from screens.diagnosis import DiagnosisScreen
 from screens.errors import explain
 from screens.findings import FindingsScreen
+from screens.fix_paths import FixPaths
 from screens.help import HelpScreen, HelpSection
 from screens.messages import (
     DiagnosisFailed,
@@ -25,8 +25,6 @@ from screens.messages import (
     ReportReady,
     ScenarioSwitched,
 )
-from screens.remediation import FixPaths, RemediationScreen
-from screens.report import ReportScreen
 from screens.start import StartScreen
 from wizard.ports import Backend, Operator
 
@@ -140,6 +138,10 @@ class WizardApp(App[int]):
 
     def help_sections(self) -> list[HelpSection]:
         """Keys by screen, from each screen's own bindings plus the widgets' built-in keys."""
+        from screens.confirm import ConfirmStepScreen
+        from screens.remediation import RemediationScreen
+        from screens.report import ReportScreen
+
         def keys(*pairs: tuple[str, str]) -> list[Binding]:
             return [Binding(key, "", what) for key, what in pairs]
 
@@ -199,6 +201,9 @@ class WizardApp(App[int]):
 
     def action_open_report(self) -> None:
         """A fix on screen writes a fresh report; otherwise the last one written is shown again."""
+        from screens.remediation import RemediationScreen
+        from screens.report import ReportScreen
+
         if isinstance(self.screen, ReportScreen):
             return
         fixes = [s for s in self.screen_stack if isinstance(s, RemediationScreen)]

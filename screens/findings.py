@@ -29,7 +29,7 @@ from wizard.domain.models import Finding
 from wizard.ports import Backend
 
 if TYPE_CHECKING:
-    from screens.remediation import FixPaths
+    from screens.fix_paths import FixPaths
 
 
 def finding_prompt(finding: Finding, catalog: Catalog) -> str:

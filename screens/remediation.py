@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from textual.worker import Worker, WorkerState
 
 from screens.confirm import Answer, ConfirmStepScreen, state_changes
 from screens.errors import explain
+from screens.fix_paths import FixPaths
 from screens.messages import FixOpened, ReportReady, StepApplied, WaitFinished, WaitProgressed
 from screens.presentation import field
 from screens.report import ReportScreen
@@ -35,23 +35,6 @@ from wizard.diagnosis import Diagnosis
 from wizard.engine.remedy import ESCALATE, WAIT, WRITE, Plan, Step
 from wizard.ports import Backend
 from wizard.remediation import FixSession, StepOutcome, WaitProgress, open_session
-
-
-@dataclass(frozen=True)
-class FixPaths:
-    """Where the audit log and incident reports go (None: the user state directory)."""
-
-    audit_path: Path | None = None
-    report_dir: Path | None = None
-
-    def reports(self) -> Path:
-        """The folder reports are saved in."""
-        if self.report_dir is not None:
-            return self.report_dir
-        from platformdirs import user_state_dir
-
-        return Path(user_state_dir("cmk-wizard")) / "reports"
-
 
 OUTCOME_WORDS = {
     "ok": ("Done", "$success", "✓"),
