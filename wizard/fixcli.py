@@ -6,8 +6,10 @@ Kept out of cli.py so the parser stays cheap to import; cli.py only parses and d
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 
 from wizard.audit import AuditLog
@@ -85,6 +87,25 @@ def _asker(stdin: TextIO, out: TextIO) -> Callable[[Step], bool | str | None]:
     return ask
 
 
+def check_output_path(path: str | None, what: str) -> None:
+    """Refuse, before anything is read or written, an output file we could not write later.
+
+    Without this a directory or unwritable --audit-log failed at the first write (after the plan
+    was shown) and a bad --report failed after every change was made, both as 'internal error'."""
+    if not path:
+        return
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise BadInput(f"{what} {path} is a directory, not a file")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise BadInput(f"{what} {path} is not writable")
+    existing = next((p for p in (target.parent, *target.parent.parents) if p.exists()), None)
+    if existing is None or not existing.is_dir():
+        raise BadInput(f"{what} {path}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise BadInput(f"{what} {path}: directory {existing} is not writable")
+
+
 def run_fix(args: argparse.Namespace, make_backend: Callable[[argparse.Namespace], Any], *,
             stdin: TextIO | None = None, out: TextIO | None = None) -> int:
     """Diagnose, plan, preview; then (unless --dry-run) confirm, apply, verify, re-plan, report."""
@@ -92,9 +113,12 @@ def run_fix(args: argparse.Namespace, make_backend: Callable[[argparse.Namespace
 
     stdin = stdin or sys.stdin
     out = out or sys.stdout
-    code = args.finding.strip().upper() if args.finding else None
+    # `is not None`: an empty --finding "" must be refused, not taken for --all
+    code = args.finding.strip().upper() if args.finding is not None else None
     if code is not None and code not in load_catalog().findings:
         raise BadInput(f"unknown finding code {args.finding!r} (see `cmk-wizard diagnose` for codes)")
+    check_output_path(args.audit_log, "--audit-log")
+    check_output_path(args.report, "--report")
     backend = make_backend(args)
     try:
         cluster_id = backend.default_cluster_id()
