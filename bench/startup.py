@@ -21,9 +21,9 @@ started = time.perf_counter()
 kind = sys.argv[1]
 if kind == "wizard":
     from screens.app import WizardApp
-    from tests.ui.fakes import FakeBackend
-    backend = FakeBackend("key-expired", open_default=False)
-    app = WizardApp(backend, terminal_colours=False)
+    from wizard.backends import EmulatorBackend, Options
+    backend = EmulatorBackend(Options(), scenario="key-expired")
+    app = WizardApp(backend, cluster_id=backend.default_cluster_id(), terminal_colours=False)
 else:
     from textual.app import App
     from textual.widgets import Static
@@ -36,18 +36,18 @@ else:
 
 first_frame = {}
 
-def on_first_paint() -> None:
-    if "at" not in first_frame:
+def on_message(message) -> None:
+    # Textual posts Ready once the DOM is mounted and the first frame has been displayed.
+    from textual import events
+
+    if isinstance(message, events.Ready) and "at" not in first_frame:
         first_frame["at"] = time.perf_counter()
         first_frame["azure"] = any(m == "azure" or m.startswith("azure.") for m in sys.modules)
-        app.exit()
 
 async def measure() -> None:
-    async with app.run_test(size=(80, 24)) as pilot:
-        app.screen.call_after_refresh(on_first_paint)
+    async with app.run_test(size=(80, 24), message_hook=on_message) as pilot:
         await pilot.pause()
-        if "at" not in first_frame:
-            on_first_paint()
+        app.exit()
 
 import asyncio
 asyncio.run(measure())

@@ -89,11 +89,11 @@ class WizardApp(App[int]):
         self.theme = TERMINAL_COLOUR_THEME if use_terminal else FULL_COLOUR_THEME
 
     def on_mount(self) -> None:
-        """Show the start screen at once; connecting happens in a worker."""
+        """Show the start screen at once; connecting (which imports Azure) waits for the first frame."""
         self.read_only = self.backend.read_only
         self.context_line = f"cmk-wizard · {self.backend.label} · connecting…"
         self.push_screen(StartScreen(self.backend, open_cluster=self.cluster_id))
-        self.connect_backend()
+        self.call_after_refresh(self.connect_backend)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="connect")
     def connect_backend(self) -> None:

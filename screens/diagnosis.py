@@ -102,7 +102,7 @@ class DiagnosisScreen(Screen[None]):
     def on_mount(self) -> None:
         """Start diagnosing at once, with the first check selected."""
         self.query_one("#checks", CheckList).highlighted = 0
-        self.start()
+        self.call_after_refresh(self.start)
 
     def on_unmount(self) -> None:
         """Leaving the screen stops the run's remaining reads."""

@@ -83,7 +83,7 @@ class StartScreen(Screen[None]):
         table.add_column("Status", key="status")
         table.add_column("Key vault", key="vault")
         self.query_one("#start-problem", Static).display = False
-        self.load_clusters()
+        self.call_after_refresh(self.load_clusters)
         if self.open_cluster:
             self.app.push_screen(DiagnosisScreen(self.backend, self.open_cluster))
 

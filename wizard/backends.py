@@ -162,8 +162,8 @@ class EmulatorBackend:
         if self.cluster_id:
             return self.cluster_id
         if self.scenario is not None:
-            clusters = self.emulator.connection.get("clusters") or []
-            return str(clusters[0]) if clusters else None
+            clusters = self._estate.build(0.0).clusters
+            return clusters[0].id if clusters else None
         return self._connection.clusters[0] if self._connection.clusters else None
 
     def scenarios(self) -> list[str]:

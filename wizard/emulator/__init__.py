@@ -1,9 +1,25 @@
 """Local HTTPS emulator of the Azure APIs cmk-wizard uses (ARM and Key Vault data plane).
 
-Importing this package is cheap and has no side effects: trustme is imported by `Emulator.start`.
+Importing this package is cheap and has no side effects: the server modules load on first use of
+`Emulator`, and trustme when an emulator starts.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from wizard.emulator.estate import Estate, EstateError, load_estate, scenario_names
-from wizard.emulator.server import DEFAULT_TOKEN, Emulator
+
+if TYPE_CHECKING:
+    from wizard.emulator.server import DEFAULT_TOKEN, Emulator
 
 __all__ = ["DEFAULT_TOKEN", "Emulator", "Estate", "EstateError", "load_estate", "scenario_names"]
+
+
+def __getattr__(name: str) -> Any:
+    """Load the server only when someone asks for it (validating a scenario does not)."""
+    if name in ("Emulator", "DEFAULT_TOKEN"):
+        from wizard.emulator import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
