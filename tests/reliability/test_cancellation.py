@@ -1,0 +1,78 @@
+"""Cancelling a slow diagnosis returns promptly: no exception, no warning, no leaked threads."""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+
+import pytest
+
+from tests.reliability.conftest import BackendMaker, wait_until
+from wizard.diagnosis import DiagnosisRun
+from wizard.domain.models import CheckStatus
+from wizard.engine.engine import Assessment
+
+LATENCY_MS = 300
+
+
+def ours() -> list[str]:
+    """Live threads, without the emulator's per-connection server threads (keep-alive
+    connections of the SDK clients hold one each until the clients are closed)."""
+    return sorted(t.name for t in threading.enumerate() if "process_request_thread" not in t.name)
+
+
+def test_cancel_a_slow_diagnosis(backend: BackendMaker, recwarn: pytest.WarningsRecorder) -> None:
+    b = backend("multi-fault", latency_ms=LATENCY_MS)
+    gateway = b.connect()
+    b.emulator  # noqa: B018 - start the emulator before taking the thread baseline
+    baseline = ours()
+    cancelled = threading.Event()
+    updates: list[Assessment] = []
+    run = DiagnosisRun(gateway, b.default_cluster_id() or "", cancelled=cancelled,
+                       on_update=updates.append)
+    box: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            box["result"] = run.run()
+        except BaseException as exc:  # pragma: no cover - the assertion below reports it
+            box["error"] = exc
+
+    worker = threading.Thread(target=work)
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        worker.start()
+        # cancel while the first read (the cluster) is in flight
+        wait_until(lambda: any(c.status == CheckStatus.RUNNING for u in updates for c in u.checks),
+                   deadline_s=5, what="a read in flight")
+        cancelled.set()
+        worker.join(timeout=5)
+    elapsed = time.perf_counter() - started
+    assert not worker.is_alive()
+    assert "error" not in box, box.get("error")
+    result = box["result"]
+    assert elapsed < 2 * LATENCY_MS / 1000 + 0.5  # one request, not the 3-deep critical path
+    statuses = {c.id: c for c in result.assessment.checks}  # type: ignore[attr-defined]
+    assert all(c.status.done for c in statuses.values())
+    assert any(c.detail == "cancelled" for c in statuses.values())
+    assert result.findings == ()  # type: ignore[attr-defined]
+    assert result.verdict == "incomplete"  # type: ignore[attr-defined]
+    assert len(recwarn) == 0, [str(w.message) for w in recwarn]
+    # the pool's threads go away; the emulator's own request threads finish their latency
+    wait_until(lambda: ours() == baseline, deadline_s=5,
+               what=f"threads back to {baseline} (now {ours()})")
+    assert not [t for t in threading.enumerate() if t.name.startswith("diagnose")]
+
+
+def test_many_diagnoses_do_not_leak_threads(backend: BackendMaker) -> None:
+    b = backend("healthy", latency_ms=5)
+    gateway = b.connect()
+    cluster = b.default_cluster_id() or ""
+    DiagnosisRun(gateway, cluster).run()  # warm: clients and connections exist
+    baseline = ours()
+    for _ in range(5):
+        assert DiagnosisRun(gateway, cluster).run().verdict == "healthy"
+    wait_until(lambda: ours() == baseline, deadline_s=5,
+               what=f"threads back to {baseline} (now {ours()})")

@@ -1,0 +1,75 @@
+"""The TUI stays responsive while Azure is slow, and leaving or quitting cancels work cleanly."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from textual.pilot import Pilot
+
+from screens.app import WizardApp
+from screens.diagnosis import DiagnosisScreen
+from screens.help import HelpScreen
+from tests.reliability.conftest import BackendMaker
+
+LATENCY_MS = 400
+
+
+def _our_threads() -> list[str]:
+    """Live threads, without the emulator's per-connection threads and the event loop's default
+    executor (`asyncio_N`, where Textual runs thread workers; reused, closed with the loop)."""
+    return sorted(t.name for t in threading.enumerate()
+                  if "process_request_thread" not in t.name and not t.name.startswith("asyncio_"))
+
+
+async def _until(pilot: Pilot[int], condition: object, deadline_s: float, what: str) -> None:
+    deadline = time.monotonic() + deadline_s
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {deadline_s} s waiting for {what}")
+        await pilot.pause(0.02)
+
+
+async def test_keys_are_answered_while_requests_are_in_flight(
+        backend: BackendMaker, recwarn: pytest.WarningsRecorder) -> None:
+    b = backend("multi-fault", latency_ms=LATENCY_MS)
+    app = WizardApp(b, cluster_id=b.default_cluster_id())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _until(pilot, lambda: isinstance(app.screen, DiagnosisScreen), 5, "the diagnosis screen")
+        diagnosis_screen = app.screen
+        await pilot.press("question_mark")
+        await _until(pilot, lambda: isinstance(app.screen, HelpScreen), 2, "the help screen")
+        # answered while the diagnosis (3 round trips of LATENCY_MS) is still running
+        assert any(w.group == "diagnosis" and not w.is_finished for w in app.workers)
+        await pilot.press("escape")
+        await _until(pilot, lambda: app.screen is diagnosis_screen, 1, "back to the diagnosis")
+        await app.workers.wait_for_complete()
+    assert app.return_code in (None, 0, 1, 3)
+    assert len(recwarn) == 0, [str(w.message) for w in recwarn]
+
+
+async def test_leaving_and_quitting_cancel_work_without_errors(
+        backend: BackendMaker, recwarn: pytest.WarningsRecorder) -> None:
+    b = backend("multi-fault", latency_ms=LATENCY_MS)
+    b.connect()
+    baseline = _our_threads()
+    app = WizardApp(b, cluster_id=b.default_cluster_id())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _until(pilot, lambda: isinstance(app.screen, DiagnosisScreen), 5, "the diagnosis screen")
+        screen = app.screen
+        assert isinstance(screen, DiagnosisScreen)
+        await pilot.press("r")  # re-run while the first run is in flight: the first is cancelled
+        first_cancel = screen.cancelled
+        await pilot.press("escape")  # leave the screen mid-run
+        await _until(pilot, lambda: not isinstance(app.screen, DiagnosisScreen), 2, "leaving")
+        await _until(pilot, first_cancel.is_set, 1, "the run to be cancelled")
+        started = time.perf_counter()
+        await pilot.press("q")
+    assert time.perf_counter() - started < 2 * LATENCY_MS / 1000 + 1.0
+    deadline = time.monotonic() + 5
+    while _our_threads() != baseline and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _our_threads() == baseline
+    assert not [t for t in threading.enumerate() if t.name.startswith("diagnose")]
+    assert len(recwarn) == 0, [str(w.message) for w in recwarn]
