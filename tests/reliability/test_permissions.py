@@ -43,9 +43,9 @@ ROLE_READ = "Microsoft.Authorization/roleAssignments/read"
 # restriction, scenario, the checks it must leave unknown, what `needs` must name
 CASES = [
     ("deny:clusters", "healthy", ["cluster.load"], "Microsoft.DocumentDB/mongoClusters/read"),
-    ("deny:identities", "healthy", ["identity.exists", "identity.principal"],
+    ("deny:identities", "healthy", ["identity.exists", "identity.principal", "access.rbac"],
      "Microsoft.ManagedIdentity/userAssignedIdentities/read"),
-    ("deny:identities", "identity-recreated", ["identity.exists", "identity.principal"],
+    ("deny:identities", "identity-recreated", ["identity.exists", "identity.principal", "access.rbac"],
      "Microsoft.ManagedIdentity/userAssignedIdentities/read"),
     ("deny:resource-graph", "healthy", ["vault.exists"], "Reader on the vault's subscription"),
     ("deny:vaults", "healthy", ["vault.exists", "vault.network", "vault.protection", "vault.placement",
@@ -67,17 +67,7 @@ CASES = [
     ("no-role-assignment-read", "vault-recovered-rbac-lost", ["access.rbac"], ROLE_READ),
     ("deny:role-definitions", "CUSTOM", ["access.rbac"], "Microsoft.Authorization/roleDefinitions/read"),
 ]
-KNOWN_DEFECTS = {
-    ("deny:identities", "identity-recreated"): pytest.mark.xfail(strict=True, reason=(
-        "engine defect (wizard/engine/engine.py, check_access_rbac/_access_principal): when the "
-        "identity cannot be read, access.rbac falls back to the principal the CLUSTER remembers "
-        "and reports PASS from that principal's (orphaned) assignment, although the identity's "
-        "current principal lacks the role (unrestricted run: FAIL). It should be UNKNOWN with "
-        "needs=userAssignedIdentities/read while the identity read is forbidden.")),
-}
-PARAMS = [pytest.param(*case, id=f"{case[0]}@{case[1]}",
-                       marks=[KNOWN_DEFECTS[case[:2]]] if case[:2] in KNOWN_DEFECTS else [])
-          for case in CASES]
+PARAMS = [pytest.param(*case, id=f"{case[0]}@{case[1]}") for case in CASES]
 CRITICAL_CHECKS = {spec.id for spec in load_tree() if spec.critical}
 
 

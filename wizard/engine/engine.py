@@ -237,6 +237,12 @@ class _Context:
         outcome = self.known.get(read) if read else None
         return outcome is not None and isinstance(outcome.error, NotFound)
 
+    def identity_unreadable(self) -> bool:
+        """The identity read failed for a reason other than 'it does not exist'."""
+        read = self.identity_read()
+        outcome = self.known.get(read) if read else None
+        return outcome is not None and outcome.error is not None and not isinstance(outcome.error, NotFound)
+
     def identity_recreated(self) -> bool:
         identity = self.identity()
         remembered = _remembered_principal(self.cluster) if self.cluster else None
@@ -579,7 +585,7 @@ def _gate_access(ctx: _Context, rbac: bool) -> _Verdict | None:
     return None
 
 
-def check_access_rbac(ctx: _Context) -> _Verdict:
+def _access_rbac(ctx: _Context) -> _Verdict:
     gate = _gate_access(ctx, rbac=True)
     if gate:
         return gate
@@ -638,7 +644,7 @@ def check_access_rbac(ctx: _Context) -> _Verdict:
                     [("RBAC_ROLE_MISSING", {"principal_id": principal})], reads=reads)
 
 
-def check_access_policy(ctx: _Context) -> _Verdict:
+def _access_policy(ctx: _Context) -> _Verdict:
     gate = _gate_access(ctx, rbac=False)
     if gate:
         return gate
@@ -668,6 +674,26 @@ def check_access_policy(ctx: _Context) -> _Verdict:
               "missing_space": " ".join(names)}
     return _Verdict(CheckStatus.FAIL, f"missing {', '.join(names)}", evidence,
                     [("ACCESS_POLICY_MISSING", values)], reads=reads)
+
+
+def _with_current_principal(verdict: _Verdict, ctx: _Context) -> _Verdict:
+    """Access judged on the principal the cluster remembers is not an answer when the identity
+    could not be read: it may have been recreated with a new principal."""
+    if not ctx.identity_unreadable() or verdict.status not in (CheckStatus.PASS, CheckStatus.FAIL):
+        return verdict
+    return _Verdict(CheckStatus.UNKNOWN,
+                    f"for the principal the cluster remembers: {verdict.detail}; whether that is still "
+                    "the identity's principal is unknown", verdict.evidence,
+                    needs="Microsoft.ManagedIdentity/userAssignedIdentities/read (Reader on the identity)",
+                    reads=verdict.reads)
+
+
+def check_access_rbac(ctx: _Context) -> _Verdict:
+    return _with_current_principal(_access_rbac(ctx), ctx)
+
+
+def check_access_policy(ctx: _Context) -> _Verdict:
+    return _with_current_principal(_access_policy(ctx), ctx)
 
 
 def _gate_key(ctx: _Context) -> _Verdict | None:
