@@ -106,6 +106,14 @@ def check_output_path(path: str | None, what: str) -> None:
         raise BadInput(f"{what} {path}: directory {existing} is not writable")
 
 
+def _write_report(path: str | None, session: FixSession, out: TextIO) -> None:
+    """The incident report, when asked for: also when there was nothing to write (escalations)."""
+    if path:
+        from wizard.incident import incident_markdown, save_report
+
+        print(f"incident report: {save_report(incident_markdown(session), path)}", file=out)
+
+
 def run_fix(args: argparse.Namespace, make_backend: Callable[[argparse.Namespace], Any], *,
             stdin: TextIO | None = None, out: TextIO | None = None) -> int:
     """Diagnose, plan, preview; then (unless --dry-run) confirm, apply, verify, re-plan, report."""
@@ -143,6 +151,7 @@ def run_fix(args: argparse.Namespace, make_backend: Callable[[argparse.Namespace
             print("dry run: nothing was written", file=out)
             return first.exit_code
         if not plan.writes and not any(s.kind == WAIT for s in plan.steps):
+            _write_report(args.report, session, out)
             return first.exit_code
         confirm = auto_confirm if args.yes else _asker(stdin, out)
 
@@ -164,11 +173,7 @@ def run_fix(args: argparse.Namespace, make_backend: Callable[[argparse.Namespace
             print(diagnosis_text(result.final), file=out)
         if result.stopped:
             print(f"stopped: {result.stopped}", file=out)
-        if args.report:
-            from wizard.incident import incident_markdown, save_report
-
-            path = save_report(incident_markdown(session), args.report)
-            print(f"incident report: {path}", file=out)
+        _write_report(args.report, session, out)
         return result.exit_code
     finally:
         backend.close()
