@@ -28,13 +28,13 @@ def perform(reader: AzureReader, read: Read) -> Any:
         case ReadKind.IDENTITY:
             return reader.get_identity(a[0])
         case ReadKind.VAULT_LOOKUP:
-            return reader.find_vault(a[0])
+            return reader.find_vault(a[0], a[1] or None)
         case ReadKind.VAULT:
             return reader.get_vault(a[0])
         case ReadKind.DELETED_VAULT:
             return reader.get_deleted_vault(a[0], a[1], a[2])
         case ReadKind.KEY:
-            return reader.get_key(a[0], a[1])
+            return reader.get_key(a[0], a[1], a[2] or None)
         case ReadKind.DELETED_KEY:
             return reader.get_deleted_key(a[0], a[1])
         case ReadKind.ROLE_ASSIGNMENTS:

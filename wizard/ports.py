@@ -48,8 +48,9 @@ class AzureReader(Protocol):
         """A user-assigned identity."""
         ...
 
-    def find_vault(self, vault_name: str) -> VaultRef | None:
-        """A live vault by name in any subscription the operator sees; None if there is none."""
+    def find_vault(self, vault_name: str, subscription_id: str | None = None) -> VaultRef | None:
+        """A live vault by name in any subscription the operator sees (and, at least, in
+        `subscription_id`); None if there is none."""
         ...
 
     def get_vault(self, vault_id: str) -> VaultFacts:
@@ -60,8 +61,8 @@ class AzureReader(Protocol):
         """A soft-deleted vault."""
         ...
 
-    def get_key(self, vault_id: str, key_name: str) -> KeyFacts:
-        """A key's attributes through the management plane."""
+    def get_key(self, vault_id: str, key_name: str, version: str | None = None) -> KeyFacts:
+        """A key's attributes through the management plane (a given version, else the latest)."""
         ...
 
     def get_deleted_key(self, vault_url: str, key_name: str) -> DeletedKeyFacts:

@@ -64,6 +64,8 @@ class FakeEstate:
         name="cmk", vault_name="kv1", key_uri="https://kv1.vault.azure.net/keys/cmk", version="v1",
         enabled=True, not_before=None, expires=NOW + timedelta(days=365), kty="RSA", key_size=3072))
     deleted_key: DeletedKeyFacts | None = None
+    key_versions: dict[str, KeyFacts] = field(default_factory=dict)
+    graph_lags: bool = False
     assignments: list[RoleAssignmentFacts] = field(default_factory=lambda: [RoleAssignmentFacts(
         id="ra1", scope=VAULT_ID, role_definition_id=role_id("e147488a-f6f5-4113-8e2d-b22465e65bf6"),
         principal_id=PRINCIPAL, principal_type="ServicePrincipal")])
@@ -108,8 +110,10 @@ class FakeReader:
             raise NotFound("identity not found", status=404)
         return self.estate.identity
 
-    def find_vault(self, vault_name: str) -> VaultRef | None:
+    def find_vault(self, vault_name: str, subscription_id: str | None = None) -> VaultRef | None:
         self._enter("find_vault")
+        if self.estate.graph_lags:
+            return VaultRef(VAULT_ID, "kv1", RG, SUB, "westus2")
         v = self.estate.vault
         return VaultRef(v.id, v.name, v.resource_group, v.subscription_id, v.location) if v else None
 
@@ -125,8 +129,12 @@ class FakeReader:
             raise NotFound("no deleted vault", status=404)
         return self.estate.deleted_vault
 
-    def get_key(self, vault_id: str, key_name: str) -> KeyFacts:
+    def get_key(self, vault_id: str, key_name: str, version: str | None = None) -> KeyFacts:
         self._enter("get_key")
+        if version and version in self.estate.key_versions:
+            return self.estate.key_versions[version]
+        if version and (self.estate.key is None or self.estate.key.version != version):
+            raise NotFound("key version not found", status=404)
         if self.estate.key is None:
             raise NotFound("key not found", status=404)
         return self.estate.key
@@ -139,7 +147,9 @@ class FakeReader:
 
     def list_role_assignments(self, vault_id: str, principal_id: str) -> list[RoleAssignmentFacts]:
         self._enter("list_role_assignments")
-        return [a for a in self.estate.assignments if a.principal_id == principal_id]
+        # assignedTo() also returns the assignments of groups the principal belongs to
+        return [a for a in self.estate.assignments
+                if a.principal_id == principal_id or a.principal_type == "Group"]
 
     def get_role_definition(self, role_definition_id: str) -> RoleDefinitionFacts:
         self._enter("get_role_definition")

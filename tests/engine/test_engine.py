@@ -174,7 +174,7 @@ def test_versioned_key_url_is_a_warning() -> None:
     assert HEALTHY.cluster is not None
     cluster = HEALTHY.cluster.__class__(**{**HEALTHY.cluster.__dict__,
                                            "key_url": "https://kv1.vault.azure.net/keys/cmk/abc123"})
-    result, _ = run(HEALTHY.replace(cluster=cluster))
+    result, _ = run(HEALTHY.replace(cluster=cluster, key_versions={"abc123": _key(version="abc123")}))
     assert codes(result) == {"CLUSTER_KEY_URL_VERSIONED"}
 
 
@@ -293,9 +293,9 @@ def test_updates_arrive_while_reads_are_in_flight() -> None:
     gate = threading.Event()
 
     class SlowReader(FakeReader):
-        def get_key(self, vault_id: str, key_name: str):  # type: ignore[no-untyped-def]
+        def get_key(self, vault_id: str, key_name: str, version: str | None = None):  # type: ignore[no-untyped-def]
             gate.wait(5)
-            return super().get_key(vault_id, key_name)
+            return super().get_key(vault_id, key_name, version)
 
     def on_update(assessment):  # type: ignore[no-untyped-def]
         seen.append({c.id: c.status for c in assessment.checks})
@@ -305,3 +305,37 @@ def test_updates_arrive_while_reads_are_in_flight() -> None:
     result = diagnose(SlowReader(HEALTHY), CLUSTER_ID, on_update=on_update)
     assert any(s["key.exists"] == CheckStatus.RUNNING for s in seen)
     assert status(result, "key.exists") == CheckStatus.PASS
+
+
+def test_a_pinned_key_version_is_the_one_judged() -> None:
+    assert HEALTHY.cluster is not None
+    pinned = HEALTHY.cluster.__class__(**{**HEALTHY.cluster.__dict__,
+                                          "key_url": "https://kv1.vault.azure.net/keys/cmk/v0"})
+    healthy_v0 = _key(version="v0", enabled=True)
+    disabled_v0 = _key(version="v0", enabled=False)
+    latest_disabled = _key(enabled=False)
+    result, _ = run(HEALTHY.replace(cluster=pinned, key=latest_disabled, key_versions={"v0": healthy_v0}))
+    assert critical_causes(result.findings) == set()
+    assert codes(result) == {"CLUSTER_KEY_URL_VERSIONED"}
+    result, _ = run(HEALTHY.replace(cluster=pinned, key_versions={"v0": disabled_v0}))
+    assert critical_causes(result.findings) == {"KEY_DISABLED"}
+
+
+def test_resource_graph_still_listing_a_deleted_vault_is_not_a_live_vault() -> None:
+    deleted = DeletedVaultFacts("kv1", "westus2", VAULT_ID, NOW, NOW + timedelta(days=90), True)
+    result, reader = run(HEALTHY.replace(vault=None, deleted_vault=deleted, graph_lags=True))
+    assert critical_causes(result.findings) == {"VAULT_SOFT_DELETED"}
+    assert "get_deleted_vault" in reader.calls
+    assert status(result, "vault.exists") == CheckStatus.FAIL
+
+
+def _group_assignment(scope: str) -> RoleAssignmentFacts:
+    return RoleAssignmentFacts("ra", scope, role_id("e147488a-f6f5-4113-8e2d-b22465e65bf6"),
+                               "group-principal", "Group")
+
+
+@pytest.mark.parametrize("scope", [VAULT_ID, "/providers/Microsoft.Management/managementGroups/mg1"])
+def test_a_role_held_through_a_group_or_a_management_group_counts(scope: str) -> None:
+    result, _ = run(HEALTHY.replace(assignments=[_group_assignment(scope)]))
+    assert status(result, "access.rbac") == CheckStatus.PASS
+    assert codes(result) == set()

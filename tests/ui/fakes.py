@@ -328,7 +328,7 @@ class FakeReader:
             raise NotFound(f"ResourceNotFound: {identity_id}", status=404)
         return self.estate.identities[identity_id.lower()]
 
-    def find_vault(self, vault_name: str) -> VaultRef | None:
+    def find_vault(self, vault_name: str, subscription_id: str | None = None) -> VaultRef | None:
         """A live vault by name."""
         self._call("find_vault")
         v = self.estate.vaults.get(vault_name)
@@ -349,7 +349,7 @@ class FakeReader:
             raise NotFound(f"DeletedVaultNotFound: {vault_name}", status=404)
         return self.estate.deleted_vaults[vault_name]
 
-    def get_key(self, vault_id: str, key_name: str) -> KeyFacts:
+    def get_key(self, vault_id: str, key_name: str, version: str | None = None) -> KeyFacts:
         """Key attributes by vault ID and name."""
         self._call("get_key")
         if (vault_id.lower(), key_name) not in self.estate.keys:

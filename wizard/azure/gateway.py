@@ -180,15 +180,26 @@ class AzureGateway:
                              principal_id=str(identity.principal_id), client_id=str(identity.client_id),
                              tenant_id=str(identity.tenant_id), location=identity.location or "")
 
-    def find_vault(self, vault_name: str) -> VaultRef | None:
-        """A live vault by name in any subscription the operator can read."""
+    def find_vault(self, vault_name: str, subscription_id: str | None = None) -> VaultRef | None:
+        """A live vault by name: Resource Graph across every subscription the operator can read,
+        then ARM in the cluster's subscription, since Resource Graph can lag minutes behind ARM
+        (a vault recovered a moment ago)."""
         rows = self._graph(VAULT_BY_NAME.format(name=vault_name.replace("'", "")))
-        if not rows:
+        if rows:
+            row = rows[0]
+            rid = parse_resource_id(row["id"], VAULT_TYPE)
+            return VaultRef(id=row["id"], name=row.get("name", rid.name), resource_group=rid.resource_group,
+                            subscription_id=rid.subscription_id, location=row.get("location", ""))
+        if not subscription_id:
             return None
-        row = rows[0]
-        rid = parse_resource_id(row["id"], VAULT_TYPE)
-        return VaultRef(id=row["id"], name=row.get("name", rid.name), resource_group=rid.resource_group,
-                        subscription_id=rid.subscription_id, location=row.get("location", ""))
+        client = self.factory.keyvault(subscription_id)
+        vaults = call("list vaults", NEEDS_VAULT_READ, lambda: list(client.vaults.list_by_subscription()))
+        for vault in vaults:
+            if (vault.name or "").lower() == vault_name.lower() and vault.id:
+                rid = parse_resource_id(vault.id, VAULT_TYPE)
+                return VaultRef(id=vault.id, name=vault.name, resource_group=rid.resource_group,
+                                subscription_id=rid.subscription_id, location=vault.location or "")
+        return None
 
     def get_vault(self, vault_id: str) -> VaultFacts:
         """A live vault's permission model, network rules, protection and policies."""
@@ -211,12 +222,17 @@ class AzureGateway:
             scheduled_purge_date=_iso_date(getattr(props, "scheduled_purge_date", None)),
             purge_protection=getattr(props, "purge_protection_enabled", None))
 
-    def get_key(self, vault_id: str, key_name: str) -> KeyFacts:
-        """Key attributes through the management plane, which the vault firewall does not block."""
+    def get_key(self, vault_id: str, key_name: str, version: str | None = None) -> KeyFacts:
+        """Key attributes through the management plane, which the vault firewall does not block:
+        the version the cluster's key URL names, else the latest."""
         rid = parse_resource_id(vault_id, VAULT_TYPE)
         client = self.factory.keyvault(rid.subscription_id)
-        key = call(f"read key {key_name} in {rid.name}", NEEDS_KEY_READ,
-                   lambda: client.keys.get(rid.resource_group, rid.name, key_name))
+        if version:
+            key = call(f"read key {key_name}/{version} in {rid.name}", NEEDS_KEY_READ,
+                       lambda: client.keys.get_version(rid.resource_group, rid.name, key_name, version))
+        else:
+            key = call(f"read key {key_name} in {rid.name}", NEEDS_KEY_READ,
+                       lambda: client.keys.get(rid.resource_group, rid.name, key_name))
         props = key.properties
         attrs = getattr(props, "attributes", None)
         with_version = getattr(props, "key_uri_with_version", None) or ""

@@ -394,6 +394,15 @@ def vault_json(vault: Vault) -> dict[str, Any]:
     }
 
 
+def list_vaults(ctx: Context, req: Request, p: dict[str, str]) -> Response:
+    """List the live vaults of the subscription (ARM, consistent at once, unlike Resource Graph)."""
+    if p["sub"].lower() != ctx.state.subscription_id.lower():
+        raise HttpError(
+            arm_error(404, "SubscriptionNotFound", f"The subscription '{p['sub']}' could not be found.")
+        )
+    return Response(200, {"value": [vault_json(v) for v in ctx.state.vaults if v.live]})
+
+
 def _vault_id(p: dict[str, str]) -> str:
     return (
         f"/subscriptions/{p['sub']}/resourceGroups/{p['rg']}/providers/Microsoft.KeyVault/vaults/{p['name']}"
@@ -977,6 +986,7 @@ def graph_query(ctx: Context, req: Request, p: dict[str, str]) -> Response:
             _graph_row(vault_json(v), state.tenant_id, v.subscription_id, v.resource_group)
             for v in state.vaults
             if v.live and v.name.lower() == vault_match.group(1).lower()
+            and "stale-resource-graph" not in state.restrictions
         ]
     elif cmk_match:
         rows = [
@@ -1069,6 +1079,7 @@ ROUTES: list[tuple[str, str, dict[str, Handler]]] = [
         _RG + r"/providers/Microsoft\.ManagedIdentity/userAssignedIdentities/(?P<name>[^/]+)",
         {"GET": get_identity, "PUT": put_identity, "DELETE": delete_identity},
     ),
+    ("vaults", _SUB + r"/providers/Microsoft\.KeyVault/vaults", {"GET": list_vaults}),
     (
         "vaults",
         _VAULTS + r"/(?P<name>[^/]+)",

@@ -42,7 +42,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": SECONDS_PER_DAY}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._()-]{0,127}$")
 _VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
 _KEY_NAME = re.compile(r"^[A-Za-z0-9-]{1,127}$")
-RESTRICTIONS = ("no-role-assignment-read", "no-data-plane", "operator-ip-blocked")
+RESTRICTIONS = ("no-role-assignment-read", "no-data-plane", "operator-ip-blocked", "stale-resource-graph")
 ROUTE_KINDS = (
     "clusters",
     "identities",

@@ -36,6 +36,7 @@ from wizard.engine.roles import (
     KNOWN_SUFFICIENT_ROLES,
     covers_key_use,
     missing_data_actions,
+    scope_covers,
 )
 from wizard.engine.tree import Read, ReadKind, load_tree
 
@@ -81,6 +82,25 @@ def key_url_of(cluster: ClusterFacts) -> KeyUrl | None:
         return None
 
 
+def vault_lookup_read(cluster: ClusterFacts, key: KeyUrl) -> Read:
+    """Find the key's vault by name (Resource Graph, then ARM in the cluster's subscription)."""
+    return Read(ReadKind.VAULT_LOOKUP, (key.vault_name, cluster.subscription_id))
+
+
+def key_read(vault_id: str, key: KeyUrl) -> Read:
+    """The key version the cluster uses: the one its URL names, else the latest."""
+    return Read(ReadKind.KEY, (vault_id, key.key_name, key.version or ""))
+
+
+def deleted_vault_read(cluster: ClusterFacts, key: KeyUrl, ref: VaultRef | None) -> Read:
+    """Where to look for the vault among deleted ones: where Resource Graph last saw it, else the
+    cluster's subscription and region."""
+    if ref is not None:
+        return Read(ReadKind.DELETED_VAULT, (key.vault_name, ref.location or cluster.location,
+                                             ref.subscription_id))
+    return Read(ReadKind.DELETED_VAULT, (key.vault_name, cluster.location, cluster.subscription_id))
+
+
 def _value(known: Known, read: Read) -> Any:
     outcome = known.get(read)
     return None if outcome is None or outcome.error else outcome.value
@@ -123,19 +143,21 @@ def plan(cluster_id: str, known: Known) -> list[Read]:
     key = key_url_of(cluster)
     if key is None:
         return wanted
-    lookup = Read(ReadKind.VAULT_LOOKUP, (key.vault_name,))
+    lookup = vault_lookup_read(cluster, key)
     wanted.append(lookup)
     if lookup not in known or known[lookup].error:
         return wanted
     ref = known[lookup].value
     if not isinstance(ref, VaultRef):
-        wanted.append(Read(ReadKind.DELETED_VAULT,
-                           (key.vault_name, cluster.location, cluster.subscription_id)))
+        wanted.append(deleted_vault_read(cluster, key, None))
         return wanted
     vault_read = Read(ReadKind.VAULT, (ref.id,))
-    key_read = Read(ReadKind.KEY, (ref.id, key.key_name))
-    wanted += [vault_read, key_read]
-    if key_read in known and isinstance(known[key_read].error, NotFound):
+    the_key = key_read(ref.id, key)
+    wanted += [vault_read, the_key]
+    if vault_read in known and isinstance(known[vault_read].error, NotFound):
+        wanted.append(deleted_vault_read(cluster, key, ref))
+        return wanted
+    if the_key in known and isinstance(known[the_key].error, NotFound):
         wanted.append(Read(ReadKind.DELETED_KEY, (key.vault_url, key.key_name)))
     vault = _value(known, vault_read)
     if isinstance(vault, VaultFacts) and not vault.rbac_authorization:
@@ -161,16 +183,12 @@ def plan(cluster_id: str, known: Known) -> list[Read]:
 
 def _applicable(assignments: list[RoleAssignmentFacts], vault_id: str, key_name: str,
                 principal_id: str) -> list[RoleAssignmentFacts]:
-    """Assignments to this principal at a scope that covers the key (above, at the vault, or key)."""
-    key_scope = f"{vault_id}/keys/{key_name}".lower()
-    result = []
-    for a in assignments:
-        if a.principal_id.lower() != principal_id.lower():
-            continue
-        scope = a.scope.rstrip("/").lower()
-        if scope == "/" or key_scope == scope or key_scope.startswith(scope + "/"):
-            result.append(a)
-    return result
+    """Assignments that reach this principal (directly, or through a group: `assignedTo` returns
+    those) at a scope that covers the key: management group, subscription, group, vault, key."""
+    key_scope = f"{vault_id}/keys/{key_name}"
+    return [a for a in assignments
+            if (a.principal_id.lower() == principal_id.lower() or (a.principal_type or "") == "Group")
+            and scope_covers(a.scope, key_scope)]
 
 
 @dataclass
@@ -211,7 +229,7 @@ class _Context:
         return Read(ReadKind.IDENTITY, (self.cluster.key_identity_id,))
 
     def lookup_read(self) -> Read | None:
-        return Read(ReadKind.VAULT_LOOKUP, (self.key.vault_name,)) if self.key else None
+        return vault_lookup_read(self.cluster, self.key) if self.cluster and self.key else None
 
     def vault_ref(self) -> VaultRef | None:
         read = self.lookup_read()
@@ -251,7 +269,7 @@ class _Context:
 
     def key_read(self) -> Read | None:
         ref = self.vault_ref()
-        return Read(ReadKind.KEY, (ref.id, self.key.key_name)) if ref and self.key else None
+        return key_read(ref.id, self.key) if ref and self.key else None
 
     def key_facts(self) -> KeyFacts | None:
         read = self.key_read()
@@ -473,12 +491,19 @@ def check_vault_deleted(ctx: _Context) -> _Verdict:
     lookup = _located(ctx)
     if isinstance(lookup, _Verdict):
         return lookup
-    if ctx.vault_ref() is not None:
-        return _skip("the vault is live")
+    ref = ctx.vault_ref()
     c, key = ctx.cluster, ctx.key
     assert c is not None
     assert key is not None
-    read = Read(ReadKind.DELETED_VAULT, (key.vault_name, c.location, c.subscription_id))
+    if ref is not None:
+        vault_read = ctx.vault_read()
+        assert vault_read is not None
+        waiting = ctx.waiting(vault_read)
+        if waiting:
+            return waiting if not waiting.status.done else _skip("the vault could not be read")
+        if ctx.vault() is not None:
+            return _skip("the vault is live")
+    read = deleted_vault_read(c, key, ref)
     waiting = ctx.waiting(read)
     if waiting:
         return waiting
@@ -492,8 +517,8 @@ def check_vault_deleted(ctx: _Context) -> _Verdict:
                   "vault_id": deleted.vault_id}
         return _Verdict(CheckStatus.FAIL, "soft-deleted: recoverable", evidence,
                         [("VAULT_SOFT_DELETED", values | evidence)], reads=[lookup, read])
-    evidence = {"vaultName": key.vault_name, "searchedLocation": c.location,
-                "searchedSubscription": c.subscription_id}
+    evidence = {"vaultName": key.vault_name, "searchedLocation": read.args[1],
+                "searchedSubscription": read.args[2]}
     return _Verdict(CheckStatus.FAIL, "not soft-deleted either: purged, or out of your sight",
                     evidence, [("VAULT_PURGED", evidence)], reads=[lookup, read])
 

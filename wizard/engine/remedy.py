@@ -37,7 +37,13 @@ from wizard.domain.models import (
     VaultFacts,
     VaultRef,
 )
-from wizard.engine.engine import Assessment, key_url_of
+from wizard.engine.engine import (
+    Assessment,
+    deleted_vault_read,
+    key_read,
+    key_url_of,
+    vault_lookup_read,
+)
 from wizard.engine.roles import CRYPTO_SERVICE_ENCRYPTION_USER
 from wizard.engine.tree import Read, ReadKind
 
@@ -212,6 +218,15 @@ class _Facts:
         error = getattr(outcome, "error", None)
         return error.needs or str(error) if isinstance(error, Forbidden) else ""
 
+    @property
+    def vault_id(self) -> str:
+        """The vault's id from what was read: the vault, its lookup, or its deleted record ("" if none)."""
+        if self.vault:
+            return self.vault.id
+        if self.vault_ref:
+            return self.vault_ref.id
+        return self.deleted_vault.vault_id if self.deleted_vault else ""
+
     def status(self, check_id: str) -> CheckStatus | None:
         check = self.checks.get(check_id)
         return check.status if check else None
@@ -230,16 +245,15 @@ def _facts(diagnosis: DiagnosisLike, now: datetime) -> _Facts:
         f.identity = identity if isinstance(identity, IdentityFacts) else None
     if f.key is None:
         return f
-    ref = f.value(Read(ReadKind.VAULT_LOOKUP, (f.key.vault_name,)))
+    ref = f.value(vault_lookup_read(f.cluster, f.key))
     if isinstance(ref, VaultRef):
         f.vault_ref = ref
         vault = f.value(Read(ReadKind.VAULT, (ref.id,)))
         f.vault = vault if isinstance(vault, VaultFacts) else None
-        key = f.value(Read(ReadKind.KEY, (ref.id, f.key.key_name)))
+        key = f.value(key_read(ref.id, f.key))
         f.key_facts = key if isinstance(key, KeyFacts) else None
-    else:
-        deleted = f.value(Read(ReadKind.DELETED_VAULT, (f.key.vault_name, f.cluster.location,
-                                                        f.cluster.subscription_id)))
+    if f.vault is None:
+        deleted = f.value(deleted_vault_read(f.cluster, f.key, f.vault_ref))
         f.deleted_vault = deleted if isinstance(deleted, DeletedVaultFacts) else None
     return f
 
@@ -275,8 +289,7 @@ class _Builder:
         if f.key:
             values.update(vault_name=f.key.vault_name, key_name=f.key.key_name,
                           vault_url=f.key.vault_url)
-        vault_id = (f.vault.id if f.vault else f.vault_ref.id if f.vault_ref else
-                    f.deleted_vault.vault_id if f.deleted_vault else None)
+        vault_id = f.vault_id
         if vault_id:
             values["vault_id"] = vault_id
         if f.key_facts:
@@ -342,8 +355,7 @@ def _key_change_blocked(f: _Facts, carry: Carry) -> bool:
 def _access_steps(b: _Builder, finding: Finding, principal: str | None, *, provisional: bool,
                   missing: list[str] | None = None, new_identity: bool = False) -> None:
     f = b.f
-    vault_id = (f.vault.id if f.vault else f.vault_ref.id if f.vault_ref else
-                f.deleted_vault.vault_id if f.deleted_vault else "")
+    vault_id = f.vault_id
     shown = principal or "<principal of the new identity>"
     rbac = f.vault.rbac_authorization if f.vault else True
     doubt = b.f.forbidden(Read(ReadKind.ROLE_ASSIGNMENTS, (vault_id, principal or ""))) if rbac else ""
@@ -407,7 +419,7 @@ def _plan_finding(b: _Builder, finding: Finding) -> None:
     key_params = {"vault_id": f.vault.id if f.vault else "", "vault_url": f.key.vault_url if f.key else "",
                   "key_name": f.key.key_name if f.key else "",
                   "version": f.key_facts.version if f.key_facts else None}
-    key_doubt = f.forbidden(Read(ReadKind.KEY, (f.vault.id, f.key.key_name))) if (
+    key_doubt = f.forbidden(key_read(f.vault.id, f.key)) if (
         f.vault and f.key) else ""
     match code:
         case "VAULT_SOFT_DELETED":

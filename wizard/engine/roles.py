@@ -30,6 +30,15 @@ KNOWN_INSUFFICIENT_ROLES = {
 }
 
 
+def scope_covers(scope: str, target: str) -> bool:
+    """ARM inheritance: an assignment at a management group, the root, or any prefix of the target
+    resource ID (subscription, resource group, vault) applies to the target."""
+    s = scope.rstrip("/").lower()
+    t = target.rstrip("/").lower()
+    return (s == "" or s.startswith("/providers/microsoft.management/managementgroups/")
+            or t == s or t.startswith(s + "/"))
+
+
 def _allows(actions: tuple[str, ...], denied: tuple[str, ...], wanted: str) -> bool:
     """ARM semantics: a wanted action is allowed if some action matches and no notAction does."""
     w = wanted.lower()
