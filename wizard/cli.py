@@ -239,6 +239,10 @@ def _run_tui(args: argparse.Namespace) -> int:
 
     backend = make_backend(args)
     try:
+        if getattr(args, "auth", "auto") == "device-code" and not backend.scenarios():
+            # The TUI owns the terminal once it runs, so the device code must be shown (and the
+            # sign-in finished) before it starts.
+            backend.connect().operator()
         colours = {"terminal": True, "theme": False}.get(args.colours)
         app = WizardApp(backend, cluster_id=backend.default_cluster_id(), terminal_colours=colours,
                         audit_path=args.audit_log, report_dir=args.report_dir)
