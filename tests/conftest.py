@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from wizard.backends import EmulatorBackend, Options
+from wizard.backends import OFFLINE_VARIABLE, EmulatorBackend, Options
 
 BackendFactory = Callable[..., EmulatorBackend]
+
+# Tests never reach real Azure (nor the instance metadata address a live credential probes):
+# the composition root refuses live mode, here and in every subprocess the tests start.
+os.environ[OFFLINE_VARIABLE] = "1"
 
 
 @pytest.fixture

@@ -6,11 +6,15 @@ the CA bundle differ. Everything Azure is imported lazily, inside `connect`.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wizard.connection import Connection, load_connection
+from wizard.domain.errors import BadInput
+
+OFFLINE_VARIABLE = "CMK_WIZARD_OFFLINE"
 
 if TYPE_CHECKING:
     from wizard.azure.clients import RetrySettings
@@ -55,7 +59,10 @@ class LiveBackend:
         return "Azure"
 
     def connect(self) -> AzureGateway:
-        """Build the credential and the gateway once."""
+        """Build the credential and the gateway once (refused when live Azure is switched off)."""
+        if os.environ.get(OFFLINE_VARIABLE):
+            raise BadInput(f"live Azure is switched off ({OFFLINE_VARIABLE} is set): "
+                           "use --scenario or --emulator")
         with self._lock:
             if self._gateway is None:
                 from wizard.azure.clients import ClientFactory

@@ -112,3 +112,10 @@ def test_fuzzed_diagnose_flags_fail_cleanly(cluster: str, retry: str, timeout: s
     assert exited.value.code == 2
     err = capsys.readouterr().err
     assert_one_line(err)
+
+
+def test_tests_can_never_go_live() -> None:
+    result = run_cli("diagnose", "--cluster", GOOD_CLUSTER)
+    assert result.returncode == 2
+    assert_one_line(result.stderr)
+    assert "CMK_WIZARD_OFFLINE" in result.stderr
