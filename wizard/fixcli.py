@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from wizard.audit import AuditLog
 from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import BadInput
 from wizard.engine.remedy import DEFERRED, ESCALATE, WAIT, Plan, Step
@@ -21,6 +20,7 @@ from wizard.remediation import (
     FixSettings,
     StepOutcome,
     WaitProgress,
+    audit_log,
     auto_confirm,
     wait_for_ready,
 )
@@ -133,10 +133,7 @@ def run_fix(args: argparse.Namespace, make_backend: Callable[[argparse.Namespace
         if not cluster_id:
             raise BadInput("no cluster: pass --cluster ID")
         gateway = backend.connect()
-        audit = AuditLog(args.audit_log)
-        token = getattr(backend, "token", None)
-        if callable(token) and getattr(backend, "scenario", None):
-            audit.add_secret(str(token()))
+        audit = audit_log(backend, args.audit_log)
         settings = FixSettings.for_mode(gateway.mode, expiry_days=args.expiry_days,
                                         wait_timeout=args.wait_timeout)
         session = FixSession(gateway, cluster_id, audit=audit,

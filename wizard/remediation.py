@@ -17,11 +17,15 @@ from typing import Any, Protocol
 
 from wizard.audit import AuditLog
 from wizard.diagnosis import Diagnosis, diagnose
-from wizard.domain.errors import GatewayError, NotFound, ReadOnlyViolation, WizardError
+from wizard.domain.errors import BadInput, GatewayError, NotFound, ReadOnlyViolation, WizardError
+from wizard.domain.ids import parse_key_url
 from wizard.domain.models import CheckStatus, IdentityFacts
 from wizard.engine.remedy import (
+    ALREADY_DONE,
     DEFAULT_EXPIRY_DAYS,
+    ERROR,
     ESCALATE,
+    OK,
     WAIT,
     WRITE,
     Carry,
@@ -32,7 +36,6 @@ from wizard.engine.remedy import (
 from wizard.ports import AzureReader
 
 DOCUMENTED_BOUND_SECONDS = 60 * 60
-OK, ALREADY_DONE, ERROR = "ok", "already-done", "error"
 DECLINED, REFUSED, READY, TIMEOUT, CANCELLED = "declined", "refused", "ready", "timeout", "cancelled"
 VERIFIED, DEFERRED, FAILED = "verified", "deferred", "failed"
 
@@ -281,6 +284,14 @@ def _apply_write(writer: Any, step: Step) -> Any:
     raise WizardError(f"no write for remediation {step.remediation!r}")
 
 
+def _versionless(key_url: Any) -> bool:
+    """A well-formed key URL without a version."""
+    try:
+        return parse_key_url(str(key_url or "")).version is None
+    except BadInput:
+        return False
+
+
 def verify(step: Step, diagnosis: Diagnosis, after: dict[str, Any] | None = None) -> Verification:
     """Judge a step by the fresh diagnosis: its checks pass, or its finding is gone."""
     checks = {c.id: c for c in diagnosis.assessment.checks}
@@ -298,7 +309,7 @@ def verify(step: Step, diagnosis: Diagnosis, after: dict[str, Any] | None = None
                             "uses the new identity", rows)
     if step.remediation == "attach-identity-and-key":
         wanted = ["identity.attached", "identity.principal"]
-        if "/keys/" in str(step.params.get("key_url")) and str(step.params["key_url"]).count("/") == 4:
+        if _versionless(step.params.get("key_url")):
             wanted.append("cluster.key_url")
         failing = [cid for cid in wanted if cid in checks and checks[cid].status != CheckStatus.PASS]
         if not failing:
@@ -515,11 +526,19 @@ def open_session(backend: Any, cluster_id: str, *, audit_path: str | None = None
                  scope: Collection[str] | None = None, settings: FixSettings | None = None) -> FixSession:
     """A FixSession over a backend's gateway (call from a worker: it imports the Azure SDK).
 
-    In emulator mode the emulator's token is registered as a secret the audit log must never hold.
+    In emulator mode the emulator's token is registered as a secret the audit log must never hold
+    (`audit_log`).
     """
     gateway = backend.connect()
-    audit = AuditLog(audit_path)
+    return FixSession(gateway, cluster_id, audit=audit_log(backend, audit_path), scope=scope,
+                      settings=settings)
+
+
+def audit_log(backend: Any, path: str | None) -> AuditLog:
+    """The audit log of a fix over `backend`; with an embedded emulator its token is a secret the log
+    must never hold (call after `backend.connect()`, which starts the emulator)."""
+    audit = AuditLog(path)
     token = getattr(backend, "token", None)
     if callable(token) and getattr(backend, "scenario", None):
         audit.add_secret(str(token()))
-    return FixSession(gateway, cluster_id, audit=audit, scope=scope, settings=settings)
+    return audit

@@ -23,14 +23,12 @@ from wizard.azure.errors import call, translated
 from wizard.domain.errors import Conflict, Forbidden, GatewayError, NotFound, WizardError
 from wizard.domain.ids import CLUSTER_TYPE, IDENTITY_TYPE, VAULT_TYPE, parse_resource_id
 from wizard.domain.models import ClusterFacts, IdentityFacts, KeyFacts, VaultFacts
+from wizard.engine.remedy import ALREADY_DONE, ERROR, OK, REQUIRED_POLICY
+from wizard.engine.roles import CRYPTO_SERVICE_ENCRYPTION_USER
 
 if TYPE_CHECKING:
     from wizard.audit import AuditLog
     from wizard.azure.gateway import AzureGateway
-
-CRYPTO_ROLE = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
-REQUIRED_KEY_PERMISSIONS = ("get", "list", "wrapKey", "unwrapKey")
-OK, ALREADY_DONE, ERROR = "ok", "already-done", "error"
 
 NEEDS_KEY_UPDATE = "keys/update on the vault's data plane (Key Vault Crypto Officer)"
 NEEDS_KEY_RECOVER = "keys/recover on the vault's data plane (Key Vault Crypto Officer)"
@@ -176,8 +174,8 @@ class AzureWriter:
 
     # -- key (data plane) ---------------------------------------------------------------------
 
-    def _key_before(self, vault_id: str, key_name: str) -> dict[str, Any]:
-        return _key_state(self.gateway.get_key(vault_id, key_name))
+    def _key_before(self, vault_id: str, key_name: str, version: str | None = None) -> dict[str, Any]:
+        return _key_state(self.gateway.get_key(vault_id, key_name, version or None))
 
     def _update_key(self, vault_url: str, key_name: str, version: str | None, action: str,
                     **changes: Any) -> Any:
@@ -207,10 +205,10 @@ class AzureWriter:
         return self._write(
             "extend-key-expiry", f"{vault_id}/keys/{key_name}",
             self._key_request(vault_url, key_name, version, {"exp": _iso(new)}),
-            before=lambda: self._key_before(vault_id, key_name), done=done,
-            act=lambda b: self._update_key(vault_url, key_name, b.get("version") or version,
+            before=lambda: self._key_before(vault_id, key_name, version), done=done,
+            act=lambda b: self._update_key(vault_url, key_name, version or b.get("version"),
                                            f"extend expiry of key {key_name}", expires_on=new),
-            after=lambda: self._key_before(vault_id, key_name))
+            after=lambda: self._key_before(vault_id, key_name, version))
 
     def enable_key(self, vault_id: str, vault_url: str, key_name: str,
                    version: str | None) -> WriteResult:
@@ -218,11 +216,11 @@ class AzureWriter:
         return self._write(
             "enable-key", f"{vault_id}/keys/{key_name}",
             self._key_request(vault_url, key_name, version, {"enabled": True}),
-            before=lambda: self._key_before(vault_id, key_name),
+            before=lambda: self._key_before(vault_id, key_name, version),
             done=lambda b: "the key is already enabled" if b.get("enabled") is not False else None,
-            act=lambda b: self._update_key(vault_url, key_name, b.get("version") or version,
+            act=lambda b: self._update_key(vault_url, key_name, version or b.get("version"),
                                            f"enable key {key_name}", enabled=True),
-            after=lambda: self._key_before(vault_id, key_name))
+            after=lambda: self._key_before(vault_id, key_name, version))
 
     def clear_key_not_before(self, vault_id: str, vault_url: str, key_name: str,
                              version: str | None, not_before: str | datetime | None = None) -> WriteResult:
@@ -238,10 +236,10 @@ class AzureWriter:
         return self._write(
             "clear-key-not-before", f"{vault_id}/keys/{key_name}",
             self._key_request(vault_url, key_name, version, {"nbf": _iso(new)}),
-            before=lambda: self._key_before(vault_id, key_name), done=done,
-            act=lambda b: self._update_key(vault_url, key_name, b.get("version") or version,
+            before=lambda: self._key_before(vault_id, key_name, version), done=done,
+            act=lambda b: self._update_key(vault_url, key_name, version or b.get("version"),
                                            f"set activation date of key {key_name}", not_before=new),
-            after=lambda: self._key_before(vault_id, key_name))
+            after=lambda: self._key_before(vault_id, key_name, version))
 
     def recover_key(self, vault_id: str, vault_url: str, key_name: str) -> WriteResult:
         """Recover a soft-deleted key (begin_recover_deleted_key)."""
@@ -389,7 +387,7 @@ class AzureWriter:
         )
 
         rid = parse_resource_id(vault_id, VAULT_TYPE)
-        wanted = [p for p in REQUIRED_KEY_PERMISSIONS
+        wanted = [p for p in REQUIRED_POLICY
                   if permissions is None or p.lower() in {x.lower() for x in permissions}]
 
         def before() -> dict[str, Any]:
@@ -432,7 +430,7 @@ class AzureWriter:
 
         rid = parse_resource_id(vault_id, VAULT_TYPE)
         role_id = (f"/subscriptions/{rid.subscription_id}/providers/Microsoft.Authorization/"
-                   f"roleDefinitions/{CRYPTO_ROLE}")
+                   f"roleDefinitions/{CRYPTO_SERVICE_ENCRYPTION_USER}")
         name = str(uuid.uuid4())
 
         def assignments() -> dict[str, Any]:
@@ -446,7 +444,7 @@ class AzureWriter:
 
         def done(b: dict[str, Any]) -> str | None:
             for a in b.get("assignments", []):
-                if a["role"] == CRYPTO_ROLE and _covers(a["scope"], vault_id):
+                if a["role"] == CRYPTO_SERVICE_ENCRYPTION_USER and _covers(a["scope"], vault_id):
                     return f"the principal already holds the role at {a['scope']}"
             return None
 

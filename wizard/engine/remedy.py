@@ -38,6 +38,8 @@ from wizard.domain.models import (
     VaultRef,
 )
 from wizard.engine.engine import (
+    _PERMISSION_NAMES,
+    REQUIRED_KEY_PERMISSIONS,
     Assessment,
     deleted_vault_read,
     key_read,
@@ -49,10 +51,15 @@ from wizard.engine.tree import Read, ReadKind
 
 DEFAULT_EXPIRY_DAYS = 365
 READY = "ready"
-REQUIRED_POLICY = ("get", "list", "wrapKey", "unwrapKey")
+# The engine's required key permissions (compared lowercased there), as Key Vault spells them.
+REQUIRED_POLICY = tuple(_PERMISSION_NAMES[p] for p in REQUIRED_KEY_PERMISSIONS)
 
 # Step kinds: `write` changes Azure; `wait` only reads; `escalate` and `deferred` do nothing.
 WRITE, WAIT, ESCALATE, DEFERRED = "write", "wait", "escalate", "deferred"
+
+# What one write came to (the gateway's WriteResult, the audit log, the executor's StepOutcome):
+# applied; already there, nothing sent; failed.
+OK, ALREADY_DONE, ERROR = "ok", "already-done", "error"
 
 # Dependency order of remediations (lower first).
 PHASE = {
@@ -461,7 +468,7 @@ def _plan_finding(b: _Builder, finding: Finding) -> None:
                           missing=list(missing) if isinstance(missing, list) else None)
         case "KEY_SOFT_DELETED":
             assert f.key is not None
-            vault_id = f.vault.id if f.vault else ""
+            vault_id = f.vault_id
             b.add("recover-key", finding, target=f"{vault_id}/keys/{f.key.key_name}",
                   params=key_params, before={"state": "soft-deleted",
                                              "deletedOn": finding.evidence.get("deletedOn")},

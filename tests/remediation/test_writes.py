@@ -1,0 +1,72 @@
+"""The gateway's writes one by one, through the real SDK against the emulator (and a few body
+builders on their own): what is sent is what was previewed and what the audit log says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import BackendFactory
+from tests.remediation.test_fix_scenarios import writes
+from wizard.audit import AuditLog
+
+ESTATE_HEAD = """
+identities:
+  - name: id-cmk
+roleAssignments:
+  - principal: id-cmk
+    role: Key Vault Crypto Service Encryption User
+    scope: vault:kv-cmk-w
+clusters:
+  - name: cluster-w
+    identities: [id-cmk]
+    encryption: {identity: id-cmk, vault: kv-cmk-w, key: cmk}
+"""
+
+
+def estate(tmp_path: Path, name: str, vault: str) -> str:
+    """A small estate file (docs/estate-format.md): one cluster, one identity, the vault given."""
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(f"name: {name}\n{ESTATE_HEAD}vaults:\n{vault}", encoding="utf-8")
+    return str(path)
+
+
+def test_key_writes_use_the_version_they_are_given(emulator_backend: BackendFactory,
+                                                    tmp_path: Path) -> None:
+    """The cluster may pin an older version: enable THAT version, not the latest."""
+    backend = emulator_backend(estate(tmp_path, "pinned", """
+  - name: kv-cmk-w
+    keys:
+      - {name: cmk, olderVersions: 1, expires: +365d}
+"""))
+    gateway = backend.connect()
+    emulator = backend.emulator
+
+    def disable_oldest(state: Any) -> str:
+        key = state.vaults[0].keys["cmk"]
+        key.versions[0].enabled = False
+        return str(key.versions[0].version)
+
+    older = emulator.mutate(disable_oldest)
+    ref = gateway.find_vault("kv-cmk-w")
+    assert ref is not None
+    writer = gateway.writer(AuditLog(tmp_path / "audit.jsonl"))
+    result = writer.enable_key(ref.id, "https://kv-cmk-w.vault.azure.net/", "cmk", older)
+    assert result.status == "ok", result
+    assert result.before["version"] == older
+    assert result.before["enabled"] is False
+    assert result.after == {**result.before, "enabled": True}
+    assert {r["path"] for r in writes(emulator)} == {f"/keys/cmk/{older}"}
+
+
+def test_key_fix_az_commands_name_the_version(emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    from wizard.remediation import FixSession
+
+    backend = emulator_backend("key-disabled")
+    cluster_id = backend.default_cluster_id()
+    assert cluster_id
+    session = FixSession(backend.connect(), cluster_id, audit=AuditLog(tmp_path / "audit.jsonl"))
+    step = session.plan().steps[0]
+    assert step.remediation == "enable-key"
+    assert step.params["version"]
+    assert f"--version {step.params['version']}" in step.az
