@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.conftest import BackendFactory
 from tests.remediation.test_fix_scenarios import writes
-from wizard.audit import AuditLog
+from wizard.audit import AuditLog, read_audit
 
 ESTATE_HEAD = """
 identities:
@@ -70,3 +70,32 @@ def test_key_fix_az_commands_name_the_version(emulator_backend: BackendFactory, 
     assert step.remediation == "enable-key"
     assert step.params["version"]
     assert f"--version {step.params['version']}" in step.az
+
+
+def test_firewall_preview_is_what_is_sent_for_a_vault_without_network_acls(
+        emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    """Public access Disabled and no networkAcls: the vault's effective default action is Allow.
+    The preview promised Deny while the request sent Allow; now one builder makes both."""
+    from wizard.remediation import FixSession
+
+    backend = emulator_backend(estate(tmp_path, "closed", """
+  - name: kv-cmk-w
+    publicNetworkAccess: Disabled
+    keys:
+      - {name: cmk, expires: +365d}
+"""))
+    cluster_id = backend.default_cluster_id()
+    assert cluster_id
+    audit = tmp_path / "audit.jsonl"
+    session = FixSession(backend.connect(), cluster_id, audit=AuditLog(audit))
+    step = session.plan().steps[0]
+    assert step.remediation == "allow-trusted-services"
+    assert step.after["defaultAction"] == "Allow"
+    assert session.apply(step, confirmation=True).status == "ok"
+    before, after = read_audit(audit)
+    sent = before["request"]["body"]["properties"]["networkAcls"]
+    assert {"bypass": sent["bypass"], "defaultAction": sent["defaultAction"],
+            "ipRules": [r["value"] for r in sent["ipRules"]],
+            "virtualNetworkRules": [r["id"] for r in sent["virtualNetworkRules"]],
+            "publicNetworkAccess": step.before["publicNetworkAccess"]} == step.after
+    assert {k: after["after"][k] for k in step.after} == step.after

@@ -23,7 +23,7 @@ from wizard.azure.errors import call, translated
 from wizard.domain.errors import Conflict, Forbidden, GatewayError, NotFound, WizardError
 from wizard.domain.ids import CLUSTER_TYPE, IDENTITY_TYPE, VAULT_TYPE, parse_resource_id
 from wizard.domain.models import ClusterFacts, IdentityFacts, KeyFacts, VaultFacts
-from wizard.engine.remedy import ALREADY_DONE, ERROR, OK, REQUIRED_POLICY
+from wizard.engine.remedy import ALREADY_DONE, ERROR, OK, REQUIRED_POLICY, trusted_services_acls
 from wizard.engine.roles import CRYPTO_SERVICE_ENCRYPTION_USER
 
 if TYPE_CHECKING:
@@ -333,15 +333,15 @@ class AzureWriter:
         rid = parse_resource_id(vault_id, VAULT_TYPE)
 
         def body(b: dict[str, Any]) -> dict[str, Any]:
-            return {"bypass": "AzureServices", "defaultAction": b.get("defaultAction") or "Allow",
-                    "ipRules": [{"value": ip} for ip in b.get("ipRules", [])],
-                    "virtualNetworkRules": [{"id": v} for v in b.get("virtualNetworkRules", [])]}
+            return trusted_services_acls(b.get("defaultAction"), b.get("ipRules", []),
+                                         b.get("virtualNetworkRules", []))
 
         def act(b: dict[str, Any]) -> Any:
+            sent = body(b)
             acls = NetworkRuleSet(
-                bypass="AzureServices", default_action=b.get("defaultAction") or "Allow",
-                ip_rules=[IPRule(value=ip) for ip in b.get("ipRules", [])],
-                virtual_network_rules=[VirtualNetworkRule(id=v) for v in b.get("virtualNetworkRules", [])])
+                bypass=sent["bypass"], default_action=sent["defaultAction"],
+                ip_rules=[IPRule(value=r["value"]) for r in sent["ipRules"]],
+                virtual_network_rules=[VirtualNetworkRule(id=r["id"]) for r in sent["virtualNetworkRules"]])
             client = self.factory.keyvault(rid.subscription_id)
             return call(f"update firewall of vault {rid.name}", NEEDS_VAULT_WRITE,
                         lambda: client.vaults.update(rid.resource_group, rid.name, VaultPatchParameters(

@@ -17,7 +17,7 @@ recovered). The ordering rules, all enforced here:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -265,6 +265,16 @@ def _facts(diagnosis: DiagnosisLike, now: datetime) -> _Facts:
     return f
 
 
+def trusted_services_acls(default_action: str | None, ip_rules: Iterable[str],
+                          virtual_network_rules: Iterable[str]) -> dict[str, Any]:
+    """The `networkAcls` that allow-trusted-services sends, and its preview shows: bypass
+    AzureServices, the default action and every IP and network rule kept. A vault without
+    networkAcls has no firewall, so its effective default action, the one kept, is Allow."""
+    return {"bypass": "AzureServices", "defaultAction": default_action or "Allow",
+            "ipRules": [{"value": ip} for ip in ip_rules],
+            "virtualNetworkRules": [{"id": rule} for rule in virtual_network_rules]}
+
+
 def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z") if moment else None
 
@@ -445,14 +455,16 @@ def _plan_finding(b: _Builder, finding: Finding) -> None:
         case "VAULT_FIREWALL_BLOCKS_SERVICE":
             v = f.vault
             assert v is not None
+            acls = trusted_services_acls(v.network_default_action, v.ip_rules, v.virtual_network_rules)
             b.add("allow-trusted-services", finding, target=v.id,
                   params={"vault_id": v.id},
                   before={"bypass": v.network_bypass, "defaultAction": v.network_default_action,
                           "publicNetworkAccess": v.public_network_access,
                           "ipRules": list(v.ip_rules), "virtualNetworkRules": list(v.virtual_network_rules)},
-                  after={"bypass": "AzureServices", "defaultAction": v.network_default_action or "Deny",
+                  after={"bypass": acls["bypass"], "defaultAction": acls["defaultAction"],
                          "publicNetworkAccess": v.public_network_access,
-                         "ipRules": list(v.ip_rules), "virtualNetworkRules": list(v.virtual_network_rules)},
+                         "ipRules": [r["value"] for r in acls["ipRules"]],
+                         "virtualNetworkRules": [r["id"] for r in acls["virtualNetworkRules"]]},
                   values={"bypass": v.network_bypass})
         case "VAULT_PURGE_PROTECTION_OFF":
             v = f.vault
