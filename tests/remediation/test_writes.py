@@ -6,9 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import BackendFactory
 from tests.remediation.test_fix_scenarios import writes
 from wizard.audit import AuditLog, read_audit
+from wizard.azure.writes import attach_body
+
+IDENTITY = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
+            "Microsoft.ManagedIdentity/userAssignedIdentities/id-cmk")
 
 ESTATE_HEAD = """
 identities:
@@ -99,3 +105,36 @@ def test_firewall_preview_is_what_is_sent_for_a_vault_without_network_acls(
             "virtualNetworkRules": [r["id"] for r in sent["virtualNetworkRules"]],
             "publicNetworkAccess": step.before["publicNetworkAccess"]} == step.after
     assert {k: after["after"][k] for k in step.after} == step.after
+
+
+@pytest.mark.parametrize(("identity_type", "sent"), [
+    ("SystemAssigned,UserAssigned", "SystemAssigned,UserAssigned"),
+    ("SystemAssigned, UserAssigned", "SystemAssigned,UserAssigned"),
+    ("UserAssigned", "UserAssigned"),
+    (None, "UserAssigned"),
+])
+def test_attach_keeps_a_system_assigned_identity(identity_type: str | None, sent: str) -> None:
+    """PATCH replaces identity.type: sending UserAssigned alone would drop the system identity."""
+    body = attach_body(identity_type, IDENTITY, "https://kv.vault.azure.net/keys/cmk")
+    assert body["identity"] == {"type": sent, "userAssignedIdentities": {IDENTITY: {}}}
+    cmk = body["properties"]["encryption"]["customerManagedKeyEncryption"]
+    assert cmk["keyEncryptionKeyUrl"] == "https://kv.vault.azure.net/keys/cmk"
+    assert cmk["keyEncryptionKeyIdentity"]["userAssignedIdentityResourceId"] == IDENTITY
+
+
+def test_attach_reads_the_identity_type_and_audits_the_body_it_sends(
+        emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    backend = emulator_backend("identity-recreated")
+    cluster_id = backend.default_cluster_id()
+    assert cluster_id
+    gateway = backend.connect()
+    cluster = gateway.get_cluster(cluster_id)
+    assert cluster.key_identity_id
+    assert cluster.key_url
+    audit = tmp_path / "audit.jsonl"
+    result = gateway.writer(AuditLog(audit)).attach_identity_and_key(
+        cluster_id, cluster.key_identity_id, cluster.key_url)
+    assert result.before["identityType"] == cluster.identity_type
+    intent = read_audit(audit)[0]
+    assert intent["request"]["body"] == attach_body(cluster.identity_type, cluster.key_identity_id,
+                                                    cluster.key_url)

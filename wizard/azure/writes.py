@@ -85,8 +85,20 @@ def _vault_state(v: VaultFacts) -> dict[str, Any]:
 
 def _cluster_state(c: ClusterFacts) -> dict[str, Any]:
     return {"clusterStatus": c.cluster_status, "provisioningState": c.provisioning_state,
-            "keyUrl": c.key_url, "keyIdentity": c.key_identity_id,
+            "keyUrl": c.key_url, "keyIdentity": c.key_identity_id, "identityType": c.identity_type,
             "identities": {a.resource_id: a.principal_id for a in c.attached_identities}}
+
+
+def attach_body(identity_type: str | None, identity_id: str, key_url: str) -> dict[str, Any]:
+    """The cluster PATCH of attach-identity-and-key: the identity and the key URL together. A
+    cluster that also has a system-assigned identity keeps it: PATCH replaces `identity.type`."""
+    kinds = {k.strip().lower() for k in str(identity_type or "").split(",")}
+    kind = "SystemAssigned,UserAssigned" if "systemassigned" in kinds else "UserAssigned"
+    return {"identity": {"type": kind, "userAssignedIdentities": {identity_id: {}}},
+            "properties": {"encryption": {"customerManagedKeyEncryption": {
+                "keyEncryptionKeyIdentity": {"identityType": "UserAssignedIdentity",
+                                             "userAssignedIdentityResourceId": identity_id},
+                "keyEncryptionKeyUrl": key_url}}}}
 
 
 def _policy_perms(v: VaultFacts, object_id: str) -> set[str]:
@@ -520,10 +532,11 @@ class AzureWriter:
                 principal_id.lower())
             return "the cluster already uses this identity and key URL" if same and fresh else None
 
-        def act(_: dict[str, Any]) -> Any:
+        def act(b: dict[str, Any]) -> Any:
+            kind = attach_body(b.get("identityType"), identity_id, key_url)["identity"]["type"]
             body = m.MongoClusterUpdate(
                 identity=m.ManagedServiceIdentity(
-                    type="UserAssigned", user_assigned_identities={identity_id: m.UserAssignedIdentity()}),
+                    type=kind, user_assigned_identities={identity_id: m.UserAssignedIdentity()}),
                 properties=m.MongoClusterUpdateProperties(encryption=m.EncryptionProperties(
                     customer_managed_key_encryption=m.CustomerManagedKeyEncryptionProperties(
                         key_encryption_key_identity=m.KeyEncryptionKeyIdentity(
@@ -538,12 +551,8 @@ class AzureWriter:
 
         return self._write(
             "attach-identity-and-key", cluster_id,
-            {"method": "PATCH", "url": f"{cluster_id}?api-version=2026-06-01",
-             "body": {"identity": {"type": "UserAssigned", "userAssignedIdentities": {identity_id: {}}},
-                      "properties": {"encryption": {"customerManagedKeyEncryption": {
-                          "keyEncryptionKeyIdentity": {"identityType": "UserAssignedIdentity",
-                                                       "userAssignedIdentityResourceId": identity_id},
-                          "keyEncryptionKeyUrl": key_url}}}}},
+            lambda b: {"method": "PATCH", "url": f"{cluster_id}?api-version=2026-06-01",
+                       "body": attach_body(b.get("identityType"), identity_id, key_url)},
             before=lambda: _cluster_state(self.gateway.get_cluster(cluster_id)), done=done, act=act,
             after=lambda: _cluster_state(self.gateway.get_cluster(cluster_id)))
 
