@@ -21,6 +21,7 @@ from wizard.domain.models import (
     Severity,
     VaultFacts,
 )
+from wizard.engine.remedy import key_permissions_after
 from wizard.engine.tree import CheckSpec
 
 STATUS_MARKS: Mapping[CheckStatus, tuple[str, str]] = {
@@ -156,6 +157,10 @@ def remediation_values(diagnosis: Diagnosis, finding: Finding) -> dict[str, Any]
         values.setdefault(snake(key), value)
     missing = values.get("missing")
     if isinstance(missing, list | tuple):
+        granted = finding.evidence.get("keyPermissions")
+        # az keyvault set-policy replaces the list: it names what is granted AND what is missing
+        values["key_permissions_after"] = " ".join(key_permissions_after(
+            granted if isinstance(granted, list | tuple) else (), missing))
         values["missing"] = ", ".join(missing)
         values["missing_space"] = " ".join(missing)
     return {k: (show_value(v) if isinstance(v, datetime) else v) for k, v in values.items()}

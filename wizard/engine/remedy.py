@@ -265,6 +265,13 @@ def _facts(diagnosis: DiagnosisLike, now: datetime) -> _Facts:
     return f
 
 
+def key_permissions_after(granted: Iterable[str], missing: Iterable[str]) -> list[str]:
+    """Every key permission the principal holds once `missing` is added, as Key Vault spells them.
+    `az keyvault set-policy --key-permissions` REPLACES the principal's list: it must name them all."""
+    names = {p.lower(): _PERMISSION_NAMES.get(p.lower(), p) for p in [*granted, *missing]}
+    return sorted(names.values(), key=str.lower)
+
+
 def trusted_services_acls(default_action: str | None, ip_rules: Iterable[str],
                           virtual_network_rules: Iterable[str]) -> dict[str, Any]:
     """The `networkAcls` that allow-trusted-services sends, and its preview shows: bypass
@@ -400,7 +407,8 @@ def _access_steps(b: _Builder, finding: Finding, principal: str | None, *, provi
           params=common | {"tenant_id": f.vault.tenant_id, "permissions": wanted},
           before={"keyPermissions": sorted(granted)},
           after={"keyPermissions": sorted(granted | {p.lower() for p in wanted})},
-          values={"principal_id": shown, "missing": ", ".join(wanted), "missing_space": " ".join(wanted)},
+          values={"principal_id": shown, "missing": ", ".join(wanted), "missing_space": " ".join(wanted),
+                  "key_permissions_after": " ".join(key_permissions_after(granted, wanted))},
           provisional=provisional or principal is None)
 
 
