@@ -150,7 +150,11 @@ def _add_fix_parsers(commands: Any) -> None:
     which.add_argument("--all", action="store_true", help="fix every finding that has a fix")
     fix.add_argument("--dry-run", action="store_true", help="print the plan; write nothing")
     fix.add_argument("--yes", action="store_true",
-                     help="confirm every step (typed confirmations included) without asking")
+                     help="confirm y/N steps without asking; typed confirmations (irreversible or "
+                          "destructive steps) still need --confirm-name or a typed answer")
+    fix.add_argument("--confirm-name", action="append", metavar="NAME",
+                     help="the typed confirmation of an irreversible or destructive step: the name of "
+                          "the resource it changes (repeatable)")
     fix.add_argument("--audit-log", metavar="PATH",
                      help="append-only JSONL audit log (default: the user state dir)")
     fix.add_argument("--report", metavar="PATH", help="write the Markdown incident report here")

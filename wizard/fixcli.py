@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -72,10 +72,12 @@ def _progress_line(out: TextIO) -> Callable[[WaitProgress], None]:
     return show
 
 
-def _asker(stdin: TextIO, out: TextIO) -> Callable[[Step], bool | str | None]:
+def _asker(stdin: TextIO, out: TextIO, names: Collection[str] = ()) -> Callable[[Step], bool | str | None]:
     def ask(step: Step) -> bool | str | None:
         if step.confirm == "none":
             return True
+        if step.confirm == "typed" and step.confirm_text and step.confirm_text in names:
+            return step.confirm_text
         prompt = (f"type the name {step.confirm_text!r} to confirm {step.remediation}: "
                   if step.confirm == "typed" else f"apply {step.remediation}? [y/N] ")
         print(prompt, end="", file=out, flush=True)
@@ -85,6 +87,20 @@ def _asker(stdin: TextIO, out: TextIO) -> Callable[[Step], bool | str | None]:
                            "answer in a terminal, or pass --yes")
         return line.strip()
     return ask
+
+
+def _confirmer(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> Callable[[Step], bool | str | None]:
+    """Without --yes: ask for every write. With --yes: y/N steps are confirmed; a typed step needs
+    --confirm-name NAME, or its name typed at a terminal; else None, and the run stops before it."""
+    names = tuple(args.confirm_name or ())
+    if not args.yes:
+        return _asker(stdin, out, names)
+    ask = _asker(stdin, out, names) if stdin.isatty() else None
+
+    def confirm(step: Step) -> bool | str | None:
+        answer = auto_confirm(step, names)
+        return ask(step) if answer is None and ask is not None else answer
+    return confirm
 
 
 def check_output_path(path: str | None, what: str) -> None:
@@ -150,7 +166,7 @@ def run_fix(args: argparse.Namespace, make_backend: Callable[[argparse.Namespace
         if not plan.writes and not any(s.kind == WAIT for s in plan.steps):
             _write_report(args.report, session, out)
             return first.exit_code
-        confirm = auto_confirm if args.yes else _asker(stdin, out)
+        confirm = _confirmer(args, stdin, out)
 
         def show_outcome(o: StepOutcome) -> None:
             verified = f"; {o.verification.status}: {o.verification.detail}" if o.verification else ""
@@ -170,6 +186,10 @@ def run_fix(args: argparse.Namespace, make_backend: Callable[[argparse.Namespace
             print(diagnosis_text(result.final), file=out)
         if result.stopped:
             print(f"stopped: {result.stopped}", file=out)
+        if result.unconfirmed is not None:
+            name = result.unconfirmed.confirm_text
+            print(f"to apply it: run again with --yes --confirm-name {name}, or without --yes and "
+                  f"type {name!r} when asked", file=out)
         _write_report(args.report, session, out)
         return result.exit_code
     finally:

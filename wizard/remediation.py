@@ -203,6 +203,7 @@ class FixResult:
     escalations: tuple[Step, ...]
     deleted_cluster: bool
     stopped: str = ""
+    unconfirmed: Step | None = None
 
     @property
     def exit_code(self) -> int:
@@ -223,9 +224,12 @@ def confirmation_ok(step: Step, answer: bool | str | None) -> bool:
     return answer is True
 
 
-def auto_confirm(step: Step) -> bool | str:
-    """`--yes`: confirm every step, typing the resource name where one is asked for."""
-    return step.confirm_text if step.confirm == "typed" else True
+def auto_confirm(step: Step, names: Collection[str] = ()) -> bool | str | None:
+    """`--yes`: confirm y/N steps. A typed step (irreversible or destructive) only when its resource
+    name is among `names` (`--confirm-name`); otherwise None: nobody typed it, the run stops there."""
+    if step.confirm != "typed":
+        return True
+    return step.confirm_text if step.confirm_text and step.confirm_text in names else None
 
 
 _ADVICE = {
@@ -479,12 +483,16 @@ class FixSession:
             on_outcome: Callable[[StepOutcome], None] | None = None,
             on_progress: Callable[[WaitProgress], None] | None = None,
             cancel: threading.Event | None = None) -> FixResult:
-        """Apply the next step of a fresh plan until none is left, one fails, or one is declined."""
+        """Apply the next step of a fresh plan until none is left, one fails, or one is declined.
+
+        `confirm(step)` answering None means nobody could confirm it (a typed confirmation under
+        --yes): the run stops BEFORE that step, records nothing for it, and `unconfirmed` names it."""
         if self.current is None:
             self.diagnose()
         assert self.initial is not None
         escalations: dict[str, Step] = {}
         stopped = ""
+        unconfirmed: Step | None = None
         for _ in range(self.settings.max_steps):
             if cancel is not None and cancel.is_set():
                 stopped = "cancelled"
@@ -504,7 +512,17 @@ class FixSession:
             if step.kind == WAIT:
                 outcome = self.wait(on_progress=on_progress, cancel=cancel)
             else:
-                outcome = self.apply(step, confirmation=confirm(step))
+                answer = confirm(step)
+                if answer is None and step.confirm != "none":
+                    unconfirmed = step
+                    wanted = (f"the name {step.confirm_text!r} typed" if step.confirm == "typed"
+                              else "a yes")
+                    stopped = (f"not done: {step.remediation} on {step.target.rsplit('/', 1)[-1]} "
+                               f"and any step after it; it needs {wanted}")
+                    self._event("step", f"{step.remediation} for {step.finding}: not confirmed, "
+                                "stopped before it; nothing was sent")
+                    break
+                outcome = self.apply(step, confirmation=answer)
             if on_outcome is not None:
                 on_outcome(outcome)
             if not outcome.succeeded or self.deleted_cluster:
@@ -519,7 +537,7 @@ class FixSession:
         self._event("final", f"final verdict {final.verdict}"
                     + (" (failed cluster deleted)" if self.deleted_cluster else ""))
         return FixResult(self.initial, final, list(self.outcomes), tuple(escalations.values()),
-                         self.deleted_cluster, stopped)
+                         self.deleted_cluster, stopped, unconfirmed)
 
 
 def open_session(backend: Any, cluster_id: str, *, audit_path: str | None = None,

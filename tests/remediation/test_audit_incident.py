@@ -154,11 +154,14 @@ def test_confirmations() -> None:
     assert not confirmation_ok(typed, True)
     assert not confirmation_ok(typed, "C1")
     assert confirmation_ok(typed, "c1")
-    assert auto_confirm(typed) == "c1"
+    assert auto_confirm(typed) is None  # --yes alone types nothing
+    assert auto_confirm(typed, {"c2"}) is None
+    assert auto_confirm(typed, {"c2", "c1"}) == "c1"
     yes = dataclasses.replace(typed, confirm="yes", confirm_text="")
     assert confirmation_ok(yes, "y")
     assert not confirmation_ok(yes, "")
     assert not confirmation_ok(yes, None)
+    assert auto_confirm(yes) is True
 
 
 def test_wait_for_ready_times_out_and_cancels_with_backoff() -> None:

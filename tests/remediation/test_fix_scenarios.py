@@ -69,7 +69,8 @@ def test_fixing_every_finding_makes_the_emulator_say_ready(
     gateway = backend.connect()
     audit = AuditLog(tmp_path / "audit.jsonl", secrets=[backend.token()])
     session = FixSession(gateway, cluster_id, audit=audit)
-    result = session.run(auto_confirm)
+    # --yes --confirm-name <cluster>: the typed confirmation of delete-failed-cluster
+    result = session.run(lambda step: auto_confirm(step, {cluster_id.rsplit("/", 1)[-1]}))
     emulator = backend.emulator
     assert not result.stopped, result.stopped
     records = assert_audit_pairs(tmp_path / "audit.jsonl", backend.token())

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import BackendFactory
 from tests.remediation.test_fix_scenarios import assert_audit_pairs, writes
-from wizard.audit import AuditLog
+from wizard.audit import AuditLog, read_audit
 from wizard.backends import EmulatorBackend
 from wizard.cli import build_parser, main
 from wizard.domain.errors import ReadOnlyViolation
@@ -167,6 +167,63 @@ def test_cli_fix_all_yes_writes_audit_and_report(emulator_backend: BackendFactor
     assert "bearer" not in report.lower()
     records = assert_audit_pairs(tmp_path / "a.jsonl", token)
     assert all(r["id"] in report for r in records)
+
+
+def test_yes_alone_never_types_a_confirmation(emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    """`fix --all --yes` on a failed cluster fixes the causes, then stops BEFORE deleting it."""
+    backend = emulator_backend("provisioning-failed")
+    cluster_id = backend.default_cluster_id()
+    assert cluster_id
+    out = io.StringIO()
+    code = run_fix(fix_args("--all", "--yes", "--audit-log", str(tmp_path / "a.jsonl")),
+                   lambda _: KeepOpen(backend), out=out)
+    text = out.getvalue()
+    assert code == 1, text
+    assert not [r for r in writes(backend.emulator) if r["method"] == "DELETE"]
+    assert cluster_id in backend.emulator.health()["clusters"]
+    name = cluster_id.rsplit("/", 1)[-1]
+    assert f"stopped: not done: delete-failed-cluster on {name}" in text
+    assert f"--confirm-name {name}" in text
+    records = read_audit(tmp_path / "a.jsonl")
+    assert "delete-failed-cluster" not in {r.get("remediation") for r in records}
+
+
+@pytest.mark.parametrize(("names", "deleted"), [(["--confirm-name", "{name}"], True),
+                                                (["--confirm-name", "not-the-cluster"], False)])
+def test_confirm_name_types_the_confirmation(names: list[str], deleted: bool,
+                                             emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    backend = emulator_backend("provisioning-failed")
+    cluster_id = backend.default_cluster_id()
+    assert cluster_id
+    name = cluster_id.rsplit("/", 1)[-1]
+    out = io.StringIO()
+    code = run_fix(fix_args("--all", "--yes", "--audit-log", str(tmp_path / "a.jsonl"),
+                            *[n.format(name=name) for n in names]),
+                   lambda _: KeepOpen(backend), out=out)
+    deletes = [r for r in writes(backend.emulator) if r["method"] == "DELETE"]
+    assert bool(deletes) is deleted, out.getvalue()
+    assert code == (0 if deleted else 1)
+
+
+def test_typed_confirmation_from_stdin_without_yes(emulator_backend: BackendFactory,
+                                                   tmp_path: Path) -> None:
+    backend = emulator_backend("provisioning-failed")
+    cluster_id = backend.default_cluster_id()
+    assert cluster_id
+    name = cluster_id.rsplit("/", 1)[-1]
+    out = io.StringIO()
+
+    class Operator(io.StringIO):
+        """Answers y to each y/N prompt and types the name where it is asked for."""
+
+        def readline(self, size: int | None = -1) -> str:
+            return f"{name}\n" if "type the name" in out.getvalue().rsplit("\n", 1)[-1] else "y\n"
+
+    code = run_fix(fix_args("--all", "--audit-log", str(tmp_path / "a.jsonl")),
+                   lambda _: KeepOpen(backend), stdin=Operator(), out=out)
+    assert f"type the name {name!r}" in out.getvalue()
+    assert [r for r in writes(backend.emulator) if r["method"] == "DELETE"], out.getvalue()
+    assert code == 0
 
 
 def test_cli_fix_asks_and_refuses_without_stdin(emulator_backend: BackendFactory,
