@@ -3,6 +3,7 @@ builders on their own): what is sent is what was previewed and what the audit lo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +139,78 @@ def test_attach_reads_the_identity_type_and_audits_the_body_it_sends(
     intent = read_audit(audit)[0]
     assert intent["request"]["body"] == attach_body(cluster.identity_type, cluster.key_identity_id,
                                                     cluster.key_url)
+
+
+def _answer_writes_with(emulator: Any, monkeypatch: pytest.MonkeyPatch, method: str,
+                        answer: Callable[[Any], Any], *, applied: bool = True) -> None:
+    """Replace the answer to authenticated `method` requests; `applied`: the emulator takes the
+    write first (the answer is lost on the way back), else it never sees it."""
+    original = emulator.handle
+
+    def handle(host: str, verb: str, raw_path: str, headers: dict[str, str], body: bytes) -> Any:
+        if verb == method and "authorization" in headers and not applied:
+            return answer(None)
+        response = original(host, verb, raw_path, headers, body)
+        if verb == method and response is not None and response.status != 401:
+            return answer(response)
+        return response
+
+    monkeypatch.setattr(emulator, "handle", handle)
+
+
+def test_a_write_whose_answer_is_lost_is_audited_unknown_with_its_after_state(
+        emulator_backend: BackendFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Azure took the PATCH but the connection dropped before the answer (a timeout)."""
+    backend = emulator_backend("key-disabled")
+    gateway = backend.connect()
+    session_audit = tmp_path / "audit.jsonl"
+    from wizard.remediation import FixSession
+
+    session = FixSession(gateway, backend.default_cluster_id() or "", audit=AuditLog(session_audit))
+    step = session.plan().steps[0]
+    assert step.remediation == "enable-key"
+    _answer_writes_with(backend.emulator, monkeypatch, "PATCH", lambda _: None)
+    outcome = session.apply(step, confirmation=True)
+    assert outcome.status == "error"
+    _, after = read_audit(session_audit)
+    assert after["result"] == "unknown"
+    assert after["after"]["enabled"] is True
+    assert after["after"]["version"] == step.params["version"]
+
+
+def test_a_refused_write_is_audited_error_with_the_unchanged_after_state(
+        emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    backend = emulator_backend("key-disabled")
+    gateway = backend.connect()
+    from wizard.remediation import FixSession
+
+    session = FixSession(gateway, backend.default_cluster_id() or "", audit=AuditLog(tmp_path / "a.jsonl"))
+    step = session.plan().steps[0]
+    backend.emulator.set_faults(restrictions=["no-data-plane"])  # the write only: keys read via ARM
+    assert session.apply(step, confirmation=True).status == "error"
+    _, after = read_audit(tmp_path / "a.jsonl")
+    assert after["result"] == "error"
+    assert after["after"]["enabled"] is False
+
+
+def test_only_role_assignment_exists_means_already_done(
+        emulator_backend: BackendFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 409 ScopeLocked (a delete/read-only lock) is a failure, not 'already there'."""
+    from wizard.domain.errors import Conflict
+    from wizard.emulator.wire import arm_error
+
+    backend = emulator_backend("rbac-role-missing")
+    gateway = backend.connect()
+    cluster = gateway.get_cluster(backend.default_cluster_id() or "")
+    identity = gateway.get_identity(cluster.key_identity_id or "")
+    ref = gateway.find_vault("kv-cmk-demo")
+    assert ref is not None
+    _answer_writes_with(backend.emulator, monkeypatch, "PUT", lambda _: arm_error(
+        409, "ScopeLocked", "The scope cannot perform write operation because it is locked."), applied=False)
+    writer = gateway.writer(AuditLog(tmp_path / "a.jsonl"))
+    with pytest.raises(Conflict):
+        writer.grant_crypto_role(ref.id, identity.principal_id)
+    assert [r["result"] for r in read_audit(tmp_path / "a.jsonl") if r["phase"] == "after"] == ["error"]
+    _answer_writes_with(backend.emulator, monkeypatch, "PUT", lambda _: arm_error(
+        409, "RoleAssignmentExists", "The role assignment already exists."), applied=False)
+    assert writer.grant_crypto_role(ref.id, identity.principal_id).status == "already-done"

@@ -5,7 +5,8 @@ Every method, in this order:
 2. reads the before-state and answers "already-done" when the effect is already there;
 3. writes an audit record of intent (who, when, what, the request, the before-state);
 4. makes the one SDK write call;
-5. reads the after-state and writes an audit record of the result (ok, already-done, error).
+5. reads the after-state and writes an audit record of the result (ok, already-done, error; or
+   unknown: the write failed but the after-state shows the change, or could not be read).
 Both records are flushed and fsync'd before the method returns or raises.
 
 Never purges, never uses access-policy `replace`; the only delete is of a Failed cluster.
@@ -23,7 +24,7 @@ from wizard.azure.errors import call, translated
 from wizard.domain.errors import Conflict, Forbidden, GatewayError, NotFound, WizardError
 from wizard.domain.ids import CLUSTER_TYPE, IDENTITY_TYPE, VAULT_TYPE, parse_resource_id
 from wizard.domain.models import ClusterFacts, IdentityFacts, KeyFacts, VaultFacts
-from wizard.engine.remedy import ALREADY_DONE, ERROR, OK, REQUIRED_POLICY, trusted_services_acls
+from wizard.engine.remedy import ALREADY_DONE, ERROR, OK, REQUIRED_POLICY, UNKNOWN, trusted_services_acls
 from wizard.engine.roles import CRYPTO_SERVICE_ENCRYPTION_USER
 
 if TYPE_CHECKING:
@@ -135,7 +136,7 @@ class AzureWriter:
                request: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]], *,
                before: Callable[[], dict[str, Any]], done: Callable[[dict[str, Any]], str | None],
                act: Callable[[dict[str, Any]], Any], after: Callable[[], dict[str, Any]],
-               conflict_means_done: bool = False) -> WriteResult:
+               conflict_done_codes: tuple[str, ...] = ()) -> WriteResult:
         self.gateway.guard_write(f"{remediation} on {target}")
         before_state = before()
         operator = self._operator()
@@ -152,8 +153,8 @@ class AzureWriter:
         try:
             value = act(before_state)
         except Conflict as exc:
-            if not conflict_means_done:
-                self._fail(intent, remediation, target, exc)
+            if not set(str(exc.code or "").split("/")) & set(conflict_done_codes):
+                self._fail(intent, remediation, target, exc, after, done)
                 raise
             message = f"already there ({exc.code or 'Conflict'})"
             after_state = self._after(after)
@@ -161,11 +162,8 @@ class AzureWriter:
                                     result=ALREADY_DONE, message=message, after=after_state)
             return WriteResult(remediation, target, ALREADY_DONE, message, before_state, after_state,
                                (intent, rid))
-        except WizardError as exc:
-            self._fail(intent, remediation, target, exc)
-            raise
         except Exception as exc:
-            self._fail(intent, remediation, target, exc)
+            self._fail(intent, remediation, target, exc, after, done)
             raise
         after_state = self._after(after)
         rid = self.audit.result(intent, remediation=remediation, target=target, result=OK,
@@ -177,12 +175,20 @@ class AzureWriter:
         try:
             return after()
         except GatewayError as exc:
-            return {"unreadable": str(exc)}
+            return {"unreadable": " ".join(str(exc).split())}
 
-    def _fail(self, intent: str, remediation: str, target: str, exc: BaseException) -> None:
+    def _fail(self, intent: str, remediation: str, target: str, exc: BaseException,
+              after: Callable[[], dict[str, Any]], done: Callable[[dict[str, Any]], str | None]) -> None:
+        """The result of a write that raised. A timeout or throttle may come after Azure took the
+        write: read the after-state (best effort); `unknown` when it shows the change or cannot be read."""
         message = " ".join(str(exc).split()) or type(exc).__name__
-        self.audit.result(intent, remediation=remediation, target=target, result=ERROR,
-                          message=message, after={})
+        after_state = self._after(after)
+        try:
+            landed = "unreadable" in after_state or done(after_state) is not None
+        except Exception:
+            landed = True
+        self.audit.result(intent, remediation=remediation, target=target,
+                          result=UNKNOWN if landed else ERROR, message=message, after=after_state)
 
     # -- key (data plane) ---------------------------------------------------------------------
 
@@ -277,7 +283,7 @@ class AzureWriter:
              "url": f"{vault_url.rstrip('/')}/deletedkeys/{key_name}/recover?api-version=2025-07-01"},
             before=before,
             done=lambda b: "the key is not deleted" if b.get("state") == "present" else None,
-            act=act, after=lambda: {"state": "present", **self._key_before(vault_id, key_name)})
+            act=act, after=before)
 
     # -- vault (management plane) -------------------------------------------------------------
 
@@ -329,8 +335,7 @@ class AzureWriter:
                                                            "createMode": "recover"}}},
             before=before,
             done=lambda b: "the vault is not deleted" if b.get("state") == "present" else None,
-            act=act,
-            after=lambda: {"state": "present", **_vault_state(self.gateway.get_vault(vault_id))})
+            act=act, after=before)
 
     def allow_trusted_services(self, vault_id: str) -> WriteResult:
         """Firewall bypass AzureServices, resending the default action and every IP/VNet rule."""
@@ -419,10 +424,6 @@ class AzureWriter:
                         lambda: client.vaults.update_access_policy(
                             rid.resource_group, rid.name, "add", params))
 
-        def after() -> dict[str, Any]:
-            return {"objectId": object_id,
-                    "keyPermissions": sorted(_policy_perms(self.gateway.get_vault(vault_id), object_id))}
-
         return self._write(
             "add-access-policy", vault_id,
             lambda b: {"method": "PUT", "url": f"{vault_id}/accessPolicies/add?api-version=2026-05-15",
@@ -432,7 +433,7 @@ class AzureWriter:
             before=before,
             done=lambda b: "the policy already has get, list, wrapKey and unwrapKey" if not b["missing"]
             else None,
-            act=act, after=after)
+            act=act, after=before)
 
     # -- role assignments ----------------------------------------------------------------------
 
@@ -475,7 +476,8 @@ class AzureWriter:
                     "?api-version=2022-04-01",
              "body": {"properties": {"roleDefinitionId": role_id, "principalId": principal_id,
                                      "principalType": "ServicePrincipal"}}},
-            before=assignments, done=done, act=act, after=assignments, conflict_means_done=True)
+            before=assignments, done=done, act=act, after=assignments,
+            conflict_done_codes=("RoleAssignmentExists",))
 
     # -- identity and cluster ------------------------------------------------------------------
 

@@ -58,8 +58,9 @@ REQUIRED_POLICY = tuple(_PERMISSION_NAMES[p] for p in REQUIRED_KEY_PERMISSIONS)
 WRITE, WAIT, ESCALATE, DEFERRED = "write", "wait", "escalate", "deferred"
 
 # What one write came to (the gateway's WriteResult, the audit log, the executor's StepOutcome):
-# applied; already there, nothing sent; failed.
-OK, ALREADY_DONE, ERROR = "ok", "already-done", "error"
+# applied; already there, nothing sent; failed; failed, but the after-state shows the change (or
+# could not be read): Azure may have taken it before the answer was lost.
+OK, ALREADY_DONE, ERROR, UNKNOWN = "ok", "already-done", "error", "unknown"
 
 # Dependency order of remediations (lower first).
 PHASE = {
