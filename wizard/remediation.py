@@ -404,6 +404,7 @@ class FixSession:
             wanted = f"type {step.confirm_text!r}" if step.confirm == "typed" else "answer yes"
             return self._record(StepOutcome(step, DECLINED, "not confirmed: nothing was changed",
                                             advice=f"to apply it, {wanted}", started_at=started))
+        written = len(self.audit.written)  # this step's records are the ones after these
         try:
             result = _apply_write(self.writer(), step)
         except ReadOnlyViolation as exc:
@@ -412,7 +413,7 @@ class FixSession:
         except WizardError as exc:
             status = REFUSED if type(exc).__name__ == "WriteRefused" else ERROR
             outcome = StepOutcome(step, status, " ".join(str(exc).split()), advice_for(exc, step),
-                                  started_at=started, audit_ids=tuple(self.audit.written[-2:]))
+                                  started_at=started, audit_ids=tuple(self.audit.written[written:]))
             self._refresh_after_error()
             return self._record(outcome)
         self._applied.add(step.key)

@@ -214,3 +214,25 @@ def test_only_role_assignment_exists_means_already_done(
     _answer_writes_with(backend.emulator, monkeypatch, "PUT", lambda _: arm_error(
         409, "RoleAssignmentExists", "The role assignment already exists."), applied=False)
     assert writer.grant_crypto_role(ref.id, identity.principal_id).status == "already-done"
+
+
+def test_a_step_that_fails_before_writing_cites_no_audit_record(
+        emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    """Its before-state could not be read: it wrote no record, so it must not cite the last step's."""
+    from wizard.remediation import FixSession
+
+    backend = emulator_backend("multi-fault")
+    audit = AuditLog(tmp_path / "a.jsonl")
+    session = FixSession(backend.connect(), backend.default_cluster_id() or "", audit=audit)
+    first = session.plan().next_step
+    assert first is not None
+    assert first.remediation == "extend-key-expiry"
+    assert session.apply(first, confirmation=True).status == "ok"
+    second = session.plan().next_step
+    assert second is not None
+    assert second.remediation == "allow-trusted-services"
+    backend.emulator.set_faults(restrictions=["deny:vaults"])
+    failed = session.apply(second, confirmation=True)
+    assert failed.status == "error"
+    assert failed.audit_ids == ()
+    assert len(audit.written) == 2
