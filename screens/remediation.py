@@ -538,6 +538,11 @@ class RemediationScreen(Screen[bool]):
         self.run_report(self.session, self.paths.reports())
 
     def action_back(self) -> None:
-        """Back to the findings; they re-run when something was changed."""
+        """Back to the findings; they re-run when something was changed. Not while a write is
+        applying: the worker would go on writing behind a screen that no longer shows it."""
+        if self.busy == "applying":
+            self.notify("A write is in progress: its result and verification come first.",
+                        title="Not now", severity="warning")
+            return
         self.cancel_wait.set()
         self.dismiss(self.changed)

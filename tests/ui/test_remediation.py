@@ -293,3 +293,42 @@ async def test_a_sign_in_failure_when_opening_the_fix_is_explained(tmp_path: Pat
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, FindingsScreen)
+
+
+async def test_escape_while_a_write_is_applying_keeps_the_screen(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leaving mid-write would hide a write that goes on in the worker: escape is refused."""
+    import threading
+
+    from tests.ui.fakes import FakeWriter
+
+    entered, release = threading.Event(), threading.Event()
+    original = FakeWriter.extend_key_expiry
+
+    def held(self: FakeWriter, *args: Any) -> Any:
+        entered.set()
+        release.wait(20)
+        return original(self, *args)
+
+    monkeypatch.setattr(FakeWriter, "extend_key_expiry", held)
+    backend = FakeBackend("key-expired")
+    app = WizardApp(backend, cluster_id=backend.default_cluster_id(), audit_path=tmp_path / "audit.jsonl")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await open_fix(pilot)
+        await pilot.press("a", "y")
+        try:
+            deadline = time.monotonic() + 20
+            while not entered.is_set():
+                assert time.monotonic() < deadline, "the write never started"
+                await pilot.pause(0.01)
+            assert screen.busy == "applying"
+            await pilot.press("escape")
+            await pilot.pause()
+            assert top(app) is screen
+            assert any("write is in progress" in n.message for n in app._notifications)
+        finally:
+            release.set()
+        await until(pilot, lambda: screen.outcomes and not screen.busy)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert top(app) is not screen
