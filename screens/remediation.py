@@ -27,14 +27,21 @@ from screens.confirm import Answer, ConfirmStepScreen, state_changes
 from screens.errors import explain
 from screens.fix_paths import FixPaths
 from screens.messages import FixOpened, ReportReady, StepApplied, WaitFinished, WaitProgressed
-from screens.presentation import field
+from screens.presentation import field, show_value
 from screens.report import ReportScreen
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.detail_pane import Block, DetailPane
 from wizard.diagnosis import Diagnosis
 from wizard.engine.remedy import ESCALATE, WAIT, WRITE, Plan, Step
 from wizard.ports import Backend
-from wizard.remediation import FixSession, StepOutcome, WaitProgress, open_session
+from wizard.remediation import (
+    FixSession,
+    StepOutcome,
+    WaitProgress,
+    changed_fields,
+    open_session,
+    polls_text,
+)
 
 OUTCOME_WORDS = {
     "ok": ("Done", "$success", "✓"),
@@ -115,12 +122,13 @@ def outcome_detail(outcome: StepOutcome, next_step: Step | None) -> list[Block]:
                            ("line", escape(outcome.message))]
     if outcome.advice:
         blocks += [("heading-warning", "What to do"), ("field", escape(outcome.advice))]
-    changed = {k: v for k, v in outcome.after.items() if outcome.before.get(k) != v}
     if outcome.before or outcome.after:
-        blocks.append(("heading", "Before → after (read back from Azure)"))
-        shown = Step(outcome.step.remediation, outcome.step.finding, outcome.step.kind, "", "", "",
-                     outcome.before, outcome.after, {}, "")
-        blocks += [("field", row) for row in state_changes(shown)] if changed or outcome.before else []
+        blocks.append(("heading", "What changed (read back from Azure)"))
+        changes = changed_fields(outcome.before, outcome.after)
+        blocks += [("field", f"[$text-muted]{escape(name)}[/]  {escape(show_value(old))} [b]→[/] "
+                             f"{escape(show_value(new))}") for name, old, new in changes]
+        if not changes:
+            blocks.append(("field", "[$text-muted]nothing: it was already so[/]"))
     if outcome.verification is not None:
         verdict, v_style = VERIFY_WORDS.get(outcome.verification.status,
                                             (outcome.verification.status, "$warning"))
@@ -131,7 +139,7 @@ def outcome_detail(outcome: StepOutcome, next_step: Step | None) -> list[Block]:
     if outcome.wait is not None:
         w = outcome.wait
         blocks += [("heading", "Waited"),
-                   ("field", field("Elapsed", f"{elapsed_text(w.elapsed)} ({w.polls} polls; "
+                   ("field", field("Elapsed", f"{elapsed_text(w.elapsed)} ({polls_text(w.polls)}; "
                                               f"documented bound about {w.bound / 60:.0f} min)")),
                    ("field", field("Cluster", w.cluster_status))]
     if outcome.audit_ids:

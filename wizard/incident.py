@@ -13,7 +13,7 @@ from wizard.audit import redact
 from wizard.diagnosis import Diagnosis, check_titles
 from wizard.domain.catalog import load_catalog
 from wizard.engine.engine import critical_causes
-from wizard.remediation import FixSession, StepOutcome
+from wizard.remediation import FixSession, StepOutcome, changed_fields
 
 OSC52_LIMIT = 100_000
 
@@ -68,9 +68,10 @@ def _rank(code: str) -> int:
 
 
 def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
-    """Only what a step changed, as `name: before -> after` (the whole state when nothing differs)."""
-    names = [k for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
-    return [f"`{k}`: {_cell(before.get(k, '-'))} -> {_cell(after.get(k, '-'))}" for k in names]
+    """Only what a step changed, as `name: before -> after` (the caller shows the whole state when
+    nothing differs)."""
+    return [f"`{k}`: {_cell('-' if old is None else old)} -> {_cell('-' if new is None else new)}"
+            for k, old, new in changed_fields(before, after)]
 
 
 def _step_rows(lines: list[str], outcomes: list[StepOutcome]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -113,7 +113,8 @@ class WaitResult:
 
     def describe(self) -> str:
         """One line: what happened, elapsed against the documented bound."""
-        where = f"after {self.elapsed:.1f} s ({self.polls} polls; documented bound {self.bound / 60:.0f} min)"
+        where = (f"after {self.elapsed:.1f} s ({polls_text(self.polls)}; documented bound "
+                 f"{self.bound / 60:.0f} min)")
         if self.ready:
             return f"cluster is Ready {where}"
         if self.cancelled:
@@ -157,6 +158,18 @@ def wait_for_ready(reader: AzureReader, cluster_id: str, *, timeout: float = DOC
         if cancel.wait(pause):
             return WaitResult(False, status, clock() - start, bound, timeout, polls, cancelled=True)
         interval = min(interval * backoff, max_poll)
+
+
+def polls_text(polls: int) -> str:
+    """`1 poll`, `3 polls`."""
+    return f"{polls} poll" + ("" if polls == 1 else "s")
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+    """Only what changed, as (name, before, after), in the order the states name them; a name
+    missing on one side is None there."""
+    names = [k for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
+    return [(k, before.get(k), after.get(k)) for k in names]
 
 
 @dataclass(frozen=True)

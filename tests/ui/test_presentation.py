@@ -52,3 +52,30 @@ def test_errors_say_what_to_do() -> None:
     assert "Reader on kv1" in explain(Forbidden("denied", needs="Reader on kv1"), doing="x").advice
     assert "network" in explain(Unreachable("timeout"), doing="x").advice
     assert "bug" in explain(RuntimeError("boom"), doing="x").advice
+
+
+def test_done_pane_shows_only_what_changed_and_counts_polls() -> None:
+    """At 80x24 the unchanged fields pushed the changed one out of view; and '1 polls'."""
+    from screens.remediation import outcome_detail
+    from wizard.engine.remedy import Step
+    from wizard.remediation import StepOutcome, WaitResult
+
+    step = Step("extend-key-expiry", "KEY_EXPIRED", "write", "Extend the key's expiry", "", "",
+                {}, {}, {}, "t")
+    before = {"version": "v1", "enabled": True, "notBefore": None, "expires": "2025-01-01T00:00:00Z"}
+    after = {**before, "expires": "2027-01-01T00:00:00Z"}
+    text = "\n".join(b for _, b in outcome_detail(StepOutcome(step, "ok", "applied", before=before,
+                                                                after=after), None))
+    assert "expires" in text
+    assert "2025-01-01T00:00:00Z" in text
+    assert "2027-01-01T00:00:00Z" in text
+    for unchanged in ("version", "enabled", "notBefore"):
+        assert unchanged not in text
+    same = "\n".join(b for _, b in outcome_detail(StepOutcome(step, "already-done", "already so",
+                                                                before=before, after=before), None))
+    assert "nothing: it was already so" in same
+    waited = WaitResult(True, "Ready", 1.0, 3600.0, 60.0, 1)
+    wait_text = "\n".join(b for _, b in outcome_detail(
+        StepOutcome(step, "ready", waited.describe(), wait=waited), None))
+    assert "1 poll;" in wait_text
+    assert "1 polls" not in wait_text
