@@ -36,6 +36,54 @@ def fix_args(*extra: str) -> argparse.Namespace:
     return build_parser().parse_args(["fix", "--scenario", "unused", *extra])
 
 
+def _writer_calls(vault_id: str, vault_url: str, cluster_id: str, identity_id: str,
+                  key_url: str) -> dict[str, tuple[Any, ...]]:
+    sub, group = cluster_id.split("/")[2], cluster_id.split("/")[4]
+    return {
+        "extend_key_expiry": (vault_id, vault_url, "cmk", None, "2099-01-01T00:00:00Z"),
+        "enable_key": (vault_id, vault_url, "cmk", None),
+        "clear_key_not_before": (vault_id, vault_url, "cmk", None),
+        "recover_key": (vault_id, vault_url, "cmk"),
+        "recover_vault": (vault_id, "westus2"),
+        "allow_trusted_services": (vault_id,),
+        "enable_purge_protection": (vault_id,),
+        "add_access_policy": (vault_id, "00000000-0000-0000-0000-000000000001"),
+        "grant_crypto_role": (vault_id, "00000000-0000-0000-0000-000000000001"),
+        "create_identity": (sub, group, "id-new", "westus2"),
+        "attach_identity_and_key": (cluster_id, identity_id, key_url),
+        "delete_failed_cluster": (cluster_id, cluster_id.rsplit("/", 1)[-1]),
+    }
+
+
+def _public_writes() -> list[str]:
+    from wizard.azure.writes import AzureWriter
+
+    return sorted(n for n, v in vars(AzureWriter).items() if callable(v) and not n.startswith("_"))
+
+
+@pytest.mark.parametrize("method", _public_writes())
+def test_read_only_refuses_every_write_before_any_request(method: str, emulator_backend: BackendFactory,
+                                                          tmp_path: Path) -> None:
+    backend = emulator_backend("healthy", read_only=True)
+    cluster_id = backend.default_cluster_id()
+    assert cluster_id
+    gateway = backend.connect()
+    cluster = gateway.get_cluster(cluster_id)
+    ref = gateway.find_vault("kv-cmk-demo")
+    assert ref is not None
+    assert cluster.key_identity_id
+    assert cluster.key_url
+    calls = _writer_calls(ref.id, "https://kv-cmk-demo.vault.azure.net/", cluster_id,
+                          cluster.key_identity_id, cluster.key_url)
+    assert set(calls) == set(_public_writes()), "give every public write its arguments here"
+    writer = gateway.writer(AuditLog(tmp_path / "audit.jsonl"))
+    seen = len(backend.emulator.requests())
+    with pytest.raises(ReadOnlyViolation):
+        getattr(writer, method)(*calls[method])
+    assert backend.emulator.requests()[seen:] == []
+    assert not (tmp_path / "audit.jsonl").exists()
+
+
 def test_read_only_write_raises_before_any_request(emulator_backend: BackendFactory,
                                                    tmp_path: Path) -> None:
     backend = emulator_backend("key-disabled", read_only=True)

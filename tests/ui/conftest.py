@@ -1,4 +1,4 @@
-"""UI fixtures: backends to drive the app with, fake by default and emulator-backed once it exists."""
+"""UI fixtures: backends to drive the app with, fake (fast, for snapshots) and emulator-backed."""
 
 from __future__ import annotations
 
@@ -13,14 +13,6 @@ MakeBackend = Callable[..., Backend]
 """make(scenario, *, read_only=False) -> a Backend whose default cluster is the scenario's."""
 
 
-def _emulator_available() -> bool:
-    try:
-        import wizard.emulator as emulator
-    except ImportError:
-        return False
-    return hasattr(emulator, "Emulator") and hasattr(emulator, "load_estate")
-
-
 @pytest.fixture
 def fake_backend() -> MakeBackend:
     """Fake backends over our own dataclasses: fast, fixed dates, fit for snapshots."""
@@ -32,11 +24,9 @@ def fake_backend() -> MakeBackend:
 
 @pytest.fixture(params=["fake", "emulator"])
 def wizard_backend(request: pytest.FixtureRequest, fake_backend: MakeBackend) -> MakeBackend:
-    """Flow tests run over the fake and, once wizard.emulator lands, over the real gateway and emulator."""
+    """Flow tests run over the fake and over the real gateway and emulator (a broken emulator fails)."""
     if request.param == "fake":
         return fake_backend
-    if not _emulator_available():
-        pytest.skip("wizard.emulator is not there yet")
     make_emulator: MakeBackend = request.getfixturevalue("emulator_backend")
 
     def make(scenario: str, *, read_only: bool = False) -> Backend:
