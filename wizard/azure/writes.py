@@ -25,7 +25,7 @@ from wizard.domain.errors import Conflict, Forbidden, GatewayError, NotFound, Wi
 from wizard.domain.ids import CLUSTER_TYPE, IDENTITY_TYPE, VAULT_TYPE, parse_resource_id
 from wizard.domain.models import ClusterFacts, IdentityFacts, KeyFacts, VaultFacts
 from wizard.engine.remedy import ALREADY_DONE, ERROR, OK, REQUIRED_POLICY, UNKNOWN, trusted_services_acls
-from wizard.engine.roles import CRYPTO_SERVICE_ENCRYPTION_USER
+from wizard.engine.roles import CRYPTO_SERVICE_ENCRYPTION_USER, scope_covers
 
 if TYPE_CHECKING:
     from wizard.audit import AuditLog
@@ -108,11 +108,6 @@ def _policy_perms(v: VaultFacts, object_id: str) -> set[str]:
         if p.object_id.lower() == object_id.lower():
             granted |= set(p.key_permissions)
     return granted
-
-
-def _covers(scope: str, vault_id: str) -> bool:
-    s, v = scope.rstrip("/").lower(), vault_id.rstrip("/").lower()
-    return s in ("", "/") or v == s or v.startswith(s + "/")
 
 
 class AzureWriter:
@@ -457,7 +452,7 @@ class AzureWriter:
 
         def done(b: dict[str, Any]) -> str | None:
             for a in b.get("assignments", []):
-                if a["role"] == CRYPTO_SERVICE_ENCRYPTION_USER and _covers(a["scope"], vault_id):
+                if a["role"] == CRYPTO_SERVICE_ENCRYPTION_USER and scope_covers(a["scope"], vault_id):
                     return f"the principal already holds the role at {a['scope']}"
             return None
 

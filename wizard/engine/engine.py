@@ -44,7 +44,7 @@ EXPIRY_WARNING = timedelta(days=30)
 SUPPORTED_KTY = {"rsa", "rsa-hsm"}
 SUPPORTED_SIZES = {2048, 3072, 4096}
 REQUIRED_KEY_PERMISSIONS = ("get", "list", "wrapkey", "unwrapkey")
-_PERMISSION_NAMES = {"get": "get", "list": "list", "wrapkey": "wrapKey", "unwrapkey": "unwrapKey"}
+KEY_PERMISSION_NAMES = {"get": "get", "list": "list", "wrapkey": "wrapKey", "unwrapkey": "unwrapKey"}
 
 
 @dataclass(frozen=True)
@@ -686,7 +686,7 @@ def _access_policy(ctx: _Context) -> _Verdict:
             granted |= set(policy.key_permissions)
     missing = [p for p in REQUIRED_KEY_PERMISSIONS if "all" not in granted and p not in granted]
     evidence = {"principalId": principal, "keyPermissions": sorted(granted),
-                "missing": [_PERMISSION_NAMES[m] for m in missing]}
+                "missing": [KEY_PERMISSION_NAMES[m] for m in missing]}
     reads = [r for r in (ctx.vault_read(),) if r]
     if not missing:
         return _Verdict(CheckStatus.PASS, "get, list, wrapKey, unwrapKey granted", evidence,
@@ -694,7 +694,7 @@ def _access_policy(ctx: _Context) -> _Verdict:
     if ctx.identity_recreated():
         return _Verdict(CheckStatus.FAIL, "the new principal has no policy (part of the recreated "
                         "identity's fix)", evidence, reads=reads)
-    names = [_PERMISSION_NAMES[m] for m in missing]
+    names = [KEY_PERMISSION_NAMES[m] for m in missing]
     values = {"principal_id": principal, "missing": ", ".join(names),
               "missing_space": " ".join(names)}
     return _Verdict(CheckStatus.FAIL, f"missing {', '.join(names)}", evidence,

@@ -38,7 +38,7 @@ from wizard.domain.models import (
     VaultRef,
 )
 from wizard.engine.engine import (
-    _PERMISSION_NAMES,
+    KEY_PERMISSION_NAMES,
     REQUIRED_KEY_PERMISSIONS,
     Assessment,
     deleted_vault_read,
@@ -52,7 +52,7 @@ from wizard.engine.tree import Read, ReadKind
 DEFAULT_EXPIRY_DAYS = 365
 READY = "ready"
 # The engine's required key permissions (compared lowercased there), as Key Vault spells them.
-REQUIRED_POLICY = tuple(_PERMISSION_NAMES[p] for p in REQUIRED_KEY_PERMISSIONS)
+REQUIRED_POLICY = tuple(KEY_PERMISSION_NAMES[p] for p in REQUIRED_KEY_PERMISSIONS)
 
 # Step kinds: `write` changes Azure; `wait` only reads; `escalate` and `deferred` do nothing.
 WRITE, WAIT, ESCALATE, DEFERRED = "write", "wait", "escalate", "deferred"
@@ -269,7 +269,7 @@ def _facts(diagnosis: DiagnosisLike, now: datetime) -> _Facts:
 def key_permissions_after(granted: Iterable[str], missing: Iterable[str]) -> list[str]:
     """Every key permission the principal holds once `missing` is added, as Key Vault spells them.
     `az keyvault set-policy --key-permissions` REPLACES the principal's list: it must name them all."""
-    names = {p.lower(): _PERMISSION_NAMES.get(p.lower(), p) for p in [*granted, *missing]}
+    names = {p.lower(): KEY_PERMISSION_NAMES.get(p.lower(), p) for p in [*granted, *missing]}
     return sorted(names.values(), key=str.lower)
 
 
