@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 import warnings
 
 import pytest
@@ -40,7 +39,6 @@ def test_cancel_a_slow_diagnosis(backend: BackendMaker, recwarn: pytest.Warnings
             box["error"] = exc
 
     worker = threading.Thread(target=work)
-    started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         worker.start()
@@ -49,11 +47,11 @@ def test_cancel_a_slow_diagnosis(backend: BackendMaker, recwarn: pytest.Warnings
                    deadline_s=5, what="a read in flight")
         cancelled.set()
         worker.join(timeout=5)
-    elapsed = time.perf_counter() - started
     assert not worker.is_alive()
     assert "error" not in box, box.get("error")
     result = box["result"]
-    assert elapsed < 2 * LATENCY_MS / 1000 + 0.5  # one request, not the 3-deep critical path
+    # cancelled during the first read (the cluster): no read of the next level was ever sent
+    assert {r["kind"] for r in b.emulator.requests()} == {"clusters"}
     statuses = {c.id: c for c in result.assessment.checks}  # type: ignore[attr-defined]
     assert all(c.status.done for c in statuses.values())
     assert any(c.detail == "cancelled" for c in statuses.values())

@@ -64,9 +64,7 @@ async def test_leaving_and_quitting_cancel_work_without_errors(
         await pilot.press("escape")  # leave the screen mid-run
         await _until(pilot, lambda: not isinstance(app.screen, DiagnosisScreen), 2, "leaving")
         await _until(pilot, first_cancel.is_set, 1, "the run to be cancelled")
-        started = time.perf_counter()
         await pilot.press("q")
-    assert time.perf_counter() - started < 2 * LATENCY_MS / 1000 + 1.0
     deadline = time.monotonic() + 5
     while _our_threads() != baseline and time.monotonic() < deadline:
         time.sleep(0.02)
