@@ -199,3 +199,11 @@ class EmulatorBackend:
             if self._emulator is not None:
                 self._emulator.stop()
                 self._emulator = None
+
+
+def target_cluster(backend: EmulatorBackend | LiveBackend) -> str:
+    """The cluster a non-interactive command works on: the one asked for, or the scenario's."""
+    cluster_id = backend.default_cluster_id()
+    if not cluster_id:
+        raise BadInput("no cluster: pass --cluster ID")
+    return cluster_id

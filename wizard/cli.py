@@ -220,14 +220,13 @@ def make_backend(args: argparse.Namespace) -> EmulatorBackend | LiveBackend:
 
 
 def _run_diagnose(args: argparse.Namespace) -> int:
+    from wizard.backends import target_cluster
     from wizard.diagnosis import diagnose
     from wizard.report import diagnosis_text
 
     backend = make_backend(args)
     try:
-        cluster_id = backend.default_cluster_id()
-        if not cluster_id:
-            raise BadInput("no cluster: pass --cluster ID")
+        cluster_id = target_cluster(backend)
         result = diagnose(backend.connect(), cluster_id)
     finally:
         backend.close()

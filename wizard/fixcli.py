@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, TextIO
 
+from wizard.backends import target_cluster
 from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import BadInput
 from wizard.engine.remedy import DEFERRED, ESCALATE, WAIT, Plan, Step
@@ -145,9 +146,7 @@ def run_fix(args: argparse.Namespace, make_backend: Callable[[argparse.Namespace
     check_output_path(args.report, "--report")
     backend = make_backend(args)
     try:
-        cluster_id = backend.default_cluster_id()
-        if not cluster_id:
-            raise BadInput("no cluster: pass --cluster ID")
+        cluster_id = target_cluster(backend)
         gateway = backend.connect()
         audit = audit_log(backend, args.audit_log)
         settings = FixSettings.for_mode(gateway.mode, expiry_days=args.expiry_days,
@@ -202,9 +201,7 @@ def run_watch(args: argparse.Namespace, make_backend: Callable[[argparse.Namespa
     out = out or sys.stdout
     backend = make_backend(args)
     try:
-        cluster_id = backend.default_cluster_id()
-        if not cluster_id:
-            raise BadInput("no cluster: pass --cluster ID")
+        cluster_id = target_cluster(backend)
         gateway = backend.connect()
         settings = FixSettings.for_mode(gateway.mode, wait_timeout=args.wait_timeout)
         result = wait_for_ready(gateway, cluster_id, timeout=settings.wait_timeout,

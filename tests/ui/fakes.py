@@ -28,6 +28,7 @@ from wizard.domain.models import (
     VaultFacts,
     VaultRef,
 )
+from wizard.engine.remedy import WriteResult
 from wizard.ports import Operator
 
 SUBSCRIPTION = "00000000-0000-0000-0000-0000000000a1"
@@ -176,20 +177,6 @@ def build_estate(scenario: str) -> tuple[Estate, str]:
     return estate, broken
 
 
-@dataclass(frozen=True)
-class FakeWriteResult:
-    """Shaped like the gateway's WriteResult, which the executor reads."""
-
-    remediation: str
-    target: str
-    status: str
-    message: str
-    before: dict[str, Any] = field(default_factory=dict)
-    after: dict[str, Any] = field(default_factory=dict)
-    audit_ids: tuple[str, ...] = ()
-    value: Any = None
-
-
 class FakeWriter:
     """The writes the fake scenarios need, guarded by read-only and audited like the real ones."""
 
@@ -199,7 +186,7 @@ class FakeWriter:
         self.audit = audit
 
     def _write(self, remediation: str, target: str, before: dict[str, Any], after: dict[str, Any],
-               apply: Any) -> FakeWriteResult:
+               apply: Any) -> WriteResult:
         if self.reader.read_only:
             raise ReadOnlyViolation(f"read-only: refused {remediation} on {target}")
         self.reader.call("write")
@@ -209,19 +196,19 @@ class FakeWriter:
         if before == after:
             done = self.audit.result(intent, remediation=remediation, target=target,
                                      result="already-done", message="already so", after=after)
-            return FakeWriteResult(remediation, target, "already-done", "already so: nothing sent",
+            return WriteResult(remediation, target, "already-done", "already so: nothing sent",
                                    before, after, (intent, done))
         apply()
         self.estate.after_write()
         done = self.audit.result(intent, remediation=remediation, target=target, result="ok",
                                  message="applied", after=after)
-        return FakeWriteResult(remediation, target, "ok", "applied", before, after, (intent, done))
+        return WriteResult(remediation, target, "ok", "applied", before, after, (intent, done))
 
     def _vault(self, vault_id: str) -> VaultFacts:
         return next(v for v in self.estate.vaults.values() if v.id.lower() == vault_id.lower())
 
     def extend_key_expiry(self, vault_id: str, vault_url: str, key_name: str, version: str | None,
-                          expires_on: str) -> FakeWriteResult:
+                          expires_on: str) -> WriteResult:
         """Set the key's expiry date."""
         ref = (vault_id.lower(), key_name)
         key = self.estate.keys[ref]
@@ -234,7 +221,7 @@ class FakeWriter:
                            {"expires": key.expires.isoformat() if key.expires else None},
                            {"expires": new.isoformat()}, apply)
 
-    def grant_crypto_role(self, vault_id: str, principal_id: str) -> FakeWriteResult:
+    def grant_crypto_role(self, vault_id: str, principal_id: str) -> WriteResult:
         """Assign Key Vault Crypto Service Encryption User at the vault."""
         had = [a.id for a in self.estate.assignments
                if a.principal_id == principal_id and vault_id.lower().startswith(a.scope.lower())]
@@ -250,7 +237,7 @@ class FakeWriter:
         return self._write("grant-crypto-role", vault_id, {"roleAssignments": had},
                            {"roleAssignments": had or ["ra-new"]}, apply)
 
-    def allow_trusted_services(self, vault_id: str) -> FakeWriteResult:
+    def allow_trusted_services(self, vault_id: str) -> WriteResult:
         """Let trusted services through the vault firewall, keeping the rules."""
         vault = self._vault(vault_id)
 
@@ -260,7 +247,7 @@ class FakeWriter:
         return self._write("allow-trusted-services", vault_id, {"bypass": vault.network_bypass},
                            {"bypass": "AzureServices"}, apply)
 
-    def enable_purge_protection(self, vault_id: str) -> FakeWriteResult:
+    def enable_purge_protection(self, vault_id: str) -> WriteResult:
         """Turn purge protection on (irreversible)."""
         vault = self._vault(vault_id)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +23,15 @@ from wizard.azure.errors import call, translated
 from wizard.domain.errors import Conflict, Forbidden, GatewayError, NotFound, WizardError
 from wizard.domain.ids import CLUSTER_TYPE, IDENTITY_TYPE, VAULT_TYPE, parse_resource_id
 from wizard.domain.models import ClusterFacts, IdentityFacts, KeyFacts, VaultFacts
-from wizard.engine.remedy import ALREADY_DONE, ERROR, OK, REQUIRED_POLICY, UNKNOWN, trusted_services_acls
+from wizard.engine.remedy import (
+    ALREADY_DONE,
+    ERROR,
+    OK,
+    REQUIRED_POLICY,
+    UNKNOWN,
+    WriteResult,
+    trusted_services_acls,
+)
 from wizard.engine.roles import CRYPTO_SERVICE_ENCRYPTION_USER, scope_covers
 
 if TYPE_CHECKING:
@@ -45,20 +52,6 @@ NEEDS_CLUSTER_DELETE = "Microsoft.DocumentDB/mongoClusters/delete (Contributor o
 
 class WriteRefused(WizardError):
     """The wizard will not make this write (e.g. deleting a cluster that is not Failed)."""
-
-
-@dataclass(frozen=True)
-class WriteResult:
-    """What one write did: ok, already-done (nothing sent), with before/after and audit ids."""
-
-    remediation: str
-    target: str
-    status: str
-    message: str
-    before: dict[str, Any] = field(default_factory=dict)
-    after: dict[str, Any] = field(default_factory=dict)
-    audit_ids: tuple[str, ...] = ()
-    value: Any = None
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -62,6 +62,20 @@ WRITE, WAIT, ESCALATE, DEFERRED = "write", "wait", "escalate", "deferred"
 # could not be read): Azure may have taken it before the answer was lost.
 OK, ALREADY_DONE, ERROR, UNKNOWN = "ok", "already-done", "error", "unknown"
 
+@dataclass(frozen=True)
+class WriteResult:
+    """What one write did: ok, already-done (nothing sent), with before/after and audit ids."""
+
+    remediation: str
+    target: str
+    status: str
+    message: str
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+    audit_ids: tuple[str, ...] = ()
+    value: Any = None
+
+
 # Dependency order of remediations (lower first).
 PHASE = {
     "recover-vault": 10,
