@@ -373,7 +373,8 @@ def check_cluster_load(ctx: _Context) -> _Verdict:
         return _Verdict(CheckStatus.FAIL, "no such cluster", findings=[("CLUSTER_NOT_FOUND", {})],
                         reads=[ctx.cluster_read])
     c = ctx.cluster
-    evidence = {"location": c.location, "keyUrl": c.key_url, "identityId": c.key_identity_id}
+    evidence = {"location": c.location, "keyUrl": c.key_url, "identityId": c.key_identity_id,
+                "replicaRole": c.replica_role}
     if not c.is_cmk:
         return _Verdict(CheckStatus.PASS, "service-managed key", evidence,
                         [("CLUSTER_NOT_CMK", {})], reads=[ctx.cluster_read])
