@@ -58,3 +58,28 @@ def test_a_lagging_resource_graph_falls_back_to_arm(emulator_backend: BackendFac
     listed = [r for r in backend.emulator.requests()
               if r["method"] == "GET" and r["path"].split("?")[0].endswith("/Microsoft.KeyVault/vaults")]
     assert len(listed) == 1
+
+
+ELSEWHERE = """
+name: deleted-elsewhere
+identities: [{name: id-cmk-demo}]
+vaults:
+  - {name: kv-elsewhere, location: eastus, deleted: -1d, keys: [{name: cmk, size: 4096}]}
+clusters:
+  - name: cluster-elsewhere
+    identities: [id-cmk-demo]
+    encryption: {identity: id-cmk-demo, vault: kv-elsewhere, key: cmk}
+"""
+
+
+def test_a_vault_deleted_in_another_region_is_found_recoverable(
+        tmp_path: Path, emulator_backend: BackendFactory) -> None:
+    estate = tmp_path / "elsewhere.yaml"
+    estate.write_text(ELSEWHERE)
+    backend = emulator_backend(str(estate))
+    cluster_id = backend.default_cluster_id()
+    assert cluster_id
+    result = diagnose(backend.connect(), cluster_id)
+    assert critical_causes(result.findings) == {"VAULT_SOFT_DELETED"}
+    finding = next(f for f in result.findings if f.code == "VAULT_SOFT_DELETED")
+    assert "kv-elsewhere" in finding.evidence["vaultId"]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from wizard.azure.clients import ClientFactory
 from wizard.azure.errors import call, translated
-from wizard.domain.errors import ReadOnlyViolation
+from wizard.domain.errors import NotFound, ReadOnlyViolation
 from wizard.domain.ids import CLUSTER_TYPE, IDENTITY_TYPE, VAULT_TYPE, parse_resource_id
 from wizard.domain.models import (
     AccessPolicy,
@@ -210,10 +210,18 @@ class AzureGateway:
         return vault_facts(vault, rid.resource_group, rid.subscription_id)
 
     def get_deleted_vault(self, vault_name: str, location: str, subscription_id: str) -> DeletedVaultFacts:
-        """A soft-deleted vault in the given subscription and region."""
+        """A soft-deleted vault in the given subscription: in the given region, else in any region
+        of it (a vault need not sit where the cluster does)."""
         client = self.factory.keyvault(subscription_id)
-        deleted = call(f"read deleted vault {vault_name}", NEEDS_DELETED_VAULT_READ,
-                       lambda: client.vaults.get_deleted(vault_name, location))
+        try:
+            deleted = call(f"read deleted vault {vault_name}", NEEDS_DELETED_VAULT_READ,
+                           lambda: client.vaults.get_deleted(vault_name, location))
+        except NotFound:
+            listed = call("list deleted vaults", NEEDS_DELETED_VAULT_READ,
+                          lambda: list(client.vaults.list_deleted()))
+            deleted = next((d for d in listed if (d.name or "").lower() == vault_name.lower()), None)
+            if deleted is None:
+                raise
         props = deleted.properties
         return DeletedVaultFacts(
             name=deleted.name or vault_name, location=getattr(props, "location", None) or location,
