@@ -154,6 +154,17 @@ class DiagnosisScreen(Screen[None]):
         hint = (f" · {count} finding{'s' if count != 1 else ''}: press f" if count
                 else " · nothing to fix")
         self._summary(f"[b]{escape(self.cluster_name)}[/]{state} · [b {style}]{verdict}[/]{hint}")
+        self._point_at_the_cause(message.diagnosis)
+
+    def _point_at_the_cause(self, diagnosis: Diagnosis) -> None:
+        """Unless the operator has moved, put the cursor on the check that found the most
+        fundamental finding: at 3 a.m. that is the one to read first."""
+        checks = self.query_one("#checks", CheckList)
+        if checks.highlighted not in (None, 0) or not diagnosis.findings:
+            return
+        ids = [spec.id for spec in self.specs]
+        if diagnosis.findings[0].check_id in ids:
+            checks.highlighted = ids.index(diagnosis.findings[0].check_id)
 
     @on(Worker.StateChanged)
     def explain_failure(self, event: Worker.StateChanged) -> None:

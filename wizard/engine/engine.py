@@ -794,8 +794,7 @@ def check_key_dates(ctx: _Context) -> _Verdict:
     key = ctx.key_facts()
     assert key is not None
     reads = [r for r in (ctx.key_read(),) if r]
-    evidence = {"notBefore": _iso(key.not_before), "expiresOn": _iso(key.expires),
-                "checkedAt": _iso(ctx.now)}
+    evidence = {"notBefore": _iso(key.not_before), "expiresOn": _iso(key.expires)}
     values = {"expires": _iso(key.expires), "not_before": _iso(key.not_before),
               "key_version": key.version}
     findings: list[tuple[str, dict[str, Any]]] = []
