@@ -17,6 +17,8 @@ from azure.core.exceptions import (
     HttpResponseError,
     ResourceExistsError,
     ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
 )
 from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
 from azure.mgmt.keyvault.models import (
@@ -587,6 +589,17 @@ def test_a_429_with_retry_after_is_retried_by_the_sdk(start: Callable[..., Clien
     log = c.emu.requests()
     assert [r["status"] for r in log] == [429, 200]
     assert log[0]["path"] == log[1]["path"]
+
+
+def test_a_lost_write_is_carried_out_but_never_answered(start: Callable[..., Clients]) -> None:
+    c = start("healthy")
+    c.kv.vaults.get(RG, VAULT)
+    c.emu.set_faults(fault_rate=1.0, fault_kinds=["lost-write"], fault_limit=1)
+    with pytest.raises((ServiceRequestError, ServiceResponseError)):
+        c.kv.vaults.update(RG, VAULT, VaultPatchParameters(
+            properties=VaultPatchProperties(public_network_access="Disabled")))
+    assert c.emu.requests()[-1]["status"] == 0
+    assert c.kv.vaults.get(RG, VAULT).properties.public_network_access == "Disabled"
 
 
 def test_fault_rate_is_seeded_and_mixes_429_and_503() -> None:

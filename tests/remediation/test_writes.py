@@ -141,26 +141,23 @@ def test_attach_reads_the_identity_type_and_audits_the_body_it_sends(
                                                     cluster.key_url)
 
 
-def _answer_writes_with(emulator: Any, monkeypatch: pytest.MonkeyPatch, method: str,
-                        answer: Callable[[Any], Any], *, applied: bool = True) -> None:
-    """Replace the answer to authenticated `method` requests; `applied`: the emulator takes the
-    write first (the answer is lost on the way back), else it never sees it."""
+def _refuse_writes_with(emulator: Any, monkeypatch: pytest.MonkeyPatch, method: str,
+                       answer: Callable[[], Any]) -> None:
+    """Answer authenticated `method` requests with `answer()` before the emulator sees them: an
+    Azure refusal the emulator has no rule for (a resource lock)."""
     original = emulator.handle
 
     def handle(host: str, verb: str, raw_path: str, headers: dict[str, str], body: bytes) -> Any:
-        if verb == method and "authorization" in headers and not applied:
-            return answer(None)
-        response = original(host, verb, raw_path, headers, body)
-        if verb == method and response is not None and response.status != 401:
-            return answer(response)
-        return response
+        if verb == method and "authorization" in headers:
+            return answer()
+        return original(host, verb, raw_path, headers, body)
 
     monkeypatch.setattr(emulator, "handle", handle)
 
 
 def test_a_write_whose_answer_is_lost_is_audited_unknown_with_its_after_state(
-        emulator_backend: BackendFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Azure took the PATCH but the connection dropped before the answer (a timeout)."""
+        emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    """Azure took the PATCH but the connection dropped before the answer."""
     backend = emulator_backend("key-disabled")
     gateway = backend.connect()
     session_audit = tmp_path / "audit.jsonl"
@@ -169,7 +166,7 @@ def test_a_write_whose_answer_is_lost_is_audited_unknown_with_its_after_state(
     session = FixSession(gateway, backend.default_cluster_id() or "", audit=AuditLog(session_audit))
     step = session.plan().steps[0]
     assert step.remediation == "enable-key"
-    _answer_writes_with(backend.emulator, monkeypatch, "PATCH", lambda _: None)
+    backend.emulator.set_faults(fault_rate=1.0, fault_kinds=["lost-write"], fault_limit=1)
     outcome = session.apply(step, confirmation=True)
     assert outcome.status == "error"
     _, after = read_audit(session_audit)
@@ -205,14 +202,14 @@ def test_only_role_assignment_exists_means_already_done(
     identity = gateway.get_identity(cluster.key_identity_id or "")
     ref = gateway.find_vault("kv-cmk-demo")
     assert ref is not None
-    _answer_writes_with(backend.emulator, monkeypatch, "PUT", lambda _: arm_error(
-        409, "ScopeLocked", "The scope cannot perform write operation because it is locked."), applied=False)
+    _refuse_writes_with(backend.emulator, monkeypatch, "PUT", lambda: arm_error(
+        409, "ScopeLocked", "The scope cannot perform write operation because it is locked."))
     writer = gateway.writer(AuditLog(tmp_path / "a.jsonl"))
     with pytest.raises(Conflict):
         writer.grant_crypto_role(ref.id, identity.principal_id)
     assert [r["result"] for r in read_audit(tmp_path / "a.jsonl") if r["phase"] == "after"] == ["error"]
-    _answer_writes_with(backend.emulator, monkeypatch, "PUT", lambda _: arm_error(
-        409, "RoleAssignmentExists", "The role assignment already exists."), applied=False)
+    _refuse_writes_with(backend.emulator, monkeypatch, "PUT", lambda: arm_error(
+        409, "RoleAssignmentExists", "The role assignment already exists."))
     assert writer.grant_crypto_role(ref.id, identity.principal_id).status == "already-done"
 
 

@@ -27,7 +27,7 @@ from wizard.emulator.model import State
 from wizard.emulator.wire import Context, HttpError, Operation, Request, Response, arm_error, kv_error
 
 DEFAULT_TOKEN = "fake-emulator-token"
-FAULT_KINDS = ("429", "503", "timeout")
+FAULT_KINDS = ("429", "503", "timeout", "lost-write")
 _T = TypeVar("_T")
 
 
@@ -406,16 +406,25 @@ class Emulator:
             )
         return response
 
-    def _fault(self, host: str) -> Response | str | None:
-        """A fault to inject for this request, if the dice say so (deterministic, seeded)."""
+    def _fault(self, host: str, request: Request) -> Response | str | None:
+        """A fault to inject for this request, if the dice say so (deterministic, seeded).
+
+        `lost-write` applies only to authenticated writes: the write is carried out, then the
+        connection drops before the answer, as when Azure took a write and the reply was lost.
+        """
+        authenticated_write = request.method in ("PUT", "PATCH", "DELETE", "POST") and bool(
+            request.headers.get("authorization")) and not request.path.endswith("/resources")
         with self._lock:
             if self._fault_rate <= 0.0 or self._fault_limit == 0:
                 return "none"
-            if self._fault_rng.random() >= self._fault_rate:
+            kinds = [k for k in self._fault_kinds if k != "lost-write" or authenticated_write]
+            if not kinds or self._fault_rng.random() >= self._fault_rate:
                 return "none"
-            kind = self._fault_rng.choice(self._fault_kinds)
+            kind = self._fault_rng.choice(kinds)
             if self._fault_limit is not None:
                 self._fault_limit -= 1
+        if kind == "lost-write":
+            return "lost-write"
         if kind == "timeout":
             self._stopping.wait(self._timeout_seconds)
             return None
@@ -443,14 +452,14 @@ class Emulator:
         )
 
     def _answer(self, request: Request) -> tuple[str, Response | None]:
-        fault = self._fault(request.host)
+        fault = self._fault(request.host, request)
         if fault is None:
             return "fault", None
         if isinstance(fault, Response):
             return "fault", fault
-        if request.host == "arm":
-            return self._arm(request)
-        return "data-plane", self._data_plane(request)
+        kind, response = self._arm(request) if request.host == "arm" else (
+            "data-plane", self._data_plane(request))
+        return (kind, None) if fault == "lost-write" else (kind, response)
 
     def _arm(self, request: Request) -> tuple[str, Response]:
         routed = arm.match(request.path)
