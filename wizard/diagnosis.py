@@ -28,7 +28,9 @@ def perform(reader: AzureReader, read: Read) -> Any:
         case ReadKind.IDENTITY:
             return reader.get_identity(a[0])
         case ReadKind.VAULT_LOOKUP:
-            return reader.find_vault(a[0], a[1] or None)
+            return reader.find_vault(a[0])
+        case ReadKind.VAULT_SEARCH:
+            return reader.search_vault(a[0], a[1])
         case ReadKind.VAULT:
             return reader.get_vault(a[0])
         case ReadKind.DELETED_VAULT:

@@ -48,9 +48,12 @@ class AzureReader(Protocol):
         """A user-assigned identity."""
         ...
 
-    def find_vault(self, vault_name: str, subscription_id: str | None = None) -> VaultRef | None:
-        """A live vault by name in any subscription the operator sees (and, at least, in
-        `subscription_id`); None if there is none."""
+    def find_vault(self, vault_name: str) -> VaultRef | None:
+        """A live vault by name in any subscription the operator sees (Resource Graph)."""
+        ...
+
+    def search_vault(self, vault_name: str, subscription_id: str) -> VaultRef | None:
+        """A live vault by name in one subscription, through ARM (consistent at once)."""
         ...
 
     def get_vault(self, vault_id: str) -> VaultFacts:

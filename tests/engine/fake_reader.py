@@ -66,6 +66,7 @@ class FakeEstate:
     deleted_key: DeletedKeyFacts | None = None
     key_versions: dict[str, KeyFacts] = field(default_factory=dict)
     graph_lags: bool = False
+    graph_misses: bool = False
     assignments: list[RoleAssignmentFacts] = field(default_factory=lambda: [RoleAssignmentFacts(
         id="ra1", scope=VAULT_ID, role_definition_id=role_id("e147488a-f6f5-4113-8e2d-b22465e65bf6"),
         principal_id=PRINCIPAL, principal_type="ServicePrincipal")])
@@ -110,10 +111,17 @@ class FakeReader:
             raise NotFound("identity not found", status=404)
         return self.estate.identity
 
-    def find_vault(self, vault_name: str, subscription_id: str | None = None) -> VaultRef | None:
+    def find_vault(self, vault_name: str) -> VaultRef | None:
         self._enter("find_vault")
         if self.estate.graph_lags:
             return VaultRef(VAULT_ID, "kv1", RG, SUB, "westus2")
+        if self.estate.graph_misses:
+            return None
+        v = self.estate.vault
+        return VaultRef(v.id, v.name, v.resource_group, v.subscription_id, v.location) if v else None
+
+    def search_vault(self, vault_name: str, subscription_id: str) -> VaultRef | None:
+        self._enter("search_vault")
         v = self.estate.vault
         return VaultRef(v.id, v.name, v.resource_group, v.subscription_id, v.location) if v else None
 

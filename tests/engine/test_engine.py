@@ -339,3 +339,11 @@ def test_a_role_held_through_a_group_or_a_management_group_counts(scope: str) ->
     result, _ = run(HEALTHY.replace(assignments=[_group_assignment(scope)]))
     assert status(result, "access.rbac") == CheckStatus.PASS
     assert codes(result) == set()
+
+
+def test_a_vault_resource_graph_has_not_indexed_yet_is_found_through_arm() -> None:
+    result, reader = run(HEALTHY.replace(graph_misses=True))
+    assert codes(result) == set()
+    assert status(result, "vault.exists") == CheckStatus.PASS
+    assert status(result, "vault.deleted") == CheckStatus.SKIPPED
+    assert "search_vault" in reader.calls

@@ -315,11 +315,15 @@ class FakeReader:
             raise NotFound(f"ResourceNotFound: {identity_id}", status=404)
         return self.estate.identities[identity_id.lower()]
 
-    def find_vault(self, vault_name: str, subscription_id: str | None = None) -> VaultRef | None:
+    def find_vault(self, vault_name: str) -> VaultRef | None:
         """A live vault by name."""
         self._call("find_vault")
         v = self.estate.vaults.get(vault_name)
         return VaultRef(v.id, v.name, v.resource_group, v.subscription_id, v.location) if v else None
+
+    def search_vault(self, vault_name: str, subscription_id: str) -> VaultRef | None:
+        """The same vault through 'ARM': the fake has no Resource Graph lag."""
+        return self.find_vault(vault_name)
 
     def get_vault(self, vault_id: str) -> VaultFacts:
         """A live vault by ID."""

@@ -180,18 +180,19 @@ class AzureGateway:
                              principal_id=str(identity.principal_id), client_id=str(identity.client_id),
                              tenant_id=str(identity.tenant_id), location=identity.location or "")
 
-    def find_vault(self, vault_name: str, subscription_id: str | None = None) -> VaultRef | None:
-        """A live vault by name: Resource Graph across every subscription the operator can read,
-        then ARM in the cluster's subscription, since Resource Graph can lag minutes behind ARM
-        (a vault recovered a moment ago)."""
+    def find_vault(self, vault_name: str) -> VaultRef | None:
+        """A live vault by name in any subscription the operator can read (Resource Graph)."""
         rows = self._graph(VAULT_BY_NAME.format(name=vault_name.replace("'", "")))
-        if rows:
-            row = rows[0]
-            rid = parse_resource_id(row["id"], VAULT_TYPE)
-            return VaultRef(id=row["id"], name=row.get("name", rid.name), resource_group=rid.resource_group,
-                            subscription_id=rid.subscription_id, location=row.get("location", ""))
-        if not subscription_id:
+        if not rows:
             return None
+        row = rows[0]
+        rid = parse_resource_id(row["id"], VAULT_TYPE)
+        return VaultRef(id=row["id"], name=row.get("name", rid.name), resource_group=rid.resource_group,
+                        subscription_id=rid.subscription_id, location=row.get("location", ""))
+
+    def search_vault(self, vault_name: str, subscription_id: str) -> VaultRef | None:
+        """A live vault by name in one subscription through ARM, which Resource Graph can lag
+        behind by minutes (a vault recovered a moment ago)."""
         client = self.factory.keyvault(subscription_id)
         vaults = call("list vaults", NEEDS_VAULT_READ, lambda: list(client.vaults.list_by_subscription()))
         for vault in vaults:
@@ -210,18 +211,15 @@ class AzureGateway:
         return vault_facts(vault, rid.resource_group, rid.subscription_id)
 
     def get_deleted_vault(self, vault_name: str, location: str, subscription_id: str) -> DeletedVaultFacts:
-        """A soft-deleted vault in the given subscription: in the given region, else in any region
-        of it (a vault need not sit where the cluster does)."""
+        """A soft-deleted vault in the given subscription, in any region (a vault need not sit
+        where the cluster does): one list call rather than a guess at the location."""
         client = self.factory.keyvault(subscription_id)
-        try:
-            deleted = call(f"read deleted vault {vault_name}", NEEDS_DELETED_VAULT_READ,
-                           lambda: client.vaults.get_deleted(vault_name, location))
-        except NotFound:
-            listed = call("list deleted vaults", NEEDS_DELETED_VAULT_READ,
-                          lambda: list(client.vaults.list_deleted()))
-            deleted = next((d for d in listed if (d.name or "").lower() == vault_name.lower()), None)
-            if deleted is None:
-                raise
+        listed = call("list deleted vaults", NEEDS_DELETED_VAULT_READ,
+                      lambda: list(client.vaults.list_deleted()))
+        deleted = next((d for d in listed if (d.name or "").lower() == vault_name.lower()), None)
+        if deleted is None:
+            raise NotFound(f"no soft-deleted vault named {vault_name} in subscription {subscription_id}",
+                           status=404)
         props = deleted.properties
         return DeletedVaultFacts(
             name=deleted.name or vault_name, location=getattr(props, "location", None) or location,

@@ -83,8 +83,22 @@ def key_url_of(cluster: ClusterFacts) -> KeyUrl | None:
 
 
 def vault_lookup_read(cluster: ClusterFacts, key: KeyUrl) -> Read:
-    """Find the key's vault by name (Resource Graph, then ARM in the cluster's subscription)."""
-    return Read(ReadKind.VAULT_LOOKUP, (key.vault_name, cluster.subscription_id))
+    """Find the key's vault by name in every subscription the operator sees (Resource Graph)."""
+    return Read(ReadKind.VAULT_LOOKUP, (key.vault_name,))
+
+
+def vault_search_read(cluster: ClusterFacts, key: KeyUrl) -> Read:
+    """Look again through ARM in the cluster's subscription: Resource Graph can lag minutes."""
+    return Read(ReadKind.VAULT_SEARCH, (key.vault_name, cluster.subscription_id))
+
+
+def vault_ref_of(cluster: ClusterFacts, key: KeyUrl, known: Known) -> VaultRef | None:
+    """The vault as found by Resource Graph, else by the ARM search."""
+    for read in (vault_lookup_read(cluster, key), vault_search_read(cluster, key)):
+        value = _value(known, read)
+        if isinstance(value, VaultRef):
+            return value
+    return None
 
 
 def key_read(vault_id: str, key: KeyUrl) -> Read:
@@ -147,9 +161,10 @@ def plan(cluster_id: str, known: Known) -> list[Read]:
     wanted.append(lookup)
     if lookup not in known or known[lookup].error:
         return wanted
-    ref = known[lookup].value
-    if not isinstance(ref, VaultRef):
-        wanted.append(deleted_vault_read(cluster, key, None))
+    ref = vault_ref_of(cluster, key, known)
+    if not isinstance(known[lookup].value, VaultRef):
+        wanted += [vault_search_read(cluster, key), deleted_vault_read(cluster, key, None)]
+    if ref is None:
         return wanted
     vault_read = Read(ReadKind.VAULT, (ref.id,))
     the_key = key_read(ref.id, key)
@@ -232,9 +247,15 @@ class _Context:
         return vault_lookup_read(self.cluster, self.key) if self.cluster and self.key else None
 
     def vault_ref(self) -> VaultRef | None:
-        read = self.lookup_read()
-        value = _value(self.known, read) if read else None
-        return value if isinstance(value, VaultRef) else None
+        return vault_ref_of(self.cluster, self.key, self.known) if self.cluster and self.key else None
+
+    def searching(self) -> _Verdict | None:
+        """While Resource Graph found nothing and the ARM search has not answered: wait for it."""
+        if not self.cluster or not self.key or self.vault_ref() is not None:
+            return None
+        read = vault_search_read(self.cluster, self.key)
+        waiting = self.waiting(read)
+        return waiting if waiting is not None and not waiting.status.done else None
 
     def vault_read(self) -> Read | None:
         ref = self.vault_ref()
@@ -353,6 +374,9 @@ def _gate_vault(ctx: _Context) -> _Verdict | None:
     lookup = _located(ctx)
     if isinstance(lookup, _Verdict):
         return lookup
+    searching = ctx.searching()
+    if searching:
+        return searching
     if ctx.vault_ref() is None:
         return _skip("the vault does not exist")
     vault_read = ctx.vault_read()
@@ -469,6 +493,9 @@ def check_vault_exists(ctx: _Context) -> _Verdict:
     lookup = _gate_lookup(ctx)
     if isinstance(lookup, _Verdict):
         return lookup
+    searching = ctx.searching()
+    if searching:
+        return searching
     ref = ctx.vault_ref()
     if ref is None:
         return _Verdict(CheckStatus.FAIL, "not found in any subscription you can see",
@@ -492,6 +519,9 @@ def check_vault_deleted(ctx: _Context) -> _Verdict:
     lookup = _located(ctx)
     if isinstance(lookup, _Verdict):
         return lookup
+    searching = ctx.searching()
+    if searching:
+        return searching
     ref = ctx.vault_ref()
     c, key = ctx.cluster, ctx.key
     assert c is not None

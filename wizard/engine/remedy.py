@@ -44,7 +44,7 @@ from wizard.engine.engine import (
     deleted_vault_read,
     key_read,
     key_url_of,
-    vault_lookup_read,
+    vault_ref_of,
 )
 from wizard.engine.roles import CRYPTO_SERVICE_ENCRYPTION_USER
 from wizard.engine.tree import Read, ReadKind
@@ -267,7 +267,7 @@ def _facts(diagnosis: DiagnosisLike, now: datetime) -> _Facts:
         f.identity = identity if isinstance(identity, IdentityFacts) else None
     if f.key is None:
         return f
-    ref = f.value(vault_lookup_read(f.cluster, f.key))
+    ref = vault_ref_of(f.cluster, f.key, f.known)
     if isinstance(ref, VaultRef):
         f.vault_ref = ref
         vault = f.value(Read(ReadKind.VAULT, (ref.id,)))

@@ -15,6 +15,7 @@ class ReadKind(StrEnum):
     CLUSTER = "cluster"
     IDENTITY = "identity"
     VAULT_LOOKUP = "vault_lookup"
+    VAULT_SEARCH = "vault_search"
     VAULT = "vault"
     DELETED_VAULT = "deleted_vault"
     KEY = "key"
