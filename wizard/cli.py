@@ -10,7 +10,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from wizard import __version__
@@ -55,34 +55,27 @@ def _add_target(parser: argparse.ArgumentParser, *, cluster_required: bool = Fal
                         help="per-request read timeout (default 30)")
 
 
-def _non_negative_int(text: str) -> int:
+def _number(text: str, cast: Callable[[str], float], ok: Callable[[float], bool], rule: str) -> float:
+    """Parse a flag's number and check its range, as one argparse error line."""
     try:
-        value = int(text)
+        value = cast(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+        raise argparse.ArgumentTypeError(f"not a {'whole ' if cast is int else ''}number: {text!r}") from None
+    if not ok(value):
+        raise argparse.ArgumentTypeError(f"must be {rule}: {text!r}")
     return value
+
+
+def _non_negative_int(text: str) -> int:
+    return int(_number(text, int, lambda v: v >= 0, "0 or more"))
 
 
 def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
-    return value
+    return _number(text, float, lambda v: 0 < v < float("inf"), "a positive number")
 
 
 def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1: {text!r}")
-    return value
+    return _number(text, float, lambda v: 0.0 <= v <= 1.0, "between 0 and 1")
 
 
 def _port(text: str) -> int:

@@ -369,6 +369,15 @@ def _located(ctx: _Context) -> _Verdict | Read:
     return lookup
 
 
+def _answered(ctx: _Context, read: Read | None, fact: Callable[[], object], absent: str) -> _Verdict | None:
+    """Wait for `read`; once answered, skip the check when it found nothing (None: go on)."""
+    assert read is not None
+    waiting = ctx.waiting(read)
+    if waiting:
+        return waiting
+    return _skip(absent) if fact() is None else None
+
+
 def _gate_vault(ctx: _Context) -> _Verdict | None:
     """Checks on the vault wait for the lookup and the vault itself."""
     lookup = _located(ctx)
@@ -379,14 +388,7 @@ def _gate_vault(ctx: _Context) -> _Verdict | None:
         return searching
     if ctx.vault_ref() is None:
         return _skip("the vault does not exist")
-    vault_read = ctx.vault_read()
-    assert vault_read is not None
-    waiting = ctx.waiting(vault_read)
-    if waiting:
-        return waiting
-    if ctx.vault() is None:
-        return _skip("the vault does not exist")
-    return None
+    return _answered(ctx, ctx.vault_read(), ctx.vault, "the vault does not exist")
 
 
 def check_cluster_load(ctx: _Context) -> _Verdict:
@@ -753,17 +755,7 @@ def check_access_policy(ctx: _Context) -> _Verdict:
 
 
 def _gate_key(ctx: _Context) -> _Verdict | None:
-    gate = _gate_vault(ctx)
-    if gate:
-        return gate
-    read = ctx.key_read()
-    assert read is not None
-    waiting = ctx.waiting(read)
-    if waiting:
-        return waiting
-    if ctx.key_facts() is None:
-        return _skip("the key does not exist")
-    return None
+    return _gate_vault(ctx) or _answered(ctx, ctx.key_read(), ctx.key_facts, "the key does not exist")
 
 
 def check_key_exists(ctx: _Context) -> _Verdict:
