@@ -357,8 +357,11 @@ def _gate_identity(ctx: _Context) -> _Verdict | Read:
 
 
 def _gate_lookup(ctx: _Context) -> _Verdict | Read:
-    """Vault checks wait for the Resource Graph lookup."""
-    return _gate_read(ctx, ctx.lookup_read(), "the cluster's key URL cannot be parsed")
+    """Vault checks wait for the Resource Graph lookup, and for the ARM search when it found nothing."""
+    lookup = _gate_read(ctx, ctx.lookup_read(), "the cluster's key URL cannot be parsed")
+    if isinstance(lookup, _Verdict):
+        return lookup
+    return ctx.searching() or lookup
 
 
 def _located(ctx: _Context) -> _Verdict | Read:
@@ -383,9 +386,6 @@ def _gate_vault(ctx: _Context) -> _Verdict | None:
     lookup = _located(ctx)
     if isinstance(lookup, _Verdict):
         return lookup
-    searching = ctx.searching()
-    if searching:
-        return searching
     if ctx.vault_ref() is None:
         return _skip("the vault does not exist")
     return _answered(ctx, ctx.vault_read(), ctx.vault, "the vault does not exist")
@@ -495,9 +495,6 @@ def check_vault_exists(ctx: _Context) -> _Verdict:
     lookup = _gate_lookup(ctx)
     if isinstance(lookup, _Verdict):
         return lookup
-    searching = ctx.searching()
-    if searching:
-        return searching
     ref = ctx.vault_ref()
     if ref is None:
         return _Verdict(CheckStatus.FAIL, "not found in any subscription you can see",
@@ -521,9 +518,6 @@ def check_vault_deleted(ctx: _Context) -> _Verdict:
     lookup = _located(ctx)
     if isinstance(lookup, _Verdict):
         return lookup
-    searching = ctx.searching()
-    if searching:
-        return searching
     ref = ctx.vault_ref()
     c, key = ctx.cluster, ctx.key
     assert c is not None
