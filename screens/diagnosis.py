@@ -128,7 +128,8 @@ class DiagnosisScreen(Screen[None]):
         def publish(assessment: Assessment) -> None:
             self.post_message(DiagnosisProgress(assessment, generation))
 
-        diagnosis = DiagnosisRun(reader, self.cluster_id, on_update=publish, cancelled=cancelled).run()
+        diagnosis = DiagnosisRun(reader, self.cluster_id, on_update=publish, cancelled=cancelled,
+                                 clock=self.backend.clock).run()
         self.post_message(DiagnosisFinished(diagnosis, generation))
 
     @on(DiagnosisProgress)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,10 @@ class LiveBackend:
         self._cluster_id = cluster_id
         self._gateway: AzureGateway | None = None
         self._lock = threading.Lock()
+
+    def clock(self) -> float:
+        """The wall clock reads are timed with."""
+        return time.perf_counter()
 
     @property
     def label(self) -> str:
@@ -117,6 +122,10 @@ class EmulatorBackend:
             self._estate = load_estate(self.scenario)
         else:
             self._connection = load_connection(self.connection_file or "")
+
+    def clock(self) -> float:
+        """The wall clock reads are timed with."""
+        return time.perf_counter()
 
     @property
     def label(self) -> str:

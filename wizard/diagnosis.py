@@ -46,14 +46,18 @@ def perform(reader: AzureReader, read: Read) -> Any:
     raise AssertionError(f"unhandled read {read}")
 
 
-def _timed(reader: AzureReader, read: Read) -> Outcome:
-    started = time.perf_counter()
+Clock = Callable[[], float]
+"""Seconds from an arbitrary origin; reads are timed with it (fakes freeze it for reproducible screens)."""
+
+
+def _timed(reader: AzureReader, read: Read, clock: Clock) -> Outcome:
+    started = clock()
     try:
         value = perform(reader, read)
         error = None
     except GatewayError as exc:
         value, error = None, exc
-    return Outcome(value, error, int((time.perf_counter() - started) * 1000))
+    return Outcome(value, error, int((clock() - started) * 1000))
 
 
 @dataclass(frozen=True)
@@ -138,8 +142,9 @@ class DiagnosisRun:
 
     def __init__(self, reader: AzureReader, cluster_id: str, *, max_parallel: int = 8,
                  on_update: Callable[[Assessment], None] | None = None,
-                 cancelled: threading.Event | None = None) -> None:
+                 cancelled: threading.Event | None = None, clock: Clock = time.perf_counter) -> None:
         self.reader = reader
+        self.clock = clock
         self.cluster_id = cluster_id
         self.max_parallel = max_parallel
         self.on_update = on_update
@@ -148,7 +153,7 @@ class DiagnosisRun:
     def run(self) -> Diagnosis:
         """Start every allowed read, feed answers back to the engine, until nothing is left."""
         started_at = datetime.now(UTC)
-        clock = time.perf_counter()
+        began = self.clock()
         known: dict[Read, Outcome] = {}
         running: dict[Future[Outcome], Read] = {}
         with ThreadPoolExecutor(self.max_parallel, thread_name_prefix="diagnose") as pool:
@@ -156,7 +161,7 @@ class DiagnosisRun:
                 started = set(running.values())
                 for read in plan(self.cluster_id, known):
                     if read not in known and read not in started:
-                        running[pool.submit(_timed, self.reader, read)] = read
+                        running[pool.submit(_timed, self.reader, read, self.clock)] = read
                 self._publish(known, set(running.values()))
                 if not running:
                     break
@@ -171,7 +176,7 @@ class DiagnosisRun:
                 c if c.status.done else type(c)(c.id, CheckStatus.UNKNOWN, "cancelled")
                 for c in assessment.checks), assessment.findings)
         return Diagnosis(self.cluster_id, assessment, known, started_at,
-                         int((time.perf_counter() - clock) * 1000),
+                         int((self.clock() - began) * 1000),
                          critical_path_depth(known, self.cluster_id))
 
     def _publish(self, known: dict[Read, Outcome], in_flight: set[Read]) -> None:

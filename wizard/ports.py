@@ -86,6 +86,10 @@ class Backend(Protocol):
 
     read_only: bool
 
+    def clock(self) -> float:
+        """Seconds from an arbitrary origin that reads are timed with (fakes freeze it)."""
+        ...
+
     @property
     def label(self) -> str:
         """What the start screen says we are talking to."""

@@ -394,6 +394,10 @@ class FakeBackend:
             raise self.estate.connect_error
         return self.reader
 
+    def clock(self) -> float:
+        """Frozen: every read takes 0 ms, so screens show the same durations on any machine."""
+        return 0.0
+
     def default_cluster_id(self) -> str | None:
         """The broken cluster, unless the test wants to start on the list."""
         return self.broken_cluster_id if self.open_default else None
