@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -19,13 +18,13 @@ from screens.presentation import (
     VERDICT_WORDS,
     evidence_blocks,
     field,
-    remediation_values,
 )
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.detail_pane import Block, DetailPane
 from wizard.diagnosis import Diagnosis
-from wizard.domain.catalog import Catalog, RemediationSpec, load_catalog, render
+from wizard.domain.catalog import Catalog, load_catalog
 from wizard.domain.models import Finding
+from wizard.engine.remedy import WAIT, WRITE, Step, plan_fixes
 from wizard.ports import Backend
 
 if TYPE_CHECKING:
@@ -38,18 +37,22 @@ def finding_prompt(finding: Finding, catalog: Catalog) -> str:
     return f"[b {style}]{finding.severity.value.upper():<8}[/] {escape(catalog.finding(finding.code).title)}"
 
 
-def plan_step(number: int, remedy: RemediationSpec, values: Mapping[str, Any]) -> list[Block]:
-    """One remediation rendered from the catalogue; `{placeholders}` left are chosen when applying."""
-    reversible = ("[$success]yes[/]" if remedy.reversible
+def plan_step(number: int, step: Step) -> list[Block]:
+    """One planned step, compact: the Fix screen shows the same step in full before it is applied."""
+    blocks: list[Block] = [("step", f"{number}. {escape(step.title)}"), ("field", escape(step.summary))]
+    if step.kind not in (WRITE, WAIT):
+        return [*blocks, ("field", escape(step.explanation))]
+    if step.provisional:
+        blocks.append(("field", "[$warning]Filled in once an earlier step is done[/]"))
+    reversible = ("[$success]yes[/]" if step.reversible
                   else "[b $error]NO: this cannot be undone[/]")
-    return [("step", f"{number}. {escape(remedy.title)}"),
-            ("field", escape(render(remedy.summary, values))),
-            ("field", field("Change", render(remedy.change, values))),
-            ("field", field("REST", render(remedy.rest, values))),
-            ("field", field("az", render(remedy.az, values))),
-            ("field", field("Permission", remedy.permission)),
+    return [*blocks,
+            ("field", field("Change", step.change)),
+            ("field", field("REST", step.rest)),
+            ("field", field("az", step.az)),
+            ("field", field("Permission", step.permission or "reads only")),
             ("field", f"[$text-muted]Reversible[/]  {reversible}"),
-            ("field", field("Verify by re-running", ", ".join(remedy.verifies)))]
+            ("field", field("Verify by re-running", ", ".join(step.verifies) or "the cluster status"))]
 
 
 def finding_detail(diagnosis: Diagnosis, finding: Finding, catalog: Catalog) -> list[Block]:
@@ -68,13 +71,15 @@ def finding_detail(diagnosis: Diagnosis, finding: Finding, catalog: Catalog) -> 
     if finding.evidence:
         blocks += [("heading", "Evidence"), *evidence_blocks(finding.evidence)]
     blocks.append(("heading", "Remediation plan"))
-    remedies = [catalog.remediations[r] for r in finding.remediations if r in catalog.remediations]
-    if not remedies:
-        return [*blocks, ("field", "[$text-muted]No change can fix this from here: "
-                                   "read the explanation above.[/]")]
-    values = remediation_values(diagnosis, finding)
-    for number, remedy in enumerate(remedies, 1):
-        blocks += plan_step(number, remedy, values)
+    plan = plan_fixes(diagnosis, scope=[finding.code])
+    for number, step in enumerate(plan.steps, 1):
+        blocks += plan_step(number, step)
+    if not plan.steps and not plan.notes:
+        blocks.append(("field", "[$text-muted]No change can fix this from here: "
+                                "read the explanation above.[/]"))
+    blocks += [("note-warning", escape(note)) for note in plan.notes]
+    if not plan.notes and not any(step.kind in (WRITE, WAIT) for step in plan.steps):
+        return blocks
     return [*blocks, ("note", "Press x to fix: preview each step, confirm, apply, verify, wait, report.")]
 
 

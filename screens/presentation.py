@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from textual.markup import escape
 
-from wizard.diagnosis import Diagnosis
 from wizard.domain.errors import BadInput
 from wizard.domain.ids import parse_key_url
-from wizard.domain.models import (
-    CheckStatus,
-    ClusterFacts,
-    Finding,
-    IdentityFacts,
-    KeyFacts,
-    Severity,
-    VaultFacts,
-)
-from wizard.engine.remedy import key_permissions_after
+from wizard.domain.models import CheckStatus, Severity
 from wizard.engine.tree import CheckSpec
 
 STATUS_MARKS: Mapping[CheckStatus, tuple[str, str]] = {
@@ -55,9 +44,6 @@ VERDICT_WORDS: Mapping[str, tuple[str, str]] = {
 }
 
 SPINNER_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-
-_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
-
 
 def status_mark(status: CheckStatus) -> str:
     """The one-cell symbol of a check's status, coloured by theme variable."""
@@ -122,45 +108,3 @@ def evidence_blocks(pairs: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [("field", field(key, show_value(value))) for key, value in pairs.items()]
 
 
-def snake(name: str) -> str:
-    """camelCase evidence keys as the snake_case names catalogue templates use."""
-    return _CAMEL.sub("_", name).lower()
-
-
-def remediation_values(diagnosis: Diagnosis, finding: Finding) -> dict[str, Any]:
-    """Every value a remediation template may need, gathered from what the diagnosis read."""
-    values: dict[str, Any] = {"cluster_id": diagnosis.cluster_id}
-    for outcome in diagnosis.known.values():
-        fact = outcome.value
-        if isinstance(fact, ClusterFacts):
-            values.update(cluster_name=fact.name, cluster_status=fact.cluster_status,
-                          resource_group=fact.resource_group, subscription_id=fact.subscription_id,
-                          location=fact.location, key_url=fact.key_url,
-                          identity_id=fact.key_identity_id, old_identity_id=fact.key_identity_id,
-                          old_key_url=fact.key_url,
-                          identity_name=(fact.key_identity_id or "").rsplit("/", 1)[-1])
-            if fact.key_url:
-                try:
-                    parsed = parse_key_url(fact.key_url)
-                except BadInput:
-                    continue
-                values.update(vault_name=parsed.vault_name, key_name=parsed.key_name,
-                              vault_url=parsed.vault_url, key_url=parsed.versionless)
-        elif isinstance(fact, IdentityFacts):
-            values.update(principal_id=fact.principal_id)
-        elif isinstance(fact, VaultFacts):
-            values.update(vault_id=fact.id, bypass=fact.network_bypass,
-                          purge_protection=fact.purge_protection)
-        elif isinstance(fact, KeyFacts):
-            values.update(key_version=fact.version, expires=fact.expires, not_before=fact.not_before)
-    for key, value in finding.evidence.items():
-        values.setdefault(snake(key), value)
-    missing = values.get("missing")
-    if isinstance(missing, list | tuple):
-        granted = finding.evidence.get("keyPermissions")
-        # az keyvault set-policy replaces the list: it names what is granted AND what is missing
-        values["key_permissions_after"] = " ".join(key_permissions_after(
-            granted if isinstance(granted, list | tuple) else (), missing))
-        values["missing"] = ", ".join(missing)
-        values["missing_space"] = " ".join(missing)
-    return {k: (show_value(v) if isinstance(v, datetime) else v) for k, v in values.items()}

@@ -1,15 +1,21 @@
-"""The pure display helpers: tree depth, names from URLs, durations, remediation values."""
+"""The pure display helpers: tree depth, names from URLs, durations, the findings screen's plans."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+from textual.markup import escape
+
 from screens.errors import explain
-from screens.presentation import check_depths, remediation_values, show_duration, show_value, vault_name_of
-from tests.ui.fakes import FakeBackend
+from screens.findings import finding_detail
+from screens.presentation import check_depths, show_duration, show_value, vault_name_of
+from tests.conftest import BackendFactory
 from wizard.diagnosis import diagnose
-from wizard.domain.catalog import load_catalog, render
+from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import AuthFailed, Forbidden, Unreachable
+from wizard.emulator import scenario_names
+from wizard.engine.remedy import plan_fixes
 from wizard.engine.tree import load_tree
 
 
@@ -33,18 +39,26 @@ def test_short_durations_read_the_same_every_run() -> None:
     assert show_value(datetime(2026, 10, 1, tzinfo=UTC)) == "2026-10-01T00:00:00Z"
 
 
-def test_every_remediation_of_a_finding_renders_with_only_apply_time_gaps() -> None:
-    backend = FakeBackend("multi-fault")
-    result = diagnose(backend.connect(), backend.broken_cluster_id)
+@pytest.mark.parametrize("scenario", scenario_names())
+def test_the_findings_screen_shows_the_plan_fix_would_apply(
+        emulator_backend: BackendFactory, scenario: str) -> None:
+    """One source of plan text: each finding's plan is the planner's, as `fix --finding` plans it,
+    with every value filled in except in steps that wait on an earlier one."""
+    backend = emulator_backend(scenario)
+    result = diagnose(backend.connect(), backend.default_cluster_id() or "")
     catalog = load_catalog()
     for finding in result.findings:
-        values = remediation_values(result, finding)
-        for remedy_id in finding.remediations:
-            remedy = catalog.remediations[remedy_id]
-            for template in (remedy.change, remedy.rest, remedy.az):
-                text = render(template, values)
-                gaps = [part.split("}")[0] for part in text.split("{")[1:]]
-                assert all(gap.startswith("new_") for gap in gaps), (remedy_id, text)
+        text = "\n".join(markup for _, markup in finding_detail(result, finding, catalog))
+        plan = plan_fixes(result, scope=[finding.code])
+        assert plan.steps or plan.notes, finding.code
+        for note in plan.notes:
+            assert escape(note) in text
+        for step in plan.steps:
+            assert escape(step.title) in text
+            if step.writes:
+                assert escape(step.az) in text
+                assert escape(step.rest) in text
+                assert step.provisional or "{" not in step.az + step.rest + step.change, step
 
 
 def test_errors_say_what_to_do() -> None:

@@ -32,7 +32,8 @@ class Read:
     args: tuple[str, ...]
 
     def __str__(self) -> str:
-        return f"{self.kind.value}({', '.join(self.args)})"
+        """kind(args), leaving out empty optional ones (a key read without a version is the latest)."""
+        return f"{self.kind.value}({', '.join(a for a in self.args if a)})"
 
 
 @dataclass(frozen=True)
