@@ -190,10 +190,35 @@ def test_a_refused_write_is_audited_error_with_the_unchanged_after_state(
     assert after["after"]["enabled"] is False
 
 
-def test_only_role_assignment_exists_means_already_done(
-        emulator_backend: BackendFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 409 ScopeLocked (a delete/read-only lock) is a failure, not 'already there'."""
+def test_a_write_a_read_only_lock_refuses_is_a_conflict_audited_error(
+        emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    """A 409 ScopeLocked (here a ReadOnly lock on the vault) is a failure, not 'already there'."""
     from wizard.domain.errors import Conflict
+
+    backend = emulator_backend(estate(tmp_path, "locked", """
+  - name: kv-cmk-w
+    networkAcls: {defaultAction: Deny, bypass: None}
+    keys:
+      - {name: cmk, expires: +365d}
+locks:
+  - {scope: vault:kv-cmk-w, level: ReadOnly}
+"""))
+    gateway = backend.connect()
+    ref = gateway.find_vault("kv-cmk-w")
+    assert ref is not None
+    audit = tmp_path / "a.jsonl"
+    with pytest.raises(Conflict) as refused:
+        gateway.writer(AuditLog(audit)).allow_trusted_services(ref.id)
+    assert refused.value.code == "ScopeLocked"
+    _, after = read_audit(audit)
+    assert after["result"] == "error"
+    assert after["after"]["bypass"] == "None"
+    assert [(r["method"], r["status"]) for r in writes(backend.emulator)] == [("PATCH", 409)]
+
+
+def test_a_role_assignment_exists_race_means_already_done(
+        emulator_backend: BackendFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 409 RoleAssignmentExists from a race (the list showed no assignment) means it is there."""
     from wizard.emulator.wire import arm_error
 
     backend = emulator_backend("rbac-role-missing")
@@ -202,12 +227,7 @@ def test_only_role_assignment_exists_means_already_done(
     identity = gateway.get_identity(cluster.key_identity_id or "")
     ref = gateway.find_vault("kv-cmk-demo")
     assert ref is not None
-    _refuse_writes_with(backend.emulator, monkeypatch, "PUT", lambda: arm_error(
-        409, "ScopeLocked", "The scope cannot perform write operation because it is locked."))
     writer = gateway.writer(AuditLog(tmp_path / "a.jsonl"))
-    with pytest.raises(Conflict):
-        writer.grant_crypto_role(ref.id, identity.principal_id)
-    assert [r["result"] for r in read_audit(tmp_path / "a.jsonl") if r["phase"] == "after"] == ["error"]
     _refuse_writes_with(backend.emulator, monkeypatch, "PUT", lambda: arm_error(
         409, "RoleAssignmentExists", "The role assignment already exists."))
     assert writer.grant_crypto_role(ref.id, identity.principal_id).status == "already-done"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.emulator.model import (
+    LOCK_LEVELS,
     SECONDS_PER_DAY,
     AccessPolicy,
     Attached,
@@ -22,6 +23,7 @@ from wizard.emulator.model import (
     Identity,
     Key,
     KeyVersion,
+    Lock,
     NetworkAcls,
     RoleAssignment,
     RoleDefinition,
@@ -339,7 +341,10 @@ class _Builder:
         self.vaults = {v.name.lower(): v for v in state.vaults}
         state.clusters = [self.cluster(o) for o in _items(top, "clusters")]
         self._unique(top, "clusters", [c.id for c in state.clusters])
+        self.clusters = state.clusters
         state.role_assignments = [self.assignment(o, i) for i, o in enumerate(_items(top, "roleAssignments"))]
+        state.locks = [self.lock(o, i, state) for i, o in enumerate(_items(top, "locks"))]
+        self._unique(top, "locks", [lock.name for lock in state.locks])
         top.done()
         return state
 
@@ -552,7 +557,7 @@ class _Builder:
         return cluster
 
     def scope(self, obj: _Obj, key: str) -> str:
-        """A scope: subscription, resourceGroup[:name], vault:<name>, key:<vault>/<key>, or a full id."""
+        """A scope in the notation role assignments and locks share (subscription, vault:<name>, ...)."""
         value = obj.text(key)
         if value.startswith("/subscriptions/"):
             return value.rstrip("/")
@@ -561,6 +566,16 @@ class _Builder:
             return f"/subscriptions/{self.sub}"
         if kind == "resourceGroup":
             return f"/subscriptions/{self.sub}/resourceGroups/{arg or self.rg}"
+        if kind in ("cluster", "identity") and arg:
+            found = [
+                r.id
+                for r in (self.clusters if kind == "cluster" else self.identities.values())
+                if r.name.lower() == arg.lower()
+            ]
+            if len(found) != 1:
+                where = "no" if not found else "more than one"
+                raise obj.fail(key, f"{where} {kind} named {arg!r} in this estate (give its full id)")
+            return found[0]
         if kind in ("vault", "key") and arg:
             vault_name, _, key_name = arg.partition("/")
             vault = self.vaults.get(vault_name.lower())
@@ -573,7 +588,7 @@ class _Builder:
         raise obj.fail(
             key,
             f"{value!r} is not a scope (subscription, resourceGroup[:name], vault:<name>, "
-            "key:<vault>/<key> or /subscriptions/...)",
+            "key:<vault>/<key>, cluster:<name>, identity:<name> or /subscriptions/...)",
         )
 
     def assignment(self, obj: _Obj, index: int) -> RoleAssignment:
@@ -605,3 +620,31 @@ class _Builder:
                 )
         obj.done()
         return assignment
+
+    def lock(self, obj: _Obj, index: int, state: State) -> Lock:
+        """A locks[] entry, on the subscription, a used resource group or a live resource (as in ARM)."""
+        level = obj.text("level", choices=LOCK_LEVELS)
+        scope = self.scope(obj, "scope")
+        name = obj.text("name", f"lock-{index}", pattern=_NAME)
+        sub = f"/subscriptions/{self.sub}"
+        groups = {
+            f"{sub}/resourceGroups/{rg}".lower()
+            for rg in (
+                *(c.resource_group for c in state.clusters),
+                *(i.resource_group for i in state.identities),
+                *(v.resource_group for v in state.vaults),
+            )
+        }
+        resources = {c.id.lower() for c in state.clusters} | {i.id.lower() for i in state.identities}
+        for vault in state.vaults:
+            if vault.live:
+                resources |= {vault.id.lower(), *(f"{vault.id}/keys/{k}".lower() for k in vault.keys)}
+            elif scope.lower() == vault.id.lower() or scope.lower().startswith(vault.id.lower() + "/"):
+                raise obj.fail("scope", f"vault {vault.name!r} is soft-deleted: its locks went with it")
+        if scope.lower() not in {sub.lower(), *groups, *resources}:
+            raise obj.fail(
+                "scope",
+                f"{scope!r} is not the subscription, a resource group or a resource of this estate",
+            )
+        obj.done()
+        return Lock(name, scope, level)

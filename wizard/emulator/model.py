@@ -194,6 +194,33 @@ class RoleAssignment:
         return f"{self.scope}/providers/Microsoft.Authorization/roleAssignments/{self.name}"
 
 
+LOCK_LEVELS = ("ReadOnly", "CanNotDelete")
+
+
+def covers(scope: str, path: str) -> bool:
+    """Whether an ARM scope is `path` itself or one of its ancestors (ids compare case-insensitively)."""
+    outer, inner = scope.lower().rstrip("/"), path.lower().rstrip("/")
+    return inner == outer or inner.startswith(outer + "/")
+
+
+@dataclass
+class Lock:
+    """A management lock: ReadOnly refuses every ARM write at or below `scope`, CanNotDelete only deletes."""
+
+    name: str
+    scope: str
+    level: str
+
+    @property
+    def id(self) -> str:
+        """The lock's ARM id under its scope."""
+        return f"{self.scope}/providers/Microsoft.Authorization/locks/{self.name}"
+
+    def refuses(self, method: str) -> bool:
+        """ReadOnly refuses every write; CanNotDelete only DELETE."""
+        return self.level == "ReadOnly" or method.upper() == "DELETE"
+
+
 @dataclass
 class RoleDefinition:
     """A role: built-in (real Key Vault data actions) or a custom one from the estate."""
@@ -220,6 +247,7 @@ class State:
     vaults: list[Vault] = field(default_factory=list)
     role_assignments: list[RoleAssignment] = field(default_factory=list)
     custom_roles: list[RoleDefinition] = field(default_factory=list)
+    locks: list[Lock] = field(default_factory=list)
     restrictions: set[str] = field(default_factory=set)
     description: str = ""
 
@@ -240,8 +268,30 @@ class State:
         vault = self.vault(name)
         return vault if vault is not None and vault.live else None
 
+    def locks_over(self, path: str) -> list[Lock]:
+        """The locks at or above an ARM path."""
+        return [lock for lock in self.locks if covers(lock.scope, path)]
+
+    def remove_lock(self, name_or_scope: str) -> list[Lock]:
+        """Remove the locks with this name, id or scope (case-insensitive); KeyError if none matches."""
+        wanted = name_or_scope.lower().rstrip("/")
+
+        def chosen(lock: Lock) -> bool:
+            return wanted in (lock.name.lower(), lock.id.lower(), lock.scope.lower())
+
+        removed = [lock for lock in self.locks if chosen(lock)]
+        if not removed:
+            known = ", ".join(f"{lock.name} ({lock.scope})" for lock in self.locks) or "none"
+            raise KeyError(f"no lock named or at {name_or_scope!r} (locks: {known})")
+        self.locks = [lock for lock in self.locks if not chosen(lock)]
+        return removed
+
+    def _drop_locks_under(self, resource_id: str) -> None:
+        """A deleted resource takes its locks (and those below it) with it, as ARM child resources go."""
+        self.locks = [lock for lock in self.locks if not covers(resource_id, lock.scope)]
+
     def soft_delete_vault(self, name: str, now: int) -> None:
-        """Soft-delete a vault as Key Vault does: RBAC assignments at or below it are dropped."""
+        """Soft-delete a vault as Key Vault does: RBAC assignments (and locks) at or below it are dropped."""
         vault = self.vault(name)
         if vault is None or not vault.live:
             raise KeyError(f"no live vault named {name!r}")
@@ -252,11 +302,16 @@ class State:
             for a in self.role_assignments
             if not (a.scope.lower() == prefix or a.scope.lower().startswith(prefix + "/"))
         ]
+        self._drop_locks_under(vault.id)
 
     def purge_vault(self, name: str) -> None:
-        """Remove a vault entirely (trainers only: the product never purges)."""
+        """Remove a vault entirely (trainers only: the product never purges); its locks go with it."""
+        for vault in [v for v in self.vaults if v.name.lower() == name.lower()]:
+            self._drop_locks_under(vault.id)
         self.vaults = [v for v in self.vaults if v.name.lower() != name.lower()]
 
     def delete_identity(self, name: str) -> None:
-        """Delete an identity resource; its role assignments stay behind, orphaned, as in Azure."""
+        """Delete an identity: its role assignments stay behind, orphaned, as in Azure; its locks go."""
+        for identity in [i for i in self.identities if i.name.lower() == name.lower()]:
+            self._drop_locks_under(identity.id)
         self.identities = [i for i in self.identities if i.name.lower() != name.lower()]

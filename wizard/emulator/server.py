@@ -353,6 +353,20 @@ class Emulator:
                 self._fault_limit = fault_limit
         return self.faults()
 
+    def locks(self) -> list[dict[str, str]]:
+        """The management locks in force (same as GET /_emulator/locks)."""
+        with self._lock:
+            return [
+                {"name": lock.name, "scope": lock.scope, "level": lock.level, "id": lock.id}
+                for lock in self._state.locks
+            ]
+
+    def remove_lock(self, name_or_scope: str) -> list[dict[str, str]]:
+        """The owner removed the lock(s) with this name, scope or id: the locks left (KeyError if none)."""
+        with self._lock:
+            self._state.remove_lock(name_or_scope)
+        return self.locks()
+
     def mutate(self, fn: Callable[[State], _T]) -> _T:
         """Run fn(state) under the lock: trainers and tests break (or fix) things while it runs."""
         with self._lock:
@@ -498,6 +512,9 @@ class Emulator:
                     f"'{action}' over scope '{scope}' or the scope is invalid. If access was "
                     "recently granted, please refresh your credentials.",
                 )
+            locked = self._lock_refusal(kind, request)
+            if locked is not None:
+                return kind, locked
             self._refresh()
             context = self._context()
             try:
@@ -506,6 +523,23 @@ class Emulator:
                 response = exc.response
             self._refresh()
         return kind, response
+
+    def _lock_refusal(self, kind: str, request: Request) -> Response | None:
+        """409 ScopeLocked before anything changes; role assignments pass (UNVERIFIED), graph POSTs read."""
+        if request.method in ("GET", "HEAD") or kind in ("role-assignments", "resource-graph"):
+            return None
+        scope = request.path.rstrip("/")
+        locks = [lock for lock in self._state.locks_over(scope) if lock.refuses(request.method)]
+        if not locks:
+            return None
+        operation = "delete" if request.method == "DELETE" else "write"
+        scopes = ", ".join(dict.fromkeys(f"'{lock.scope}'" for lock in locks))
+        return arm_error(
+            409,
+            "ScopeLocked",
+            f"The scope '{scope}' cannot perform {operation} operation because following scope(s) are "
+            f"locked: {scopes}. Please remove the lock and try again.",
+        )
 
     def _operator_oid(self) -> str:
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"operator|{self._state.tenant_id}"))
@@ -632,4 +666,17 @@ class Emulator:
                 )
             except ValueError as exc:
                 return arm_error(400, "BadRequest", str(exc))
+        if method == "GET" and path == "/_emulator/locks":
+            return Response(200, {"locks": self.locks()})
+        if method == "POST" and path == "/_emulator/locks":
+            try:
+                data = json.loads(body or b"{}")
+            except ValueError as exc:
+                return arm_error(400, "BadRequest", str(exc))
+            if not isinstance(data, dict) or set(data) != {"remove"} or not isinstance(data["remove"], str):
+                return arm_error(400, "BadRequest", 'the body must be {"remove": "<lock name, scope or id>"}')
+            try:
+                return Response(200, {"locks": self.remove_lock(data["remove"])})
+            except KeyError as exc:
+                return arm_error(404, "LockNotFound", str(exc.args[0]))
         return arm_error(404, "NotFound", f"No admin route {method} {path}.")
