@@ -8,6 +8,7 @@ wizard.azure: the gateway (from the backend) hands out its writer through `gatew
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -17,7 +18,7 @@ from typing import Any, Protocol
 
 from wizard.audit import AuditLog
 from wizard.diagnosis import Diagnosis, diagnose
-from wizard.domain.errors import BadInput, GatewayError, NotFound, ReadOnlyViolation, WizardError
+from wizard.domain.errors import BadInput, Conflict, GatewayError, NotFound, ReadOnlyViolation, WizardError
 from wizard.domain.ids import parse_key_url
 from wizard.domain.models import CheckStatus, IdentityFacts
 from wizard.engine.remedy import (
@@ -258,8 +259,26 @@ _ADVICE = {
 }
 
 
+_LOCKED_SCOPE = re.compile(r"following scope\(s\) are locked: '([^']+)'")
+_GROUP = re.compile(r"/resourceGroups/([^/]+)", re.IGNORECASE)
+
+
+def lock_advice(exc: Conflict, step: Step) -> str:
+    """A management lock refused the write: say where it is and who may lift it; we never do."""
+    found = _LOCKED_SCOPE.search(str(exc))
+    scope = found.group(1) if found else step.target
+    group = _GROUP.search(scope)
+    listing = (f"az lock list --resource-group {group.group(1)} --output table" if group
+               else "az lock list --output table")
+    return (f"a management lock on {scope} refuses this write (ScopeLocked). See it with `{listing}`; "
+            "its owner (Owner or User Access Administrator) can remove it or make it CanNotDelete, "
+            "then run the fix again. cmk-wizard never removes locks.")
+
+
 def advice_for(exc: BaseException, step: Step) -> str:
     """What the operator should do about a failed write."""
+    if isinstance(exc, Conflict) and exc.code == "ScopeLocked":
+        return lock_advice(exc, step)
     template = _ADVICE.get(type(exc).__name__, "nothing more was changed; read the message, then "
                                                 "diagnose again before retrying.")
     return template.format(permission=step.permission)

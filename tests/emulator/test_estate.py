@@ -107,6 +107,15 @@ def test_a_custom_estate_in_yaml_and_json(tmp_path: Path) -> None:
             assert set(emu.connection["vaults"]) == {"kv-mine"}
 
 
+def test_the_documented_full_example_loads_and_serves(tmp_path: Path) -> None:
+    """docs/estate-format.md is what people copy from: its full example must load as written."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "estate-format.md").read_text("utf-8")
+    example = doc.split("## Full example", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    with Emulator(write(tmp_path, example, "example.yaml")) as emu:
+        assert [cid.rsplit("/", 1)[-1] for cid in emu.health()["clusters"]] == ["cluster-demo"]
+        assert [lock["name"] for lock in emu.locks()] == ["freeze-kv"]
+
+
 def test_built_in_scenarios_round_trip_through_the_file_loader(tmp_path: Path) -> None:
     for name in scenario_names():
         text = resources.files("wizard.emulator").joinpath("scenarios", f"{name}.yaml").read_text("utf-8")

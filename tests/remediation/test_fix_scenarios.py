@@ -116,3 +116,49 @@ def test_unrecoverable_scenarios_escalate_and_write_nothing(
     assert result.exit_code == 1
     assert writes(backend.emulator) == []
     assert not (tmp_path / "audit.jsonl").exists()
+
+
+LOCKED_FIREWALL = """
+name: locked-firewall
+identities: [{name: id-cmk}]
+vaults:
+  - name: kv-locked
+    networkAcls: {defaultAction: Deny, bypass: None}
+    keys: [{name: cmk, expires: +365d}]
+clusters:
+  - name: cluster-locked
+    identities: [id-cmk]
+    encryption: {identity: id-cmk, vault: kv-locked, key: cmk}
+roleAssignments:
+  - {principal: id-cmk, role: Key Vault Crypto Service Encryption User, scope: "vault:kv-locked"}
+locks:
+  - {name: freeze, scope: resourceGroup, level: ReadOnly}
+"""
+
+
+def test_a_locked_resource_group_stops_the_fix_with_where_the_lock_is_until_its_owner_lifts_it(
+        emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    """The write is refused, audited as an error and explained (never 'already done', never a
+    retry loop); once the lock's owner removes it, the same fix goes through to Ready."""
+    estate = tmp_path / "locked.yaml"
+    estate.write_text(LOCKED_FIREWALL, encoding="utf-8")
+    backend = emulator_backend(str(estate))
+    cluster_id = backend.default_cluster_id() or ""
+    emulator = backend.emulator
+    audit_path = tmp_path / "audit.jsonl"
+    session = FixSession(backend.connect(), cluster_id, audit=AuditLog(audit_path))
+    refused = session.run(auto_confirm)
+    assert [(o.step.remediation, o.status) for o in refused.outcomes] == [("allow-trusted-services", "error")]
+    advice = refused.outcomes[0].advice
+    assert "management lock on /subscriptions/" in advice
+    assert "az lock list --resource-group rg-cmk-demo" in advice
+    assert "never removes locks" in advice
+    assert refused.exit_code == 1
+    assert [(r["method"], r["status"]) for r in writes(emulator)] == [("PATCH", 409)]
+    assert [r["result"] for r in read_audit(audit_path) if r["phase"] == "after"] == ["error"]
+
+    emulator.remove_lock("freeze")
+    fixed = FixSession(backend.connect(), cluster_id, audit=AuditLog(audit_path)).run(auto_confirm)
+    assert [o.status for o in fixed.outcomes if o.step.remediation == "allow-trusted-services"] == ["ok"]
+    assert until(lambda: emulator.health()["clusters"][cluster_id]["status"] == "Ready")
+    assert fixed.exit_code == 0

@@ -144,7 +144,7 @@ def test_attach_reads_the_identity_type_and_audits_the_body_it_sends(
 def _refuse_writes_with(emulator: Any, monkeypatch: pytest.MonkeyPatch, method: str,
                        answer: Callable[[], Any]) -> None:
     """Answer authenticated `method` requests with `answer()` before the emulator sees them: an
-    Azure refusal the emulator has no rule for (a resource lock)."""
+    answer no estate can produce on demand (another writer winning a race)."""
     original = emulator.handle
 
     def handle(host: str, verb: str, raw_path: str, headers: dict[str, str], body: bytes) -> Any:
