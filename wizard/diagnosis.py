@@ -156,7 +156,8 @@ class DiagnosisRun:
         began = self.clock()
         known: dict[Read, Outcome] = {}
         running: dict[Future[Outcome], Read] = {}
-        with ThreadPoolExecutor(self.max_parallel, thread_name_prefix="diagnose") as pool:
+        pool = ThreadPoolExecutor(self.max_parallel, thread_name_prefix="diagnose")
+        try:
             while not self.cancelled.is_set():
                 started = set(running.values())
                 for read in plan(self.cluster_id, known):
@@ -168,8 +169,10 @@ class DiagnosisRun:
                 done, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
                 for future in done:
                     known[running.pop(future)] = future.result()
-            for future in running:
-                future.cancel()
+        finally:
+            # A cancelled run returns at once: a read Azure is still sitting on finishes in the
+            # background and its answer is dropped.
+            pool.shutdown(wait=not self.cancelled.is_set(), cancel_futures=True)
         assessment = assess(self.cluster_id, known, set())
         if self.cancelled.is_set():
             assessment = Assessment(tuple(

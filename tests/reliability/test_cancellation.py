@@ -12,8 +12,6 @@ from wizard.diagnosis import DiagnosisRun
 from wizard.domain.models import CheckStatus
 from wizard.engine.engine import Assessment
 
-LATENCY_MS = 300
-
 
 def ours() -> list[str]:
     """Live threads, without the emulator's per-connection server threads (keep-alive
@@ -22,7 +20,7 @@ def ours() -> list[str]:
 
 
 def test_cancel_a_slow_diagnosis(backend: BackendMaker, recwarn: pytest.WarningsRecorder) -> None:
-    b = backend("multi-fault", latency_ms=LATENCY_MS)
+    b = backend("multi-fault")
     gateway = b.connect()
     b.emulator  # noqa: B018 - start the emulator before taking the thread baseline
     baseline = ours()
@@ -41,27 +39,31 @@ def test_cancel_a_slow_diagnosis(backend: BackendMaker, recwarn: pytest.Warnings
     worker = threading.Thread(target=work)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        # cancel while the first read (the cluster) is held in flight: the run returns without
+        # waiting for Azure's answer
+        b.emulator.hold()
         worker.start()
-        # cancel while the first read (the cluster) is in flight
-        wait_until(lambda: any(c.status == CheckStatus.RUNNING for u in updates for c in u.checks),
-                   deadline_s=5, what="a read in flight")
+        wait_until(lambda: b.emulator.held() == 1, deadline_s=5, what="the cluster read in flight")
+        assert any(c.status == CheckStatus.RUNNING for u in updates for c in u.checks)
         cancelled.set()
         worker.join(timeout=5)
-    assert not worker.is_alive()
+        assert not worker.is_alive()
+        assert b.emulator.held() == 1
+        b.emulator.release()
     assert "error" not in box, box.get("error")
     result = box["result"]
-    # cancelled during the first read (the cluster): no read of the next level was ever sent
-    assert {r["kind"] for r in b.emulator.requests()} == {"clusters"}
     statuses = {c.id: c for c in result.assessment.checks}  # type: ignore[attr-defined]
     assert all(c.status.done for c in statuses.values())
     assert any(c.detail == "cancelled" for c in statuses.values())
     assert result.findings == ()  # type: ignore[attr-defined]
     assert result.verdict == "incomplete"  # type: ignore[attr-defined]
     assert len(recwarn) == 0, [str(w.message) for w in recwarn]
-    # the pool's threads go away; the emulator's own request threads finish their latency
+    # the held read is answered, then the pool's threads go away
     wait_until(lambda: ours() == baseline, deadline_s=5,
                what=f"threads back to {baseline} (now {ours()})")
     assert not [t for t in threading.enumerate() if t.name.startswith("diagnose")]
+    # cancelled during the first read (the cluster): no read of the next level was ever sent
+    assert {r["kind"] for r in b.emulator.requests()} == {"clusters"}
 
 
 def test_many_diagnoses_do_not_leak_threads(backend: BackendMaker) -> None:

@@ -1,4 +1,7 @@
-"""The TUI stays responsive while Azure is slow, and leaving or quitting cancels work cleanly."""
+"""The TUI stays responsive while Azure is slow, and leaving or quitting cancels work cleanly.
+
+The emulator holds its answers (`hold`/`release`) so requests are in flight for as long as each
+test needs, however slow the machine: no race against a fixed latency."""
 
 from __future__ import annotations
 
@@ -12,8 +15,6 @@ from screens.app import WizardApp
 from screens.diagnosis import DiagnosisScreen
 from screens.help import HelpScreen
 from tests.reliability.conftest import BackendMaker
-
-LATENCY_MS = 400
 
 
 def _our_threads() -> list[str]:
@@ -33,37 +34,47 @@ async def _until(pilot: Pilot[int], condition: object, deadline_s: float, what: 
 
 async def test_keys_are_answered_while_requests_are_in_flight(
         backend: BackendMaker, recwarn: pytest.WarningsRecorder) -> None:
-    b = backend("multi-fault", latency_ms=LATENCY_MS)
+    b = backend("multi-fault")
+    b.emulator.hold()
     app = WizardApp(b, cluster_id=b.default_cluster_id())
     async with app.run_test(size=(80, 24)) as pilot:
         await _until(pilot, lambda: isinstance(app.screen, DiagnosisScreen), 5, "the diagnosis screen")
         diagnosis_screen = app.screen
+        await _until(pilot, lambda: b.emulator.held() > 0, 5, "a request in flight")
         await pilot.press("question_mark")
-        await _until(pilot, lambda: isinstance(app.screen, HelpScreen), 2, "the help screen")
-        # answered while the diagnosis (3 round trips of LATENCY_MS) is still running
+        await _until(pilot, lambda: isinstance(app.screen, HelpScreen), 5, "the help screen")
+        assert b.emulator.held() > 0
         assert any(w.group == "diagnosis" and not w.is_finished for w in app.workers)
         await pilot.press("escape")
-        await _until(pilot, lambda: app.screen is diagnosis_screen, 1, "back to the diagnosis")
+        await _until(pilot, lambda: app.screen is diagnosis_screen, 5, "back to the diagnosis")
+        b.emulator.release()
         await app.workers.wait_for_complete()
+        assert isinstance(diagnosis_screen, DiagnosisScreen)
+        await _until(pilot, lambda: diagnosis_screen.diagnosis is not None, 10, "the verdict")
     assert app.return_code in (None, 0, 1, 3)
     assert len(recwarn) == 0, [str(w.message) for w in recwarn]
 
 
 async def test_leaving_and_quitting_cancel_work_without_errors(
         backend: BackendMaker, recwarn: pytest.WarningsRecorder) -> None:
-    b = backend("multi-fault", latency_ms=LATENCY_MS)
+    b = backend("multi-fault")
     b.connect()
     baseline = _our_threads()
+    b.emulator.hold()
     app = WizardApp(b, cluster_id=b.default_cluster_id())
     async with app.run_test(size=(80, 24)) as pilot:
         await _until(pilot, lambda: isinstance(app.screen, DiagnosisScreen), 5, "the diagnosis screen")
         screen = app.screen
         assert isinstance(screen, DiagnosisScreen)
-        await pilot.press("r")  # re-run while the first run is in flight: the first is cancelled
+        await _until(pilot, lambda: b.emulator.held() > 0, 5, "a request in flight")
         first_cancel = screen.cancelled
+        await pilot.press("r")  # re-run while the first run is in flight: the first is cancelled
+        await _until(pilot, first_cancel.is_set, 5, "the first run to be cancelled")
+        second_cancel = screen.cancelled
         await pilot.press("escape")  # leave the screen mid-run
-        await _until(pilot, lambda: not isinstance(app.screen, DiagnosisScreen), 2, "leaving")
-        await _until(pilot, first_cancel.is_set, 1, "the run to be cancelled")
+        await _until(pilot, lambda: not isinstance(app.screen, DiagnosisScreen), 5, "leaving")
+        await _until(pilot, second_cancel.is_set, 5, "the second run to be cancelled")
+        b.emulator.release()
         await pilot.press("q")
     deadline = time.monotonic() + 5
     while _our_threads() != baseline and time.monotonic() < deadline:

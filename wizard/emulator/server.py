@@ -136,6 +136,9 @@ class Emulator:
         self._servers: dict[str, _Server] = {}
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
+        self._answering = threading.Event()
+        self._answering.set()
+        self._held = 0
         self._dir: str | None = None
         self._ca_path = ""
 
@@ -367,6 +370,34 @@ class Emulator:
             self._state.remove_lock(name_or_scope)
         return self.locks()
 
+    def hold(self) -> None:
+        """Stop answering until `release`, as a stalled Azure would: tests keep work in flight."""
+        self._answering.clear()
+
+    def release(self) -> None:
+        """Answer the held requests and every later one."""
+        self._answering.set()
+
+    def held(self) -> int:
+        """How many requests are waiting on `hold` right now."""
+        with self._lock:
+            return self._held
+
+    def _wait_while_held(self) -> bool:
+        """Block while held; False when the emulator stops meanwhile (the connection is dropped)."""
+        if self._answering.is_set():
+            return True
+        with self._lock:
+            self._held += 1
+        try:
+            while not self._answering.wait(0.02):
+                if self._stopping.is_set():
+                    return False
+            return True
+        finally:
+            with self._lock:
+                self._held -= 1
+
     def mutate(self, fn: Callable[[State], _T]) -> _T:
         """Run fn(state) under the lock: trainers and tests break (or fix) things while it runs."""
         with self._lock:
@@ -397,6 +428,8 @@ class Emulator:
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         if host == "arm" and path.startswith("/_emulator/"):
             return self._admin(method, path, query, body)
+        if not self._wait_while_held():
+            return None
         request = Request(method, path, query, headers, body, host)
         kind, response = self._answer(request)
         latency = self._latency_ms

@@ -1,0 +1,51 @@
+"""`hold` keeps requests in flight for as long as a test needs; `release` answers them."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from azure.core.exceptions import ServiceResponseError
+
+from tests.emulator.conftest import Clients
+from tests.reliability.conftest import wait_until
+
+
+def _get_cluster_in_background(c: Clients) -> tuple[threading.Thread, dict[str, object]]:
+    box: dict[str, object] = {}
+
+    def call() -> None:
+        try:
+            group = c.cluster_id.split("/")[4]
+            box["status"] = c.mongo.mongo_clusters.get(group, c.cluster_name).properties.cluster_status
+        except Exception as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    return thread, box
+
+
+def test_held_requests_wait_until_released(start: Callable[..., Clients]) -> None:
+    c = start("key-expired")
+    c.emu.hold()
+    thread, box = _get_cluster_in_background(c)
+    wait_until(lambda: c.emu.held() == 1, deadline_s=5, what="the request to be held")
+    assert c.emu.requests() == []
+    assert c.emu.health()["clusters"]  # the admin side still answers while held
+    c.emu.release()
+    thread.join(timeout=5)
+    assert box == {"status": "Inaccessible"}
+    assert c.emu.held() == 0
+    assert [r["kind"] for r in c.emu.requests()] == ["clusters"]
+
+
+def test_stopping_drops_held_requests(start: Callable[..., Clients]) -> None:
+    c = start("key-expired")
+    c.emu.hold()
+    thread, box = _get_cluster_in_background(c)
+    wait_until(lambda: c.emu.held() == 1, deadline_s=5, what="the request to be held")
+    c.emu.stop()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert isinstance(box.get("error"), ServiceResponseError), box
