@@ -3,6 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The tests see the same terminal settings on every machine (colour and Textual variables change
+# what snapshots render) and the same Hypothesis examples (the `ci` profile in tests/conftest.py).
+TEST_ENV := env -u NO_COLOR -u FORCE_COLOR -u TEXTUAL_THEME -u TEXTUAL_FILTERS \
+	-u TEXTUAL_COLOR_SYSTEM -u TEXTUAL_ANIMATIONS -u TEXTUAL_FPS -u TEXTUAL_DRIVER -u TEXTUAL_PRESS \
+	-u TEXTUAL_SCREENSHOT -u TEXTUAL_DEBUG -u TEXTUAL_LOG HYPOTHESIS_PROFILE=ci
 
 .PHONY: demo test lint bench clean
 
@@ -20,7 +25,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q -n 2
+	$(TEST_ENV) $(BIN)/pytest -q -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -61,6 +61,8 @@ class StartScreen(Screen[None]):
         self.backend = backend
         self.open_cluster = open_cluster
         self.clusters: list[ClusterSummary] = []
+        self.listings = 0
+        """How many times this screen has asked Azure for the clusters (0 until after its first frame)."""
 
     def compose(self) -> ComposeResult:
         """Context, a filter above the table, one status line, and the keys."""
@@ -83,9 +85,14 @@ class StartScreen(Screen[None]):
         table.add_column("Status", key="status")
         table.add_column("Key vault", key="vault")
         self.query_one("#start-problem", Static).display = False
-        self.call_after_refresh(self.load_clusters)
+        self.call_after_refresh(self.list_clusters)
         if self.open_cluster:
             self.app.push_screen(DiagnosisScreen(self.backend, self.open_cluster))
+
+    def list_clusters(self) -> None:
+        """Ask Azure for the clusters (in a worker)."""
+        self.listings += 1
+        self.load_clusters()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="clusters")
     def load_clusters(self) -> None:
@@ -170,7 +177,7 @@ class StartScreen(Screen[None]):
     def action_reload(self) -> None:
         """Ask Azure for the list again, e.g. after `az login` or a permission grant."""
         self.query_one("#start-status", Static).update("Asking Azure for your CMK clusters…")
-        self.load_clusters()
+        self.list_clusters()
 
     def reload_for_scenario(self, default_cluster_id: str | None) -> None:
         """After a scenario switch: forget the old clusters and open the new default."""

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from wizard.backends import OFFLINE_VARIABLE, EmulatorBackend, Options
 
@@ -14,6 +15,15 @@ BackendFactory = Callable[..., EmulatorBackend]
 # Tests never reach real Azure (nor the instance metadata address a live credential probes):
 # the composition root refuses live mode, here and in every subprocess the tests start.
 os.environ[OFFLINE_VARIABLE] = "1"
+# The operator's own settings never reach the code under test.
+for _name in [n for n in os.environ if n.startswith("CMK_WIZARD_") and n != OFFLINE_VARIABLE]:
+    del os.environ[_name]
+os.environ.pop("NO_COLOR", None)
+
+# `make test` (and so CI) runs the same examples every time; plain `pytest` explores new ones.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture

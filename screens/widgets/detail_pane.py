@@ -11,31 +11,59 @@ Block = tuple[str, str]
 """(CSS class, content markup): the class decides indentation and emphasis."""
 
 
-class DetailPane(VerticalScroll, can_focus=True):
-    """Updates blocks in place (no remounting per progress message) and adds or drops the difference.
+class _Block(Static):
+    """One block; tells its pane when it is mounted."""
 
-    It keeps its own list of live blocks: Textual removes a widget later, by message, so the DOM
-    still holds widgets on their way out when the next `show` comes in the same frame."""
+    def on_mount(self) -> None:
+        """The pane applies what it was asked to show once every block is mounted (after this
+        handler: Textual marks the widget mounted when its Mount handlers have returned)."""
+        if isinstance(self.parent, DetailPane):
+            self.call_after_refresh(self.parent.block_mounted)
+
+
+class DetailPane(VerticalScroll, can_focus=True):
+    """Shows blocks in a pool of Statics: updated in place, hidden when not needed, mounted only
+    when the pool is short, never removed.
+
+    Two Textual timings make the obvious version lay out wrongly on a busy machine: a removed
+    widget is pruned later, by message, so remove-then-add in one frame loses blocks or leaves
+    gaps; and a widget updated before its Mount event keeps the size measured for its old text.
+    So nothing is removed, and while new blocks are mounting the pane waits for them before it
+    updates any block."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._blocks: list[Static] = []
+        self._pool: list[_Block] = []
+        self._wanted: list[Block] = []
+        self._scroll_home = False
+        self._shown = 0
 
     def show(self, blocks: Sequence[Block], *, scroll_home: bool = False) -> None:
         """Replace what the pane says."""
-        for widget, (css_class, markup) in zip(self._blocks, blocks, strict=False):
+        self._wanted = list(blocks)
+        self._scroll_home = self._scroll_home or scroll_home
+        if len(self._wanted) > len(self._pool):
+            missing = self._wanted[len(self._pool):]
+            added = [_Block(markup, classes=css_class) for css_class, markup in missing]
+            self._pool += added
+            self.mount_all(added)
+        self.block_mounted()
+
+    def block_mounted(self) -> None:
+        """Apply the wanted blocks once every block of the pool is mounted."""
+        if not all(widget.is_mounted for widget in self._pool):
+            return
+        for widget, (css_class, markup) in zip(self._pool, self._wanted, strict=False):
             widget.update(markup)
             widget.set_classes(css_class)
-        if len(blocks) > len(self._blocks):
-            added = [Static(markup, classes=css_class) for css_class, markup in blocks[len(self._blocks):]]
-            self._blocks += added
-            self.mount_all(added)
-        for widget in self._blocks[len(blocks):]:
-            widget.remove()
-        del self._blocks[len(blocks):]
-        if scroll_home:
+            widget.display = True
+        for widget in self._pool[len(self._wanted):]:
+            widget.display = False
+        self._shown = len(self._wanted)
+        if self._scroll_home:
+            self._scroll_home = False
             self.scroll_home(animate=False)
 
     def text(self) -> str:
         """Everything the pane shows, as plain text (tests and copy-out)."""
-        return "\n".join(str(widget.visual) for widget in self._blocks)
+        return "\n".join(str(widget.visual) for widget in self._pool[:self._shown])

@@ -13,6 +13,7 @@ import pytest
 
 from tests.reliability.conftest import REPO, EmulatorMaker, connection_path, read_jsonl, wait_until
 from wizard.cli import main
+from wizard.emulator import Emulator
 
 
 def _after_records(path: Path) -> list[dict[str, object]]:
@@ -27,6 +28,10 @@ def _after_records(path: Path) -> list[dict[str, object]]:
     return [r for r in records if r.get("phase") == "after"]
 
 
+def _writes_done(emulator: Emulator) -> list[dict[str, object]]:
+    return [r for r in emulator.requests() if r["write"] and 200 <= r["status"] < 300]
+
+
 @pytest.mark.parametrize("scenario", ["key-expired", "multi-fault"])
 def test_killed_between_write_and_verification(running_emulator: EmulatorMaker, tmp_path: Path,
                                                scenario: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -38,11 +43,18 @@ def test_killed_between_write_and_verification(running_emulator: EmulatorMaker, 
          "--audit-log", str(audit), "--retry-total", "0", "--wait-timeout", "30"],
         cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        wait_until(lambda: bool(_after_records(audit)) or process.poll() is not None,
-                   deadline_s=45, what="the first 'after' audit record")
+        # Once a write has reached Azure, Azure stops answering: the fix records the write's
+        # result, starts verifying, and is stuck there, whatever the machine's speed, until killed.
+        wait_until(lambda: bool(_writes_done(emulator)) or process.poll() is not None,
+                   deadline_s=45, what="the first write")
+        emulator.hold()
+        wait_until(lambda: (bool(_after_records(audit)) and emulator.held() > 0)
+                   or process.poll() is not None,
+                   deadline_s=45, what="the first 'after' audit record and a verification read")
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
     finally:
+        emulator.release()
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
@@ -51,8 +63,7 @@ def test_killed_between_write_and_verification(running_emulator: EmulatorMaker, 
     assert process.returncode == -signal.SIGKILL, "fix finished before it could be interrupted"
 
     records = read_jsonl(audit)  # every line whole JSON
-    writes_done = [r for r in emulator.requests() if r["write"] and 200 <= r["status"] < 300]
-    assert writes_done, "the write reached Azure before the kill"
+    assert _writes_done(emulator), "the write reached Azure before the kill"
     before = [r for r in records if r["phase"] == "before"]
     after = [r for r in records if r["phase"] == "after"]
     assert after

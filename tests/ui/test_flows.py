@@ -11,7 +11,7 @@ from screens.help import HelpScreen
 from screens.start import StartScreen
 from screens.widgets.checklist import CheckList
 from tests.ui.conftest import MakeBackend
-from tests.ui.helpers import settle, shown
+from tests.ui.helpers import settle, shown, until
 from wizard.domain.catalog import load_catalog
 from wizard.engine.tree import load_tree
 
@@ -104,6 +104,8 @@ async def test_a_permission_gap_is_unknown_and_names_the_role(fake_backend: Make
         await settle(pilot)
         assert "Incomplete" in shown(app, "#diagnosis-summary")
         await pilot.press(*["down"] * rbac)
+        title = load_tree()[rbac].title
+        await until(pilot, lambda: shown(app, "#check-detail").startswith(title), what="the rbac check")
         detail = shown(app, "#check-detail")
         assert "unknown" in detail
         assert "To answer this you need" in detail
@@ -219,7 +221,7 @@ async def test_filter_narrows_the_list_and_enter_opens_the_only_match(fake_backe
         table = app.screen.query_one("#clusters", DataTable)
         assert table.row_count == 3
         await pilot.press("slash", *"kv-ledger")
-        assert table.row_count == 1
+        await until(pilot, lambda: table.row_count == 1, what="the filter to apply")
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, DiagnosisScreen)

@@ -21,18 +21,8 @@ from screens.remediation import RemediationScreen
 from screens.report import ReportScreen, clipboard_sequences
 from tests.ui.conftest import MakeBackend
 from tests.ui.fakes import FakeBackend
-from tests.ui.helpers import settle, shown
+from tests.ui.helpers import settle, shown, until
 from wizard.domain.catalog import load_catalog
-
-
-async def until(pilot: Pilot[int], condition: object, *, seconds: float = 20.0) -> None:
-    """Let messages land until `condition()` holds (a deadline, never a fixed sleep)."""
-    assert callable(condition)
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the screen"
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def open_fix(pilot: Pilot[int]) -> RemediationScreen:
