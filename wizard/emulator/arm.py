@@ -47,18 +47,27 @@ def _not_found(kind: str, name: str, rg: str) -> HttpError:
     )
 
 
-def _check_rg(ctx: Context, sub: str, rg: str) -> None:
-    """A resource group the estate does not use does not exist (ARM says so before the resource)."""
-    state = ctx.state
-    groups = {c.resource_group.lower() for c in state.clusters}
-    groups |= {i.resource_group.lower() for i in state.identities}
-    groups |= {v.resource_group.lower() for v in state.vaults}
-    if sub.lower() != state.subscription_id.lower():
+def _check_sub(ctx: Context, sub: str) -> str:
+    """The estate's spelling of the subscription in the path; one it does not have does not exist."""
+    known = ctx.state.subscription(sub)
+    if known is None:
         raise HttpError(
             arm_error(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
         )
-    if rg.lower() not in groups:
+    return known
+
+
+def _check_rg(ctx: Context, sub: str, rg: str) -> str:
+    """A resource group no resource of that subscription uses does not exist (ARM says so first)."""
+    known = _check_sub(ctx, sub)
+    if rg.lower() not in ctx.state.resource_groups(known):
         raise HttpError(arm_error(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found."))
+    return known
+
+
+def _same_sub(resource_sub: str, p: dict[str, str]) -> bool:
+    """Whether a resource lives in the subscription of the request path."""
+    return resource_sub.lower() == p["sub"].lower()
 
 
 # -- mongoClusters ---------------------------------------------------------------------------
@@ -136,16 +145,19 @@ def get_cluster(ctx: Context, req: Request, p: dict[str, str]) -> Response:
 
 def list_clusters(ctx: Context, req: Request, p: dict[str, str]) -> Response:
     """List mongoClusters in the subscription or one resource group."""
-    if p["sub"].lower() != ctx.state.subscription_id.lower():
-        raise HttpError(
-            arm_error(404, "SubscriptionNotFound", f"The subscription '{p['sub']}' could not be found.")
-        )
+    _check_sub(ctx, p["sub"])
     if p.get("rg"):
         _check_rg(ctx, p["sub"], p["rg"])
     rg = (p.get("rg") or "").lower()
     return Response(
         200,
-        {"value": [cluster_json(c) for c in ctx.state.clusters if not rg or c.resource_group.lower() == rg]},
+        {
+            "value": [
+                cluster_json(c)
+                for c in ctx.state.clusters
+                if _same_sub(c.subscription_id, p) and (not rg or c.resource_group.lower() == rg)
+            ]
+        },
     )
 
 
@@ -302,7 +314,7 @@ def get_identity(ctx: Context, req: Request, p: dict[str, str]) -> Response:
 
 def put_identity(ctx: Context, req: Request, p: dict[str, str]) -> Response:
     """PUT: create (201, a brand-new principal) or update tags/location (200)."""
-    _check_rg(ctx, p["sub"], p["rg"])
+    sub = _check_rg(ctx, p["sub"], p["rg"])
     body = req.json_object()
     identity = ctx.state.identity(_identity_id(p))
     if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$", p["name"]):
@@ -318,7 +330,7 @@ def put_identity(ctx: Context, req: Request, p: dict[str, str]) -> Response:
         )
     identity = Identity(
         p["name"],
-        ctx.state.subscription_id,
+        sub,
         p["rg"],
         location,
         ctx.state.tenant_id,
@@ -394,13 +406,48 @@ def vault_json(vault: Vault) -> dict[str, Any]:
     }
 
 
+def _vaults_in(ctx: Context, p: dict[str, str]) -> list[Vault]:
+    """The live vaults of the path's subscription (and resource group, if the path names one)."""
+    if p.get("rg"):
+        _check_rg(ctx, p["sub"], p["rg"])
+    else:
+        _check_sub(ctx, p["sub"])
+    rg = (p.get("rg") or "").lower()
+    return [
+        v
+        for v in ctx.state.vaults
+        if v.live and _same_sub(v.subscription_id, p) and (not rg or v.resource_group.lower() == rg)
+    ]
+
+
 def list_vaults(ctx: Context, req: Request, p: dict[str, str]) -> Response:
-    """List the live vaults of the subscription (ARM, consistent at once, unlike Resource Graph)."""
-    if p["sub"].lower() != ctx.state.subscription_id.lower():
+    """The live vaults of the path's subscription or group (ARM is consistent at once, unlike the graph)."""
+    return Response(200, {"value": [vault_json(v) for v in _vaults_in(ctx, p)]})
+
+
+def list_vault_resources(ctx: Context, req: Request, p: dict[str, str]) -> Response:
+    """`vaults.list`: the generic resources list, answered only for the vault type filter it sends."""
+    wanted = req.query.get("$filter", "")
+    if not re.match(r"^\s*resourceType\s+eq\s+'Microsoft\.KeyVault/vaults'\s*$", wanted, re.I):
         raise HttpError(
-            arm_error(404, "SubscriptionNotFound", f"The subscription '{p['sub']}' could not be found.")
+            arm_error(
+                400,
+                "NotSupportedByEmulator",
+                f"The emulator lists resources only with $filter=resourceType eq "
+                f"'Microsoft.KeyVault/vaults', not {wanted!r}.",
+            )
         )
-    return Response(200, {"value": [vault_json(v) for v in ctx.state.vaults if v.live]})
+    rows = [
+        {
+            "id": v.id,
+            "name": v.name,
+            "type": "Microsoft.KeyVault/vaults",
+            "location": v.location,
+            "tags": dict(v.tags),
+        }
+        for v in _vaults_in(ctx, p)
+    ]
+    return Response(200, {"value": rows})
 
 
 def _vault_id(p: dict[str, str]) -> str:
@@ -412,7 +459,11 @@ def _vault_id(p: dict[str, str]) -> str:
 def _live_vault(ctx: Context, p: dict[str, str], name_key: str = "name") -> Vault:
     _check_rg(ctx, p["sub"], p["rg"])
     vault = ctx.state.live_vault(p[name_key])
-    if vault is None or vault.resource_group.lower() != p["rg"].lower():
+    if (
+        vault is None
+        or vault.resource_group.lower() != p["rg"].lower()
+        or not _same_sub(vault.subscription_id, p)
+    ):
         raise _not_found("Microsoft.KeyVault/vaults", p[name_key], p["rg"])
     return vault
 
@@ -501,6 +552,16 @@ def put_vault(ctx: Context, req: Request, p: dict[str, str]) -> Response:
     props = body.get("properties") or {}
     vault = ctx.state.vault(p["name"])
     recover = str(props.get("createMode") or "").lower() == "recover"
+    if vault is not None and not _same_sub(vault.subscription_id, p) and (recover or vault.live):
+        raise HttpError(
+            arm_error(
+                404 if recover else 409,
+                "DeletedVaultNotFound" if recover else "VaultAlreadyExists",
+                f"No deleted vault named '{p['name']}' was found in subscription '{p['sub']}'."
+                if recover
+                else f"The vault name '{p['name']}' is already in use (vault names are global).",
+            )
+        )
     if recover:
         if vault is None or vault.live:
             raise HttpError(
@@ -624,7 +685,8 @@ def deleted_vault_json(vault: Vault) -> dict[str, Any]:
 
 
 def get_deleted_vault(ctx: Context, req: Request, p: dict[str, str]) -> Response:
-    """GET a soft-deleted vault by name and location."""
+    """GET a soft-deleted vault by name and location, in the path's subscription only."""
+    _check_sub(ctx, p["sub"])
     vault = ctx.state.vault(p["name"])
     if (
         vault is None
@@ -644,7 +706,8 @@ def get_deleted_vault(ctx: Context, req: Request, p: dict[str, str]) -> Response
 
 
 def list_deleted_vaults(ctx: Context, req: Request, p: dict[str, str]) -> Response:
-    """List the subscription's soft-deleted vaults."""
+    """List the subscription's soft-deleted vaults (those of other subscriptions are not listed)."""
+    _check_sub(ctx, p["sub"])
     return Response(
         200,
         {
@@ -950,6 +1013,11 @@ _CMK_QUERY = re.compile(
     r"\|\s*where\s+isnotempty\(\s*properties\.encryption\.customerManagedKeyEncryption\s*\)\s*$",
     re.I,
 )
+_SUBSCRIPTIONS_QUERY = re.compile(
+    r"^\s*resourcecontainers\s*\|\s*where\s+type\s*=~\s*'microsoft\.resources/subscriptions'\s*"
+    r"\|\s*project\s+subscriptionId\s*$",
+    re.I,
+)
 
 
 def _graph_row(body: dict[str, Any], tenant: str, sub: str, rg: str) -> dict[str, Any]:
@@ -974,18 +1042,21 @@ def _graph_row(body: dict[str, Any], tenant: str, sub: str, rg: str) -> dict[str
 
 
 def graph_query(ctx: Context, req: Request, p: dict[str, str]) -> Response:
-    """The two queries the gateway sends, answered from live state; anything else is an ARG 400."""
+    """The gateway's queries from live state, hidden subscriptions left out as ARG does; others are a 400."""
     body = req.json_object()
     query = str(body.get("query") or "")
     subs = {str(s).lower() for s in body.get("subscriptions") or []}
     state = ctx.state
     rows: list[dict[str, Any]] = []
     vault_match, cmk_match = _VAULT_QUERY.match(query), _CMK_QUERY.match(query)
-    if vault_match:
+    if _SUBSCRIPTIONS_QUERY.match(query):
+        rows = [{"subscriptionId": sub} for sub in state.known_subscriptions()]
+    elif vault_match:
         rows = [
             _graph_row(vault_json(v), state.tenant_id, v.subscription_id, v.resource_group)
             for v in state.vaults
-            if v.live and v.name.lower() == vault_match.group(1).lower()
+            if v.live
+            and v.name.lower() == vault_match.group(1).lower()
             and "stale-resource-graph" not in state.restrictions
         ]
     elif cmk_match:
@@ -1011,16 +1082,20 @@ def graph_query(ctx: Context, req: Request, p: dict[str, str]) -> Response:
                             },
                             {
                                 "code": "UnsupportedByEmulator",
-                                "message": "The emulator answers only the vault-by-name "
-                                "and CMK-cluster queries cmk-wizard sends.",
+                                "message": "The emulator answers only the vault-by-name, "
+                                "CMK-cluster and subscriptions queries cmk-wizard sends.",
                             },
                         ],
                     }
                 },
             )
         )
-    if subs:
-        rows = [r for r in rows if r["subscriptionId"].lower() in subs]
+    hidden = state.hidden_subscriptions()
+    rows = [
+        r
+        for r in rows
+        if r["subscriptionId"].lower() not in hidden and (not subs or r["subscriptionId"].lower() in subs)
+    ]
     return Response(
         200,
         {
@@ -1080,6 +1155,8 @@ ROUTES: list[tuple[str, str, dict[str, Handler]]] = [
         {"GET": get_identity, "PUT": put_identity, "DELETE": delete_identity},
     ),
     ("vaults", _SUB + r"/providers/Microsoft\.KeyVault/vaults", {"GET": list_vaults}),
+    ("vaults", _VAULTS, {"GET": list_vaults}),
+    ("vaults", _SUB + r"/resources", {"GET": list_vault_resources}),
     (
         "vaults",
         _VAULTS + r"/(?P<name>[^/]+)",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.emulator.model import (
+    HIDE_SUBSCRIPTION,
     LOCK_LEVELS,
     SECONDS_PER_DAY,
     AccessPolicy,
@@ -58,6 +59,20 @@ ROUTE_KINDS = (
     "data-plane",
 )
 _KEY_OPS = ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"]
+
+
+def restriction_problem(value: object) -> str | None:
+    """Why a value is not an operator restriction (None if it is one): the loader and faults share it."""
+    if isinstance(value, str):
+        if value in RESTRICTIONS or (value.startswith("deny:") and value[5:] in ROUTE_KINDS):
+            return None
+        if value.startswith(HIDE_SUBSCRIPTION):
+            guid = value[len(HIDE_SUBSCRIPTION) :]
+            return None if _GUID.match(guid) else f"{guid!r} in {value!r} is not a GUID"
+    return (
+        f"{value!r} is not a restriction (use {', '.join(RESTRICTIONS)}, "
+        f"deny:<{'|'.join(ROUTE_KINDS)}> or {HIDE_SUBSCRIPTION}<subscription GUID>)"
+    )
 
 
 class EstateError(ValueError):
@@ -321,14 +336,9 @@ class _Builder:
         operator = top.child("operator")
         if operator is not None:
             for index, restriction in enumerate(operator.strings("restrictions")):
-                if restriction not in RESTRICTIONS and not (
-                    restriction.startswith("deny:") and restriction[5:] in ROUTE_KINDS
-                ):
-                    raise operator.fail(
-                        f"restrictions[{index}]",
-                        f"{restriction!r} is not a restriction "
-                        f"(use {', '.join(RESTRICTIONS)} or deny:<{'|'.join(ROUTE_KINDS)}>)",
-                    )
+                problem = restriction_problem(restriction)
+                if problem is not None:
+                    raise operator.fail(f"restrictions[{index}]", problem)
                 state.restrictions.add(restriction)
             operator.done()
         state.identities = [self.identity(o) for o in _items(top, "identities")]
@@ -345,6 +355,7 @@ class _Builder:
         state.role_assignments = [self.assignment(o, i) for i, o in enumerate(_items(top, "roleAssignments"))]
         state.locks = [self.lock(o, i, state) for i, o in enumerate(_items(top, "locks"))]
         self._unique(top, "locks", [lock.name for lock in state.locks])
+        state.subscriptions = state.known_subscriptions()
         top.done()
         return state
 
@@ -355,10 +366,18 @@ class _Builder:
                 raise obj.fail(key, f"{name.rsplit('/', 1)[-1]!r} is defined twice")
 
     def identity_id(self, ref: str) -> str:
-        """An identity reference: a name in the default resource group, or a full ARM id."""
+        """An ARM id, or a name in the default group: the default subscription's, else the one elsewhere."""
         if ref.startswith("/subscriptions/"):
             return ref
-        return rid(self.sub, self.rg, "Microsoft.ManagedIdentity/userAssignedIdentities", ref)
+        default = rid(self.sub, self.rg, "Microsoft.ManagedIdentity/userAssignedIdentities", ref)
+        if default.lower() in self.identities:
+            return default
+        elsewhere = [
+            i.id
+            for i in self.identities.values()
+            if i.name.lower() == ref.lower() and i.resource_group.lower() == self.rg.lower()
+        ]
+        return elsewhere[0] if len(elsewhere) == 1 else default
 
     def principal(self, obj: _Obj, key: str) -> str:
         """A principal reference: a GUID, or an identity name (its current principal, else its first one)."""
@@ -375,11 +394,12 @@ class _Builder:
     def identity(self, obj: _Obj) -> Identity:
         """An identities[] entry."""
         name = obj.text("name", pattern=_NAME)
+        sub = obj.guid("subscriptionId") or self.sub
         rg = obj.text("resourceGroup", self.rg, pattern=_NAME)
-        ident_id = rid(self.sub, rg, "Microsoft.ManagedIdentity/userAssignedIdentities", name)
+        ident_id = rid(sub, rg, "Microsoft.ManagedIdentity/userAssignedIdentities", name)
         identity = Identity(
             name,
-            self.sub,
+            sub,
             rg,
             obj.text("location", self.location),
             self.tenant,
@@ -411,7 +431,7 @@ class _Builder:
         name = obj.text("name", pattern=_VAULT_NAME)
         vault = Vault(
             name,
-            self.sub,
+            obj.guid("subscriptionId") or self.sub,
             obj.text("resourceGroup", self.rg, pattern=_NAME),
             obj.text("location", self.location),
             self.tenant,
@@ -562,8 +582,8 @@ class _Builder:
         if value.startswith("/subscriptions/"):
             return value.rstrip("/")
         kind, _, arg = value.partition(":")
-        if kind == "subscription" and not arg:
-            return f"/subscriptions/{self.sub}"
+        if kind == "subscription" and (not arg or _GUID.match(arg)):
+            return f"/subscriptions/{arg or self.sub}"
         if kind == "resourceGroup":
             return f"/subscriptions/{self.sub}/resourceGroups/{arg or self.rg}"
         if kind in ("cluster", "identity") and arg:
@@ -587,7 +607,7 @@ class _Builder:
                 return f"{vault.id}/keys/{key_name}"
         raise obj.fail(
             key,
-            f"{value!r} is not a scope (subscription, resourceGroup[:name], vault:<name>, "
+            f"{value!r} is not a scope (subscription[:<guid>], resourceGroup[:name], vault:<name>, "
             "key:<vault>/<key>, cluster:<name>, identity:<name> or /subscriptions/...)",
         )
 
@@ -601,10 +621,12 @@ class _Builder:
         if role is None:
             raise obj.fail("role", f"{role_ref!r} is not a built-in or custom role name or id")
         scope = self.scope(obj, "scope")
+        scope_parts = scope.split("/")
+        sub = scope_parts[2] if len(scope_parts) > 2 and scope_parts[2] else self.sub
         assignment = RoleAssignment(
             obj.guid("name") or self.guid("assignment", str(index), principal, role.guid, scope),
             scope,
-            f"/subscriptions/{self.sub}/providers/Microsoft.Authorization/roleDefinitions/{role.guid}",
+            f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role.guid}",
             principal,
             obj.text("principalType", "ServicePrincipal", choices=("ServicePrincipal", "User", "Group")),
             created=int(self.now) - 100 * SECONDS_PER_DAY,
@@ -626,22 +648,15 @@ class _Builder:
         level = obj.text("level", choices=LOCK_LEVELS)
         scope = self.scope(obj, "scope")
         name = obj.text("name", f"lock-{index}", pattern=_NAME)
-        sub = f"/subscriptions/{self.sub}"
-        groups = {
-            f"{sub}/resourceGroups/{rg}".lower()
-            for rg in (
-                *(c.resource_group for c in state.clusters),
-                *(i.resource_group for i in state.identities),
-                *(v.resource_group for v in state.vaults),
-            )
-        }
+        subs = {f"/subscriptions/{sub}".lower() for sub in state.known_subscriptions()}
+        groups = {f"/subscriptions/{sub}/resourceGroups/{rg}".lower() for sub, rg in state.placements()}
         resources = {c.id.lower() for c in state.clusters} | {i.id.lower() for i in state.identities}
         for vault in state.vaults:
             if vault.live:
                 resources |= {vault.id.lower(), *(f"{vault.id}/keys/{k}".lower() for k in vault.keys)}
             elif scope.lower() == vault.id.lower() or scope.lower().startswith(vault.id.lower() + "/"):
                 raise obj.fail("scope", f"vault {vault.name!r} is soft-deleted: its locks went with it")
-        if scope.lower() not in {sub.lower(), *groups, *resources}:
+        if scope.lower() not in {*subs, *groups, *resources}:
             raise obj.fail(
                 "scope",
                 f"{scope!r} is not the subscription, a resource group or a resource of this estate",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 SECONDS_PER_DAY = 86_400
+HIDE_SUBSCRIPTION = "hide-subscription:"
 
 
 def rid(subscription_id: str, resource_group: str, provider_type: str, name: str) -> str:
@@ -250,6 +251,35 @@ class State:
     locks: list[Lock] = field(default_factory=list)
     restrictions: set[str] = field(default_factory=set)
     description: str = ""
+    subscriptions: list[str] = field(default_factory=list)
+
+    def known_subscriptions(self) -> list[str]:
+        """The estate's subscriptions, sorted: one stays when its last resource goes, as in Azure."""
+        found: dict[str, str] = {}
+        for sub in (self.subscription_id, *self.subscriptions, *(s for s, _ in self.placements())):
+            found.setdefault(sub.lower(), sub)
+        return sorted(found.values(), key=str.lower)
+
+    def subscription(self, sub: str) -> str | None:
+        """The estate's spelling of a subscription id, or None if the estate has no such subscription."""
+        return next((s for s in self.known_subscriptions() if s.lower() == sub.lower()), None)
+
+    def resource_groups(self, sub: str) -> set[str]:
+        """The (lower-cased) resource groups some resource of that subscription lives in."""
+        return {group.lower() for owner, group in self.placements() if owner.lower() == sub.lower()}
+
+    def placements(self) -> list[tuple[str, str]]:
+        """(subscription, resource group) of every cluster, identity and vault."""
+        return [
+            *((c.subscription_id, c.resource_group) for c in self.clusters),
+            *((i.subscription_id, i.resource_group) for i in self.identities),
+            *((v.subscription_id, v.resource_group) for v in self.vaults),
+        ]
+
+    def hidden_subscriptions(self) -> set[str]:
+        """The (lower-cased) subscriptions a `hide-subscription:<guid>` restriction keeps out of sight."""
+        prefix = HIDE_SUBSCRIPTION
+        return {r[len(prefix) :].lower() for r in self.restrictions if r.startswith(prefix)}
 
     def cluster(self, cluster_id: str) -> Cluster | None:
         """A cluster by ARM id."""

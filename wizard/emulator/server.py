@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 from wizard.emulator import arm, dataplane
-from wizard.emulator.estate import RESTRICTIONS, ROUTE_KINDS, Estate, load_estate
+from wizard.emulator.estate import Estate, load_estate, restriction_problem
 from wizard.emulator.health import REASONS, refresh
 from wizard.emulator.model import State
 from wizard.emulator.wire import Context, HttpError, Operation, Request, Response, arm_error, kv_error
@@ -328,13 +328,9 @@ class Emulator:
             raise ValueError(f"faultRate must be a number from 0 to 1, got {fault_rate!r}")
         if restrictions is not None:
             for r in restrictions:
-                if r not in RESTRICTIONS and not (
-                    isinstance(r, str) and r.startswith("deny:") and r[5:] in ROUTE_KINDS
-                ):
-                    raise ValueError(
-                        f"unknown restriction {r!r} (use {', '.join(RESTRICTIONS)} or "
-                        f"deny:<{'|'.join(ROUTE_KINDS)}>)"
-                    )
+                problem = restriction_problem(r)
+                if problem is not None:
+                    raise ValueError(problem)
         if fault_kinds is not None and (not fault_kinds or any(k not in FAULT_KINDS for k in fault_kinds)):
             raise ValueError(f"faultKinds must be a non-empty list of {', '.join(FAULT_KINDS)}")
         if (
@@ -459,8 +455,11 @@ class Emulator:
         `lost-write` applies only to authenticated writes: the write is carried out, then the
         connection drops before the answer, as when Azure took a write and the reply was lost.
         """
-        authenticated_write = request.method in ("PUT", "PATCH", "DELETE", "POST") and bool(
-            request.headers.get("authorization")) and not request.path.endswith("/resources")
+        authenticated_write = (
+            request.method in ("PUT", "PATCH", "DELETE", "POST")
+            and bool(request.headers.get("authorization"))
+            and not request.path.endswith("/resources")
+        )
         with self._lock:
             if self._fault_rate <= 0.0 or self._fault_limit == 0:
                 return "none"
@@ -504,8 +503,9 @@ class Emulator:
             return "fault", None
         if isinstance(fault, Response):
             return "fault", fault
-        kind, response = self._arm(request) if request.host == "arm" else (
-            "data-plane", self._data_plane(request))
+        kind, response = (
+            self._arm(request) if request.host == "arm" else ("data-plane", self._data_plane(request))
+        )
         return (kind, None) if fault == "lost-write" else (kind, response)
 
     def _arm(self, request: Request) -> tuple[str, Response]:
@@ -529,10 +529,14 @@ class Emulator:
             )
         with self._lock:
             restrictions = self._state.restrictions
-            denied = f"deny:{kind}" in restrictions or (
-                kind == "role-assignments"
-                and request.method == "GET"
-                and "no-role-assignment-read" in restrictions
+            denied = (
+                f"deny:{kind}" in restrictions
+                or (
+                    kind == "role-assignments"
+                    and request.method == "GET"
+                    and "no-role-assignment-read" in restrictions
+                )
+                or self._in_hidden_subscription(request.path)
             )
             if denied:
                 action = arm.action_for(kind, request.method, request.path)
@@ -556,6 +560,15 @@ class Emulator:
                 response = exc.response
             self._refresh()
         return kind, response
+
+    def _in_hidden_subscription(self, path: str) -> bool:
+        """A path under a subscription `hide-subscription:` hides: the operator has no role there."""
+        parts = path.split("/")
+        return (
+            len(parts) > 2
+            and parts[1].lower() == "subscriptions"
+            and parts[2].lower() in self._state.hidden_subscriptions()
+        )
 
     def _lock_refusal(self, kind: str, request: Request) -> Response | None:
         """409 ScopeLocked before anything changes; role assignments pass (UNVERIFIED), graph POSTs read."""
