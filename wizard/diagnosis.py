@@ -33,6 +33,8 @@ def perform(reader: AzureReader, read: Read) -> Any:
             return reader.search_vault(a[0], a[1])
         case ReadKind.VAULT:
             return reader.get_vault(a[0])
+        case ReadKind.SUBSCRIPTIONS:
+            return reader.list_subscriptions()
         case ReadKind.DELETED_VAULT:
             return reader.get_deleted_vault(a[0], a[1], a[2])
         case ReadKind.KEY:

@@ -60,8 +60,12 @@ class AzureReader(Protocol):
         """A live vault's properties."""
         ...
 
+    def list_subscriptions(self) -> list[str]:
+        """The subscriptions the operator can see (Resource Graph)."""
+        ...
+
     def get_deleted_vault(self, vault_name: str, location: str, subscription_id: str) -> DeletedVaultFacts:
-        """A soft-deleted vault."""
+        """A soft-deleted vault in one subscription, whatever its region."""
         ...
 
     def get_key(self, vault_id: str, key_name: str, version: str | None = None) -> KeyFacts:

@@ -21,6 +21,7 @@ EXPECTED_CAUSES = {
     "key-purged": {"KEY_PURGED"},
     "key-not-yet-active": {"KEY_NOT_YET_ACTIVE"},
     "vault-soft-deleted": {"VAULT_SOFT_DELETED"},
+    "vault-soft-deleted-elsewhere": {"VAULT_SOFT_DELETED"},
     "vault-purged": {"VAULT_PURGED"},
     "identity-deleted": {"IDENTITY_DELETED"},
     "identity-recreated": {"IDENTITY_RECREATED"},

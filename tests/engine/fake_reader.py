@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from wizard.domain.errors import GatewayError, NotFound
+from wizard.domain.errors import Forbidden, GatewayError, NotFound
 from wizard.domain.models import (
     AccessPolicy,
     AttachedIdentity,
@@ -60,6 +60,10 @@ class FakeEstate:
         soft_delete=True, purge_protection=True, public_network_access="Enabled",
         network_default_action=None, network_bypass=None))
     deleted_vault: DeletedVaultFacts | None = None
+    subscriptions: tuple[str, ...] = (SUB,)
+    """What Resource Graph shows; the deleted vault, if any, is in the last one."""
+    unlistable: frozenset[str] = frozenset()
+    """Subscriptions whose deleted vaults the operator may not list."""
     key: KeyFacts | None = field(default_factory=lambda: KeyFacts(
         name="cmk", vault_name="kv1", key_uri="https://kv1.vault.azure.net/keys/cmk", version="v1",
         enabled=True, not_before=None, expires=NOW + timedelta(days=365), kty="RSA", key_size=3072))
@@ -131,9 +135,15 @@ class FakeReader:
             raise NotFound("vault not found", status=404)
         return self.estate.vault
 
+    def list_subscriptions(self) -> list[str]:
+        self._enter("list_subscriptions")
+        return list(self.estate.subscriptions)
+
     def get_deleted_vault(self, vault_name: str, location: str, subscription_id: str) -> DeletedVaultFacts:
         self._enter("get_deleted_vault")
-        if self.estate.deleted_vault is None:
+        if subscription_id in self.estate.unlistable:
+            raise Forbidden("AuthorizationFailed", needs=f"deletedVaults/read on {subscription_id}")
+        if self.estate.deleted_vault is None or subscription_id != self.estate.subscriptions[-1]:
             raise NotFound("no deleted vault", status=404)
         return self.estate.deleted_vault
 

@@ -140,6 +140,40 @@ def test_vault_neither_live_nor_deleted_is_purged() -> None:
     assert critical_causes(result.findings) == {"VAULT_PURGED"}
 
 
+OTHER_SUB = "00000000-0000-0000-0000-00000000beef"
+
+
+def test_a_deleted_vault_is_looked_for_in_every_subscription_in_sight() -> None:
+    deleted = DeletedVaultFacts("kv1", "westus2", VAULT_ID, NOW, NOW + timedelta(days=90), True)
+    result, reader = run(HEALTHY.replace(vault=None, deleted_vault=deleted,
+                                         subscriptions=(SUB, OTHER_SUB)))
+    assert critical_causes(result.findings) == {"VAULT_SOFT_DELETED"}
+    assert reader.calls.count("get_deleted_vault") == 2
+
+
+def test_a_subscription_that_cannot_be_searched_is_not_taken_for_purged() -> None:
+    result, _ = run(HEALTHY.replace(vault=None, subscriptions=(SUB, OTHER_SUB),
+                                    unlistable=frozenset({OTHER_SUB})))
+    assert "VAULT_PURGED" not in critical_causes(result.findings)
+    check = next(c for c in result.assessment.checks if c.id == "vault.deleted")
+    assert check.status == CheckStatus.UNKNOWN
+    assert OTHER_SUB in check.needs
+
+
+def test_found_in_one_subscription_wins_over_another_that_cannot_be_searched() -> None:
+    deleted = DeletedVaultFacts("kv1", "westus2", VAULT_ID, NOW, NOW + timedelta(days=90), True)
+    result, _ = run(HEALTHY.replace(vault=None, deleted_vault=deleted, subscriptions=(SUB, OTHER_SUB),
+                                    unlistable=frozenset({SUB})))
+    assert critical_causes(result.findings) == {"VAULT_SOFT_DELETED"}
+
+
+def test_purged_means_searched_everywhere_in_sight() -> None:
+    result, _ = run(HEALTHY.replace(vault=None, subscriptions=(SUB, OTHER_SUB)))
+    purged = next(f for f in result.findings if f.code == "VAULT_PURGED")
+    assert "every subscription you can see (2)" in purged.summary
+    assert purged.evidence["searchedSubscriptions"] == f"{SUB}, {OTHER_SUB}"
+
+
 @pytest.mark.parametrize(("pna", "default", "bypass", "blocked"), [
     ("Enabled", None, None, False),
     ("Enabled", "Allow", "None", False),

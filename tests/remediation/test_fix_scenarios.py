@@ -21,9 +21,9 @@ from wizard.engine.remedy import ESCALATE
 from wizard.remediation import FixSession, auto_confirm
 
 FIXABLE = ["healthy", "key-expired", "key-disabled", "key-soft-deleted", "key-not-yet-active",
-           "vault-soft-deleted", "identity-deleted", "identity-recreated", "rbac-role-missing",
-           "access-policy-revoked", "firewall-blocked", "provisioning-failed",
-           "vault-recovered-rbac-lost", "operator-firewalled", "multi-fault"]
+           "vault-soft-deleted", "vault-soft-deleted-elsewhere", "identity-deleted",
+           "identity-recreated", "rbac-role-missing", "access-policy-revoked", "firewall-blocked",
+           "provisioning-failed", "vault-recovered-rbac-lost", "operator-firewalled", "multi-fault"]
 UNRECOVERABLE = {"key-purged": "KEY_PURGED", "vault-purged": "VAULT_PURGED"}
 
 

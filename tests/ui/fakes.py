@@ -333,6 +333,11 @@ class FakeReader:
             raise NotFound(f"ResourceNotFound: {vault_id}", status=404)
         return found
 
+    def list_subscriptions(self) -> list[str]:
+        """The one fake subscription."""
+        self._call("list_subscriptions")
+        return [SUBSCRIPTION]
+
     def get_deleted_vault(self, vault_name: str, location: str, subscription_id: str) -> DeletedVaultFacts:
         """A soft-deleted vault by name."""
         self._call("get_deleted_vault")

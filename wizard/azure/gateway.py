@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from wizard.azure.writes import AzureWriter
 
 VAULT_BY_NAME = "resources | where type =~ 'microsoft.keyvault/vaults' | where name =~ '{name}'"
+SUBSCRIPTIONS = ("resourcecontainers | where type =~ 'microsoft.resources/subscriptions' "
+                 "| project subscriptionId")
 CMK_CLUSTERS = ("resources | where type =~ 'microsoft.documentdb/mongoclusters' "
                 "| where isnotempty(properties.encryption.customerManagedKeyEncryption)")
 
@@ -210,11 +212,17 @@ class AzureGateway:
                      lambda: client.vaults.get(rid.resource_group, rid.name))
         return vault_facts(vault, rid.resource_group, rid.subscription_id)
 
+    def list_subscriptions(self) -> list[str]:
+        """The subscriptions Resource Graph lets the operator see."""
+        rows = self._graph(SUBSCRIPTIONS)
+        return sorted({str(row["subscriptionId"]) for row in rows if row.get("subscriptionId")})
+
     def get_deleted_vault(self, vault_name: str, location: str, subscription_id: str) -> DeletedVaultFacts:
         """A soft-deleted vault in the given subscription, in any region (a vault need not sit
         where the cluster does): one list call rather than a guess at the location."""
         client = self.factory.keyvault(subscription_id)
-        listed = call("list deleted vaults", NEEDS_DELETED_VAULT_READ,
+        listed = call(f"list deleted vaults in subscription {subscription_id}",
+                      f"{NEEDS_DELETED_VAULT_READ} on subscription {subscription_id}",
                       lambda: list(client.vaults.list_deleted()))
         deleted = next((d for d in listed if (d.name or "").lower() == vault_name.lower()), None)
         if deleted is None:

@@ -106,13 +106,31 @@ def key_read(vault_id: str, key: KeyUrl) -> Read:
     return Read(ReadKind.KEY, (vault_id, key.key_name, key.version or ""))
 
 
-def deleted_vault_read(cluster: ClusterFacts, key: KeyUrl, ref: VaultRef | None) -> Read:
-    """Where to look for the vault among deleted ones: where Resource Graph last saw it, else the
-    cluster's subscription and region."""
+SUBSCRIPTIONS_READ = Read(ReadKind.SUBSCRIPTIONS, ())
+
+
+def deleted_vault_reads(cluster: ClusterFacts, key: KeyUrl, ref: VaultRef | None, known: Known) -> list[Read]:
+    """Where to look for the vault among deleted ones: the subscription where Resource Graph last
+    saw it; else every subscription in sight, once they are known (a vault often lives in another
+    subscription than its cluster, and Resource Graph drops a vault once it is deleted)."""
     if ref is not None:
-        return Read(ReadKind.DELETED_VAULT, (key.vault_name, ref.location or cluster.location,
-                                             ref.subscription_id))
-    return Read(ReadKind.DELETED_VAULT, (key.vault_name, cluster.location, cluster.subscription_id))
+        return [Read(ReadKind.DELETED_VAULT, (key.vault_name, ref.location or cluster.location,
+                                              ref.subscription_id))]
+    subscriptions = _value(known, SUBSCRIPTIONS_READ)
+    if not isinstance(subscriptions, list):
+        return []
+    return [Read(ReadKind.DELETED_VAULT, (key.vault_name, cluster.location, sub))
+            for sub in sorted(set(subscriptions) | {cluster.subscription_id})]
+
+
+def deleted_vault_of(cluster: ClusterFacts, key: KeyUrl, ref: VaultRef | None,
+                     known: Known) -> DeletedVaultFacts | None:
+    """The soft-deleted vault, wherever it was found."""
+    for read in deleted_vault_reads(cluster, key, ref, known):
+        value = _value(known, read)
+        if isinstance(value, DeletedVaultFacts):
+            return value
+    return None
 
 
 def _value(known: Known, read: Read) -> Any:
@@ -163,14 +181,15 @@ def plan(cluster_id: str, known: Known) -> list[Read]:
         return wanted
     ref = vault_ref_of(cluster, key, known)
     if not isinstance(known[lookup].value, VaultRef):
-        wanted += [vault_search_read(cluster, key), deleted_vault_read(cluster, key, None)]
+        wanted += [vault_search_read(cluster, key), SUBSCRIPTIONS_READ,
+                   *deleted_vault_reads(cluster, key, None, known)]
     if ref is None:
         return wanted
     vault_read = Read(ReadKind.VAULT, (ref.id,))
     the_key = key_read(ref.id, key)
     wanted += [vault_read, the_key]
     if vault_read in known and isinstance(known[vault_read].error, NotFound):
-        wanted.append(deleted_vault_read(cluster, key, ref))
+        wanted += deleted_vault_reads(cluster, key, ref, known)
         return wanted
     if the_key in known and isinstance(known[the_key].error, NotFound):
         wanted.append(Read(ReadKind.DELETED_KEY, (key.vault_url, key.key_name)))
@@ -530,12 +549,17 @@ def check_vault_deleted(ctx: _Context) -> _Verdict:
             return waiting if not waiting.status.done else _skip("the vault could not be read")
         if ctx.vault() is not None:
             return _skip("the vault is live")
-    read = deleted_vault_read(c, key, ref)
-    waiting = ctx.waiting(read)
-    if waiting:
-        return waiting
-    deleted = _value(ctx.known, read)
-    if isinstance(deleted, DeletedVaultFacts):
+    if ref is None:
+        waiting = ctx.waiting(SUBSCRIPTIONS_READ)
+        if waiting:
+            return waiting
+    reads = deleted_vault_reads(c, key, ref, ctx.known)
+    answers = [(read, ctx.waiting(read)) for read in reads]
+    running = [verdict for _, verdict in answers if verdict and not verdict.status.done]
+    if running:
+        return _Verdict(running[0].status, "waiting for Azure", reads=reads)
+    deleted = deleted_vault_of(c, key, ref, ctx.known)
+    if deleted is not None:
         evidence = {"deletionDate": _iso(deleted.deletion_date),
                     "scheduledPurgeDate": _iso(deleted.scheduled_purge_date),
                     "vaultId": deleted.vault_id, "purgeProtection": deleted.purge_protection}
@@ -543,11 +567,20 @@ def check_vault_deleted(ctx: _Context) -> _Verdict:
                   "scheduled_purge_date": _iso(deleted.scheduled_purge_date),
                   "vault_id": deleted.vault_id}
         return _Verdict(CheckStatus.FAIL, "soft-deleted: recoverable", evidence,
-                        [("VAULT_SOFT_DELETED", values | evidence)], reads=[lookup, read])
-    evidence = {"vaultName": key.vault_name, "searchedLocation": read.args[1],
-                "searchedSubscription": read.args[2]}
+                        [("VAULT_SOFT_DELETED", values | evidence)], reads=[lookup, *reads])
+    unanswered = [verdict for _, verdict in answers if verdict]
+    if unanswered:
+        # one subscription not searched is enough not to call the vault gone
+        first = unanswered[0]
+        return _Verdict(first.status, first.detail, needs="; ".join(
+            dict.fromkeys(v.needs for v in unanswered if v.needs)), reads=[lookup, *reads])
+    subscriptions = [read.args[2] for read in reads]
+    searched = (f"subscription {subscriptions[0]}" if ref is not None
+                else f"every subscription you can see ({len(subscriptions)})")
+    evidence = {"vaultName": key.vault_name, "searchedSubscriptions": ", ".join(subscriptions)}
     return _Verdict(CheckStatus.FAIL, "not soft-deleted either: purged, or out of your sight",
-                    evidence, [("VAULT_PURGED", evidence)], reads=[lookup, read])
+                    evidence, [("VAULT_PURGED", evidence | {"searched": searched})],
+                    reads=[lookup, *reads])
 
 
 def check_vault_network(ctx: _Context) -> _Verdict:

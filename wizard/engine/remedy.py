@@ -41,7 +41,7 @@ from wizard.engine.engine import (
     KEY_PERMISSION_NAMES,
     REQUIRED_KEY_PERMISSIONS,
     Assessment,
-    deleted_vault_read,
+    deleted_vault_of,
     key_read,
     key_url_of,
     vault_ref_of,
@@ -275,8 +275,7 @@ def _facts(diagnosis: DiagnosisLike, now: datetime) -> _Facts:
         key = f.value(key_read(ref.id, f.key))
         f.key_facts = key if isinstance(key, KeyFacts) else None
     if f.vault is None:
-        deleted = f.value(deleted_vault_read(f.cluster, f.key, f.vault_ref))
-        f.deleted_vault = deleted if isinstance(deleted, DeletedVaultFacts) else None
+        f.deleted_vault = deleted_vault_of(f.cluster, f.key, f.vault_ref, f.known)
     return f
 
 

@@ -17,6 +17,7 @@ class ReadKind(StrEnum):
     VAULT_LOOKUP = "vault_lookup"
     VAULT_SEARCH = "vault_search"
     VAULT = "vault"
+    SUBSCRIPTIONS = "subscriptions"
     DELETED_VAULT = "deleted_vault"
     KEY = "key"
     DELETED_KEY = "deleted_key"
