@@ -50,13 +50,13 @@ def main() -> int:
     latency = args.latency_ms / 1000
     print(f"latency {args.latency_ms} ms per request, median of {args.repeats} runs, "
           f"target ratio <= {TARGET_RATIO}")
-    print(f"{'scenario':<28}{'verdict':<12}{'wall ms':>9}{'requests':>10}{'depth':>7}{'ratio':>8}")
+    print(f"{'scenario':<30}{'verdict':<12}{'wall ms':>9}{'requests':>10}{'depth':>7}{'ratio':>8}")
     worst = 0.0
     for name in names:
         wall, requests, depth, verdict = measure(name, args.latency_ms, args.repeats)
         ratio = wall / (depth * latency) if depth else float("nan")
         worst = max(worst, ratio)
-        print(f"{name:<28}{verdict:<12}{wall * 1000:>9.0f}{requests:>10}{depth:>7}{ratio:>8.2f}")
+        print(f"{name:<30}{verdict:<12}{wall * 1000:>9.0f}{requests:>10}{depth:>7}{ratio:>8.2f}")
     print(f"worst ratio {worst:.2f} (bound {TARGET_RATIO})")
     return 0
 
