@@ -16,6 +16,9 @@ from wizard.connection import Connection, load_connection
 from wizard.domain.errors import BadInput
 
 OFFLINE_VARIABLE = "CMK_WIZARD_OFFLINE"
+DEFAULT_EMULATOR_TOKEN = "fake-emulator-token"
+"""What a standalone emulator accepts unless started with CMK_WIZARD_EMULATOR_TOKEN (a test keeps it
+equal to the emulator's own default, which is not imported here: it would load the server)."""
 
 if TYPE_CHECKING:
     from wizard.azure.clients import RetrySettings
@@ -154,8 +157,11 @@ class EmulatorBackend:
         return parse_connection(self.emulator.connection)
 
     def token(self) -> str:
-        """The bearer token the emulator accepts (never a real one)."""
-        return str(self.emulator.token) if self.scenario is not None else "fake-emulator-token"
+        """The bearer token the emulator accepts (never a real one): the embedded emulator's, or
+        for a running one the token it was started with (the same variable), else its default."""
+        if self.scenario is not None:
+            return str(self.emulator.token)
+        return self.options.emulator_token or DEFAULT_EMULATOR_TOKEN
 
     def connect(self) -> AzureGateway:
         """Start the emulator if embedded, then build the gateway over the real SDK clients."""

@@ -253,7 +253,8 @@ def _run_emulator(args: argparse.Namespace) -> int:
 
     return serve(args.scenario, port=args.port, connection_file=args.connection_file,
                  latency_ms=args.latency_ms, fault_rate=args.fault_rate,
-                 revalidate_seconds=args.revalidate_seconds)
+                 revalidate_seconds=args.revalidate_seconds,
+                 token=os.environ.get(EMULATOR_TOKEN_ENV) or None)
 
 
 def _run_scenarios(args: argparse.Namespace) -> int:

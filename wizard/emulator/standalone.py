@@ -10,7 +10,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from wizard.emulator.estate import load_estate
-from wizard.emulator.server import Emulator
+from wizard.emulator.server import DEFAULT_TOKEN, Emulator
 
 
 def serve(
@@ -21,6 +21,7 @@ def serve(
     latency_ms: int = 0,
     fault_rate: float = 0.0,
     revalidate_seconds: float = 5.0,
+    token: str | None = None,
     out: TextIO = sys.stdout,
     stop: threading.Event | None = None,
 ) -> int:
@@ -37,7 +38,12 @@ def serve(
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, on_signal)
     emulator = Emulator(
-        estate, latency_ms=latency_ms, fault_rate=fault_rate, revalidate_seconds=revalidate_seconds, port=port
+        estate,
+        latency_ms=latency_ms,
+        fault_rate=fault_rate,
+        revalidate_seconds=revalidate_seconds,
+        port=port,
+        token=token or DEFAULT_TOKEN,
     )
     try:
         emulator.start()
