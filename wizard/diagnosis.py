@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -158,23 +158,18 @@ class DiagnosisRun:
         began = self.clock()
         known: dict[Read, Outcome] = {}
         running: dict[Future[Outcome], Read] = {}
-        pool = ThreadPoolExecutor(self.max_parallel, thread_name_prefix="diagnose")
-        try:
-            while not self.cancelled.is_set():
-                started = set(running.values())
-                for read in plan(self.cluster_id, known):
-                    if read not in known and read not in started:
-                        running[pool.submit(_timed, self.reader, read, self.clock)] = read
-                self._publish(known, set(running.values()))
-                if not running:
-                    break
-                done, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
-                for future in done:
-                    known[running.pop(future)] = future.result()
-        finally:
-            # A cancelled run returns at once: a read Azure is still sitting on finishes in the
-            # background and its answer is dropped.
-            pool.shutdown(wait=not self.cancelled.is_set(), cancel_futures=True)
+        slots = threading.BoundedSemaphore(self.max_parallel)
+        while not self.cancelled.is_set():
+            started = set(running.values())
+            for read in plan(self.cluster_id, known):
+                if read not in known and read not in started:
+                    running[self._start(read, slots)] = read
+            self._publish(known, set(running.values()))
+            if not running:
+                break
+            done, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
+            for future in done:
+                known[running.pop(future)] = future.result()
         assessment = assess(self.cluster_id, known, set())
         if self.cancelled.is_set():
             assessment = Assessment(tuple(
@@ -183,6 +178,24 @@ class DiagnosisRun:
         return Diagnosis(self.cluster_id, assessment, known, started_at,
                          int((self.clock() - began) * 1000),
                          critical_path_depth(known, self.cluster_id))
+
+    def _start(self, read: Read, slots: threading.BoundedSemaphore) -> Future[Outcome]:
+        """Run one read on a daemon thread, at most `max_parallel` at once. Daemon: a cancelled run
+        returns at once, and a read Azure is still sitting on never keeps the process from exiting
+        (a pool's threads are joined at exit); its answer is dropped."""
+        future: Future[Outcome] = Future()
+
+        def work() -> None:
+            with slots:
+                if not future.set_running_or_notify_cancel():
+                    return
+                try:
+                    future.set_result(_timed(self.reader, read, self.clock))
+                except BaseException as exc:
+                    future.set_exception(exc)
+
+        threading.Thread(target=work, name=f"diagnose-{read.kind.value}", daemon=True).start()
+        return future
 
     def _publish(self, known: dict[Read, Outcome], in_flight: set[Read]) -> None:
         if self.on_update is not None:

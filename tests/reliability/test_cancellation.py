@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import warnings
 
 import pytest
 
-from tests.reliability.conftest import BackendMaker, wait_until
+from tests.reliability.conftest import REPO, BackendMaker, wait_until
 from wizard.diagnosis import DiagnosisRun
 from wizard.domain.models import CheckStatus
 from wizard.engine.engine import Assessment
@@ -76,3 +79,31 @@ def test_many_diagnoses_do_not_leak_threads(backend: BackendMaker) -> None:
         assert DiagnosisRun(gateway, cluster).run().verdict == "healthy"
     wait_until(lambda: ours() == baseline, deadline_s=5,
                what=f"threads back to {baseline} (now {ours()})")
+
+
+QUIT_WHILE_HELD = """
+import threading, time
+from wizard.backends import EmulatorBackend, Options
+from wizard.diagnosis import DiagnosisRun
+
+backend = EmulatorBackend(Options(retry_total=4, timeout_seconds=300), scenario="key-expired")
+gateway = backend.connect()
+backend.emulator.hold()
+cancelled = threading.Event()
+worker = threading.Thread(target=DiagnosisRun(gateway, backend.default_cluster_id(), cancelled=cancelled).run)
+worker.start()
+while backend.emulator.held() == 0:
+    time.sleep(0.01)
+cancelled.set()
+worker.join()
+print("returned", flush=True)
+"""
+
+
+def test_the_process_exits_while_azure_still_sits_on_a_cancelled_read() -> None:
+    """Nobody releases the held read (the read timeout is 5 minutes): the process must still end,
+    as it does when the operator quits the wizard during a stalled call."""
+    done = subprocess.run([sys.executable, "-c", QUIT_WHILE_HELD], cwd=REPO, capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "CMK_WIZARD_OFFLINE": "1"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "returned"
