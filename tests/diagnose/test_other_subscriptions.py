@@ -35,7 +35,7 @@ def test_a_subscription_out_of_sight_is_named_in_the_purged_finding(
     result = diagnose(b.connect(), b.default_cluster_id() or "")
     assert critical_causes(result.findings) == {"VAULT_PURGED"}
     purged = next(f for f in result.findings if f.code == "VAULT_PURGED")
-    assert "every subscription you can see" in purged.summary
+    assert "the one subscription you can see" in purged.summary
     assert b.emulator.health()["clusters"][b.default_cluster_id()]["status"] == "Inaccessible"
 
 

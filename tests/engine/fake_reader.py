@@ -127,7 +127,9 @@ class FakeReader:
     def search_vault(self, vault_name: str, subscription_id: str) -> VaultRef | None:
         self._enter("search_vault")
         v = self.estate.vault
-        return VaultRef(v.id, v.name, v.resource_group, v.subscription_id, v.location) if v else None
+        if v is None or subscription_id.lower() != v.subscription_id.lower():
+            return None
+        return VaultRef(v.id, v.name, v.resource_group, v.subscription_id, v.location)
 
     def get_vault(self, vault_id: str) -> VaultFacts:
         self._enter("get_vault")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import timedelta
 
@@ -20,7 +21,7 @@ from tests.engine.fake_reader import (
     role_id,
 )
 from wizard.diagnosis import Diagnosis, diagnose
-from wizard.domain.errors import Forbidden, Throttled
+from wizard.domain.errors import Forbidden, GatewayError, NotFound, Throttled
 from wizard.domain.models import (
     AttachedIdentity,
     CheckStatus,
@@ -170,8 +171,29 @@ def test_found_in_one_subscription_wins_over_another_that_cannot_be_searched() -
 def test_purged_means_searched_everywhere_in_sight() -> None:
     result, _ = run(HEALTHY.replace(vault=None, subscriptions=(SUB, OTHER_SUB)))
     purged = next(f for f in result.findings if f.code == "VAULT_PURGED")
-    assert "every subscription you can see (2)" in purged.summary
+    assert "any of the 2 subscriptions you can see" in purged.summary
     assert purged.evidence["searchedSubscriptions"] == f"{SUB}, {OTHER_SUB}"
+
+
+def test_a_live_vault_in_another_subscription_is_found_while_resource_graph_lags() -> None:
+    """Resource Graph misses it (e.g. just recovered); the ARM search of every subscription in
+    sight finds it, so it is judged, never called purged."""
+    vault = dataclasses.replace(HEALTHY.vault, subscription_id=OTHER_SUB)
+    result, reader = run(HEALTHY.replace(vault=vault, graph_misses=True, subscriptions=(SUB, OTHER_SUB)))
+    assert result.verdict == "healthy", [f.code for f in result.findings]
+    assert reader.calls.count("search_vault") == 2
+
+
+@pytest.mark.parametrize("error", [Throttled("busy", status=429), NotFound("none", status=404)])
+def test_without_the_list_of_subscriptions_the_cluster_subscription_is_still_searched(
+        error: GatewayError) -> None:
+    deleted = DeletedVaultFacts("kv1", "westus2", VAULT_ID, NOW, NOW + timedelta(days=90), True)
+    found, _ = run(HEALTHY.replace(vault=None, deleted_vault=deleted,
+                                   errors={"list_subscriptions": error}))
+    assert critical_causes(found.findings) == {"VAULT_SOFT_DELETED"}
+    gone, _ = run(HEALTHY.replace(vault=None, errors={"list_subscriptions": error}))
+    assert "VAULT_PURGED" not in critical_causes(gone.findings)
+    assert status(gone, "vault.deleted") == CheckStatus.UNKNOWN
 
 
 @pytest.mark.parametrize(("pna", "default", "bypass", "blocked"), [

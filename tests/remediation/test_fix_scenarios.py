@@ -162,3 +162,18 @@ def test_a_locked_resource_group_stops_the_fix_with_where_the_lock_is_until_its_
     assert [o.status for o in fixed.outcomes if o.step.remediation == "allow-trusted-services"] == ["ok"]
     assert until(lambda: emulator.health()["clusters"][cluster_id]["status"] == "Ready")
     assert fixed.exit_code == 0
+
+
+def test_a_vault_recovered_in_another_subscription_is_found_while_resource_graph_lags(
+        emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    """Right after the recovery Resource Graph still does not list the vault: the ARM search of
+    every subscription in sight finds it, the role is granted again, and the cluster is Ready."""
+    backend = emulator_backend("vault-soft-deleted-elsewhere")
+    backend.emulator.set_faults(restrictions=["stale-resource-graph"])
+    cluster_id = backend.default_cluster_id() or ""
+    session = FixSession(backend.connect(), cluster_id, audit=AuditLog(tmp_path / "audit.jsonl"))
+    result = session.run(auto_confirm)
+    assert [(o.step.remediation, o.status) for o in result.outcomes][:2] == [
+        ("recover-vault", "ok"), ("grant-crypto-role", "ok")]
+    assert result.exit_code == 0, [f.code for f in result.final.findings] if result.final else None
+    assert until(lambda: backend.emulator.health()["clusters"][cluster_id]["status"] == "Ready")

@@ -87,14 +87,29 @@ def vault_lookup_read(cluster: ClusterFacts, key: KeyUrl) -> Read:
     return Read(ReadKind.VAULT_LOOKUP, (key.vault_name,))
 
 
-def vault_search_read(cluster: ClusterFacts, key: KeyUrl) -> Read:
-    """Look again through ARM in the cluster's subscription: Resource Graph can lag minutes."""
-    return Read(ReadKind.VAULT_SEARCH, (key.vault_name, cluster.subscription_id))
+SUBSCRIPTIONS_READ = Read(ReadKind.SUBSCRIPTIONS, ())
+NEEDS_SUBSCRIPTIONS = "Reader on the subscriptions to search (Resource Graph shows only what you can read)"
+
+
+def search_subscriptions(cluster: ClusterFacts, known: Known) -> list[str]:
+    """Where to look for a vault Resource Graph does not show: the cluster's subscription at once,
+    then every other subscription in sight once they are known (a key vault often lives in
+    another subscription than its cluster)."""
+    listed = _value(known, SUBSCRIPTIONS_READ)
+    own = cluster.subscription_id.lower()
+    others = sorted({str(s).lower() for s in listed} - {own}) if isinstance(listed, list) else []
+    return [cluster.subscription_id, *others]
+
+
+def vault_search_reads(cluster: ClusterFacts, key: KeyUrl, known: Known) -> list[Read]:
+    """Look again through ARM, subscription by subscription: Resource Graph can lag minutes."""
+    return [Read(ReadKind.VAULT_SEARCH, (key.vault_name, sub))
+            for sub in search_subscriptions(cluster, known)]
 
 
 def vault_ref_of(cluster: ClusterFacts, key: KeyUrl, known: Known) -> VaultRef | None:
-    """The vault as found by Resource Graph, else by the ARM search."""
-    for read in (vault_lookup_read(cluster, key), vault_search_read(cluster, key)):
+    """The vault as found by Resource Graph, else by an ARM search."""
+    for read in (vault_lookup_read(cluster, key), *vault_search_reads(cluster, key, known)):
         value = _value(known, read)
         if isinstance(value, VaultRef):
             return value
@@ -106,21 +121,14 @@ def key_read(vault_id: str, key: KeyUrl) -> Read:
     return Read(ReadKind.KEY, (vault_id, key.key_name, key.version or ""))
 
 
-SUBSCRIPTIONS_READ = Read(ReadKind.SUBSCRIPTIONS, ())
-
-
 def deleted_vault_reads(cluster: ClusterFacts, key: KeyUrl, ref: VaultRef | None, known: Known) -> list[Read]:
     """Where to look for the vault among deleted ones: the subscription where Resource Graph last
-    saw it; else every subscription in sight, once they are known (a vault often lives in another
-    subscription than its cluster, and Resource Graph drops a vault once it is deleted)."""
+    saw it; else the same subscriptions as the ARM search (Resource Graph drops a deleted vault)."""
     if ref is not None:
         return [Read(ReadKind.DELETED_VAULT, (key.vault_name, ref.location or cluster.location,
                                               ref.subscription_id))]
-    subscriptions = _value(known, SUBSCRIPTIONS_READ)
-    if not isinstance(subscriptions, list):
-        return []
     return [Read(ReadKind.DELETED_VAULT, (key.vault_name, cluster.location, sub))
-            for sub in sorted(set(subscriptions) | {cluster.subscription_id})]
+            for sub in search_subscriptions(cluster, known)]
 
 
 def deleted_vault_of(cluster: ClusterFacts, key: KeyUrl, ref: VaultRef | None,
@@ -181,7 +189,7 @@ def plan(cluster_id: str, known: Known) -> list[Read]:
         return wanted
     ref = vault_ref_of(cluster, key, known)
     if not isinstance(known[lookup].value, VaultRef):
-        wanted += [vault_search_read(cluster, key), SUBSCRIPTIONS_READ,
+        wanted += [*vault_search_reads(cluster, key, known), SUBSCRIPTIONS_READ,
                    *deleted_vault_reads(cluster, key, None, known)]
     if ref is None:
         return wanted
@@ -269,12 +277,15 @@ class _Context:
         return vault_ref_of(self.cluster, self.key, self.known) if self.cluster and self.key else None
 
     def searching(self) -> _Verdict | None:
-        """While Resource Graph found nothing and the ARM search has not answered: wait for it."""
+        """While Resource Graph found nothing and the ARM searches (and the list of subscriptions
+        to search) have not all answered: wait for them."""
         if not self.cluster or not self.key or self.vault_ref() is not None:
             return None
-        read = vault_search_read(self.cluster, self.key)
-        waiting = self.waiting(read)
-        return waiting if waiting is not None and not waiting.status.done else None
+        for read in (SUBSCRIPTIONS_READ, *vault_search_reads(self.cluster, self.key, self.known)):
+            waiting = self.waiting(read)
+            if waiting is not None and not waiting.status.done:
+                return waiting
+        return None
 
     def vault_read(self) -> Read | None:
         ref = self.vault_ref()
@@ -549,13 +560,8 @@ def check_vault_deleted(ctx: _Context) -> _Verdict:
             return waiting if not waiting.status.done else _skip("the vault could not be read")
         if ctx.vault() is not None:
             return _skip("the vault is live")
-    if ref is None:
-        waiting = ctx.waiting(SUBSCRIPTIONS_READ)
-        if waiting:
-            return waiting
     reads = deleted_vault_reads(c, key, ref, ctx.known)
-    answers = [(read, ctx.waiting(read)) for read in reads]
-    running = [verdict for _, verdict in answers if verdict and not verdict.status.done]
+    running = [v for v in map(ctx.waiting, reads) if v and not v.status.done]
     if running:
         return _Verdict(running[0].status, "waiting for Azure", reads=reads)
     deleted = deleted_vault_of(c, key, ref, ctx.known)
@@ -568,19 +574,26 @@ def check_vault_deleted(ctx: _Context) -> _Verdict:
                   "vault_id": deleted.vault_id}
         return _Verdict(CheckStatus.FAIL, "soft-deleted: recoverable", evidence,
                         [("VAULT_SOFT_DELETED", values | evidence)], reads=[lookup, *reads])
-    unanswered = [verdict for _, verdict in answers if verdict]
+    # 'gone' only when every place it could be, live or deleted, was searched
+    searched = reads if ref is not None else [SUBSCRIPTIONS_READ, *vault_search_reads(c, key, ctx.known),
+                                              *reads]
+    unanswered = [v for v in map(ctx.waiting, searched) if v]
+    if ref is None and not isinstance(_value(ctx.known, SUBSCRIPTIONS_READ), list) and not unanswered:
+        unanswered = [_Verdict(CheckStatus.UNKNOWN, "Resource Graph listed no subscriptions",
+                               needs=NEEDS_SUBSCRIPTIONS)]
     if unanswered:
-        # one subscription not searched is enough not to call the vault gone
         first = unanswered[0]
-        return _Verdict(first.status, first.detail, needs="; ".join(
-            dict.fromkeys(v.needs for v in unanswered if v.needs)), reads=[lookup, *reads])
+        return _Verdict(CheckStatus.UNKNOWN, f"not every subscription could be searched: {first.detail}",
+                        needs="; ".join(dict.fromkeys(v.needs for v in unanswered if v.needs)),
+                        reads=[lookup, *searched])
     subscriptions = [read.args[2] for read in reads]
-    searched = (f"subscription {subscriptions[0]}" if ref is not None
-                else f"every subscription you can see ({len(subscriptions)})")
+    where = (f"subscription {subscriptions[0]}" if ref is not None
+             else "the one subscription you can see" if len(subscriptions) == 1
+             else f"any of the {len(subscriptions)} subscriptions you can see")
     evidence = {"vaultName": key.vault_name, "searchedSubscriptions": ", ".join(subscriptions)}
     return _Verdict(CheckStatus.FAIL, "not soft-deleted either: purged, or out of your sight",
-                    evidence, [("VAULT_PURGED", evidence | {"searched": searched})],
-                    reads=[lookup, *reads])
+                    evidence, [("VAULT_PURGED", evidence | {"searched": where})],
+                    reads=[lookup, *searched])
 
 
 def check_vault_network(ctx: _Context) -> _Verdict:
