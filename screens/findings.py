@@ -70,17 +70,24 @@ def finding_detail(diagnosis: Diagnosis, finding: Finding, catalog: Catalog) -> 
         blocks += [("heading", "From the troubleshooting page"), ("passage", escape(passage))]
     if finding.evidence:
         blocks += [("heading", "Evidence"), *evidence_blocks(finding.evidence)]
-    blocks.append(("heading", "Remediation plan"))
-    plan = plan_fixes(diagnosis, scope=[finding.code])
+    whole = plan_fixes(diagnosis)
+    if entry.symptom:
+        # a symptom has no fix of its own: fixing its causes is its plan
+        plan = whole
+        blocks.append(("heading", "Remediation plan (fixing the causes fixes this)"))
+    else:
+        plan = plan_fixes(diagnosis, scope=[finding.code])
+        blocks.append(("heading", "Remediation plan"))
     for number, step in enumerate(plan.steps, 1):
         blocks += plan_step(number, step)
     if not plan.steps and not plan.notes:
         blocks.append(("field", "[$text-muted]No change can fix this from here: "
                                 "read the explanation above.[/]"))
     blocks += [("note-warning", escape(note)) for note in plan.notes]
-    if not plan.notes and not any(step.kind in (WRITE, WAIT) for step in plan.steps):
+    if not any(step.kind in (WRITE, WAIT) for step in whole.steps):
         return blocks
-    return [*blocks, ("note", "Press x to fix: preview each step, confirm, apply, verify, wait, report.")]
+    return [*blocks, ("note", "Press x to fix the cluster: every finding's steps in order; preview "
+                              "each, confirm, apply, verify, wait, report.")]
 
 
 class FindingsScreen(Screen[bool]):

@@ -259,20 +259,31 @@ _ADVICE = {
 }
 
 
-_LOCKED_SCOPE = re.compile(r"following scope\(s\) are locked: '([^']+)'")
+_LOCKED_SCOPES = re.compile(r"following scope\(s\) are locked: (.+?)\. Please", re.DOTALL)
+_QUOTED = re.compile(r"'([^']+)'")
+_SUBSCRIPTION = re.compile(r"/subscriptions/([^/]+)", re.IGNORECASE)
 _GROUP = re.compile(r"/resourceGroups/([^/]+)", re.IGNORECASE)
 
 
 def lock_advice(exc: Conflict, step: Step) -> str:
-    """A management lock refused the write: say where it is and who may lift it; we never do."""
-    found = _LOCKED_SCOPE.search(str(exc))
-    scope = found.group(1) if found else step.target
-    group = _GROUP.search(scope)
-    listing = (f"az lock list --resource-group {group.group(1)} --output table" if group
-               else "az lock list --output table")
-    return (f"a management lock on {scope} refuses this write (ScopeLocked). See it with `{listing}`; "
-            "its owner (Owner or User Access Administrator) can remove it or make it CanNotDelete, "
-            "then run the fix again. cmk-wizard never removes locks.")
+    """A management lock refused the write: say where each lock is, how to see it, and what its
+    owner can change; we never touch locks."""
+    found = _LOCKED_SCOPES.search(str(exc))
+    scopes = _QUOTED.findall(found.group(1)) if found else []
+    scopes = scopes or [step.target]
+    commands = []
+    for scope in scopes:
+        sub, group = _SUBSCRIPTION.search(scope), _GROUP.search(scope)
+        where = f" --resource-group {group.group(1)}" if group else ""
+        within = f" --subscription {sub.group(1)}" if sub else ""
+        commands.append(f"`az lock list{where}{within} --output table`")
+    deleting = "delete operation" in str(exc)
+    change = ("remove it (a CanNotDelete lock refuses deletes)" if deleting
+              else "remove it or make it CanNotDelete (a ReadOnly lock refuses every write)")
+    return (f"a management lock on {', '.join(scopes)} refuses this "
+            f"{'delete' if deleting else 'write'} (ScopeLocked). See it with {', '.join(commands)}; "
+            f"its owner (Owner or User Access Administrator) can {change}, then run the fix again. "
+            "cmk-wizard never removes locks.")
 
 
 def advice_for(exc: BaseException, step: Step) -> str:

@@ -42,12 +42,19 @@ class DetailPane(VerticalScroll, can_focus=True):
         """Replace what the pane says."""
         self._wanted = list(blocks)
         self._scroll_home = self._scroll_home or scroll_home
+        if not self.is_attached:
+            return  # shown from on_mount
         if len(self._wanted) > len(self._pool):
             missing = self._wanted[len(self._pool):]
             added = [_Block(markup, classes=css_class) for css_class, markup in missing]
             self._pool += added
             self.mount_all(added)
         self.block_mounted()
+
+    def on_mount(self) -> None:
+        """Show what was asked before the pane was in the DOM."""
+        if self._wanted:
+            self.show(self._wanted)
 
     def block_mounted(self) -> None:
         """Apply the wanted blocks once every block of the pool is mounted."""
@@ -65,5 +72,6 @@ class DetailPane(VerticalScroll, can_focus=True):
             self.scroll_home(animate=False)
 
     def text(self) -> str:
-        """Everything the pane shows, as plain text (tests and copy-out)."""
+        """Everything the pane shows, as plain text (what was asked last shows once its new blocks
+        are mounted)."""
         return "\n".join(str(widget.visual) for widget in self._pool[:self._shown])

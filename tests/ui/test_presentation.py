@@ -42,15 +42,19 @@ def test_short_durations_read_the_same_every_run() -> None:
 @pytest.mark.parametrize("scenario", scenario_names())
 def test_the_findings_screen_shows_the_plan_fix_would_apply(
         emulator_backend: BackendFactory, scenario: str) -> None:
-    """One source of plan text: each finding's plan is the planner's, as `fix --finding` plans it,
-    with every value filled in except in steps that wait on an earlier one."""
+    """One source of plan text: each finding's plan is the planner's, as `fix --finding` plans it
+    (a symptom's is the whole plan), with every value filled in except in steps that wait on an
+    earlier one; `x` is offered only when the cluster's plan has something to apply."""
     backend = emulator_backend(scenario)
     result = diagnose(backend.connect(), backend.default_cluster_id() or "")
     catalog = load_catalog()
     for finding in result.findings:
         text = "\n".join(markup for _, markup in finding_detail(result, finding, catalog))
-        plan = plan_fixes(result, scope=[finding.code])
+        symptom = catalog.finding(finding.code).symptom
+        plan = plan_fixes(result) if symptom else plan_fixes(result, scope=[finding.code])
         assert plan.steps or plan.notes, finding.code
+        fixable = any(step.kind in ("write", "wait") for step in plan_fixes(result).steps)
+        assert ("Press x to fix the cluster" in text) is fixable, finding.code
         for note in plan.notes:
             assert escape(note) in text
         for step in plan.steps:

@@ -9,7 +9,7 @@ from textual.pilot import Pilot
 
 from screens.app import WizardApp
 from tests.ui.fakes import FakeBackend
-from tests.ui.helpers import settle
+from tests.ui.helpers import settle, steady, until
 
 SnapCompare = Callable[..., bool]
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
@@ -39,7 +39,7 @@ def test_findings_screen(snap_compare: SnapCompare, size: tuple[int, int]) -> No
     async def open_findings(pilot: Pilot[int]) -> None:
         await settle(pilot)
         await pilot.press("f")
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(_app("multi-fault", open_cluster=True), terminal_size=size,
                         run_before=open_findings)
@@ -50,17 +50,18 @@ def test_help_screen(snap_compare: SnapCompare) -> None:
     async def open_help(pilot: Pilot[int]) -> None:
         await settle(pilot)
         await pilot.press("question_mark")
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(_app("healthy", open_cluster=False), terminal_size=(80, 24), run_before=open_help)
 
 
 async def _open_fix(pilot: Pilot[int]) -> None:
+    from screens.findings import FindingsScreen
     from screens.remediation import RemediationScreen
 
     await settle(pilot)
     await pilot.press("f")
-    await pilot.pause()
+    await until(pilot, lambda: isinstance(pilot.app.screen, FindingsScreen), what="the findings")
     await pilot.press("x")
     await settle(pilot)
     assert isinstance(pilot.app.screen, RemediationScreen)
@@ -80,9 +81,9 @@ def test_fix_confirm_typed_screen(snap_compare: SnapCompare) -> None:
 
         await _open_fix(pilot)
         await pilot.press("a")
-        await pilot.pause()
+        await until(pilot, lambda: bool(pilot.app.screen.query(Input)), what="the confirmation")
         pilot.app.screen.query_one(Input).cursor_blink = False
-        await pilot.pause()
+        await steady(pilot)
 
     assert snap_compare(_app("purge-protection-off", open_cluster=True), terminal_size=(80, 24),
                         run_before=open_confirm)
@@ -93,7 +94,7 @@ def test_fix_confirm_yes_no_screen(snap_compare: SnapCompare) -> None:
     async def open_confirm(pilot: Pilot[int]) -> None:
         await _open_fix(pilot)
         await pilot.press("a")
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(_app("rbac-role-missing", open_cluster=True), terminal_size=(80, 24),
                         run_before=open_confirm)

@@ -616,8 +616,8 @@ def plan_fixes(diagnosis: DiagnosisLike, *, scope: Collection[str] | None = None
             code for _, _, s in b.steps if s.kind == WRITE for code in s.also_fixes}
         uncovered = [x.code for x in causes if x.code not in covered]
         if uncovered:
-            b.notes.append("no wait for Ready yet: the cluster stays Inaccessible until these causes "
-                           "are fixed: " + ", ".join(uncovered))
+            b.notes.append(f"no wait for Ready yet: the cluster stays {c.cluster_status} until these "
+                           "causes are fixed too: " + ", ".join(uncovered))
         else:
             symptom = next((x for x in findings if x.code == "CLUSTER_INACCESSIBLE"), None)
             b.add("wait-for-ready", symptom or "CLUSTER_INACCESSIBLE", target=c.id,
