@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -11,6 +14,7 @@ from hypothesis import HealthCheck, settings
 from wizard.backends import OFFLINE_VARIABLE, EmulatorBackend, Options
 
 BackendFactory = Callable[..., EmulatorBackend]
+T = TypeVar("T")
 
 # Tests never reach real Azure (nor the instance metadata address a live credential probes):
 # the composition root refuses live mode, here and in every subprocess the tests start.
@@ -41,3 +45,15 @@ def emulator_backend() -> Iterator[BackendFactory]:
     yield make
     for backend in made:
         backend.close()
+
+
+def until(predicate: Callable[[], T], timeout: float = 10.0) -> T:
+    """Poll `predicate` until it is truthy or the deadline passes, and return its last value (a
+    deadline, never a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        pause.wait(0.02)

@@ -3,7 +3,6 @@ and the documented fix (through the real SDK) turns the cluster Ready."""
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -52,17 +51,6 @@ EXPECTED = {
     "operator-firewalled": [],
     "multi-fault": ["vault-network-closed", "key-expired", "no-key-permission"],
 }
-
-
-def until(predicate: Callable[[], object], timeout: float = 5.0) -> object:
-    """Poll with a deadline (no sleeps in tests)."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    value = predicate()
-    while not value and time.monotonic() < deadline:
-        pause.wait(0.01)
-        value = predicate()
-    return value
 
 
 def test_the_built_in_scenarios_are_the_design_list() -> None:

@@ -28,8 +28,9 @@ from azure.mgmt.keyvault.models import (
 from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
+from tests.conftest import until
 from tests.emulator.conftest import RG, VAULT, Clients, FakeCredential
-from tests.emulator.test_scenarios import CRYPTO_ROLE, until
+from tests.emulator.test_scenarios import CRYPTO_ROLE
 from wizard.emulator import Emulator, EstateError, load_estate
 
 AWAY = "5e7d3c1b-9a2f-4e6d-8c4b-1f0a2e3d4c5b"

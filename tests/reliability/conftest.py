@@ -6,13 +6,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import until
 from wizard.backends import EmulatorBackend, Options
 from wizard.diagnosis import Diagnosis
 from wizard.emulator import Emulator
@@ -48,11 +48,8 @@ def assert_one_line(stderr: str) -> None:
 
 def wait_until(condition: Callable[[], bool], *, deadline_s: float, what: str) -> None:
     """Poll (no fixed sleeps) until `condition` holds, or fail after the deadline."""
-    deadline = time.monotonic() + deadline_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {deadline_s} s waiting for {what}")
-        time.sleep(0.02)
+    if not until(condition, deadline_s):
+        raise AssertionError(f"timed out after {deadline_s} s waiting for {what}")
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60,

@@ -9,12 +9,12 @@ import threading
 import time
 
 import pytest
-from textual.pilot import Pilot
 
 from screens.app import WizardApp
 from screens.diagnosis import DiagnosisScreen
 from screens.help import HelpScreen
 from tests.reliability.conftest import BackendMaker
+from tests.ui.helpers import until
 
 
 def _our_threads() -> list[str]:
@@ -24,33 +24,26 @@ def _our_threads() -> list[str]:
                   if "process_request_thread" not in t.name and not t.name.startswith("asyncio_"))
 
 
-async def _until(pilot: Pilot[int], condition: object, deadline_s: float, what: str) -> None:
-    deadline = time.monotonic() + deadline_s
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {deadline_s} s waiting for {what}")
-        await pilot.pause(0.02)
-
-
 async def test_keys_are_answered_while_requests_are_in_flight(
         backend: BackendMaker, recwarn: pytest.WarningsRecorder) -> None:
     b = backend("multi-fault")
     b.emulator.hold()
     app = WizardApp(b, cluster_id=b.default_cluster_id())
     async with app.run_test(size=(80, 24)) as pilot:
-        await _until(pilot, lambda: isinstance(app.screen, DiagnosisScreen), 5, "the diagnosis screen")
+        await until(pilot, lambda: isinstance(app.screen, DiagnosisScreen), seconds=5,
+                    what="the diagnosis screen")
         diagnosis_screen = app.screen
-        await _until(pilot, lambda: b.emulator.held() > 0, 5, "a request in flight")
+        await until(pilot, lambda: b.emulator.held() > 0, seconds=5, what="a request in flight")
         await pilot.press("question_mark")
-        await _until(pilot, lambda: isinstance(app.screen, HelpScreen), 5, "the help screen")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), seconds=5, what="the help screen")
         assert b.emulator.held() > 0
         assert any(w.group == "diagnosis" and not w.is_finished for w in app.workers)
         await pilot.press("escape")
-        await _until(pilot, lambda: app.screen is diagnosis_screen, 5, "back to the diagnosis")
+        await until(pilot, lambda: app.screen is diagnosis_screen, seconds=5, what="back to the diagnosis")
         b.emulator.release()
         await app.workers.wait_for_complete()
         assert isinstance(diagnosis_screen, DiagnosisScreen)
-        await _until(pilot, lambda: diagnosis_screen.diagnosis is not None, 10, "the verdict")
+        await until(pilot, lambda: diagnosis_screen.diagnosis is not None, seconds=10, what="the verdict")
     assert app.return_code in (None, 0, 1, 3)
     assert len(recwarn) == 0, [str(w.message) for w in recwarn]
 
@@ -63,17 +56,18 @@ async def test_leaving_and_quitting_cancel_work_without_errors(
     b.emulator.hold()
     app = WizardApp(b, cluster_id=b.default_cluster_id())
     async with app.run_test(size=(80, 24)) as pilot:
-        await _until(pilot, lambda: isinstance(app.screen, DiagnosisScreen), 5, "the diagnosis screen")
+        await until(pilot, lambda: isinstance(app.screen, DiagnosisScreen), seconds=5,
+                    what="the diagnosis screen")
         screen = app.screen
         assert isinstance(screen, DiagnosisScreen)
-        await _until(pilot, lambda: b.emulator.held() > 0, 5, "a request in flight")
+        await until(pilot, lambda: b.emulator.held() > 0, seconds=5, what="a request in flight")
         first_cancel = screen.cancelled
         await pilot.press("r")  # re-run while the first run is in flight: the first is cancelled
-        await _until(pilot, first_cancel.is_set, 5, "the first run to be cancelled")
+        await until(pilot, first_cancel.is_set, seconds=5, what="the first run to be cancelled")
         second_cancel = screen.cancelled
         await pilot.press("escape")  # leave the screen mid-run
-        await _until(pilot, lambda: not isinstance(app.screen, DiagnosisScreen), 5, "leaving")
-        await _until(pilot, second_cancel.is_set, 5, "the second run to be cancelled")
+        await until(pilot, lambda: not isinstance(app.screen, DiagnosisScreen), seconds=5, what="leaving")
+        await until(pilot, second_cancel.is_set, seconds=5, what="the second run to be cancelled")
         b.emulator.release()
         await pilot.press("q")
     deadline = time.monotonic() + 5

@@ -6,15 +6,12 @@ Ready. No mocks of the SDK; no sleeps: `until` polls with a deadline.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import BackendFactory
+from tests.conftest import BackendFactory, until
 from wizard.audit import AuditLog, read_audit
 from wizard.diagnosis import diagnose
 from wizard.engine.remedy import ESCALATE
@@ -25,17 +22,6 @@ FIXABLE = ["healthy", "key-expired", "key-disabled", "key-soft-deleted", "key-no
            "identity-recreated", "rbac-role-missing", "access-policy-revoked", "firewall-blocked",
            "provisioning-failed", "vault-recovered-rbac-lost", "operator-firewalled", "multi-fault"]
 UNRECOVERABLE = {"key-purged": "KEY_PURGED", "vault-purged": "VAULT_PURGED"}
-
-
-def until(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Poll `predicate` until it is truthy or the deadline passes (then return its last value)."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        pause.wait(0.02)
 
 
 def writes(emulator: Any) -> list[dict[str, Any]]:

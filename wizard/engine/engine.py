@@ -107,6 +107,12 @@ def vault_search_reads(cluster: ClusterFacts, key: KeyUrl, known: Known) -> list
             for sub in search_subscriptions(cluster, known)]
 
 
+def live_vault_searches(cluster: ClusterFacts, key: KeyUrl, known: Known) -> list[Read]:
+    """Everything a live vault Resource Graph missed is looked for with: the list of
+    subscriptions, then an ARM search in each."""
+    return [SUBSCRIPTIONS_READ, *vault_search_reads(cluster, key, known)]
+
+
 def vault_ref_of(cluster: ClusterFacts, key: KeyUrl, known: Known) -> VaultRef | None:
     """The vault as found by Resource Graph, else by an ARM search."""
     for read in (vault_lookup_read(cluster, key), *vault_search_reads(cluster, key, known)):
@@ -189,8 +195,7 @@ def plan(cluster_id: str, known: Known) -> list[Read]:
         return wanted
     ref = vault_ref_of(cluster, key, known)
     if not isinstance(known[lookup].value, VaultRef):
-        wanted += [*vault_search_reads(cluster, key, known), SUBSCRIPTIONS_READ,
-                   *deleted_vault_reads(cluster, key, None, known)]
+        wanted += [*live_vault_searches(cluster, key, known), *deleted_vault_reads(cluster, key, None, known)]
     if ref is None:
         return wanted
     vault_read = Read(ReadKind.VAULT, (ref.id,))
@@ -281,7 +286,7 @@ class _Context:
         to search) have not all answered: wait for them."""
         if not self.cluster or not self.key or self.vault_ref() is not None:
             return None
-        for read in (SUBSCRIPTIONS_READ, *vault_search_reads(self.cluster, self.key, self.known)):
+        for read in live_vault_searches(self.cluster, self.key, self.known):
             waiting = self.waiting(read)
             if waiting is not None and not waiting.status.done:
                 return waiting
@@ -575,8 +580,7 @@ def check_vault_deleted(ctx: _Context) -> _Verdict:
         return _Verdict(CheckStatus.FAIL, "soft-deleted: recoverable", evidence,
                         [("VAULT_SOFT_DELETED", values | evidence)], reads=[lookup, *reads])
     # 'gone' only when every place it could be, live or deleted, was searched
-    searched = reads if ref is not None else [SUBSCRIPTIONS_READ, *vault_search_reads(c, key, ctx.known),
-                                              *reads]
+    searched = reads if ref is not None else [*live_vault_searches(c, key, ctx.known), *reads]
     unanswered = [v for v in map(ctx.waiting, searched) if v]
     if ref is None and not isinstance(_value(ctx.known, SUBSCRIPTIONS_READ), list) and not unanswered:
         unanswered = [_Verdict(CheckStatus.UNKNOWN, "Resource Graph listed no subscriptions",
