@@ -48,8 +48,10 @@ def main() -> int:
     args = parser.parse_args()
     names = args.scenario or scenario_names()
     latency = args.latency_ms / 1000
-    print(f"latency {args.latency_ms} ms per request, median of {args.repeats} runs, "
-          f"target ratio <= {TARGET_RATIO}")
+    print(
+        f"latency {args.latency_ms} ms per request, median of {args.repeats} runs, "
+        f"target ratio <= {TARGET_RATIO}"
+    )
     print(f"{'scenario':<30}{'verdict':<12}{'wall ms':>9}{'requests':>10}{'depth':>7}{'ratio':>8}")
     worst = 0.0
     for name in names:

@@ -54,10 +54,16 @@ def bench_requests(count: int) -> dict[str, list[float]]:
         cred = _Credential(emu.token)
         sub = emu.connection["subscriptionId"]
         kvm = KeyVaultManagementClient(cred, sub, base_url=emu.arm_endpoint, connection_verify=emu.ca_path)
-        keys = KeyClient(emu.connection["vaults"]["kv-cmk-demo"], cred, verify_challenge_resource=False,
-                         connection_verify=emu.ca_path)
-        calls = {"vaults.get (ARM)": lambda: kvm.vaults.get("rg-cmk-demo", "kv-cmk-demo"),
-                 "KeyClient.get_key (data plane)": lambda: keys.get_key("cmk")}
+        keys = KeyClient(
+            emu.connection["vaults"]["kv-cmk-demo"],
+            cred,
+            verify_challenge_resource=False,
+            connection_verify=emu.ca_path,
+        )
+        calls = {
+            "vaults.get (ARM)": lambda: kvm.vaults.get("rg-cmk-demo", "kv-cmk-demo"),
+            "KeyClient.get_key (data plane)": lambda: keys.get_key("cmk"),
+        }
         result: dict[str, list[float]] = {}
         for name, call in calls.items():
             call()
@@ -79,8 +85,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
     up, down = bench_start(args.starts)
-    rows = [(f"start (n={args.starts}, incl. CA)", statistics.median(up), _p95(up)),
-            (f"stop (n={args.starts})", statistics.median(down), _p95(down))]
+    rows = [
+        (f"start (n={args.starts}, incl. CA)", statistics.median(up), _p95(up)),
+        (f"stop (n={args.starts})", statistics.median(down), _p95(down)),
+    ]
     for name, times in bench_requests(args.requests).items():
         rows.append((f"{name} x{args.requests}", statistics.median(times), _p95(times)))
     print(f"{'what':<44} {'median ms':>10} {'p95 ms':>8}")

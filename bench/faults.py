@@ -23,8 +23,9 @@ from wizard.emulator import scenario_names
 
 def run(scenario: str, latency_ms: int, rate: float) -> tuple[list[str], str, float, int]:
     """Finding codes, verdict, wall seconds and retries of one diagnosis (cold clients)."""
-    backend = EmulatorBackend(Options(retry_total=4, timeout_seconds=5.0), scenario=scenario,
-                              latency_ms=latency_ms)
+    backend = EmulatorBackend(
+        Options(retry_total=4, timeout_seconds=5.0), scenario=scenario, latency_ms=latency_ms
+    )
     try:
         backend.emulator.set_faults(fault_rate=rate, fault_kinds=["429", "503"])
         cluster_id = backend.default_cluster_id() or ""
@@ -48,9 +49,11 @@ def main() -> int:
     rates = [float(r) for r in args.rates.split(",")]
     names = args.scenario or scenario_names()
     nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-    print(f"{date.today().isoformat()}, {nproc} CPUs (`nproc`), Python {platform.python_version()}, "
-          f"{platform.machine()}; latency {args.latency_ms} ms; 429/503 with Retry-After 1 s; "
-          "--retry-total 4\n")
+    print(
+        f"{date.today().isoformat()}, {nproc} CPUs (`nproc`), Python {platform.python_version()}, "
+        f"{platform.machine()}; latency {args.latency_ms} ms; 429/503 with Retry-After 1 s; "
+        "--retry-total 4\n"
+    )
     head = " | ".join(f"{int(r * 100)} %: match / wall s / retries" for r in rates)
     print(f"| scenario | {head} |")
     print("|---|" + "---|" * len(rates))

@@ -59,8 +59,9 @@ print(json.dumps({"ms": (first_frame["at"] - started) * 1000, "rss_mb": peak_kb 
 
 def sample(kind: str) -> dict[str, float]:
     """One fresh interpreter: import, construct, mount, first paint."""
-    out = subprocess.run([sys.executable, "-c", PROBE, kind], cwd=ROOT, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, kind], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
     result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
     return result
 
@@ -77,8 +78,10 @@ def main() -> int:
     medians = {kind: statistics.median(s["ms"] for s in runs) for kind, runs in samples.items()}
     for kind, runs in samples.items():
         rss = max(s["rss_mb"] for s in runs)
-        print(f"{kind:<7} first frame median {medians[kind]:7.1f} ms  "
-              f"peak RSS {rss:6.1f} MB  ({args.runs} runs)")
+        print(
+            f"{kind:<7} first frame median {medians[kind]:7.1f} ms  "
+            f"peak RSS {rss:6.1f} MB  ({args.runs} runs)"
+        )
     print(f"ratio   wizard / bare = {medians['wizard'] / medians['bare']:.2f}")
     azure_loaded = any(s["azure"] for s in samples["wizard"])
     print(f"azure imported before first frame: {'YES (regression)' if azure_loaded else 'no'}")

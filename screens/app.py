@@ -66,26 +66,38 @@ class WizardApp(App[int]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave the wizard (exit code: the verdict)"),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key, on one page"),
-        Binding("ctrl+t", "toggle_colours", "Colours", id="app.colours", show=False,
-                tooltip="Switch between full colour and the terminal's own palette"),
+        Binding(
+            "ctrl+t",
+            "toggle_colours",
+            "Colours",
+            id="app.colours",
+            show=False,
+            tooltip="Switch between full colour and the terminal's own palette",
+        ),
     ]
 
     context_line: reactive[str] = reactive("")
     read_only: reactive[bool] = reactive(False)
 
-    def __init__(self, backend: Backend, *, cluster_id: str | None = None,
-                 terminal_colours: bool | None = None, audit_path: str | Path | None = None,
-                 report_dir: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        cluster_id: str | None = None,
+        terminal_colours: bool | None = None,
+        audit_path: str | Path | None = None,
+        report_dir: str | Path | None = None,
+    ) -> None:
         super().__init__()
         self.backend = backend
         self.cluster_id = cluster_id
-        self.fix_paths = FixPaths(Path(audit_path) if audit_path else None,
-                                  Path(report_dir) if report_dir else None)
+        self.fix_paths = FixPaths(
+            Path(audit_path) if audit_path else None, Path(report_dir) if report_dir else None
+        )
         self.last_report: ReportReady | None = None
         self.scenario_names: list[str] = []
         self.last_exit_code = 0
-        use_terminal = (prefers_terminal_colours(os.environ) if terminal_colours is None
-                        else terminal_colours)
+        use_terminal = prefers_terminal_colours(os.environ) if terminal_colours is None else terminal_colours
         self.theme = TERMINAL_COLOUR_THEME if use_terminal else FULL_COLOUR_THEME
 
     def on_mount(self) -> None:
@@ -146,25 +158,63 @@ class WizardApp(App[int]):
             return [Binding(key, "", what) for key, what in pairs]
 
         return [
-            ("Everywhere", [*only_bindings(self.BINDINGS), *keys(("ctrl+p", "Command palette: re-run, switch "
-                                                   "cluster or scenario, colours, report"),
-                                                  ("tab", "Next pane"), ("shift+tab", "Previous pane"),
-                                                  ("ctrl+q", "Quit at once"))]),
-            ("Cluster list", [*keys(("up,down", "Move in the list"), ("enter", "Diagnose the cluster")),
-                              *only_bindings(StartScreen.BINDINGS)]),
-            ("Checklist", [*keys(("up,down", "Move between checks; details follow"),
-                                 ("enter", "Into the details, to scroll them")),
-                           *only_bindings(DiagnosisScreen.BINDINGS)]),
-            ("Findings", [*keys(("up,down", "Move between findings; plan follows"),
-                                ("enter", "Into the plan, to scroll it")),
-                          *only_bindings(FindingsScreen.BINDINGS)]),
-            ("Fix", [*keys(("up,down", "Move between steps and results; the preview follows"),
-                           ("enter", "Into the preview, to scroll it")),
-                     *only_bindings(RemediationScreen.BINDINGS)]),
-            ("Confirm a step", [*only_bindings(ConfirmStepScreen.BINDINGS),
-                                *keys(("enter", "Irreversible steps: apply once the name is typed"))]),
-            ("Report", [*keys(("pgup,pgdn", "Scroll the report")),
-                        *only_bindings(ReportScreen.BINDINGS)]),
+            (
+                "Everywhere",
+                [
+                    *only_bindings(self.BINDINGS),
+                    *keys(
+                        ("ctrl+p", "Command palette: re-run, switch cluster or scenario, colours, report"),
+                        ("tab", "Next pane"),
+                        ("shift+tab", "Previous pane"),
+                        ("ctrl+q", "Quit at once"),
+                    ),
+                ],
+            ),
+            (
+                "Cluster list",
+                [
+                    *keys(("up,down", "Move in the list"), ("enter", "Diagnose the cluster")),
+                    *only_bindings(StartScreen.BINDINGS),
+                ],
+            ),
+            (
+                "Checklist",
+                [
+                    *keys(
+                        ("up,down", "Move between checks; details follow"),
+                        ("enter", "Into the details, to scroll them"),
+                    ),
+                    *only_bindings(DiagnosisScreen.BINDINGS),
+                ],
+            ),
+            (
+                "Findings",
+                [
+                    *keys(
+                        ("up,down", "Move between findings; plan follows"),
+                        ("enter", "Into the plan, to scroll it"),
+                    ),
+                    *only_bindings(FindingsScreen.BINDINGS),
+                ],
+            ),
+            (
+                "Fix",
+                [
+                    *keys(
+                        ("up,down", "Move between steps and results; the preview follows"),
+                        ("enter", "Into the preview, to scroll it"),
+                    ),
+                    *only_bindings(RemediationScreen.BINDINGS),
+                ],
+            ),
+            (
+                "Confirm a step",
+                [
+                    *only_bindings(ConfirmStepScreen.BINDINGS),
+                    *keys(("enter", "Irreversible steps: apply once the name is typed")),
+                ],
+            ),
+            ("Report", [*keys(("pgup,pgdn", "Scroll the report")), *only_bindings(ReportScreen.BINDINGS)]),
         ]
 
     def action_help(self) -> None:
@@ -178,8 +228,7 @@ class WizardApp(App[int]):
 
     def action_toggle_colours(self) -> None:
         """Switch between full colour and the terminal's own palette."""
-        self.theme = (FULL_COLOUR_THEME if self.theme == TERMINAL_COLOUR_THEME
-                      else TERMINAL_COLOUR_THEME)
+        self.theme = FULL_COLOUR_THEME if self.theme == TERMINAL_COLOUR_THEME else TERMINAL_COLOUR_THEME
         self.notify(THEME_LABELS[self.theme], title="Colours", timeout=2)
 
     def action_rerun_diagnosis(self) -> None:
@@ -215,8 +264,11 @@ class WizardApp(App[int]):
             report = self.last_report
             self.push_screen(ReportScreen(report.markdown, report.path, save_error=report.save_error))
         else:
-            self.notify("No report yet: press x on the findings to fix the cluster; the report "
-                        "records what the fix found and changed.", title="Report")
+            self.notify(
+                "No report yet: press x on the findings to fix the cluster; the report "
+                "records what the fix found and changed.",
+                title="Report",
+            )
 
     def switch_scenario(self, name: str) -> None:
         """Restart the embedded emulator on another scenario, in a worker."""

@@ -35,16 +35,28 @@ class WizardCommands(Provider):
 
     def _commands(self) -> Iterator[tuple[str, str, Callable[[], None]]]:
         target = cast(CommandTarget, self.app)
-        yield ("Re-run diagnosis", "Ask Azure every question again for the open cluster",
-               target.action_rerun_diagnosis)
+        yield (
+            "Re-run diagnosis",
+            "Ask Azure every question again for the open cluster",
+            target.action_rerun_diagnosis,
+        )
         yield ("Switch cluster", "Back to the list of CMK clusters", target.action_switch_cluster)
-        yield ("Toggle terminal colours", "Use the terminal's own 16 colours, or full colour",
-               target.action_toggle_colours)
-        yield ("Open report", "The incident report of the fix: read, saved to a file, copy",
-               target.action_open_report)
+        yield (
+            "Toggle terminal colours",
+            "Use the terminal's own 16 colours, or full colour",
+            target.action_toggle_colours,
+        )
+        yield (
+            "Open report",
+            "The incident report of the fix: read, saved to a file, copy",
+            target.action_open_report,
+        )
         for name in target.scenario_names:
-            yield (f"Switch scenario: {name}", "Restart the embedded emulator on this scenario",
-                   partial(target.switch_scenario, name))
+            yield (
+                f"Switch scenario: {name}",
+                "Restart the embedded emulator on this scenario",
+                partial(target.switch_scenario, name),
+            )
 
     async def discover(self) -> Hits:
         """Everything, before the operator types."""

@@ -61,15 +61,17 @@ class ConfirmStepScreen(ModalScreen[Answer]):
                 if step.reversible:
                     yield Static("[$text-muted]Reversible[/]  [$success]yes[/]", classes="confirm-field")
                 else:
-                    yield Static("[b $error]NOT REVERSIBLE: this cannot be undone.[/]",
-                                 classes="confirm-field")
+                    yield Static(
+                        "[b $error]NOT REVERSIBLE: this cannot be undone.[/]", classes="confirm-field"
+                    )
                 yield Static(field("Change", step.change), classes="confirm-line")
                 yield Static(field("Target", step.target), classes="confirm-line")
                 for row in state_changes(step):
                     yield Static(row, classes="confirm-field")
                 who = f" ({escape(self.who)})" if self.who else ""
-                yield Static(f"[$text-muted]Writes to Azure{who}; audited before and after.[/]",
-                             classes="confirm-line")
+                yield Static(
+                    f"[$text-muted]Writes to Azure{who}; audited before and after.[/]", classes="confirm-line"
+                )
             if self.typed:
                 yield Static(f"Type [b]{escape(step.confirm_text)}[/] to confirm:", id="confirm-ask")
                 yield Input(id="confirm-name")
@@ -105,5 +107,6 @@ class ConfirmStepScreen(ModalScreen[Answer]):
         self.refusals += 1
         self.query_one("#confirm-error", Static).update(
             f"[b $error]That is not {escape(self.step.confirm_text)}: nothing was changed.[/] "
-            "Type the name exactly, or press escape.")
+            "Type the name exactly, or press escape."
+        )
         event.input.value = ""

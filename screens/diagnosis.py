@@ -38,19 +38,23 @@ def check_detail(spec: CheckSpec, result: CheckResult | None) -> list[Block]:
     """One check: status, question, what would let it run, evidence, its source and the seed passage."""
     status = result.status if result else CheckStatus.PENDING
     detail = f": {escape(result.detail)}" if result and result.detail else ""
-    blocks: list[Block] = [("title", escape(spec.title)),
-                           ("line", f"{status_mark(status)} [b]{STATUS_WORDS[status]}[/]{detail}"),
-                           ("line", field("Question", spec.question))]
+    blocks: list[Block] = [
+        ("title", escape(spec.title)),
+        ("line", f"{status_mark(status)} [b]{STATUS_WORDS[status]}[/]{detail}"),
+        ("line", field("Question", spec.question)),
+    ]
     if result and result.needs:
         blocks += [("heading-warning", "To answer this you need"), ("field", escape(result.needs))]
     if result and result.evidence:
         blocks += [("heading", "Evidence"), *evidence_blocks(result.evidence)]
     sources = ", ".join(result.sources) if result and result.sources else "not asked yet"
-    blocks += [("heading", "Where the answer comes from"),
-               ("field", field("API", spec.api)),
-               ("field", field("Reads", sources)),
-               ("field", field("Took", show_duration(result.duration_ms if result else None))),
-               ("field", field("Check", spec.id))]
+    blocks += [
+        ("heading", "Where the answer comes from"),
+        ("field", field("API", spec.api)),
+        ("field", field("Reads", sources)),
+        ("field", field("Took", show_duration(result.duration_ms if result else None))),
+        ("field", field("Check", spec.id)),
+    ]
     passage = load_catalog().passages.get(spec.passage, "")
     if passage:
         blocks += [("heading", "From the troubleshooting page"), ("passage", escape(passage))]
@@ -69,10 +73,21 @@ class DiagnosisScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Clusters", id="diagnosis.back", tooltip="Back to the cluster list"),
         Binding("r", "rerun", "Re-run", id="diagnosis.rerun", tooltip="Ask Azure every question again"),
-        Binding("f", "findings", "Findings", id="diagnosis.findings",
-                tooltip="The causes, most fundamental first, with their fix plans"),
-        Binding("enter", "focus_detail", "Details", id="diagnosis.detail", show=False,
-                tooltip="Move into the selected check's details to scroll them"),
+        Binding(
+            "f",
+            "findings",
+            "Findings",
+            id="diagnosis.findings",
+            tooltip="The causes, most fundamental first, with their fix plans",
+        ),
+        Binding(
+            "enter",
+            "focus_detail",
+            "Details",
+            id="diagnosis.detail",
+            show=False,
+            tooltip="Move into the selected check's details to scroll them",
+        ),
     ]
 
     def __init__(self, backend: Backend, cluster_id: str) -> None:
@@ -128,8 +143,9 @@ class DiagnosisScreen(Screen[None]):
         def publish(assessment: Assessment) -> None:
             self.post_message(DiagnosisProgress(assessment, generation))
 
-        diagnosis = DiagnosisRun(reader, self.cluster_id, on_update=publish, cancelled=cancelled,
-                                 clock=self.backend.clock).run()
+        diagnosis = DiagnosisRun(
+            reader, self.cluster_id, on_update=publish, cancelled=cancelled, clock=self.backend.clock
+        ).run()
         self.post_message(DiagnosisFinished(diagnosis, generation))
 
     @on(DiagnosisProgress)
@@ -138,8 +154,7 @@ class DiagnosisScreen(Screen[None]):
         if message.generation != self.generation or self.diagnosis is not None:
             return
         self._apply(message.assessment)
-        self._summary(f"Diagnosing [b]{escape(self.cluster_name)}[/]: "
-                      f"{progress_line(message.assessment)}…")
+        self._summary(f"Diagnosing [b]{escape(self.cluster_name)}[/]: {progress_line(message.assessment)}…")
 
     @on(DiagnosisFinished)
     def show_verdict(self, message: DiagnosisFinished) -> None:
@@ -152,8 +167,7 @@ class DiagnosisScreen(Screen[None]):
         cluster = message.diagnosis.cluster
         state = f" ({escape(cluster.cluster_status)})" if cluster else ""
         count = len(message.diagnosis.findings)
-        hint = (f" · {count} finding{'s' if count != 1 else ''}: press f" if count
-                else " · nothing to fix")
+        hint = f" · {count} finding{'s' if count != 1 else ''}: press f" if count else " · nothing to fix"
         self._summary(f"[b]{escape(self.cluster_name)}[/]{state} · [b {style}]{verdict}[/]{hint}")
         self._point_at_the_cause(message.diagnosis)
 
@@ -177,8 +191,14 @@ class DiagnosisScreen(Screen[None]):
             self.post_message(DiagnosisFailed(why.headline))
             self._summary(f"[b $error]{escape(why.headline)}[/]")
             self.query_one("#check-detail", DetailPane).show(
-                [("title-error", escape(why.headline)), ("line", escape(why.detail)),
-                 ("heading", "What to do"), ("line", escape(why.advice))], scroll_home=True)
+                [
+                    ("title-error", escape(why.headline)),
+                    ("line", escape(why.detail)),
+                    ("heading", "What to do"),
+                    ("line", escape(why.advice)),
+                ],
+                scroll_home=True,
+            )
 
     def _apply(self, assessment: Assessment) -> None:
         self.results = {c.id: c for c in assessment.checks}
@@ -214,12 +234,12 @@ class DiagnosisScreen(Screen[None]):
         from screens.findings import FindingsScreen
 
         if self.diagnosis is None:
-            self.notify("Still diagnosing: the findings open when every check has answered.",
-                        title="Not yet")
+            self.notify("Still diagnosing: the findings open when every check has answered.", title="Not yet")
             return
         paths = getattr(self.app, "fix_paths", None)
-        self.app.push_screen(FindingsScreen(self.diagnosis, self.backend, paths),
-                             callback=self._after_findings)
+        self.app.push_screen(
+            FindingsScreen(self.diagnosis, self.backend, paths), callback=self._after_findings
+        )
 
     def _after_findings(self, rerun: bool | None) -> None:
         if rerun:

@@ -44,15 +44,16 @@ def plan_step(number: int, step: Step) -> list[Block]:
         return [*blocks, ("field", escape(step.explanation))]
     if step.provisional:
         blocks.append(("field", "[$warning]Filled in once an earlier step is done[/]"))
-    reversible = ("[$success]yes[/]" if step.reversible
-                  else "[b $error]NO: this cannot be undone[/]")
-    return [*blocks,
-            ("field", field("Change", step.change)),
-            ("field", field("REST", step.rest)),
-            ("field", field("az", step.az)),
-            ("field", field("Permission", step.permission or "reads only")),
-            ("field", f"[$text-muted]Reversible[/]  {reversible}"),
-            ("field", field("Verify by re-running", ", ".join(step.verifies) or "the cluster status"))]
+    reversible = "[$success]yes[/]" if step.reversible else "[b $error]NO: this cannot be undone[/]"
+    return [
+        *blocks,
+        ("field", field("Change", step.change)),
+        ("field", field("REST", step.rest)),
+        ("field", field("az", step.az)),
+        ("field", field("Permission", step.permission or "reads only")),
+        ("field", f"[$text-muted]Reversible[/]  {reversible}"),
+        ("field", field("Verify by re-running", ", ".join(step.verifies) or "the cluster status")),
+    ]
 
 
 def finding_detail(diagnosis: Diagnosis, finding: Finding, catalog: Catalog) -> list[Block]:
@@ -61,10 +62,14 @@ def finding_detail(diagnosis: Diagnosis, finding: Finding, catalog: Catalog) -> 
     style = SEVERITY_STYLES[finding.severity]
     blocks: list[Block] = [
         ("title", escape(entry.title)),
-        ("line", f"[b {style}]{finding.severity.value.upper()}[/] · {escape(finding.code)} · "
-                 f"found by {escape(finding.check_id)}"),
+        (
+            "line",
+            f"[b {style}]{finding.severity.value.upper()}[/] · {escape(finding.code)} · "
+            f"found by {escape(finding.check_id)}",
+        ),
         ("line", escape(finding.summary)),
-        ("line", escape(entry.explanation))]
+        ("line", escape(entry.explanation)),
+    ]
     passage = catalog.passage_for(finding.code)
     if passage:
         blocks += [("heading", "From the troubleshooting page"), ("passage", escape(passage))]
@@ -81,13 +86,20 @@ def finding_detail(diagnosis: Diagnosis, finding: Finding, catalog: Catalog) -> 
     for number, step in enumerate(plan.steps, 1):
         blocks += plan_step(number, step)
     if not plan.steps and not plan.notes:
-        blocks.append(("field", "[$text-muted]No change can fix this from here: "
-                                "read the explanation above.[/]"))
+        blocks.append(
+            ("field", "[$text-muted]No change can fix this from here: read the explanation above.[/]")
+        )
     blocks += [("note-warning", escape(note)) for note in plan.notes]
     if not any(step.kind in (WRITE, WAIT) for step in whole.steps):
         return blocks
-    return [*blocks, ("note", "Press x to fix the cluster: every finding's steps in order; preview "
-                              "each, confirm, apply, verify, wait, report.")]
+    return [
+        *blocks,
+        (
+            "note",
+            "Press x to fix the cluster: every finding's steps in order; preview "
+            "each, confirm, apply, verify, wait, report.",
+        ),
+    ]
 
 
 class FindingsScreen(Screen[bool]):
@@ -95,14 +107,25 @@ class FindingsScreen(Screen[bool]):
 
     BINDINGS = [
         Binding("escape", "back", "Checklist", id="findings.back", tooltip="Back to the checklist"),
-        Binding("r", "rerun", "Re-run", id="findings.rerun",
-                tooltip="Back to the checklist and ask Azure every question again"),
-        Binding("x", "fix", "Fix", id="findings.fix",
-                tooltip="Fix: preview, confirm, apply, verify, wait for Ready, report"),
+        Binding(
+            "r",
+            "rerun",
+            "Re-run",
+            id="findings.rerun",
+            tooltip="Back to the checklist and ask Azure every question again",
+        ),
+        Binding(
+            "x",
+            "fix",
+            "Fix",
+            id="findings.fix",
+            tooltip="Fix: preview, confirm, apply, verify, wait for Ready, report",
+        ),
     ]
 
-    def __init__(self, diagnosis: Diagnosis, backend: Backend | None = None,
-                 paths: FixPaths | None = None) -> None:
+    def __init__(
+        self, diagnosis: Diagnosis, backend: Backend | None = None, paths: FixPaths | None = None
+    ) -> None:
         super().__init__()
         self.diagnosis = diagnosis
         self.backend = backend
@@ -114,8 +137,10 @@ class FindingsScreen(Screen[bool]):
         yield ContextBar()
         yield Static(self._summary(), id="findings-summary")
         with Horizontal(id="findings-body"):
-            yield OptionList(*(Option(finding_prompt(f, self.catalog), id=f.code)
-                               for f in self.diagnosis.findings), id="finding-list")
+            yield OptionList(
+                *(Option(finding_prompt(f, self.catalog), id=f.code) for f in self.diagnosis.findings),
+                id="finding-list",
+            )
             yield DetailPane(id="finding-detail")
         yield Footer()
 
@@ -124,8 +149,9 @@ class FindingsScreen(Screen[bool]):
         name = cluster.name if cluster else self.diagnosis.cluster_id.rsplit("/", 1)[-1]
         verdict, style = VERDICT_WORDS[self.diagnosis.verdict]
         count = len(self.diagnosis.findings)
-        found = (f"{count} finding{'s' if count != 1 else ''}, most fundamental first" if count
-                 else "no findings")
+        found = (
+            f"{count} finding{'s' if count != 1 else ''}, most fundamental first" if count else "no findings"
+        )
         return f"[b]{escape(name)}[/] · [b {style}]{verdict}[/] · {found}"
 
     def on_mount(self) -> None:
@@ -136,15 +162,22 @@ class FindingsScreen(Screen[bool]):
         else:
             findings.display = False
             self.query_one("#finding-detail", DetailPane).show(
-                [("title", "No findings"),
-                 ("line", "Every check that could run passed; the checklist shows any question left open.")])
+                [
+                    ("title", "No findings"),
+                    (
+                        "line",
+                        "Every check that could run passed; the checklist shows any question left open.",
+                    ),
+                ]
+            )
 
     @on(OptionList.OptionHighlighted, "#finding-list")
     def show_selected(self, event: OptionList.OptionHighlighted) -> None:
         """The detail pane follows the list cursor."""
         finding = self.diagnosis.findings[event.option_index]
         self.query_one("#finding-detail", DetailPane).show(
-            finding_detail(self.diagnosis, finding, self.catalog), scroll_home=True)
+            finding_detail(self.diagnosis, finding, self.catalog), scroll_home=True
+        )
 
     @on(OptionList.OptionSelected, "#finding-list")
     def finding_selected(self) -> None:
@@ -163,8 +196,9 @@ class FindingsScreen(Screen[bool]):
 
         if self.backend is None or not self.diagnosis.findings:
             return
-        self.app.push_screen(RemediationScreen(self.backend, self.diagnosis, paths=self.paths),
-                             callback=self._after_fix)
+        self.app.push_screen(
+            RemediationScreen(self.backend, self.diagnosis, paths=self.paths), callback=self._after_fix
+        )
 
     def _after_fix(self, changed: bool | None) -> None:
         if changed:

@@ -45,6 +45,7 @@ VERDICT_WORDS: Mapping[str, tuple[str, str]] = {
 
 SPINNER_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
+
 def status_mark(status: CheckStatus) -> str:
     """The one-cell symbol of a check's status, coloured by theme variable."""
     symbol, style = STATUS_MARKS[status]
@@ -106,5 +107,3 @@ def evidence_blocks(pairs: Mapping[str, Any]) -> list[tuple[str, str]]:
     if not pairs:
         return [("field", "[$text-muted](none)[/]")]
     return [("field", field(key, show_value(value))) for key, value in pairs.items()]
-
-

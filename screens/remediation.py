@@ -54,8 +54,11 @@ OUTCOME_WORDS = {
     "cancelled": ("Stopped waiting", "$warning", "-"),
     "escalate": ("Escalate", "$warning", "!"),
 }
-VERIFY_WORDS = {"verified": ("verified", "$success"), "deferred": ("cannot confirm yet", "$warning"),
-                "failed": ("not fixed", "$error")}
+VERIFY_WORDS = {
+    "verified": ("verified", "$success"),
+    "deferred": ("cannot confirm yet", "$warning"),
+    "failed": ("not fixed", "$error"),
+}
 
 
 def elapsed_text(seconds: float) -> str:
@@ -69,41 +72,65 @@ def elapsed_text(seconds: float) -> str:
 def permission_line(step: Step) -> str:
     """Whether the operator seems to hold the permission, judged by their own reads."""
     if step.permission_doubt:
-        return (f"[$warning]you may lack it:[/] reading here needed {escape(step.permission_doubt)}, "
-                "which you did not have")
+        return (
+            f"[$warning]you may lack it:[/] reading here needed {escape(step.permission_doubt)}, "
+            "which you did not have"
+        )
     return "[$text-muted]no sign you lack it (your reads here were allowed); Azure decides on apply[/]"
 
 
-def step_preview(step: Step, *, number: int, next_key: str | None, read_only: bool,
-                 notes: Sequence[str] = ()) -> list[Block]:
+def step_preview(
+    step: Step, *, number: int, next_key: str | None, read_only: bool, notes: Sequence[str] = ()
+) -> list[Block]:
     """One planned step: what changes (before → after), the REST call, az, permission, reversibility."""
-    blocks: list[Block] = [("title", f"{number}. {escape(step.title)}"),
-                           ("line", escape(step.summary))]
+    blocks: list[Block] = [("title", f"{number}. {escape(step.title)}"), ("line", escape(step.summary))]
     also = f" (also fixes {', '.join(step.also_fixes)})" if step.also_fixes else ""
     blocks.append(("field", field("Finding", step.finding + also)))
     if step.kind == ESCALATE or step.kind not in (WRITE, WAIT):
         blocks += [("heading-warning", "Nothing to apply here"), ("field", escape(step.explanation))]
         return blocks
     if step.provisional:
-        blocks.append(("heading-warning", "Depends on an earlier step: its details are filled in "
-                                          "once that step is done"))
-    blocks += [("heading", "What changes"), ("field", field("Change", step.change)),
-               ("field", field("Target", step.target))]
+        blocks.append(
+            (
+                "heading-warning",
+                "Depends on an earlier step: its details are filled in once that step is done",
+            )
+        )
+    blocks += [
+        ("heading", "What changes"),
+        ("field", field("Change", step.change)),
+        ("field", field("Target", step.target)),
+    ]
     blocks += [("field", row) for row in state_changes(step)]
-    blocks += [("heading", "How"), ("field", field("REST", step.rest)), ("field", field("az", step.az)),
-               ("heading", "Who may"), ("field", field("Permission", step.permission or "reads only")),
-               ("field", f"[$text-muted]You[/]  {permission_line(step)}")]
-    reversible = ("[$success]yes[/]" if step.reversible
-                  else "[b $error]NO: this cannot be undone[/]")
-    confirm = {"typed": f"type the name [b]{escape(step.confirm_text)}[/]", "yes": "yes or no",
-               "none": "none: it only reads"}.get(step.confirm, escape(step.confirm))
-    blocks += [("heading", "Safety"), ("field", f"[$text-muted]Reversible[/]  {reversible}"),
-               ("field", f"[$text-muted]Confirmation[/]  {confirm}"),
-               ("field", field("Verify by re-running", ", ".join(step.verifies) or "the cluster status"))]
+    blocks += [
+        ("heading", "How"),
+        ("field", field("REST", step.rest)),
+        ("field", field("az", step.az)),
+        ("heading", "Who may"),
+        ("field", field("Permission", step.permission or "reads only")),
+        ("field", f"[$text-muted]You[/]  {permission_line(step)}"),
+    ]
+    reversible = "[$success]yes[/]" if step.reversible else "[b $error]NO: this cannot be undone[/]"
+    confirm = {
+        "typed": f"type the name [b]{escape(step.confirm_text)}[/]",
+        "yes": "yes or no",
+        "none": "none: it only reads",
+    }.get(step.confirm, escape(step.confirm))
+    blocks += [
+        ("heading", "Safety"),
+        ("field", f"[$text-muted]Reversible[/]  {reversible}"),
+        ("field", f"[$text-muted]Confirmation[/]  {confirm}"),
+        ("field", field("Verify by re-running", ", ".join(step.verifies) or "the cluster status")),
+    ]
     if step.key == next_key:
         if read_only and step.kind == WRITE:
-            blocks.append(("note-warning", "Read-only: writes are disabled, so this step cannot be "
-                                           "applied. Start the wizard without --read-only to fix."))
+            blocks.append(
+                (
+                    "note-warning",
+                    "Read-only: writes are disabled, so this step cannot be "
+                    "applied. Start the wizard without --read-only to fix.",
+                )
+            )
         else:
             verb = "start waiting" if step.kind == WAIT else "confirm and apply it"
             blocks.append(("note", f"Next step: press a to {verb}."))
@@ -118,30 +145,51 @@ def outcome_detail(outcome: StepOutcome, next_step: Step | None) -> list[Block]:
     """What applying a step came to, how it was verified, and what comes next."""
     words, style, _ = OUTCOME_WORDS.get(outcome.status, (outcome.status, "$warning", "?"))
     title = "title-error" if style == "$error" else "title"
-    blocks: list[Block] = [(title, f"{escape(outcome.step.title)}: [{style}]{escape(words)}[/]"),
-                           ("line", escape(outcome.message))]
+    blocks: list[Block] = [
+        (title, f"{escape(outcome.step.title)}: [{style}]{escape(words)}[/]"),
+        ("line", escape(outcome.message)),
+    ]
     if outcome.advice:
         blocks += [("heading-warning", "What to do"), ("field", escape(outcome.advice))]
     if outcome.before or outcome.after:
         blocks.append(("heading", "What changed (read back from Azure)"))
         changes = changed_fields(outcome.before, outcome.after)
-        blocks += [("field", f"[$text-muted]{escape(name)}[/]  {escape(show_value(old))} [b]→[/] "
-                             f"{escape(show_value(new))}") for name, old, new in changes]
+        blocks += [
+            (
+                "field",
+                f"[$text-muted]{escape(name)}[/]  {escape(show_value(old))} [b]→[/] "
+                f"{escape(show_value(new))}",
+            )
+            for name, old, new in changes
+        ]
         if not changes:
             blocks.append(("field", "[$text-muted]nothing: it was already so[/]"))
     if outcome.verification is not None:
-        verdict, v_style = VERIFY_WORDS.get(outcome.verification.status,
-                                            (outcome.verification.status, "$warning"))
-        blocks += [("heading", "Verified by diagnosing again"),
-                   ("field", f"[{v_style}]{escape(verdict)}[/]: {escape(outcome.verification.detail)}")]
-        blocks += [("field", field(check, f"{status} {detail}".strip()))
-                   for check, status, detail in outcome.verification.checks]
+        verdict, v_style = VERIFY_WORDS.get(
+            outcome.verification.status, (outcome.verification.status, "$warning")
+        )
+        blocks += [
+            ("heading", "Verified by diagnosing again"),
+            ("field", f"[{v_style}]{escape(verdict)}[/]: {escape(outcome.verification.detail)}"),
+        ]
+        blocks += [
+            ("field", field(check, f"{status} {detail}".strip()))
+            for check, status, detail in outcome.verification.checks
+        ]
     if outcome.wait is not None:
         w = outcome.wait
-        blocks += [("heading", "Waited"),
-                   ("field", field("Elapsed", f"{elapsed_text(w.elapsed)} ({polls_text(w.polls)}; "
-                                              f"documented bound about {w.bound / 60:.0f} min)")),
-                   ("field", field("Cluster", w.cluster_status))]
+        blocks += [
+            ("heading", "Waited"),
+            (
+                "field",
+                field(
+                    "Elapsed",
+                    f"{elapsed_text(w.elapsed)} ({polls_text(w.polls)}; "
+                    f"documented bound about {w.bound / 60:.0f} min)",
+                ),
+            ),
+            ("field", field("Cluster", w.cluster_status)),
+        ]
     if outcome.audit_ids:
         blocks.append(("field", field("Audit records", ", ".join(outcome.audit_ids))))
     blocks.append(("heading", "Next"))
@@ -163,23 +211,35 @@ class RemediationScreen(Screen[bool]):
     """Drives one FixSession; dismisses True when Azure was changed, so the findings re-run."""
 
     BINDINGS = [
-        Binding("escape", "back", "Findings", id="fix.back",
-                tooltip="Back to the findings; stops a wait"),
-        Binding("a", "apply", "Apply", id="fix.apply",
-                tooltip="Confirm and apply the next step, or start the wait"),
+        Binding("escape", "back", "Findings", id="fix.back", tooltip="Back to the findings; stops a wait"),
+        Binding(
+            "a",
+            "apply",
+            "Apply",
+            id="fix.apply",
+            tooltip="Confirm and apply the next step, or start the wait",
+        ),
         Binding("s", "skip", "Skip", id="fix.skip", tooltip="Leave the next step out; it is noted"),
         Binding("w", "wait", "Wait", id="fix.wait", tooltip="Poll the cluster until it is Ready"),
         Binding("c", "stop_wait", "Stop", id="fix.stop", tooltip="Stop waiting for Ready"),
-        Binding("p", "report", "Report", id="fix.report",
-                tooltip="The incident report: read, saved to a file, copy"),
+        Binding(
+            "p",
+            "report",
+            "Report",
+            id="fix.report",
+            tooltip="The incident report: read, saved to a file, copy",
+        ),
     ]
 
     def __init__(self, backend: Backend, diagnosis: Diagnosis, *, paths: FixPaths | None = None) -> None:
         super().__init__()
         self.backend = backend
         self.cluster_id = diagnosis.cluster_id
-        self.cluster_name = (diagnosis.cluster.name if diagnosis.cluster
-                             else diagnosis.cluster_id.rstrip("/").rsplit("/", 1)[-1])
+        self.cluster_name = (
+            diagnosis.cluster.name
+            if diagnosis.cluster
+            else diagnosis.cluster_id.rstrip("/").rsplit("/", 1)[-1]
+        )
         self.paths = paths or FixPaths()
         self.read_only = backend.read_only
         self.session: FixSession | None = None
@@ -212,8 +272,14 @@ class RemediationScreen(Screen[bool]):
         self._busy("opening")
         self._summary(f"Fixing [b]{escape(self.cluster_name)}[/]: diagnosing again and planning…")
         self.query_one("#fix-detail", DetailPane).show(
-            [("title", "Planning"), ("line", "Asking Azure every question again, so the plan starts "
-                                             "from the cluster as it is now.")])
+            [
+                ("title", "Planning"),
+                (
+                    "line",
+                    "Asking Azure every question again, so the plan starts from the cluster as it is now.",
+                ),
+            ]
+        )
         self.open_fix()
 
     def on_unmount(self) -> None:
@@ -240,6 +306,7 @@ class RemediationScreen(Screen[bool]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="remedy")
     def run_wait(self, session: FixSession, cancel: threading.Event) -> None:
         """Poll until Ready (reads only), cancellable through the event."""
+
         def progress(poll: WaitProgress) -> None:
             self.post_message(WaitProgressed(poll))
 
@@ -277,8 +344,12 @@ class RemediationScreen(Screen[bool]):
         self._busy("")
         self._show(message.plan, message.outcomes, focus_next=False)
         if message.outcome.status in ("error", "refused"):
-            self.notify(f"{message.outcome.step.title}: {message.outcome.message}", title="Step failed",
-                        severity="error", timeout=8)
+            self.notify(
+                f"{message.outcome.step.title}: {message.outcome.message}",
+                title="Step failed",
+                severity="error",
+                timeout=8,
+            )
 
     @on(WaitProgressed)
     def show_wait(self, message: WaitProgressed) -> None:
@@ -309,18 +380,27 @@ class RemediationScreen(Screen[bool]):
             self._busy("")
         if event.state is not WorkerState.ERROR or event.worker.error is None:
             return
-        doing = {"opening": f"planning the fix of {self.cluster_name}", "applying": "applying a step",
-                 "waiting": "waiting for Ready", "reporting": "writing the report"}.get(
-                     self.busy, "fixing")
+        doing = {
+            "opening": f"planning the fix of {self.cluster_name}",
+            "applying": "applying a step",
+            "waiting": "waiting for Ready",
+            "reporting": "writing the report",
+        }.get(self.busy, "fixing")
         why = explain(event.worker.error, doing=doing)
         self._stop_ticking()
         self.query_one("#fix-wait").display = False
         self._busy("")
         self._summary(f"[b $error]{escape(why.headline)}[/]")
         self.query_one("#fix-detail", DetailPane).show(
-            [("title-error", escape(why.headline)), ("line", escape(why.detail)),
-             ("heading", "What to do"), ("line", escape(why.advice)),
-             ("note", "Nothing more was changed. escape goes back to the findings.")], scroll_home=True)
+            [
+                ("title-error", escape(why.headline)),
+                ("line", escape(why.detail)),
+                ("heading", "What to do"),
+                ("line", escape(why.advice)),
+                ("note", "Nothing more was changed. escape goes back to the findings."),
+            ],
+            scroll_home=True,
+        )
 
     @on(OptionList.OptionHighlighted, "#fix-steps")
     def show_selected(self, event: OptionList.OptionHighlighted) -> None:
@@ -338,9 +418,14 @@ class RemediationScreen(Screen[bool]):
         """The first step to act on: a write (not skipped, not waiting on another) or the wait."""
         if self.plan is None:
             return None
-        return next((s for s in self.plan.steps
-                     if (s.kind == WRITE and not s.provisional and s.key not in self.skipped)
-                     or s.kind == WAIT), None)
+        return next(
+            (
+                s
+                for s in self.plan.steps
+                if (s.kind == WRITE and not s.provisional and s.key not in self.skipped) or s.kind == WAIT
+            ),
+            None,
+        )
 
     def _show(self, plan: Plan, outcomes: tuple[StepOutcome, ...], *, focus_next: bool) -> None:
         self.plan = plan
@@ -365,18 +450,25 @@ class RemediationScreen(Screen[bool]):
         """No step: either nothing is wrong, or the fresh diagnosis could not decide (and says why)."""
         diagnosis = self.session.current if self.session else None
         if diagnosis is None or diagnosis.verdict != "incomplete":
-            return [("title", "Nothing to fix"),
-                    ("line", "The fresh diagnosis plans no change for this cluster."),
-                    ("note", "p opens the report.")]
-        blocks: list[Block] = [("title-error", "Could not plan: some checks could not run"),
-                               ("line", "Without their answers no change is safe to offer.")]
+            return [
+                ("title", "Nothing to fix"),
+                ("line", "The fresh diagnosis plans no change for this cluster."),
+                ("note", "p opens the report."),
+            ]
+        blocks: list[Block] = [
+            ("title-error", "Could not plan: some checks could not run"),
+            ("line", "Without their answers no change is safe to offer."),
+        ]
         for check in diagnosis.assessment.checks:
             if check.status.value == "unknown":
                 blocks.append(("field", field(check.id, check.detail or "no answer")))
                 if check.needs:
                     blocks.append(("field", field("needs", check.needs)))
-        return [*blocks, ("heading", "What to do"),
-                ("line", "Fix access or the network, then escape and r to diagnose again.")]
+        return [
+            *blocks,
+            ("heading", "What to do"),
+            ("line", "Fix access or the network, then escape and r to diagnose again."),
+        ]
 
     def _row_prompt(self, index: int, row: Row, upcoming: Step | None) -> str:
         if isinstance(row, StepOutcome):
@@ -402,9 +494,13 @@ class RemediationScreen(Screen[bool]):
         if isinstance(row, StepOutcome):
             pane.show(outcome_detail(row, upcoming), scroll_home=True)
             return
-        blocks = step_preview(row, number=index + 1,
-                              next_key=upcoming.key if upcoming else None, read_only=self.read_only,
-                              notes=self.plan.notes if self.plan else ())
+        blocks = step_preview(
+            row,
+            number=index + 1,
+            next_key=upcoming.key if upcoming else None,
+            read_only=self.read_only,
+            notes=self.plan.notes if self.plan else (),
+        )
         if row.key in self.skipped:
             blocks.insert(1, ("heading-warning", "Skipped: left out of this fix"))
         pane.show(blocks, scroll_home=True)
@@ -413,15 +509,22 @@ class RemediationScreen(Screen[bool]):
         """The one summary line: where the fix stands and the key that moves it on."""
         upcoming = self.next_step()
         name = f"[b]{escape(self.cluster_name)}[/]"
-        if not self.rows and self.session and self.session.current and (
-                self.session.current.verdict == "incomplete"):
+        if (
+            not self.rows
+            and self.session
+            and self.session.current
+            and (self.session.current.verdict == "incomplete")
+        ):
             self._summary(f"{name} · [b $warning]incomplete: could not plan[/]")
         elif self.read_only:
             self._summary(f"{name} · [b $warning]READ-ONLY: writes are disabled[/]; this is the plan only")
         elif upcoming is None:
             waited = next((o.wait for o in reversed(self.outcomes) if o.wait is not None), None)
-            state = ("[b $success]cluster is Ready[/]" if waited is not None and waited.ready
-                     else "nothing left to apply · w waits for Ready")
+            state = (
+                "[b $success]cluster is Ready[/]"
+                if waited is not None and waited.ready
+                else "nothing left to apply · w waits for Ready"
+            )
             self._summary(f"{name} · {state} · p opens the report")
         elif upcoming.kind == WAIT:
             self._summary(f"{name} · a (or w) waits for Ready · p report")
@@ -449,14 +552,18 @@ class RemediationScreen(Screen[bool]):
         bar = self.query_one("#fix-wait-bar", ProgressBar)
         if progress is None:
             self.query_one("#fix-wait-line", Static).update(
-                f"{elapsed_text(elapsed)} elapsed · first poll… · c stops")
+                f"{elapsed_text(elapsed)} elapsed · first poll… · c stops"
+            )
             return
         bar.update(total=progress.bound, progress=min(elapsed, progress.bound))
         self.query_one("#fix-wait-line", Static).update(
             f"[b]{escape(progress.cluster_status)}[/] · {elapsed_text(elapsed)} elapsed · documented "
-            f"bound ~{progress.bound / 60:.0f} min · poll {progress.polls} · c stops")
-        self._summary(f"[b]{escape(self.cluster_name)}[/] · waiting for Ready; polling stops at "
-                      f"{elapsed_text(progress.timeout)}")
+            f"bound ~{progress.bound / 60:.0f} min · poll {progress.polls} · c stops"
+        )
+        self._summary(
+            f"[b]{escape(self.cluster_name)}[/] · waiting for Ready; polling stops at "
+            f"{elapsed_text(progress.timeout)}"
+        )
 
     # -- actions --------------------------------------------------------------------------
 
@@ -486,9 +593,9 @@ class RemediationScreen(Screen[bool]):
             self.notify("Read-only: writes are disabled.", title="Not applied", severity="warning")
             return
         self.app.push_screen(
-            ConfirmStepScreen(upcoming, position=f"step {self._position(upcoming)}",
-                              who=self.backend.label),
-            callback=lambda answer: self._confirmed(upcoming, answer))
+            ConfirmStepScreen(upcoming, position=f"step {self._position(upcoming)}", who=self.backend.label),
+            callback=lambda answer: self._confirmed(upcoming, answer),
+        )
 
     def _confirmed(self, step: Step, answer: Answer) -> None:
         if answer is None or self.session is None:
@@ -497,9 +604,17 @@ class RemediationScreen(Screen[bool]):
         self._busy("applying")
         self._summary(f"Applying [b]{escape(step.title)}[/], then diagnosing again to verify…")
         self.query_one("#fix-detail", DetailPane).show(
-            [("title", f"Applying: {escape(step.title)}"), ("field", field("Change", step.change)),
-             ("note", "The write is recorded in the audit log before and after; then every check "
-                      "runs again to verify it.")], scroll_home=True)
+            [
+                ("title", f"Applying: {escape(step.title)}"),
+                ("field", field("Change", step.change)),
+                (
+                    "note",
+                    "The write is recorded in the audit log before and after; then every check "
+                    "runs again to verify it.",
+                ),
+            ],
+            scroll_home=True,
+        )
         self.run_apply(self.session, step, answer)
 
     def action_skip(self) -> None:
@@ -520,8 +635,10 @@ class RemediationScreen(Screen[bool]):
         self.last_progress = None
         self.query_one("#fix-wait").display = True
         self._busy("waiting")
-        self._summary(f"[b]{escape(self.cluster_name)}[/] · waiting for Ready: the service revalidates "
-                      "the key periodically")
+        self._summary(
+            f"[b]{escape(self.cluster_name)}[/] · waiting for Ready: the service revalidates "
+            "the key periodically"
+        )
         self._tick()
         self._stop_ticking()
         self.wait_timer = self.set_interval(1.0, self._tick)
@@ -549,8 +666,11 @@ class RemediationScreen(Screen[bool]):
         """Back to the findings; they re-run when something was changed. Not while a write is
         applying: the worker would go on writing behind a screen that no longer shows it."""
         if self.busy == "applying":
-            self.notify("A write is in progress: its result and verification come first.",
-                        title="Not now", severity="warning")
+            self.notify(
+                "A write is in progress: its result and verification come first.",
+                title="Not now",
+                severity="warning",
+            )
             return
         self.cancel_wait.set()
         self.dismiss(self.changed)

@@ -34,8 +34,13 @@ class ReportScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="report.back", tooltip="Back to where you were"),
-        Binding("y", "copy", "Copy", id="report.copy",
-                tooltip="Copy the report (OSC 52; the saved file is the fallback)"),
+        Binding(
+            "y",
+            "copy",
+            "Copy",
+            id="report.copy",
+            tooltip="Copy the report (OSC 52; the saved file is the fallback)",
+        ),
     ]
 
     def __init__(self, markdown: str, path: Path | None, *, save_error: str = "") -> None:
@@ -68,14 +73,21 @@ class ReportScreen(Screen[None]):
         driver = self.app._driver  # the terminal; Textual's own copy sends no tmux passthrough
         fallback = f"The report is in {self.path}." if self.path else "Save failed: select and copy it."
         if not sequences or driver is None:
-            self.notify(f"Too large for the terminal clipboard. {fallback}", title="Not copied",
-                        severity="warning", timeout=8)
+            self.notify(
+                f"Too large for the terminal clipboard. {fallback}",
+                title="Not copied",
+                severity="warning",
+                timeout=8,
+            )
             return
         for sequence in sequences:
             driver.write(sequence)
         self.sent = sequences
-        self.notify(f"Sent over OSC 52; terminals do not confirm. If it did not arrive: {fallback}",
-                    title="Copied", timeout=8)
+        self.notify(
+            f"Sent over OSC 52; terminals do not confirm. If it did not arrive: {fallback}",
+            title="Copied",
+            timeout=8,
+        )
 
     def action_back(self) -> None:
         """Back to the fix (or wherever the palette opened this)."""

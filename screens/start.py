@@ -25,14 +25,25 @@ STATUS_SYMBOLS = {"ready": "✓", "inaccessible": "✗", "failed": "✗"}
 def cluster_row(cluster: ClusterSummary) -> tuple[Text, Text, Text, Text]:
     """The table cells of one cluster, as plain Text so names are never read as markup."""
     symbol = STATUS_SYMBOLS.get(cluster.cluster_status.lower(), "·")
-    return (Text(cluster.name), Text(cluster.resource_group),
-            Text(f"{symbol} {cluster.cluster_status}"), Text(vault_name_of(cluster.key_url)))
+    return (
+        Text(cluster.name),
+        Text(cluster.resource_group),
+        Text(f"{symbol} {cluster.cluster_status}"),
+        Text(vault_name_of(cluster.key_url)),
+    )
 
 
 def matches(cluster: ClusterSummary, query: str) -> bool:
     """Every word of the filter must appear in the name, group, status, region or vault."""
-    haystack = " ".join((cluster.name, cluster.resource_group, cluster.cluster_status,
-                         cluster.location, vault_name_of(cluster.key_url))).lower()
+    haystack = " ".join(
+        (
+            cluster.name,
+            cluster.resource_group,
+            cluster.cluster_status,
+            cluster.location,
+            vault_name_of(cluster.key_url),
+        )
+    ).lower()
     return all(word in haystack for word in query.lower().split())
 
 
@@ -47,13 +58,30 @@ class StartScreen(Screen[None]):
     AUTO_FOCUS = "#clusters"
 
     BINDINGS = [
-        Binding("slash", "focus_filter", "Filter", id="start.filter",
-                tooltip="Type to narrow the list, or paste a cluster resource ID"),
+        Binding(
+            "slash",
+            "focus_filter",
+            "Filter",
+            id="start.filter",
+            tooltip="Type to narrow the list, or paste a cluster resource ID",
+        ),
         Binding("r", "reload", "Reload", id="start.reload", tooltip="Ask Azure for the list again"),
-        Binding("down", "focus_table", "To list", id="start.to-list", show=False,
-                tooltip="Move from the filter to the list"),
-        Binding("escape", "clear_filter", "Clear filter", id="start.clear-filter", show=False,
-                tooltip="Empty the filter"),
+        Binding(
+            "down",
+            "focus_table",
+            "To list",
+            id="start.to-list",
+            show=False,
+            tooltip="Move from the filter to the list",
+        ),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            id="start.clear-filter",
+            show=False,
+            tooltip="Empty the filter",
+        ),
     ]
 
     def __init__(self, backend: Backend, *, open_cluster: str | None = None) -> None:
@@ -67,10 +95,12 @@ class StartScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         """Context, a filter above the table, one status line, and the keys."""
         yield ContextBar()
-        yield Static("Pick the cluster that lost access to its key: enter opens it, / filters.",
-                     id="start-intro")
-        yield Input(placeholder="Filter by name, group, status or vault; or paste a cluster ID",
-                    id="cluster-filter")
+        yield Static(
+            "Pick the cluster that lost access to its key: enter opens it, / filters.", id="start-intro"
+        )
+        yield Input(
+            placeholder="Filter by name, group, status or vault; or paste a cluster ID", id="cluster-filter"
+        )
         table: DataTable[Text] = DataTable(id="clusters", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static(id="start-problem")
@@ -116,8 +146,10 @@ class StartScreen(Screen[None]):
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             why = explain(event.worker.error, doing="listing your clusters")
             problem = self.query_one("#start-problem", Static)
-            problem.update(f"[b $error]{why.headline}[/]\n{escape(why.detail)}\n\n{escape(why.advice)}\n"
-                           "You can also paste a cluster resource ID into the filter and press enter.")
+            problem.update(
+                f"[b $error]{why.headline}[/]\n{escape(why.detail)}\n\n{escape(why.advice)}\n"
+                "You can also paste a cluster resource ID into the filter and press enter."
+            )
             problem.display = True
             self.query_one("#start-status", Static).update("No cluster list.")
 
@@ -186,4 +218,3 @@ class StartScreen(Screen[None]):
         self.action_reload()
         if default_cluster_id:
             self.open(default_cluster_id)
-

@@ -25,8 +25,9 @@ for _name in [n for n in os.environ if n.startswith("CMK_WIZARD_") and n != OFFL
 os.environ.pop("NO_COLOR", None)
 
 # `make test` (and so CI) runs the same examples every time; plain `pytest` explores new ones.
-settings.register_profile("ci", derandomize=True, database=None, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci", derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
@@ -35,10 +36,12 @@ def emulator_backend() -> Iterator[BackendFactory]:
     """Build emulator-backed backends (real SDK clients, HTTPS on 127.0.0.1); all closed after."""
     made: list[EmulatorBackend] = []
 
-    def make(scenario: str, *, read_only: bool = False, retry_total: int = 0,
-             **kwargs: object) -> EmulatorBackend:
-        backend = EmulatorBackend(Options(read_only=read_only, retry_total=retry_total),
-                                  scenario=scenario, **kwargs)  # type: ignore[arg-type]
+    def make(
+        scenario: str, *, read_only: bool = False, retry_total: int = 0, **kwargs: object
+    ) -> EmulatorBackend:
+        backend = EmulatorBackend(
+            Options(read_only=read_only, retry_total=retry_total), scenario=scenario, **kwargs
+        )  # type: ignore[arg-type]
         made.append(backend)
         return backend
 

@@ -18,9 +18,11 @@ from typing import Any
 
 SCHEMA = "cmk-wizard/audit/v1"
 REDACTED = "<redacted>"
-_SECRET_KEYS = re.compile(r"(?i)^(authorization|proxy-authorization|x-ms-authorization-auxiliary|"
-                          r"token|access_?token|refresh_?token|id_?token|secret|client_?secret|"
-                          r"password|credential|cookie|set-cookie)$")
+_SECRET_KEYS = re.compile(
+    r"(?i)^(authorization|proxy-authorization|x-ms-authorization-auxiliary|"
+    r"token|access_?token|refresh_?token|id_?token|secret|client_?secret|"
+    r"password|credential|cookie|set-cookie)$"
+)
 _BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _AUTH_HEADER = re.compile(r"(?i)\bauthorization\s*[:=][^\n\"]*")
@@ -37,8 +39,9 @@ def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
     """A copy of `value` with tokens, JWTs, bearer strings and secret-named fields removed."""
     known = [s for s in secrets if s and len(s) >= 4]
     if isinstance(value, dict):
-        return {str(k): (REDACTED if _SECRET_KEYS.match(str(k)) else redact(v, known))
-                for k, v in value.items()}
+        return {
+            str(k): (REDACTED if _SECRET_KEYS.match(str(k)) else redact(v, known)) for k, v in value.items()
+        }
     if isinstance(value, list | tuple | set | frozenset):
         return [redact(v, known) for v in value]
     if isinstance(value, str):
@@ -77,8 +80,11 @@ class AuditLog:
         with self._lock:
             self._seq += 1
             rid = f"{self.session}-{self._seq:04d}"
-            line = json.dumps(redact({"schema": SCHEMA, "id": rid, "time": _now(), **record},
-                                     self.secrets), sort_keys=False, default=str)
+            line = json.dumps(
+                redact({"schema": SCHEMA, "id": rid, "time": _now(), **record}, self.secrets),
+                sort_keys=False,
+                default=str,
+            )
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             with os.fdopen(fd, "a", encoding="utf-8") as handle:
@@ -88,17 +94,49 @@ class AuditLog:
             self.written.append(rid)
             return rid
 
-    def intent(self, *, operator: dict[str, Any], remediation: str, target: str,
-               request: dict[str, Any], before: dict[str, Any]) -> str:
+    def intent(
+        self,
+        *,
+        operator: dict[str, Any],
+        remediation: str,
+        target: str,
+        request: dict[str, Any],
+        before: dict[str, Any],
+    ) -> str:
         """The record written BEFORE a write: who, what, the request, the before-state."""
-        return self._append({"phase": "before", "operator": operator, "remediation": remediation,
-                             "target": target, "request": request, "before": before})
+        return self._append(
+            {
+                "phase": "before",
+                "operator": operator,
+                "remediation": remediation,
+                "target": target,
+                "request": request,
+                "before": before,
+            }
+        )
 
-    def result(self, intent_id: str, *, remediation: str, target: str, result: str, message: str,
-               after: dict[str, Any]) -> str:
+    def result(
+        self,
+        intent_id: str,
+        *,
+        remediation: str,
+        target: str,
+        result: str,
+        message: str,
+        after: dict[str, Any],
+    ) -> str:
         """The record written AFTER a write: ok, already-done or error, and the after-state."""
-        return self._append({"phase": "after", "intent": intent_id, "remediation": remediation,
-                             "target": target, "result": result, "message": message, "after": after})
+        return self._append(
+            {
+                "phase": "after",
+                "intent": intent_id,
+                "remediation": remediation,
+                "target": target,
+                "result": result,
+                "message": message,
+                "after": after,
+            }
+        )
 
     def note(self, event: str, **fields: Any) -> str:
         """A session event that is not a write (start, verification, wait, end)."""

@@ -42,9 +42,12 @@ class Options:
         """The explicit retry budget for every client."""
         from wizard.azure.clients import RetrySettings
 
-        return RetrySettings(total=self.retry_total, read_timeout=self.timeout_seconds,
-                             connect_timeout=min(10.0, self.timeout_seconds),
-                             max_retry_after=self.max_retry_after)
+        return RetrySettings(
+            total=self.retry_total,
+            read_timeout=self.timeout_seconds,
+            connect_timeout=min(10.0, self.timeout_seconds),
+            max_retry_after=self.max_retry_after,
+        )
 
 
 class LiveBackend:
@@ -69,18 +72,21 @@ class LiveBackend:
     def connect(self) -> AzureGateway:
         """Build the credential and the gateway once (refused when live Azure is switched off)."""
         if os.environ.get(OFFLINE_VARIABLE):
-            raise BadInput(f"live Azure is switched off ({OFFLINE_VARIABLE} is set): "
-                           "use --scenario or --emulator")
+            raise BadInput(
+                f"live Azure is switched off ({OFFLINE_VARIABLE} is set): use --scenario or --emulator"
+            )
         with self._lock:
             if self._gateway is None:
                 from wizard.azure.clients import ClientFactory
                 from wizard.azure.credentials import live_credential
                 from wizard.azure.gateway import AzureGateway
 
-                factory = ClientFactory(live_credential(self.options.auth),
-                                        self.options.subscription_id or "",
-                                        retry=self.options.retry(),
-                                        polling_interval=self.options.polling_interval)
+                factory = ClientFactory(
+                    live_credential(self.options.auth),
+                    self.options.subscription_id or "",
+                    retry=self.options.retry(),
+                    polling_interval=self.options.polling_interval,
+                )
                 self._gateway = AzureGateway(factory, mode="azure", read_only=self.read_only)
             return self._gateway
 
@@ -141,10 +147,16 @@ class EmulatorBackend:
         if self.scenario is not None and self._emulator is None:
             from wizard.emulator import Emulator
 
-            extra: dict[str, Any] = {"token": self.options.emulator_token} if (
-                self.options.emulator_token) else {}
-            self._emulator = Emulator(self._estate, revalidate_seconds=self.revalidate_seconds,
-                                      latency_ms=self.latency_ms, fault_rate=self.fault_rate, **extra)
+            extra: dict[str, Any] = (
+                {"token": self.options.emulator_token} if (self.options.emulator_token) else {}
+            )
+            self._emulator = Emulator(
+                self._estate,
+                revalidate_seconds=self.revalidate_seconds,
+                latency_ms=self.latency_ms,
+                fault_rate=self.fault_rate,
+                **extra,
+            )
             self._emulator.start()
         return self._emulator
 
@@ -171,12 +183,23 @@ class EmulatorBackend:
                 from wizard.azure.gateway import AzureGateway
 
                 conn = self.connection()
-                factory = ClientFactory(StaticTokenCredential(self.token()), conn.subscription_id,
-                                        arm_endpoint=conn.arm_endpoint, ca_bundle=conn.ca_bundle,
-                                        vault_endpoints=conn.vaults, retry=self.options.retry(),
-                                        polling_interval=0.05, verify_challenge_resource=False)
-                self._gateway = AzureGateway(factory, mode="emulator", tenant_id=conn.tenant_id,
-                                             account="emulator operator", read_only=self.read_only)
+                factory = ClientFactory(
+                    StaticTokenCredential(self.token()),
+                    conn.subscription_id,
+                    arm_endpoint=conn.arm_endpoint,
+                    ca_bundle=conn.ca_bundle,
+                    vault_endpoints=conn.vaults,
+                    retry=self.options.retry(),
+                    polling_interval=0.05,
+                    verify_challenge_resource=False,
+                )
+                self._gateway = AzureGateway(
+                    factory,
+                    mode="emulator",
+                    tenant_id=conn.tenant_id,
+                    account="emulator operator",
+                    read_only=self.read_only,
+                )
             return self._gateway
 
     def default_cluster_id(self) -> str | None:

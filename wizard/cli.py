@@ -36,23 +36,46 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_target(parser: argparse.ArgumentParser, *, cluster_required: bool = False) -> None:
     target = parser.add_argument_group("target (live Azure unless --scenario or --emulator)")
-    target.add_argument("--cluster", metavar="ID", required=cluster_required,
-                        help="resource ID of the Microsoft.DocumentDB/mongoClusters cluster")
+    target.add_argument(
+        "--cluster",
+        metavar="ID",
+        required=cluster_required,
+        help="resource ID of the Microsoft.DocumentDB/mongoClusters cluster",
+    )
     source = target.add_mutually_exclusive_group()
-    source.add_argument("--scenario", metavar="NAME|FILE",
-                        help="run against an embedded emulator with this scenario or estate file")
-    source.add_argument("--emulator", metavar="CONNECTION_FILE",
-                        help="run against a running emulator (its connection file)")
-    target.add_argument("--read-only", action="store_true",
-                        help="make every write impossible (enforced in the gateway)")
-    target.add_argument("--auth", choices=("auto", "cli", "device-code"), default="auto",
-                        help="live sign-in: Azure CLI then azure-identity's chain (auto), or device code")
+    source.add_argument(
+        "--scenario",
+        metavar="NAME|FILE",
+        help="run against an embedded emulator with this scenario or estate file",
+    )
+    source.add_argument(
+        "--emulator", metavar="CONNECTION_FILE", help="run against a running emulator (its connection file)"
+    )
+    target.add_argument(
+        "--read-only", action="store_true", help="make every write impossible (enforced in the gateway)"
+    )
+    target.add_argument(
+        "--auth",
+        choices=("auto", "cli", "device-code"),
+        default="auto",
+        help="live sign-in: Azure CLI then azure-identity's chain (auto), or device code",
+    )
     target.add_argument("--subscription", metavar="ID", help="default subscription (live)")
-    target.add_argument("--retry-total", type=_non_negative_int, default=None, metavar="N",
-                        help="retries per request on 429/5xx/timeouts before giving up "
-                             f"(default {DEFAULT_RETRY_TOTAL}, or ${RETRY_TOTAL_ENV})")
-    target.add_argument("--timeout", type=_positive_float, default=30.0, metavar="SECONDS",
-                        help="per-request read timeout (default 30)")
+    target.add_argument(
+        "--retry-total",
+        type=_non_negative_int,
+        default=None,
+        metavar="N",
+        help="retries per request on 429/5xx/timeouts before giving up "
+        f"(default {DEFAULT_RETRY_TOTAL}, or ${RETRY_TOTAL_ENV})",
+    )
+    target.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=30.0,
+        metavar="SECONDS",
+        help="per-request read timeout (default 30)",
+    )
 
 
 def _number(text: str, cast: Callable[[str], float], ok: Callable[[float], bool], rule: str) -> float:
@@ -87,10 +110,14 @@ def _port(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Every command and flag of DESIGN.md's command-line contract."""
-    parser = _Parser(prog="cmk-wizard", description=(
-        "Guided troubleshooting for Azure DocumentDB clusters that lost access to their "
-        "customer-managed key. Exit codes: 0 healthy, 1 critical findings, 2 bad input, "
-        "3 incomplete."))
+    parser = _Parser(
+        prog="cmk-wizard",
+        description=(
+            "Guided troubleshooting for Azure DocumentDB clusters that lost access to their "
+            "customer-managed key. Exit codes: 0 healthy, 1 critical findings, 2 bad input, "
+            "3 incomplete."
+        ),
+    )
     parser.add_argument("--version", action="version", version=f"cmk-wizard {__version__}")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
@@ -99,12 +126,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_wizard_options(tui)
 
     demo = commands.add_parser("demo", help="the wizard against an embedded emulator")
-    demo.add_argument("--scenario", metavar="NAME|FILE", default=DEFAULT_DEMO_SCENARIO,
-                      help=f"scenario to start with (default {DEFAULT_DEMO_SCENARIO})")
+    demo.add_argument(
+        "--scenario",
+        metavar="NAME|FILE",
+        default=DEFAULT_DEMO_SCENARIO,
+        help=f"scenario to start with (default {DEFAULT_DEMO_SCENARIO})",
+    )
     demo.add_argument("--cluster", metavar="ID", help="cluster to open (default: the scenario's)")
     demo.add_argument("--read-only", action="store_true", help="make every write impossible")
-    demo.add_argument("--revalidate-seconds", type=float, default=5.0, metavar="S",
-                      help="how long a repaired cluster takes to turn Ready (default 5)")
+    demo.add_argument(
+        "--revalidate-seconds",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="how long a repaired cluster takes to turn Ready (default 5)",
+    )
     _add_wizard_options(demo)
 
     diagnose = commands.add_parser("diagnose", help="non-interactive diagnosis")
@@ -116,8 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--port", type=_port, default=0, help="ARM port (0 = any free port)")
     emulator.add_argument("--connection-file", metavar="PATH", default="cmk-emulator.json")
     emulator.add_argument("--latency-ms", type=_non_negative_int, default=0, metavar="N")
-    emulator.add_argument("--fault-rate", type=_fraction, default=0.0, metavar="F",
-                          help="share of requests answered 429 (Retry-After) or 503")
+    emulator.add_argument(
+        "--fault-rate",
+        type=_fraction,
+        default=0.0,
+        metavar="F",
+        help="share of requests answered 429 (Retry-After) or 503",
+    )
     emulator.add_argument("--revalidate-seconds", type=float, default=5.0, metavar="S")
 
     commands.add_parser("scenarios", help="list the built-in emulator scenarios")
@@ -127,12 +168,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_wizard_options(parser: argparse.ArgumentParser) -> None:
     """Where the wizard writes, and how it draws."""
-    parser.add_argument("--audit-log", metavar="PATH",
-                        help="append-only JSONL audit log (default: the user state directory)")
-    parser.add_argument("--report-dir", metavar="DIR",
-                        help="where incident reports are saved (default: the user state directory)")
-    parser.add_argument("--colours", choices=("auto", "terminal", "theme"), default="auto",
-                        help="terminal: defer to the terminal's 16-colour palette (low-colour, SSH)")
+    parser.add_argument(
+        "--audit-log", metavar="PATH", help="append-only JSONL audit log (default: the user state directory)"
+    )
+    parser.add_argument(
+        "--report-dir",
+        metavar="DIR",
+        help="where incident reports are saved (default: the user state directory)",
+    )
+    parser.add_argument(
+        "--colours",
+        choices=("auto", "terminal", "theme"),
+        default="auto",
+        help="terminal: defer to the terminal's 16-colour palette (low-colour, SSH)",
+    )
 
 
 def _add_fix_parsers(commands: Any) -> None:
@@ -142,28 +191,59 @@ def _add_fix_parsers(commands: Any) -> None:
     which.add_argument("--finding", metavar="CODE", help="fix this finding (and what it brings to light)")
     which.add_argument("--all", action="store_true", help="fix every finding that has a fix")
     fix.add_argument("--dry-run", action="store_true", help="print the plan; write nothing")
-    fix.add_argument("--yes", action="store_true",
-                     help="confirm y/N steps without asking; typed confirmations (irreversible or "
-                          "destructive steps) still need --confirm-name or a typed answer")
-    fix.add_argument("--confirm-name", action="append", metavar="NAME",
-                     help="the typed confirmation of an irreversible or destructive step: the name of "
-                          "the resource it changes (repeatable)")
-    fix.add_argument("--audit-log", metavar="PATH",
-                     help="append-only JSONL audit log (default: the user state dir)")
+    fix.add_argument(
+        "--yes",
+        action="store_true",
+        help="confirm y/N steps without asking; typed confirmations (irreversible or "
+        "destructive steps) still need --confirm-name or a typed answer",
+    )
+    fix.add_argument(
+        "--confirm-name",
+        action="append",
+        metavar="NAME",
+        help="the typed confirmation of an irreversible or destructive step: the name of "
+        "the resource it changes (repeatable)",
+    )
+    fix.add_argument(
+        "--audit-log", metavar="PATH", help="append-only JSONL audit log (default: the user state dir)"
+    )
     fix.add_argument("--report", metavar="PATH", help="write the Markdown incident report here")
-    fix.add_argument("--expiry-days", type=_non_negative_int, default=365, metavar="N",
-                     help="new key expiry: now + N days (default 365)")
-    fix.add_argument("--wait-timeout", type=_positive_float, metavar="SECONDS",
-                     help="how long to wait for Ready (default 3600 live, 60 emulator)")
-    fix.add_argument("--revalidate-seconds", type=float, default=0.0, metavar="S",
-                     help="--scenario only: emulator delay before a repaired cluster is Ready")
+    fix.add_argument(
+        "--expiry-days",
+        type=_non_negative_int,
+        default=365,
+        metavar="N",
+        help="new key expiry: now + N days (default 365)",
+    )
+    fix.add_argument(
+        "--wait-timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="how long to wait for Ready (default 3600 live, 60 emulator)",
+    )
+    fix.add_argument(
+        "--revalidate-seconds",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="--scenario only: emulator delay before a repaired cluster is Ready",
+    )
 
     watch = commands.add_parser("watch", help="wait until the cluster is Ready (reads only)")
     _add_target(watch)
-    watch.add_argument("--wait-timeout", type=_positive_float, metavar="SECONDS",
-                       help="give up after this long (default 3600 live, 60 emulator); exit 3")
-    watch.add_argument("--revalidate-seconds", type=float, default=0.0, metavar="S",
-                       help="--scenario only: emulator delay before a repaired cluster is Ready")
+    watch.add_argument(
+        "--wait-timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="give up after this long (default 3600 live, 60 emulator); exit 3",
+    )
+    watch.add_argument(
+        "--revalidate-seconds",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="--scenario only: emulator delay before a repaired cluster is Ready",
+    )
 
 
 def _retry_total(args: argparse.Namespace) -> int:
@@ -183,12 +263,14 @@ def _retry_total(args: argparse.Namespace) -> int:
 def _options(args: argparse.Namespace) -> Any:
     from wizard.backends import Options
 
-    return Options(read_only=bool(getattr(args, "read_only", False)),
-                   auth=getattr(args, "auth", "auto"),
-                   subscription_id=getattr(args, "subscription", None),
-                   retry_total=_retry_total(args),
-                   timeout_seconds=getattr(args, "timeout", 30.0),
-                   emulator_token=os.environ.get(EMULATOR_TOKEN_ENV) or None)
+    return Options(
+        read_only=bool(getattr(args, "read_only", False)),
+        auth=getattr(args, "auth", "auto"),
+        subscription_id=getattr(args, "subscription", None),
+        retry_total=_retry_total(args),
+        timeout_seconds=getattr(args, "timeout", 30.0),
+        emulator_token=os.environ.get(EMULATOR_TOKEN_ENV) or None,
+    )
 
 
 def _cluster_arg(args: argparse.Namespace) -> str | None:
@@ -205,8 +287,12 @@ def make_backend(args: argparse.Namespace) -> EmulatorBackend | LiveBackend:
     cluster = _cluster_arg(args)
     options = _options(args)
     if getattr(args, "scenario", None):
-        return EmulatorBackend(options, scenario=args.scenario, cluster_id=cluster,
-                               revalidate_seconds=getattr(args, "revalidate_seconds", 0.0))
+        return EmulatorBackend(
+            options,
+            scenario=args.scenario,
+            cluster_id=cluster,
+            revalidate_seconds=getattr(args, "revalidate_seconds", 0.0),
+        )
     if getattr(args, "emulator", None):
         return EmulatorBackend(options, connection_file=args.emulator, cluster_id=cluster)
     return LiveBackend(options, cluster)
@@ -240,8 +326,13 @@ def _run_tui(args: argparse.Namespace) -> int:
             # sign-in finished) before it starts.
             backend.connect().operator()
         colours = {"terminal": True, "theme": False}.get(args.colours)
-        app = WizardApp(backend, cluster_id=backend.default_cluster_id(), terminal_colours=colours,
-                        audit_path=args.audit_log, report_dir=args.report_dir)
+        app = WizardApp(
+            backend,
+            cluster_id=backend.default_cluster_id(),
+            terminal_colours=colours,
+            audit_path=args.audit_log,
+            report_dir=args.report_dir,
+        )
         result = app.run()
     finally:
         backend.close()
@@ -251,10 +342,15 @@ def _run_tui(args: argparse.Namespace) -> int:
 def _run_emulator(args: argparse.Namespace) -> int:
     from wizard.emulator.standalone import serve
 
-    return serve(args.scenario, port=args.port, connection_file=args.connection_file,
-                 latency_ms=args.latency_ms, fault_rate=args.fault_rate,
-                 revalidate_seconds=args.revalidate_seconds,
-                 token=os.environ.get(EMULATOR_TOKEN_ENV) or None)
+    return serve(
+        args.scenario,
+        port=args.port,
+        connection_file=args.connection_file,
+        latency_ms=args.latency_ms,
+        fault_rate=args.fault_rate,
+        revalidate_seconds=args.revalidate_seconds,
+        token=os.environ.get(EMULATOR_TOKEN_ENV) or None,
+    )
 
 
 def _run_scenarios(args: argparse.Namespace) -> int:
@@ -316,6 +412,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         if os.environ.get("CMK_WIZARD_DEBUG"):
             raise
-        print(f"cmk-wizard: internal error: {type(exc).__name__}: {_one_line(exc)} "
-              "(set CMK_WIZARD_DEBUG=1 for the traceback)", file=sys.stderr)
+        print(
+            f"cmk-wizard: internal error: {type(exc).__name__}: {_one_line(exc)} "
+            "(set CMK_WIZARD_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
         return EXIT_INCOMPLETE

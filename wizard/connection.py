@@ -70,6 +70,8 @@ def load_connection(path: str | Path) -> Connection:
         raise BadInput(f"connection file {file} is not JSON (line {exc.lineno}: {exc.msg})") from None
     connection = parse_connection(data, source=f"connection file {file}")
     if not Path(connection.ca_bundle).is_file():
-        raise BadInput(f"connection file {file}: CA bundle {connection.ca_bundle} does not exist "
-                       "(is the emulator still running?)")
+        raise BadInput(
+            f"connection file {file}: CA bundle {connection.ca_bundle} does not exist "
+            "(is the emulator still running?)"
+        )
     return connection

@@ -109,13 +109,23 @@ class Diagnosis:
             },
             "verdict": self.verdict,
             "findings": [
-                {"code": f.code, "severity": f.severity.value, "summary": f.summary,
-                 "evidence": f.evidence, "remediations": list(f.remediations)}
+                {
+                    "code": f.code,
+                    "severity": f.severity.value,
+                    "summary": f.summary,
+                    "evidence": f.evidence,
+                    "remediations": list(f.remediations),
+                }
                 for f in self.findings
             ],
             "checks": [
-                {"id": c.id, "status": c.status.value, "durationMs": c.duration_ms,
-                 "detail": c.detail, **({"needs": c.needs} if c.needs else {})}
+                {
+                    "id": c.id,
+                    "status": c.status.value,
+                    "durationMs": c.duration_ms,
+                    "detail": c.detail,
+                    **({"needs": c.needs} if c.needs else {}),
+                }
                 for c in self.assessment.checks
             ],
             "durationMs": self.duration_ms,
@@ -142,9 +152,16 @@ def critical_path_depth(known: dict[Read, Outcome], cluster_id: str) -> int:
 class DiagnosisRun:
     """One diagnosis in progress; `run` blocks (call it from a worker thread)."""
 
-    def __init__(self, reader: AzureReader, cluster_id: str, *, max_parallel: int = 8,
-                 on_update: Callable[[Assessment], None] | None = None,
-                 cancelled: threading.Event | None = None, clock: Clock = time.perf_counter) -> None:
+    def __init__(
+        self,
+        reader: AzureReader,
+        cluster_id: str,
+        *,
+        max_parallel: int = 8,
+        on_update: Callable[[Assessment], None] | None = None,
+        cancelled: threading.Event | None = None,
+        clock: Clock = time.perf_counter,
+    ) -> None:
         self.reader = reader
         self.clock = clock
         self.cluster_id = cluster_id
@@ -172,12 +189,21 @@ class DiagnosisRun:
                 known[running.pop(future)] = future.result()
         assessment = assess(self.cluster_id, known, set())
         if self.cancelled.is_set():
-            assessment = Assessment(tuple(
-                c if c.status.done else type(c)(c.id, CheckStatus.UNKNOWN, "cancelled")
-                for c in assessment.checks), assessment.findings)
-        return Diagnosis(self.cluster_id, assessment, known, started_at,
-                         int((self.clock() - began) * 1000),
-                         critical_path_depth(known, self.cluster_id))
+            assessment = Assessment(
+                tuple(
+                    c if c.status.done else type(c)(c.id, CheckStatus.UNKNOWN, "cancelled")
+                    for c in assessment.checks
+                ),
+                assessment.findings,
+            )
+        return Diagnosis(
+            self.cluster_id,
+            assessment,
+            known,
+            started_at,
+            int((self.clock() - began) * 1000),
+            critical_path_depth(known, self.cluster_id),
+        )
 
     def _start(self, read: Read, slots: threading.BoundedSemaphore) -> Future[Outcome]:
         """Run one read on a daemon thread, at most `max_parallel` at once. Daemon: a cancelled run

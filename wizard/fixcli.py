@@ -36,22 +36,28 @@ def step_preview(step: Step, number: int | None = None, total: int | None = None
         return f"{head}  ESCALATE {step.finding}: {step.summary}\n      {step.explanation}"
     if step.kind == DEFERRED:
         return f"{head}  LATER {step.remediation} for {step.finding}: {step.explanation}"
-    lines = [f"{head}  {step.remediation}  (for {step.finding}"
-             + (", also " + ", ".join(step.also_fixes) if step.also_fixes else "") + ")",
-             f"      {step.title}: {step.summary}",
-             f"      change:     {step.change}",
-             f"      REST:       {step.rest}",
-             f"      az:         {step.az}",
-             f"      permission: {step.permission}",
-             f"      reversible: {'yes' if step.reversible else 'NO'}",
-             "      confirm:    " + {"none": "none (reads only)", "yes": "y/N",
-                                     "typed": f"type {step.confirm_text!r}"}.get(step.confirm, step.confirm),
-             f"      verifies:   {', '.join(step.verifies) or '-'}"]
+    lines = [
+        f"{head}  {step.remediation}  (for {step.finding}"
+        + (", also " + ", ".join(step.also_fixes) if step.also_fixes else "")
+        + ")",
+        f"      {step.title}: {step.summary}",
+        f"      change:     {step.change}",
+        f"      REST:       {step.rest}",
+        f"      az:         {step.az}",
+        f"      permission: {step.permission}",
+        f"      reversible: {'yes' if step.reversible else 'NO'}",
+        "      confirm:    "
+        + {"none": "none (reads only)", "yes": "y/N", "typed": f"type {step.confirm_text!r}"}.get(
+            step.confirm, step.confirm
+        ),
+        f"      verifies:   {', '.join(step.verifies) or '-'}",
+    ]
     if step.provisional:
         lines.append("      (provisional: its inputs come from an earlier step; re-planned after it)")
     if step.permission_doubt:
-        lines.append(f"      you may lack the permission: reading the target was refused "
-                     f"({step.permission_doubt})")
+        lines.append(
+            f"      you may lack the permission: reading the target was refused ({step.permission_doubt})"
+        )
     return "\n".join(lines)
 
 
@@ -67,9 +73,13 @@ def plan_text(plan: Plan) -> str:
 
 def _progress_line(out: TextIO) -> Callable[[WaitProgress], None]:
     def show(p: WaitProgress) -> None:
-        print(f"  waiting: cluster {p.cluster_status}, {p.elapsed:.1f} s elapsed of the documented "
-              f"{p.bound / 60:.0f} min (timeout {p.timeout:.0f} s), next poll in {p.next_poll_in:.1f} s",
-              file=out, flush=True)
+        print(
+            f"  waiting: cluster {p.cluster_status}, {p.elapsed:.1f} s elapsed of the documented "
+            f"{p.bound / 60:.0f} min (timeout {p.timeout:.0f} s), next poll in {p.next_poll_in:.1f} s",
+            file=out,
+            flush=True,
+        )
+
     return show
 
 
@@ -79,14 +89,20 @@ def _asker(stdin: TextIO, out: TextIO, names: Collection[str] = ()) -> Callable[
             return True
         if step.confirm == "typed" and step.confirm_text and step.confirm_text in names:
             return step.confirm_text
-        prompt = (f"type the name {step.confirm_text!r} to confirm {step.remediation}: "
-                  if step.confirm == "typed" else f"apply {step.remediation}? [y/N] ")
+        prompt = (
+            f"type the name {step.confirm_text!r} to confirm {step.remediation}: "
+            if step.confirm == "typed"
+            else f"apply {step.remediation}? [y/N] "
+        )
         print(prompt, end="", file=out, flush=True)
         line = stdin.readline()
         if not line:
-            raise BadInput("fix needs a confirmation for each write and stdin is closed: "
-                           "answer in a terminal, or pass --yes")
+            raise BadInput(
+                "fix needs a confirmation for each write and stdin is closed: "
+                "answer in a terminal, or pass --yes"
+            )
         return line.strip()
+
     return ask
 
 
@@ -101,6 +117,7 @@ def _confirmer(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> Callable
     def confirm(step: Step) -> bool | str | None:
         answer = auto_confirm(step, names)
         return ask(step) if answer is None and ask is not None else answer
+
     return confirm
 
 
@@ -131,8 +148,13 @@ def _write_report(path: str | None, session: FixSession, out: TextIO) -> None:
         print(f"incident report: {save_report(incident_markdown(session), path)}", file=out)
 
 
-def run_fix(args: argparse.Namespace, make_backend: Callable[[argparse.Namespace], Any], *,
-            stdin: TextIO | None = None, out: TextIO | None = None) -> int:
+def run_fix(
+    args: argparse.Namespace,
+    make_backend: Callable[[argparse.Namespace], Any],
+    *,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+) -> int:
     """Diagnose, plan, preview; then (unless --dry-run) confirm, apply, verify, re-plan, report."""
     from wizard.report import diagnosis_text
 
@@ -149,10 +171,12 @@ def run_fix(args: argparse.Namespace, make_backend: Callable[[argparse.Namespace
         cluster_id = target_cluster(backend)
         gateway = backend.connect()
         audit = audit_log(backend, args.audit_log)
-        settings = FixSettings.for_mode(gateway.mode, expiry_days=args.expiry_days,
-                                        wait_timeout=args.wait_timeout)
-        session = FixSession(gateway, cluster_id, audit=audit,
-                             scope=None if code is None else {code}, settings=settings)
+        settings = FixSettings.for_mode(
+            gateway.mode, expiry_days=args.expiry_days, wait_timeout=args.wait_timeout
+        )
+        session = FixSession(
+            gateway, cluster_id, audit=audit, scope=None if code is None else {code}, settings=settings
+        )
         first = session.diagnose()
         if code is not None and code not in {f.code for f in first.findings}:
             raise BadInput(f"finding {code} is not present on this cluster (verdict {first.verdict})")
@@ -174,29 +198,38 @@ def run_fix(args: argparse.Namespace, make_backend: Callable[[argparse.Namespace
                 print(f"     what to do: {o.advice}", file=out, flush=True)
 
         print(f"audit log: {audit.path}", file=out)
-        result = session.run(confirm,
-                             on_step=lambda s: print("\n" + step_preview(s), file=out, flush=True),
-                             on_outcome=show_outcome, on_progress=_progress_line(out))
+        result = session.run(
+            confirm,
+            on_step=lambda s: print("\n" + step_preview(s), file=out, flush=True),
+            on_outcome=show_outcome,
+            on_progress=_progress_line(out),
+        )
         print("", file=out)
         if result.deleted_cluster:
-            print("the failed cluster was deleted: provision it again with the checked identity, "
-                  "vault and key", file=out)
+            print(
+                "the failed cluster was deleted: provision it again with the checked identity, vault and key",
+                file=out,
+            )
         else:
             print(diagnosis_text(result.final), file=out)
         if result.stopped:
             print(f"stopped: {result.stopped}", file=out)
         if result.unconfirmed is not None:
             name = result.unconfirmed.confirm_text
-            print(f"to apply it: run again with --yes --confirm-name {name}, or without --yes and "
-                  f"type {name!r} when asked", file=out)
+            print(
+                f"to apply it: run again with --yes --confirm-name {name}, or without --yes and "
+                f"type {name!r} when asked",
+                file=out,
+            )
         _write_report(args.report, session, out)
         return result.exit_code
     finally:
         backend.close()
 
 
-def run_watch(args: argparse.Namespace, make_backend: Callable[[argparse.Namespace], Any], *,
-              out: TextIO | None = None) -> int:
+def run_watch(
+    args: argparse.Namespace, make_backend: Callable[[argparse.Namespace], Any], *, out: TextIO | None = None
+) -> int:
     """wait-for-ready with progress lines: 0 when Ready, 3 on timeout."""
     out = out or sys.stdout
     backend = make_backend(args)
@@ -204,9 +237,14 @@ def run_watch(args: argparse.Namespace, make_backend: Callable[[argparse.Namespa
         cluster_id = target_cluster(backend)
         gateway = backend.connect()
         settings = FixSettings.for_mode(gateway.mode, wait_timeout=args.wait_timeout)
-        result = wait_for_ready(gateway, cluster_id, timeout=settings.wait_timeout,
-                                poll=settings.wait_poll, max_poll=settings.wait_max_poll,
-                                on_progress=_progress_line(out))
+        result = wait_for_ready(
+            gateway,
+            cluster_id,
+            timeout=settings.wait_timeout,
+            poll=settings.wait_poll,
+            max_poll=settings.wait_max_poll,
+            on_progress=_progress_line(out),
+        )
         print(result.describe(), file=out)
         return 0 if result.ready else EXIT_INCOMPLETE
     finally:

@@ -70,8 +70,10 @@ def _rank(code: str) -> int:
 def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
     """Only what a step changed, as `name: before -> after` (the caller shows the whole state when
     nothing differs)."""
-    return [f"`{k}`: {_cell('-' if old is None else old)} -> {_cell('-' if new is None else new)}"
-            for k, old, new in changed_fields(before, after)]
+    return [
+        f"`{k}`: {_cell('-' if old is None else old)} -> {_cell('-' if new is None else new)}"
+        for k, old, new in changed_fields(before, after)
+    ]
 
 
 def _step_rows(lines: list[str], outcomes: list[StepOutcome]) -> None:
@@ -84,8 +86,10 @@ def _step_rows(lines: list[str], outcomes: list[StepOutcome]) -> None:
         lines += [f"{n}. **{o.step.remediation}** for {o.step.finding}: {o.status}, {_cell(o.message)}"]
         changes = _changes(o.before, o.after) or [f"state: {_state(o.before)}"]
         lines += [f"   - {change}" for change in changes]
-        lines += [f"   - verification: {_cell(verified)}",
-                  f"   - audit records: {', '.join(o.audit_ids) or '-'}"]
+        lines += [
+            f"   - verification: {_cell(verified)}",
+            f"   - audit records: {', '.join(o.audit_ids) or '-'}",
+        ]
 
 
 def incident_markdown(session: FixSession, *, title: str | None = None) -> str:
@@ -102,17 +106,20 @@ def incident_markdown(session: FixSession, *, title: str | None = None) -> str:
         who = "-"
     changed = [o for o in session.outcomes if o.step.kind == "write" and o.status == "ok"]
     verdict = final.verdict + (" (the failed cluster was deleted)" if session.deleted_cluster else "")
-    lines = [f"# {title or f'CMK incident: cluster {name}'}", "",
-             "## Summary", "",
-             f"- Cluster: `{session.cluster_id}`",
-             f"- Operator: {who}",
-             f"- Started: {_t(initial.started_at)}",
-             f"- Status at start: {cluster.cluster_status if cluster else 'unknown'}; "
-             f"verdict {initial.verdict}",
-             f"- Causes found: {', '.join(sorted(critical_causes(initial.findings), key=_rank)) or 'none'}",
-             f"- Changes made: {len(changed)} "
-             f"({', '.join(o.step.remediation for o in changed) or 'none'})",
-             f"- Final verdict: **{verdict}**", ""]
+    lines = [
+        f"# {title or f'CMK incident: cluster {name}'}",
+        "",
+        "## Summary",
+        "",
+        f"- Cluster: `{session.cluster_id}`",
+        f"- Operator: {who}",
+        f"- Started: {_t(initial.started_at)}",
+        f"- Status at start: {cluster.cluster_status if cluster else 'unknown'}; verdict {initial.verdict}",
+        f"- Causes found: {', '.join(sorted(critical_causes(initial.findings), key=_rank)) or 'none'}",
+        f"- Changes made: {len(changed)} ({', '.join(o.step.remediation for o in changed) or 'none'})",
+        f"- Final verdict: **{verdict}**",
+        "",
+    ]
     lines += ["## Timeline", ""]
     for event in session.timeline:
         lines.append(f"- {_t(event.at)} [{event.kind}] {event.text}")
@@ -130,20 +137,28 @@ def incident_markdown(session: FixSession, *, title: str | None = None) -> str:
             lines.append(f"- **{step.finding}**: {step.explanation}")
     lines += ["", "## Final state", ""]
     if session.deleted_cluster:
-        lines.append("The failed cluster entity was deleted. Provision the cluster again with the "
-                     "checked identity, vault and key.")
+        lines.append(
+            "The failed cluster entity was deleted. Provision the cluster again with the "
+            "checked identity, vault and key."
+        )
     else:
         fc = final.cluster
         lines.append(f"Cluster status {fc.cluster_status if fc else 'unknown'}, verdict **{final.verdict}**.")
         lines.append("")
         if final.findings:
-            lines.append("Remaining findings: " + ", ".join(f"{f.code} ({f.severity.value})"
-                                                           for f in final.findings))
+            lines.append(
+                "Remaining findings: " + ", ".join(f"{f.code} ({f.severity.value})" for f in final.findings)
+            )
             lines.append("")
         _checks(lines, final)
-    lines += ["", "## Audit", "",
-              f"- Audit log: `{session.audit.path}`",
-              f"- Records written by this session: {', '.join(session.audit.written) or 'none'}", ""]
+    lines += [
+        "",
+        "## Audit",
+        "",
+        f"- Audit log: `{session.audit.path}`",
+        f"- Records written by this session: {', '.join(session.audit.written) or 'none'}",
+        "",
+    ]
     text = "\n".join(lines)
     return str(redact(text, session.audit.secrets))
 

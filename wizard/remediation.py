@@ -114,24 +114,35 @@ class WaitResult:
 
     def describe(self) -> str:
         """One line: what happened, elapsed against the documented bound."""
-        where = (f"after {self.elapsed:.1f} s ({polls_text(self.polls)}; documented bound "
-                 f"{self.bound / 60:.0f} min)")
+        where = (
+            f"after {self.elapsed:.1f} s ({polls_text(self.polls)}; documented bound "
+            f"{self.bound / 60:.0f} min)"
+        )
         if self.ready:
             return f"cluster is Ready {where}"
         if self.cancelled:
             return f"stopped waiting {where}; the cluster is {self.cluster_status}"
         if self.error:
             return f"could not poll the cluster: {self.error}"
-        return (f"still {self.cluster_status} {where}; the service may take up to about 60 minutes: "
-                "run `cmk-wizard watch` again later, or escalate if it stays Inaccessible beyond that")
+        return (
+            f"still {self.cluster_status} {where}; the service may take up to about 60 minutes: "
+            "run `cmk-wizard watch` again later, or escalate if it stays Inaccessible beyond that"
+        )
 
 
-def wait_for_ready(reader: AzureReader, cluster_id: str, *, timeout: float = DOCUMENTED_BOUND_SECONDS,
-                   poll: float = 60.0, max_poll: float = 300.0, backoff: float = 1.5,
-                   bound: float = DOCUMENTED_BOUND_SECONDS,
-                   on_progress: Callable[[WaitProgress], None] | None = None,
-                   cancel: threading.Event | None = None,
-                   clock: Callable[[], float] = time.monotonic) -> WaitResult:
+def wait_for_ready(
+    reader: AzureReader,
+    cluster_id: str,
+    *,
+    timeout: float = DOCUMENTED_BOUND_SECONDS,
+    poll: float = 60.0,
+    max_poll: float = 300.0,
+    backoff: float = 1.5,
+    bound: float = DOCUMENTED_BOUND_SECONDS,
+    on_progress: Callable[[WaitProgress], None] | None = None,
+    cancel: threading.Event | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> WaitResult:
     """Poll the cluster until Ready, with backoff, at most `timeout` seconds; cancellable."""
     cancel = cancel or threading.Event()
     start = clock()
@@ -144,8 +155,7 @@ def wait_for_ready(reader: AzureReader, cluster_id: str, *, timeout: float = DOC
             status = reader.get_cluster(cluster_id).cluster_status
         except GatewayError as exc:
             if isinstance(exc, NotFound):
-                return WaitResult(False, "gone", clock() - start, bound, timeout, polls,
-                                  error=str(exc))
+                return WaitResult(False, "gone", clock() - start, bound, timeout, polls, error=str(exc))
             status = f"unknown ({exc})"
         elapsed = clock() - start
         if status.lower() == "ready":
@@ -195,7 +205,8 @@ class StepOutcome:
         if self.status == READY:
             return True
         return self.status in (OK, ALREADY_DONE) and (
-            self.verification is None or self.verification.status != FAILED)
+            self.verification is None or self.verification.status != FAILED
+        )
 
 
 @dataclass(frozen=True)
@@ -248,7 +259,7 @@ def auto_confirm(step: Step, names: Collection[str] = ()) -> bool | str | None:
 
 _ADVICE = {
     "Forbidden": "you lack the permission for this write: {permission}. Ask someone who holds it, "
-                 "or have it granted, then run the fix again.",
+    "or have it granted, then run the fix again.",
     "NotFound": "the target was not found: diagnose again; another change may have happened meanwhile.",
     "Conflict": "Azure reported a conflict: diagnose again and retry once the other operation is done.",
     "Throttled": "Azure is throttling or failing: wait a minute and run the fix again.",
@@ -278,20 +289,26 @@ def lock_advice(exc: Conflict, step: Step) -> str:
         within = f" --subscription {sub.group(1)}" if sub else ""
         commands.append(f"`az lock list{where}{within} --output table`")
     deleting = "delete operation" in str(exc)
-    change = ("remove it (a CanNotDelete lock refuses deletes)" if deleting
-              else "remove it or make it CanNotDelete (a ReadOnly lock refuses every write)")
-    return (f"a management lock on {', '.join(scopes)} refuses this "
-            f"{'delete' if deleting else 'write'} (ScopeLocked). See it with {', '.join(commands)}; "
-            f"its owner (Owner or User Access Administrator) can {change}, then run the fix again. "
-            "cmk-wizard never removes locks.")
+    change = (
+        "remove it (a CanNotDelete lock refuses deletes)"
+        if deleting
+        else "remove it or make it CanNotDelete (a ReadOnly lock refuses every write)"
+    )
+    return (
+        f"a management lock on {', '.join(scopes)} refuses this "
+        f"{'delete' if deleting else 'write'} (ScopeLocked). See it with {', '.join(commands)}; "
+        f"its owner (Owner or User Access Administrator) can {change}, then run the fix again. "
+        "cmk-wizard never removes locks."
+    )
 
 
 def advice_for(exc: BaseException, step: Step) -> str:
     """What the operator should do about a failed write."""
     if isinstance(exc, Conflict) and exc.code == "ScopeLocked":
         return lock_advice(exc, step)
-    template = _ADVICE.get(type(exc).__name__, "nothing more was changed; read the message, then "
-                                                "diagnose again before retrying.")
+    template = _ADVICE.get(
+        type(exc).__name__, "nothing more was changed; read the message, then diagnose again before retrying."
+    )
     return template.format(permission=step.permission)
 
 
@@ -299,31 +316,35 @@ def _apply_write(writer: Any, step: Step) -> Any:
     p = step.params
     match step.remediation:
         case "extend-key-expiry":
-            return writer.extend_key_expiry(p["vault_id"], p["vault_url"], p["key_name"], p["version"],
-                                            p["expires_on"])
+            return writer.extend_key_expiry(
+                p["vault_id"], p["vault_url"], p["key_name"], p["version"], p["expires_on"]
+            )
         case "enable-key":
             return writer.enable_key(p["vault_id"], p["vault_url"], p["key_name"], p["version"])
         case "clear-key-not-before":
-            return writer.clear_key_not_before(p["vault_id"], p["vault_url"], p["key_name"],
-                                               p["version"], p.get("not_before"))
+            return writer.clear_key_not_before(
+                p["vault_id"], p["vault_url"], p["key_name"], p["version"], p.get("not_before")
+            )
         case "recover-key":
             return writer.recover_key(p["vault_id"], p["vault_url"], p["key_name"])
         case "recover-vault":
-            return writer.recover_vault(p["vault_id"], p["location"], p.get("tenant_id", ""),
-                                        p.get("sku", "standard"))
+            return writer.recover_vault(
+                p["vault_id"], p["location"], p.get("tenant_id", ""), p.get("sku", "standard")
+            )
         case "grant-crypto-role":
             return writer.grant_crypto_role(p["vault_id"], p["principal_id"])
         case "add-access-policy":
-            return writer.add_access_policy(p["vault_id"], p["principal_id"], p.get("tenant_id", ""),
-                                            p.get("permissions"))
+            return writer.add_access_policy(
+                p["vault_id"], p["principal_id"], p.get("tenant_id", ""), p.get("permissions")
+            )
         case "allow-trusted-services":
             return writer.allow_trusted_services(p["vault_id"])
         case "create-identity":
-            return writer.create_identity(p["subscription_id"], p["resource_group"], p["name"],
-                                          p["location"])
+            return writer.create_identity(p["subscription_id"], p["resource_group"], p["name"], p["location"])
         case "attach-identity-and-key":
-            return writer.attach_identity_and_key(p["cluster_id"], p["identity_id"], p["key_url"],
-                                                  p.get("principal_id"))
+            return writer.attach_identity_and_key(
+                p["cluster_id"], p["identity_id"], p["key_url"], p.get("principal_id")
+            )
         case "enable-purge-protection":
             return writer.enable_purge_protection(p["vault_id"])
         case "delete-failed-cluster":
@@ -342,8 +363,9 @@ def _versionless(key_url: Any) -> bool:
 def verify(step: Step, diagnosis: Diagnosis, after: dict[str, Any] | None = None) -> Verification:
     """Judge a step by the fresh diagnosis: its checks pass, or its finding is gone."""
     checks = {c.id: c for c in diagnosis.assessment.checks}
-    rows = tuple((cid, checks[cid].status.value, checks[cid].detail) for cid in step.verifies
-                 if cid in checks)
+    rows = tuple(
+        (cid, checks[cid].status.value, checks[cid].detail) for cid in step.verifies if cid in checks
+    )
     codes = {f.code for f in diagnosis.findings}
     if step.remediation == "delete-failed-cluster":
         if "CLUSTER_NOT_FOUND" in codes:
@@ -351,9 +373,11 @@ def verify(step: Step, diagnosis: Diagnosis, after: dict[str, Any] | None = None
         return Verification(FAILED, "the cluster still exists", rows)
     if step.params.get("new_identity") or step.remediation == "create-identity":
         readable = after is not None and not after.get("unreadable")
-        return Verification(VERIFIED if readable else DEFERRED,
-                            "read back after the write; the diagnosis confirms it once the cluster "
-                            "uses the new identity", rows)
+        return Verification(
+            VERIFIED if readable else DEFERRED,
+            "read back after the write; the diagnosis confirms it once the cluster uses the new identity",
+            rows,
+        )
     if step.remediation == "attach-identity-and-key":
         wanted = ["identity.attached", "identity.principal"]
         if _versionless(step.params.get("key_url")):
@@ -361,8 +385,9 @@ def verify(step: Step, diagnosis: Diagnosis, after: dict[str, Any] | None = None
         failing = [cid for cid in wanted if cid in checks and checks[cid].status != CheckStatus.PASS]
         if not failing:
             return Verification(VERIFIED, "the cluster uses the identity and key URL", rows)
-        return Verification(FAILED, "still failing: " + ", ".join(
-            f"{cid} ({checks[cid].detail})" for cid in failing), rows)
+        return Verification(
+            FAILED, "still failing: " + ", ".join(f"{cid} ({checks[cid].detail})" for cid in failing), rows
+        )
     primary = checks.get(step.verifies[0]) if step.verifies else None
     still = step.finding in codes and step.finding != "CLUSTER_INACCESSIBLE"
     if primary is not None and primary.status == CheckStatus.PASS:
@@ -381,8 +406,15 @@ class FixSession:
     Thread use: call everything from one worker thread; `wait` takes a cancel Event.
     """
 
-    def __init__(self, gateway: WritableGateway, cluster_id: str, *, audit: AuditLog,
-                 scope: Collection[str] | None = None, settings: FixSettings | None = None) -> None:
+    def __init__(
+        self,
+        gateway: WritableGateway,
+        cluster_id: str,
+        *,
+        audit: AuditLog,
+        scope: Collection[str] | None = None,
+        settings: FixSettings | None = None,
+    ) -> None:
         self.gateway = gateway
         self.cluster_id = cluster_id
         self.audit = audit
@@ -407,11 +439,17 @@ class FixSession:
         result = diagnose(self.gateway, self.cluster_id)
         if self.initial is None:
             self.initial = result
-            self._event("diagnosis", f"diagnosis started: verdict {result.verdict}, findings "
-                        + (", ".join(f.code for f in result.findings) or "none"))
+            self._event(
+                "diagnosis",
+                f"diagnosis started: verdict {result.verdict}, findings "
+                + (", ".join(f.code for f in result.findings) or "none"),
+            )
         else:
-            self._event("diagnosis", f"diagnosed again: verdict {result.verdict}, findings "
-                        + (", ".join(f.code for f in result.findings) or "none"))
+            self._event(
+                "diagnosis",
+                f"diagnosed again: verdict {result.verdict}, findings "
+                + (", ".join(f.code for f in result.findings) or "none"),
+            )
         self.current = result
         return result
 
@@ -420,8 +458,9 @@ class FixSession:
         if self.current is None:
             self.diagnose()
         assert self.current is not None
-        return plan_fixes(self.current, scope=self.scope, carry=self.carry,
-                          expiry_days=self.settings.expiry_days)
+        return plan_fixes(
+            self.current, scope=self.scope, carry=self.carry, expiry_days=self.settings.expiry_days
+        )
 
     def writer(self) -> Any:
         """The gateway's guarded, audited writer (built once)."""
@@ -435,64 +474,132 @@ class FixSession:
         if step.kind == WAIT:
             return self.wait()
         if step.kind != WRITE:
-            outcome = StepOutcome(step, ESCALATE if step.kind == ESCALATE else DECLINED,
-                                  "nothing to apply: " + (step.explanation or step.summary),
-                                  advice=step.explanation, started_at=started)
+            outcome = StepOutcome(
+                step,
+                ESCALATE if step.kind == ESCALATE else DECLINED,
+                "nothing to apply: " + (step.explanation or step.summary),
+                advice=step.explanation,
+                started_at=started,
+            )
             return self._record(outcome)
         if step.provisional:
-            return self._record(StepOutcome(step, REFUSED, "this step depends on an earlier one",
-                                            advice="apply the earlier steps, then take the fresh plan",
-                                            started_at=started))
+            return self._record(
+                StepOutcome(
+                    step,
+                    REFUSED,
+                    "this step depends on an earlier one",
+                    advice="apply the earlier steps, then take the fresh plan",
+                    started_at=started,
+                )
+            )
         if not confirmation_ok(step, confirmation):
             wanted = f"type {step.confirm_text!r}" if step.confirm == "typed" else "answer yes"
-            return self._record(StepOutcome(step, DECLINED, "not confirmed: nothing was changed",
-                                            advice=f"to apply it, {wanted}", started_at=started))
+            return self._record(
+                StepOutcome(
+                    step,
+                    DECLINED,
+                    "not confirmed: nothing was changed",
+                    advice=f"to apply it, {wanted}",
+                    started_at=started,
+                )
+            )
         written = len(self.audit.written)  # this step's records are the ones after these
         try:
             result = _apply_write(self.writer(), step)
         except ReadOnlyViolation as exc:
-            return self._record(StepOutcome(step, REFUSED, str(exc), advice_for(exc, step),
-                                            started_at=started))
+            return self._record(
+                StepOutcome(step, REFUSED, str(exc), advice_for(exc, step), started_at=started)
+            )
         except WizardError as exc:
             status = REFUSED if type(exc).__name__ == "WriteRefused" else ERROR
-            outcome = StepOutcome(step, status, " ".join(str(exc).split()), advice_for(exc, step),
-                                  started_at=started, audit_ids=tuple(self.audit.written[written:]))
+            outcome = StepOutcome(
+                step,
+                status,
+                " ".join(str(exc).split()),
+                advice_for(exc, step),
+                started_at=started,
+                audit_ids=tuple(self.audit.written[written:]),
+            )
             self._refresh_after_error()
             return self._record(outcome)
         self._applied.add(step.key)
         self._learn(step, result)
-        self._event("write", f"{step.remediation} on {step.target}: {result.status}, {result.message} "
-                    f"(audit {', '.join(result.audit_ids)})")
+        self._event(
+            "write",
+            f"{step.remediation} on {step.target}: {result.status}, {result.message} "
+            f"(audit {', '.join(result.audit_ids)})",
+        )
         diagnosis = self.diagnose()
         verification = verify(step, diagnosis, result.after)
         if step.remediation == "delete-failed-cluster" and verification.status == VERIFIED:
             self.deleted_cluster = True
-        advice = "" if verification.status != FAILED else (
-            "the change was made but the diagnosis still shows the finding: re-read the evidence "
-            "and escalate if it persists")
-        return self._record(StepOutcome(step, result.status, result.message, advice, result.before,
-                                        result.after, result.audit_ids, verification, started))
+        advice = (
+            ""
+            if verification.status != FAILED
+            else (
+                "the change was made but the diagnosis still shows the finding: re-read the evidence "
+                "and escalate if it persists"
+            )
+        )
+        return self._record(
+            StepOutcome(
+                step,
+                result.status,
+                result.message,
+                advice,
+                result.before,
+                result.after,
+                result.audit_ids,
+                verification,
+                started,
+            )
+        )
 
-    def wait(self, *, timeout: float | None = None,
-             on_progress: Callable[[WaitProgress], None] | None = None,
-             cancel: threading.Event | None = None) -> StepOutcome:
+    def wait(
+        self,
+        *,
+        timeout: float | None = None,
+        on_progress: Callable[[WaitProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> StepOutcome:
         """wait-for-ready (reads only), then diagnose again."""
         plan_step = next((s for s in self.plan().steps if s.kind == WAIT), None) if self.current else None
-        step = plan_step or Step("wait-for-ready", "CLUSTER_INACCESSIBLE", WAIT,
-                                 "Wait for the cluster to be Ready", "", "nothing: reads only", {}, {},
-                                 {"cluster_id": self.cluster_id}, self.cluster_id)
+        step = plan_step or Step(
+            "wait-for-ready",
+            "CLUSTER_INACCESSIBLE",
+            WAIT,
+            "Wait for the cluster to be Ready",
+            "",
+            "nothing: reads only",
+            {},
+            {},
+            {"cluster_id": self.cluster_id},
+            self.cluster_id,
+        )
         started = datetime.now(UTC)
         s = self.settings
-        result = wait_for_ready(self.gateway, self.cluster_id,
-                                timeout=timeout if timeout is not None else s.wait_timeout,
-                                poll=s.wait_poll, max_poll=s.wait_max_poll,
-                                on_progress=on_progress, cancel=cancel)
+        result = wait_for_ready(
+            self.gateway,
+            self.cluster_id,
+            timeout=timeout if timeout is not None else s.wait_timeout,
+            poll=s.wait_poll,
+            max_poll=s.wait_max_poll,
+            on_progress=on_progress,
+            cancel=cancel,
+        )
         self.diagnose()
-        return self._record(StepOutcome(step, result.status, result.describe(),
-                                        "" if result.ready else "the cluster is not Ready yet",
-                                        {"clusterStatus": step.before.get("clusterStatus")},
-                                        {"clusterStatus": result.cluster_status},
-                                        started_at=started, wait=result))
+        return self._record(
+            StepOutcome(
+                step,
+                result.status,
+                result.describe(),
+                "" if result.ready else "the cluster is not Ready yet",
+                {"clusterStatus": step.before.get("clusterStatus")},
+                {"clusterStatus": result.cluster_status},
+                started_at=started,
+                wait=result,
+            )
+        )
 
     def _refresh_after_error(self) -> None:
         with contextlib.suppress(WizardError):
@@ -503,8 +610,10 @@ class FixSession:
         if step.remediation == "create-identity" and isinstance(result.value, IdentityFacts):
             carry = replace(carry, new_identity=result.value)
         if step.remediation in ("grant-crypto-role", "add-access-policy") and step.params.get("principal_id"):
-            carry = replace(carry, granted_principals=carry.granted_principals
-                            | {str(step.params["principal_id"]).lower()})
+            carry = replace(
+                carry,
+                granted_principals=carry.granted_principals | {str(step.params["principal_id"]).lower()},
+            )
         if step.remediation == "extend-key-expiry":
             carry = replace(carry, expiry_extended=True)
         self.carry = carry
@@ -513,20 +622,29 @@ class FixSession:
         outcome = replace(outcome, finished_at=datetime.now(UTC))
         self.outcomes.append(outcome)
         change = f" ({outcome.step.change})" if outcome.step.kind == WRITE else ""
-        verified = f"; verify: {outcome.verification.status}, {outcome.verification.detail}" if (
-            outcome.verification) else ""
-        self._event("verify" if outcome.verification else "step",
-                    f"{outcome.step.remediation} for {outcome.step.finding}{change}: "
-                    f"{outcome.status}, {outcome.message}{verified}")
+        verified = (
+            f"; verify: {outcome.verification.status}, {outcome.verification.detail}"
+            if (outcome.verification)
+            else ""
+        )
+        self._event(
+            "verify" if outcome.verification else "step",
+            f"{outcome.step.remediation} for {outcome.step.finding}{change}: "
+            f"{outcome.status}, {outcome.message}{verified}",
+        )
         return outcome
 
     # -- the whole loop (CLI) -------------------------------------------------------------------
 
-    def run(self, confirm: Callable[[Step], bool | str | None], *,
-            on_step: Callable[[Step], None] | None = None,
-            on_outcome: Callable[[StepOutcome], None] | None = None,
-            on_progress: Callable[[WaitProgress], None] | None = None,
-            cancel: threading.Event | None = None) -> FixResult:
+    def run(
+        self,
+        confirm: Callable[[Step], bool | str | None],
+        *,
+        on_step: Callable[[Step], None] | None = None,
+        on_outcome: Callable[[StepOutcome], None] | None = None,
+        on_progress: Callable[[WaitProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> FixResult:
         """Apply the next step of a fresh plan until none is left, one fails, or one is declined.
 
         `confirm(step)` answering None means nobody could confirm it (a typed confirmation under
@@ -548,8 +666,10 @@ class FixSession:
             if step is None:
                 break
             if step.kind == WRITE and step.key in self._applied:
-                stopped = (f"{step.remediation} was applied but the plan asks for it again: "
-                           "the change did not fix the finding; escalate")
+                stopped = (
+                    f"{step.remediation} was applied but the plan asks for it again: "
+                    "the change did not fix the finding; escalate"
+                )
                 break
             if on_step is not None:
                 on_step(step)
@@ -559,12 +679,16 @@ class FixSession:
                 answer = confirm(step)
                 if answer is None and step.confirm != "none":
                     unconfirmed = step
-                    wanted = (f"the name {step.confirm_text!r} typed" if step.confirm == "typed"
-                              else "a yes")
-                    stopped = (f"not done: {step.remediation} on {step.target.rsplit('/', 1)[-1]} "
-                               f"and any step after it; it needs {wanted}")
-                    self._event("step", f"{step.remediation} for {step.finding}: not confirmed, "
-                                "stopped before it; nothing was sent")
+                    wanted = f"the name {step.confirm_text!r} typed" if step.confirm == "typed" else "a yes"
+                    stopped = (
+                        f"not done: {step.remediation} on {step.target.rsplit('/', 1)[-1]} "
+                        f"and any step after it; it needs {wanted}"
+                    )
+                    self._event(
+                        "step",
+                        f"{step.remediation} for {step.finding}: not confirmed, "
+                        "stopped before it; nothing was sent",
+                    )
                     break
                 outcome = self.apply(step, confirmation=answer)
             if on_outcome is not None:
@@ -578,22 +702,38 @@ class FixSession:
         final = self.current
         if not self.deleted_cluster and self.outcomes:
             final = self.diagnose()
-        self._event("final", f"final verdict {final.verdict}"
-                    + (" (failed cluster deleted)" if self.deleted_cluster else ""))
-        return FixResult(self.initial, final, list(self.outcomes), tuple(escalations.values()),
-                         self.deleted_cluster, stopped, unconfirmed)
+        self._event(
+            "final",
+            f"final verdict {final.verdict}" + (" (failed cluster deleted)" if self.deleted_cluster else ""),
+        )
+        return FixResult(
+            self.initial,
+            final,
+            list(self.outcomes),
+            tuple(escalations.values()),
+            self.deleted_cluster,
+            stopped,
+            unconfirmed,
+        )
 
 
-def open_session(backend: Any, cluster_id: str, *, audit_path: str | None = None,
-                 scope: Collection[str] | None = None, settings: FixSettings | None = None) -> FixSession:
+def open_session(
+    backend: Any,
+    cluster_id: str,
+    *,
+    audit_path: str | None = None,
+    scope: Collection[str] | None = None,
+    settings: FixSettings | None = None,
+) -> FixSession:
     """A FixSession over a backend's gateway (call from a worker: it imports the Azure SDK).
 
     In emulator mode the emulator's token is registered as a secret the audit log must never hold
     (`audit_log`).
     """
     gateway = backend.connect()
-    return FixSession(gateway, cluster_id, audit=audit_log(backend, audit_path), scope=scope,
-                      settings=settings)
+    return FixSession(
+        gateway, cluster_id, audit=audit_log(backend, audit_path), scope=scope, settings=settings
+    )
 
 
 def audit_log(backend: Any, path: str | None) -> AuditLog:

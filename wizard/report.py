@@ -41,6 +41,7 @@ def diagnosis_text(result: Diagnosis) -> str:
         if check.needs:
             lines.append(f"       needs: {check.needs}")
     lines.append("")
-    lines.append(f"{len(result.known)} reads in {result.duration_ms} ms "
-                 f"(critical path {result.depth} round trips)")
+    lines.append(
+        f"{len(result.known)} reads in {result.duration_ms} ms (critical path {result.depth} round trips)"
+    )
     return "\n".join(lines)

@@ -45,7 +45,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         if not self.is_attached:
             return  # shown from on_mount
         if len(self._wanted) > len(self._pool):
-            missing = self._wanted[len(self._pool):]
+            missing = self._wanted[len(self._pool) :]
             added = [_Block(markup, classes=css_class) for css_class, markup in missing]
             self._pool += added
             self.mount_all(added)
@@ -64,7 +64,7 @@ class DetailPane(VerticalScroll, can_focus=True):
             widget.update(markup)
             widget.set_classes(css_class)
             widget.display = True
-        for widget in self._pool[len(self._wanted):]:
+        for widget in self._pool[len(self._wanted) :]:
             widget.display = False
         self._shown = len(self._wanted)
         if self._scroll_home:
@@ -74,4 +74,4 @@ class DetailPane(VerticalScroll, can_focus=True):
     def text(self) -> str:
         """Everything the pane shows, as plain text (what was asked last shows once its new blocks
         are mounted)."""
-        return "\n".join(str(widget.visual) for widget in self._pool[:self._shown])
+        return "\n".join(str(widget.visual) for widget in self._pool[: self._shown])

@@ -16,13 +16,14 @@ from wizard.connection import load_connection
 from wizard.domain.errors import BadInput
 from wizard.domain.ids import CLUSTER_TYPE, parse_key_url, parse_resource_id
 
-GOOD_CLUSTER = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg"
-                "/providers/Microsoft.DocumentDB/mongoClusters/c1")
+GOOD_CLUSTER = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg"
+    "/providers/Microsoft.DocumentDB/mongoClusters/c1"
+)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "wizard", *args], capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run([sys.executable, "-m", "wizard", *args], capture_output=True, text=True, timeout=60)
 
 
 def assert_one_line(stderr: str) -> None:
@@ -31,18 +32,21 @@ def assert_one_line(stderr: str) -> None:
     assert "Traceback" not in stderr
 
 
-@pytest.mark.parametrize("args", [
-    ["diagnose", "--cluster", "not-an-id", "--scenario", "healthy"],
-    ["diagnose", "--cluster", GOOD_CLUSTER.replace("mongoClusters", "databaseAccounts")],
-    ["diagnose", "--scenario", "no-such-scenario"],
-    ["diagnose", "--scenario", "/nonexistent/estate.yaml"],
-    ["diagnose", "--emulator", "/nonexistent/connection.json"],
-    ["diagnose", "--retry-total", "-1", "--scenario", "healthy"],
-    ["diagnose", "--format", "xml", "--scenario", "healthy"],
-    ["emulator", "--scenario", "healthy", "--port", "70000"],
-    ["emulator", "--scenario", "healthy", "--fault-rate", "2"],
-    ["frobnicate"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["diagnose", "--cluster", "not-an-id", "--scenario", "healthy"],
+        ["diagnose", "--cluster", GOOD_CLUSTER.replace("mongoClusters", "databaseAccounts")],
+        ["diagnose", "--scenario", "no-such-scenario"],
+        ["diagnose", "--scenario", "/nonexistent/estate.yaml"],
+        ["diagnose", "--emulator", "/nonexistent/connection.json"],
+        ["diagnose", "--retry-total", "-1", "--scenario", "healthy"],
+        ["diagnose", "--format", "xml", "--scenario", "healthy"],
+        ["emulator", "--scenario", "healthy", "--port", "70000"],
+        ["emulator", "--scenario", "healthy", "--fault-rate", "2"],
+        ["frobnicate"],
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(args: list[str]) -> None:
     result = run_cli(*args)
     assert result.returncode == 2, result.stderr
@@ -61,8 +65,16 @@ def test_malformed_connection_file(tmp_path: Path) -> None:
 
 def test_connection_file_must_point_at_loopback(tmp_path: Path) -> None:
     conn = tmp_path / "conn.json"
-    conn.write_text(json.dumps({"armEndpoint": "https://management.azure.com", "caBundle": "x",
-                                "tenantId": "t", "subscriptionId": "s"}))
+    conn.write_text(
+        json.dumps(
+            {
+                "armEndpoint": "https://management.azure.com",
+                "caBundle": "x",
+                "tenantId": "t",
+                "subscriptionId": "s",
+            }
+        )
+    )
     with pytest.raises(BadInput, match=r"127\.0\.0\.1"):
         load_connection(conn)
 
@@ -101,12 +113,28 @@ _flag_values = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cluster=_flag_values, retry=_flag_values, timeout=_flag_values,
-       fmt=st.sampled_from(["json", "text", "yaml", ""]))
-def test_fuzzed_diagnose_flags_fail_cleanly(cluster: str, retry: str, timeout: str, fmt: str,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["diagnose", "--cluster", cluster, "--retry-total", retry, "--timeout", timeout,
-            "--format", fmt, "--scenario", "no-such-scenario"]
+@given(
+    cluster=_flag_values,
+    retry=_flag_values,
+    timeout=_flag_values,
+    fmt=st.sampled_from(["json", "text", "yaml", ""]),
+)
+def test_fuzzed_diagnose_flags_fail_cleanly(
+    cluster: str, retry: str, timeout: str, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "diagnose",
+        "--cluster",
+        cluster,
+        "--retry-total",
+        retry,
+        "--timeout",
+        timeout,
+        "--format",
+        fmt,
+        "--scenario",
+        "no-such-scenario",
+    ]
     with pytest.raises(SystemExit) as exited:
         raise SystemExit(main(argv))
     assert exited.value.code == 2

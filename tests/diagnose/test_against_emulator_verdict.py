@@ -65,10 +65,15 @@ ROLE_GRANTS = [
 ]
 CUSTOM_ROLES = [
     {"name": "custom-keys-all", "dataActions": ["Microsoft.KeyVault/vaults/keys/*"]},
-    {"name": "custom-no-unwrap", "dataActions": ["Microsoft.KeyVault/vaults/keys/read",
-                                                 "Microsoft.KeyVault/vaults/keys/wrap/action"]},
-    {"name": "custom-wildcard-denied", "dataActions": ["Microsoft.KeyVault/*"],
-     "notDataActions": ["Microsoft.KeyVault/vaults/keys/unwrap/action"]},
+    {
+        "name": "custom-no-unwrap",
+        "dataActions": ["Microsoft.KeyVault/vaults/keys/read", "Microsoft.KeyVault/vaults/keys/wrap/action"],
+    },
+    {
+        "name": "custom-wildcard-denied",
+        "dataActions": ["Microsoft.KeyVault/*"],
+        "notDataActions": ["Microsoft.KeyVault/vaults/keys/unwrap/action"],
+    },
 ]
 PERMISSIONS = ["get", "list", "wrapKey", "unwrapKey"]
 
@@ -80,20 +85,28 @@ def estates(draw: st.DrawFn) -> dict[str, Any]:
     identity_state = draw(st.sampled_from(["ok", "ok", "deleted", "recreated"]))
     vault_state = draw(st.sampled_from(["live", "live", "live", "soft-deleted", "purged"]))
     key_state = draw(st.sampled_from(["present", "present", "soft-deleted", "purged"]))
-    key: dict[str, Any] = {"name": KEY, "size": draw(st.sampled_from([2048, 3072, 4096])),
-                           "enabled": draw(st.booleans()),
-                           "expires": draw(st.sampled_from([None, "-2d", "-1h", "+90d", "+400d"])),
-                           "notBefore": draw(st.sampled_from([None, None, "-10d", "+2d"]))}
+    key: dict[str, Any] = {
+        "name": KEY,
+        "size": draw(st.sampled_from([2048, 3072, 4096])),
+        "enabled": draw(st.booleans()),
+        "expires": draw(st.sampled_from([None, "-2d", "-1h", "+90d", "+400d"])),
+        "notBefore": draw(st.sampled_from([None, None, "-10d", "+2d"])),
+    }
     key = {k: v for k, v in key.items() if v is not None}
     if key_state == "soft-deleted":
         key["deleted"] = "-1d"
-    vault: dict[str, Any] = {"name": VAULT, "permissionModel": "rbac" if rbac else "accessPolicy",
-                             "keys": [] if key_state == "purged" else [key],
-                             **draw(st.sampled_from(NETWORKS))}
+    vault: dict[str, Any] = {
+        "name": VAULT,
+        "permissionModel": "rbac" if rbac else "accessPolicy",
+        "keys": [] if key_state == "purged" else [key],
+        **draw(st.sampled_from(NETWORKS)),
+    }
     if vault_state == "soft-deleted":
         vault["deleted"] = "-3d"
-    identity: dict[str, Any] = {"name": "id-prop", "principalId":
-                                NEW_PRINCIPAL if identity_state == "recreated" else OLD_PRINCIPAL}
+    identity: dict[str, Any] = {
+        "name": "id-prop",
+        "principalId": NEW_PRINCIPAL if identity_state == "recreated" else OLD_PRINCIPAL,
+    }
     grant_to = draw(st.sampled_from([OLD_PRINCIPAL, NEW_PRINCIPAL]))
     if not rbac:
         perms = draw(st.one_of(st.just(["all"]), st.lists(st.sampled_from(PERMISSIONS), unique=True)))
@@ -107,7 +120,8 @@ def estates(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.integers(0, 9)) == 0:
         cluster["provisioningState"] = "Failed"
     estate: dict[str, Any] = {
-        "name": "property", "customRoles": CUSTOM_ROLES,
+        "name": "property",
+        "customRoles": CUSTOM_ROLES,
         "identities": [] if identity_state == "deleted" else [identity],
         "vaults": [] if vault_state == "purged" else [vault],
         "clusters": [cluster],
@@ -157,7 +171,11 @@ def test_engine_causes_match_the_emulators_own_verdict(estate: dict[str, Any]) -
     assert found <= expected, ("invented", found - expected, reasons)
     missed = expected - found
     assert not missed or (missed <= UNDECIDABLE_BY_DATA_PLANE and unknown == {"key.exists"}), (
-        "missed", missed, reasons, unknown)
+        "missed",
+        missed,
+        reasons,
+        unknown,
+    )
     assert unknown <= {"key.exists"}
     if unknown:
         assert data_plane_closed_to_operator(estate), unknown

@@ -28,7 +28,8 @@ roleAssignments:
 
 @pytest.mark.parametrize(("disable", "causes"), [("latest", set()), ("pinned", {"KEY_DISABLED"})])
 def test_the_pinned_version_is_judged_not_the_latest(
-        tmp_path: Path, emulator_backend: BackendFactory, disable: str, causes: set[str]) -> None:
+    tmp_path: Path, emulator_backend: BackendFactory, disable: str, causes: set[str]
+) -> None:
     estate = tmp_path / "pinned.yaml"
     estate.write_text(TWO_VERSIONS)
     backend = emulator_backend(str(estate))
@@ -55,8 +56,11 @@ def test_a_lagging_resource_graph_falls_back_to_arm(emulator_backend: BackendFac
     backend.emulator.set_faults(restrictions=["stale-resource-graph"])
     result = diagnose(backend.connect(), cluster_id)
     assert result.verdict == "healthy"
-    listed = [r for r in backend.emulator.requests()
-              if r["method"] == "GET" and r["path"].split("?")[0].endswith("/Microsoft.KeyVault/vaults")]
+    listed = [
+        r
+        for r in backend.emulator.requests()
+        if r["method"] == "GET" and r["path"].split("?")[0].endswith("/Microsoft.KeyVault/vaults")
+    ]
     assert len(listed) == 1
 
 
@@ -73,7 +77,8 @@ clusters:
 
 
 def test_a_vault_deleted_in_another_region_is_found_recoverable(
-        tmp_path: Path, emulator_backend: BackendFactory) -> None:
+    tmp_path: Path, emulator_backend: BackendFactory
+) -> None:
     estate = tmp_path / "elsewhere.yaml"
     estate.write_text(ELSEWHERE)
     backend = emulator_backend(str(estate))

@@ -19,15 +19,13 @@ def _deleted_check(backend: BackendFactory, *restrictions: str) -> tuple[set[str
     return critical_causes(result.findings), check
 
 
-def test_the_soft_deleted_vault_is_found_in_the_other_subscription(
-        emulator_backend: BackendFactory) -> None:
+def test_the_soft_deleted_vault_is_found_in_the_other_subscription(emulator_backend: BackendFactory) -> None:
     causes, check = _deleted_check(emulator_backend)
     assert causes == {"VAULT_SOFT_DELETED"}
     assert ELSEWHERE in check.evidence["vaultId"]  # type: ignore[attr-defined]
 
 
-def test_a_subscription_out_of_sight_is_named_in_the_purged_finding(
-        emulator_backend: BackendFactory) -> None:
+def test_a_subscription_out_of_sight_is_named_in_the_purged_finding(emulator_backend: BackendFactory) -> None:
     """The operator cannot see the vault's subscription at all: every subscription in sight was
     searched, and the finding says that is what 'gone' means here."""
     b = emulator_backend("vault-soft-deleted-elsewhere")
@@ -40,7 +38,8 @@ def test_a_subscription_out_of_sight_is_named_in_the_purged_finding(
 
 
 def test_a_subscription_whose_deleted_vaults_cannot_be_listed_leaves_the_question_open(
-        emulator_backend: BackendFactory) -> None:
+    emulator_backend: BackendFactory,
+) -> None:
     causes, check = _deleted_check(emulator_backend, "deny:deleted-vaults")
     assert "VAULT_PURGED" not in causes
     assert check.status == CheckStatus.UNKNOWN  # type: ignore[attr-defined]

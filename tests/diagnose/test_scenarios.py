@@ -41,7 +41,8 @@ def test_every_design_scenario_is_built_in() -> None:
 
 @pytest.mark.parametrize("scenario", sorted(EXPECTED_CAUSES))
 def test_scenario_causes_are_exactly_what_it_was_built_with(
-        scenario: str, emulator_backend: BackendFactory) -> None:
+    scenario: str, emulator_backend: BackendFactory
+) -> None:
     backend = emulator_backend(scenario)
     cluster_id = backend.default_cluster_id()
     assert cluster_id
@@ -54,7 +55,8 @@ def test_scenario_causes_are_exactly_what_it_was_built_with(
 
 
 def test_operator_firewalled_reads_keys_through_the_management_plane(
-        emulator_backend: BackendFactory) -> None:
+    emulator_backend: BackendFactory,
+) -> None:
     backend = emulator_backend("operator-firewalled")
     cluster_id = backend.default_cluster_id()
     assert cluster_id
@@ -64,8 +66,7 @@ def test_operator_firewalled_reads_keys_through_the_management_plane(
     assert data_plane == []
 
 
-def test_diagnose_json_matches_the_documented_shape(
-        capsys: pytest.CaptureFixture[str]) -> None:
+def test_diagnose_json_matches_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["diagnose", "--scenario", "key-expired", "--format", "json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 1

@@ -10,8 +10,7 @@ LATENCY_MS = 40
 
 def test_reads_are_timed_with_the_wall_clock_by_default(emulator_backend: BackendFactory) -> None:
     backend = emulator_backend("key-expired", latency_ms=LATENCY_MS)
-    diagnosis = DiagnosisRun(backend.connect(), backend.default_cluster_id() or "",
-                             clock=backend.clock).run()
+    diagnosis = DiagnosisRun(backend.connect(), backend.default_cluster_id() or "", clock=backend.clock).run()
     durations = [outcome.duration_ms for outcome in diagnosis.known.values()]
     assert durations
     assert min(durations) >= LATENCY_MS

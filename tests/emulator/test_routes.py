@@ -596,8 +596,9 @@ def test_a_lost_write_is_carried_out_but_never_answered(start: Callable[..., Cli
     c.kv.vaults.get(RG, VAULT)
     c.emu.set_faults(fault_rate=1.0, fault_kinds=["lost-write"], fault_limit=1)
     with pytest.raises((ServiceRequestError, ServiceResponseError)):
-        c.kv.vaults.update(RG, VAULT, VaultPatchParameters(
-            properties=VaultPatchProperties(public_network_access="Disabled")))
+        c.kv.vaults.update(
+            RG, VAULT, VaultPatchParameters(properties=VaultPatchProperties(public_network_access="Disabled"))
+        )
     assert c.emu.requests()[-1]["status"] == 0
     assert c.kv.vaults.get(RG, VAULT).properties.public_network_access == "Disabled"
 

@@ -257,7 +257,8 @@ def test_a_repaired_cluster_waits_for_revalidation(start: Callable[..., Clients]
 
 
 def test_with_no_revalidation_delay_a_repaired_cluster_is_ready_at_once(
-        start: Callable[..., Clients]) -> None:
+    start: Callable[..., Clients],
+) -> None:
     c = start("key-disabled", revalidate_seconds=0)
     fix_key_disabled(c)
     assert c.health()["status"] == "Ready"

@@ -29,8 +29,9 @@ SUB = "00000000-0000-0000-0000-00000000aaaa"
 TENANT = "00000000-0000-0000-0000-00000000bbbb"
 RG = "rg-cmk"
 CLUSTER_ID = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.DocumentDB/mongoClusters/c1"
-IDENTITY_ID = (f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ManagedIdentity"
-               "/userAssignedIdentities/id1")
+IDENTITY_ID = (
+    f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1"
+)
 VAULT_ID = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.KeyVault/vaults/kv1"
 PRINCIPAL = "11111111-1111-1111-1111-111111111111"
 NOW = datetime.now(UTC)
@@ -46,34 +47,74 @@ def role_id(guid: str) -> str:
 class FakeEstate:
     """A healthy CMK estate; tests change one field to break it."""
 
-    cluster: ClusterFacts | None = field(default_factory=lambda: ClusterFacts(
-        id=CLUSTER_ID, name="c1", resource_group=RG, subscription_id=SUB, location="westus2",
-        cluster_status="Ready", provisioning_state="Succeeded",
-        key_url="https://kv1.vault.azure.net/keys/cmk", key_identity_id=IDENTITY_ID,
-        identity_type="UserAssigned",
-        attached_identities=(AttachedIdentity(IDENTITY_ID, PRINCIPAL, "client-1"),)))
-    identity: IdentityFacts | None = field(default_factory=lambda: IdentityFacts(
-        IDENTITY_ID, "id1", PRINCIPAL, "client-1", TENANT, "westus2"))
-    vault: VaultFacts | None = field(default_factory=lambda: VaultFacts(
-        id=VAULT_ID, name="kv1", resource_group=RG, subscription_id=SUB, location="westus2",
-        tenant_id=TENANT, vault_uri="https://kv1.vault.azure.net/", rbac_authorization=True,
-        soft_delete=True, purge_protection=True, public_network_access="Enabled",
-        network_default_action=None, network_bypass=None))
+    cluster: ClusterFacts | None = field(
+        default_factory=lambda: ClusterFacts(
+            id=CLUSTER_ID,
+            name="c1",
+            resource_group=RG,
+            subscription_id=SUB,
+            location="westus2",
+            cluster_status="Ready",
+            provisioning_state="Succeeded",
+            key_url="https://kv1.vault.azure.net/keys/cmk",
+            key_identity_id=IDENTITY_ID,
+            identity_type="UserAssigned",
+            attached_identities=(AttachedIdentity(IDENTITY_ID, PRINCIPAL, "client-1"),),
+        )
+    )
+    identity: IdentityFacts | None = field(
+        default_factory=lambda: IdentityFacts(IDENTITY_ID, "id1", PRINCIPAL, "client-1", TENANT, "westus2")
+    )
+    vault: VaultFacts | None = field(
+        default_factory=lambda: VaultFacts(
+            id=VAULT_ID,
+            name="kv1",
+            resource_group=RG,
+            subscription_id=SUB,
+            location="westus2",
+            tenant_id=TENANT,
+            vault_uri="https://kv1.vault.azure.net/",
+            rbac_authorization=True,
+            soft_delete=True,
+            purge_protection=True,
+            public_network_access="Enabled",
+            network_default_action=None,
+            network_bypass=None,
+        )
+    )
     deleted_vault: DeletedVaultFacts | None = None
     subscriptions: tuple[str, ...] = (SUB,)
     """What Resource Graph shows; the deleted vault, if any, is in the last one."""
     unlistable: frozenset[str] = frozenset()
     """Subscriptions whose deleted vaults the operator may not list."""
-    key: KeyFacts | None = field(default_factory=lambda: KeyFacts(
-        name="cmk", vault_name="kv1", key_uri="https://kv1.vault.azure.net/keys/cmk", version="v1",
-        enabled=True, not_before=None, expires=NOW + timedelta(days=365), kty="RSA", key_size=3072))
+    key: KeyFacts | None = field(
+        default_factory=lambda: KeyFacts(
+            name="cmk",
+            vault_name="kv1",
+            key_uri="https://kv1.vault.azure.net/keys/cmk",
+            version="v1",
+            enabled=True,
+            not_before=None,
+            expires=NOW + timedelta(days=365),
+            kty="RSA",
+            key_size=3072,
+        )
+    )
     deleted_key: DeletedKeyFacts | None = None
     key_versions: dict[str, KeyFacts] = field(default_factory=dict)
     graph_lags: bool = False
     graph_misses: bool = False
-    assignments: list[RoleAssignmentFacts] = field(default_factory=lambda: [RoleAssignmentFacts(
-        id="ra1", scope=VAULT_ID, role_definition_id=role_id("e147488a-f6f5-4113-8e2d-b22465e65bf6"),
-        principal_id=PRINCIPAL, principal_type="ServicePrincipal")])
+    assignments: list[RoleAssignmentFacts] = field(
+        default_factory=lambda: [
+            RoleAssignmentFacts(
+                id="ra1",
+                scope=VAULT_ID,
+                role_definition_id=role_id("e147488a-f6f5-4113-8e2d-b22465e65bf6"),
+                principal_id=PRINCIPAL,
+                principal_type="ServicePrincipal",
+            )
+        ]
+    )
     role_definitions: dict[str, RoleDefinitionFacts] = field(default_factory=dict)
     errors: dict[str, GatewayError] = field(default_factory=dict)
 
@@ -168,8 +209,11 @@ class FakeReader:
     def list_role_assignments(self, vault_id: str, principal_id: str) -> list[RoleAssignmentFacts]:
         self._enter("list_role_assignments")
         # assignedTo() also returns the assignments of groups the principal belongs to
-        return [a for a in self.estate.assignments
-                if a.principal_id == principal_id or a.principal_type == "Group"]
+        return [
+            a
+            for a in self.estate.assignments
+            if a.principal_id == principal_id or a.principal_type == "Group"
+        ]
 
     def get_role_definition(self, role_definition_id: str) -> RoleDefinitionFacts:
         self._enter("get_role_definition")

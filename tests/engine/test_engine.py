@@ -80,13 +80,18 @@ def test_service_managed_cluster_is_info_only() -> None:
     assert reader.calls == ["get_cluster"]
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    ({"key": None, "deleted_key": DeletedKeyFacts("cmk", NOW, NOW + timedelta(days=90), "rid")},
-     {"KEY_SOFT_DELETED"}),
-    ({"key": None}, {"KEY_PURGED"}),
-    ({"identity": None}, {"IDENTITY_DELETED"}),
-    ({"assignments": []}, {"RBAC_ROLE_MISSING"}),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"key": None, "deleted_key": DeletedKeyFacts("cmk", NOW, NOW + timedelta(days=90), "rid")},
+            {"KEY_SOFT_DELETED"},
+        ),
+        ({"key": None}, {"KEY_PURGED"}),
+        ({"identity": None}, {"IDENTITY_DELETED"}),
+        ({"assignments": []}, {"RBAC_ROLE_MISSING"}),
+    ],
+)
 def test_single_faults_name_their_cause(change: dict[str, object], expected: set[str]) -> None:
     result, _ = run(HEALTHY.replace(**change))
     assert critical_causes(result.findings) == expected
@@ -146,15 +151,15 @@ OTHER_SUB = "00000000-0000-0000-0000-00000000beef"
 
 def test_a_deleted_vault_is_looked_for_in_every_subscription_in_sight() -> None:
     deleted = DeletedVaultFacts("kv1", "westus2", VAULT_ID, NOW, NOW + timedelta(days=90), True)
-    result, reader = run(HEALTHY.replace(vault=None, deleted_vault=deleted,
-                                         subscriptions=(SUB, OTHER_SUB)))
+    result, reader = run(HEALTHY.replace(vault=None, deleted_vault=deleted, subscriptions=(SUB, OTHER_SUB)))
     assert critical_causes(result.findings) == {"VAULT_SOFT_DELETED"}
     assert reader.calls.count("get_deleted_vault") == 2
 
 
 def test_a_subscription_that_cannot_be_searched_is_not_taken_for_purged() -> None:
-    result, _ = run(HEALTHY.replace(vault=None, subscriptions=(SUB, OTHER_SUB),
-                                    unlistable=frozenset({OTHER_SUB})))
+    result, _ = run(
+        HEALTHY.replace(vault=None, subscriptions=(SUB, OTHER_SUB), unlistable=frozenset({OTHER_SUB}))
+    )
     assert "VAULT_PURGED" not in critical_causes(result.findings)
     check = next(c for c in result.assessment.checks if c.id == "vault.deleted")
     assert check.status == CheckStatus.UNKNOWN
@@ -163,8 +168,11 @@ def test_a_subscription_that_cannot_be_searched_is_not_taken_for_purged() -> Non
 
 def test_found_in_one_subscription_wins_over_another_that_cannot_be_searched() -> None:
     deleted = DeletedVaultFacts("kv1", "westus2", VAULT_ID, NOW, NOW + timedelta(days=90), True)
-    result, _ = run(HEALTHY.replace(vault=None, deleted_vault=deleted, subscriptions=(SUB, OTHER_SUB),
-                                    unlistable=frozenset({SUB})))
+    result, _ = run(
+        HEALTHY.replace(
+            vault=None, deleted_vault=deleted, subscriptions=(SUB, OTHER_SUB), unlistable=frozenset({SUB})
+        )
+    )
     assert critical_causes(result.findings) == {"VAULT_SOFT_DELETED"}
 
 
@@ -186,24 +194,27 @@ def test_a_live_vault_in_another_subscription_is_found_while_resource_graph_lags
 
 @pytest.mark.parametrize("error", [Throttled("busy", status=429), NotFound("none", status=404)])
 def test_without_the_list_of_subscriptions_the_cluster_subscription_is_still_searched(
-        error: GatewayError) -> None:
+    error: GatewayError,
+) -> None:
     deleted = DeletedVaultFacts("kv1", "westus2", VAULT_ID, NOW, NOW + timedelta(days=90), True)
-    found, _ = run(HEALTHY.replace(vault=None, deleted_vault=deleted,
-                                   errors={"list_subscriptions": error}))
+    found, _ = run(HEALTHY.replace(vault=None, deleted_vault=deleted, errors={"list_subscriptions": error}))
     assert critical_causes(found.findings) == {"VAULT_SOFT_DELETED"}
     gone, _ = run(HEALTHY.replace(vault=None, errors={"list_subscriptions": error}))
     assert "VAULT_PURGED" not in critical_causes(gone.findings)
     assert status(gone, "vault.deleted") == CheckStatus.UNKNOWN
 
 
-@pytest.mark.parametrize(("pna", "default", "bypass", "blocked"), [
-    ("Enabled", None, None, False),
-    ("Enabled", "Allow", "None", False),
-    ("Enabled", "Deny", "AzureServices", False),
-    ("Disabled", "Deny", "AzureServices", False),
-    ("Disabled", None, "None", True),
-    ("Enabled", "Deny", "None", True),
-])
+@pytest.mark.parametrize(
+    ("pna", "default", "bypass", "blocked"),
+    [
+        ("Enabled", None, None, False),
+        ("Enabled", "Allow", "None", False),
+        ("Enabled", "Deny", "AzureServices", False),
+        ("Disabled", "Deny", "AzureServices", False),
+        ("Disabled", None, "None", True),
+        ("Enabled", "Deny", "None", True),
+    ],
+)
 def test_network_rules(pna: str, default: str | None, bypass: str | None, blocked: bool) -> None:
     vault = _vault(public_network_access=pna, network_default_action=default, network_bypass=bypass)
     result, _ = run(HEALTHY.replace(vault=vault))
@@ -228,8 +239,9 @@ def test_identity_not_attached() -> None:
 
 def test_versioned_key_url_is_a_warning() -> None:
     assert HEALTHY.cluster is not None
-    cluster = HEALTHY.cluster.__class__(**{**HEALTHY.cluster.__dict__,
-                                           "key_url": "https://kv1.vault.azure.net/keys/cmk/abc123"})
+    cluster = HEALTHY.cluster.__class__(
+        **{**HEALTHY.cluster.__dict__, "key_url": "https://kv1.vault.azure.net/keys/cmk/abc123"}
+    )
     result, _ = run(HEALTHY.replace(cluster=cluster, key_versions={"abc123": _key(version="abc123")}))
     assert codes(result) == {"CLUSTER_KEY_URL_VERSIONED"}
 
@@ -244,8 +256,9 @@ def test_inaccessible_cluster_is_a_symptom_ranked_after_its_cause() -> None:
 
 def test_failed_provisioning() -> None:
     assert HEALTHY.cluster is not None
-    cluster = HEALTHY.cluster.__class__(**{**HEALTHY.cluster.__dict__, "cluster_status": "Failed",
-                                           "provisioning_state": "Failed"})
+    cluster = HEALTHY.cluster.__class__(
+        **{**HEALTHY.cluster.__dict__, "cluster_status": "Failed", "provisioning_state": "Failed"}
+    )
     result, _ = run(HEALTHY.replace(cluster=cluster))
     assert critical_causes(result.findings) == {"CLUSTER_PROVISIONING_FAILED"}
 
@@ -261,8 +274,11 @@ def test_other_builtin_roles_pass_without_extra_reads() -> None:
 
 
 def test_inherited_subscription_assignment_counts() -> None:
-    result, _ = run(HEALTHY.replace(assignments=[_assignment("e147488a-f6f5-4113-8e2d-b22465e65bf6",
-                                                             f"/subscriptions/{SUB}")]))
+    result, _ = run(
+        HEALTHY.replace(
+            assignments=[_assignment("e147488a-f6f5-4113-8e2d-b22465e65bf6", f"/subscriptions/{SUB}")]
+        )
+    )
     assert status(result, "access.rbac") == CheckStatus.PASS
 
 
@@ -272,14 +288,18 @@ def test_assignment_on_another_key_does_not_count() -> None:
     assert critical_causes(result.findings) == {"RBAC_ROLE_MISSING"}
 
 
-@pytest.mark.parametrize(("actions", "denied", "passes"), [
-    (("Microsoft.KeyVault/vaults/keys/*",), (), True),
-    (("Microsoft.KeyVault/*",), (), True),
-    (("Microsoft.KeyVault/vaults/keys/read", "Microsoft.KeyVault/vaults/keys/wrap/action"), (), False),
-    (("Microsoft.KeyVault/vaults/keys/*",), ("Microsoft.KeyVault/vaults/keys/unwrap/action",), False),
-])
-def test_custom_roles_are_judged_by_data_actions(actions: tuple[str, ...], denied: tuple[str, ...],
-                                                 passes: bool) -> None:
+@pytest.mark.parametrize(
+    ("actions", "denied", "passes"),
+    [
+        (("Microsoft.KeyVault/vaults/keys/*",), (), True),
+        (("Microsoft.KeyVault/*",), (), True),
+        (("Microsoft.KeyVault/vaults/keys/read", "Microsoft.KeyVault/vaults/keys/wrap/action"), (), False),
+        (("Microsoft.KeyVault/vaults/keys/*",), ("Microsoft.KeyVault/vaults/keys/unwrap/action",), False),
+    ],
+)
+def test_custom_roles_are_judged_by_data_actions(
+    actions: tuple[str, ...], denied: tuple[str, ...], passes: bool
+) -> None:
     guid = "99999999-0000-0000-0000-000000000001"
     role = RoleDefinitionFacts(role_id(guid), "custom", actions, denied)
     estate = HEALTHY.replace(assignments=[_assignment(guid)], role_definitions={role_id(guid): role})
@@ -333,13 +353,17 @@ def test_multi_fault_finds_every_cause_in_order() -> None:
     vault = _vault(public_network_access="Disabled", network_bypass="None")
     result, _ = run(HEALTHY.replace(vault=vault, assignments=[], key=_key(expires=NOW - timedelta(hours=1))))
     assert [f.code for f in result.findings if f.severity.value == "critical"] == [
-        "VAULT_FIREWALL_BLOCKS_SERVICE", "RBAC_ROLE_MISSING", "KEY_EXPIRED"]
+        "VAULT_FIREWALL_BLOCKS_SERVICE",
+        "RBAC_ROLE_MISSING",
+        "KEY_EXPIRED",
+    ]
 
 
 def test_cluster_remembering_no_principal_waits_for_identity() -> None:
     assert HEALTHY.cluster is not None
-    cluster = HEALTHY.cluster.__class__(**{**HEALTHY.cluster.__dict__, "attached_identities": (
-        AttachedIdentity(IDENTITY_ID, None, None),)})
+    cluster = HEALTHY.cluster.__class__(
+        **{**HEALTHY.cluster.__dict__, "attached_identities": (AttachedIdentity(IDENTITY_ID, None, None),)}
+    )
     result, _ = run(HEALTHY.replace(cluster=cluster))
     assert status(result, "access.rbac") == CheckStatus.PASS
 
@@ -365,8 +389,9 @@ def test_updates_arrive_while_reads_are_in_flight() -> None:
 
 def test_a_pinned_key_version_is_the_one_judged() -> None:
     assert HEALTHY.cluster is not None
-    pinned = HEALTHY.cluster.__class__(**{**HEALTHY.cluster.__dict__,
-                                          "key_url": "https://kv1.vault.azure.net/keys/cmk/v0"})
+    pinned = HEALTHY.cluster.__class__(
+        **{**HEALTHY.cluster.__dict__, "key_url": "https://kv1.vault.azure.net/keys/cmk/v0"}
+    )
     healthy_v0 = _key(version="v0", enabled=True)
     disabled_v0 = _key(version="v0", enabled=False)
     latest_disabled = _key(enabled=False)
@@ -386,8 +411,9 @@ def test_resource_graph_still_listing_a_deleted_vault_is_not_a_live_vault() -> N
 
 
 def _group_assignment(scope: str) -> RoleAssignmentFacts:
-    return RoleAssignmentFacts("ra", scope, role_id("e147488a-f6f5-4113-8e2d-b22465e65bf6"),
-                               "group-principal", "Group")
+    return RoleAssignmentFacts(
+        "ra", scope, role_id("e147488a-f6f5-4113-8e2d-b22465e65bf6"), "group-principal", "Group"
+    )
 
 
 @pytest.mark.parametrize("scope", [VAULT_ID, "/providers/Microsoft.Management/managementGroups/mg1"])

@@ -52,12 +52,19 @@ def wait_until(condition: Callable[[], bool], *, deadline_s: float, what: str) -
         raise AssertionError(f"timed out after {deadline_s} s waiting for {what}")
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60,
-            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """`python -m wizard ARGS` in a subprocess, with a clean debug flag."""
     full = {k: v for k, v in os.environ.items() if k != "CMK_WIZARD_DEBUG"} | (env or {})
-    return subprocess.run([sys.executable, "-m", "wizard", *args], capture_output=True, text=True,
-                          timeout=timeout, env=full, cwd=cwd or REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "wizard", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full,
+        cwd=cwd or REPO,
+    )
 
 
 @pytest.fixture
@@ -65,10 +72,21 @@ def backend() -> Iterator[BackendMaker]:
     """Emulator backends over the real SDK clients; every one closed after the test."""
     made: list[EmulatorBackend] = []
 
-    def make(scenario: str, *, retry_total: int = 0, timeout: float = 30.0,
-             max_retry_after: float = 60.0, read_only: bool = False, **kwargs: Any) -> EmulatorBackend:
-        options = Options(read_only=read_only, retry_total=retry_total, timeout_seconds=timeout,
-                          max_retry_after=max_retry_after)
+    def make(
+        scenario: str,
+        *,
+        retry_total: int = 0,
+        timeout: float = 30.0,
+        max_retry_after: float = 60.0,
+        read_only: bool = False,
+        **kwargs: Any,
+    ) -> EmulatorBackend:
+        options = Options(
+            read_only=read_only,
+            retry_total=retry_total,
+            timeout_seconds=timeout,
+            max_retry_after=max_retry_after,
+        )
         made.append(EmulatorBackend(options, scenario=scenario, **kwargs))
         return made[-1]
 

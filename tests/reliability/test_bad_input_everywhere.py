@@ -17,21 +17,47 @@ from tests.reliability.conftest import assert_one_line, run_cli
 from wizard.cli import main
 from wizard.emulator import EstateError, load_estate
 
-ESTATE_KEYS = ["name", "description", "clusters", "vaults", "identities", "roleAssignments",
-               "customRoles", "operator", "keys", "encryption", "expires", "permissionModel",
-               "networkAcls", "principal", "role", "scope", "deleted", "restrictions", "size"]
+ESTATE_KEYS = [
+    "name",
+    "description",
+    "clusters",
+    "vaults",
+    "identities",
+    "roleAssignments",
+    "customRoles",
+    "operator",
+    "keys",
+    "encryption",
+    "expires",
+    "permissionModel",
+    "networkAcls",
+    "principal",
+    "role",
+    "scope",
+    "deleted",
+    "restrictions",
+    "size",
+]
 CONNECTION_KEYS = ["armEndpoint", "caBundle", "tenantId", "subscriptionId", "clusters", "vaults"]
 
-_scalars = (st.none() | st.booleans() | st.integers(-10**12, 10**12)
-            | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30))
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30)
+)
 
 
 def _structures(keys: list[str]) -> st.SearchStrategy[Any]:
     return st.recursive(
         _scalars,
-        lambda inner: (st.lists(inner, max_size=4)
-                       | st.dictionaries(st.sampled_from(keys) | st.text(max_size=8), inner, max_size=5)),
-        max_leaves=20)
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(st.sampled_from(keys) | st.text(max_size=8), inner, max_size=5)
+        ),
+        max_leaves=20,
+    )
 
 
 def _files(directory: Path) -> set[str]:
@@ -55,8 +81,9 @@ def test_random_estate_structures_are_one_line_estate_errors(data: Any, as_json:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=_structures(ESTATE_KEYS), as_json=st.booleans())
-def test_random_estate_files_on_the_cli_are_exit_2(data: Any, as_json: bool,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_random_estate_files_on_the_cli_are_exit_2(
+    data: Any, as_json: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / ("estate.json" if as_json else "estate.yaml")
         path.write_text(json.dumps(data) if as_json else yaml.safe_dump(data))
@@ -68,8 +95,21 @@ def test_random_estate_files_on_the_cli_are_exit_2(data: Any, as_json: bool,
         assert _files(Path(tmp)) == {path.name}
 
 
-@pytest.mark.parametrize("text", ["", "\x00\x01", "- a\n- b\n", "name: [", "{}", "null", "42",
-                                  "\ufeff{\"name\": 1}", "a: &x [*x]", "name: x\nclusters: {}\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "\x00\x01",
+        "- a\n- b\n",
+        "name: [",
+        "{}",
+        "null",
+        "42",
+        '\ufeff{"name": 1}',
+        "a: &x [*x]",
+        "name: x\nclusters: {}\n",
+    ],
+)
 def test_odd_estate_texts_are_exit_2(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "estate.yaml"
     path.write_text(text)
@@ -83,8 +123,10 @@ def test_an_unreadable_estate_path_is_exit_2(tmp_path: Path, capsys: pytest.Capt
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=_structures(CONNECTION_KEYS) | st.fixed_dictionaries(
-    {k: _scalars | st.just("https://127.0.0.1:1") for k in CONNECTION_KEYS}))
+@given(
+    data=_structures(CONNECTION_KEYS)
+    | st.fixed_dictionaries({k: _scalars | st.just("https://127.0.0.1:1") for k in CONNECTION_KEYS})
+)
 def test_random_connection_files_are_exit_2(data: Any, capsys: pytest.CaptureFixture[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "conn.json"
@@ -96,26 +138,51 @@ def test_random_connection_files_are_exit_2(data: Any, capsys: pytest.CaptureFix
         assert out == ""
 
 
-def test_a_connection_file_with_a_bad_cluster_id_is_exit_2(tmp_path: Path,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_connection_file_with_a_bad_cluster_id_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ca = tmp_path / "ca.pem"
     ca.write_text("not a certificate")
     conn = tmp_path / "conn.json"
-    conn.write_text(json.dumps({"armEndpoint": "https://127.0.0.1:9", "caBundle": str(ca),
-                                "tenantId": "t", "subscriptionId": "s", "clusters": ["nonsense"]}))
+    conn.write_text(
+        json.dumps(
+            {
+                "armEndpoint": "https://127.0.0.1:9",
+                "caBundle": str(ca),
+                "tenantId": "t",
+                "subscriptionId": "s",
+                "clusters": ["nonsense"],
+            }
+        )
+    )
     assert main(["diagnose", "--emulator", str(conn)]) == 2
     assert_one_line(capsys.readouterr().err)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(code=st.text(max_size=40).filter(lambda t: t.strip().upper() not in {
-    "KEY_EXPIRED", "CLUSTER_INACCESSIBLE"}))
-def test_random_finding_codes_are_exit_2_and_write_nothing(code: str,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+@given(
+    code=st.text(max_size=40).filter(
+        lambda t: t.strip().upper() not in {"KEY_EXPIRED", "CLUSTER_INACCESSIBLE"}
+    )
+)
+def test_random_finding_codes_are_exit_2_and_write_nothing(
+    code: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         audit, report = Path(tmp) / "audit.jsonl", Path(tmp) / "report.md"
-        rc = main(["fix", "--scenario", "key-expired", f"--finding={code}", "--yes",
-                   "--audit-log", str(audit), "--report", str(report)])
+        rc = main(
+            [
+                "fix",
+                "--scenario",
+                "key-expired",
+                f"--finding={code}",
+                "--yes",
+                "--audit-log",
+                str(audit),
+                "--report",
+                str(report),
+            ]
+        )
         err = capsys.readouterr().err
         assert rc == 2, err
         assert_one_line(err)
@@ -123,8 +190,9 @@ def test_random_finding_codes_are_exit_2_and_write_nothing(code: str,
 
 
 @pytest.mark.parametrize("where", ["audit-dir", "report-dir", "audit-under-file", "report-under-file"])
-def test_unwritable_outputs_are_refused_before_any_write(tmp_path: Path, where: str,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_unwritable_outputs_are_refused_before_any_write(
+    tmp_path: Path, where: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Before: a directory as --audit-log failed after the plan as 'internal error' (exit 3),
     and a bad --report failed after every change had been made."""
     blocker = tmp_path / "a-file"
@@ -138,8 +206,9 @@ def test_unwritable_outputs_are_refused_before_any_write(tmp_path: Path, where: 
         audit = str(blocker / "audit.jsonl")
     else:
         report = str(blocker / "sub" / "report.md")
-    rc = main(["fix", "--scenario", "key-expired", "--all", "--yes", "--audit-log", audit,
-               "--report", report])
+    rc = main(
+        ["fix", "--scenario", "key-expired", "--all", "--yes", "--audit-log", audit, "--report", report]
+    )
     captured = capsys.readouterr()
     assert rc == 2, captured
     assert_one_line(captured.err)
@@ -147,23 +216,31 @@ def test_unwritable_outputs_are_refused_before_any_write(tmp_path: Path, where: 
     assert _files(tmp_path) == {"a-file"}
 
 
-@pytest.mark.parametrize("args", [
-    ["fix", "--scenario", "key-expired"],                               # neither --finding nor --all
-    ["fix", "--scenario", "key-expired", "--all", "--finding", "KEY_EXPIRED"],
-    ["fix", "--scenario", "key-expired", "--all", "--expiry-days", "soon"],
-    ["fix", "--scenario", "key-expired", "--all", "--wait-timeout", "0"],
-    ["fix", "--scenario", "key-expired", "--all", "--wait-timeout", "nan"],
-    ["watch", "--scenario", "healthy", "--wait-timeout", "-5"],
-    ["watch", "--scenario", "healthy", "--timeout", "inf"],
-    ["diagnose", "--scenario", "healthy", "--emulator", "x.json"],
-    ["diagnose", "--scenario", "healthy", "--auth", "password"],
-    ["diagnose", "--cluster", "/subscriptions//resourceGroups/rg/providers/Microsoft.DocumentDB"
-     "/mongoClusters/c", "--scenario", "healthy"],
-    ["diagnose", "--cluster", "", "--scenario", "healthy"],
-    ["emulator", "--scenario", "healthy", "--latency-ms", "-1"],
-    ["emulator", "--scenario", "healthy", "--port", "http"],
-    ["emulator"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["fix", "--scenario", "key-expired"],  # neither --finding nor --all
+        ["fix", "--scenario", "key-expired", "--all", "--finding", "KEY_EXPIRED"],
+        ["fix", "--scenario", "key-expired", "--all", "--expiry-days", "soon"],
+        ["fix", "--scenario", "key-expired", "--all", "--wait-timeout", "0"],
+        ["fix", "--scenario", "key-expired", "--all", "--wait-timeout", "nan"],
+        ["watch", "--scenario", "healthy", "--wait-timeout", "-5"],
+        ["watch", "--scenario", "healthy", "--timeout", "inf"],
+        ["diagnose", "--scenario", "healthy", "--emulator", "x.json"],
+        ["diagnose", "--scenario", "healthy", "--auth", "password"],
+        [
+            "diagnose",
+            "--cluster",
+            "/subscriptions//resourceGroups/rg/providers/Microsoft.DocumentDB/mongoClusters/c",
+            "--scenario",
+            "healthy",
+        ],
+        ["diagnose", "--cluster", "", "--scenario", "healthy"],
+        ["emulator", "--scenario", "healthy", "--latency-ms", "-1"],
+        ["emulator", "--scenario", "healthy", "--port", "http"],
+        ["emulator"],
+    ],
+)
 def test_bad_flags_are_one_line_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         raise SystemExit(main(args))
@@ -176,8 +253,10 @@ def test_bad_flags_are_one_line_exit_2(args: list[str], capsys: pytest.CaptureFi
 def test_bad_input_in_a_real_process_has_no_traceback(tmp_path: Path) -> None:
     """The same contract end to end, for a key URL that cannot be parsed in an estate."""
     estate = tmp_path / "bad-url.yaml"
-    estate.write_text("name: bad-url\nidentities: [{name: id1}]\nclusters:\n  - name: c1\n"
-                      "    identities: [id1]\n    encryption: {identity: id1, keyUrl: 'ftp://nope'}\n")
+    estate.write_text(
+        "name: bad-url\nidentities: [{name: id1}]\nclusters:\n  - name: c1\n"
+        "    identities: [id1]\n    encryption: {identity: id1, keyUrl: 'ftp://nope'}\n"
+    )
     result = run_cli("diagnose", "--scenario", str(estate))
     assert result.returncode in (1, 2, 3)
     assert "Traceback" not in result.stderr

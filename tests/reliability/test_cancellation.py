@@ -29,8 +29,7 @@ def test_cancel_a_slow_diagnosis(backend: BackendMaker, recwarn: pytest.Warnings
     baseline = ours()
     cancelled = threading.Event()
     updates: list[Assessment] = []
-    run = DiagnosisRun(gateway, b.default_cluster_id() or "", cancelled=cancelled,
-                       on_update=updates.append)
+    run = DiagnosisRun(gateway, b.default_cluster_id() or "", cancelled=cancelled, on_update=updates.append)
     box: dict[str, object] = {}
 
     def work() -> None:
@@ -62,8 +61,7 @@ def test_cancel_a_slow_diagnosis(backend: BackendMaker, recwarn: pytest.Warnings
     assert result.verdict == "incomplete"  # type: ignore[attr-defined]
     assert len(recwarn) == 0, [str(w.message) for w in recwarn]
     # the held read is answered, then the pool's threads go away
-    wait_until(lambda: ours() == baseline, deadline_s=5,
-               what=f"threads back to {baseline} (now {ours()})")
+    wait_until(lambda: ours() == baseline, deadline_s=5, what=f"threads back to {baseline} (now {ours()})")
     assert not [t for t in threading.enumerate() if t.name.startswith("diagnose")]
     # cancelled during the first read (the cluster): no read of the next level was ever sent
     assert {r["kind"] for r in b.emulator.requests()} == {"clusters"}
@@ -77,8 +75,7 @@ def test_many_diagnoses_do_not_leak_threads(backend: BackendMaker) -> None:
     baseline = ours()
     for _ in range(5):
         assert DiagnosisRun(gateway, cluster).run().verdict == "healthy"
-    wait_until(lambda: ours() == baseline, deadline_s=5,
-               what=f"threads back to {baseline} (now {ours()})")
+    wait_until(lambda: ours() == baseline, deadline_s=5, what=f"threads back to {baseline} (now {ours()})")
 
 
 QUIT_WHILE_HELD = """
@@ -103,7 +100,13 @@ print("returned", flush=True)
 def test_the_process_exits_while_azure_still_sits_on_a_cancelled_read() -> None:
     """Nobody releases the held read (the read timeout is 5 minutes): the process must still end,
     as it does when the operator quits the wizard during a stalled call."""
-    done = subprocess.run([sys.executable, "-c", QUIT_WHILE_HELD], cwd=REPO, capture_output=True,
-                          text=True, timeout=60, env={**os.environ, "CMK_WIZARD_OFFLINE": "1"})
+    done = subprocess.run(
+        [sys.executable, "-c", QUIT_WHILE_HELD],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "CMK_WIZARD_OFFLINE": "1"},
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "returned"

@@ -23,8 +23,11 @@ def test_the_backend_default_is_the_emulator_default() -> None:
 
 
 def test_a_connection_file_emulator_takes_the_token_from_the_environment(
-        running_emulator: EmulatorMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    running_emulator: EmulatorMaker,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     running_emulator("key-expired", token=TOKEN)
     conn = connection_path(tmp_path, "key-expired")
     assert main(["diagnose", "--emulator", conn, "--retry-total", "0"]) == 3
@@ -37,15 +40,22 @@ def test_a_connection_file_emulator_takes_the_token_from_the_environment(
 
 
 def test_cmk_wizard_emulator_is_started_with_the_token_from_the_environment(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     conn = tmp_path / "emu.json"
     env = {**os.environ, "CMK_WIZARD_EMULATOR_TOKEN": TOKEN}
     process = subprocess.Popen(
-        [sys.executable, "-m", "wizard", "emulator", "--scenario", "healthy", "--connection-file",
-         str(conn)], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        [sys.executable, "-m", "wizard", "emulator", "--scenario", "healthy", "--connection-file", str(conn)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        wait_until(lambda: conn.exists() or process.poll() is not None, deadline_s=30,
-                   what="the connection file")
+        wait_until(
+            lambda: conn.exists() or process.poll() is not None, deadline_s=30, what="the connection file"
+        )
         monkeypatch.setenv("CMK_WIZARD_EMULATOR_TOKEN", TOKEN)
         assert main(["diagnose", "--emulator", str(conn), "--retry-total", "0"]) == 0
     finally:

@@ -89,15 +89,17 @@ def _diagnose_json(conn: str, *extra: str, capsys: pytest.CaptureFixture[str]) -
 
 
 def test_permanent_throttling_is_incomplete_within_the_budget(
-        running_emulator: EmulatorMaker, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    running_emulator: EmulatorMaker, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Fault rate 1.0: exit 3 after exactly retry_total retries, in about retry_total Retry-Afters.
 
     Before the fix azure-core's retry_status=3 silently capped --retry-total at 3."""
     emulator = running_emulator("key-expired")
     emulator.set_faults(fault_rate=1.0, fault_kinds=["503"])
     started = time.perf_counter()
-    code, report, err = _diagnose_json(connection_path(tmp_path, "key-expired"), "--retry-total", "4",
-                                       capsys=capsys)
+    code, report, err = _diagnose_json(
+        connection_path(tmp_path, "key-expired"), "--retry-total", "4", capsys=capsys
+    )
     elapsed = time.perf_counter() - started
     assert code == 3
     assert report["verdict"] == "incomplete"
@@ -110,20 +112,25 @@ def test_permanent_throttling_is_incomplete_within_the_budget(
     assert err == ""
 
 
-def test_retry_total_zero_gives_up_at_once(running_emulator: EmulatorMaker, tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_retry_total_zero_gives_up_at_once(
+    running_emulator: EmulatorMaker, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     emulator = running_emulator("healthy")
     emulator.set_faults(fault_rate=1.0, fault_kinds=["429"])
-    code, report, _ = _diagnose_json(connection_path(tmp_path, "healthy"), "--retry-total", "0",
-                                     capsys=capsys)
+    code, report, _ = _diagnose_json(
+        connection_path(tmp_path, "healthy"), "--retry-total", "0", capsys=capsys
+    )
     assert code == 3
     assert report["verdict"] == "incomplete"
     assert len(emulator.requests()) == 1  # no retry, so no Retry-After wait either
 
 
-def test_retry_total_from_the_environment(running_emulator: EmulatorMaker, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_retry_total_from_the_environment(
+    running_emulator: EmulatorMaker,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     emulator = running_emulator("healthy")
     emulator.set_faults(fault_rate=1.0, fault_kinds=["429"])
     monkeypatch.setenv("CMK_WIZARD_RETRY_TOTAL", "1")
@@ -131,13 +138,13 @@ def test_retry_total_from_the_environment(running_emulator: EmulatorMaker, tmp_p
     assert code == 3
     assert len(emulator.requests()) == 2
     # the flag wins over the environment
-    code, _, _ = _diagnose_json(connection_path(tmp_path, "healthy"), "--retry-total", "0",
-                                capsys=capsys)
+    code, _, _ = _diagnose_json(connection_path(tmp_path, "healthy"), "--retry-total", "0", capsys=capsys)
     assert len(emulator.requests()) == 3
 
 
 def test_bad_retry_total_in_the_environment_is_bad_input(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("CMK_WIZARD_RETRY_TOTAL", "lots")
     assert main(["diagnose", "--scenario", "healthy"]) == 2
     err = capsys.readouterr().err
@@ -156,10 +163,15 @@ def test_a_retry_after_beyond_the_budget_ends_the_retries(backend: BackendMaker)
 
 
 def test_the_retry_budget_is_explicit() -> None:
-    settings = RetrySettings(total=3, backoff_max=8.0, connect_timeout=10.0, read_timeout=30.0,
-                             max_retry_after=60.0)
+    settings = RetrySettings(
+        total=3, backoff_max=8.0, connect_timeout=10.0, read_timeout=30.0, max_retry_after=60.0
+    )
     policy = settings.policy()
-    assert (policy.total_retries, policy.status_retries, policy.connect_retries,
-            policy.read_retries) == (3, 3, 3, 3)
+    assert (policy.total_retries, policy.status_retries, policy.connect_retries, policy.read_retries) == (
+        3,
+        3,
+        3,
+        3,
+    )
     assert settings.worst_case_seconds() == 4 * 40.0 + 3 * 60.0
     assert RetrySettings().worst_case_seconds() == 5 * 40.0 + 4 * 60.0

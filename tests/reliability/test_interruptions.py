@@ -33,24 +33,47 @@ def _writes_done(emulator: Emulator) -> list[dict[str, object]]:
 
 
 @pytest.mark.parametrize("scenario", ["key-expired", "multi-fault"])
-def test_killed_between_write_and_verification(running_emulator: EmulatorMaker, tmp_path: Path,
-                                               scenario: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_killed_between_write_and_verification(
+    running_emulator: EmulatorMaker, tmp_path: Path, scenario: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     emulator = running_emulator(scenario, latency_ms=250)
     conn = connection_path(tmp_path, scenario)
     audit = tmp_path / "audit.jsonl"
     process = subprocess.Popen(
-        [sys.executable, "-m", "wizard", "fix", "--emulator", conn, "--all", "--yes",
-         "--audit-log", str(audit), "--retry-total", "0", "--wait-timeout", "30"],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "wizard",
+            "fix",
+            "--emulator",
+            conn,
+            "--all",
+            "--yes",
+            "--audit-log",
+            str(audit),
+            "--retry-total",
+            "0",
+            "--wait-timeout",
+            "30",
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         # Once a write has reached Azure, Azure stops answering: the fix records the write's
         # result, starts verifying, and is stuck there, whatever the machine's speed, until killed.
-        wait_until(lambda: bool(_writes_done(emulator)) or process.poll() is not None,
-                   deadline_s=45, what="the first write")
+        wait_until(
+            lambda: bool(_writes_done(emulator)) or process.poll() is not None,
+            deadline_s=45,
+            what="the first write",
+        )
         emulator.hold()
-        wait_until(lambda: (bool(_after_records(audit)) and emulator.held() > 0)
-                   or process.poll() is not None,
-                   deadline_s=45, what="the first 'after' audit record and a verification read")
+        wait_until(
+            lambda: (bool(_after_records(audit)) and emulator.held() > 0) or process.poll() is not None,
+            deadline_s=45,
+            what="the first 'after' audit record and a verification read",
+        )
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
     finally:
@@ -73,13 +96,25 @@ def test_killed_between_write_and_verification(running_emulator: EmulatorMaker, 
 
     # The next run diagnoses afresh, does what is left, verifies, and ends healthy.
     rerun_audit = tmp_path / "audit-2.jsonl"
-    code = main(["fix", "--emulator", conn, "--all", "--yes", "--audit-log", str(rerun_audit),
-                 "--retry-total", "0", "--wait-timeout", "30"])
+    code = main(
+        [
+            "fix",
+            "--emulator",
+            conn,
+            "--all",
+            "--yes",
+            "--audit-log",
+            str(rerun_audit),
+            "--retry-total",
+            "0",
+            "--wait-timeout",
+            "30",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert [c["status"] for c in emulator.health()["clusters"].values()] == ["Ready"]
     rerun = read_jsonl(rerun_audit) if rerun_audit.exists() else []  # nothing left: no writes
     done_first = {(r["remediation"], r["target"]) for r in after}
-    redone = {(r["remediation"], r["target"]) for r in rerun if r["phase"] == "after"
-              and r["result"] == "ok"}
+    redone = {(r["remediation"], r["target"]) for r in rerun if r["phase"] == "after" and r["result"] == "ok"}
     assert not (done_first & redone), "a write that had been applied was applied again"

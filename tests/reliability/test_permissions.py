@@ -43,20 +43,44 @@ ROLE_READ = "Microsoft.Authorization/roleAssignments/read"
 # restriction, scenario, the checks it must leave unknown, what `needs` must name
 CASES = [
     ("deny:clusters", "healthy", ["cluster.load"], "Microsoft.DocumentDB/mongoClusters/read"),
-    ("deny:identities", "healthy", ["identity.exists", "identity.principal", "access.rbac"],
-     "Microsoft.ManagedIdentity/userAssignedIdentities/read"),
-    ("deny:identities", "identity-recreated", ["identity.exists", "identity.principal", "access.rbac"],
-     "Microsoft.ManagedIdentity/userAssignedIdentities/read"),
+    (
+        "deny:identities",
+        "healthy",
+        ["identity.exists", "identity.principal", "access.rbac"],
+        "Microsoft.ManagedIdentity/userAssignedIdentities/read",
+    ),
+    (
+        "deny:identities",
+        "identity-recreated",
+        ["identity.exists", "identity.principal", "access.rbac"],
+        "Microsoft.ManagedIdentity/userAssignedIdentities/read",
+    ),
     ("deny:resource-graph", "healthy", ["vault.exists"], "Reader on the vault's subscription"),
-    ("deny:vaults", "healthy", ["vault.exists", "vault.network", "vault.protection", "vault.placement",
-                                "access.rbac"], "Microsoft.KeyVault/vaults/read"),
-    ("deny:vaults", "access-policy-revoked", ["vault.network", "access.policy"],
-     "Microsoft.KeyVault/vaults/read"),
+    (
+        "deny:vaults",
+        "healthy",
+        ["vault.exists", "vault.network", "vault.protection", "vault.placement", "access.rbac"],
+        "Microsoft.KeyVault/vaults/read",
+    ),
+    (
+        "deny:vaults",
+        "access-policy-revoked",
+        ["vault.network", "access.policy"],
+        "Microsoft.KeyVault/vaults/read",
+    ),
     ("deny:vaults", "firewall-blocked", ["vault.network"], "Microsoft.KeyVault/vaults/read"),
-    ("deny:deleted-vaults", "vault-soft-deleted", ["vault.deleted"],
-     "Microsoft.KeyVault/locations/deletedVaults/read"),
-    ("deny:mgmt-keys", "healthy", ["key.exists", "key.enabled", "key.dates", "key.type"],
-     "Microsoft.KeyVault/vaults/keys/read"),
+    (
+        "deny:deleted-vaults",
+        "vault-soft-deleted",
+        ["vault.deleted"],
+        "Microsoft.KeyVault/locations/deletedVaults/read",
+    ),
+    (
+        "deny:mgmt-keys",
+        "healthy",
+        ["key.exists", "key.enabled", "key.dates", "key.type"],
+        "Microsoft.KeyVault/vaults/keys/read",
+    ),
     ("deny:mgmt-keys", "key-expired", ["key.dates"], "Microsoft.KeyVault/vaults/keys/read"),
     ("deny:mgmt-keys", "key-disabled", ["key.enabled"], "Microsoft.KeyVault/vaults/keys/read"),
     ("deny:data-plane", "key-soft-deleted", ["key.exists"], "data plane"),
@@ -80,8 +104,13 @@ def custom_role_estate(tmp_path: Path) -> str:
 
 @pytest.mark.parametrize(("restriction", "scenario", "unknown", "needs"), PARAMS)
 def test_a_denied_call_is_unknown_with_needs_and_invents_nothing(
-        backend: BackendMaker, custom_role_estate: str, restriction: str, scenario: str,
-        unknown: list[str], needs: str) -> None:
+    backend: BackendMaker,
+    custom_role_estate: str,
+    restriction: str,
+    scenario: str,
+    unknown: list[str],
+    needs: str,
+) -> None:
     b = backend(custom_role_estate if scenario == "CUSTOM" else scenario)
     cluster = b.default_cluster_id() or ""
     clean = diagnose(b.connect(), cluster)
@@ -114,7 +143,8 @@ def test_every_critical_check_is_covered_by_a_restriction() -> None:
 
 
 def test_restricted_diagnosis_on_the_cli_is_exit_3_with_needs(
-        running_emulator: EmulatorMaker, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    running_emulator: EmulatorMaker, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     emulator = running_emulator("healthy")
     emulator.set_faults(restrictions=["deny:mgmt-keys"])
     code = main(["diagnose", "--emulator", connection_path(tmp_path, "healthy"), "--format", "json"])
@@ -130,13 +160,23 @@ def test_restricted_diagnosis_on_the_cli_is_exit_3_with_needs(
 
 
 def test_a_remediation_in_doubt_is_flagged_in_the_dry_run(
-        running_emulator: EmulatorMaker, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    running_emulator: EmulatorMaker, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The identity was recreated; the operator may not read role assignments, so granting the
     role to the new principal is flagged before anything is attempted, and nothing is written."""
     emulator = running_emulator("identity-recreated")
     emulator.set_faults(restrictions=["no-role-assignment-read"])
-    code = main(["fix", "--emulator", connection_path(tmp_path, "identity-recreated"), "--all",
-                 "--dry-run", "--audit-log", str(tmp_path / "audit.jsonl")])
+    code = main(
+        [
+            "fix",
+            "--emulator",
+            connection_path(tmp_path, "identity-recreated"),
+            "--all",
+            "--dry-run",
+            "--audit-log",
+            str(tmp_path / "audit.jsonl"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "grant-crypto-role" in out

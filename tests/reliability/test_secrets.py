@@ -17,14 +17,16 @@ SECRET = "CMKWIZ-SECRET-TOKEN-1234567890"
 # the token, any part of it, a bearer string, or an Authorization header with a value that is
 # not the SDK's own 'REDACTED' placeholder (a Key Vault challenge, `WWW-Authenticate: Bearer
 # authorization="https://login..."`, names the authority, not a token)
-FORBIDDEN = re.compile(r"CMKWIZ-SECRET|1234567890|Bearer\s(?!authorization=)|"
-                       r"\b[Aa]uthorization[\"']?\s*:\s*[\"']?(?!REDACTED|<redacted>)\w")
+FORBIDDEN = re.compile(
+    r"CMKWIZ-SECRET|1234567890|Bearer\s(?!authorization=)|"
+    r"\b[Aa]uthorization[\"']?\s*:\s*[\"']?(?!REDACTED|<redacted>)\w"
+)
 
 
 def _assert_clean(where: str, text: str) -> None:
     match = FORBIDDEN.search(text)
     if match is not None:
-        context = text[max(0, match.start() - 80):match.end() + 80]
+        context = text[max(0, match.start() - 80) : match.end() + 80]
         raise AssertionError(f"{where} leaks {match.group(0)!r}: ...{context}...")
 
 
@@ -37,8 +39,9 @@ def secret_env(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 
 
 @pytest.mark.parametrize("scenario", scenario_names())
-def test_the_token_never_leaks(scenario: str, tmp_path: Path, secret_env: pytest.LogCaptureFixture,
-                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_token_never_leaks(
+    scenario: str, tmp_path: Path, secret_env: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
     outputs: dict[str, str] = {}
     codes = {}
     for fmt in ("json", "text"):
@@ -46,8 +49,21 @@ def test_the_token_never_leaks(scenario: str, tmp_path: Path, secret_env: pytest
         out, err = capsys.readouterr()
         outputs[f"diagnose {fmt} stdout"], outputs[f"diagnose {fmt} stderr"] = out, err
     audit, report = tmp_path / "audit.jsonl", tmp_path / "report.md"
-    codes["fix"] = main(["fix", "--scenario", scenario, "--all", "--yes", "--audit-log", str(audit),
-                         "--report", str(report), "--wait-timeout", "5"])
+    codes["fix"] = main(
+        [
+            "fix",
+            "--scenario",
+            scenario,
+            "--all",
+            "--yes",
+            "--audit-log",
+            str(audit),
+            "--report",
+            str(report),
+            "--wait-timeout",
+            "5",
+        ]
+    )
     outputs["fix stdout"], outputs["fix stderr"] = capsys.readouterr()
     codes["watch"] = main(["watch", "--scenario", scenario, "--wait-timeout", "0.3"])
     outputs["watch stdout"], outputs["watch stderr"] = capsys.readouterr()
@@ -71,12 +87,26 @@ def test_the_token_never_leaks_from_a_real_process(tmp_path: Path) -> None:
     env = {"CMK_WIZARD_EMULATOR_TOKEN": SECRET, "AZURE_LOG_LEVEL": "debug"}
     diag = run_cli("diagnose", "--scenario", "multi-fault", "--format", "json", env=env)
     assert diag.returncode == 1, diag.stderr
-    fix = run_cli("fix", "--scenario", "multi-fault", "--all", "--yes", "--audit-log",
-                  str(tmp_path / "a.jsonl"), "--report", str(tmp_path / "r.md"), env=env)
-    for where, text in {"diagnose stdout": diag.stdout, "diagnose stderr": diag.stderr,
-                        "fix stdout": fix.stdout, "fix stderr": fix.stderr,
-                        "audit": (tmp_path / "a.jsonl").read_text(),
-                        "report": (tmp_path / "r.md").read_text()}.items():
+    fix = run_cli(
+        "fix",
+        "--scenario",
+        "multi-fault",
+        "--all",
+        "--yes",
+        "--audit-log",
+        str(tmp_path / "a.jsonl"),
+        "--report",
+        str(tmp_path / "r.md"),
+        env=env,
+    )
+    for where, text in {
+        "diagnose stdout": diag.stdout,
+        "diagnose stderr": diag.stderr,
+        "fix stdout": fix.stdout,
+        "fix stderr": fix.stderr,
+        "audit": (tmp_path / "a.jsonl").read_text(),
+        "report": (tmp_path / "r.md").read_text(),
+    }.items():
         _assert_clean(where, text)
 
 
@@ -89,8 +119,9 @@ def test_a_wrong_token_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[
     try:
         emulator.write_connection_file(tmp_path / "conn.json")
         # --emulator mode presents the default emulator token, not SECRET
-        code = main(["diagnose", "--emulator", str(tmp_path / "conn.json"), "--format", "json",
-                     "--retry-total", "0"])
+        code = main(
+            ["diagnose", "--emulator", str(tmp_path / "conn.json"), "--format", "json", "--retry-total", "0"]
+        )
         out, err = capsys.readouterr()
         assert code == 3
         assert '"incomplete"' in out

@@ -20,18 +20,23 @@ from tests.ui.helpers import until
 def _our_threads() -> list[str]:
     """Live threads, without the emulator's per-connection threads and the event loop's default
     executor (`asyncio_N`, where Textual runs thread workers; reused, closed with the loop)."""
-    return sorted(t.name for t in threading.enumerate()
-                  if "process_request_thread" not in t.name and not t.name.startswith("asyncio_"))
+    return sorted(
+        t.name
+        for t in threading.enumerate()
+        if "process_request_thread" not in t.name and not t.name.startswith("asyncio_")
+    )
 
 
 async def test_keys_are_answered_while_requests_are_in_flight(
-        backend: BackendMaker, recwarn: pytest.WarningsRecorder) -> None:
+    backend: BackendMaker, recwarn: pytest.WarningsRecorder
+) -> None:
     b = backend("multi-fault")
     b.emulator.hold()
     app = WizardApp(b, cluster_id=b.default_cluster_id())
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, DiagnosisScreen), seconds=5,
-                    what="the diagnosis screen")
+        await until(
+            pilot, lambda: isinstance(app.screen, DiagnosisScreen), seconds=5, what="the diagnosis screen"
+        )
         diagnosis_screen = app.screen
         await until(pilot, lambda: b.emulator.held() > 0, seconds=5, what="a request in flight")
         await pilot.press("question_mark")
@@ -49,15 +54,17 @@ async def test_keys_are_answered_while_requests_are_in_flight(
 
 
 async def test_leaving_and_quitting_cancel_work_without_errors(
-        backend: BackendMaker, recwarn: pytest.WarningsRecorder) -> None:
+    backend: BackendMaker, recwarn: pytest.WarningsRecorder
+) -> None:
     b = backend("multi-fault")
     b.connect()
     baseline = _our_threads()
     b.emulator.hold()
     app = WizardApp(b, cluster_id=b.default_cluster_id())
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, DiagnosisScreen), seconds=5,
-                    what="the diagnosis screen")
+        await until(
+            pilot, lambda: isinstance(app.screen, DiagnosisScreen), seconds=5, what="the diagnosis screen"
+        )
         screen = app.screen
         assert isinstance(screen, DiagnosisScreen)
         await until(pilot, lambda: b.emulator.held() > 0, seconds=5, what="a request in flight")

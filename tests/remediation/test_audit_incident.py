@@ -21,12 +21,20 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
 
 def test_audit_records_are_jsonl_and_carry_no_secret(tmp_path: Path) -> None:
     log = AuditLog(tmp_path / "a" / "audit.jsonl", secrets=["s3cr3t-token"])
-    intent = log.intent(operator={"account": "me"}, remediation="enable-key", target="/x",
-                        request={"headers": {"Authorization": f"Bearer {JWT}"}, "note": "s3cr3t-token",
-                                 "body": f"token {JWT}"},
-                        before={"enabled": False})
-    log.result(intent, remediation="enable-key", target="/x", result="ok", message="applied",
-               after={"enabled": True})
+    intent = log.intent(
+        operator={"account": "me"},
+        remediation="enable-key",
+        target="/x",
+        request={
+            "headers": {"Authorization": f"Bearer {JWT}"},
+            "note": "s3cr3t-token",
+            "body": f"token {JWT}",
+        },
+        before={"enabled": False},
+    )
+    log.result(
+        intent, remediation="enable-key", target="/x", result="ok", message="applied", after={"enabled": True}
+    )
     text = (tmp_path / "a" / "audit.jsonl").read_text()
     assert "s3cr3t-token" not in text
     assert JWT not in text
@@ -67,11 +75,11 @@ class FakeWriter:
 
         if self.gateway.read_only:
             raise ReadOnlyViolation("read-only")
-        intent = self.audit.intent(operator={}, remediation=remediation, target="t", request={},
-                                   before={})
+        intent = self.audit.intent(operator={}, remediation=remediation, target="t", request={}, before={})
         self.gateway.estate = self.gateway.estate.replace(**change)
-        done = self.audit.result(intent, remediation=remediation, target="t", result="ok",
-                                 message="applied", after={})
+        done = self.audit.result(
+            intent, remediation=remediation, target="t", result="ok", message="applied", after={}
+        )
         return WriteResult(remediation, "t", "ok", "applied", {}, {"done": True}, (intent, done))
 
     def extend_key_expiry(self, *args: Any) -> Any:
@@ -98,8 +106,9 @@ class FakeGateway(FakeReader):
 
     def get_cluster(self, cluster_id: str) -> Any:
         cluster = super().get_cluster(cluster_id)
-        broken = self.estate.assignments == [] or (self.estate.key and self.estate.key.expires
-                                                   and self.estate.key.expires < NOW)
+        broken = self.estate.assignments == [] or (
+            self.estate.key and self.estate.key.expires and self.estate.key.expires < NOW
+        )
         return dataclasses.replace(cluster, cluster_status="Inaccessible" if broken else "Ready")
 
 
@@ -120,8 +129,15 @@ def test_session_applies_verifies_and_replans_until_healthy(tmp_path: Path) -> N
     assert result.final.verdict == "healthy"
     assert result.exit_code == 0
     report = incident_markdown(session)
-    for heading in ("## Summary", "## Timeline", "## Findings at the start", "## Checks at the start",
-                    "## Steps taken", "## Final state", "## Audit"):
+    for heading in (
+        "## Summary",
+        "## Timeline",
+        "## Findings at the start",
+        "## Checks at the start",
+        "## Steps taken",
+        "## Final state",
+        "## Audit",
+    ):
         assert heading in report
     assert "KEY_EXPIRED" in report
     assert all(rid in report for rid in audit.written)
@@ -149,8 +165,9 @@ def test_read_only_session_is_refused_before_writing(tmp_path: Path) -> None:
 def test_confirmations() -> None:
     from wizard.engine.remedy import Step
 
-    typed = Step("delete-failed-cluster", "X", "write", "", "", "", {}, {}, {}, "t", confirm="typed",
-                 confirm_text="c1")
+    typed = Step(
+        "delete-failed-cluster", "X", "write", "", "", "", {}, {}, {}, "t", confirm="typed", confirm_text="c1"
+    )
     assert not confirmation_ok(typed, True)
     assert not confirmation_ok(typed, "C1")
     assert confirmation_ok(typed, "c1")
@@ -168,9 +185,17 @@ def test_wait_for_ready_times_out_and_cancels_with_backoff() -> None:
     gateway = FakeGateway(broken_estate())
     ticks = iter(range(1000))
     seen: list[float] = []
-    result = wait_for_ready(gateway, CLUSTER_ID, timeout=10, poll=1, max_poll=4, backoff=2,
-                            on_progress=lambda p: seen.append(p.next_poll_in),
-                            clock=lambda: float(next(ticks)), cancel=_NeverWaits())
+    result = wait_for_ready(
+        gateway,
+        CLUSTER_ID,
+        timeout=10,
+        poll=1,
+        max_poll=4,
+        backoff=2,
+        on_progress=lambda p: seen.append(p.next_poll_in),
+        clock=lambda: float(next(ticks)),
+        cancel=_NeverWaits(),
+    )
     assert not result.ready
     assert result.status == "timeout"
     assert seen[:4] == [1, 2, 4, 4]

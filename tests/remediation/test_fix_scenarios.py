@@ -17,10 +17,24 @@ from wizard.diagnosis import diagnose
 from wizard.engine.remedy import ESCALATE
 from wizard.remediation import FixSession, auto_confirm
 
-FIXABLE = ["healthy", "key-expired", "key-disabled", "key-soft-deleted", "key-not-yet-active",
-           "vault-soft-deleted", "vault-soft-deleted-elsewhere", "identity-deleted",
-           "identity-recreated", "rbac-role-missing", "access-policy-revoked", "firewall-blocked",
-           "provisioning-failed", "vault-recovered-rbac-lost", "operator-firewalled", "multi-fault"]
+FIXABLE = [
+    "healthy",
+    "key-expired",
+    "key-disabled",
+    "key-soft-deleted",
+    "key-not-yet-active",
+    "vault-soft-deleted",
+    "vault-soft-deleted-elsewhere",
+    "identity-deleted",
+    "identity-recreated",
+    "rbac-role-missing",
+    "access-policy-revoked",
+    "firewall-blocked",
+    "provisioning-failed",
+    "vault-recovered-rbac-lost",
+    "operator-firewalled",
+    "multi-fault",
+]
 UNRECOVERABLE = {"key-purged": "KEY_PURGED", "vault-purged": "VAULT_PURGED"}
 
 
@@ -48,7 +62,8 @@ def assert_audit_pairs(path: Path, token: str) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("scenario", FIXABLE)
 def test_fixing_every_finding_makes_the_emulator_say_ready(
-        scenario: str, emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    scenario: str, emulator_backend: BackendFactory, tmp_path: Path
+) -> None:
     backend = emulator_backend(scenario)
     cluster_id = backend.default_cluster_id()
     assert cluster_id
@@ -88,7 +103,8 @@ def test_fixing_every_finding_makes_the_emulator_say_ready(
 
 @pytest.mark.parametrize("scenario", sorted(UNRECOVERABLE))
 def test_unrecoverable_scenarios_escalate_and_write_nothing(
-        scenario: str, emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    scenario: str, emulator_backend: BackendFactory, tmp_path: Path
+) -> None:
     backend = emulator_backend(scenario)
     cluster_id = backend.default_cluster_id()
     assert cluster_id
@@ -123,7 +139,8 @@ locks:
 
 
 def test_a_locked_resource_group_stops_the_fix_with_where_the_lock_is_until_its_owner_lifts_it(
-        emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    emulator_backend: BackendFactory, tmp_path: Path
+) -> None:
     """The write is refused, audited as an error and explained (never 'already done', never a
     retry loop); once the lock's owner removes it, the same fix goes through to Ready."""
     estate = tmp_path / "locked.yaml"
@@ -151,7 +168,8 @@ def test_a_locked_resource_group_stops_the_fix_with_where_the_lock_is_until_its_
 
 
 def test_a_vault_recovered_in_another_subscription_is_found_while_resource_graph_lags(
-        emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    emulator_backend: BackendFactory, tmp_path: Path
+) -> None:
     """Right after the recovery Resource Graph still does not list the vault: the ARM search of
     every subscription in sight finds it, the role is granted again, and the cluster is Ready."""
     backend = emulator_backend("vault-soft-deleted-elsewhere")
@@ -160,6 +178,8 @@ def test_a_vault_recovered_in_another_subscription_is_found_while_resource_graph
     session = FixSession(backend.connect(), cluster_id, audit=AuditLog(tmp_path / "audit.jsonl"))
     result = session.run(auto_confirm)
     assert [(o.step.remediation, o.status) for o in result.outcomes][:2] == [
-        ("recover-vault", "ok"), ("grant-crypto-role", "ok")]
+        ("recover-vault", "ok"),
+        ("grant-crypto-role", "ok"),
+    ]
     assert result.exit_code == 0, [f.code for f in result.final.findings] if result.final else None
     assert until(lambda: backend.emulator.health()["clusters"][cluster_id]["status"] == "Ready")

@@ -12,20 +12,34 @@ CLUSTER = f"/subscriptions/{SUB}/resourceGroups/rg-db/providers/Microsoft.Docume
 
 
 def _step(remediation: str) -> Step:
-    return Step(remediation=remediation, finding="X", kind=WRITE, title="t", summary="s", change="c",
-                before={}, after={}, params={}, target=CLUSTER)
+    return Step(
+        remediation=remediation,
+        finding="X",
+        kind=WRITE,
+        title="t",
+        summary="s",
+        change="c",
+        before={},
+        after={},
+        params={},
+        target=CLUSTER,
+    )
 
 
 def _locked(verb: str, *scopes: str) -> Conflict:
     listed = ",".join(f"'{scope}'" for scope in scopes)
-    return Conflict(f"The scope '{CLUSTER}' cannot perform {verb} operation because following scope(s) "
-                    f"are locked: {listed}. Please remove the lock and try again.", status=409,
-                    code="ScopeLocked")
+    return Conflict(
+        f"The scope '{CLUSTER}' cannot perform {verb} operation because following scope(s) "
+        f"are locked: {listed}. Please remove the lock and try again.",
+        status=409,
+        code="ScopeLocked",
+    )
 
 
 def test_a_delete_refused_by_a_can_not_delete_lock_is_not_told_to_become_can_not_delete() -> None:
-    advice = advice_for(_locked("delete", f"/subscriptions/{SUB}/resourceGroups/rg-db"),
-                        _step("delete-failed-cluster"))
+    advice = advice_for(
+        _locked("delete", f"/subscriptions/{SUB}/resourceGroups/rg-db"), _step("delete-failed-cluster")
+    )
     assert "refuses this delete" in advice
     assert "make it CanNotDelete" not in advice
     assert f"az lock list --resource-group rg-db --subscription {SUB} --output table" in advice
@@ -33,8 +47,9 @@ def test_a_delete_refused_by_a_can_not_delete_lock_is_not_told_to_become_can_not
 
 def test_every_locked_scope_is_named_with_its_own_subscription() -> None:
     vault_group = f"/subscriptions/{OTHER}/resourceGroups/rg-kv"
-    advice = advice_for(_locked("write", f"/subscriptions/{SUB}", vault_group),
-                        _step("allow-trusted-services"))
+    advice = advice_for(
+        _locked("write", f"/subscriptions/{SUB}", vault_group), _step("allow-trusted-services")
+    )
     assert f"/subscriptions/{SUB}, {vault_group}" in advice
     assert f"`az lock list --subscription {SUB} --output table`" in advice
     assert f"`az lock list --resource-group rg-kv --subscription {OTHER} --output table`" in advice

@@ -108,7 +108,9 @@ def test_recover_vault_then_grant_the_role_it_lost() -> None:
 
 
 def test_soft_deleted_key_recovered_first() -> None:
-    deleted = DeletedKeyFacts("cmk", NOW, NOW + timedelta(days=90), "https://kv1.vault.azure.net/deletedkeys/cmk")
+    deleted = DeletedKeyFacts(
+        "cmk", NOW, NOW + timedelta(days=90), "https://kv1.vault.azure.net/deletedkeys/cmk"
+    )
     plan = plan_fixes(diag(key=None, deleted_key=deleted))
     assert ids(plan) == ["recover-key", "wait-for-ready"]
     assert plan.steps[0].params["vault_url"] == "https://kv1.vault.azure.net"
@@ -125,8 +127,14 @@ def test_deleted_identity_create_grant_attach_in_order() -> None:
     assert attach.provisional
     assert attach.params["identity_id"] == create.params["identity_id"]
     # After the identity exists (carried from the executor), grant its principal, then attach.
-    new = IdentityFacts(create.params["identity_id"], create.params["name"], "p-new", "c-new",
-                        HEALTHY.identity.tenant_id, "westus2")
+    new = IdentityFacts(
+        create.params["identity_id"],
+        create.params["name"],
+        "p-new",
+        "c-new",
+        HEALTHY.identity.tenant_id,
+        "westus2",
+    )
     plan = plan_fixes(diag(identity=None), carry=Carry(new_identity=new))
     assert ids(plan) == ["grant-crypto-role", "attach-identity-and-key", "wait-for-ready"]
     assert plan.steps[0].params["principal_id"] == "p-new"
@@ -151,8 +159,9 @@ def test_recreated_identity_grants_new_principal_then_attaches() -> None:
 
 
 def test_access_policy_vault_adds_only_missing_permissions() -> None:
-    vault = dataclasses.replace(HEALTHY.vault, rbac_authorization=False,
-                                access_policies=(policy(PRINCIPAL, "get", "list"),))
+    vault = dataclasses.replace(
+        HEALTHY.vault, rbac_authorization=False, access_policies=(policy(PRINCIPAL, "get", "list"),)
+    )
     plan = plan_fixes(diag(vault=vault, assignments=[]))
     assert ids(plan) == ["add-access-policy", "wait-for-ready"]
     step = plan.steps[0]
@@ -165,8 +174,9 @@ def test_access_policy_vault_adds_only_missing_permissions() -> None:
 def test_access_policy_az_names_every_permission_it_leaves_in_place() -> None:
     """`az keyvault set-policy --key-permissions` replaces the list: naming only the missing ones
     would take get, list (and sign) away."""
-    vault = dataclasses.replace(HEALTHY.vault, rbac_authorization=False,
-                                access_policies=(policy(PRINCIPAL, "get", "list", "sign"),))
+    vault = dataclasses.replace(
+        HEALTHY.vault, rbac_authorization=False, access_policies=(policy(PRINCIPAL, "get", "list", "sign"),)
+    )
     result = diag(vault=vault, assignments=[])
     step = plan_fixes(result).steps[0]
     wanted = "--key-permissions get list sign unwrapKey wrapKey"
@@ -174,17 +184,24 @@ def test_access_policy_az_names_every_permission_it_leaves_in_place() -> None:
 
 
 def test_deleted_identity_on_access_policy_vault_uses_a_policy() -> None:
-    vault = dataclasses.replace(HEALTHY.vault, rbac_authorization=False,
-                                access_policies=(policy(PRINCIPAL, "get", "list", "wrapkey", "unwrapkey"),))
+    vault = dataclasses.replace(
+        HEALTHY.vault,
+        rbac_authorization=False,
+        access_policies=(policy(PRINCIPAL, "get", "list", "wrapkey", "unwrapkey"),),
+    )
     plan = plan_fixes(diag(vault=vault, identity=None))
     assert ids(plan)[:3] == ["create-identity", "add-access-policy", "attach-identity-and-key"]
     assert plan.steps[1].params["permissions"] == ["get", "list", "wrapKey", "unwrapKey"]
 
 
 def test_multi_fault_order_key_then_network_then_access_then_wait() -> None:
-    vault = dataclasses.replace(HEALTHY.vault, public_network_access="Disabled",
-                                network_default_action="Deny", network_bypass="None",
-                                ip_rules=("1.2.3.4/32",))
+    vault = dataclasses.replace(
+        HEALTHY.vault,
+        public_network_access="Disabled",
+        network_default_action="Deny",
+        network_bypass="None",
+        ip_rules=("1.2.3.4/32",),
+    )
     plan = plan_fixes(diag(vault=vault, assignments=[], key=expired_key()))
     assert ids(plan) == ["extend-key-expiry", "allow-trusted-services", "grant-crypto-role", "wait-for-ready"]
     firewall = plan.steps[1]
@@ -206,10 +223,13 @@ def test_failed_provisioning_fixes_causes_first_then_deletes_and_never_waits() -
     assert ids(plan) == ["grant-crypto-role", "delete-failed-cluster"]
 
 
-@pytest.mark.parametrize("change", [
-    {"vault": None},
-    {"key": None},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"vault": None},
+        {"key": None},
+    ],
+)
 def test_unrecoverable_findings_escalate_and_write_nothing(change: dict[str, object]) -> None:
     plan = plan_fixes(diag(**change))
     assert plan.writes == ()
@@ -235,8 +255,9 @@ def test_purge_protection_is_a_typed_confirmation() -> None:
 
 
 def test_scope_limits_the_plan_and_waits_only_when_every_cause_is_covered() -> None:
-    vault = dataclasses.replace(HEALTHY.vault, public_network_access="Disabled",
-                                network_default_action="Deny", network_bypass="None")
+    vault = dataclasses.replace(
+        HEALTHY.vault, public_network_access="Disabled", network_default_action="Deny", network_bypass="None"
+    )
     result = diag(vault=vault, assignments=[])
     plan = plan_fixes(result, scope={"RBAC_ROLE_MISSING"})
     assert ids(plan) == ["grant-crypto-role"]
@@ -247,8 +268,9 @@ def test_scope_limits_the_plan_and_waits_only_when_every_cause_is_covered() -> N
 
 
 def test_one_step_for_two_findings_with_the_same_fix() -> None:
-    cluster = dataclasses.replace(INACCESSIBLE, key_url="https://kv1.vault.azure.net/keys/cmk/v1",
-                                  attached_identities=())
+    cluster = dataclasses.replace(
+        INACCESSIBLE, key_url="https://kv1.vault.azure.net/keys/cmk/v1", attached_identities=()
+    )
     plan = plan_fixes(diag(cluster=cluster))
     attaches = [s for s in plan.steps if s.remediation == "attach-identity-and-key"]
     assert len(attaches) == 1
@@ -270,8 +292,9 @@ def test_forbidden_target_read_flags_a_permission_doubt() -> None:
 
 def test_attached_identity_keeps_remembered_principal_unchanged() -> None:
     # The recreated-identity attach must refresh the principal even though the ids are equal.
-    cluster = dataclasses.replace(INACCESSIBLE, attached_identities=(
-        AttachedIdentity(IDENTITY_ID, "old-principal", "c"),))
+    cluster = dataclasses.replace(
+        INACCESSIBLE, attached_identities=(AttachedIdentity(IDENTITY_ID, "old-principal", "c"),)
+    )
     plan = plan_fixes(diag(cluster=cluster))
     attach = next(s for s in plan.steps if s.remediation == "attach-identity-and-key")
     assert attach.params["principal_id"] == PRINCIPAL

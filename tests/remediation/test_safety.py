@@ -36,8 +36,9 @@ def fix_args(*extra: str) -> argparse.Namespace:
     return build_parser().parse_args(["fix", "--scenario", "unused", *extra])
 
 
-def _writer_calls(vault_id: str, vault_url: str, cluster_id: str, identity_id: str,
-                  key_url: str) -> dict[str, tuple[Any, ...]]:
+def _writer_calls(
+    vault_id: str, vault_url: str, cluster_id: str, identity_id: str, key_url: str
+) -> dict[str, tuple[Any, ...]]:
     sub, group = cluster_id.split("/")[2], cluster_id.split("/")[4]
     return {
         "extend_key_expiry": (vault_id, vault_url, "cmk", None, "2099-01-01T00:00:00Z"),
@@ -62,8 +63,9 @@ def _public_writes() -> list[str]:
 
 
 @pytest.mark.parametrize("method", _public_writes())
-def test_read_only_refuses_every_write_before_any_request(method: str, emulator_backend: BackendFactory,
-                                                          tmp_path: Path) -> None:
+def test_read_only_refuses_every_write_before_any_request(
+    method: str, emulator_backend: BackendFactory, tmp_path: Path
+) -> None:
     backend = emulator_backend("healthy", read_only=True)
     cluster_id = backend.default_cluster_id()
     assert cluster_id
@@ -73,8 +75,9 @@ def test_read_only_refuses_every_write_before_any_request(method: str, emulator_
     assert ref is not None
     assert cluster.key_identity_id
     assert cluster.key_url
-    calls = _writer_calls(ref.id, "https://kv-cmk-demo.vault.azure.net/", cluster_id,
-                          cluster.key_identity_id, cluster.key_url)
+    calls = _writer_calls(
+        ref.id, "https://kv-cmk-demo.vault.azure.net/", cluster_id, cluster.key_identity_id, cluster.key_url
+    )
     assert set(calls) == set(_public_writes()), "give every public write its arguments here"
     writer = gateway.writer(AuditLog(tmp_path / "audit.jsonl"))
     seen = len(backend.emulator.requests())
@@ -84,8 +87,7 @@ def test_read_only_refuses_every_write_before_any_request(method: str, emulator_
     assert not (tmp_path / "audit.jsonl").exists()
 
 
-def test_read_only_write_raises_before_any_request(emulator_backend: BackendFactory,
-                                                   tmp_path: Path) -> None:
+def test_read_only_write_raises_before_any_request(emulator_backend: BackendFactory, tmp_path: Path) -> None:
     backend = emulator_backend("key-disabled", read_only=True)
     cluster_id = backend.default_cluster_id()
     assert cluster_id
@@ -105,12 +107,16 @@ def test_read_only_write_raises_before_any_request(emulator_backend: BackendFact
 
 
 @pytest.mark.parametrize("flags", [["--dry-run", "--yes"], ["--read-only", "--yes"]])
-def test_dry_run_and_read_only_send_zero_writes(flags: list[str], emulator_backend: BackendFactory,
-                                                tmp_path: Path) -> None:
+def test_dry_run_and_read_only_send_zero_writes(
+    flags: list[str], emulator_backend: BackendFactory, tmp_path: Path
+) -> None:
     backend = emulator_backend("multi-fault", read_only="--read-only" in flags)
     out = io.StringIO()
-    code = run_fix(fix_args("--all", "--audit-log", str(tmp_path / "a.jsonl"), *flags),
-                   lambda _: KeepOpen(backend), out=out)
+    code = run_fix(
+        fix_args("--all", "--audit-log", str(tmp_path / "a.jsonl"), *flags),
+        lambda _: KeepOpen(backend),
+        out=out,
+    )
     assert code == 1
     text = out.getvalue()
     assert "extend-key-expiry" in text
@@ -138,8 +144,9 @@ def test_each_step_twice_is_already_done(emulator_backend: BackendFactory, tmp_p
         p = step.params
         match step.remediation:
             case "extend-key-expiry":
-                again = writer.extend_key_expiry(p["vault_id"], p["vault_url"], p["key_name"],
-                                                 p["version"], p["expires_on"])
+                again = writer.extend_key_expiry(
+                    p["vault_id"], p["vault_url"], p["key_name"], p["version"], p["expires_on"]
+                )
             case "allow-trusted-services":
                 again = writer.allow_trusted_services(p["vault_id"])
             case "grant-crypto-role":
@@ -157,8 +164,9 @@ def test_each_step_twice_is_already_done(emulator_backend: BackendFactory, tmp_p
     assert vault_after.public_network_access == vault_before.public_network_access
 
 
-def test_access_policy_add_merges_and_keeps_other_entries(emulator_backend: BackendFactory,
-                                                          tmp_path: Path) -> None:
+def test_access_policy_add_merges_and_keeps_other_entries(
+    emulator_backend: BackendFactory, tmp_path: Path
+) -> None:
     backend = emulator_backend("access-policy-revoked")
     cluster_id = backend.default_cluster_id()
     assert cluster_id
@@ -170,9 +178,11 @@ def test_access_policy_add_merges_and_keeps_other_entries(emulator_backend: Back
     assert session.apply(step, confirmation="y").succeeded
     after = gateway.get_vault(step.params["vault_id"])
     principal = step.params["principal_id"].lower()
+
     def others(v: Any) -> set[tuple[str, frozenset[str]]]:
-        return {(p.object_id, p.key_permissions) for p in v.access_policies
-                if p.object_id.lower() != principal}
+        return {
+            (p.object_id, p.key_permissions) for p in v.access_policies if p.object_id.lower() != principal
+        }
 
     assert others(after) == others(before)
     mine: set[str] = set()
@@ -183,8 +193,7 @@ def test_access_policy_add_merges_and_keeps_other_entries(emulator_backend: Back
     assert [r["path"].rsplit("/", 1)[-1] for r in writes(backend.emulator)] == ["add"]
 
 
-def test_attach_and_enable_twice_are_already_done(emulator_backend: BackendFactory,
-                                                  tmp_path: Path) -> None:
+def test_attach_and_enable_twice_are_already_done(emulator_backend: BackendFactory, tmp_path: Path) -> None:
     backend = emulator_backend("healthy")
     cluster_id = backend.default_cluster_id()
     assert cluster_id
@@ -198,14 +207,22 @@ def test_attach_and_enable_twice_are_already_done(emulator_backend: BackendFacto
     assert writes(backend.emulator) == []
 
 
-def test_cli_fix_all_yes_writes_audit_and_report(emulator_backend: BackendFactory,
-                                                 tmp_path: Path) -> None:
+def test_cli_fix_all_yes_writes_audit_and_report(emulator_backend: BackendFactory, tmp_path: Path) -> None:
     backend = emulator_backend("key-disabled")
     token = backend.token()
     out = io.StringIO()
-    code = run_fix(fix_args("--all", "--yes", "--audit-log", str(tmp_path / "a.jsonl"),
-                            "--report", str(tmp_path / "incident.md")),
-                   lambda _: KeepOpen(backend), out=out)
+    code = run_fix(
+        fix_args(
+            "--all",
+            "--yes",
+            "--audit-log",
+            str(tmp_path / "a.jsonl"),
+            "--report",
+            str(tmp_path / "incident.md"),
+        ),
+        lambda _: KeepOpen(backend),
+        out=out,
+    )
     assert code == 0, out.getvalue()
     assert "verdict  healthy" in out.getvalue()
     report = (tmp_path / "incident.md").read_text()
@@ -223,8 +240,11 @@ def test_yes_alone_never_types_a_confirmation(emulator_backend: BackendFactory, 
     cluster_id = backend.default_cluster_id()
     assert cluster_id
     out = io.StringIO()
-    code = run_fix(fix_args("--all", "--yes", "--audit-log", str(tmp_path / "a.jsonl")),
-                   lambda _: KeepOpen(backend), out=out)
+    code = run_fix(
+        fix_args("--all", "--yes", "--audit-log", str(tmp_path / "a.jsonl")),
+        lambda _: KeepOpen(backend),
+        out=out,
+    )
     text = out.getvalue()
     assert code == 1, text
     assert not [r for r in writes(backend.emulator) if r["method"] == "DELETE"]
@@ -236,25 +256,31 @@ def test_yes_alone_never_types_a_confirmation(emulator_backend: BackendFactory, 
     assert "delete-failed-cluster" not in {r.get("remediation") for r in records}
 
 
-@pytest.mark.parametrize(("names", "deleted"), [(["--confirm-name", "{name}"], True),
-                                                (["--confirm-name", "not-the-cluster"], False)])
-def test_confirm_name_types_the_confirmation(names: list[str], deleted: bool,
-                                             emulator_backend: BackendFactory, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("names", "deleted"),
+    [(["--confirm-name", "{name}"], True), (["--confirm-name", "not-the-cluster"], False)],
+)
+def test_confirm_name_types_the_confirmation(
+    names: list[str], deleted: bool, emulator_backend: BackendFactory, tmp_path: Path
+) -> None:
     backend = emulator_backend("provisioning-failed")
     cluster_id = backend.default_cluster_id()
     assert cluster_id
     name = cluster_id.rsplit("/", 1)[-1]
     out = io.StringIO()
-    code = run_fix(fix_args("--all", "--yes", "--audit-log", str(tmp_path / "a.jsonl"),
-                            *[n.format(name=name) for n in names]),
-                   lambda _: KeepOpen(backend), out=out)
+    code = run_fix(
+        fix_args(
+            "--all", "--yes", "--audit-log", str(tmp_path / "a.jsonl"), *[n.format(name=name) for n in names]
+        ),
+        lambda _: KeepOpen(backend),
+        out=out,
+    )
     deletes = [r for r in writes(backend.emulator) if r["method"] == "DELETE"]
     assert bool(deletes) is deleted, out.getvalue()
     assert code == (0 if deleted else 1)
 
 
-def test_typed_confirmation_from_stdin_without_yes(emulator_backend: BackendFactory,
-                                                   tmp_path: Path) -> None:
+def test_typed_confirmation_from_stdin_without_yes(emulator_backend: BackendFactory, tmp_path: Path) -> None:
     backend = emulator_backend("provisioning-failed")
     cluster_id = backend.default_cluster_id()
     assert cluster_id
@@ -267,16 +293,23 @@ def test_typed_confirmation_from_stdin_without_yes(emulator_backend: BackendFact
         def readline(self, size: int | None = -1) -> str:
             return f"{name}\n" if "type the name" in out.getvalue().rsplit("\n", 1)[-1] else "y\n"
 
-    code = run_fix(fix_args("--all", "--audit-log", str(tmp_path / "a.jsonl")),
-                   lambda _: KeepOpen(backend), stdin=Operator(), out=out)
+    code = run_fix(
+        fix_args("--all", "--audit-log", str(tmp_path / "a.jsonl")),
+        lambda _: KeepOpen(backend),
+        stdin=Operator(),
+        out=out,
+    )
     assert f"type the name {name!r}" in out.getvalue()
     assert [r for r in writes(backend.emulator) if r["method"] == "DELETE"], out.getvalue()
     assert code == 0
 
 
-def test_cli_fix_asks_and_refuses_without_stdin(emulator_backend: BackendFactory,
-                                                tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_fix_asks_and_refuses_without_stdin(
+    emulator_backend: BackendFactory,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     code = main(["fix", "--scenario", "key-disabled", "--all", "--audit-log", str(tmp_path / "a.jsonl")])
     err = capsys.readouterr().err
@@ -285,18 +318,26 @@ def test_cli_fix_asks_and_refuses_without_stdin(emulator_backend: BackendFactory
     assert "--yes" in err
     backend = emulator_backend("key-disabled")
     out = io.StringIO()
-    code = run_fix(fix_args("--all", "--audit-log", str(tmp_path / "b.jsonl")),
-                   lambda _: KeepOpen(backend), stdin=io.StringIO("y\n"), out=out)
+    code = run_fix(
+        fix_args("--all", "--audit-log", str(tmp_path / "b.jsonl")),
+        lambda _: KeepOpen(backend),
+        stdin=io.StringIO("y\n"),
+        out=out,
+    )
     assert code == 0, out.getvalue()
     assert "[y/N]" in out.getvalue()
 
 
-@pytest.mark.parametrize(("argv", "needle"), [
-    (["fix", "--scenario", "key-expired", "--finding", "NOPE"], "unknown finding"),
-    (["fix", "--scenario", "key-expired", "--finding", "KEY_DISABLED"], "not present"),
-])
-def test_cli_fix_bad_finding_is_one_line_exit_2(argv: list[str], needle: str,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["fix", "--scenario", "key-expired", "--finding", "NOPE"], "unknown finding"),
+        (["fix", "--scenario", "key-expired", "--finding", "KEY_DISABLED"], "not present"),
+    ],
+)
+def test_cli_fix_bad_finding_is_one_line_exit_2(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert needle in err
@@ -313,8 +354,18 @@ def test_cli_fix_needs_finding_or_all(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_cli_fix_one_finding(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code = main(["fix", "--scenario", "vault-soft-deleted", "--finding", "VAULT_SOFT_DELETED", "--yes",
-                 "--audit-log", str(tmp_path / "a.jsonl")])
+    code = main(
+        [
+            "fix",
+            "--scenario",
+            "vault-soft-deleted",
+            "--finding",
+            "VAULT_SOFT_DELETED",
+            "--yes",
+            "--audit-log",
+            str(tmp_path / "a.jsonl"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert out.index("recover-vault") < out.rindex("grant-crypto-role")
@@ -325,8 +376,11 @@ def test_watch_exit_codes(capsys: pytest.CaptureFixture[str], emulator_backend: 
     assert "Ready" in capsys.readouterr().out
     backend = emulator_backend("key-expired")
     out = io.StringIO()
-    code = run_watch(build_parser().parse_args(["watch", "--scenario", "x", "--wait-timeout", "0.3"]),
-                     lambda _: KeepOpen(backend), out=out)
+    code = run_watch(
+        build_parser().parse_args(["watch", "--scenario", "x", "--wait-timeout", "0.3"]),
+        lambda _: KeepOpen(backend),
+        out=out,
+    )
     assert code == 3
     assert "waiting: cluster Inaccessible" in out.getvalue()
     assert "60 minutes" in out.getvalue()

@@ -14,8 +14,10 @@ from tests.remediation.test_fix_scenarios import writes
 from wizard.audit import AuditLog, read_audit
 from wizard.azure.writes import attach_body
 
-IDENTITY = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
-            "Microsoft.ManagedIdentity/userAssignedIdentities/id-cmk")
+IDENTITY = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
+    "Microsoft.ManagedIdentity/userAssignedIdentities/id-cmk"
+)
 
 ESTATE_HEAD = """
 identities:
@@ -38,14 +40,19 @@ def estate(tmp_path: Path, name: str, vault: str) -> str:
     return str(path)
 
 
-def test_key_writes_use_the_version_they_are_given(emulator_backend: BackendFactory,
-                                                    tmp_path: Path) -> None:
+def test_key_writes_use_the_version_they_are_given(emulator_backend: BackendFactory, tmp_path: Path) -> None:
     """The cluster may pin an older version: enable THAT version, not the latest."""
-    backend = emulator_backend(estate(tmp_path, "pinned", """
+    backend = emulator_backend(
+        estate(
+            tmp_path,
+            "pinned",
+            """
   - name: kv-cmk-w
     keys:
       - {name: cmk, olderVersions: 1, expires: +365d}
-"""))
+""",
+        )
+    )
     gateway = backend.connect()
     emulator = backend.emulator
 
@@ -80,17 +87,24 @@ def test_key_fix_az_commands_name_the_version(emulator_backend: BackendFactory, 
 
 
 def test_firewall_preview_is_what_is_sent_for_a_vault_without_network_acls(
-        emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    emulator_backend: BackendFactory, tmp_path: Path
+) -> None:
     """Public access Disabled and no networkAcls: the vault's effective default action is Allow.
     The preview promised Deny while the request sent Allow; now one builder makes both."""
     from wizard.remediation import FixSession
 
-    backend = emulator_backend(estate(tmp_path, "closed", """
+    backend = emulator_backend(
+        estate(
+            tmp_path,
+            "closed",
+            """
   - name: kv-cmk-w
     publicNetworkAccess: Disabled
     keys:
       - {name: cmk, expires: +365d}
-"""))
+""",
+        )
+    )
     cluster_id = backend.default_cluster_id()
     assert cluster_id
     audit = tmp_path / "audit.jsonl"
@@ -101,19 +115,25 @@ def test_firewall_preview_is_what_is_sent_for_a_vault_without_network_acls(
     assert session.apply(step, confirmation=True).status == "ok"
     before, after = read_audit(audit)
     sent = before["request"]["body"]["properties"]["networkAcls"]
-    assert {"bypass": sent["bypass"], "defaultAction": sent["defaultAction"],
-            "ipRules": [r["value"] for r in sent["ipRules"]],
-            "virtualNetworkRules": [r["id"] for r in sent["virtualNetworkRules"]],
-            "publicNetworkAccess": step.before["publicNetworkAccess"]} == step.after
+    assert {
+        "bypass": sent["bypass"],
+        "defaultAction": sent["defaultAction"],
+        "ipRules": [r["value"] for r in sent["ipRules"]],
+        "virtualNetworkRules": [r["id"] for r in sent["virtualNetworkRules"]],
+        "publicNetworkAccess": step.before["publicNetworkAccess"],
+    } == step.after
     assert {k: after["after"][k] for k in step.after} == step.after
 
 
-@pytest.mark.parametrize(("identity_type", "sent"), [
-    ("SystemAssigned,UserAssigned", "SystemAssigned,UserAssigned"),
-    ("SystemAssigned, UserAssigned", "SystemAssigned,UserAssigned"),
-    ("UserAssigned", "UserAssigned"),
-    (None, "UserAssigned"),
-])
+@pytest.mark.parametrize(
+    ("identity_type", "sent"),
+    [
+        ("SystemAssigned,UserAssigned", "SystemAssigned,UserAssigned"),
+        ("SystemAssigned, UserAssigned", "SystemAssigned,UserAssigned"),
+        ("UserAssigned", "UserAssigned"),
+        (None, "UserAssigned"),
+    ],
+)
 def test_attach_keeps_a_system_assigned_identity(identity_type: str | None, sent: str) -> None:
     """PATCH replaces identity.type: sending UserAssigned alone would drop the system identity."""
     body = attach_body(identity_type, IDENTITY, "https://kv.vault.azure.net/keys/cmk")
@@ -124,7 +144,8 @@ def test_attach_keeps_a_system_assigned_identity(identity_type: str | None, sent
 
 
 def test_attach_reads_the_identity_type_and_audits_the_body_it_sends(
-        emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    emulator_backend: BackendFactory, tmp_path: Path
+) -> None:
     backend = emulator_backend("identity-recreated")
     cluster_id = backend.default_cluster_id()
     assert cluster_id
@@ -134,15 +155,18 @@ def test_attach_reads_the_identity_type_and_audits_the_body_it_sends(
     assert cluster.key_url
     audit = tmp_path / "audit.jsonl"
     result = gateway.writer(AuditLog(audit)).attach_identity_and_key(
-        cluster_id, cluster.key_identity_id, cluster.key_url)
+        cluster_id, cluster.key_identity_id, cluster.key_url
+    )
     assert result.before["identityType"] == cluster.identity_type
     intent = read_audit(audit)[0]
-    assert intent["request"]["body"] == attach_body(cluster.identity_type, cluster.key_identity_id,
-                                                    cluster.key_url)
+    assert intent["request"]["body"] == attach_body(
+        cluster.identity_type, cluster.key_identity_id, cluster.key_url
+    )
 
 
-def _refuse_writes_with(emulator: Any, monkeypatch: pytest.MonkeyPatch, method: str,
-                       answer: Callable[[], Any]) -> None:
+def _refuse_writes_with(
+    emulator: Any, monkeypatch: pytest.MonkeyPatch, method: str, answer: Callable[[], Any]
+) -> None:
     """Answer authenticated `method` requests with `answer()` before the emulator sees them: an
     answer no estate can produce on demand (another writer winning a race)."""
     original = emulator.handle
@@ -156,7 +180,8 @@ def _refuse_writes_with(emulator: Any, monkeypatch: pytest.MonkeyPatch, method: 
 
 
 def test_a_write_whose_answer_is_lost_is_audited_unknown_with_its_after_state(
-        emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    emulator_backend: BackendFactory, tmp_path: Path
+) -> None:
     """Azure took the PATCH but the connection dropped before the answer."""
     backend = emulator_backend("key-disabled")
     gateway = backend.connect()
@@ -176,7 +201,8 @@ def test_a_write_whose_answer_is_lost_is_audited_unknown_with_its_after_state(
 
 
 def test_a_refused_write_is_audited_error_with_the_unchanged_after_state(
-        emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    emulator_backend: BackendFactory, tmp_path: Path
+) -> None:
     backend = emulator_backend("key-disabled")
     gateway = backend.connect()
     from wizard.remediation import FixSession
@@ -191,18 +217,25 @@ def test_a_refused_write_is_audited_error_with_the_unchanged_after_state(
 
 
 def test_a_write_a_read_only_lock_refuses_is_a_conflict_audited_error(
-        emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    emulator_backend: BackendFactory, tmp_path: Path
+) -> None:
     """A 409 ScopeLocked (here a ReadOnly lock on the vault) is a failure, not 'already there'."""
     from wizard.domain.errors import Conflict
 
-    backend = emulator_backend(estate(tmp_path, "locked", """
+    backend = emulator_backend(
+        estate(
+            tmp_path,
+            "locked",
+            """
   - name: kv-cmk-w
     networkAcls: {defaultAction: Deny, bypass: None}
     keys:
       - {name: cmk, expires: +365d}
 locks:
   - {scope: vault:kv-cmk-w, level: ReadOnly}
-"""))
+""",
+        )
+    )
     gateway = backend.connect()
     ref = gateway.find_vault("kv-cmk-w")
     assert ref is not None
@@ -217,7 +250,8 @@ locks:
 
 
 def test_a_role_assignment_exists_race_means_already_done(
-        emulator_backend: BackendFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    emulator_backend: BackendFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A 409 RoleAssignmentExists from a race (the list showed no assignment) means it is there."""
     from wizard.emulator.wire import arm_error
 
@@ -228,13 +262,18 @@ def test_a_role_assignment_exists_race_means_already_done(
     ref = gateway.find_vault("kv-cmk-demo")
     assert ref is not None
     writer = gateway.writer(AuditLog(tmp_path / "a.jsonl"))
-    _refuse_writes_with(backend.emulator, monkeypatch, "PUT", lambda: arm_error(
-        409, "RoleAssignmentExists", "The role assignment already exists."))
+    _refuse_writes_with(
+        backend.emulator,
+        monkeypatch,
+        "PUT",
+        lambda: arm_error(409, "RoleAssignmentExists", "The role assignment already exists."),
+    )
     assert writer.grant_crypto_role(ref.id, identity.principal_id).status == "already-done"
 
 
 def test_a_step_that_fails_before_writing_cites_no_audit_record(
-        emulator_backend: BackendFactory, tmp_path: Path) -> None:
+    emulator_backend: BackendFactory, tmp_path: Path
+) -> None:
     """Its before-state could not be read: it wrote no record, so it must not cite the last step's."""
     from wizard.remediation import FixSession
 

@@ -16,6 +16,7 @@ MakeBackend = Callable[..., Backend]
 @pytest.fixture
 def fake_backend() -> MakeBackend:
     """Fake backends over our own dataclasses: fast, fixed dates, fit for snapshots."""
+
     def make(scenario: str, *, read_only: bool = False, open_default: bool = True) -> Backend:
         return FakeBackend(scenario, read_only=read_only, open_default=open_default)
 

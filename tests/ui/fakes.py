@@ -61,8 +61,9 @@ class Estate:
     """Cluster reads a repaired cluster stays Inaccessible for before it is Ready (the service's delay)."""
     repairing: dict[str, int] = field(default_factory=dict)
 
-    def add_cluster(self, name: str, group: str, vault_name: str, *, rbac: bool = True,
-                    status: str = "Ready") -> str:
+    def add_cluster(
+        self, name: str, group: str, vault_name: str, *, rbac: bool = True, status: str = "Ready"
+    ) -> str:
         """A CMK cluster with its own healthy identity, vault, key and access; returns its ID."""
         cluster_id = arm_id(group, "Microsoft.DocumentDB/mongoClusters", name)
         identity_id = arm_id(group, "Microsoft.ManagedIdentity/userAssignedIdentities", f"id-{name}")
@@ -70,29 +71,66 @@ class Estate:
         principal = f"{len(self.clusters) + 1:08d}-1111-1111-1111-111111111111"
         vault_url = f"https://{vault_name}.vault.azure.net"
         self.clusters[cluster_id] = ClusterFacts(
-            id=cluster_id, name=name, resource_group=group, subscription_id=SUBSCRIPTION,
-            location="westeurope", cluster_status=status, provisioning_state="Succeeded",
-            key_url=f"{vault_url}/keys/cmk", key_identity_id=identity_id, identity_type="UserAssigned",
-            attached_identities=(AttachedIdentity(identity_id, principal, f"client-{name}"),))
+            id=cluster_id,
+            name=name,
+            resource_group=group,
+            subscription_id=SUBSCRIPTION,
+            location="westeurope",
+            cluster_status=status,
+            provisioning_state="Succeeded",
+            key_url=f"{vault_url}/keys/cmk",
+            key_identity_id=identity_id,
+            identity_type="UserAssigned",
+            attached_identities=(AttachedIdentity(identity_id, principal, f"client-{name}"),),
+        )
         self.identities[identity_id.lower()] = IdentityFacts(
-            identity_id, f"id-{name}", principal, f"client-{name}", TENANT, "westeurope")
-        policies = () if rbac else (AccessPolicy(TENANT, principal,
-                                                 frozenset({"get", "list", "wrapkey", "unwrapkey"})),)
+            identity_id, f"id-{name}", principal, f"client-{name}", TENANT, "westeurope"
+        )
+        policies = (
+            ()
+            if rbac
+            else (AccessPolicy(TENANT, principal, frozenset({"get", "list", "wrapkey", "unwrapkey"})),)
+        )
         self.vaults[vault_name] = VaultFacts(
-            id=vault_id, name=vault_name, resource_group=group, subscription_id=SUBSCRIPTION,
-            location="westeurope", tenant_id=TENANT, vault_uri=f"{vault_url}/", rbac_authorization=rbac,
-            soft_delete=True, purge_protection=True, public_network_access="Enabled",
-            network_default_action="Allow", network_bypass="AzureServices", access_policies=policies)
+            id=vault_id,
+            name=vault_name,
+            resource_group=group,
+            subscription_id=SUBSCRIPTION,
+            location="westeurope",
+            tenant_id=TENANT,
+            vault_uri=f"{vault_url}/",
+            rbac_authorization=rbac,
+            soft_delete=True,
+            purge_protection=True,
+            public_network_access="Enabled",
+            network_default_action="Allow",
+            network_bypass="AzureServices",
+            access_policies=policies,
+        )
         self.keys[(vault_id.lower(), "cmk")] = KeyFacts(
-            name="cmk", vault_name=vault_name, key_uri=f"{vault_url}/keys/cmk", version="0a1b2c3d",
-            enabled=True, not_before=None, expires=FAR_FUTURE, kty="RSA", key_size=3072)
+            name="cmk",
+            vault_name=vault_name,
+            key_uri=f"{vault_url}/keys/cmk",
+            version="0a1b2c3d",
+            enabled=True,
+            not_before=None,
+            expires=FAR_FUTURE,
+            kty="RSA",
+            key_size=3072,
+        )
         if rbac:
-            self.assignments.append(RoleAssignmentFacts(
-                id=f"{vault_id}/providers/Microsoft.Authorization/roleAssignments/ra-{name}",
-                scope=vault_id,
-                role_definition_id=(f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization"
-                                    f"/roleDefinitions/{CRYPTO_ROLE}"),
-                principal_id=principal, principal_type="ServicePrincipal"))
+            self.assignments.append(
+                RoleAssignmentFacts(
+                    id=f"{vault_id}/providers/Microsoft.Authorization/roleAssignments/ra-{name}",
+                    scope=vault_id,
+                    role_definition_id=(
+                        f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization"
+                        f"/roleDefinitions/{CRYPTO_ROLE}"
+                    ),
+                    principal_id=principal,
+                    principal_type="ServicePrincipal",
+                )
+            )
         return cluster_id
 
     def vault_of(self, cluster_id: str) -> VaultFacts:
@@ -104,7 +142,6 @@ class Estate:
         """Move a cluster to another status, as the service would."""
         self.clusters[cluster_id] = replace(self.clusters[cluster_id], cluster_status=status)
 
-
     def can_use_key(self, cluster_id: str) -> bool:
         """The fake service's own verdict: key in date and enabled, access granted, firewall open to it."""
         cluster = self.clusters[cluster_id]
@@ -114,8 +151,10 @@ class Estate:
             return False
         principal = cluster.attached_identities[0].principal_id
         if vault.rbac_authorization:
-            if not any(a.principal_id == principal and vault.id.lower().startswith(a.scope.lower())
-                       for a in self.assignments):
+            if not any(
+                a.principal_id == principal and vault.id.lower().startswith(a.scope.lower())
+                for a in self.assignments
+            ):
                 return False
         elif not any(p.object_id == principal for p in vault.access_policies):
             return False
@@ -124,8 +163,11 @@ class Estate:
     def after_write(self) -> None:
         """A repaired Inaccessible cluster turns Ready after `revalidate_polls` more reads."""
         for cluster_id, cluster in self.clusters.items():
-            if (cluster.cluster_status == "Inaccessible" and cluster_id not in self.repairing
-                    and self.can_use_key(cluster_id)):
+            if (
+                cluster.cluster_status == "Inaccessible"
+                and cluster_id not in self.repairing
+                and self.can_use_key(cluster_id)
+            ):
                 self.repairing[cluster_id] = self.revalidate_polls
 
     def poll(self, cluster_id: str) -> None:
@@ -137,8 +179,16 @@ class Estate:
                 self.set_status(cluster_id, "Ready")
 
 
-SCENARIOS = ("key-expired", "healthy", "rbac-role-missing", "multi-fault", "no-role-read",
-             "signed-out", "cannot-list", "purge-protection-off")
+SCENARIOS = (
+    "key-expired",
+    "healthy",
+    "rbac-role-missing",
+    "multi-fault",
+    "no-role-read",
+    "signed-out",
+    "cannot-list",
+    "purge-protection-off",
+)
 
 
 def build_estate(scenario: str) -> tuple[Estate, str]:
@@ -156,8 +206,9 @@ def build_estate(scenario: str) -> tuple[Estate, str]:
     if scenario in ("rbac-role-missing", "multi-fault"):
         estate.assignments = [a for a in estate.assignments if a.scope != vault.id]
     if scenario == "multi-fault":
-        estate.vaults[vault.name] = replace(vault, public_network_access="Enabled",
-                                            network_default_action="Deny", network_bypass="None")
+        estate.vaults[vault.name] = replace(
+            vault, public_network_access="Enabled", network_default_action="Deny", network_bypass="None"
+        )
     if scenario == "purge-protection-off":
         estate.vaults[vault.name] = replace(vault, purge_protection=False)
     if scenario in ("key-expired", "rbac-role-missing", "multi-fault"):
@@ -166,14 +217,16 @@ def build_estate(scenario: str) -> tuple[Estate, str]:
         estate.errors["list_role_assignments"] = Forbidden(
             "AuthorizationFailed: the client may not perform action "
             "'Microsoft.Authorization/roleAssignments/read'",
-            needs=f"Reader (Microsoft.Authorization/roleAssignments/read) on key vault {vault.name}")
+            needs=f"Reader (Microsoft.Authorization/roleAssignments/read) on key vault {vault.name}",
+        )
     if scenario == "signed-out":
         estate.connect_error = AuthFailed(
-            "no credential worked: Azure CLI not signed in (run `az login`), no environment credential")
+            "no credential worked: Azure CLI not signed in (run `az login`), no environment credential"
+        )
     if scenario == "cannot-list":
         estate.errors["list_cmk_clusters"] = Forbidden(
-            "AuthorizationFailed: Resource Graph query denied",
-            needs=f"Reader on subscription {SUBSCRIPTION}")
+            "AuthorizationFailed: Resource Graph query denied", needs=f"Reader on subscription {SUBSCRIPTION}"
+        )
     return estate, broken
 
 
@@ -185,30 +238,41 @@ class FakeWriter:
         self.estate = reader.estate
         self.audit = audit
 
-    def _write(self, remediation: str, target: str, before: dict[str, Any], after: dict[str, Any],
-               apply: Any) -> WriteResult:
+    def _write(
+        self, remediation: str, target: str, before: dict[str, Any], after: dict[str, Any], apply: Any
+    ) -> WriteResult:
         if self.reader.read_only:
             raise ReadOnlyViolation(f"read-only: refused {remediation} on {target}")
         self.reader.call("write")
         operator = {"mode": "emulator", "account": "emulator operator", "tenant": TENANT}
-        intent = self.audit.intent(operator=operator, remediation=remediation, target=target,
-                                   request={"fake": True}, before=before)
+        intent = self.audit.intent(
+            operator=operator, remediation=remediation, target=target, request={"fake": True}, before=before
+        )
         if before == after:
-            done = self.audit.result(intent, remediation=remediation, target=target,
-                                     result="already-done", message="already so", after=after)
-            return WriteResult(remediation, target, "already-done", "already so: nothing sent",
-                                   before, after, (intent, done))
+            done = self.audit.result(
+                intent,
+                remediation=remediation,
+                target=target,
+                result="already-done",
+                message="already so",
+                after=after,
+            )
+            return WriteResult(
+                remediation, target, "already-done", "already so: nothing sent", before, after, (intent, done)
+            )
         apply()
         self.estate.after_write()
-        done = self.audit.result(intent, remediation=remediation, target=target, result="ok",
-                                 message="applied", after=after)
+        done = self.audit.result(
+            intent, remediation=remediation, target=target, result="ok", message="applied", after=after
+        )
         return WriteResult(remediation, target, "ok", "applied", before, after, (intent, done))
 
     def _vault(self, vault_id: str) -> VaultFacts:
         return next(v for v in self.estate.vaults.values() if v.id.lower() == vault_id.lower())
 
-    def extend_key_expiry(self, vault_id: str, vault_url: str, key_name: str, version: str | None,
-                          expires_on: str) -> WriteResult:
+    def extend_key_expiry(
+        self, vault_id: str, vault_url: str, key_name: str, version: str | None, expires_on: str
+    ) -> WriteResult:
         """Set the key's expiry date."""
         ref = (vault_id.lower(), key_name)
         key = self.estate.keys[ref]
@@ -217,25 +281,43 @@ class FakeWriter:
         def apply() -> None:
             self.estate.keys[ref] = replace(key, expires=new)
 
-        return self._write("extend-key-expiry", f"{vault_id}/keys/{key_name}",
-                           {"expires": key.expires.isoformat() if key.expires else None},
-                           {"expires": new.isoformat()}, apply)
+        return self._write(
+            "extend-key-expiry",
+            f"{vault_id}/keys/{key_name}",
+            {"expires": key.expires.isoformat() if key.expires else None},
+            {"expires": new.isoformat()},
+            apply,
+        )
 
     def grant_crypto_role(self, vault_id: str, principal_id: str) -> WriteResult:
         """Assign Key Vault Crypto Service Encryption User at the vault."""
-        had = [a.id for a in self.estate.assignments
-               if a.principal_id == principal_id and vault_id.lower().startswith(a.scope.lower())]
+        had = [
+            a.id
+            for a in self.estate.assignments
+            if a.principal_id == principal_id and vault_id.lower().startswith(a.scope.lower())
+        ]
 
         def apply() -> None:
-            self.estate.assignments.append(RoleAssignmentFacts(
-                id=f"{vault_id}/providers/Microsoft.Authorization/roleAssignments/ra-new",
-                scope=vault_id,
-                role_definition_id=(f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization"
-                                    f"/roleDefinitions/{CRYPTO_ROLE}"),
-                principal_id=principal_id, principal_type="ServicePrincipal"))
+            self.estate.assignments.append(
+                RoleAssignmentFacts(
+                    id=f"{vault_id}/providers/Microsoft.Authorization/roleAssignments/ra-new",
+                    scope=vault_id,
+                    role_definition_id=(
+                        f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization"
+                        f"/roleDefinitions/{CRYPTO_ROLE}"
+                    ),
+                    principal_id=principal_id,
+                    principal_type="ServicePrincipal",
+                )
+            )
 
-        return self._write("grant-crypto-role", vault_id, {"roleAssignments": had},
-                           {"roleAssignments": had or ["ra-new"]}, apply)
+        return self._write(
+            "grant-crypto-role",
+            vault_id,
+            {"roleAssignments": had},
+            {"roleAssignments": had or ["ra-new"]},
+            apply,
+        )
 
     def allow_trusted_services(self, vault_id: str) -> WriteResult:
         """Let trusted services through the vault firewall, keeping the rules."""
@@ -244,8 +326,13 @@ class FakeWriter:
         def apply() -> None:
             self.estate.vaults[vault.name] = replace(vault, network_bypass="AzureServices")
 
-        return self._write("allow-trusted-services", vault_id, {"bypass": vault.network_bypass},
-                           {"bypass": "AzureServices"}, apply)
+        return self._write(
+            "allow-trusted-services",
+            vault_id,
+            {"bypass": vault.network_bypass},
+            {"bypass": "AzureServices"},
+            apply,
+        )
 
     def enable_purge_protection(self, vault_id: str) -> WriteResult:
         """Turn purge protection on (irreversible)."""
@@ -254,9 +341,13 @@ class FakeWriter:
         def apply() -> None:
             self.estate.vaults[vault.name] = replace(vault, purge_protection=True)
 
-        return self._write("enable-purge-protection", vault_id,
-                           {"enablePurgeProtection": vault.purge_protection},
-                           {"enablePurgeProtection": True}, apply)
+        return self._write(
+            "enable-purge-protection",
+            vault_id,
+            {"enablePurgeProtection": vault.purge_protection},
+            {"enablePurgeProtection": True},
+            apply,
+        )
 
 
 class FakeReader:
@@ -296,8 +387,12 @@ class FakeReader:
     def list_cmk_clusters(self) -> list[ClusterSummary]:
         """Every cluster, in summary form."""
         self._call("list_cmk_clusters")
-        return [ClusterSummary(c.id, c.name, c.resource_group, c.location, c.cluster_status,
-                               c.provisioning_state, c.key_url) for c in self.estate.clusters.values()]
+        return [
+            ClusterSummary(
+                c.id, c.name, c.resource_group, c.location, c.cluster_status, c.provisioning_state, c.key_url
+            )
+            for c in self.estate.clusters.values()
+        ]
 
     def get_cluster(self, cluster_id: str) -> ClusterFacts:
         """One cluster by ID (case-insensitive, as ARM)."""
@@ -362,8 +457,11 @@ class FakeReader:
     def list_role_assignments(self, vault_id: str, principal_id: str) -> list[RoleAssignmentFacts]:
         """Assignments of the principal at or above the vault."""
         self._call("list_role_assignments")
-        return [a for a in self.estate.assignments
-                if a.principal_id == principal_id and vault_id.lower().startswith(a.scope.lower())]
+        return [
+            a
+            for a in self.estate.assignments
+            if a.principal_id == principal_id and vault_id.lower().startswith(a.scope.lower())
+        ]
 
     def get_role_definition(self, role_definition_id: str) -> RoleDefinitionFacts:
         """A custom role's data actions."""
@@ -376,8 +474,14 @@ class FakeReader:
 class FakeBackend:
     """The Backend port over a FakeReader; `open_default=False` makes the app start on the list."""
 
-    def __init__(self, scenario: str = "key-expired", *, read_only: bool = False, latency: float = 0.0,
-                 open_default: bool = True) -> None:
+    def __init__(
+        self,
+        scenario: str = "key-expired",
+        *,
+        read_only: bool = False,
+        latency: float = 0.0,
+        open_default: bool = True,
+    ) -> None:
         self.read_only = read_only
         self.latency = latency
         self.open_default = open_default
@@ -432,10 +536,14 @@ def main() -> int:
     parser.add_argument("--list", action="store_true", help="start on the cluster list")
     parser.add_argument("--terminal-colours", action="store_true")
     args = parser.parse_args()
-    backend = FakeBackend(args.scenario, read_only=args.read_only, latency=args.latency,
-                          open_default=not args.list)
-    app = WizardApp(backend, cluster_id=backend.default_cluster_id(),
-                    terminal_colours=True if args.terminal_colours else None)
+    backend = FakeBackend(
+        args.scenario, read_only=args.read_only, latency=args.latency, open_default=not args.list
+    )
+    app = WizardApp(
+        backend,
+        cluster_id=backend.default_cluster_id(),
+        terminal_colours=True if args.terminal_colours else None,
+    )
     try:
         return app.run() or 0
     finally:

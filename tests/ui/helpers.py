@@ -57,8 +57,9 @@ async def steady(pilot: Pilot[int], *, deadline_s: float = 10.0, agreeing: int =
     raise AssertionError(f"the screen kept changing for {deadline_s} s")
 
 
-async def until(pilot: Pilot[int], condition: Callable[[], object], *, seconds: float = 20.0,
-                what: str = "the screen") -> None:
+async def until(
+    pilot: Pilot[int], condition: Callable[[], object], *, seconds: float = 20.0, what: str = "the screen"
+) -> None:
     """Let messages land until `condition()` holds: a deadline, never a fixed sleep, and never a
     wait on workers (a wait-for-Ready worker may run for minutes)."""
     deadline = time.monotonic() + seconds

@@ -36,7 +36,6 @@ async def test_shows_in_one_frame_that_shrink_then_grow_keep_every_block() -> No
         assert len(pane.children) == 15  # the pool grew to the largest show, nothing was removed
 
 
-
 async def test_blocks_given_before_the_pane_is_mounted_are_shown_once_it_is() -> None:
     pane = DetailPane()
     pane.show(blocks(3, "early"))

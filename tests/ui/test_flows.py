@@ -53,8 +53,7 @@ async def test_walk_from_the_list_to_the_findings_by_keyboard(wizard_backend: Ma
         assert isinstance(app.screen, StartScreen)
 
 
-async def test_a_given_cluster_opens_at_once_and_escape_reaches_the_list(
-        wizard_backend: MakeBackend) -> None:
+async def test_a_given_cluster_opens_at_once_and_escape_reaches_the_list(wizard_backend: MakeBackend) -> None:
     backend = wizard_backend("rbac-role-missing")
     app = WizardApp(backend, cluster_id=backend.default_cluster_id())
     async with app.run_test(size=(80, 24)) as pilot:
@@ -80,7 +79,8 @@ async def test_quitting_returns_the_verdict_as_exit_code(wizard_backend: MakeBac
 
 
 async def test_the_check_that_found_the_cause_is_selected_with_its_evidence(
-        fake_backend: MakeBackend) -> None:
+    fake_backend: MakeBackend,
+) -> None:
     backend = fake_backend("key-expired")
     app = WizardApp(backend, cluster_id=backend.default_cluster_id())
     tree = load_tree()

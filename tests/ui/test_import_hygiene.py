@@ -11,8 +11,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_importing_the_app_loads_no_azure_module() -> None:
     forbidden = "('azure.', 'wizard.azure', 'wizard.emulator')"
-    code = ("import sys, screens.app, tests.ui.fakes; "
-            f"print('\\n'.join(m for m in sys.modules if m == 'azure' or m.startswith({forbidden})))")
-    loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
-                            cwd=ROOT).stdout.split()
+    code = (
+        "import sys, screens.app, tests.ui.fakes; "
+        f"print('\\n'.join(m for m in sys.modules if m == 'azure' or m.startswith({forbidden})))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT
+    ).stdout.split()
     assert loaded == []

@@ -41,7 +41,8 @@ def test_short_durations_read_the_same_every_run() -> None:
 
 @pytest.mark.parametrize("scenario", scenario_names())
 def test_the_findings_screen_shows_the_plan_fix_would_apply(
-        emulator_backend: BackendFactory, scenario: str) -> None:
+    emulator_backend: BackendFactory, scenario: str
+) -> None:
     """One source of plan text: each finding's plan is the planner's, as `fix --finding` plans it
     (a symptom's is the whole plan), with every value filled in except in steps that wait on an
     earlier one; `x` is offered only when the cluster's plan has something to apply."""
@@ -78,22 +79,29 @@ def test_done_pane_shows_only_what_changed_and_counts_polls() -> None:
     from wizard.engine.remedy import Step
     from wizard.remediation import StepOutcome, WaitResult
 
-    step = Step("extend-key-expiry", "KEY_EXPIRED", "write", "Extend the key's expiry", "", "",
-                {}, {}, {}, "t")
+    step = Step(
+        "extend-key-expiry", "KEY_EXPIRED", "write", "Extend the key's expiry", "", "", {}, {}, {}, "t"
+    )
     before = {"version": "v1", "enabled": True, "notBefore": None, "expires": "2025-01-01T00:00:00Z"}
     after = {**before, "expires": "2027-01-01T00:00:00Z"}
-    text = "\n".join(b for _, b in outcome_detail(StepOutcome(step, "ok", "applied", before=before,
-                                                                after=after), None))
+    text = "\n".join(
+        b for _, b in outcome_detail(StepOutcome(step, "ok", "applied", before=before, after=after), None)
+    )
     assert "expires" in text
     assert "2025-01-01T00:00:00Z" in text
     assert "2027-01-01T00:00:00Z" in text
     for unchanged in ("version", "enabled", "notBefore"):
         assert unchanged not in text
-    same = "\n".join(b for _, b in outcome_detail(StepOutcome(step, "already-done", "already so",
-                                                                before=before, after=before), None))
+    same = "\n".join(
+        b
+        for _, b in outcome_detail(
+            StepOutcome(step, "already-done", "already so", before=before, after=before), None
+        )
+    )
     assert "nothing: it was already so" in same
     waited = WaitResult(True, "Ready", 1.0, 3600.0, 60.0, 1)
-    wait_text = "\n".join(b for _, b in outcome_detail(
-        StepOutcome(step, "ready", waited.describe(), wait=waited), None))
+    wait_text = "\n".join(
+        b for _, b in outcome_detail(StepOutcome(step, "ready", waited.describe(), wait=waited), None)
+    )
     assert "1 poll;" in wait_text
     assert "1 polls" not in wait_text

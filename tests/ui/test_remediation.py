@@ -55,8 +55,12 @@ def audit_records(path: Path) -> list[dict[str, object]]:
 
 async def test_a_full_fix_by_keyboard(wizard_backend: MakeBackend, tmp_path: Path) -> None:
     backend = wizard_backend("key-expired")
-    app = WizardApp(backend, cluster_id=backend.default_cluster_id(), audit_path=tmp_path / "audit.jsonl",
-                    report_dir=tmp_path / "reports")
+    app = WizardApp(
+        backend,
+        cluster_id=backend.default_cluster_id(),
+        audit_path=tmp_path / "audit.jsonl",
+        report_dir=tmp_path / "reports",
+    )
     catalog = load_catalog()
     extend = catalog.remediations["extend-key-expiry"]
     async with app.run_test(size=(80, 24)) as pilot:
@@ -122,8 +126,12 @@ async def test_a_full_fix_by_keyboard(wizard_backend: MakeBackend, tmp_path: Pat
 
 async def test_read_only_shows_the_plan_and_cannot_write(wizard_backend: MakeBackend, tmp_path: Path) -> None:
     backend = wizard_backend("key-expired", read_only=True)
-    app = WizardApp(backend, cluster_id=backend.default_cluster_id(), audit_path=tmp_path / "audit.jsonl",
-                    report_dir=tmp_path / "reports")
+    app = WizardApp(
+        backend,
+        cluster_id=backend.default_cluster_id(),
+        audit_path=tmp_path / "audit.jsonl",
+        report_dir=tmp_path / "reports",
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_fix(pilot)
         assert "READ-ONLY: writes are disabled" in shown(app, "#fix-summary")
@@ -145,8 +153,12 @@ async def test_read_only_shows_the_plan_and_cannot_write(wizard_backend: MakeBac
 
 async def test_irreversible_step_needs_the_exact_name(tmp_path: Path) -> None:
     backend = FakeBackend("purge-protection-off")
-    app = WizardApp(backend, cluster_id=backend.default_cluster_id(), audit_path=tmp_path / "audit.jsonl",
-                    report_dir=tmp_path / "reports")
+    app = WizardApp(
+        backend,
+        cluster_id=backend.default_cluster_id(),
+        audit_path=tmp_path / "audit.jsonl",
+        report_dir=tmp_path / "reports",
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_fix(pilot)
         preview = shown(app, "#fix-detail")
@@ -211,8 +223,9 @@ async def test_a_failed_write_is_shown_with_what_to_do(tmp_path: Path) -> None:
     from wizard.domain.errors import Forbidden
 
     backend = FakeBackend("rbac-role-missing")
-    backend.estate.errors["write"] = Forbidden("AuthorizationFailed: roleAssignments/write denied",
-                                               needs="Owner")
+    backend.estate.errors["write"] = Forbidden(
+        "AuthorizationFailed: roleAssignments/write denied", needs="Owner"
+    )
     app = WizardApp(backend, cluster_id=backend.default_cluster_id(), audit_path=tmp_path / "audit.jsonl")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_fix(pilot)
@@ -286,7 +299,8 @@ async def test_a_sign_in_failure_when_opening_the_fix_is_explained(tmp_path: Pat
 
 
 async def test_escape_while_a_write_is_applying_keeps_the_screen(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Leaving mid-write would hide a write that goes on in the worker: escape is refused."""
     import threading
 

@@ -23,8 +23,9 @@ def _app(scenario: str, *, open_cluster: bool, read_only: bool = False) -> Wizar
 @pytest.mark.parametrize("size", SIZES)
 def test_start_screen(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
     """The cluster list, read-only banner on, cursor on the first cluster."""
-    assert snap_compare(_app("key-expired", open_cluster=False, read_only=True),
-                        terminal_size=size, run_before=settle)
+    assert snap_compare(
+        _app("key-expired", open_cluster=False, read_only=True), terminal_size=size, run_before=settle
+    )
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -36,17 +37,18 @@ def test_diagnosis_screen(snap_compare: SnapCompare, size: tuple[int, int]) -> N
 @pytest.mark.parametrize("size", SIZES)
 def test_findings_screen(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
     """Three causes and the symptom, most fundamental first, the first one's plan shown."""
+
     async def open_findings(pilot: Pilot[int]) -> None:
         await settle(pilot)
         await pilot.press("f")
         await settle(pilot)
 
-    assert snap_compare(_app("multi-fault", open_cluster=True), terminal_size=size,
-                        run_before=open_findings)
+    assert snap_compare(_app("multi-fault", open_cluster=True), terminal_size=size, run_before=open_findings)
 
 
 def test_help_screen(snap_compare: SnapCompare) -> None:
     """Every key on one page at the smallest size we support."""
+
     async def open_help(pilot: Pilot[int]) -> None:
         await settle(pilot)
         await pilot.press("question_mark")
@@ -70,12 +72,14 @@ async def _open_fix(pilot: Pilot[int]) -> None:
 
 def test_fix_preview_screen(snap_compare: SnapCompare) -> None:
     """The first step of the rbac-role-missing plan: change, before → after, REST, az, permission."""
-    assert snap_compare(_app("rbac-role-missing", open_cluster=True), terminal_size=(80, 24),
-                        run_before=_open_fix)
+    assert snap_compare(
+        _app("rbac-role-missing", open_cluster=True), terminal_size=(80, 24), run_before=_open_fix
+    )
 
 
 def test_fix_confirm_typed_screen(snap_compare: SnapCompare) -> None:
     """The irreversible purge-protection step asks for the vault's name (cursor blink off)."""
+
     async def open_confirm(pilot: Pilot[int]) -> None:
         from textual.widgets import Input
 
@@ -85,16 +89,19 @@ def test_fix_confirm_typed_screen(snap_compare: SnapCompare) -> None:
         pilot.app.screen.query_one(Input).cursor_blink = False
         await steady(pilot)
 
-    assert snap_compare(_app("purge-protection-off", open_cluster=True), terminal_size=(80, 24),
-                        run_before=open_confirm)
+    assert snap_compare(
+        _app("purge-protection-off", open_cluster=True), terminal_size=(80, 24), run_before=open_confirm
+    )
 
 
 def test_fix_confirm_yes_no_screen(snap_compare: SnapCompare) -> None:
     """An ordinary write asks yes or no."""
+
     async def open_confirm(pilot: Pilot[int]) -> None:
         await _open_fix(pilot)
         await pilot.press("a")
         await settle(pilot)
 
-    assert snap_compare(_app("rbac-role-missing", open_cluster=True), terminal_size=(80, 24),
-                        run_before=open_confirm)
+    assert snap_compare(
+        _app("rbac-role-missing", open_cluster=True), terminal_size=(80, 24), run_before=open_confirm
+    )

@@ -60,9 +60,13 @@ class RetrySettings:
         """A fresh retry policy with this budget (one per client)."""
         return BoundedRetryPolicy(
             max_retry_after=self.max_retry_after,
-            retry_total=self.total, retry_connect=self.total, retry_read=self.total,
-            retry_status=self.total, retry_backoff_factor=self.backoff_factor,
-            retry_backoff_max=self.backoff_max)
+            retry_total=self.total,
+            retry_connect=self.total,
+            retry_read=self.total,
+            retry_status=self.total,
+            retry_backoff_factor=self.backoff_factor,
+            retry_backoff_max=self.backoff_max,
+        )
 
     def client_kwargs(self) -> dict[str, Any]:
         """The azure-core keyword arguments that apply these settings."""
@@ -122,9 +126,17 @@ class ClientFactory:
 
     def _arm(self, kind: str, cls: Callable[..., Any], subscription_id: str | None) -> Any:
         sub = subscription_id or self.subscription_id
-        return self._cached(kind, sub, lambda: cls(
-            self.credential, sub, base_url=self.arm_endpoint,
-            polling_interval=self.polling_interval, **self._common()))
+        return self._cached(
+            kind,
+            sub,
+            lambda: cls(
+                self.credential,
+                sub,
+                base_url=self.arm_endpoint,
+                polling_interval=self.polling_interval,
+                **self._common(),
+            ),
+        )
 
     def mongo(self, subscription_id: str | None = None) -> Any:
         """azure-mgmt-mongocluster."""
@@ -154,8 +166,11 @@ class ClientFactory:
         """azure-mgmt-resourcegraph (find vaults and clusters across subscriptions)."""
         from azure.mgmt.resourcegraph import ResourceGraphClient
 
-        return self._cached("graph", "", lambda: ResourceGraphClient(
-            self.credential, base_url=self.arm_endpoint, **self._common()))
+        return self._cached(
+            "graph",
+            "",
+            lambda: ResourceGraphClient(self.credential, base_url=self.arm_endpoint, **self._common()),
+        )
 
     def resolve_vault_url(self, vault_url: str) -> str:
         """Where a vault's data plane really is: the emulator's port, or the URL itself live."""
@@ -167,9 +182,16 @@ class ClientFactory:
         from azure.keyvault.keys import KeyClient
 
         endpoint = self.resolve_vault_url(vault_url)
-        return self._cached("keys", endpoint, lambda: KeyClient(
-            endpoint, self.credential,
-            verify_challenge_resource=self.verify_challenge_resource, **self._common()))
+        return self._cached(
+            "keys",
+            endpoint,
+            lambda: KeyClient(
+                endpoint,
+                self.credential,
+                verify_challenge_resource=self.verify_challenge_resource,
+                **self._common(),
+            ),
+        )
 
     def close(self) -> None:
         """Close every client built so far."""

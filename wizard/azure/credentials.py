@@ -26,11 +26,15 @@ def live_credential(auth: str = "auto", tenant_id: str | None = None) -> TokenCr
 
     tenants = ["*"]
     if auth == "device-code":
-        return DeviceCodeCredential(tenant_id=tenant_id, prompt_callback=_device_code_prompt,
-                                    additionally_allowed_tenants=tenants)
+        return DeviceCodeCredential(
+            tenant_id=tenant_id, prompt_callback=_device_code_prompt, additionally_allowed_tenants=tenants
+        )
     cli = AzureCliCredential(tenant_id=tenant_id or "", additionally_allowed_tenants=tenants)
     if auth == "cli":
         return cli
-    rest = DefaultAzureCredential(exclude_cli_credential=True, additionally_allowed_tenants=tenants,
-                                  exclude_interactive_browser_credential=True)
+    rest = DefaultAzureCredential(
+        exclude_cli_credential=True,
+        additionally_allowed_tenants=tenants,
+        exclude_interactive_browser_credential=True,
+    )
     return ChainedTokenCredential(cli, rest)

@@ -50,11 +50,15 @@ def translate(exc: Exception, *, action: str, needs: str) -> GatewayError:
     if isinstance(exc, GatewayError):
         return exc
     if exc.__class__.__name__ == "CredentialUnavailableError":
-        return AuthFailed(f"{action}: no Azure credential available ({_first_line(exc)}); "
-                          "run `az login` or use --auth device-code")
+        return AuthFailed(
+            f"{action}: no Azure credential available ({_first_line(exc)}); "
+            "run `az login` or use --auth device-code"
+        )
     if isinstance(exc, ClientAuthenticationError):
-        return AuthFailed(f"{action}: authentication failed ({_first_line(exc)}); "
-                          "run `az login` again or check the tenant", status=exc.status_code)
+        return AuthFailed(
+            f"{action}: authentication failed ({_first_line(exc)}); run `az login` again or check the tenant",
+            status=exc.status_code,
+        )
     if isinstance(exc, ServiceRequestError | ServiceResponseError):
         return Unreachable(f"{action}: cannot reach Azure ({_first_line(exc)})")
     if isinstance(exc, HttpResponseError):
@@ -68,8 +72,7 @@ def translate(exc: Exception, *, action: str, needs: str) -> GatewayError:
         if status == 403:
             return Forbidden(text, needs=needs, code=code, request_id=rid)
         if status in (408, 429, 500, 502, 503, 504):
-            return Throttled(f"{text} (gave up after retries)", status=status, code=code,
-                             request_id=rid)
+            return Throttled(f"{text} (gave up after retries)", status=status, code=code, request_id=rid)
         return GatewayError(text, status=status, code=code, request_id=rid)
     return GatewayError(f"{action}: {type(exc).__name__}: {_first_line(exc)}")
 

@@ -34,10 +34,13 @@ if TYPE_CHECKING:
     from wizard.azure.writes import AzureWriter
 
 VAULT_BY_NAME = "resources | where type =~ 'microsoft.keyvault/vaults' | where name =~ '{name}'"
-SUBSCRIPTIONS = ("resourcecontainers | where type =~ 'microsoft.resources/subscriptions' "
-                 "| project subscriptionId")
-CMK_CLUSTERS = ("resources | where type =~ 'microsoft.documentdb/mongoclusters' "
-                "| where isnotempty(properties.encryption.customerManagedKeyEncryption)")
+SUBSCRIPTIONS = (
+    "resourcecontainers | where type =~ 'microsoft.resources/subscriptions' | project subscriptionId"
+)
+CMK_CLUSTERS = (
+    "resources | where type =~ 'microsoft.documentdb/mongoclusters' "
+    "| where isnotempty(properties.encryption.customerManagedKeyEncryption)"
+)
 
 NEEDS_CLUSTER_READ = "Microsoft.DocumentDB/mongoClusters/read (Reader on the cluster)"
 NEEDS_IDENTITY_READ = "Microsoft.ManagedIdentity/userAssignedIdentities/read (Reader on the identity)"
@@ -45,8 +48,9 @@ NEEDS_GRAPH_READ = "Reader on the vault's subscription (Resource Graph shows onl
 NEEDS_VAULT_READ = "Microsoft.KeyVault/vaults/read (Reader on the vault)"
 NEEDS_DELETED_VAULT_READ = "Microsoft.KeyVault/locations/deletedVaults/read (Key Vault Contributor)"
 NEEDS_KEY_READ = "Microsoft.KeyVault/vaults/keys/read (Reader on the vault)"
-NEEDS_DELETED_KEY_READ = ("keys/list on the vault's data plane (Key Vault Crypto Officer or Reader) "
-                          "and network access to the vault")
+NEEDS_DELETED_KEY_READ = (
+    "keys/list on the vault's data plane (Key Vault Crypto Officer or Reader) and network access to the vault"
+)
 NEEDS_ROLE_READ = "Microsoft.Authorization/roleAssignments/read (Reader on the vault)"
 NEEDS_ROLEDEF_READ = "Microsoft.Authorization/roleDefinitions/read (Reader)"
 
@@ -86,8 +90,15 @@ def _account_from_token(token: str) -> tuple[str, str]:
 class AzureGateway:
     """Reads (and, through a guarded writer, writes) Azure for one operator."""
 
-    def __init__(self, factory: ClientFactory, *, mode: str, tenant_id: str = "",
-                 account: str = "", read_only: bool = False) -> None:
+    def __init__(
+        self,
+        factory: ClientFactory,
+        *,
+        mode: str,
+        tenant_id: str = "",
+        account: str = "",
+        read_only: bool = False,
+    ) -> None:
         self.factory = factory
         self.mode = mode
         self.read_only = read_only
@@ -108,8 +119,11 @@ class AzureGateway:
     def operator(self) -> Operator:
         """Who we are: from the token's claims when live, fixed for the emulator."""
         if self.mode == "azure" and not self._account:
-            token = call("sign in", "", lambda: self.factory.credential.get_token(
-                "https://management.azure.com/.default"))
+            token = call(
+                "sign in",
+                "",
+                lambda: self.factory.credential.get_token("https://management.azure.com/.default"),
+            )
             self._tenant_id, self._account = _account_from_token(token.token)
         return Operator(self.mode, self._tenant_id, self._account, self.factory.subscription_id)
 
@@ -120,9 +134,11 @@ class AzureGateway:
         skip_token: str | None = None
         graph = self.factory.graph()
         while True:
-            request = QueryRequest(query=query, subscriptions=subscriptions,
-                                   options=QueryRequestOptions(result_format="objectArray",
-                                                               skip_token=skip_token))
+            request = QueryRequest(
+                query=query,
+                subscriptions=subscriptions,
+                options=QueryRequestOptions(result_format="objectArray", skip_token=skip_token),
+            )
             with translated("query Resource Graph", NEEDS_GRAPH_READ):
                 response = graph.resources(request)
             rows += list(response.data or [])
@@ -137,32 +153,45 @@ class AzureGateway:
         for row in rows:
             props = row.get("properties") or {}
             cmk = (props.get("encryption") or {}).get("customerManagedKeyEncryption") or {}
-            result.append(ClusterSummary(
-                id=row["id"], name=row["name"], resource_group=row.get("resourceGroup", ""),
-                location=row.get("location", ""), cluster_status=str(props.get("clusterStatus", "")),
-                provisioning_state=str(props.get("provisioningState", "")),
-                key_url=cmk.get("keyEncryptionKeyUrl")))
+            result.append(
+                ClusterSummary(
+                    id=row["id"],
+                    name=row["name"],
+                    resource_group=row.get("resourceGroup", ""),
+                    location=row.get("location", ""),
+                    cluster_status=str(props.get("clusterStatus", "")),
+                    provisioning_state=str(props.get("provisioningState", "")),
+                    key_url=cmk.get("keyEncryptionKeyUrl"),
+                )
+            )
         return sorted(result, key=lambda c: (c.resource_group.lower(), c.name.lower()))
 
     def get_cluster(self, cluster_id: str) -> ClusterFacts:
         """The cluster's identity list, CMK settings and state."""
         rid = parse_resource_id(cluster_id, CLUSTER_TYPE)
         client = self.factory.mongo(rid.subscription_id)
-        cluster = call(f"read cluster {rid.name}", NEEDS_CLUSTER_READ,
-                       lambda: client.mongo_clusters.get(rid.resource_group, rid.name))
+        cluster = call(
+            f"read cluster {rid.name}",
+            NEEDS_CLUSTER_READ,
+            lambda: client.mongo_clusters.get(rid.resource_group, rid.name),
+        )
         props = cluster.properties
         encryption = getattr(props, "encryption", None)
         cmk = getattr(encryption, "customer_managed_key_encryption", None)
         kek_identity = getattr(cmk, "key_encryption_key_identity", None)
         identity = cluster.identity
         attached = tuple(
-            AttachedIdentity(resource_id, getattr(value, "principal_id", None),
-                             getattr(value, "client_id", None))
-            for resource_id, value in (getattr(identity, "user_assigned_identities", None) or {}).items())
+            AttachedIdentity(
+                resource_id, getattr(value, "principal_id", None), getattr(value, "client_id", None)
+            )
+            for resource_id, value in (getattr(identity, "user_assigned_identities", None) or {}).items()
+        )
         replica = getattr(props, "replica", None)
         return ClusterFacts(
-            id=cluster.id or str(rid), name=cluster.name or rid.name,
-            resource_group=rid.resource_group, subscription_id=rid.subscription_id,
+            id=cluster.id or str(rid),
+            name=cluster.name or rid.name,
+            resource_group=rid.resource_group,
+            subscription_id=rid.subscription_id,
             location=cluster.location or "",
             cluster_status=text(getattr(props, "cluster_status", None)),
             provisioning_state=text(getattr(props, "provisioning_state", None)),
@@ -170,17 +199,26 @@ class AzureGateway:
             key_identity_id=getattr(kek_identity, "user_assigned_identity_resource_id", None),
             identity_type=text(getattr(identity, "type", None)) or None,
             attached_identities=attached,
-            replica_role=text(getattr(replica, "role", None)) or None)
+            replica_role=text(getattr(replica, "role", None)) or None,
+        )
 
     def get_identity(self, identity_id: str) -> IdentityFacts:
         """A user-assigned identity and its current principal."""
         rid = parse_resource_id(identity_id, IDENTITY_TYPE)
         client = self.factory.msi(rid.subscription_id)
-        identity = call(f"read identity {rid.name}", NEEDS_IDENTITY_READ,
-                        lambda: client.user_assigned_identities.get(rid.resource_group, rid.name))
-        return IdentityFacts(id=identity.id or str(rid), name=identity.name or rid.name,
-                             principal_id=str(identity.principal_id), client_id=str(identity.client_id),
-                             tenant_id=str(identity.tenant_id), location=identity.location or "")
+        identity = call(
+            f"read identity {rid.name}",
+            NEEDS_IDENTITY_READ,
+            lambda: client.user_assigned_identities.get(rid.resource_group, rid.name),
+        )
+        return IdentityFacts(
+            id=identity.id or str(rid),
+            name=identity.name or rid.name,
+            principal_id=str(identity.principal_id),
+            client_id=str(identity.client_id),
+            tenant_id=str(identity.tenant_id),
+            location=identity.location or "",
+        )
 
     def find_vault(self, vault_name: str) -> VaultRef | None:
         """A live vault by name in any subscription the operator can read (Resource Graph)."""
@@ -189,8 +227,13 @@ class AzureGateway:
             return None
         row = rows[0]
         rid = parse_resource_id(row["id"], VAULT_TYPE)
-        return VaultRef(id=row["id"], name=row.get("name", rid.name), resource_group=rid.resource_group,
-                        subscription_id=rid.subscription_id, location=row.get("location", ""))
+        return VaultRef(
+            id=row["id"],
+            name=row.get("name", rid.name),
+            resource_group=rid.resource_group,
+            subscription_id=rid.subscription_id,
+            location=row.get("location", ""),
+        )
 
     def search_vault(self, vault_name: str, subscription_id: str) -> VaultRef | None:
         """A live vault by name in one subscription through ARM, which Resource Graph can lag
@@ -200,16 +243,24 @@ class AzureGateway:
         for vault in vaults:
             if (vault.name or "").lower() == vault_name.lower() and vault.id:
                 rid = parse_resource_id(vault.id, VAULT_TYPE)
-                return VaultRef(id=vault.id, name=vault.name, resource_group=rid.resource_group,
-                                subscription_id=rid.subscription_id, location=vault.location or "")
+                return VaultRef(
+                    id=vault.id,
+                    name=vault.name,
+                    resource_group=rid.resource_group,
+                    subscription_id=rid.subscription_id,
+                    location=vault.location or "",
+                )
         return None
 
     def get_vault(self, vault_id: str) -> VaultFacts:
         """A live vault's permission model, network rules, protection and policies."""
         rid = parse_resource_id(vault_id, VAULT_TYPE)
         client = self.factory.keyvault(rid.subscription_id)
-        vault = call(f"read vault {rid.name}", NEEDS_VAULT_READ,
-                     lambda: client.vaults.get(rid.resource_group, rid.name))
+        vault = call(
+            f"read vault {rid.name}",
+            NEEDS_VAULT_READ,
+            lambda: client.vaults.get(rid.resource_group, rid.name),
+        )
         return vault_facts(vault, rid.resource_group, rid.subscription_id)
 
     def list_subscriptions(self) -> list[str]:
@@ -221,20 +272,25 @@ class AzureGateway:
         """A soft-deleted vault in the given subscription, in any region (a vault need not sit
         where the cluster does): one list call rather than a guess at the location."""
         client = self.factory.keyvault(subscription_id)
-        listed = call(f"list deleted vaults in subscription {subscription_id}",
-                      f"{NEEDS_DELETED_VAULT_READ} on subscription {subscription_id}",
-                      lambda: list(client.vaults.list_deleted()))
+        listed = call(
+            f"list deleted vaults in subscription {subscription_id}",
+            f"{NEEDS_DELETED_VAULT_READ} on subscription {subscription_id}",
+            lambda: list(client.vaults.list_deleted()),
+        )
         deleted = next((d for d in listed if (d.name or "").lower() == vault_name.lower()), None)
         if deleted is None:
-            raise NotFound(f"no soft-deleted vault named {vault_name} in subscription {subscription_id}",
-                           status=404)
+            raise NotFound(
+                f"no soft-deleted vault named {vault_name} in subscription {subscription_id}", status=404
+            )
         props = deleted.properties
         return DeletedVaultFacts(
-            name=deleted.name or vault_name, location=getattr(props, "location", None) or location,
+            name=deleted.name or vault_name,
+            location=getattr(props, "location", None) or location,
             vault_id=getattr(props, "vault_id", None) or "",
             deletion_date=_iso_date(getattr(props, "deletion_date", None)),
             scheduled_purge_date=_iso_date(getattr(props, "scheduled_purge_date", None)),
-            purge_protection=getattr(props, "purge_protection_enabled", None))
+            purge_protection=getattr(props, "purge_protection_enabled", None),
+        )
 
     def get_key(self, vault_id: str, key_name: str, version: str | None = None) -> KeyFacts:
         """Key attributes through the management plane, which the vault firewall does not block:
@@ -242,16 +298,23 @@ class AzureGateway:
         rid = parse_resource_id(vault_id, VAULT_TYPE)
         client = self.factory.keyvault(rid.subscription_id)
         if version:
-            key = call(f"read key {key_name}/{version} in {rid.name}", NEEDS_KEY_READ,
-                       lambda: client.keys.get_version(rid.resource_group, rid.name, key_name, version))
+            key = call(
+                f"read key {key_name}/{version} in {rid.name}",
+                NEEDS_KEY_READ,
+                lambda: client.keys.get_version(rid.resource_group, rid.name, key_name, version),
+            )
         else:
-            key = call(f"read key {key_name} in {rid.name}", NEEDS_KEY_READ,
-                       lambda: client.keys.get(rid.resource_group, rid.name, key_name))
+            key = call(
+                f"read key {key_name} in {rid.name}",
+                NEEDS_KEY_READ,
+                lambda: client.keys.get(rid.resource_group, rid.name, key_name),
+            )
         props = key.properties
         attrs = getattr(props, "attributes", None)
         with_version = getattr(props, "key_uri_with_version", None) or ""
         return KeyFacts(
-            name=key.name or key_name, vault_name=rid.name,
+            name=key.name or key_name,
+            vault_name=rid.name,
             key_uri=getattr(props, "key_uri", None) or "",
             version=with_version.rstrip("/").rsplit("/", 1)[-1] if with_version else None,
             enabled=getattr(attrs, "enabled", None),
@@ -260,46 +323,68 @@ class AzureGateway:
             kty=text(getattr(props, "kty", None)) or None,
             key_size=getattr(props, "key_size", None),
             key_ops=tuple(text(op) for op in (getattr(props, "key_ops", None) or [])),
-            recovery_level=text(getattr(attrs, "recovery_level", None)) or None)
+            recovery_level=text(getattr(attrs, "recovery_level", None)) or None,
+        )
 
     def get_deleted_key(self, vault_url: str, key_name: str) -> DeletedKeyFacts:
         """A soft-deleted key, through the data plane (the only place that knows)."""
         client = self.factory.keys(vault_url)
-        deleted = call(f"read deleted key {key_name}", NEEDS_DELETED_KEY_READ,
-                       lambda: client.get_deleted_key(key_name))
-        return DeletedKeyFacts(name=deleted.name or key_name, deleted_on=_epoch(deleted.deleted_date),
-                               scheduled_purge_date=_epoch(deleted.scheduled_purge_date),
-                               recovery_id=deleted.recovery_id)
+        deleted = call(
+            f"read deleted key {key_name}", NEEDS_DELETED_KEY_READ, lambda: client.get_deleted_key(key_name)
+        )
+        return DeletedKeyFacts(
+            name=deleted.name or key_name,
+            deleted_on=_epoch(deleted.deleted_date),
+            scheduled_purge_date=_epoch(deleted.scheduled_purge_date),
+            recovery_id=deleted.recovery_id,
+        )
 
     def list_role_assignments(self, vault_id: str, principal_id: str) -> list[RoleAssignmentFacts]:
         """The principal's assignments at, above and below the vault."""
         rid = parse_resource_id(vault_id, VAULT_TYPE)
         client = self.factory.authorization(rid.subscription_id)
         assignments: Iterable[Any] = call(
-            "list role assignments", NEEDS_ROLE_READ,
-            lambda: list(client.role_assignments.list_for_scope(
-                scope=vault_id, filter=f"assignedTo('{principal_id}')")))
-        return [RoleAssignmentFacts(id=a.id or "", scope=a.scope or "",
-                                    role_definition_id=a.role_definition_id or "",
-                                    principal_id=a.principal_id or "",
-                                    principal_type=text(a.principal_type) or None)
-                for a in assignments]
+            "list role assignments",
+            NEEDS_ROLE_READ,
+            lambda: list(
+                client.role_assignments.list_for_scope(scope=vault_id, filter=f"assignedTo('{principal_id}')")
+            ),
+        )
+        return [
+            RoleAssignmentFacts(
+                id=a.id or "",
+                scope=a.scope or "",
+                role_definition_id=a.role_definition_id or "",
+                principal_id=a.principal_id or "",
+                principal_type=text(a.principal_type) or None,
+            )
+            for a in assignments
+        ]
 
     def get_role_definition(self, role_definition_id: str) -> RoleDefinitionFacts:
         """A role's data actions (for roles other than the documented one)."""
-        sub = role_definition_id.split("/subscriptions/")[-1].split("/")[0] if (
-            "/subscriptions/" in role_definition_id) else None
+        sub = (
+            role_definition_id.split("/subscriptions/")[-1].split("/")[0]
+            if ("/subscriptions/" in role_definition_id)
+            else None
+        )
         client = self.factory.authorization(sub)
-        role = call("read role definition", NEEDS_ROLEDEF_READ,
-                    lambda: client.role_definitions.get_by_id(role_definition_id))
+        role = call(
+            "read role definition",
+            NEEDS_ROLEDEF_READ,
+            lambda: client.role_definitions.get_by_id(role_definition_id),
+        )
         data_actions: list[str] = []
         not_data_actions: list[str] = []
         for permission in role.permissions or []:
             data_actions += permission.data_actions or []
             not_data_actions += permission.not_data_actions or []
-        return RoleDefinitionFacts(id=role.id or role_definition_id, role_name=role.role_name or "",
-                                   data_actions=tuple(data_actions),
-                                   not_data_actions=tuple(not_data_actions))
+        return RoleDefinitionFacts(
+            id=role.id or role_definition_id,
+            role_name=role.role_name or "",
+            data_actions=tuple(data_actions),
+            not_data_actions=tuple(not_data_actions),
+        )
 
 
 def vault_facts(vault: Any, resource_group: str, subscription_id: str) -> VaultFacts:
@@ -307,13 +392,21 @@ def vault_facts(vault: Any, resource_group: str, subscription_id: str) -> VaultF
     props = vault.properties
     acls = getattr(props, "network_acls", None)
     policies = tuple(
-        AccessPolicy(tenant_id=str(p.tenant_id), object_id=str(p.object_id),
-                     key_permissions=frozenset(text(k).lower() for k in
-                                               (getattr(p.permissions, "keys_property", None) or [])))
-        for p in (getattr(props, "access_policies", None) or []))
+        AccessPolicy(
+            tenant_id=str(p.tenant_id),
+            object_id=str(p.object_id),
+            key_permissions=frozenset(
+                text(k).lower() for k in (getattr(p.permissions, "keys_property", None) or [])
+            ),
+        )
+        for p in (getattr(props, "access_policies", None) or [])
+    )
     return VaultFacts(
-        id=vault.id or "", name=vault.name or "", resource_group=resource_group,
-        subscription_id=subscription_id, location=vault.location or "",
+        id=vault.id or "",
+        name=vault.name or "",
+        resource_group=resource_group,
+        subscription_id=subscription_id,
+        location=vault.location or "",
         tenant_id=str(getattr(props, "tenant_id", "") or ""),
         vault_uri=getattr(props, "vault_uri", None) or "",
         rbac_authorization=bool(getattr(props, "enable_rbac_authorization", False)),
@@ -325,5 +418,5 @@ def vault_facts(vault: Any, resource_group: str, subscription_id: str) -> VaultF
         ip_rules=tuple(r.value for r in (getattr(acls, "ip_rules", None) or [])),
         virtual_network_rules=tuple(r.id for r in (getattr(acls, "virtual_network_rules", None) or [])),
         access_policies=policies,
-        sku=text(getattr(getattr(props, "sku", None), "name", None)) or None)
-
+        sku=text(getattr(getattr(props, "sku", None), "name", None)) or None,
+    )

@@ -14,8 +14,14 @@ class BadInput(WizardError):
 class GatewayError(WizardError):
     """A call to Azure did not give an answer we can use."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
-                 request_id: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -29,8 +35,15 @@ class NotFound(GatewayError):
 class Forbidden(GatewayError):
     """The OPERATOR may not make this call; `needs` names what would let them."""
 
-    def __init__(self, message: str, *, needs: str = "", status: int | None = 403,
-                 code: str | None = None, request_id: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        needs: str = "",
+        status: int | None = 403,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
         super().__init__(message, status=status, code=code, request_id=request_id)
         self.needs = needs
 

@@ -35,8 +35,10 @@ class ResourceId:
         return f"{self.provider}/{self.resource_type}"
 
     def __str__(self) -> str:
-        return (f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
-                f"/providers/{self.provider}/{self.resource_type}/{self.name}")
+        return (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+            f"/providers/{self.provider}/{self.resource_type}/{self.name}"
+        )
 
 
 def parse_resource_id(text: str, expected_type: str | None = None) -> ResourceId:
@@ -47,8 +49,7 @@ def parse_resource_id(text: str, expected_type: str | None = None) -> ResourceId
     if not raw.startswith("/") or len(parts) != 8:
         raise BadInput(f"not an Azure resource ID: {raw!r} (expected {shape})")
     subs, sub, rgs, rg, providers, namespace, rtype, name = parts
-    if (subs.lower(), rgs.lower(), providers.lower()) != ("subscriptions", "resourcegroups",
-                                                         "providers"):
+    if (subs.lower(), rgs.lower(), providers.lower()) != ("subscriptions", "resourcegroups", "providers"):
         raise BadInput(f"not an Azure resource ID: {raw!r} (expected {shape})")
     if not _GUIDISH.match(sub):
         raise BadInput(f"bad subscription in resource ID: {sub!r}")
@@ -85,7 +86,9 @@ def parse_key_url(text: str) -> KeyUrl:
     raw = (text or "").strip()
     parts = urlsplit(raw)
     if parts.scheme != "https" or not parts.hostname:
-        raise BadInput(f"not a Key Vault key URL: {raw!r} (expected https://<vault>.vault.azure.net/keys/<name>)")
+        raise BadInput(
+            f"not a Key Vault key URL: {raw!r} (expected https://<vault>.vault.azure.net/keys/<name>)"
+        )
     segments = [s for s in parts.path.split("/") if s]
     if len(segments) not in (2, 3) or segments[0] != "keys":
         raise BadInput(f"not a Key Vault key URL: {raw!r} (expected .../keys/<name>[/<version>])")

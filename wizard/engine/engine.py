@@ -103,8 +103,9 @@ def search_subscriptions(cluster: ClusterFacts, known: Known) -> list[str]:
 
 def vault_search_reads(cluster: ClusterFacts, key: KeyUrl, known: Known) -> list[Read]:
     """Look again through ARM, subscription by subscription: Resource Graph can lag minutes."""
-    return [Read(ReadKind.VAULT_SEARCH, (key.vault_name, sub))
-            for sub in search_subscriptions(cluster, known)]
+    return [
+        Read(ReadKind.VAULT_SEARCH, (key.vault_name, sub)) for sub in search_subscriptions(cluster, known)
+    ]
 
 
 def live_vault_searches(cluster: ClusterFacts, key: KeyUrl, known: Known) -> list[Read]:
@@ -131,14 +132,21 @@ def deleted_vault_reads(cluster: ClusterFacts, key: KeyUrl, ref: VaultRef | None
     """Where to look for the vault among deleted ones: the subscription where Resource Graph last
     saw it; else the same subscriptions as the ARM search (Resource Graph drops a deleted vault)."""
     if ref is not None:
-        return [Read(ReadKind.DELETED_VAULT, (key.vault_name, ref.location or cluster.location,
-                                              ref.subscription_id))]
-    return [Read(ReadKind.DELETED_VAULT, (key.vault_name, cluster.location, sub))
-            for sub in search_subscriptions(cluster, known)]
+        return [
+            Read(
+                ReadKind.DELETED_VAULT,
+                (key.vault_name, ref.location or cluster.location, ref.subscription_id),
+            )
+        ]
+    return [
+        Read(ReadKind.DELETED_VAULT, (key.vault_name, cluster.location, sub))
+        for sub in search_subscriptions(cluster, known)
+    ]
 
 
-def deleted_vault_of(cluster: ClusterFacts, key: KeyUrl, ref: VaultRef | None,
-                     known: Known) -> DeletedVaultFacts | None:
+def deleted_vault_of(
+    cluster: ClusterFacts, key: KeyUrl, ref: VaultRef | None, known: Known
+) -> DeletedVaultFacts | None:
     """The soft-deleted vault, wherever it was found."""
     for read in deleted_vault_reads(cluster, key, ref, known):
         value = _value(known, read)
@@ -228,14 +236,18 @@ def plan(cluster_id: str, known: Known) -> list[Read]:
     return list(dict.fromkeys(wanted))
 
 
-def _applicable(assignments: list[RoleAssignmentFacts], vault_id: str, key_name: str,
-                principal_id: str) -> list[RoleAssignmentFacts]:
+def _applicable(
+    assignments: list[RoleAssignmentFacts], vault_id: str, key_name: str, principal_id: str
+) -> list[RoleAssignmentFacts]:
     """Assignments that reach this principal (directly, or through a group: `assignedTo` returns
     those) at a scope that covers the key: management group, subscription, group, vault, key."""
     key_scope = f"{vault_id}/keys/{key_name}"
-    return [a for a in assignments
-            if (a.principal_id.lower() == principal_id.lower() or (a.principal_type or "") == "Group")
-            and scope_covers(a.scope, key_scope)]
+    return [
+        a
+        for a in assignments
+        if (a.principal_id.lower() == principal_id.lower() or (a.principal_type or "") == "Group")
+        and scope_covers(a.scope, key_scope)
+    ]
 
 
 @dataclass
@@ -320,8 +332,7 @@ class _Context:
     def identity_recreated(self) -> bool:
         identity = self.identity()
         remembered = _remembered_principal(self.cluster) if self.cluster else None
-        return bool(identity and remembered
-                    and identity.principal_id.lower() != remembered.lower())
+        return bool(identity and remembered and identity.principal_id.lower() != remembered.lower())
 
     def key_read(self) -> Read | None:
         ref = self.vault_ref()
@@ -337,19 +348,25 @@ class _Context:
         c = self.cluster
         values: dict[str, Any] = {"cluster_id": self.cluster_id}
         if c:
-            values.update(cluster_name=c.name, cluster_status=c.cluster_status,
-                          provisioning_state=c.provisioning_state, key_url=c.key_url,
-                          identity_id=c.key_identity_id, location=c.location,
-                          cluster_location=c.location, resource_group=c.resource_group,
-                          subscription_id=c.subscription_id,
-                          identity_name=(c.key_identity_id or "").rsplit("/", 1)[-1])
+            values.update(
+                cluster_name=c.name,
+                cluster_status=c.cluster_status,
+                provisioning_state=c.provisioning_state,
+                key_url=c.key_url,
+                identity_id=c.key_identity_id,
+                location=c.location,
+                cluster_location=c.location,
+                resource_group=c.resource_group,
+                subscription_id=c.subscription_id,
+                identity_name=(c.key_identity_id or "").rsplit("/", 1)[-1],
+            )
         if self.key:
-            values.update(vault_name=self.key.vault_name, key_name=self.key.key_name,
-                          vault_url=self.key.vault_url)
+            values.update(
+                vault_name=self.key.vault_name, key_name=self.key.key_name, vault_url=self.key.vault_url
+            )
         vault = self.vault()
         if vault:
-            values.update(vault_id=vault.id, vault_location=vault.location,
-                          vault_tenant=vault.tenant_id)
+            values.update(vault_id=vault.id, vault_location=vault.location, vault_tenant=vault.tenant_id)
         return values
 
 
@@ -431,16 +448,28 @@ def check_cluster_load(ctx: _Context) -> _Verdict:
     if waiting:
         return waiting
     if ctx.cluster is None:
-        return _Verdict(CheckStatus.FAIL, "no such cluster", findings=[("CLUSTER_NOT_FOUND", {})],
-                        reads=[ctx.cluster_read])
+        return _Verdict(
+            CheckStatus.FAIL,
+            "no such cluster",
+            findings=[("CLUSTER_NOT_FOUND", {})],
+            reads=[ctx.cluster_read],
+        )
     c = ctx.cluster
-    evidence = {"location": c.location, "keyUrl": c.key_url, "identityId": c.key_identity_id,
-                "replicaRole": c.replica_role}
+    evidence = {
+        "location": c.location,
+        "keyUrl": c.key_url,
+        "identityId": c.key_identity_id,
+        "replicaRole": c.replica_role,
+    }
     if not c.is_cmk:
-        return _Verdict(CheckStatus.PASS, "service-managed key", evidence,
-                        [("CLUSTER_NOT_CMK", {})], reads=[ctx.cluster_read])
-    return _Verdict(CheckStatus.PASS, f"CMK cluster in {c.location}", evidence,
-                    reads=[ctx.cluster_read])
+        return _Verdict(
+            CheckStatus.PASS,
+            "service-managed key",
+            evidence,
+            [("CLUSTER_NOT_CMK", {})],
+            reads=[ctx.cluster_read],
+        )
+    return _Verdict(CheckStatus.PASS, f"CMK cluster in {c.location}", evidence, reads=[ctx.cluster_read])
 
 
 def check_cluster_state(ctx: _Context) -> _Verdict:
@@ -452,12 +481,21 @@ def check_cluster_state(ctx: _Context) -> _Verdict:
     evidence = {"clusterStatus": c.cluster_status, "provisioningState": c.provisioning_state}
     status, prov = c.cluster_status.lower(), c.provisioning_state.lower()
     if status == "failed" or prov == "failed":
-        return _Verdict(CheckStatus.FAIL, f"clusterStatus {c.cluster_status}, "
-                        f"provisioningState {c.provisioning_state}", evidence,
-                        [("CLUSTER_PROVISIONING_FAILED", evidence)], reads=[ctx.cluster_read])
+        return _Verdict(
+            CheckStatus.FAIL,
+            f"clusterStatus {c.cluster_status}, provisioningState {c.provisioning_state}",
+            evidence,
+            [("CLUSTER_PROVISIONING_FAILED", evidence)],
+            reads=[ctx.cluster_read],
+        )
     if status == "inaccessible":
-        return _Verdict(CheckStatus.FAIL, "Inaccessible: denies all connections", evidence,
-                        [("CLUSTER_INACCESSIBLE", evidence)], reads=[ctx.cluster_read])
+        return _Verdict(
+            CheckStatus.FAIL,
+            "Inaccessible: denies all connections",
+            evidence,
+            [("CLUSTER_INACCESSIBLE", evidence)],
+            reads=[ctx.cluster_read],
+        )
     return _Verdict(CheckStatus.PASS, c.cluster_status, evidence, reads=[ctx.cluster_read])
 
 
@@ -469,12 +507,21 @@ def check_cluster_key_url(ctx: _Context) -> _Verdict:
     assert c is not None
     evidence = {"keyEncryptionKeyUrl": c.key_url}
     if ctx.key is None:
-        return _Verdict(CheckStatus.UNKNOWN, f"key URL cannot be parsed: {c.key_url!r}", evidence,
-                        reads=[ctx.cluster_read])
+        return _Verdict(
+            CheckStatus.UNKNOWN,
+            f"key URL cannot be parsed: {c.key_url!r}",
+            evidence,
+            reads=[ctx.cluster_read],
+        )
     if ctx.key.version:
         evidence["versionless"] = ctx.key.versionless
-        return _Verdict(CheckStatus.FAIL, f"versioned ({ctx.key.version})", evidence,
-                        [("CLUSTER_KEY_URL_VERSIONED", evidence)], reads=[ctx.cluster_read])
+        return _Verdict(
+            CheckStatus.FAIL,
+            f"versioned ({ctx.key.version})",
+            evidence,
+            [("CLUSTER_KEY_URL_VERSIONED", evidence)],
+            reads=[ctx.cluster_read],
+        )
     return _Verdict(CheckStatus.PASS, "versionless", evidence, reads=[ctx.cluster_read])
 
 
@@ -488,8 +535,13 @@ def check_identity_attached(ctx: _Context) -> _Verdict:
     evidence = {"keyIdentity": c.key_identity_id, "attached": attached}
     if c.key_identity_id and c.attached(c.key_identity_id):
         return _Verdict(CheckStatus.PASS, "attached", evidence, reads=[ctx.cluster_read])
-    return _Verdict(CheckStatus.FAIL, "not in the cluster's identity list", evidence,
-                    [("IDENTITY_NOT_ATTACHED", evidence)], reads=[ctx.cluster_read])
+    return _Verdict(
+        CheckStatus.FAIL,
+        "not in the cluster's identity list",
+        evidence,
+        [("IDENTITY_NOT_ATTACHED", evidence)],
+        reads=[ctx.cluster_read],
+    )
 
 
 def check_identity_exists(ctx: _Context) -> _Verdict:
@@ -497,12 +549,20 @@ def check_identity_exists(ctx: _Context) -> _Verdict:
     if isinstance(read, _Verdict):
         return read
     if ctx.identity_deleted():
-        return _Verdict(CheckStatus.FAIL, "404: the identity was deleted", {"identityId": read.args[0]},
-                        [("IDENTITY_DELETED", {})], reads=[read])
+        return _Verdict(
+            CheckStatus.FAIL,
+            "404: the identity was deleted",
+            {"identityId": read.args[0]},
+            [("IDENTITY_DELETED", {})],
+            reads=[read],
+        )
     identity = ctx.identity()
     assert identity is not None
-    evidence = {"principalId": identity.principal_id, "clientId": identity.client_id,
-                "location": identity.location}
+    evidence = {
+        "principalId": identity.principal_id,
+        "clientId": identity.client_id,
+        "location": identity.location,
+    }
     return _Verdict(CheckStatus.PASS, f"principal {identity.principal_id}", evidence, reads=[read])
 
 
@@ -517,12 +577,18 @@ def check_identity_principal(ctx: _Context) -> _Verdict:
     remembered = _remembered_principal(ctx.cluster)
     evidence = {"principalId": identity.principal_id, "rememberedPrincipalId": remembered}
     if remembered is None:
-        return _Verdict(CheckStatus.PASS, "the cluster reports no principal to compare", evidence,
-                        reads=[read])
+        return _Verdict(
+            CheckStatus.PASS, "the cluster reports no principal to compare", evidence, reads=[read]
+        )
     if ctx.identity_recreated():
         values = {"principal_id": identity.principal_id, "remembered_principal_id": remembered}
-        return _Verdict(CheckStatus.FAIL, "recreated: the principal changed", evidence,
-                        [("IDENTITY_RECREATED", values)], reads=[read])
+        return _Verdict(
+            CheckStatus.FAIL,
+            "recreated: the principal changed",
+            evidence,
+            [("IDENTITY_RECREATED", values)],
+            reads=[read],
+        )
     return _Verdict(CheckStatus.PASS, "same principal", evidence, reads=[read])
 
 
@@ -532,8 +598,12 @@ def check_vault_exists(ctx: _Context) -> _Verdict:
         return lookup
     ref = ctx.vault_ref()
     if ref is None:
-        return _Verdict(CheckStatus.FAIL, "not found in any subscription you can see",
-                        {"vaultName": lookup.args[0]}, reads=[lookup])
+        return _Verdict(
+            CheckStatus.FAIL,
+            "not found in any subscription you can see",
+            {"vaultName": lookup.args[0]},
+            reads=[lookup],
+        )
     vault_read = ctx.vault_read()
     assert vault_read is not None
     waiting = ctx.waiting(vault_read)
@@ -541,12 +611,20 @@ def check_vault_exists(ctx: _Context) -> _Verdict:
         return waiting
     vault = ctx.vault()
     if vault is None:
-        return _Verdict(CheckStatus.FAIL, "found by name but gone when read", {"vaultId": ref.id},
-                        reads=[lookup, vault_read])
-    evidence = {"vaultId": vault.id, "rbacAuthorization": vault.rbac_authorization,
-                "location": vault.location}
-    return _Verdict(CheckStatus.PASS, vault.id.split("/resourceGroups/")[-1], evidence,
-                    reads=[lookup, vault_read])
+        return _Verdict(
+            CheckStatus.FAIL,
+            "found by name but gone when read",
+            {"vaultId": ref.id},
+            reads=[lookup, vault_read],
+        )
+    evidence = {
+        "vaultId": vault.id,
+        "rbacAuthorization": vault.rbac_authorization,
+        "location": vault.location,
+    }
+    return _Verdict(
+        CheckStatus.PASS, vault.id.split("/resourceGroups/")[-1], evidence, reads=[lookup, vault_read]
+    )
 
 
 def check_vault_deleted(ctx: _Context) -> _Verdict:
@@ -571,33 +649,55 @@ def check_vault_deleted(ctx: _Context) -> _Verdict:
         return _Verdict(running[0].status, "waiting for Azure", reads=reads)
     deleted = deleted_vault_of(c, key, ref, ctx.known)
     if deleted is not None:
-        evidence = {"deletionDate": _iso(deleted.deletion_date),
-                    "scheduledPurgeDate": _iso(deleted.scheduled_purge_date),
-                    "vaultId": deleted.vault_id, "purgeProtection": deleted.purge_protection}
-        values = {"deletion_date": _iso(deleted.deletion_date),
-                  "scheduled_purge_date": _iso(deleted.scheduled_purge_date),
-                  "vault_id": deleted.vault_id}
-        return _Verdict(CheckStatus.FAIL, "soft-deleted: recoverable", evidence,
-                        [("VAULT_SOFT_DELETED", values | evidence)], reads=[lookup, *reads])
+        evidence = {
+            "deletionDate": _iso(deleted.deletion_date),
+            "scheduledPurgeDate": _iso(deleted.scheduled_purge_date),
+            "vaultId": deleted.vault_id,
+            "purgeProtection": deleted.purge_protection,
+        }
+        values = {
+            "deletion_date": _iso(deleted.deletion_date),
+            "scheduled_purge_date": _iso(deleted.scheduled_purge_date),
+            "vault_id": deleted.vault_id,
+        }
+        return _Verdict(
+            CheckStatus.FAIL,
+            "soft-deleted: recoverable",
+            evidence,
+            [("VAULT_SOFT_DELETED", values | evidence)],
+            reads=[lookup, *reads],
+        )
     # 'gone' only when every place it could be, live or deleted, was searched
     searched = reads if ref is not None else [*live_vault_searches(c, key, ctx.known), *reads]
     unanswered = [v for v in map(ctx.waiting, searched) if v]
     if ref is None and not isinstance(_value(ctx.known, SUBSCRIPTIONS_READ), list) and not unanswered:
-        unanswered = [_Verdict(CheckStatus.UNKNOWN, "Resource Graph listed no subscriptions",
-                               needs=NEEDS_SUBSCRIPTIONS)]
+        unanswered = [
+            _Verdict(CheckStatus.UNKNOWN, "Resource Graph listed no subscriptions", needs=NEEDS_SUBSCRIPTIONS)
+        ]
     if unanswered:
         first = unanswered[0]
-        return _Verdict(CheckStatus.UNKNOWN, f"not every subscription could be searched: {first.detail}",
-                        needs="; ".join(dict.fromkeys(v.needs for v in unanswered if v.needs)),
-                        reads=[lookup, *searched])
+        return _Verdict(
+            CheckStatus.UNKNOWN,
+            f"not every subscription could be searched: {first.detail}",
+            needs="; ".join(dict.fromkeys(v.needs for v in unanswered if v.needs)),
+            reads=[lookup, *searched],
+        )
     subscriptions = [read.args[2] for read in reads]
-    where = (f"subscription {subscriptions[0]}" if ref is not None
-             else "the one subscription you can see" if len(subscriptions) == 1
-             else f"any of the {len(subscriptions)} subscriptions you can see")
+    where = (
+        f"subscription {subscriptions[0]}"
+        if ref is not None
+        else "the one subscription you can see"
+        if len(subscriptions) == 1
+        else f"any of the {len(subscriptions)} subscriptions you can see"
+    )
     evidence = {"vaultName": key.vault_name, "searchedSubscriptions": ", ".join(subscriptions)}
-    return _Verdict(CheckStatus.FAIL, "not soft-deleted either: purged, or out of your sight",
-                    evidence, [("VAULT_PURGED", evidence | {"searched": where})],
-                    reads=[lookup, *searched])
+    return _Verdict(
+        CheckStatus.FAIL,
+        "not soft-deleted either: purged, or out of your sight",
+        evidence,
+        [("VAULT_PURGED", evidence | {"searched": where})],
+        reads=[lookup, *searched],
+    )
 
 
 def check_vault_network(ctx: _Context) -> _Verdict:
@@ -606,22 +706,36 @@ def check_vault_network(ctx: _Context) -> _Verdict:
         return gate
     v = ctx.vault()
     assert v is not None
-    evidence = {"publicNetworkAccess": v.public_network_access,
-                "defaultAction": v.network_default_action, "bypass": v.network_bypass,
-                "ipRules": list(v.ip_rules), "virtualNetworkRules": list(v.virtual_network_rules)}
+    evidence = {
+        "publicNetworkAccess": v.public_network_access,
+        "defaultAction": v.network_default_action,
+        "bypass": v.network_bypass,
+        "ipRules": list(v.ip_rules),
+        "virtualNetworkRules": list(v.virtual_network_rules),
+    }
     public_open = (v.public_network_access or "Enabled").lower() != "disabled" and (
-        v.network_default_action is None or v.network_default_action.lower() == "allow")
+        v.network_default_action is None or v.network_default_action.lower() == "allow"
+    )
     trusted = (v.network_bypass or "").lower() == "azureservices"
     reads = [r for r in (ctx.vault_read(),) if r]
     if public_open:
         return _Verdict(CheckStatus.PASS, "public access from all networks", evidence, reads=reads)
     if trusted:
-        return _Verdict(CheckStatus.PASS, "trusted Microsoft services may bypass the firewall",
-                        evidence, reads=reads)
-    values = {"public_network_access": v.public_network_access,
-              "default_action": v.network_default_action, "bypass": v.network_bypass}
-    return _Verdict(CheckStatus.FAIL, "closed to trusted Microsoft services", evidence,
-                    [("VAULT_FIREWALL_BLOCKS_SERVICE", values | evidence)], reads=reads)
+        return _Verdict(
+            CheckStatus.PASS, "trusted Microsoft services may bypass the firewall", evidence, reads=reads
+        )
+    values = {
+        "public_network_access": v.public_network_access,
+        "default_action": v.network_default_action,
+        "bypass": v.network_bypass,
+    }
+    return _Verdict(
+        CheckStatus.FAIL,
+        "closed to trusted Microsoft services",
+        evidence,
+        [("VAULT_FIREWALL_BLOCKS_SERVICE", values | evidence)],
+        reads=reads,
+    )
 
 
 def check_vault_protection(ctx: _Context) -> _Verdict:
@@ -633,11 +747,15 @@ def check_vault_protection(ctx: _Context) -> _Verdict:
     evidence = {"softDelete": v.soft_delete, "purgeProtection": v.purge_protection}
     reads = [r for r in (ctx.vault_read(),) if r]
     if v.soft_delete is not False and v.purge_protection:
-        return _Verdict(CheckStatus.PASS, "soft delete and purge protection on", evidence,
-                        reads=reads)
+        return _Verdict(CheckStatus.PASS, "soft delete and purge protection on", evidence, reads=reads)
     values = {"soft_delete": v.soft_delete is not False, "purge_protection": bool(v.purge_protection)}
-    return _Verdict(CheckStatus.FAIL, "purge protection off", evidence,
-                    [("VAULT_PURGE_PROTECTION_OFF", values)], reads=reads)
+    return _Verdict(
+        CheckStatus.FAIL,
+        "purge protection off",
+        evidence,
+        [("VAULT_PURGE_PROTECTION_OFF", values)],
+        reads=reads,
+    )
 
 
 def _region(name: str) -> str:
@@ -652,9 +770,12 @@ def check_vault_placement(ctx: _Context) -> _Verdict:
     assert v is not None
     assert c is not None
     identity = ctx.identity()
-    evidence = {"vaultLocation": v.location, "clusterLocation": c.location,
-                "vaultTenant": v.tenant_id,
-                "identityTenant": identity.tenant_id if identity else None}
+    evidence = {
+        "vaultLocation": v.location,
+        "clusterLocation": c.location,
+        "vaultTenant": v.tenant_id,
+        "identityTenant": identity.tenant_id if identity else None,
+    }
     findings: list[tuple[str, dict[str, Any]]] = []
     if identity and identity.tenant_id.lower() != v.tenant_id.lower():
         findings.append(("VAULT_TENANT_MISMATCH", {"identity_tenant": identity.tenant_id}))
@@ -662,8 +783,9 @@ def check_vault_placement(ctx: _Context) -> _Verdict:
         findings.append(("VAULT_REGION_MISMATCH", {}))
     reads = [r for r in (ctx.vault_read(), ctx.identity_read()) if r]
     if findings:
-        return _Verdict(CheckStatus.FAIL, "placement differs from the cluster's", evidence,
-                        findings, reads=reads)
+        return _Verdict(
+            CheckStatus.FAIL, "placement differs from the cluster's", evidence, findings, reads=reads
+        )
     return _Verdict(CheckStatus.PASS, f"{v.location}, same tenant", evidence, reads=reads)
 
 
@@ -695,8 +817,11 @@ def _access_rbac(ctx: _Context) -> _Verdict:
     assert ctx.key is not None
     principal = _access_principal(ctx.cluster, ctx.known)
     if principal is None:
-        return _Verdict(CheckStatus.UNKNOWN, "no principal to check: the identity could not be read",
-                        needs="Microsoft.ManagedIdentity/userAssignedIdentities/read (Reader)")
+        return _Verdict(
+            CheckStatus.UNKNOWN,
+            "no principal to check: the identity could not be read",
+            needs="Microsoft.ManagedIdentity/userAssignedIdentities/read (Reader)",
+        )
     ref = ctx.vault_ref()
     assert ref is not None
     read = Read(ReadKind.ROLE_ASSIGNMENTS, (ref.id, principal))
@@ -707,7 +832,8 @@ def _access_rbac(ctx: _Context) -> _Verdict:
     covering = _applicable(assignments, ref.id, ctx.key.key_name, principal)
     evidence: dict[str, Any] = {
         "principalId": principal,
-        "assignments": [{"role": a.role_guid, "scope": a.scope} for a in covering]}
+        "assignments": [{"role": a.role_guid, "scope": a.scope} for a in covering],
+    }
     reads = [read]
     for a in covering:
         if a.role_guid in KNOWN_SUFFICIENT_ROLES:
@@ -732,18 +858,33 @@ def _access_rbac(ctx: _Context) -> _Verdict:
         role = _value(ctx.known, def_read)
         if isinstance(role, RoleDefinitionFacts):
             if covers_key_use(role):
-                return _Verdict(CheckStatus.PASS, f"custom role {role.role_name} at {a.scope}",
-                                evidence, reads=reads)
+                return _Verdict(
+                    CheckStatus.PASS, f"custom role {role.role_name} at {a.scope}", evidence, reads=reads
+                )
             insufficient.append(f"{role.role_name} (lacks {', '.join(missing_data_actions(role))})")
     evidence["insufficientRoles"] = insufficient
     if undecided:
-        return _Verdict(CheckStatus.UNKNOWN, "some role definitions could not be read", evidence,
-                        needs="Microsoft.Authorization/roleDefinitions/read (Reader)", reads=reads)
+        return _Verdict(
+            CheckStatus.UNKNOWN,
+            "some role definitions could not be read",
+            evidence,
+            needs="Microsoft.Authorization/roleDefinitions/read (Reader)",
+            reads=reads,
+        )
     if ctx.identity_recreated():
-        return _Verdict(CheckStatus.FAIL, "the new principal holds no key role (part of the "
-                        "recreated identity's fix)", evidence, reads=reads)
-    return _Verdict(CheckStatus.FAIL, "no role allows keys read, wrap and unwrap", evidence,
-                    [("RBAC_ROLE_MISSING", {"principal_id": principal})], reads=reads)
+        return _Verdict(
+            CheckStatus.FAIL,
+            "the new principal holds no key role (part of the recreated identity's fix)",
+            evidence,
+            reads=reads,
+        )
+    return _Verdict(
+        CheckStatus.FAIL,
+        "no role allows keys read, wrap and unwrap",
+        evidence,
+        [("RBAC_ROLE_MISSING", {"principal_id": principal})],
+        reads=reads,
+    )
 
 
 def _access_policy(ctx: _Context) -> _Verdict:
@@ -755,27 +896,40 @@ def _access_policy(ctx: _Context) -> _Verdict:
     assert c is not None
     principal = _access_principal(c, ctx.known)
     if principal is None:
-        return _Verdict(CheckStatus.UNKNOWN, "no principal to check: the identity could not be read",
-                        needs="Microsoft.ManagedIdentity/userAssignedIdentities/read (Reader)")
+        return _Verdict(
+            CheckStatus.UNKNOWN,
+            "no principal to check: the identity could not be read",
+            needs="Microsoft.ManagedIdentity/userAssignedIdentities/read (Reader)",
+        )
     granted: set[str] = set()
     for policy in v.access_policies:
         if policy.object_id.lower() == principal.lower():
             granted |= set(policy.key_permissions)
     missing = [p for p in REQUIRED_KEY_PERMISSIONS if "all" not in granted and p not in granted]
-    evidence = {"principalId": principal, "keyPermissions": sorted(granted),
-                "missing": [KEY_PERMISSION_NAMES[m] for m in missing]}
+    evidence = {
+        "principalId": principal,
+        "keyPermissions": sorted(granted),
+        "missing": [KEY_PERMISSION_NAMES[m] for m in missing],
+    }
     reads = [r for r in (ctx.vault_read(),) if r]
     if not missing:
-        return _Verdict(CheckStatus.PASS, "get, list, wrapKey, unwrapKey granted", evidence,
-                        reads=reads)
+        return _Verdict(CheckStatus.PASS, "get, list, wrapKey, unwrapKey granted", evidence, reads=reads)
     if ctx.identity_recreated():
-        return _Verdict(CheckStatus.FAIL, "the new principal has no policy (part of the recreated "
-                        "identity's fix)", evidence, reads=reads)
+        return _Verdict(
+            CheckStatus.FAIL,
+            "the new principal has no policy (part of the recreated identity's fix)",
+            evidence,
+            reads=reads,
+        )
     names = [KEY_PERMISSION_NAMES[m] for m in missing]
-    values = {"principal_id": principal, "missing": ", ".join(names),
-              "missing_space": " ".join(names)}
-    return _Verdict(CheckStatus.FAIL, f"missing {', '.join(names)}", evidence,
-                    [("ACCESS_POLICY_MISSING", values)], reads=reads)
+    values = {"principal_id": principal, "missing": ", ".join(names), "missing_space": " ".join(names)}
+    return _Verdict(
+        CheckStatus.FAIL,
+        f"missing {', '.join(names)}",
+        evidence,
+        [("ACCESS_POLICY_MISSING", values)],
+        reads=reads,
+    )
 
 
 def _with_current_principal(verdict: _Verdict, ctx: _Context) -> _Verdict:
@@ -783,11 +937,14 @@ def _with_current_principal(verdict: _Verdict, ctx: _Context) -> _Verdict:
     could not be read: it may have been recreated with a new principal."""
     if not ctx.identity_unreadable() or verdict.status not in (CheckStatus.PASS, CheckStatus.FAIL):
         return verdict
-    return _Verdict(CheckStatus.UNKNOWN,
-                    f"for the principal the cluster remembers: {verdict.detail}; whether that is still "
-                    "the identity's principal is unknown", verdict.evidence,
-                    needs="Microsoft.ManagedIdentity/userAssignedIdentities/read (Reader on the identity)",
-                    reads=verdict.reads)
+    return _Verdict(
+        CheckStatus.UNKNOWN,
+        f"for the principal the cluster remembers: {verdict.detail}; whether that is still "
+        "the identity's principal is unknown",
+        verdict.evidence,
+        needs="Microsoft.ManagedIdentity/userAssignedIdentities/read (Reader on the identity)",
+        reads=verdict.reads,
+    )
 
 
 def check_access_rbac(ctx: _Context) -> _Verdict:
@@ -824,15 +981,29 @@ def check_key_exists(ctx: _Context) -> _Verdict:
         return waiting
     deleted = _value(ctx.known, deleted_read)
     if isinstance(deleted, DeletedKeyFacts):
-        evidence = {"deletedOn": _iso(deleted.deleted_on),
-                    "scheduledPurgeDate": _iso(deleted.scheduled_purge_date),
-                    "recoveryId": deleted.recovery_id}
-        values = {"deleted_on": _iso(deleted.deleted_on),
-                  "scheduled_purge_date": _iso(deleted.scheduled_purge_date)}
-        return _Verdict(CheckStatus.FAIL, "soft-deleted: recoverable", evidence,
-                        [("KEY_SOFT_DELETED", values | evidence)], reads=[read, deleted_read])
-    return _Verdict(CheckStatus.FAIL, "not in the vault and not among its deleted keys",
-                    {"keyName": ctx.key.key_name}, [("KEY_PURGED", {})], reads=[read, deleted_read])
+        evidence = {
+            "deletedOn": _iso(deleted.deleted_on),
+            "scheduledPurgeDate": _iso(deleted.scheduled_purge_date),
+            "recoveryId": deleted.recovery_id,
+        }
+        values = {
+            "deleted_on": _iso(deleted.deleted_on),
+            "scheduled_purge_date": _iso(deleted.scheduled_purge_date),
+        }
+        return _Verdict(
+            CheckStatus.FAIL,
+            "soft-deleted: recoverable",
+            evidence,
+            [("KEY_SOFT_DELETED", values | evidence)],
+            reads=[read, deleted_read],
+        )
+    return _Verdict(
+        CheckStatus.FAIL,
+        "not in the vault and not among its deleted keys",
+        {"keyName": ctx.key.key_name},
+        [("KEY_PURGED", {})],
+        reads=[read, deleted_read],
+    )
 
 
 def check_key_enabled(ctx: _Context) -> _Verdict:
@@ -844,8 +1015,13 @@ def check_key_enabled(ctx: _Context) -> _Verdict:
     reads = [r for r in (ctx.key_read(),) if r]
     evidence = {"enabled": key.enabled, "version": key.version}
     if key.enabled is False:
-        return _Verdict(CheckStatus.FAIL, "disabled", evidence,
-                        [("KEY_DISABLED", {"key_version": key.version})], reads=reads)
+        return _Verdict(
+            CheckStatus.FAIL,
+            "disabled",
+            evidence,
+            [("KEY_DISABLED", {"key_version": key.version})],
+            reads=reads,
+        )
     return _Verdict(CheckStatus.PASS, "enabled", evidence, reads=reads)
 
 
@@ -861,21 +1037,29 @@ def check_key_dates(ctx: _Context) -> _Verdict:
     assert key is not None
     reads = [r for r in (ctx.key_read(),) if r]
     evidence = {"notBefore": _iso(key.not_before), "expiresOn": _iso(key.expires)}
-    values = {"expires": _iso(key.expires), "not_before": _iso(key.not_before),
-              "key_version": key.version}
+    values = {"expires": _iso(key.expires), "not_before": _iso(key.not_before), "key_version": key.version}
     findings: list[tuple[str, dict[str, Any]]] = []
     if key.expires is not None and key.expires <= ctx.now:
         findings.append(("KEY_EXPIRED", values | evidence))
     if key.not_before is not None and key.not_before > ctx.now:
         findings.append(("KEY_NOT_YET_ACTIVE", values | evidence))
     if findings:
-        return _Verdict(CheckStatus.FAIL, ", ".join(code.lower().replace("_", " ").removeprefix(
-            "key ") for code, _ in findings), evidence, findings, reads=reads)
+        return _Verdict(
+            CheckStatus.FAIL,
+            ", ".join(code.lower().replace("_", " ").removeprefix("key ") for code, _ in findings),
+            evidence,
+            findings,
+            reads=reads,
+        )
     if key.expires is not None and key.expires - ctx.now <= EXPIRY_WARNING:
         days = (key.expires - ctx.now).days
-        return _Verdict(CheckStatus.FAIL, f"expires in {days} days", evidence,
-                        [("KEY_EXPIRING_SOON", values | evidence | {"days_left": days})],
-                        reads=reads)
+        return _Verdict(
+            CheckStatus.FAIL,
+            f"expires in {days} days",
+            evidence,
+            [("KEY_EXPIRING_SOON", values | evidence | {"days_left": days})],
+            reads=reads,
+        )
     detail = f"expires {_iso(key.expires)}" if key.expires else "no expiry date"
     return _Verdict(CheckStatus.PASS, detail, evidence, reads=reads)
 
@@ -891,11 +1075,14 @@ def check_key_type(ctx: _Context) -> _Verdict:
     kty_ok = (key.kty or "").lower() in SUPPORTED_KTY
     size_ok = key.key_size is None or key.key_size in SUPPORTED_SIZES
     if kty_ok and size_ok:
-        return _Verdict(CheckStatus.PASS, f"{key.kty} {key.key_size or ''}".strip(), evidence,
-                        reads=reads)
-    return _Verdict(CheckStatus.FAIL, f"{key.kty} {key.key_size}", evidence,
-                    [("KEY_TYPE_UNSUPPORTED", {"kty": key.kty, "key_size": key.key_size})],
-                    reads=reads)
+        return _Verdict(CheckStatus.PASS, f"{key.kty} {key.key_size or ''}".strip(), evidence, reads=reads)
+    return _Verdict(
+        CheckStatus.FAIL,
+        f"{key.kty} {key.key_size}",
+        evidence,
+        [("KEY_TYPE_UNSUPPORTED", {"kty": key.kty, "key_size": key.key_size})],
+        reads=reads,
+    )
 
 
 CHECKS: dict[str, Callable[[_Context], _Verdict]] = {
@@ -919,8 +1106,9 @@ CHECKS: dict[str, Callable[[_Context], _Verdict]] = {
 }
 
 
-def assess(cluster_id: str, known: Known, in_flight: set[Read] | None = None,
-           now: datetime | None = None) -> Assessment:
+def assess(
+    cluster_id: str, known: Known, in_flight: set[Read] | None = None, now: datetime | None = None
+) -> Assessment:
     """Every check's state and the findings, most fundamental first."""
     ctx = _Context(cluster_id, known, in_flight or set(), now or datetime.now(UTC))
     catalog = load_catalog()
@@ -930,16 +1118,30 @@ def assess(cluster_id: str, known: Known, in_flight: set[Read] | None = None,
     for spec in load_tree():
         verdict = CHECKS[spec.id](ctx)
         durations = [known[r].duration_ms for r in verdict.reads if r in known]
-        checks.append(CheckResult(
-            id=spec.id, status=verdict.status, detail=verdict.detail, evidence=verdict.evidence,
-            duration_ms=max(durations) if durations else None,
-            sources=tuple(str(r) for r in verdict.reads), needs=verdict.needs))
+        checks.append(
+            CheckResult(
+                id=spec.id,
+                status=verdict.status,
+                detail=verdict.detail,
+                evidence=verdict.evidence,
+                duration_ms=max(durations) if durations else None,
+                sources=tuple(str(r) for r in verdict.reads),
+                needs=verdict.needs,
+            )
+        )
         for code, values in verdict.findings:
             entry = catalog.finding(code)
-            findings.append(Finding(
-                code=code, severity=entry.severity, summary=render(entry.summary, base | values),
-                check_id=spec.id, evidence=verdict.evidence, remediations=entry.remediations,
-                rank=entry.rank))
+            findings.append(
+                Finding(
+                    code=code,
+                    severity=entry.severity,
+                    summary=render(entry.summary, base | values),
+                    check_id=spec.id,
+                    evidence=verdict.evidence,
+                    remediations=entry.remediations,
+                    rank=entry.rank,
+                )
+            )
     findings.sort(key=lambda f: (f.rank, f.code))
     return Assessment(tuple(checks), tuple(findings))
 
@@ -947,8 +1149,9 @@ def assess(cluster_id: str, known: Known, in_flight: set[Read] | None = None,
 def critical_causes(findings: tuple[Finding, ...]) -> set[str]:
     """The critical findings that are causes, not the Inaccessible symptom."""
     catalog = load_catalog()
-    return {f.code for f in findings
-            if f.severity == Severity.CRITICAL and not catalog.finding(f.code).symptom}
+    return {
+        f.code for f in findings if f.severity == Severity.CRITICAL and not catalog.finding(f.code).symptom
+    }
 
 
 def verdict_of(assessment: Assessment) -> str:
@@ -956,9 +1159,10 @@ def verdict_of(assessment: Assessment) -> str:
     if any(f.severity == Severity.CRITICAL for f in assessment.findings):
         return "unhealthy"
     critical = {spec.id for spec in load_tree() if spec.critical}
-    if any(c.status in (CheckStatus.UNKNOWN, CheckStatus.PENDING, CheckStatus.RUNNING)
-           for c in assessment.checks if c.id in critical):
+    if any(
+        c.status in (CheckStatus.UNKNOWN, CheckStatus.PENDING, CheckStatus.RUNNING)
+        for c in assessment.checks
+        if c.id in critical
+    ):
         return "incomplete"
     return "healthy"
-
-

@@ -35,8 +35,12 @@ def scope_covers(scope: str, target: str) -> bool:
     resource ID (subscription, resource group, vault) applies to the target."""
     s = scope.rstrip("/").lower()
     t = target.rstrip("/").lower()
-    return (s == "" or s.startswith("/providers/microsoft.management/managementgroups/")
-            or t == s or t.startswith(s + "/"))
+    return (
+        s == ""
+        or s.startswith("/providers/microsoft.management/managementgroups/")
+        or t == s
+        or t.startswith(s + "/")
+    )
 
 
 def _allows(actions: tuple[str, ...], denied: tuple[str, ...], wanted: str) -> bool:
@@ -53,5 +57,4 @@ def covers_key_use(role: RoleDefinitionFacts) -> bool:
 
 def missing_data_actions(role: RoleDefinitionFacts) -> tuple[str, ...]:
     """The required data actions this role does not allow, for the evidence."""
-    return tuple(a for a in REQUIRED_DATA_ACTIONS
-                 if not _allows(role.data_actions, role.not_data_actions, a))
+    return tuple(a for a in REQUIRED_DATA_ACTIONS if not _allows(role.data_actions, role.not_data_actions, a))
