@@ -11,9 +11,9 @@ import argparse
 import statistics
 import time
 
-from wizard.backends import EmulatorBackend, Options
-from wizard.diagnosis import diagnose
+from wizard.cli.wiring import EmulatorBackend, Options
 from wizard.emulator import scenario_names
+from wizard.run.diagnose import diagnose
 
 TARGET_RATIO = 1.3
 

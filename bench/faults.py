@@ -16,9 +16,9 @@ import sys
 import time
 from datetime import date
 
-from wizard.backends import EmulatorBackend, Options
-from wizard.diagnosis import diagnose
+from wizard.cli.wiring import EmulatorBackend, Options
 from wizard.emulator import scenario_names
+from wizard.run.diagnose import diagnose
 
 
 def run(scenario: str, latency_ms: int, rate: float) -> tuple[list[str], str, float, int]:

@@ -21,7 +21,7 @@ started = time.perf_counter()
 kind = sys.argv[1]
 if kind == "wizard":
     from screens.app import WizardApp
-    from wizard.backends import EmulatorBackend, Options
+    from wizard.cli.wiring import EmulatorBackend, Options
     backend = EmulatorBackend(Options(), scenario="key-expired")
     app = WizardApp(backend, cluster_id=backend.default_cluster_id(), terminal_colours=False)
 else:

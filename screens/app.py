@@ -26,7 +26,7 @@ from screens.messages import (
     ScenarioSwitched,
 )
 from screens.start import StartScreen
-from wizard.ports import Backend, Operator
+from wizard.domain.ports import Backend, Operator
 
 FULL_COLOUR_THEME = "textual-dark"
 TERMINAL_COLOUR_THEME = "ansi-dark"
@@ -151,8 +151,8 @@ class WizardApp(App[int]):
     def help_sections(self) -> list[HelpSection]:
         """Keys by screen, from each screen's own bindings plus the widgets' built-in keys."""
         from screens.confirm import ConfirmStepScreen
-        from screens.remediation import RemediationScreen
-        from screens.report import ReportScreen
+        from screens.fix import RemediationScreen
+        from screens.incident import ReportScreen
 
         def keys(*pairs: tuple[str, str]) -> list[Binding]:
             return [Binding(key, "", what) for key, what in pairs]
@@ -250,8 +250,8 @@ class WizardApp(App[int]):
 
     def action_open_report(self) -> None:
         """A fix on screen writes a fresh report; otherwise the last one written is shown again."""
-        from screens.remediation import RemediationScreen
-        from screens.report import ReportScreen
+        from screens.fix import RemediationScreen
+        from screens.incident import ReportScreen
 
         if isinstance(self.screen, ReportScreen):
             return

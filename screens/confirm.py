@@ -11,8 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from screens.presentation import field
-from wizard.engine.remedy import Step
-from wizard.remediation import confirmation_ok
+from wizard.engine.fix_plan import Step
+from wizard.run.fix import confirmation_ok
 
 Answer = bool | str | None
 """What the executor takes as confirmation: True for yes, the typed name, or None (not confirmed)."""

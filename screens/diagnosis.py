@@ -26,12 +26,12 @@ from screens.presentation import (
 from screens.widgets.checklist import CheckList
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.detail_pane import Block, DetailPane
-from wizard.diagnosis import Diagnosis, DiagnosisRun
 from wizard.domain.catalog import load_catalog
 from wizard.domain.models import CheckResult, CheckStatus
+from wizard.domain.ports import Backend
 from wizard.engine.engine import Assessment
 from wizard.engine.tree import CheckSpec, load_tree
-from wizard.ports import Backend
+from wizard.run.diagnose import Diagnosis, DiagnosisRun
 
 
 def check_detail(spec: CheckSpec, result: CheckResult | None) -> list[Block]:

@@ -21,11 +21,11 @@ from screens.presentation import (
 )
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.detail_pane import Block, DetailPane
-from wizard.diagnosis import Diagnosis
 from wizard.domain.catalog import Catalog, load_catalog
 from wizard.domain.models import Finding
-from wizard.engine.remedy import WAIT, WRITE, Step, plan_fixes
-from wizard.ports import Backend
+from wizard.domain.ports import Backend
+from wizard.engine.fix_plan import WAIT, WRITE, Step, plan_fixes
+from wizard.run.diagnose import Diagnosis
 
 if TYPE_CHECKING:
     from screens.fix_paths import FixPaths
@@ -192,7 +192,7 @@ class FindingsScreen(Screen[bool]):
 
     def action_fix(self) -> None:
         """Open the remediation flow for the cluster's plan; coming back after a change re-runs."""
-        from screens.remediation import RemediationScreen
+        from screens.fix import RemediationScreen
 
         if self.backend is None or not self.diagnosis.findings:
             return

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from wizard.diagnosis import Diagnosis
 from wizard.domain.models import ClusterSummary
+from wizard.domain.ports import Operator
 from wizard.engine.engine import Assessment
-from wizard.ports import Operator
+from wizard.run.diagnose import Diagnosis
 
 if TYPE_CHECKING:
-    from wizard.engine.remedy import Plan
-    from wizard.remediation import FixSession, StepOutcome, WaitProgress
+    from wizard.engine.fix_plan import Plan
+    from wizard.run.fix import FixSession, StepOutcome, WaitProgress
 
 
 @dataclass

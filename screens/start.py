@@ -17,7 +17,7 @@ from screens.messages import ClustersLoaded
 from screens.presentation import vault_name_of
 from screens.widgets.context_bar import ContextBar
 from wizard.domain.models import ClusterSummary
-from wizard.ports import Backend
+from wizard.domain.ports import Backend
 
 STATUS_SYMBOLS = {"ready": "✓", "inaccessible": "✗", "failed": "✗"}
 

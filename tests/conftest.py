@@ -11,7 +11,7 @@ from typing import TypeVar
 import pytest
 from hypothesis import HealthCheck, settings
 
-from wizard.backends import OFFLINE_VARIABLE, EmulatorBackend, Options
+from wizard.cli.wiring import OFFLINE_VARIABLE, EmulatorBackend, Options
 
 BackendFactory = Callable[..., EmulatorBackend]
 T = TypeVar("T")

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wizard.cli import main
-from wizard.connection import load_connection
+from wizard.cli.connection import load_connection
 from wizard.domain.errors import BadInput
 from wizard.domain.ids import CLUSTER_TYPE, parse_key_url, parse_resource_id
 

@@ -15,10 +15,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wizard.backends import EmulatorBackend, Options
-from wizard.diagnosis import diagnose
+from wizard.cli.wiring import EmulatorBackend, Options
 from wizard.domain.models import CheckStatus
 from wizard.engine.engine import critical_causes
+from wizard.run.diagnose import diagnose
 
 VAULT = "kv-prop"
 KEY = "cmk"

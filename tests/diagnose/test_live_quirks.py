@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import BackendFactory
-from wizard.diagnosis import diagnose
 from wizard.engine.engine import critical_causes
+from wizard.run.diagnose import diagnose
 
 TWO_VERSIONS = """
 name: pinned

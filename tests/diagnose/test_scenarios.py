@@ -8,10 +8,10 @@ import pytest
 
 from tests.conftest import BackendFactory
 from wizard.cli import main
-from wizard.diagnosis import diagnose
 from wizard.domain.models import CheckStatus
 from wizard.emulator import scenario_names
 from wizard.engine.engine import critical_causes
+from wizard.run.diagnose import diagnose
 
 EXPECTED_CAUSES = {
     "healthy": set(),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import BackendFactory
-from wizard.diagnosis import DiagnosisRun
+from wizard.run.diagnose import DiagnosisRun
 
 LATENCY_MS = 40
 

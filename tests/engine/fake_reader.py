@@ -23,7 +23,7 @@ from wizard.domain.models import (
     VaultFacts,
     VaultRef,
 )
-from wizard.ports import Operator
+from wizard.domain.ports import Operator
 
 SUB = "00000000-0000-0000-0000-00000000aaaa"
 TENANT = "00000000-0000-0000-0000-00000000bbbb"

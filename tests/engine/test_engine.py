@@ -20,7 +20,6 @@ from tests.engine.fake_reader import (
     policy,
     role_id,
 )
-from wizard.diagnosis import Diagnosis, diagnose
 from wizard.domain.errors import Forbidden, GatewayError, NotFound, Throttled
 from wizard.domain.models import (
     AttachedIdentity,
@@ -31,6 +30,7 @@ from wizard.domain.models import (
     RoleDefinitionFacts,
 )
 from wizard.engine.engine import critical_causes
+from wizard.run.diagnose import Diagnosis, diagnose
 
 HEALTHY = FakeEstate()
 

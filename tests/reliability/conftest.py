@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import until
-from wizard.backends import EmulatorBackend, Options
-from wizard.diagnosis import Diagnosis
+from wizard.cli.wiring import EmulatorBackend, Options
 from wizard.emulator import Emulator
+from wizard.run.diagnose import Diagnosis
 
 REPO = Path(__file__).resolve().parents[2]
 BackendMaker = Callable[..., EmulatorBackend]

@@ -11,9 +11,9 @@ import warnings
 import pytest
 
 from tests.reliability.conftest import REPO, BackendMaker, wait_until
-from wizard.diagnosis import DiagnosisRun
 from wizard.domain.models import CheckStatus
 from wizard.engine.engine import Assessment
+from wizard.run.diagnose import DiagnosisRun
 
 
 def ours() -> list[str]:
@@ -80,8 +80,8 @@ def test_many_diagnoses_do_not_leak_threads(backend: BackendMaker) -> None:
 
 QUIT_WHILE_HELD = """
 import threading, time
-from wizard.backends import EmulatorBackend, Options
-from wizard.diagnosis import DiagnosisRun
+from wizard.cli.wiring import EmulatorBackend, Options
+from wizard.run.diagnose import DiagnosisRun
 
 backend = EmulatorBackend(Options(retry_total=4, timeout_seconds=300), scenario="key-expired")
 gateway = backend.connect()

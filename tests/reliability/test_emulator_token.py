@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.conftest import REPO, EmulatorMaker, connection_path, wait_until
-from wizard.backends import DEFAULT_EMULATOR_TOKEN
 from wizard.cli import main
+from wizard.cli.wiring import DEFAULT_EMULATOR_TOKEN
 from wizard.emulator import DEFAULT_TOKEN
 
 TOKEN = "emulator-token-for-this-test"

@@ -20,7 +20,7 @@ from tests.reliability.conftest import (
 )
 from wizard.azure.clients import RetrySettings
 from wizard.cli import main
-from wizard.diagnosis import diagnose
+from wizard.run.diagnose import diagnose
 
 # The emulator's 429/503 carry `Retry-After: 1`.
 RETRY_AFTER_S = 1.0

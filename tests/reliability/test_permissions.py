@@ -10,9 +10,9 @@ import pytest
 
 from tests.reliability.conftest import BackendMaker, EmulatorMaker, checks, codes, connection_path
 from wizard.cli import main
-from wizard.diagnosis import diagnose
 from wizard.domain.models import Severity
 from wizard.engine.tree import load_tree
+from wizard.run.diagnose import diagnose
 
 CUSTOM_ROLE_ESTATE = """\
 name: custom-role-healthy

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from tests.engine.fake_reader import CLUSTER_ID, NOW, FakeEstate, FakeReader
-from wizard.audit import AuditLog, read_audit, redact
 from wizard.domain.errors import ReadOnlyViolation
 from wizard.domain.models import RoleAssignmentFacts
-from wizard.incident import incident_markdown, osc52, save_report
-from wizard.remediation import FixSession, FixSettings, auto_confirm, confirmation_ok, wait_for_ready
+from wizard.run.audit import AuditLog, read_audit, redact
+from wizard.run.fix import FixSession, FixSettings, auto_confirm, confirmation_ok, wait_for_ready
+from wizard.run.incident import incident_markdown, osc52, save_report
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
 
@@ -163,7 +163,7 @@ def test_read_only_session_is_refused_before_writing(tmp_path: Path) -> None:
 
 
 def test_confirmations() -> None:
-    from wizard.engine.remedy import Step
+    from wizard.engine.fix_plan import Step
 
     typed = Step(
         "delete-failed-cluster", "X", "write", "", "", "", {}, {}, {}, "t", confirm="typed", confirm_text="c1"

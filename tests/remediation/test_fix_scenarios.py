@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import BackendFactory, until
-from wizard.audit import AuditLog, read_audit
-from wizard.diagnosis import diagnose
-from wizard.engine.remedy import ESCALATE
-from wizard.remediation import FixSession, auto_confirm
+from wizard.engine.fix_plan import ESCALATE
+from wizard.run.audit import AuditLog, read_audit
+from wizard.run.diagnose import diagnose
+from wizard.run.fix import FixSession, auto_confirm
 
 FIXABLE = [
     "healthy",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from wizard.domain.errors import Conflict
-from wizard.engine.remedy import WRITE, Step
-from wizard.remediation import advice_for
+from wizard.engine.fix_plan import WRITE, Step
+from wizard.run.fix import advice_for
 
 SUB = "c1a4e8b2-6d3f-4a9e-8b7c-5f2d1e0a9b63"
 OTHER = "5e7d3c1b-9a2f-4e6d-8c4b-1f0a2e3d4c5b"

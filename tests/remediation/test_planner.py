@@ -17,9 +17,8 @@ from tests.engine.fake_reader import (
     FakeReader,
     policy,
 )
-from wizard.diagnosis import Diagnosis, diagnose
 from wizard.domain.models import AttachedIdentity, DeletedKeyFacts, DeletedVaultFacts, IdentityFacts
-from wizard.engine.remedy import (
+from wizard.engine.fix_plan import (
     DEFERRED,
     ESCALATE,
     WAIT,
@@ -29,6 +28,7 @@ from wizard.engine.remedy import (
     new_identity_name,
     plan_fixes,
 )
+from wizard.run.diagnose import Diagnosis, diagnose
 
 HEALTHY = FakeEstate()
 assert HEALTHY.cluster is not None

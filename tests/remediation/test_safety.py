@@ -11,12 +11,12 @@ import pytest
 
 from tests.conftest import BackendFactory
 from tests.remediation.test_fix_scenarios import assert_audit_pairs, writes
-from wizard.audit import AuditLog, read_audit
-from wizard.backends import EmulatorBackend
 from wizard.cli import build_parser, main
+from wizard.cli.fix import run_fix, run_watch
+from wizard.cli.wiring import EmulatorBackend
 from wizard.domain.errors import ReadOnlyViolation
-from wizard.fixcli import run_fix, run_watch
-from wizard.remediation import FixSession, auto_confirm
+from wizard.run.audit import AuditLog, read_audit
+from wizard.run.fix import FixSession, auto_confirm
 
 
 class KeepOpen:

@@ -11,8 +11,8 @@ import pytest
 
 from tests.conftest import BackendFactory
 from tests.remediation.test_fix_scenarios import writes
-from wizard.audit import AuditLog, read_audit
 from wizard.azure.writes import attach_body
+from wizard.run.audit import AuditLog, read_audit
 
 IDENTITY = (
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
@@ -74,7 +74,7 @@ def test_key_writes_use_the_version_they_are_given(emulator_backend: BackendFact
 
 
 def test_key_fix_az_commands_name_the_version(emulator_backend: BackendFactory, tmp_path: Path) -> None:
-    from wizard.remediation import FixSession
+    from wizard.run.fix import FixSession
 
     backend = emulator_backend("key-disabled")
     cluster_id = backend.default_cluster_id()
@@ -91,7 +91,7 @@ def test_firewall_preview_is_what_is_sent_for_a_vault_without_network_acls(
 ) -> None:
     """Public access Disabled and no networkAcls: the vault's effective default action is Allow.
     The preview promised Deny while the request sent Allow; now one builder makes both."""
-    from wizard.remediation import FixSession
+    from wizard.run.fix import FixSession
 
     backend = emulator_backend(
         estate(
@@ -186,7 +186,7 @@ def test_a_write_whose_answer_is_lost_is_audited_unknown_with_its_after_state(
     backend = emulator_backend("key-disabled")
     gateway = backend.connect()
     session_audit = tmp_path / "audit.jsonl"
-    from wizard.remediation import FixSession
+    from wizard.run.fix import FixSession
 
     session = FixSession(gateway, backend.default_cluster_id() or "", audit=AuditLog(session_audit))
     step = session.plan().steps[0]
@@ -205,7 +205,7 @@ def test_a_refused_write_is_audited_error_with_the_unchanged_after_state(
 ) -> None:
     backend = emulator_backend("key-disabled")
     gateway = backend.connect()
-    from wizard.remediation import FixSession
+    from wizard.run.fix import FixSession
 
     session = FixSession(gateway, backend.default_cluster_id() or "", audit=AuditLog(tmp_path / "a.jsonl"))
     step = session.plan().steps[0]
@@ -275,7 +275,7 @@ def test_a_step_that_fails_before_writing_cites_no_audit_record(
     emulator_backend: BackendFactory, tmp_path: Path
 ) -> None:
     """Its before-state could not be read: it wrote no record, so it must not cite the last step's."""
-    from wizard.remediation import FixSession
+    from wizard.run.fix import FixSession
 
     backend = emulator_backend("multi-fault")
     audit = AuditLog(tmp_path / "a.jsonl")

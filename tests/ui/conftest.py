@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.ui.fakes import FakeBackend
-from wizard.ports import Backend
+from wizard.domain.ports import Backend
 
 MakeBackend = Callable[..., Backend]
 """make(scenario, *, read_only=False) -> a Backend whose default cluster is the scenario's."""

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from wizard.audit import AuditLog
 from wizard.domain.errors import AuthFailed, Forbidden, GatewayError, NotFound, ReadOnlyViolation
 from wizard.domain.models import (
     AccessPolicy,
@@ -28,8 +27,9 @@ from wizard.domain.models import (
     VaultFacts,
     VaultRef,
 )
-from wizard.engine.remedy import WriteResult
-from wizard.ports import Operator
+from wizard.domain.ports import Operator
+from wizard.engine.fix_plan import WriteResult
+from wizard.run.audit import AuditLog
 
 SUBSCRIPTION = "00000000-0000-0000-0000-0000000000a1"
 TENANT = "00000000-0000-0000-0000-0000000000b2"

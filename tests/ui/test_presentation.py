@@ -11,12 +11,12 @@ from screens.errors import explain
 from screens.findings import finding_detail
 from screens.presentation import check_depths, show_duration, show_value, vault_name_of
 from tests.conftest import BackendFactory
-from wizard.diagnosis import diagnose
 from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import AuthFailed, Forbidden, Unreachable
 from wizard.emulator import scenario_names
-from wizard.engine.remedy import plan_fixes
+from wizard.engine.fix_plan import plan_fixes
 from wizard.engine.tree import load_tree
+from wizard.run.diagnose import diagnose
 
 
 def test_depth_follows_the_deepest_parent() -> None:
@@ -75,9 +75,9 @@ def test_errors_say_what_to_do() -> None:
 
 def test_done_pane_shows_only_what_changed_and_counts_polls() -> None:
     """At 80x24 the unchanged fields pushed the changed one out of view; and '1 polls'."""
-    from screens.remediation import outcome_detail
-    from wizard.engine.remedy import Step
-    from wizard.remediation import StepOutcome, WaitResult
+    from screens.fix import outcome_detail
+    from wizard.engine.fix_plan import Step
+    from wizard.run.fix import StepOutcome, WaitResult
 
     step = Step(
         "extend-key-expiry", "KEY_EXPIRED", "write", "Extend the key's expiry", "", "", {}, {}, {}, "t"

@@ -17,8 +17,8 @@ from screens.app import WizardApp
 from screens.confirm import ConfirmStepScreen
 from screens.diagnosis import DiagnosisScreen
 from screens.findings import FindingsScreen
-from screens.remediation import RemediationScreen
-from screens.report import ReportScreen, clipboard_sequences
+from screens.fix import RemediationScreen
+from screens.incident import ReportScreen, clipboard_sequences
 from tests.ui.conftest import MakeBackend
 from tests.ui.fakes import FakeBackend
 from tests.ui.helpers import settle, shown, until

@@ -59,7 +59,7 @@ def test_help_screen(snap_compare: SnapCompare) -> None:
 
 async def _open_fix(pilot: Pilot[int]) -> None:
     from screens.findings import FindingsScreen
-    from screens.remediation import RemediationScreen
+    from screens.fix import RemediationScreen
 
     await settle(pilot)
     await pilot.press("f")

@@ -27,11 +27,11 @@ from wizard.domain.models import (
     VaultFacts,
     VaultRef,
 )
-from wizard.ports import Operator
+from wizard.domain.ports import Operator
 
 if TYPE_CHECKING:
-    from wizard.audit import AuditLog
     from wizard.azure.writes import AzureWriter
+    from wizard.run.audit import AuditLog
 
 VAULT_BY_NAME = "resources | where type =~ 'microsoft.keyvault/vaults' | where name =~ '{name}'"
 SUBSCRIPTIONS = (

@@ -23,7 +23,7 @@ from wizard.azure.errors import call, translated
 from wizard.domain.errors import Conflict, Forbidden, GatewayError, NotFound, WizardError
 from wizard.domain.ids import CLUSTER_TYPE, IDENTITY_TYPE, VAULT_TYPE, parse_resource_id
 from wizard.domain.models import ClusterFacts, IdentityFacts, KeyFacts, VaultFacts
-from wizard.engine.remedy import (
+from wizard.engine.fix_plan import (
     ALREADY_DONE,
     ERROR,
     OK,
@@ -35,8 +35,8 @@ from wizard.engine.remedy import (
 from wizard.engine.roles import CRYPTO_SERVICE_ENCRYPTION_USER, scope_covers
 
 if TYPE_CHECKING:
-    from wizard.audit import AuditLog
     from wizard.azure.gateway import AzureGateway
+    from wizard.run.audit import AuditLog
 
 NEEDS_KEY_UPDATE = "keys/update on the vault's data plane (Key Vault Crypto Officer)"
 NEEDS_KEY_RECOVER = "keys/recover on the vault's data plane (Key Vault Crypto Officer)"

@@ -12,11 +12,11 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, TextIO
 
-from wizard.backends import target_cluster
+from wizard.cli.wiring import target_cluster
 from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import BadInput
-from wizard.engine.remedy import DEFERRED, ESCALATE, WAIT, Plan, Step
-from wizard.remediation import (
+from wizard.engine.fix_plan import DEFERRED, ESCALATE, WAIT, Plan, Step
+from wizard.run.fix import (
     FixSession,
     FixSettings,
     StepOutcome,
@@ -143,7 +143,7 @@ def check_output_path(path: str | None, what: str) -> None:
 def _write_report(path: str | None, session: FixSession, out: TextIO) -> None:
     """The incident report, when asked for: also when there was nothing to write (escalations)."""
     if path:
-        from wizard.incident import incident_markdown, save_report
+        from wizard.run.incident import incident_markdown, save_report
 
         print(f"incident report: {save_report(incident_markdown(session), path)}", file=out)
 
@@ -156,7 +156,7 @@ def run_fix(
     out: TextIO | None = None,
 ) -> int:
     """Diagnose, plan, preview; then (unless --dry-run) confirm, apply, verify, re-plan, report."""
-    from wizard.report import diagnosis_text
+    from wizard.run.text import diagnosis_text
 
     stdin = stdin or sys.stdin
     out = out or sys.stdout

@@ -18,7 +18,7 @@ from wizard.domain.errors import BadInput, WizardError
 from wizard.domain.ids import CLUSTER_TYPE, parse_resource_id
 
 if TYPE_CHECKING:
-    from wizard.backends import EmulatorBackend, LiveBackend
+    from wizard.cli.wiring import EmulatorBackend, LiveBackend
 
 EXIT_HEALTHY, EXIT_CRITICAL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 DEFAULT_DEMO_SCENARIO = "key-expired"
@@ -261,7 +261,7 @@ def _retry_total(args: argparse.Namespace) -> int:
 
 
 def _options(args: argparse.Namespace) -> Any:
-    from wizard.backends import Options
+    from wizard.cli.wiring import Options
 
     return Options(
         read_only=bool(getattr(args, "read_only", False)),
@@ -282,7 +282,7 @@ def _cluster_arg(args: argparse.Namespace) -> str | None:
 
 def make_backend(args: argparse.Namespace) -> EmulatorBackend | LiveBackend:
     """The backend the flags ask for; emulator mode never builds DefaultAzureCredential."""
-    from wizard.backends import EmulatorBackend, LiveBackend
+    from wizard.cli.wiring import EmulatorBackend, LiveBackend
 
     cluster = _cluster_arg(args)
     options = _options(args)
@@ -299,9 +299,9 @@ def make_backend(args: argparse.Namespace) -> EmulatorBackend | LiveBackend:
 
 
 def _run_diagnose(args: argparse.Namespace) -> int:
-    from wizard.backends import target_cluster
-    from wizard.diagnosis import diagnose
-    from wizard.report import diagnosis_text
+    from wizard.cli.wiring import target_cluster
+    from wizard.run.diagnose import diagnose
+    from wizard.run.text import diagnosis_text
 
     backend = make_backend(args)
     try:
@@ -371,11 +371,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "emulator":
         return _run_emulator(args)
     if command == "fix":
-        from wizard.fixcli import run_fix
+        from wizard.cli.fix import run_fix
 
         return run_fix(args, make_backend)
     if command == "watch":
-        from wizard.fixcli import run_watch
+        from wizard.cli.fix import run_watch
 
         return run_watch(args, make_backend)
     return _run_scenarios(args)

@@ -12,9 +12,9 @@ from typing import Any
 
 from wizard.domain.errors import GatewayError
 from wizard.domain.models import CheckStatus, ClusterFacts, Finding
+from wizard.domain.ports import AzureReader
 from wizard.engine.engine import Assessment, Outcome, assess, plan, verdict_of
 from wizard.engine.tree import Read, ReadKind, load_tree
-from wizard.ports import AzureReader
 
 SCHEMA = "cmk-wizard/diagnosis/v1"
 

@@ -9,11 +9,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from wizard.audit import redact
-from wizard.diagnosis import Diagnosis, check_titles
 from wizard.domain.catalog import load_catalog
 from wizard.engine.engine import critical_causes
-from wizard.remediation import FixSession, StepOutcome, changed_fields
+from wizard.run.audit import redact
+from wizard.run.diagnose import Diagnosis, check_titles
+from wizard.run.fix import FixSession, StepOutcome, changed_fields
 
 OSC52_LIMIT = 100_000
 

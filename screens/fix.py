@@ -26,15 +26,15 @@ from textual.worker import Worker, WorkerState
 from screens.confirm import Answer, ConfirmStepScreen, state_changes
 from screens.errors import explain
 from screens.fix_paths import FixPaths
+from screens.incident import ReportScreen
 from screens.messages import FixOpened, ReportReady, StepApplied, WaitFinished, WaitProgressed
 from screens.presentation import field, show_value
-from screens.report import ReportScreen
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.detail_pane import Block, DetailPane
-from wizard.diagnosis import Diagnosis
-from wizard.engine.remedy import ESCALATE, WAIT, WRITE, Plan, Step
-from wizard.ports import Backend
-from wizard.remediation import (
+from wizard.domain.ports import Backend
+from wizard.engine.fix_plan import ESCALATE, WAIT, WRITE, Plan, Step
+from wizard.run.diagnose import Diagnosis
+from wizard.run.fix import (
     FixSession,
     StepOutcome,
     WaitProgress,
@@ -316,7 +316,7 @@ class RemediationScreen(Screen[bool]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="report")
     def run_report(self, session: FixSession, folder: Path) -> None:
         """Write the Markdown report; a failed save still shows the report."""
-        from wizard.incident import incident_markdown, save_report
+        from wizard.run.incident import incident_markdown, save_report
 
         markdown = incident_markdown(session)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

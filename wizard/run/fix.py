@@ -16,12 +16,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from wizard.audit import AuditLog
-from wizard.diagnosis import Diagnosis, diagnose
 from wizard.domain.errors import BadInput, Conflict, GatewayError, NotFound, ReadOnlyViolation, WizardError
 from wizard.domain.ids import parse_key_url
 from wizard.domain.models import CheckStatus, IdentityFacts
-from wizard.engine.remedy import (
+from wizard.domain.ports import AzureReader
+from wizard.engine.fix_plan import (
     ALREADY_DONE,
     DEFAULT_EXPIRY_DAYS,
     ERROR,
@@ -34,7 +33,8 @@ from wizard.engine.remedy import (
     Step,
     plan_fixes,
 )
-from wizard.ports import AzureReader
+from wizard.run.audit import AuditLog
+from wizard.run.diagnose import Diagnosis, diagnose
 
 DOCUMENTED_BOUND_SECONDS = 60 * 60
 DECLINED, REFUSED, READY, TIMEOUT, CANCELLED = "declined", "refused", "ready", "timeout", "cancelled"

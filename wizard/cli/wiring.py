@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from wizard.connection import Connection, load_connection
+from wizard.cli.connection import Connection, load_connection
 from wizard.domain.errors import BadInput
 
 OFFLINE_VARIABLE = "CMK_WIZARD_OFFLINE"
@@ -164,7 +164,7 @@ class EmulatorBackend:
         """The emulator's endpoints, as a connection file would give them."""
         if self.scenario is None:
             return self._connection
-        from wizard.connection import parse_connection
+        from wizard.cli.connection import parse_connection
 
         return parse_connection(self.emulator.connection)
 

@@ -1,6 +1,6 @@
 """The pure remediation planner: from a diagnosis, an ordered plan of concrete steps.
 
-No I/O. The executor (wizard.remediation) applies the first step, diagnoses again and asks for
+No I/O. The executor (wizard.run.fix) applies the first step, diagnoses again and asks for
 a fresh plan, so a later step may be `provisional` (its inputs are only known after an earlier
 one: the principal of an identity not created yet, the permission model of a vault not yet
 recovered). The ordering rules, all enforced here:
@@ -121,7 +121,7 @@ ESCALATIONS = {
 
 
 class DiagnosisLike(Protocol):
-    """What the planner needs from a diagnosis (wizard.diagnosis.Diagnosis fits)."""
+    """What the planner needs from a diagnosis (wizard.run.diagnose.Diagnosis fits)."""
 
     @property
     def cluster_id(self) -> str: ...

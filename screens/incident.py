@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
 
 from screens.widgets.context_bar import ContextBar
-from wizard.incident import osc52
+from wizard.run.incident import osc52
 
 
 def clipboard_sequences(text: str, environ: dict[str, str] | None = None) -> list[str]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from wizard.diagnosis import Diagnosis, check_titles
 from wizard.domain.catalog import load_catalog
 from wizard.domain.models import CheckStatus
+from wizard.run.diagnose import Diagnosis, check_titles
 
 STATUS_MARK = {
     CheckStatus.PASS: "ok  ",
