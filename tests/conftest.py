@@ -28,6 +28,7 @@ class BackendFactory(Protocol):
         latency_ms: int = 0,
     ) -> EmulatorBackend: ...
 
+
 # Tests never reach real Azure (nor the instance metadata address a live credential probes):
 # the composition root refuses live mode, here and in every subprocess the tests start.
 os.environ[OFFLINE_VARIABLE] = "1"

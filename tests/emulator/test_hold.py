@@ -17,7 +17,9 @@ def _get_cluster_in_background(c: Clients) -> tuple[threading.Thread, dict[str, 
     def call() -> None:
         try:
             group = c.cluster_id.split("/")[4]
-            box["status"] = c.mongo.mongo_clusters.get(group, c.cluster_name).properties.cluster_status
+            cluster = c.mongo.mongo_clusters.get(group, c.cluster_name)
+            assert cluster.properties is not None
+            box["status"] = cluster.properties.cluster_status
         except Exception as exc:
             box["error"] = exc
 

@@ -48,6 +48,7 @@ def refused(call: Callable[[], Any]) -> HttpResponseError:
     with pytest.raises(HttpResponseError) as err:
         call()
     assert err.value.status_code == 409
+    assert err.value.error is not None
     assert err.value.error.code == "ScopeLocked"
     return err.value
 
@@ -59,6 +60,7 @@ def test_read_only_on_a_vault_refuses_its_writes_and_leaves_it_unchanged(
     reasons = c.reasons()
     before = len(c.emu.requests())
     error = refused(lambda: c.kv.vaults.update(RG, VAULT, TRUSTED))
+    assert error.error is not None
     assert error.error.message == (
         f"The scope '{vault_id(c)}' cannot perform write operation because following scope(s) are "
         f"locked: '{vault_id(c)}'. Please remove the lock and try again."
@@ -77,9 +79,14 @@ def test_read_only_on_a_vault_refuses_its_writes_and_leaves_it_unchanged(
         )
     )
     refused(lambda: c.kv.vaults.update_access_policy(RG, VAULT, "add", policy))
-    assert "delete operation" in refused(lambda: c.kv.vaults.delete(RG, VAULT)).error.message
+    delete_refused = refused(lambda: c.kv.vaults.delete(RG, VAULT))
+    assert delete_refused.error is not None
+    assert delete_refused.error.message is not None
+    assert "delete operation" in delete_refused.error.message
     vault = c.kv.vaults.get(RG, VAULT)
+    assert vault.properties.network_acls is not None
     assert vault.properties.network_acls.bypass == "None"
+    assert vault.properties.network_acls.ip_rules is not None
     assert [r.value for r in vault.properties.network_acls.ip_rules] == ["203.0.113.0/24"]
     assert vault.properties.access_policies == []
     assert c.reasons() == reasons == ["vault-network-closed"], "health ignores locks"
@@ -111,6 +118,8 @@ def test_can_not_delete_allows_a_patch_but_refuses_the_delete(start: Callable[..
     ).result()
     assert updated.tags == {"owner": "me"}
     error = refused(lambda: c.mongo.mongo_clusters.begin_delete(RG, c.cluster_name, polling_interval=0))
+    assert error.error is not None
+    assert error.error.message is not None
     assert f"The scope '{c.cluster_id}' cannot perform delete operation" in error.error.message
     assert c.mongo.mongo_clusters.get(RG, c.cluster_name).id == c.cluster_id
 
@@ -164,7 +173,9 @@ def test_removing_the_lock_lets_the_same_write_through(start: Callable[..., Clie
     ]
     refused(lambda: c.kv.vaults.update(RG, VAULT, TRUSTED))
     assert c.emu.remove_lock("freeze") == []
-    assert c.kv.vaults.update(RG, VAULT, TRUSTED).properties.network_acls.bypass == "AzureServices"
+    acls = c.kv.vaults.update(RG, VAULT, TRUSTED).properties.network_acls
+    assert acls is not None
+    assert acls.bypass == "AzureServices"
     assert c.reasons() == []
     with pytest.raises(KeyError, match="no lock named or at 'freeze'"):
         c.emu.remove_lock("freeze")

@@ -148,6 +148,8 @@ def fix_role(c: Clients) -> None:
 
 def fix_vault_soft_deleted(c: Clients) -> None:
     deleted = c.kv.vaults.get_deleted(VAULT, "westus2")
+    assert deleted.properties is not None
+    assert deleted.properties.location is not None
     params = VaultCreateOrUpdateParameters(
         location=deleted.properties.location,
         properties=VaultProperties(
@@ -163,6 +165,8 @@ def fix_vault_soft_deleted(c: Clients) -> None:
 
 def fix_firewall(c: Clients) -> None:
     acls = c.kv.vaults.get(RG, VAULT).properties.network_acls
+    assert acls is not None
+    assert acls.ip_rules is not None
     c.kv.vaults.update(
         RG,
         VAULT,
@@ -234,6 +238,7 @@ def test_the_documented_fix_turns_the_cluster_ready(scenario: str, start: Callab
     assert c.reasons() == []
     assert c.health()["status"] == "Ready"
     cluster = c.mongo.mongo_clusters.get(RG, c.cluster_name)
+    assert cluster.properties is not None
     assert cluster.properties.cluster_status == "Ready"
 
 
@@ -268,7 +273,9 @@ def test_breaking_it_live_makes_the_cluster_inaccessible_at_once(start: Callable
     c = start("healthy")
     c.emu.mutate(lambda s: s.soft_delete_vault(VAULT, int(time.time())))
     assert c.reasons() == ["vault-soft-deleted"]
-    assert c.mongo.mongo_clusters.get(RG, c.cluster_name).properties.cluster_status == "Inaccessible"
+    cluster = c.mongo.mongo_clusters.get(RG, c.cluster_name)
+    assert cluster.properties is not None
+    assert cluster.properties.cluster_status == "Inaccessible"
     assert not list(
         c.authz.role_assignments.list_for_scope(
             f"/subscriptions/{c.sub}", filter=f"assignedTo('{_principal(c)}')"
