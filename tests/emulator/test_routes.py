@@ -9,6 +9,7 @@ import ssl
 import urllib.request
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -36,7 +37,7 @@ from azure.mgmt.mongocluster import models as m
 from azure.mgmt.msi.models import Identity
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
-from tests.emulator.conftest import RG, VAULT, Clients, FakeCredential, make_clients
+from tests.emulator.conftest import RG, VAULT, Clients, FakeCredential, StartEmulator, make_clients
 from wizard.emulator import Emulator
 
 CRYPTO_ROLE = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
@@ -65,9 +66,7 @@ def principal(c: Clients) -> str:
 # -- wiring -------------------------------------------------------------------------------------
 
 
-def test_binds_loopback_https_and_writes_the_connection_file(
-    start: Callable[..., Clients], tmp_path: Any
-) -> None:
+def test_binds_loopback_https_and_writes_the_connection_file(start: StartEmulator, tmp_path: Path) -> None:
     c = start("healthy")
     conn = c.emu.connection
     assert set(conn) == {"armEndpoint", "caBundle", "tenantId", "subscriptionId", "clusters", "vaults"}
@@ -102,7 +101,7 @@ def test_stop_closes_the_listeners() -> None:
 # -- ARM: clusters, identities, vaults, keys --------------------------------------------------------
 
 
-def test_cluster_get_and_lists(start: Callable[..., Clients]) -> None:
+def test_cluster_get_and_lists(start: StartEmulator) -> None:
     c = start("healthy")
     cluster = c.mongo.mongo_clusters.get(RG, c.cluster_name)
     assert cluster.properties is not None
@@ -151,7 +150,7 @@ def _update_body(identity_ids: list[str], kek: str, url: str) -> m.MongoClusterU
     )
 
 
-def test_cluster_patch_is_an_lro_and_applies_identity_and_key(start: Callable[..., Clients]) -> None:
+def test_cluster_patch_is_an_lro_and_applies_identity_and_key(start: StartEmulator) -> None:
     c = start("healthy")
     new = c.msi.user_assigned_identities.create_or_update(RG, "id-two", Identity(location="westus2"))
     url = f"https://{VAULT}.vault.azure.net/keys/cmk"
@@ -178,7 +177,7 @@ def test_cluster_patch_is_an_lro_and_applies_identity_and_key(start: Callable[..
 
 
 def test_cluster_patch_with_a_missing_identity_fails_but_keeps_the_valid_one(
-    start: Callable[..., Clients],
+    start: StartEmulator,
 ) -> None:
     c = start("healthy")
     good = c.msi.user_assigned_identities.create_or_update(RG, "id-good", Identity(location="westus2"))
@@ -207,7 +206,7 @@ def test_cluster_patch_with_a_missing_identity_fails_but_keeps_the_valid_one(
     assert bad_key.value.error.code == "InvalidKeyEncryptionKeyUrl"
 
 
-def test_cluster_delete_is_an_lro(start: Callable[..., Clients]) -> None:
+def test_cluster_delete_is_an_lro(start: StartEmulator) -> None:
     c = start("healthy")
     name = c.cluster_name
     before = len(c.emu.requests())
@@ -218,7 +217,7 @@ def test_cluster_delete_is_an_lro(start: Callable[..., Clients]) -> None:
         c.mongo.mongo_clusters.get(RG, name)
 
 
-def test_identity_get_create_and_update(start: Callable[..., Clients]) -> None:
+def test_identity_get_create_and_update(start: StartEmulator) -> None:
     c = start("identity-deleted")
     with pytest.raises(ResourceNotFoundError) as err:
         c.msi.user_assigned_identities.get(RG, "id-cmk-demo")
@@ -232,7 +231,7 @@ def test_identity_get_create_and_update(start: Callable[..., Clients]) -> None:
     assert c.reasons() == ["identity-principal-changed", "no-key-permission"]
 
 
-def test_vault_get_patch_replaces_network_acls(start: Callable[..., Clients]) -> None:
+def test_vault_get_patch_replaces_network_acls(start: StartEmulator) -> None:
     c = start("firewall-blocked")
     vault = c.kv.vaults.get(RG, VAULT)
     assert vault.properties.vault_uri == f"https://{VAULT}.vault.azure.net/"
@@ -262,7 +261,7 @@ def test_vault_get_patch_replaces_network_acls(start: Callable[..., Clients]) ->
     assert err.value.status_code == 400
 
 
-def test_access_policy_add_merges_and_remove_subtracts(start: Callable[..., Clients]) -> None:
+def test_access_policy_add_merges_and_remove_subtracts(start: StartEmulator) -> None:
     c = start("access-policy-revoked")
     pid = principal(c)
     tenant = c.emu.connection["tenantId"]
@@ -298,7 +297,7 @@ def test_access_policy_add_merges_and_remove_subtracts(start: Callable[..., Clie
 
 
 def test_vault_recover_is_201_then_polled_and_conflicts_without_recover(
-    start: Callable[..., Clients],
+    start: StartEmulator,
 ) -> None:
     c = start("vault-soft-deleted")
     with pytest.raises(ResourceNotFoundError):
@@ -347,7 +346,7 @@ def test_vault_recover_is_201_then_polled_and_conflicts_without_recover(
     assert c.emu.requests()[-1]["path"].endswith("/purge")
 
 
-def test_management_plane_keys_and_versions(start: Callable[..., Clients]) -> None:
+def test_management_plane_keys_and_versions(start: StartEmulator) -> None:
     c = start("key-expired")
     key = c.kv.keys.get(RG, VAULT, "cmk")
     attrs = key.properties.attributes
@@ -367,7 +366,7 @@ def test_management_plane_keys_and_versions(start: Callable[..., Clients]) -> No
     assert one.properties.attributes.expires == attrs.expires
 
 
-def test_management_plane_keys_ignore_the_firewall_but_not_deletion(start: Callable[..., Clients]) -> None:
+def test_management_plane_keys_ignore_the_firewall_but_not_deletion(start: StartEmulator) -> None:
     c = start("operator-firewalled")
     attributes = c.kv.keys.get(RG, VAULT, "cmk").properties.attributes
     assert attributes is not None
@@ -387,7 +386,7 @@ def test_management_plane_keys_ignore_the_firewall_but_not_deletion(start: Calla
 # -- RBAC and Resource Graph ---------------------------------------------------------------------
 
 
-def test_role_assignments_list_at_above_and_below_and_create(start: Callable[..., Clients]) -> None:
+def test_role_assignments_list_at_above_and_below_and_create(start: StartEmulator) -> None:
     c = start("healthy")
     pid = principal(c)
     vid = vault_id(c)
@@ -427,7 +426,7 @@ def test_role_assignments_list_at_above_and_below_and_create(start: Callable[...
     assert all(a.principal_type == "ServicePrincipal" for a in created)
 
 
-def test_role_definitions_by_id_have_the_real_data_actions(start: Callable[..., Clients]) -> None:
+def test_role_definitions_by_id_have_the_real_data_actions(start: StartEmulator) -> None:
     c = start("healthy")
     role = c.authz.role_definitions.get_by_id(
         f"/subscriptions/{c.sub}/providers/Microsoft.Authorization/roleDefinitions/{CRYPTO_ROLE}"
@@ -450,7 +449,7 @@ def test_role_definitions_by_id_have_the_real_data_actions(start: Callable[..., 
         )
 
 
-def test_a_wildcard_role_counts_and_a_reader_does_not(start: Callable[..., Clients]) -> None:
+def test_a_wildcard_role_counts_and_a_reader_does_not(start: StartEmulator) -> None:
     c = start("rbac-role-missing")
     assert c.reasons() == ["no-key-permission"], "Key Vault Reader cannot wrap"
     c.authz.role_assignments.create(
@@ -474,7 +473,7 @@ def _query(c: Clients, query: str) -> list[dict[str, Any]]:
     return list(cast("list[dict[str, Any]]", response.data))
 
 
-def test_resource_graph_answers_the_two_gateway_queries(start: Callable[..., Clients]) -> None:
+def test_resource_graph_answers_the_two_gateway_queries(start: StartEmulator) -> None:
     c = start("healthy")
     rows = _query(c, "resources | where type =~ 'microsoft.keyvault/vaults' | where name =~ 'KV-CMK-DEMO'")
     assert [(r["id"], r["type"], r["resourceGroup"]) for r in rows] == [
@@ -500,7 +499,7 @@ def test_resource_graph_answers_the_two_gateway_queries(start: Callable[..., Cli
 
 
 def test_data_plane_answers_the_first_anonymous_request_with_a_challenge(
-    start: Callable[..., Clients],
+    start: StartEmulator,
 ) -> None:
     c = start("healthy")
     key = c.keys().get_key("cmk")
@@ -527,7 +526,7 @@ def test_data_plane_answers_the_first_anonymous_request_with_a_challenge(
         c.keys().get_deleted_key("cmk")
 
 
-def test_data_plane_wrong_token_is_an_authentication_error(start: Callable[..., Clients]) -> None:
+def test_data_plane_wrong_token_is_an_authentication_error(start: StartEmulator) -> None:
     from azure.keyvault.keys import KeyClient
 
     c = start("healthy")
@@ -542,7 +541,7 @@ def test_data_plane_wrong_token_is_an_authentication_error(start: Callable[..., 
         client.get_key("cmk")
 
 
-def test_data_plane_disabled_and_deleted_keys(start: Callable[..., Clients]) -> None:
+def test_data_plane_disabled_and_deleted_keys(start: StartEmulator) -> None:
     c = start("key-disabled")
     with pytest.raises(HttpResponseError) as disabled:
         c.keys().get_key("cmk")
@@ -559,7 +558,7 @@ def test_data_plane_disabled_and_deleted_keys(start: Callable[..., Clients]) -> 
         d.keys().get_key("cmk")
 
 
-def test_data_plane_of_a_soft_deleted_vault_is_not_found(start: Callable[..., Clients]) -> None:
+def test_data_plane_of_a_soft_deleted_vault_is_not_found(start: StartEmulator) -> None:
     c = start("vault-soft-deleted")
     with pytest.raises(ResourceNotFoundError) as gone:
         c.keys().get_key("cmk")
@@ -567,7 +566,7 @@ def test_data_plane_of_a_soft_deleted_vault_is_not_found(start: Callable[..., Cl
     assert gone.value.error.code == "VaultNotFound"
 
 
-def test_public_network_access_disabled_is_forbidden_by_connection(start: Callable[..., Clients]) -> None:
+def test_public_network_access_disabled_is_forbidden_by_connection(start: StartEmulator) -> None:
     c = start("healthy")
     c.kv.vaults.update(
         RG, VAULT, VaultPatchParameters(properties=VaultPatchProperties(public_network_access="Disabled"))
@@ -582,7 +581,7 @@ def test_public_network_access_disabled_is_forbidden_by_connection(start: Callab
 # -- auth, restrictions, faults, admin -------------------------------------------------------------
 
 
-def test_arm_without_the_token_is_401(start: Callable[..., Clients]) -> None:
+def test_arm_without_the_token_is_401(start: StartEmulator) -> None:
     c = start("healthy")
     from azure.mgmt.keyvault import KeyVaultManagementClient
 
@@ -616,7 +615,7 @@ def test_arm_without_the_token_is_401(start: Callable[..., Clients]) -> None:
     ],
 )
 def test_operator_restrictions_are_403(
-    start: Callable[..., Clients], restriction: str, call: Callable[[Clients], Any], code: str
+    start: StartEmulator, restriction: str, call: Callable[[Clients], Any], code: str
 ) -> None:
     c = start("healthy")
     c.emu.set_faults(restrictions=[restriction])
@@ -633,7 +632,7 @@ def test_operator_restrictions_are_403(
     call(c)
 
 
-def test_a_429_with_retry_after_is_retried_by_the_sdk(start: Callable[..., Clients]) -> None:
+def test_a_429_with_retry_after_is_retried_by_the_sdk(start: StartEmulator) -> None:
     c = start("healthy", client_kwargs={"retry_total": 2})
     c.emu.set_faults(fault_rate=1.0, fault_kinds=["429"], fault_limit=1)
     vault = c.kv.vaults.get(RG, VAULT)
@@ -643,7 +642,7 @@ def test_a_429_with_retry_after_is_retried_by_the_sdk(start: Callable[..., Clien
     assert log[0]["path"] == log[1]["path"]
 
 
-def test_a_lost_write_is_carried_out_but_never_answered(start: Callable[..., Clients]) -> None:
+def test_a_lost_write_is_carried_out_but_never_answered(start: StartEmulator) -> None:
     c = start("healthy")
     c.kv.vaults.get(RG, VAULT)
     c.emu.set_faults(fault_rate=1.0, fault_kinds=["lost-write"], fault_limit=1)
@@ -669,7 +668,7 @@ def test_fault_rate_is_seeded_and_mixes_429_and_503() -> None:
     assert {429, 503, 200} <= set(first)
 
 
-def test_latency_is_added_to_every_request(start: Callable[..., Clients]) -> None:
+def test_latency_is_added_to_every_request(start: StartEmulator) -> None:
     c = start("healthy", latency_ms=30)
     c.kv.vaults.get(RG, VAULT)
     c.keys().get_key("cmk")
@@ -677,7 +676,7 @@ def test_latency_is_added_to_every_request(start: Callable[..., Clients]) -> Non
     assert all(r["latencyMs"] >= 30 for r in c.emu.requests())
 
 
-def test_admin_endpoints(start: Callable[..., Clients]) -> None:
+def test_admin_endpoints(start: StartEmulator) -> None:
     c = start("key-expired")
     status, health = admin(c.emu, "/_emulator/health")
     assert status == 200

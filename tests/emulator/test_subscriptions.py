@@ -29,7 +29,7 @@ from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
 from tests.conftest import until
-from tests.emulator.conftest import RG, VAULT, Clients, FakeCredential
+from tests.emulator.conftest import RG, VAULT, Clients, FakeCredential, StartEmulator
 from tests.emulator.test_scenarios import CRYPTO_ROLE
 from wizard.emulator import Emulator, EstateError, load_estate
 
@@ -70,7 +70,7 @@ roleAssignments:
 """
 
 
-def _two(tmp_path: Path, start: Callable[..., Clients]) -> Clients:
+def _two(tmp_path: Path, start: StartEmulator) -> Clients:
     path = tmp_path / "two-subscriptions.yaml"
     path.write_text(TWO_SUBSCRIPTIONS, encoding="utf-8")
     return start(str(path))
@@ -127,7 +127,7 @@ def _status(c: Clients, cluster_name: str) -> str | None:
 
 
 def test_a_vault_of_another_subscription_is_found_under_it_and_not_found_under_the_default(
-    tmp_path: Path, start: Callable[..., Clients]
+    tmp_path: Path, start: StartEmulator
 ) -> None:
     c = _two(tmp_path, start)
     assert c.sub == HOME
@@ -196,7 +196,7 @@ def test_a_vault_of_another_subscription_is_found_under_it_and_not_found_under_t
 
 
 def test_role_assignments_at_a_vault_of_another_subscription_count_for_health(
-    tmp_path: Path, start: Callable[..., Clients]
+    tmp_path: Path, start: StartEmulator
 ) -> None:
     c = _two(tmp_path, start)
     scope = _vault_id(AWAY, "kv-away")
@@ -214,7 +214,7 @@ def test_role_assignments_at_a_vault_of_another_subscription_count_for_health(
 
 
 def test_an_identity_of_another_subscription_is_referenced_by_name(
-    tmp_path: Path, start: Callable[..., Clients]
+    tmp_path: Path, start: StartEmulator
 ) -> None:
     c = _two(tmp_path, start)
     provider = "Microsoft.ManagedIdentity/userAssignedIdentities"
@@ -230,7 +230,7 @@ def test_an_identity_of_another_subscription_is_referenced_by_name(
 
 
 def test_list_deleted_lists_only_the_deleted_vaults_of_the_path_subscription(
-    tmp_path: Path, start: Callable[..., Clients]
+    tmp_path: Path, start: StartEmulator
 ) -> None:
     c = _two(tmp_path, start)
     home, away = _kv(c.emu, HOME), _kv(c.emu, AWAY)
@@ -252,9 +252,7 @@ def test_list_deleted_lists_only_the_deleted_vaults_of_the_path_subscription(
 # -- Resource Graph -------------------------------------------------------------------------------
 
 
-def test_resource_graph_rows_carry_their_own_subscription(
-    tmp_path: Path, start: Callable[..., Clients]
-) -> None:
+def test_resource_graph_rows_carry_their_own_subscription(tmp_path: Path, start: StartEmulator) -> None:
     c = _two(tmp_path, start)
     vaults = _query(c, "resources | where type =~ 'microsoft.keyvault/vaults' | where name =~ 'kv-away'")
     assert [(r["id"], r["subscriptionId"]) for r in vaults] == [(_vault_id(AWAY, "kv-away"), AWAY)]
@@ -271,7 +269,7 @@ def test_resource_graph_rows_carry_their_own_subscription(
 
 
 def test_the_subscriptions_query_lists_every_subscription_with_a_resource(
-    tmp_path: Path, start: Callable[..., Clients]
+    tmp_path: Path, start: StartEmulator
 ) -> None:
     c = _two(tmp_path, start)
     assert _query(c, SUBSCRIPTIONS_QUERY) == [{"subscriptionId": AWAY}, {"subscriptionId": HOME}]
@@ -283,9 +281,7 @@ def test_the_subscriptions_query_lists_every_subscription_with_a_resource(
     assert _query(single, SUBSCRIPTIONS_QUERY) == [{"subscriptionId": HOME}]
 
 
-def test_a_hidden_subscription_is_out_of_sight_and_out_of_reach(
-    tmp_path: Path, start: Callable[..., Clients]
-) -> None:
+def test_a_hidden_subscription_is_out_of_sight_and_out_of_reach(tmp_path: Path, start: StartEmulator) -> None:
     c = _two(tmp_path, start)
     c.emu.set_faults(restrictions=[f"hide-subscription:{AWAY.upper()}"])
     assert _query(c, SUBSCRIPTIONS_QUERY) == [{"subscriptionId": HOME}]
@@ -395,7 +391,7 @@ def test_subscription_scopes_and_locks_resolve_to_the_resource_subscription(tmp_
 
 
 def test_vault_soft_deleted_elsewhere_is_recovered_in_its_own_subscription(
-    start: Callable[..., Clients],
+    start: StartEmulator,
 ) -> None:
     c = start("vault-soft-deleted-elsewhere")
     assert c.cluster_name == "cluster-vault-soft-deleted-elsewhere"
