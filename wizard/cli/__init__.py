@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from wizard import __version__
 from wizard.domain.errors import BadInput, WizardError
-from wizard.domain.ids import CLUSTER_TYPE, parse_resource_id
+from wizard.domain.ids import CLUSTER_TYPE, parse_resource_id, quoted
 
 if TYPE_CHECKING:
     from wizard.cli.wiring import EmulatorBackend, LiveBackend
@@ -63,49 +64,68 @@ def _add_target(parser: argparse.ArgumentParser, *, cluster_required: bool = Fal
     target.add_argument("--subscription", metavar="ID", help="default subscription (live)")
     target.add_argument(
         "--retry-total",
-        type=_non_negative_int,
+        type=_retry_total_flag,
         default=None,
         metavar="N",
         help="retries per request on 429/5xx/timeouts before giving up "
-        f"(default {DEFAULT_RETRY_TOTAL}, or ${RETRY_TOTAL_ENV})",
+        f"(default {DEFAULT_RETRY_TOTAL}, or ${RETRY_TOTAL_ENV}; at most {MAX_RETRY_TOTAL})",
     )
     target.add_argument(
         "--timeout",
-        type=_positive_float,
+        type=_timeout_seconds,
         default=30.0,
         metavar="SECONDS",
-        help="per-request read timeout (default 30)",
+        help=f"per-request read timeout and sign-in bound (default 30, at most {MAX_TIMEOUT_SECONDS:g})",
     )
 
 
+MAX_RETRY_TOTAL = 20
+MAX_TIMEOUT_SECONDS = 3600.0
+MAX_WAIT_SECONDS = 86400.0
+EXPIRY_DAYS = (1, 3650)
+MAX_REVALIDATE_SECONDS = 3600.0
+MAX_LATENCY_MS = 60_000
+
+
 def _number(text: str, cast: Callable[[str], float], ok: Callable[[float], bool], rule: str) -> float:
-    """Parse a flag's number and check its range, as one argparse error line."""
+    """Parse a flag's number and check its range, as one argparse error line (nan and inf never pass)."""
+    shown = quoted(text)
     try:
         value = cast(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a {'whole ' if cast is int else ''}number: {text!r}") from None
-    if not ok(value):
-        raise argparse.ArgumentTypeError(f"must be {rule}: {text!r}")
+    except (ValueError, OverflowError):
+        raise argparse.ArgumentTypeError(f"not a {'whole ' if cast is int else ''}number: {shown}") from None
+    if not math.isfinite(value) or not ok(value):
+        raise argparse.ArgumentTypeError(f"must be {rule}: {shown}")
     return value
 
 
-def _non_negative_int(text: str) -> int:
-    return int(_number(text, int, lambda v: v >= 0, "0 or more"))
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`."""
+
+    def parse(text: str) -> int:
+        return int(_number(text, int, lambda v: low <= v <= high, f"a whole number from {low} to {high}"))
+
+    return parse
 
 
-def _positive_float(text: str) -> float:
-    return _number(text, float, lambda v: 0 < v < float("inf"), "a positive number")
+def _seconds(high: float, *, zero: bool) -> Callable[[str], float]:
+    """An argparse type: seconds, finite, at most `high` (0 allowed only when `zero`)."""
+    rule = f"from 0 to {high:g}" if zero else f"more than 0 and at most {high:g}"
+    low_ok: Callable[[float], bool] = (lambda v: v >= 0) if zero else (lambda v: v > 0)
+    return lambda text: _number(text, float, lambda v: low_ok(v) and v <= high, rule)
+
+
+_retry_total_flag = _whole(0, MAX_RETRY_TOTAL)
+_timeout_seconds = _seconds(MAX_TIMEOUT_SECONDS, zero=False)
+_wait_seconds = _seconds(MAX_WAIT_SECONDS, zero=False)
+_revalidate_seconds = _seconds(MAX_REVALIDATE_SECONDS, zero=True)
+_expiry_days = _whole(*EXPIRY_DAYS)
+_latency_ms = _whole(0, MAX_LATENCY_MS)
+_port = _whole(0, 65535)
 
 
 def _fraction(text: str) -> float:
     return _number(text, float, lambda v: 0.0 <= v <= 1.0, "between 0 and 1")
-
-
-def _port(text: str) -> int:
-    value = _non_negative_int(text)
-    if value > 65535:
-        raise argparse.ArgumentTypeError(f"not a TCP port: {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -136,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--read-only", action="store_true", help="make every write impossible")
     demo.add_argument(
         "--revalidate-seconds",
-        type=float,
+        type=_revalidate_seconds,
         default=5.0,
         metavar="S",
         help="how long a repaired cluster takes to turn Ready (default 5)",
@@ -151,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--scenario", metavar="NAME|FILE", required=True)
     emulator.add_argument("--port", type=_port, default=0, help="ARM port (0 = any free port)")
     emulator.add_argument("--connection-file", metavar="PATH", default="cmk-emulator.json")
-    emulator.add_argument("--latency-ms", type=_non_negative_int, default=0, metavar="N")
+    emulator.add_argument("--latency-ms", type=_latency_ms, default=0, metavar="N")
     emulator.add_argument(
         "--fault-rate",
         type=_fraction,
@@ -159,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="F",
         help="share of requests answered 429 (Retry-After) or 503",
     )
-    emulator.add_argument("--revalidate-seconds", type=float, default=5.0, metavar="S")
+    emulator.add_argument("--revalidate-seconds", type=_revalidate_seconds, default=5.0, metavar="S")
 
     commands.add_parser("scenarios", help="list the built-in emulator scenarios")
     _add_fix_parsers(commands)
@@ -210,20 +230,20 @@ def _add_fix_parsers(commands: Any) -> None:
     fix.add_argument("--report", metavar="PATH", help="write the Markdown incident report here")
     fix.add_argument(
         "--expiry-days",
-        type=_non_negative_int,
+        type=_expiry_days,
         default=365,
         metavar="N",
-        help="new key expiry: now + N days (default 365)",
+        help=f"new key expiry: now + N days (default 365; {EXPIRY_DAYS[0]} to {EXPIRY_DAYS[1]})",
     )
     fix.add_argument(
         "--wait-timeout",
-        type=_positive_float,
+        type=_wait_seconds,
         metavar="SECONDS",
         help="how long to wait for Ready (default 3600 live, 60 emulator)",
     )
     fix.add_argument(
         "--revalidate-seconds",
-        type=float,
+        type=_revalidate_seconds,
         default=0.0,
         metavar="S",
         help="--scenario only: emulator delay before a repaired cluster is Ready",
@@ -233,13 +253,13 @@ def _add_fix_parsers(commands: Any) -> None:
     _add_target(watch)
     watch.add_argument(
         "--wait-timeout",
-        type=_positive_float,
+        type=_wait_seconds,
         metavar="SECONDS",
         help="give up after this long (default 3600 live, 60 emulator); exit 3",
     )
     watch.add_argument(
         "--revalidate-seconds",
-        type=float,
+        type=_revalidate_seconds,
         default=0.0,
         metavar="S",
         help="--scenario only: emulator delay before a repaired cluster is Ready",
@@ -255,7 +275,7 @@ def _retry_total(args: argparse.Namespace) -> int:
     if not env:
         return DEFAULT_RETRY_TOTAL
     try:
-        return _non_negative_int(env)
+        return _retry_total_flag(env)
     except argparse.ArgumentTypeError as exc:
         raise BadInput(f"${RETRY_TOTAL_ENV}: {exc}") from None
 

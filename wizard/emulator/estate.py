@@ -5,9 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
+import os
 import re
+import reprlib
+import stat
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib import resources
@@ -42,7 +46,23 @@ _NAMESPACE = uuid.UUID("2f0c8a4e-1b7d-4e3a-9c5f-6d8e0b1a2c3f")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _RELATIVE = re.compile(r"^([+-])(\d+(?:\.\d+)?)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": SECONDS_PER_DAY}
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._()-]{0,127}$")
+_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._()-]{0,126}[A-Za-z0-9_()-])?$")
+_ARM_SEGMENT = re.compile(r"^[A-Za-z0-9_()-][A-Za-z0-9._()-]*$")
+MAX_ESTATE_BYTES = 4 << 20
+"""The largest estate file we read (the built-in ones are under 1 KiB)."""
+MAX_NESTING = 32
+"""The deepest nesting of lists and mappings an estate may have (the format needs 6)."""
+MAX_NODES = 200_000
+"""How many values an estate may hold once its YAML aliases are expanded (a billion-laughs file
+would otherwise grow without end)."""
+EARLIEST, LATEST = 0, 253_402_300_799
+"""The dates an estate may give: 1970-01-01 to 9999-12-31 (epoch seconds), what a key's attributes
+and Python's datetime can both hold."""
+MAX_RELATIVE_SECONDS = 100 * 366 * SECONDS_PER_DAY
+QUOTE_LIMIT = 80
+_IDENTITY_PATH = "resourcegroups/providers/microsoft.managedidentity/userassignedidentities"
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring = 3, 4, 4, QUOTE_LIMIT
 _VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
 _KEY_NAME = re.compile(r"^[A-Za-z0-9-]{1,127}$")
 RESTRICTIONS = ("no-role-assignment-read", "no-data-plane", "operator-ip-blocked", "stale-resource-graph")
@@ -61,6 +81,25 @@ ROUTE_KINDS = (
 _KEY_OPS = ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"]
 
 
+def _shown(value: object) -> str:
+    """An offending value as an error message quotes it: bounded however large or deep it is."""
+    text = _REPR.repr(value)
+    return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "\u2026"
+
+
+def arm_path_problem(value: str) -> str | None:
+    """Why `/subscriptions/...` is not a well-formed ARM path (None if it is): no empty, `.` or `..`
+    segment, which would change the URL a request goes to."""
+    parts = value[1:].removesuffix("/").split("/")
+    if not value.startswith("/subscriptions/") or not all(_ARM_SEGMENT.match(p) for p in parts):
+        return f"{_shown(value)} is not an ARM id (empty, '.' or '..' segments, or odd characters)"
+    if not _GUID.match(parts[1]):
+        return f"{_shown(parts[1])} in {_shown(value)} is not a subscription GUID"
+    if any(p.endswith(".") for p in parts):
+        return f"{_shown(value)} has a name ending in a dot"
+    return None
+
+
 def restriction_problem(value: object) -> str | None:
     """Why a value is not an operator restriction (None if it is one): the loader and faults share it."""
     if isinstance(value, str):
@@ -68,9 +107,9 @@ def restriction_problem(value: object) -> str | None:
             return None
         if value.startswith(HIDE_SUBSCRIPTION):
             guid = value[len(HIDE_SUBSCRIPTION) :]
-            return None if _GUID.match(guid) else f"{guid!r} in {value!r} is not a GUID"
+            return None if _GUID.match(guid) else f"{_shown(guid)} in {_shown(value)} is not a GUID"
     return (
-        f"{value!r} is not a restriction (use {', '.join(RESTRICTIONS)}, "
+        f"{_shown(value)} is not a restriction (use {', '.join(RESTRICTIONS)}, "
         f"deny:<{'|'.join(ROUTE_KINDS)}> or {HIDE_SUBSCRIPTION}<subscription GUID>)"
     )
 
@@ -88,18 +127,97 @@ def scenario_names() -> list[str]:
 def _parse_text(text: str, source: str, as_json: bool) -> Any:
     if as_json:
         try:
-            return json.loads(text)
+            data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise EstateError(f"estate {source}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+        except RecursionError:
+            raise EstateError(f"estate {source}: nested more than {MAX_NESTING} levels deep") from None
+        _check_json_shape(data, source)
+        return data
     import yaml
 
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_bounded_loader(source))  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or "malformed"
         raise EstateError(f"estate {source}: not valid YAML ({where}{problem})") from None
+
+
+def _check_json_shape(data: Any, source: str) -> None:
+    """Refuse JSON nested deeper than MAX_NESTING or holding more than MAX_NODES values (iteratively)."""
+    pending, count = [(data, 1)], 0
+    while pending:
+        value, depth = pending.pop()
+        count += 1
+        if depth > MAX_NESTING:
+            raise EstateError(f"estate {source}: nested more than {MAX_NESTING} levels deep")
+        if count > MAX_NODES:
+            raise EstateError(f"estate {source}: more than {MAX_NODES} values")
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        pending.extend((child, depth + 1) for child in children)
+
+
+def _bounded_loader(source: str) -> Any:
+    """A yaml.SafeLoader that counts every value an alias brings in again and the nesting depth as it
+    composes, so an alias bomb or a deep file is refused in one line before it costs memory."""
+    import yaml
+
+    class BoundedLoader(yaml.SafeLoader):
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self.depth, self.nodes = 0, 0
+            self.sizes: dict[int, int] = {}
+
+        def next_event(self) -> Any:
+            peek: Callable[[], Any] = self.peek_event
+            return peek()
+
+        def refuse(self, problem: str) -> EstateError:
+            line = self.next_event().start_mark.line + 1
+            return EstateError(f"estate {source}: line {line}: {problem}")
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                target = self.anchors.get(self.next_event().anchor)
+                if target is not None:
+                    size = self.sizes.get(id(target))
+                    if size is None:
+                        raise self.refuse("an alias refers to a value that contains it")
+                    self.count(size)
+                return super().compose_node(parent, index)
+            self.depth += 1
+            if self.depth > MAX_NESTING:
+                raise self.refuse(f"nested more than {MAX_NESTING} levels deep")
+            before = self.nodes
+            self.count(1)
+            node = super().compose_node(parent, index)
+            self.depth -= 1
+            self.sizes[id(node)] = self.nodes - before
+            return node
+
+        def count(self, size: int) -> None:
+            self.nodes += size
+            if self.nodes > MAX_NODES:
+                raise self.refuse(f"more than {MAX_NODES} values once aliases are expanded")
+
+    return BoundedLoader
+
+
+def _read_estate_file(path: Path) -> str:
+    """The text of a regular file of at most MAX_ESTATE_BYTES (a FIFO would block, /dev/zero never end)."""
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise EstateError(f"cannot read estate file {path}: not a regular file")
+    too_big = EstateError(f"estate file {path} is larger than {MAX_ESTATE_BYTES >> 20} MiB")
+    if info.st_size > MAX_ESTATE_BYTES:
+        raise too_big
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+        data = handle.read(MAX_ESTATE_BYTES + 1)
+    if len(data) > MAX_ESTATE_BYTES:
+        raise too_big
+    return data.decode("utf-8")
 
 
 def load_estate(name_or_path: str) -> Estate:
@@ -114,11 +232,11 @@ def load_estate(name_or_path: str) -> Estate:
     path = Path(name_or_path)
     if path.suffix.lower() not in (".yaml", ".yml", ".json"):
         raise EstateError(
-            f"unknown scenario {name_or_path!r} (built in: {', '.join(scenario_names())}; "
+            f"unknown scenario {_shown(name_or_path)} (built in: {', '.join(scenario_names())}; "
             "or give a .yaml/.yml/.json estate file)"
         )
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_estate_file(path)
     except FileNotFoundError:
         raise EstateError(f"estate file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -161,6 +279,7 @@ class _Obj:
     def fail(self, key: str, problem: str) -> EstateError:
         """An error naming `path.key`."""
         where = f"{self.path}.{key}" if self.path else key
+        where = where if len(where) <= QUOTE_LIMIT else where[: QUOTE_LIMIT - 1] + "\u2026"
         return EstateError(f"estate {self.source}: {where}: {problem}")
 
     def raw(self, key: str) -> Any:
@@ -183,13 +302,13 @@ class _Obj:
                 raise self.fail(key, "required")
             return default
         if not isinstance(value, str) or not value:
-            raise self.fail(key, f"expected a non-empty string, got {value!r}")
+            raise self.fail(key, f"expected a non-empty string, got {_shown(value)}")
         if pattern is not None and not pattern.match(value):
-            raise self.fail(key, f"{value!r} is not a valid name")
+            raise self.fail(key, f"{_shown(value)} is not a valid name")
         if choices:
             match = next((c for c in choices if c.lower() == value.lower()), None)
             if match is None:
-                raise self.fail(key, f"{value!r} is not one of {', '.join(choices)}")
+                raise self.fail(key, f"{_shown(value)} is not one of {', '.join(choices)}")
             return match
         return value
 
@@ -201,7 +320,7 @@ class _Obj:
         """An optional GUID."""
         value = self.opt_text(key)
         if value is not None and not _GUID.match(value):
-            raise self.fail(key, f"{value!r} is not a GUID")
+            raise self.fail(key, f"{_shown(value)} is not a GUID")
         return value
 
     def flag(self, key: str, default: bool) -> bool:
@@ -210,7 +329,7 @@ class _Obj:
         if value is None:
             return default
         if not isinstance(value, bool):
-            raise self.fail(key, f"expected true or false, got {value!r}")
+            raise self.fail(key, f"expected true or false, got {_shown(value)}")
         return value
 
     def number(self, key: str, default: int, *, minimum: int, maximum: int) -> int:
@@ -219,7 +338,7 @@ class _Obj:
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-            raise self.fail(key, f"expected an integer from {minimum} to {maximum}, got {value!r}")
+            raise self.fail(key, f"expected an integer from {minimum} to {maximum}, got {_shown(value)}")
         return value
 
     def items(self, key: str) -> list[Any]:
@@ -238,7 +357,7 @@ class _Obj:
         values = self.items(key)
         for index, value in enumerate(values):
             if not isinstance(value, str) or not value:
-                raise self.fail(f"{key}[{index}]", f"expected a non-empty string, got {value!r}")
+                raise self.fail(f"{key}[{index}]", f"expected a non-empty string, got {_shown(value)}")
         return list(values)
 
     def tags(self, key: str = "tags") -> dict[str, str]:
@@ -256,32 +375,43 @@ class _Obj:
         return None if value is None else _Obj(value, f"{self.path}.{key}" if self.path else key, self.source)
 
     def when(self, key: str, now: float) -> int | None:
-        """A date: relative (`-2d`, `+30d`, `+6h`, `now`), ISO 8601, or epoch seconds."""
+        """A date: relative (`-2d`, `+30d`, `+6h`, `now`; up to 100 years away), ISO 8601, or epoch
+        seconds; absolute dates from 1970-01-01 to 9999-12-31."""
         value = self.raw(key)
         if value is None:
             return None
+        if isinstance(value, str) and value.strip().lower() == "now":
+            return int(now)
+        match = _RELATIVE.match(value.strip()) if isinstance(value, str) else None
+        if match:
+            offset = float(match.group(2)) * _UNITS[match.group(3)]
+            if not offset <= MAX_RELATIVE_SECONDS:
+                raise self.fail(key, f"{_shown(value)} is more than 100 years away")
+            return int(now + (offset if match.group(1) == "+" else -offset))
+        moment = self._absolute(key, value)
+        if not (math.isfinite(moment) and EARLIEST <= moment <= LATEST):
+            raise self.fail(key, f"{_shown(value)} is not between 1970-01-01 and 9999-12-31")
+        return int(moment)
+
+    def _absolute(self, key: str, value: Any) -> float:
+        """An absolute date in epoch seconds (infinite when too large to hold)."""
         if isinstance(value, bool):
-            raise self.fail(key, f"expected a date, got {value!r}")
+            raise self.fail(key, f"expected a date, got {_shown(value)}")
         if isinstance(value, int | float):
-            return int(value)
+            return float(value) if abs(value) < 1e300 else math.inf
         if isinstance(value, datetime):
-            return int((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp())
+            return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
         if isinstance(value, date):
-            return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp())
+            return datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp()
         if isinstance(value, str):
-            if value.strip().lower() == "now":
-                return int(now)
-            match = _RELATIVE.match(value.strip())
-            if match:
-                sign = 1 if match.group(1) == "+" else -1
-                return int(now + sign * float(match.group(2)) * _UNITS[match.group(3)])
             try:
                 parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-            except ValueError:
+                return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+            except (ValueError, OverflowError):
                 pass
-            else:
-                return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp())
-        raise self.fail(key, f"{value!r} is not a date (use -2d, +30d, +6h, now, ISO 8601 or epoch seconds)")
+        raise self.fail(
+            key, f"{_shown(value)} is not a date (use -2d, +30d, +6h, now, ISO 8601 or epoch seconds)"
+        )
 
     def done(self) -> None:
         """Reject fields we do not know: a typo must not silently mean 'default'."""
@@ -363,11 +493,18 @@ class _Builder:
         lowered = [n.lower() for n in names]
         for name in names:
             if lowered.count(name.lower()) > 1:
-                raise obj.fail(key, f"{name.rsplit('/', 1)[-1]!r} is defined twice")
+                raise obj.fail(key, f"{_shown(name.rsplit('/', 1)[-1])} is defined twice")
 
     def identity_id(self, ref: str) -> str:
         """An ARM id, or a name in the default group: the default subscription's, else the one elsewhere."""
-        if ref.startswith("/subscriptions/"):
+        if ref.startswith("/"):
+            problem = arm_path_problem(ref)
+            parts = ref.split("/")
+            shape = "/".join(parts[3:4] + parts[5:8]).lower() if len(parts) == 9 else ""
+            if problem is None and shape != _IDENTITY_PATH:
+                problem = f"{_shown(ref)} is not a userAssignedIdentities id"
+            if problem is not None:
+                raise EstateError(f"estate {self.top.source}: identity {problem}")
             return ref
         default = rid(self.sub, self.rg, "Microsoft.ManagedIdentity/userAssignedIdentities", ref)
         if default.lower() in self.identities:
@@ -388,7 +525,7 @@ class _Builder:
         if identity is not None:
             return identity.principal_id
         if not _NAME.match(ref):
-            raise obj.fail(key, f"{ref!r} is neither a GUID nor an identity name")
+            raise obj.fail(key, f"{_shown(ref)} is neither a GUID nor an identity name")
         return self.seeded_principal(self.identity_id(ref))
 
     def identity(self, obj: _Obj) -> Identity:
@@ -467,7 +604,7 @@ class _Builder:
         for key_obj in _items(obj, "keys"):
             key = self.key(key_obj, vault)
             if vault.key(key.name) is not None:
-                raise obj.fail("keys", f"{key.name!r} is defined twice")
+                raise obj.fail("keys", f"{_shown(key.name)} is defined twice")
             vault.keys[key.name] = key
         vault.deleted_on = obj.when("deleted", self.now)
         if vault.deleted_on is not None and not vault.soft_delete:
@@ -566,7 +703,7 @@ class _Builder:
                 r"^https://[A-Za-z0-9-]+\.vault\.azure\.net/keys/[A-Za-z0-9-]+(/[A-Za-z0-9]+)?$", url
             ):
                 raise encryption.fail(
-                    "keyUrl", f"{url!r} is not https://<vault>.vault.azure.net/keys/<key>[/<ver>]"
+                    "keyUrl", f"{_shown(url)} is not https://<vault>.vault.azure.net/keys/<key>[/<ver>]"
                 )
             else:
                 encryption.raw("version")
@@ -579,7 +716,10 @@ class _Builder:
     def scope(self, obj: _Obj, key: str) -> str:
         """A scope in the notation role assignments and locks share (subscription, vault:<name>, ...)."""
         value = obj.text(key)
-        if value.startswith("/subscriptions/"):
+        if value.startswith("/"):
+            problem = arm_path_problem(value)
+            if problem is not None:
+                raise obj.fail(key, problem)
             return value.rstrip("/")
         kind, _, arg = value.partition(":")
         if kind == "subscription" and (not arg or _GUID.match(arg)):
@@ -594,20 +734,20 @@ class _Builder:
             ]
             if len(found) != 1:
                 where = "no" if not found else "more than one"
-                raise obj.fail(key, f"{where} {kind} named {arg!r} in this estate (give its full id)")
+                raise obj.fail(key, f"{where} {kind} named {_shown(arg)} in this estate (give its full id)")
             return found[0]
         if kind in ("vault", "key") and arg:
             vault_name, _, key_name = arg.partition("/")
             vault = self.vaults.get(vault_name.lower())
             if vault is None:
-                raise obj.fail(key, f"no vault named {vault_name!r} in this estate")
+                raise obj.fail(key, f"no vault named {_shown(vault_name)} in this estate")
             if kind == "vault" and not key_name:
                 return vault.id
             if kind == "key" and key_name:
                 return f"{vault.id}/keys/{key_name}"
         raise obj.fail(
             key,
-            f"{value!r} is not a scope (subscription[:<guid>], resourceGroup[:name], vault:<name>, "
+            f"{_shown(value)} is not a scope (subscription[:<guid>], resourceGroup[:name], vault:<name>, "
             "key:<vault>/<key>, cluster:<name>, identity:<name> or /subscriptions/...)",
         )
 
@@ -619,7 +759,7 @@ class _Builder:
             (r for r in self.roles if role_ref.lower() in (r.guid.lower(), r.role_name.lower())), None
         )
         if role is None:
-            raise obj.fail("role", f"{role_ref!r} is not a built-in or custom role name or id")
+            raise obj.fail("role", f"{_shown(role_ref)} is not a built-in or custom role name or id")
         scope = self.scope(obj, "scope")
         scope_parts = scope.split("/")
         sub = scope_parts[2] if len(scope_parts) > 2 and scope_parts[2] else self.sub
@@ -637,7 +777,7 @@ class _Builder:
             ):
                 raise obj.fail(
                     "scope",
-                    f"vault {vault.name!r} is soft-deleted: soft delete dropped its role "
+                    f"vault {_shown(vault.name)} is soft-deleted: soft delete dropped its role "
                     "assignments, so it cannot have any",
                 )
         obj.done()
@@ -655,11 +795,11 @@ class _Builder:
             if vault.live:
                 resources |= {vault.id.lower(), *(f"{vault.id}/keys/{k}".lower() for k in vault.keys)}
             elif scope.lower() == vault.id.lower() or scope.lower().startswith(vault.id.lower() + "/"):
-                raise obj.fail("scope", f"vault {vault.name!r} is soft-deleted: its locks went with it")
+                raise obj.fail("scope", f"vault {_shown(vault.name)} is soft-deleted: its locks went with it")
         if scope.lower() not in {*subs, *groups, *resources}:
             raise obj.fail(
                 "scope",
-                f"{scope!r} is not the subscription, a resource group or a resource of this estate",
+                f"{_shown(scope)} is not the subscription, a resource group or a resource of this estate",
             )
         obj.done()
         return Lock(name, scope, level)
