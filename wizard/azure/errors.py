@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from azure.core.exceptions import (
     ClientAuthenticationError,
@@ -26,6 +27,10 @@ from wizard.domain.errors import (
 )
 
 T = TypeVar("T")
+EMULATOR_TOKEN_ADVICE = (
+    "the emulator accepts only the token it was started with: set CMK_WIZARD_EMULATOR_TOKEN to it "
+    "(or unset it on both sides)"
+)
 
 
 def _code_and_message(exc: HttpResponseError) -> tuple[str | None, str]:
@@ -55,9 +60,9 @@ def translate(exc: Exception, *, action: str, needs: str) -> GatewayError:
             "run `az login` or use --auth device-code"
         )
     if isinstance(exc, ClientAuthenticationError):
+        advice = EMULATOR_TOKEN_ADVICE if _from_loopback(exc) else "run `az login` again or check the tenant"
         return AuthFailed(
-            f"{action}: authentication failed ({_first_line(exc)}); run `az login` again or check the tenant",
-            status=exc.status_code,
+            f"{action}: authentication failed ({_first_line(exc)}); {advice}", status=exc.status_code
         )
     if isinstance(exc, ServiceRequestError | ServiceResponseError):
         return Unreachable(f"{action}: cannot reach Azure ({_first_line(exc)})")
@@ -75,6 +80,13 @@ def translate(exc: Exception, *, action: str, needs: str) -> GatewayError:
             return Throttled(f"{text} (gave up after retries)", status=status, code=code, request_id=rid)
         return GatewayError(text, status=status, code=code, request_id=rid)
     return GatewayError(f"{action}: {type(exc).__name__}: {_first_line(exc)}")
+
+
+def _from_loopback(exc: ClientAuthenticationError) -> bool:
+    """Whether the refusal came from our emulator: real Azure is never on 127.0.0.1."""
+    request = getattr(getattr(exc, "response", None), "request", None)
+    host = urlsplit(str(getattr(request, "url", "") or "")).hostname
+    return host in ("127.0.0.1", "localhost")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -7,6 +7,7 @@ Exit codes (a contract): 0 healthy, 1 critical findings, 2 bad input or usage,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -336,7 +337,23 @@ def _run_diagnose(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _require_terminal(command: str) -> None:
+    """The wizard draws on a terminal and reads keys from it: without one Textual would hang (stdin
+    from /dev/null, stdout piped) or fail inside (stdin closed), so say so instead."""
+    if not all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout)):
+        raise BadInput(
+            f"{command} needs a terminal on stdin and stdout; without one use diagnose, fix or watch"
+        )
+
+
 def _run_tui(args: argparse.Namespace) -> int:
+    from wizard.run.outputs import check_audit_path, check_report_dir
+
+    _require_terminal(args.command or "tui")
+    if args.audit_log:
+        check_audit_path(args.audit_log)
+    if args.report_dir:
+        check_report_dir(args.report_dir)
     from screens.app import WizardApp
 
     backend = make_backend(args)
@@ -412,11 +429,25 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def _silence_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the interpreter's last flush stays quiet."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; every failure is one line on stderr and a documented exit code."""
+    if sys.stdin is None:  # started with stdin closed: reading it is the same as end of file
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
+    except BrokenPipeError:
+        _silence_stdout()
+        print("cmk-wizard: stopped: standard output was closed (broken pipe)", file=sys.stderr)
+        return EXIT_INCOMPLETE
     except BadInput as exc:
         print(f"cmk-wizard: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE

@@ -6,16 +6,15 @@ Kept out of cli.py so the parser stays cheap to import; cli.py only parses and d
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Collection
-from pathlib import Path
 from typing import Any, TextIO
 
 from wizard.cli.wiring import target_cluster
 from wizard.domain.catalog import load_catalog
-from wizard.domain.errors import BadInput
+from wizard.domain.errors import AuthFailed, BadInput
 from wizard.engine.fix_plan import DEFERRED, ESCALATE, WAIT, Plan, Step
+from wizard.run.audit import default_audit_path
 from wizard.run.fix import (
     FixSession,
     FixSettings,
@@ -25,6 +24,7 @@ from wizard.run.fix import (
     auto_confirm,
     wait_for_ready,
 )
+from wizard.run.outputs import check_audit_path, check_report_path
 
 EXIT_USAGE, EXIT_INCOMPLETE = 2, 3
 
@@ -121,25 +121,6 @@ def _confirmer(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> Callable
     return confirm
 
 
-def check_output_path(path: str | None, what: str) -> None:
-    """Refuse, before anything is read or written, an output file we could not write later.
-
-    Without this a directory or unwritable --audit-log failed at the first write (after the plan
-    was shown) and a bad --report failed after every change was made, both as 'internal error'."""
-    if not path:
-        return
-    target = Path(path).expanduser()
-    if target.is_dir():
-        raise BadInput(f"{what} {path} is a directory, not a file")
-    if target.exists() and not os.access(target, os.W_OK):
-        raise BadInput(f"{what} {path} is not writable")
-    existing = next((p for p in (target.parent, *target.parent.parents) if p.exists()), None)
-    if existing is None or not existing.is_dir():
-        raise BadInput(f"{what} {path}: {existing} is not a directory")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise BadInput(f"{what} {path}: directory {existing} is not writable")
-
-
 def _write_report(path: str | None, session: FixSession, out: TextIO) -> None:
     """The incident report, when asked for: also when there was nothing to write (escalations)."""
     if path:
@@ -164,8 +145,10 @@ def run_fix(
     code = args.finding.strip().upper() if args.finding is not None else None
     if code is not None and code not in load_catalog().findings:
         raise BadInput(f"unknown finding code {args.finding!r} (see `cmk-wizard diagnose` for codes)")
-    check_output_path(args.audit_log, "--audit-log")
-    check_output_path(args.report, "--report")
+    if args.audit_log or not args.dry_run:
+        check_audit_path(args.audit_log or default_audit_path())
+    if args.report:
+        check_report_path(args.report)
     backend = make_backend(args)
     try:
         cluster_id = target_cluster(backend)
@@ -178,6 +161,9 @@ def run_fix(
             gateway, cluster_id, audit=audit, scope=None if code is None else {code}, settings=settings
         )
         first = session.diagnose()
+        refused = next((o.error for o in first.known.values() if isinstance(o.error, AuthFailed)), None)
+        if refused is not None:  # a token Azure (or the emulator) refuses: no plan could mean anything
+            raise refused
         if code is not None and code not in {f.code for f in first.findings}:
             raise BadInput(f"finding {code} is not present on this cluster (verdict {first.verdict})")
         plan = session.plan()

@@ -16,7 +16,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from wizard.domain.errors import BadInput, Conflict, GatewayError, NotFound, ReadOnlyViolation, WizardError
+from wizard.domain.errors import (
+    AuthFailed,
+    BadInput,
+    Conflict,
+    GatewayError,
+    NotFound,
+    ReadOnlyViolation,
+    WizardError,
+)
 from wizard.domain.ids import parse_key_url
 from wizard.domain.models import CheckStatus, IdentityFacts
 from wizard.domain.ports import AzureReader
@@ -154,8 +162,9 @@ def wait_for_ready(
         try:
             status = reader.get_cluster(cluster_id).cluster_status
         except GatewayError as exc:
-            if isinstance(exc, NotFound):
-                return WaitResult(False, "gone", clock() - start, bound, timeout, polls, error=str(exc))
+            if isinstance(exc, NotFound | AuthFailed):  # gone, or signed out: waiting cannot help
+                gone = "gone" if isinstance(exc, NotFound) else "unknown"
+                return WaitResult(False, gone, clock() - start, bound, timeout, polls, error=str(exc))
             status = f"unknown ({exc})"
         elapsed = clock() - start
         if status.lower() == "ready":
