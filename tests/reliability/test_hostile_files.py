@@ -7,6 +7,7 @@ import os
 import stat
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,8 +100,9 @@ def test_dates_at_the_edges_still_load(tmp_path: Path) -> None:
     assert load_estate(str(path)).name == "x"
 
 
-def _writes(emulator_requests: list[dict[str, object]]) -> list[dict[str, object]]:
-    return [r for r in emulator_requests if r["method"] not in ("GET", "HEAD")]
+def _writes(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The requests the emulator logged as writes."""
+    return [r for r in requests if r["write"]]
 
 
 def _fix(conn: str, *extra: str) -> list[str]:

@@ -45,7 +45,7 @@ def sign_in_advice(auth: str) -> str:
     if auth == "device-code":
         return "run again with --auth device-code and enter the code before it expires"
     if shutil.which("az"):
-        return "run `az login` (or use --auth device-code)"
+        return "run `az login`, then try again"
     return "use --auth device-code (the Azure CLI is not installed)"
 
 
