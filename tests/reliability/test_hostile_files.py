@@ -166,6 +166,7 @@ def test_the_wizard_checks_its_audit_log_at_start(tmp_path: Path) -> None:
     result = run_cli("demo", "--audit-log", "/proc/cmk-wizard-audit.jsonl", timeout=30)
     assert result.returncode == 2
     assert_one_line(result.stderr)
+    assert "--audit-log" in result.stderr
 
 
 def test_reports_are_written_owner_only(running_emulator: EmulatorMaker, tmp_path: Path) -> None:

@@ -349,15 +349,15 @@ def _require_terminal(command: str) -> None:
 def _run_tui(args: argparse.Namespace) -> int:
     from wizard.run.outputs import check_audit_path, check_report_dir
 
-    _require_terminal(args.command or "tui")
     if args.audit_log:
         check_audit_path(args.audit_log)
     if args.report_dir:
         check_report_dir(args.report_dir)
-    from screens.app import WizardApp
-
     backend = make_backend(args)
     try:
+        _require_terminal(args.command or "tui")
+        from screens.app import WizardApp
+
         if getattr(args, "auth", "auto") == "device-code" and not backend.scenarios():
             # The TUI owns the terminal once it runs, so the device code must be shown (and the
             # sign-in finished) before it starts.
