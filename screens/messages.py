@@ -10,7 +10,7 @@ from textual.message import Message
 
 from wizard.domain.models import ClusterSummary
 from wizard.domain.ports import Operator
-from wizard.engine.engine import Assessment
+from wizard.engine.assess import Assessment
 from wizard.run.diagnose import Diagnosis
 
 if TYPE_CHECKING:

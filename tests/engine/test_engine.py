@@ -29,7 +29,7 @@ from wizard.domain.models import (
     RoleAssignmentFacts,
     RoleDefinitionFacts,
 )
-from wizard.engine.engine import critical_causes
+from wizard.engine.assess import critical_causes
 from wizard.run.diagnose import Diagnosis, diagnose
 
 HEALTHY = FakeEstate()

@@ -37,15 +37,10 @@ from wizard.domain.models import (
     VaultFacts,
     VaultRef,
 )
-from wizard.engine.engine import (
-    KEY_PERMISSION_NAMES,
-    REQUIRED_KEY_PERMISSIONS,
-    Assessment,
-    deleted_vault_of,
-    key_read,
-    key_url_of,
-    vault_ref_of,
-)
+from wizard.engine.assess import Assessment
+from wizard.engine.checks.access import KEY_PERMISSION_NAMES, REQUIRED_KEY_PERMISSIONS
+from wizard.engine.facts import deleted_vault_of, key_url_of, vault_ref_of
+from wizard.engine.reads import key_read
 from wizard.engine.roles import CRYPTO_SERVICE_ENCRYPTION_USER
 from wizard.engine.tree import Read, ReadKind
 

@@ -13,7 +13,9 @@ from typing import Any
 from wizard.domain.errors import GatewayError
 from wizard.domain.models import CheckStatus, ClusterFacts, Finding
 from wizard.domain.ports import AzureReader
-from wizard.engine.engine import Assessment, Outcome, assess, plan, verdict_of
+from wizard.engine.assess import Assessment, assess, verdict_of
+from wizard.engine.plan import plan
+from wizard.engine.reads import Outcome
 from wizard.engine.tree import Read, ReadKind, load_tree
 
 SCHEMA = "cmk-wizard/diagnosis/v1"

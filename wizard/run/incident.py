@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.domain.catalog import load_catalog
-from wizard.engine.engine import critical_causes
+from wizard.engine.assess import critical_causes
 from wizard.run.audit import redact
 from wizard.run.diagnose import Diagnosis, check_titles
 from wizard.run.fix import FixSession, StepOutcome, changed_fields
