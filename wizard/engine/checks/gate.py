@@ -85,6 +85,7 @@ def _unless_located(reads: Callable[[Facts], list[Read]]) -> Callable[[Facts], l
 
 
 _NEEDS: dict[ReadKind, _Need] = {
+    # in the order the gate waits for them: a read comes after every read it hangs under
     ReadKind.CLUSTER: _Need(
         under=None,
         reads=lambda f: [f.cluster_read],
