@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 from azure.core.credentials import AccessToken
@@ -60,7 +61,7 @@ def bench_requests(count: int) -> dict[str, list[float]]:
             verify_challenge_resource=False,
             connection_verify=emu.ca_path,
         )
-        calls = {
+        calls: dict[str, Callable[[], object]] = {
             "vaults.get (ARM)": lambda: kvm.vaults.get("rg-cmk-demo", "kv-cmk-demo"),
             "KeyClient.get_key (data plane)": lambda: keys.get_key("cmk"),
         }

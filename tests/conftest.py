@@ -6,15 +6,28 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from wizard.cli.wiring import OFFLINE_VARIABLE, EmulatorBackend, Options
 
-BackendFactory = Callable[..., EmulatorBackend]
 T = TypeVar("T")
+
+
+class BackendFactory(Protocol):
+    """What the `emulator_backend` fixture hands out: a scenario (or estate file) in, a backend out."""
+
+    def __call__(
+        self,
+        scenario: str,
+        *,
+        read_only: bool = False,
+        retry_total: int = 0,
+        latency_ms: int = 0,
+    ) -> EmulatorBackend: ...
+
 
 # Tests never reach real Azure (nor the instance metadata address a live credential probes):
 # the composition root refuses live mode, here and in every subprocess the tests start.
@@ -37,11 +50,17 @@ def emulator_backend() -> Iterator[BackendFactory]:
     made: list[EmulatorBackend] = []
 
     def make(
-        scenario: str, *, read_only: bool = False, retry_total: int = 0, **kwargs: object
+        scenario: str,
+        *,
+        read_only: bool = False,
+        retry_total: int = 0,
+        latency_ms: int = 0,
     ) -> EmulatorBackend:
         backend = EmulatorBackend(
-            Options(read_only=read_only, retry_total=retry_total), scenario=scenario, **kwargs
-        )  # type: ignore[arg-type]
+            Options(read_only=read_only, retry_total=retry_total),
+            scenario=scenario,
+            latency_ms=latency_ms,
+        )
         made.append(backend)
         return backend
 

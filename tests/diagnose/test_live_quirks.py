@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.conftest import BackendFactory
+from wizard.emulator.model import State
 from wizard.engine.assess import critical_causes
 from wizard.run.diagnose import diagnose
 
@@ -36,7 +36,7 @@ def test_the_pinned_version_is_judged_not_the_latest(
     cluster_id = backend.default_cluster_id()
     assert cluster_id
 
-    def pin_to_older(state: Any) -> None:
+    def pin_to_older(state: State) -> None:
         key = state.vaults[0].keys["cmk"]
         older, latest = key.versions[0], key.versions[-1]
         state.clusters[0].key_url = f"https://kv-pinned.vault.azure.net/keys/cmk/{older.version}"

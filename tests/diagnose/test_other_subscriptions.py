@@ -4,14 +4,14 @@ subscription in sight, and what cannot be searched is said, never taken for 'pur
 from __future__ import annotations
 
 from tests.conftest import BackendFactory
-from wizard.domain.models import CheckStatus
+from wizard.domain.models import CheckResult, CheckStatus
 from wizard.engine.assess import critical_causes
 from wizard.run.diagnose import diagnose
 
 ELSEWHERE = "5e7d3c1b-9a2f-4e6d-8c4b-1f0a2e3d4c5b"
 
 
-def _deleted_check(backend: BackendFactory, *restrictions: str) -> tuple[set[str], object]:
+def _deleted_check(backend: BackendFactory, *restrictions: str) -> tuple[set[str], CheckResult]:
     b = backend("vault-soft-deleted-elsewhere")
     b.emulator.set_faults(restrictions=list(restrictions))
     result = diagnose(b.connect(), b.default_cluster_id() or "")
@@ -22,7 +22,7 @@ def _deleted_check(backend: BackendFactory, *restrictions: str) -> tuple[set[str
 def test_the_soft_deleted_vault_is_found_in_the_other_subscription(emulator_backend: BackendFactory) -> None:
     causes, check = _deleted_check(emulator_backend)
     assert causes == {"VAULT_SOFT_DELETED"}
-    assert ELSEWHERE in check.evidence["vaultId"]  # type: ignore[attr-defined]
+    assert ELSEWHERE in check.evidence["vaultId"]
 
 
 def test_a_subscription_out_of_sight_is_named_in_the_purged_finding(emulator_backend: BackendFactory) -> None:
@@ -42,6 +42,6 @@ def test_a_subscription_whose_deleted_vaults_cannot_be_listed_leaves_the_questio
 ) -> None:
     causes, check = _deleted_check(emulator_backend, "deny:deleted-vaults")
     assert "VAULT_PURGED" not in causes
-    assert check.status == CheckStatus.UNKNOWN  # type: ignore[attr-defined]
-    assert "deletedVaults/read" in check.needs  # type: ignore[attr-defined]
-    assert ELSEWHERE in check.needs  # type: ignore[attr-defined]
+    assert check.status == CheckStatus.UNKNOWN
+    assert "deletedVaults/read" in check.needs
+    assert ELSEWHERE in check.needs

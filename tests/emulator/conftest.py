@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from azure.core.credentials import AccessToken
@@ -16,7 +16,7 @@ from azure.mgmt.mongocluster import MongoClusterMgmtClient
 from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resourcegraph import ResourceGraphClient
 
-from wizard.emulator import Emulator
+from wizard.emulator import Emulator, Estate
 
 RG = "rg-cmk-demo"
 VAULT = "kv-cmk-demo"
@@ -90,13 +90,32 @@ def make_clients(emu: Emulator, **kwargs: Any) -> Clients:
     )
 
 
+class StartEmulator(Protocol):
+    """The `start` fixture: a scenario (name, estate file or Estate) in, clients for its emulator out."""
+
+    def __call__(
+        self,
+        scenario: str | Estate,
+        client_kwargs: dict[str, Any] | None = None,
+        *,
+        latency_ms: int = 0,
+        revalidate_seconds: float = 0.0,
+    ) -> Clients: ...
+
+
 @pytest.fixture
-def start() -> Iterator[Callable[..., Clients]]:
+def start() -> Iterator[StartEmulator]:
     """Start an emulator on a scenario (stopped after the test) and return clients for it."""
     started: list[Emulator] = []
 
-    def run(scenario: str, client_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> Clients:
-        emu = Emulator(scenario, **kwargs)
+    def run(
+        scenario: str | Estate,
+        client_kwargs: dict[str, Any] | None = None,
+        *,
+        latency_ms: int = 0,
+        revalidate_seconds: float = 0.0,
+    ) -> Clients:
+        emu = Emulator(scenario, latency_ms=latency_ms, revalidate_seconds=revalidate_seconds)
         started.append(emu)
         emu.start()
         return make_clients(emu, **(client_kwargs or {}))

@@ -7,14 +7,13 @@ import io
 import json
 import os
 import threading
-from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.emulator.conftest import RG, VAULT, Clients
+from tests.emulator.conftest import RG, VAULT, Clients, StartEmulator
 from wizard.emulator import Emulator, EstateError, load_estate, scenario_names
 from wizard.emulator.standalone import serve
 
@@ -210,7 +209,7 @@ def get_json(c: Clients, host: str, path: str, method: str = "GET", body: Any = 
 
 
 @pytest.mark.skipif(MISSING_EXAMPLES, reason="shared example payloads not beside the checkout")
-def test_responses_have_the_keys_of_the_published_examples(start: Callable[..., Clients]) -> None:
+def test_responses_have_the_keys_of_the_published_examples(start: StartEmulator) -> None:
     c = start("healthy")
     sub = c.sub
     vault = f"/subscriptions/{sub}/resourceGroups/{RG}/providers/Microsoft.KeyVault/vaults/{VAULT}"
@@ -286,7 +285,7 @@ def test_responses_have_the_keys_of_the_published_examples(start: Callable[..., 
 
 
 @pytest.mark.skipif(MISSING_EXAMPLES, reason="shared example payloads not beside the checkout")
-def test_deleted_shapes_match_the_published_examples(start: Callable[..., Clients]) -> None:
+def test_deleted_shapes_match_the_published_examples(start: StartEmulator) -> None:
     c = start("vault-soft-deleted")
     deleted = get_json(
         c,

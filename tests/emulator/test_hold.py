@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 from azure.core.exceptions import ServiceResponseError
 
-from tests.emulator.conftest import Clients
+from tests.emulator.conftest import Clients, StartEmulator
 from tests.reliability.conftest import wait_until
 
 
@@ -17,7 +16,9 @@ def _get_cluster_in_background(c: Clients) -> tuple[threading.Thread, dict[str, 
     def call() -> None:
         try:
             group = c.cluster_id.split("/")[4]
-            box["status"] = c.mongo.mongo_clusters.get(group, c.cluster_name).properties.cluster_status
+            cluster = c.mongo.mongo_clusters.get(group, c.cluster_name)
+            assert cluster.properties is not None
+            box["status"] = cluster.properties.cluster_status
         except Exception as exc:
             box["error"] = exc
 
@@ -26,7 +27,7 @@ def _get_cluster_in_background(c: Clients) -> tuple[threading.Thread, dict[str, 
     return thread, box
 
 
-def test_held_requests_wait_until_released(start: Callable[..., Clients]) -> None:
+def test_held_requests_wait_until_released(start: StartEmulator) -> None:
     c = start("key-expired")
     c.emu.hold()
     thread, box = _get_cluster_in_background(c)
@@ -40,7 +41,7 @@ def test_held_requests_wait_until_released(start: Callable[..., Clients]) -> Non
     assert [r["kind"] for r in c.emu.requests()] == ["clusters"]
 
 
-def test_stopping_drops_held_requests(start: Callable[..., Clients]) -> None:
+def test_stopping_drops_held_requests(start: StartEmulator) -> None:
     c = start("key-expired")
     c.emu.hold()
     thread, box = _get_cluster_in_background(c)

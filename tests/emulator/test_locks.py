@@ -26,7 +26,7 @@ from azure.mgmt.keyvault.models import (
 from azure.mgmt.mongocluster import models as m
 from azure.mgmt.msi.models import Identity
 
-from tests.emulator.conftest import RG, VAULT, Clients
+from tests.emulator.conftest import RG, VAULT, StartEmulator
 from tests.emulator.test_routes import CRYPTO_ROLE, admin, principal, vault_id
 from wizard.emulator import Estate, EstateError, load_estate
 
@@ -48,17 +48,19 @@ def refused(call: Callable[[], Any]) -> HttpResponseError:
     with pytest.raises(HttpResponseError) as err:
         call()
     assert err.value.status_code == 409
+    assert err.value.error is not None
     assert err.value.error.code == "ScopeLocked"
     return err.value
 
 
 def test_read_only_on_a_vault_refuses_its_writes_and_leaves_it_unchanged(
-    start: Callable[..., Clients],
+    start: StartEmulator,
 ) -> None:
     c = start(locked("firewall-blocked", {"scope": f"vault:{VAULT}", "level": "ReadOnly"}))
     reasons = c.reasons()
     before = len(c.emu.requests())
     error = refused(lambda: c.kv.vaults.update(RG, VAULT, TRUSTED))
+    assert error.error is not None
     assert error.error.message == (
         f"The scope '{vault_id(c)}' cannot perform write operation because following scope(s) are "
         f"locked: '{vault_id(c)}'. Please remove the lock and try again."
@@ -77,16 +79,21 @@ def test_read_only_on_a_vault_refuses_its_writes_and_leaves_it_unchanged(
         )
     )
     refused(lambda: c.kv.vaults.update_access_policy(RG, VAULT, "add", policy))
-    assert "delete operation" in refused(lambda: c.kv.vaults.delete(RG, VAULT)).error.message
+    delete_refused = refused(lambda: c.kv.vaults.delete(RG, VAULT))
+    assert delete_refused.error is not None
+    assert delete_refused.error.message is not None
+    assert "delete operation" in delete_refused.error.message
     vault = c.kv.vaults.get(RG, VAULT)
+    assert vault.properties.network_acls is not None
     assert vault.properties.network_acls.bypass == "None"
+    assert vault.properties.network_acls.ip_rules is not None
     assert [r.value for r in vault.properties.network_acls.ip_rules] == ["203.0.113.0/24"]
     assert vault.properties.access_policies == []
     assert c.reasons() == reasons == ["vault-network-closed"], "health ignores locks"
 
 
 def test_read_only_on_the_resource_group_refuses_cluster_patch_and_identity_create(
-    start: Callable[..., Clients],
+    start: StartEmulator,
 ) -> None:
     c = start(locked("healthy", {"scope": f"resourceGroup:{RG}", "level": "ReadOnly"}))
     error = refused(
@@ -104,18 +111,20 @@ def test_read_only_on_the_resource_group_refuses_cluster_patch_and_identity_crea
     assert writes == [("PATCH", 409), ("PUT", 409)]
 
 
-def test_can_not_delete_allows_a_patch_but_refuses_the_delete(start: Callable[..., Clients]) -> None:
+def test_can_not_delete_allows_a_patch_but_refuses_the_delete(start: StartEmulator) -> None:
     c = start(locked("healthy", {"scope": "cluster:cluster-healthy", "level": "CanNotDelete"}))
     updated = c.mongo.mongo_clusters.begin_update(
         RG, c.cluster_name, m.MongoClusterUpdate(tags={"owner": "me"}), polling_interval=0
     ).result()
     assert updated.tags == {"owner": "me"}
     error = refused(lambda: c.mongo.mongo_clusters.begin_delete(RG, c.cluster_name, polling_interval=0))
+    assert error.error is not None
+    assert error.error.message is not None
     assert f"The scope '{c.cluster_id}' cannot perform delete operation" in error.error.message
     assert c.mongo.mongo_clusters.get(RG, c.cluster_name).id == c.cluster_id
 
 
-def test_recovering_a_vault_into_a_read_only_group_is_refused(start: Callable[..., Clients]) -> None:
+def test_recovering_a_vault_into_a_read_only_group_is_refused(start: StartEmulator) -> None:
     c = start(locked("vault-soft-deleted", {"scope": "resourceGroup", "level": "ReadOnly"}))
     recover = VaultCreateOrUpdateParameters(
         location="westus2",
@@ -130,7 +139,7 @@ def test_recovering_a_vault_into_a_read_only_group_is_refused(start: Callable[..
 
 
 def test_role_assignments_and_the_data_plane_pass_a_read_only_subscription_lock(
-    start: Callable[..., Clients],
+    start: StartEmulator,
 ) -> None:
     """Locks are control plane only; role assignments are exempt (an UNVERIFIED emulator choice)."""
     c = start(locked("rbac-role-missing", {"scope": "subscription", "level": "ReadOnly"}))
@@ -152,7 +161,7 @@ def test_role_assignments_and_the_data_plane_pass_a_read_only_subscription_lock(
     assert [r["status"] for r in c.emu.requests() if r["write"] and not r["anonymous"]] == [201, 200, 200]
 
 
-def test_removing_the_lock_lets_the_same_write_through(start: Callable[..., Clients]) -> None:
+def test_removing_the_lock_lets_the_same_write_through(start: StartEmulator) -> None:
     c = start(locked("firewall-blocked", {"scope": f"vault:{VAULT}", "level": "ReadOnly", "name": "freeze"}))
     assert c.emu.locks() == [
         {
@@ -164,14 +173,16 @@ def test_removing_the_lock_lets_the_same_write_through(start: Callable[..., Clie
     ]
     refused(lambda: c.kv.vaults.update(RG, VAULT, TRUSTED))
     assert c.emu.remove_lock("freeze") == []
-    assert c.kv.vaults.update(RG, VAULT, TRUSTED).properties.network_acls.bypass == "AzureServices"
+    acls = c.kv.vaults.update(RG, VAULT, TRUSTED).properties.network_acls
+    assert acls is not None
+    assert acls.bypass == "AzureServices"
     assert c.reasons() == []
     with pytest.raises(KeyError, match="no lock named or at 'freeze'"):
         c.emu.remove_lock("freeze")
 
 
 def test_locks_are_listed_and_removed_by_scope_through_the_admin_endpoint(
-    start: Callable[..., Clients],
+    start: StartEmulator,
 ) -> None:
     c = start(
         locked(
@@ -199,7 +210,7 @@ def test_locks_are_listed_and_removed_by_scope_through_the_admin_endpoint(
     assert len(c.emu.locks()) == 1
 
 
-def test_a_vault_soft_deleted_by_a_trainer_takes_its_lock_with_it(start: Callable[..., Clients]) -> None:
+def test_a_vault_soft_deleted_by_a_trainer_takes_its_lock_with_it(start: StartEmulator) -> None:
     c = start(locked("healthy", {"scope": f"key:{VAULT}/cmk", "level": "ReadOnly"}))
     c.emu.mutate(lambda s: s.soft_delete_vault(VAULT, 0))
     assert c.emu.locks() == []

@@ -9,7 +9,8 @@ import ssl
 import urllib.request
 import uuid
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from azure.core.exceptions import (
@@ -36,7 +37,7 @@ from azure.mgmt.mongocluster import models as m
 from azure.mgmt.msi.models import Identity
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
-from tests.emulator.conftest import RG, VAULT, Clients, FakeCredential, make_clients
+from tests.emulator.conftest import RG, VAULT, Clients, FakeCredential, StartEmulator, make_clients
 from wizard.emulator import Emulator
 
 CRYPTO_ROLE = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
@@ -65,9 +66,7 @@ def principal(c: Clients) -> str:
 # -- wiring -------------------------------------------------------------------------------------
 
 
-def test_binds_loopback_https_and_writes_the_connection_file(
-    start: Callable[..., Clients], tmp_path: Any
-) -> None:
+def test_binds_loopback_https_and_writes_the_connection_file(start: StartEmulator, tmp_path: Path) -> None:
     c = start("healthy")
     conn = c.emu.connection
     assert set(conn) == {"armEndpoint", "caBundle", "tenantId", "subscriptionId", "clusters", "vaults"}
@@ -102,15 +101,22 @@ def test_stop_closes_the_listeners() -> None:
 # -- ARM: clusters, identities, vaults, keys --------------------------------------------------------
 
 
-def test_cluster_get_and_lists(start: Callable[..., Clients]) -> None:
+def test_cluster_get_and_lists(start: StartEmulator) -> None:
     c = start("healthy")
     cluster = c.mongo.mongo_clusters.get(RG, c.cluster_name)
+    assert cluster.properties is not None
+    assert cluster.properties.encryption is not None
     cmk = cluster.properties.encryption.customer_managed_key_encryption
+    assert cmk is not None
     assert cmk.key_encryption_key_url == f"https://{VAULT}.vault.azure.net/keys/cmk"
+    assert cmk.key_encryption_key_identity is not None
+    assert cluster.identity is not None
+    assert cluster.identity.user_assigned_identities is not None
     assert (
         cmk.key_encryption_key_identity.user_assigned_identity_resource_id
         in cluster.identity.user_assigned_identities
     )
+    assert cmk.key_encryption_key_identity.user_assigned_identity_resource_id is not None
     assert cluster.identity.user_assigned_identities[
         cmk.key_encryption_key_identity.user_assigned_identity_resource_id
     ].principal_id == principal(c)
@@ -118,9 +124,11 @@ def test_cluster_get_and_lists(start: Callable[..., Clients]) -> None:
     assert [x.id for x in c.mongo.mongo_clusters.list_by_resource_group(RG)] == [c.cluster_id]
     with pytest.raises(ResourceNotFoundError) as missing:
         c.mongo.mongo_clusters.get(RG, "nope")
+    assert missing.value.error is not None
     assert missing.value.error.code == "ResourceNotFound"
     with pytest.raises(ResourceNotFoundError) as no_rg:
         c.mongo.mongo_clusters.get("rg-other", "nope")
+    assert no_rg.value.error is not None
     assert no_rg.value.error.code == "ResourceGroupNotFound"
 
 
@@ -142,7 +150,7 @@ def _update_body(identity_ids: list[str], kek: str, url: str) -> m.MongoClusterU
     )
 
 
-def test_cluster_patch_is_an_lro_and_applies_identity_and_key(start: Callable[..., Clients]) -> None:
+def test_cluster_patch_is_an_lro_and_applies_identity_and_key(start: StartEmulator) -> None:
     c = start("healthy")
     new = c.msi.user_assigned_identities.create_or_update(RG, "id-two", Identity(location="westus2"))
     url = f"https://{VAULT}.vault.azure.net/keys/cmk"
@@ -150,9 +158,15 @@ def test_cluster_patch_is_an_lro_and_applies_identity_and_key(start: Callable[..
     result = c.mongo.mongo_clusters.begin_update(
         RG, c.cluster_name, _update_body([new.id], new.id, url), polling_interval=0
     ).result()
+    assert result.identity is not None
+    assert result.identity.user_assigned_identities is not None
     assert new.id in result.identity.user_assigned_identities
     assert len(result.identity.user_assigned_identities) == 2
+    assert result.properties is not None
+    assert result.properties.encryption is not None
     cmk = result.properties.encryption.customer_managed_key_encryption
+    assert cmk is not None
+    assert cmk.key_encryption_key_identity is not None
     assert cmk.key_encryption_key_identity.user_assigned_identity_resource_id == new.id
     log = c.emu.requests(since=before)
     assert next((r["method"], r["status"]) for r in log) == ("PATCH", 202)
@@ -163,7 +177,7 @@ def test_cluster_patch_is_an_lro_and_applies_identity_and_key(start: Callable[..
 
 
 def test_cluster_patch_with_a_missing_identity_fails_but_keeps_the_valid_one(
-    start: Callable[..., Clients],
+    start: StartEmulator,
 ) -> None:
     c = start("healthy")
     good = c.msi.user_assigned_identities.create_or_update(RG, "id-good", Identity(location="westus2"))
@@ -173,8 +187,12 @@ def test_cluster_patch_with_a_missing_identity_fails_but_keeps_the_valid_one(
             RG, c.cluster_name, _update_body([good.id, ghost], ghost, "x"), polling_interval=0
         )
     assert err.value.status_code == 400
+    assert err.value.error is not None
     assert err.value.error.code == "InvalidUserAssignedIdentity"
-    identities = c.mongo.mongo_clusters.get(RG, c.cluster_name).identity.user_assigned_identities
+    cluster = c.mongo.mongo_clusters.get(RG, c.cluster_name)
+    assert cluster.identity is not None
+    identities = cluster.identity.user_assigned_identities
+    assert identities is not None
     assert good.id in identities
     assert ghost not in identities
     with pytest.raises(HttpResponseError) as bad_key:
@@ -184,10 +202,11 @@ def test_cluster_patch_with_a_missing_identity_fails_but_keeps_the_valid_one(
             _update_body([good.id], good.id, f"https://{VAULT}.vault.azure.net/keys/missing"),
             polling_interval=0,
         )
+    assert bad_key.value.error is not None
     assert bad_key.value.error.code == "InvalidKeyEncryptionKeyUrl"
 
 
-def test_cluster_delete_is_an_lro(start: Callable[..., Clients]) -> None:
+def test_cluster_delete_is_an_lro(start: StartEmulator) -> None:
     c = start("healthy")
     name = c.cluster_name
     before = len(c.emu.requests())
@@ -198,10 +217,11 @@ def test_cluster_delete_is_an_lro(start: Callable[..., Clients]) -> None:
         c.mongo.mongo_clusters.get(RG, name)
 
 
-def test_identity_get_create_and_update(start: Callable[..., Clients]) -> None:
+def test_identity_get_create_and_update(start: StartEmulator) -> None:
     c = start("identity-deleted")
     with pytest.raises(ResourceNotFoundError) as err:
         c.msi.user_assigned_identities.get(RG, "id-cmk-demo")
+    assert err.value.error is not None
     assert err.value.error.code == "ResourceNotFound"
     created = c.msi.user_assigned_identities.create_or_update(RG, "id-cmk-demo", Identity(location="westus2"))
     again = c.msi.user_assigned_identities.create_or_update(RG, "id-cmk-demo", Identity(location="westus2"))
@@ -211,11 +231,13 @@ def test_identity_get_create_and_update(start: Callable[..., Clients]) -> None:
     assert c.reasons() == ["identity-principal-changed", "no-key-permission"]
 
 
-def test_vault_get_patch_replaces_network_acls(start: Callable[..., Clients]) -> None:
+def test_vault_get_patch_replaces_network_acls(start: StartEmulator) -> None:
     c = start("firewall-blocked")
     vault = c.kv.vaults.get(RG, VAULT)
     assert vault.properties.vault_uri == f"https://{VAULT}.vault.azure.net/"
     assert vault.properties.enable_rbac_authorization is True
+    assert vault.properties.network_acls is not None
+    assert vault.properties.network_acls.ip_rules is not None
     assert [r.value for r in vault.properties.network_acls.ip_rules] == ["203.0.113.0/24"]
     from azure.mgmt.keyvault.models import NetworkRuleSet
 
@@ -228,6 +250,7 @@ def test_vault_get_patch_replaces_network_acls(start: Callable[..., Clients]) ->
             )
         ),
     )
+    assert patched.properties.network_acls is not None
     assert patched.properties.network_acls.bypass == "AzureServices"
     assert not patched.properties.network_acls.ip_rules, "networkAcls replaces the whole rule set"
     assert c.reasons() == []
@@ -238,7 +261,7 @@ def test_vault_get_patch_replaces_network_acls(start: Callable[..., Clients]) ->
     assert err.value.status_code == 400
 
 
-def test_access_policy_add_merges_and_remove_subtracts(start: Callable[..., Clients]) -> None:
+def test_access_policy_add_merges_and_remove_subtracts(start: StartEmulator) -> None:
     c = start("access-policy-revoked")
     pid = principal(c)
     tenant = c.emu.connection["tenantId"]
@@ -258,7 +281,11 @@ def test_access_policy_add_merges_and_remove_subtracts(start: Callable[..., Clie
                 )
             ),
         )
-        return {p.object_id: list(p.permissions.keys_property) for p in result.properties.access_policies}
+        return {p.object_id: key_permissions(p) for p in result.properties.access_policies}
+
+    def key_permissions(policy: AccessPolicyEntry) -> list[str]:
+        assert policy.permissions.keys_property is not None
+        return list(policy.permissions.keys_property)
 
     added = call("add", ["wrapKey", "unwrapKey"])
     assert added[pid] == ["get", "list", "wrapKey", "unwrapKey"]
@@ -270,13 +297,16 @@ def test_access_policy_add_merges_and_remove_subtracts(start: Callable[..., Clie
 
 
 def test_vault_recover_is_201_then_polled_and_conflicts_without_recover(
-    start: Callable[..., Clients],
+    start: StartEmulator,
 ) -> None:
     c = start("vault-soft-deleted")
     with pytest.raises(ResourceNotFoundError):
         c.kv.vaults.get(RG, VAULT)
     deleted = c.kv.vaults.get_deleted(VAULT, "westus2")
+    assert deleted.properties is not None
     assert deleted.properties.vault_id == vault_id(c)
+    assert deleted.properties.scheduled_purge_date is not None
+    assert deleted.properties.deletion_date is not None
     assert deleted.properties.scheduled_purge_date > deleted.properties.deletion_date
     assert [d.name for d in c.kv.vaults.list_deleted()] == [VAULT]
     tenant = c.emu.connection["tenantId"]
@@ -290,7 +320,9 @@ def test_vault_recover_is_201_then_polled_and_conflicts_without_recover(
             ),
             polling_interval=0,
         ).result()
+    assert conflict.value.error is not None
     assert conflict.value.error.code == "ConflictError"
+    assert conflict.value.error.message is not None
     assert "soft-deleted" in conflict.value.error.message
     before = len(c.emu.requests())
     vault = c.kv.vaults.begin_create_or_update(
@@ -314,28 +346,37 @@ def test_vault_recover_is_201_then_polled_and_conflicts_without_recover(
     assert c.emu.requests()[-1]["path"].endswith("/purge")
 
 
-def test_management_plane_keys_and_versions(start: Callable[..., Clients]) -> None:
+def test_management_plane_keys_and_versions(start: StartEmulator) -> None:
     c = start("key-expired")
     key = c.kv.keys.get(RG, VAULT, "cmk")
     attrs = key.properties.attributes
+    assert attrs is not None
     assert attrs.enabled is True
+    assert attrs.expires is not None
+    assert attrs.created is not None
     assert attrs.expires < attrs.created + 400 * 86400
     assert key.properties.kty == "RSA"
     assert key.properties.key_size == 4096
     assert key.properties.key_uri == f"https://{VAULT}.vault.azure.net/keys/cmk"
     versions = list(c.kv.keys.list_versions(RG, VAULT, "cmk"))
     assert [v.properties.key_uri_with_version for v in versions] == [key.properties.key_uri_with_version]
+    assert versions[0].name is not None
     one = c.kv.keys.get_version(RG, VAULT, "cmk", versions[0].name)
+    assert one.properties.attributes is not None
     assert one.properties.attributes.expires == attrs.expires
 
 
-def test_management_plane_keys_ignore_the_firewall_but_not_deletion(start: Callable[..., Clients]) -> None:
+def test_management_plane_keys_ignore_the_firewall_but_not_deletion(start: StartEmulator) -> None:
     c = start("operator-firewalled")
-    assert c.kv.keys.get(RG, VAULT, "cmk").properties.attributes.enabled is True
+    attributes = c.kv.keys.get(RG, VAULT, "cmk").properties.attributes
+    assert attributes is not None
+    assert attributes.enabled is True
     with pytest.raises(HttpResponseError) as blocked:
         c.keys().get_key("cmk")
     assert blocked.value.status_code == 403
+    assert blocked.value.error is not None
     assert blocked.value.error.innererror["code"] == "ForbiddenByFirewall"
+    assert blocked.value.error.message is not None
     assert "not a trusted service" in blocked.value.error.message
     soft = start("key-soft-deleted")
     with pytest.raises(ResourceNotFoundError):
@@ -345,7 +386,7 @@ def test_management_plane_keys_ignore_the_firewall_but_not_deletion(start: Calla
 # -- RBAC and Resource Graph ---------------------------------------------------------------------
 
 
-def test_role_assignments_list_at_above_and_below_and_create(start: Callable[..., Clients]) -> None:
+def test_role_assignments_list_at_above_and_below_and_create(start: StartEmulator) -> None:
     c = start("healthy")
     pid = principal(c)
     vid = vault_id(c)
@@ -379,12 +420,13 @@ def test_role_assignments_list_at_above_and_below_and_create(start: Callable[...
                 role_definition_id=role_id, principal_id=pid, principal_type="ServicePrincipal"
             ),
         )
+    assert dup.value.error is not None
     assert dup.value.error.code == "RoleAssignmentExists"
     created = c.authz.role_assignments.list_for_scope(vid, filter=f"assignedTo('{pid}')")
     assert all(a.principal_type == "ServicePrincipal" for a in created)
 
 
-def test_role_definitions_by_id_have_the_real_data_actions(start: Callable[..., Clients]) -> None:
+def test_role_definitions_by_id_have_the_real_data_actions(start: StartEmulator) -> None:
     c = start("healthy")
     role = c.authz.role_definitions.get_by_id(
         f"/subscriptions/{c.sub}/providers/Microsoft.Authorization/roleDefinitions/{CRYPTO_ROLE}"
@@ -407,7 +449,7 @@ def test_role_definitions_by_id_have_the_real_data_actions(start: Callable[..., 
         )
 
 
-def test_a_wildcard_role_counts_and_a_reader_does_not(start: Callable[..., Clients]) -> None:
+def test_a_wildcard_role_counts_and_a_reader_does_not(start: StartEmulator) -> None:
     c = start("rbac-role-missing")
     assert c.reasons() == ["no-key-permission"], "Key Vault Reader cannot wrap"
     c.authz.role_assignments.create(
@@ -427,10 +469,11 @@ def _query(c: Clients, query: str) -> list[dict[str, Any]]:
     response = c.graph.resources(
         QueryRequest(query=query, options=QueryRequestOptions(result_format="objectArray"))
     )
-    return list(response.data)
+    # The SDK types `data` as one JSON object; with result_format="objectArray" it is a list of rows.
+    return list(cast("list[dict[str, Any]]", response.data))
 
 
-def test_resource_graph_answers_the_two_gateway_queries(start: Callable[..., Clients]) -> None:
+def test_resource_graph_answers_the_two_gateway_queries(start: StartEmulator) -> None:
     c = start("healthy")
     rows = _query(c, "resources | where type =~ 'microsoft.keyvault/vaults' | where name =~ 'KV-CMK-DEMO'")
     assert [(r["id"], r["type"], r["resourceGroup"]) for r in rows] == [
@@ -456,7 +499,7 @@ def test_resource_graph_answers_the_two_gateway_queries(start: Callable[..., Cli
 
 
 def test_data_plane_answers_the_first_anonymous_request_with_a_challenge(
-    start: Callable[..., Clients],
+    start: StartEmulator,
 ) -> None:
     c = start("healthy")
     key = c.keys().get_key("cmk")
@@ -467,22 +510,23 @@ def test_data_plane_answers_the_first_anonymous_request_with_a_challenge(
     ]
     assert key.id.startswith(c.emu.connection["vaults"][VAULT] + "/keys/cmk/")
     assert key.key_type == "RSA"
-    assert len(key.key.n) * 8 == 4096
-    assert key.key.e == b"\x01\x00\x01"
-    assert (
-        key.properties.version
-        == c.kv.keys.get(RG, VAULT, "cmk").properties.key_uri_with_version.rsplit("/", 1)[1]
-    )
-    assert c.keys().get_key("cmk", key.properties.version).key.n == key.key.n
+    # JsonWebKey sets its fields with setattr() in __init__, so mypy cannot see `n` or `e` on it.
+    assert len(key.key.n) * 8 == 4096  # type: ignore[attr-defined]
+    assert key.key.e == b"\x01\x00\x01"  # type: ignore[attr-defined]
+    uri_with_version = c.kv.keys.get(RG, VAULT, "cmk").properties.key_uri_with_version
+    assert uri_with_version is not None
+    assert key.properties.version == uri_with_version.rsplit("/", 1)[1]
+    assert c.keys().get_key("cmk", key.properties.version).key.n == key.key.n  # type: ignore[attr-defined]
     assert [p.version for p in c.keys().list_properties_of_key_versions("cmk")] == [key.properties.version]
     with pytest.raises(ResourceNotFoundError) as missing:
         c.keys().get_key("nope")
+    assert missing.value.error is not None
     assert missing.value.error.code == "KeyNotFound"
     with pytest.raises(ResourceNotFoundError):
         c.keys().get_deleted_key("cmk")
 
 
-def test_data_plane_wrong_token_is_an_authentication_error(start: Callable[..., Clients]) -> None:
+def test_data_plane_wrong_token_is_an_authentication_error(start: StartEmulator) -> None:
     from azure.keyvault.keys import KeyClient
 
     c = start("healthy")
@@ -497,28 +541,32 @@ def test_data_plane_wrong_token_is_an_authentication_error(start: Callable[..., 
         client.get_key("cmk")
 
 
-def test_data_plane_disabled_and_deleted_keys(start: Callable[..., Clients]) -> None:
+def test_data_plane_disabled_and_deleted_keys(start: StartEmulator) -> None:
     c = start("key-disabled")
     with pytest.raises(HttpResponseError) as disabled:
         c.keys().get_key("cmk")
     assert disabled.value.status_code == 403
+    assert disabled.value.error is not None
     assert disabled.value.error.innererror["code"] == "KeyDisabled"
     d = start("key-soft-deleted")
     deleted = d.keys().get_deleted_key("cmk")
     assert deleted.recovery_id == d.emu.connection["vaults"][VAULT] + "/deletedkeys/cmk"
+    assert deleted.scheduled_purge_date is not None
+    assert deleted.deleted_date is not None
     assert deleted.scheduled_purge_date > deleted.deleted_date
     with pytest.raises(ResourceNotFoundError):
         d.keys().get_key("cmk")
 
 
-def test_data_plane_of_a_soft_deleted_vault_is_not_found(start: Callable[..., Clients]) -> None:
+def test_data_plane_of_a_soft_deleted_vault_is_not_found(start: StartEmulator) -> None:
     c = start("vault-soft-deleted")
     with pytest.raises(ResourceNotFoundError) as gone:
         c.keys().get_key("cmk")
+    assert gone.value.error is not None
     assert gone.value.error.code == "VaultNotFound"
 
 
-def test_public_network_access_disabled_is_forbidden_by_connection(start: Callable[..., Clients]) -> None:
+def test_public_network_access_disabled_is_forbidden_by_connection(start: StartEmulator) -> None:
     c = start("healthy")
     c.kv.vaults.update(
         RG, VAULT, VaultPatchParameters(properties=VaultPatchProperties(public_network_access="Disabled"))
@@ -526,13 +574,14 @@ def test_public_network_access_disabled_is_forbidden_by_connection(start: Callab
     assert c.reasons() == ["vault-network-closed"]
     with pytest.raises(HttpResponseError) as err:
         c.keys().get_key("cmk")
+    assert err.value.error is not None
     assert err.value.error.innererror["code"] == "ForbiddenByConnection"
 
 
 # -- auth, restrictions, faults, admin -------------------------------------------------------------
 
 
-def test_arm_without_the_token_is_401(start: Callable[..., Clients]) -> None:
+def test_arm_without_the_token_is_401(start: StartEmulator) -> None:
     c = start("healthy")
     from azure.mgmt.keyvault import KeyVaultManagementClient
 
@@ -566,22 +615,24 @@ def test_arm_without_the_token_is_401(start: Callable[..., Clients]) -> None:
     ],
 )
 def test_operator_restrictions_are_403(
-    start: Callable[..., Clients], restriction: str, call: Callable[[Clients], Any], code: str
+    start: StartEmulator, restriction: str, call: Callable[[Clients], Any], code: str
 ) -> None:
     c = start("healthy")
     c.emu.set_faults(restrictions=[restriction])
     with pytest.raises(HttpResponseError) as err:
         call(c)
     assert err.value.status_code == 403
+    assert err.value.error is not None
     assert err.value.error.code == code
     if code == "AuthorizationFailed":
+        assert err.value.error.message is not None
         assert "does not have authorization to perform action 'Microsoft." in err.value.error.message
     assert c.reasons() == [], "the operator's restrictions never change the cluster's verdict"
     c.emu.set_faults(restrictions=[])
     call(c)
 
 
-def test_a_429_with_retry_after_is_retried_by_the_sdk(start: Callable[..., Clients]) -> None:
+def test_a_429_with_retry_after_is_retried_by_the_sdk(start: StartEmulator) -> None:
     c = start("healthy", client_kwargs={"retry_total": 2})
     c.emu.set_faults(fault_rate=1.0, fault_kinds=["429"], fault_limit=1)
     vault = c.kv.vaults.get(RG, VAULT)
@@ -591,7 +642,7 @@ def test_a_429_with_retry_after_is_retried_by_the_sdk(start: Callable[..., Clien
     assert log[0]["path"] == log[1]["path"]
 
 
-def test_a_lost_write_is_carried_out_but_never_answered(start: Callable[..., Clients]) -> None:
+def test_a_lost_write_is_carried_out_but_never_answered(start: StartEmulator) -> None:
     c = start("healthy")
     c.kv.vaults.get(RG, VAULT)
     c.emu.set_faults(fault_rate=1.0, fault_kinds=["lost-write"], fault_limit=1)
@@ -617,7 +668,7 @@ def test_fault_rate_is_seeded_and_mixes_429_and_503() -> None:
     assert {429, 503, 200} <= set(first)
 
 
-def test_latency_is_added_to_every_request(start: Callable[..., Clients]) -> None:
+def test_latency_is_added_to_every_request(start: StartEmulator) -> None:
     c = start("healthy", latency_ms=30)
     c.kv.vaults.get(RG, VAULT)
     c.keys().get_key("cmk")
@@ -625,7 +676,7 @@ def test_latency_is_added_to_every_request(start: Callable[..., Clients]) -> Non
     assert all(r["latencyMs"] >= 30 for r in c.emu.requests())
 
 
-def test_admin_endpoints(start: Callable[..., Clients]) -> None:
+def test_admin_endpoints(start: StartEmulator) -> None:
     c = start("key-expired")
     status, health = admin(c.emu, "/_emulator/health")
     assert status == 200

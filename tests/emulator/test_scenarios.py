@@ -26,7 +26,7 @@ from azure.mgmt.keyvault.models import (
 from azure.mgmt.mongocluster import models as m
 from azure.mgmt.msi.models import Identity
 
-from tests.emulator.conftest import RG, VAULT, Clients
+from tests.emulator.conftest import RG, VAULT, Clients, StartEmulator
 from wizard.emulator import Emulator, scenario_names
 
 CRYPTO_ROLE = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
@@ -148,6 +148,8 @@ def fix_role(c: Clients) -> None:
 
 def fix_vault_soft_deleted(c: Clients) -> None:
     deleted = c.kv.vaults.get_deleted(VAULT, "westus2")
+    assert deleted.properties is not None
+    assert deleted.properties.location is not None
     params = VaultCreateOrUpdateParameters(
         location=deleted.properties.location,
         properties=VaultProperties(
@@ -163,6 +165,8 @@ def fix_vault_soft_deleted(c: Clients) -> None:
 
 def fix_firewall(c: Clients) -> None:
     acls = c.kv.vaults.get(RG, VAULT).properties.network_acls
+    assert acls is not None
+    assert acls.ip_rules is not None
     c.kv.vaults.update(
         RG,
         VAULT,
@@ -227,17 +231,18 @@ FIXES: dict[str, Callable[[Clients], None]] = {
 
 
 @pytest.mark.parametrize("scenario", sorted(FIXES))
-def test_the_documented_fix_turns_the_cluster_ready(scenario: str, start: Callable[..., Clients]) -> None:
+def test_the_documented_fix_turns_the_cluster_ready(scenario: str, start: StartEmulator) -> None:
     c = start(scenario)
     assert c.health()["status"] == "Inaccessible"
     FIXES[scenario](c)
     assert c.reasons() == []
     assert c.health()["status"] == "Ready"
     cluster = c.mongo.mongo_clusters.get(RG, c.cluster_name)
+    assert cluster.properties is not None
     assert cluster.properties.cluster_status == "Ready"
 
 
-def test_provisioning_failed_stays_failed_when_fixed_until_deleted(start: Callable[..., Clients]) -> None:
+def test_provisioning_failed_stays_failed_when_fixed_until_deleted(start: StartEmulator) -> None:
     c = start("provisioning-failed")
     cluster_id = c.cluster_id
     fix_role(c)
@@ -248,7 +253,7 @@ def test_provisioning_failed_stays_failed_when_fixed_until_deleted(start: Callab
     assert c.emu.connection["clusters"] == []
 
 
-def test_a_repaired_cluster_waits_for_revalidation(start: Callable[..., Clients]) -> None:
+def test_a_repaired_cluster_waits_for_revalidation(start: StartEmulator) -> None:
     c = start("key-disabled", revalidate_seconds=3600)
     fix_key_disabled(c)
     health = c.health()
@@ -257,18 +262,20 @@ def test_a_repaired_cluster_waits_for_revalidation(start: Callable[..., Clients]
 
 
 def test_with_no_revalidation_delay_a_repaired_cluster_is_ready_at_once(
-    start: Callable[..., Clients],
+    start: StartEmulator,
 ) -> None:
     c = start("key-disabled", revalidate_seconds=0)
     fix_key_disabled(c)
     assert c.health()["status"] == "Ready"
 
 
-def test_breaking_it_live_makes_the_cluster_inaccessible_at_once(start: Callable[..., Clients]) -> None:
+def test_breaking_it_live_makes_the_cluster_inaccessible_at_once(start: StartEmulator) -> None:
     c = start("healthy")
     c.emu.mutate(lambda s: s.soft_delete_vault(VAULT, int(time.time())))
     assert c.reasons() == ["vault-soft-deleted"]
-    assert c.mongo.mongo_clusters.get(RG, c.cluster_name).properties.cluster_status == "Inaccessible"
+    cluster = c.mongo.mongo_clusters.get(RG, c.cluster_name)
+    assert cluster.properties is not None
+    assert cluster.properties.cluster_status == "Inaccessible"
     assert not list(
         c.authz.role_assignments.list_for_scope(
             f"/subscriptions/{c.sub}", filter=f"assignedTo('{_principal(c)}')"

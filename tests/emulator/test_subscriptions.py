@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
@@ -29,7 +29,7 @@ from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
 from tests.conftest import until
-from tests.emulator.conftest import RG, VAULT, Clients, FakeCredential
+from tests.emulator.conftest import RG, VAULT, Clients, FakeCredential, StartEmulator
 from tests.emulator.test_scenarios import CRYPTO_ROLE
 from wizard.emulator import Emulator, EstateError, load_estate
 
@@ -70,7 +70,7 @@ roleAssignments:
 """
 
 
-def _two(tmp_path: Path, start: Callable[..., Clients]) -> Clients:
+def _two(tmp_path: Path, start: StartEmulator) -> Clients:
     path = tmp_path / "two-subscriptions.yaml"
     path.write_text(TWO_SUBSCRIPTIONS, encoding="utf-8")
     return start(str(path))
@@ -113,19 +113,21 @@ def _query(c: Clients, query: str, subscriptions: list[str] | None = None) -> li
             options=QueryRequestOptions(result_format="objectArray"),
         )
     )
-    return list(response.data)
+    # The SDK types `data` as one JSON object; with result_format="objectArray" it is a list of rows.
+    return list(cast("list[dict[str, Any]]", response.data))
 
 
-def _status(c: Clients, cluster_name: str) -> str:
-    status: str = c.mongo.mongo_clusters.get(RG, cluster_name).properties.cluster_status
-    return status
+def _status(c: Clients, cluster_name: str) -> str | None:
+    properties = c.mongo.mongo_clusters.get(RG, cluster_name).properties
+    assert properties is not None
+    return properties.cluster_status
 
 
 # -- ARM routes answer for the subscription in the path -------------------------------------------
 
 
 def test_a_vault_of_another_subscription_is_found_under_it_and_not_found_under_the_default(
-    tmp_path: Path, start: Callable[..., Clients]
+    tmp_path: Path, start: StartEmulator
 ) -> None:
     c = _two(tmp_path, start)
     assert c.sub == HOME
@@ -176,6 +178,7 @@ def test_a_vault_of_another_subscription_is_found_under_it_and_not_found_under_t
     assert [v.id for v in home.vaults.list()] == [_vault_id(HOME, "kv-home")]
     with pytest.raises(ResourceNotFoundError) as unknown:
         list(_kv(c.emu, str(uuid.uuid4())).vaults.list_by_subscription())
+    assert unknown.value.error is not None
     assert unknown.value.error.code == "SubscriptionNotFound"
     with pytest.raises(ResourceExistsError) as taken:
         home.vaults.begin_create_or_update(
@@ -188,11 +191,12 @@ def test_a_vault_of_another_subscription_is_found_under_it_and_not_found_under_t
                 ),
             ),
         ).result()
+    assert taken.value.error is not None
     assert taken.value.error.code == "VaultAlreadyExists"
 
 
 def test_role_assignments_at_a_vault_of_another_subscription_count_for_health(
-    tmp_path: Path, start: Callable[..., Clients]
+    tmp_path: Path, start: StartEmulator
 ) -> None:
     c = _two(tmp_path, start)
     scope = _vault_id(AWAY, "kv-away")
@@ -210,7 +214,7 @@ def test_role_assignments_at_a_vault_of_another_subscription_count_for_health(
 
 
 def test_an_identity_of_another_subscription_is_referenced_by_name(
-    tmp_path: Path, start: Callable[..., Clients]
+    tmp_path: Path, start: StartEmulator
 ) -> None:
     c = _two(tmp_path, start)
     provider = "Microsoft.ManagedIdentity/userAssignedIdentities"
@@ -219,12 +223,14 @@ def test_an_identity_of_another_subscription_is_referenced_by_name(
     with pytest.raises(ResourceNotFoundError):
         c.msi.user_assigned_identities.get(RG, "id-away")
     cluster = c.mongo.mongo_clusters.get(RG, "cluster-away-identity")
+    assert cluster.identity is not None
+    assert cluster.identity.user_assigned_identities is not None
     assert list(cluster.identity.user_assigned_identities) == [identity_id]
     assert _status(c, "cluster-away-identity") == "Ready"
 
 
 def test_list_deleted_lists_only_the_deleted_vaults_of_the_path_subscription(
-    tmp_path: Path, start: Callable[..., Clients]
+    tmp_path: Path, start: StartEmulator
 ) -> None:
     c = _two(tmp_path, start)
     home, away = _kv(c.emu, HOME), _kv(c.emu, AWAY)
@@ -235,6 +241,7 @@ def test_list_deleted_lists_only_the_deleted_vaults_of_the_path_subscription(
         deleted.id
         == f"/subscriptions/{AWAY}/providers/Microsoft.KeyVault/locations/westus2/deletedVaults/kv-away-gone"
     )
+    assert deleted.properties is not None
     assert deleted.properties.vault_id == _vault_id(AWAY, "kv-away-gone")
     with pytest.raises(ResourceNotFoundError):
         home.vaults.get_deleted("kv-away-gone", "westus2")
@@ -245,9 +252,7 @@ def test_list_deleted_lists_only_the_deleted_vaults_of_the_path_subscription(
 # -- Resource Graph -------------------------------------------------------------------------------
 
 
-def test_resource_graph_rows_carry_their_own_subscription(
-    tmp_path: Path, start: Callable[..., Clients]
-) -> None:
+def test_resource_graph_rows_carry_their_own_subscription(tmp_path: Path, start: StartEmulator) -> None:
     c = _two(tmp_path, start)
     vaults = _query(c, "resources | where type =~ 'microsoft.keyvault/vaults' | where name =~ 'kv-away'")
     assert [(r["id"], r["subscriptionId"]) for r in vaults] == [(_vault_id(AWAY, "kv-away"), AWAY)]
@@ -264,7 +269,7 @@ def test_resource_graph_rows_carry_their_own_subscription(
 
 
 def test_the_subscriptions_query_lists_every_subscription_with_a_resource(
-    tmp_path: Path, start: Callable[..., Clients]
+    tmp_path: Path, start: StartEmulator
 ) -> None:
     c = _two(tmp_path, start)
     assert _query(c, SUBSCRIPTIONS_QUERY) == [{"subscriptionId": AWAY}, {"subscriptionId": HOME}]
@@ -276,9 +281,7 @@ def test_the_subscriptions_query_lists_every_subscription_with_a_resource(
     assert _query(single, SUBSCRIPTIONS_QUERY) == [{"subscriptionId": HOME}]
 
 
-def test_a_hidden_subscription_is_out_of_sight_and_out_of_reach(
-    tmp_path: Path, start: Callable[..., Clients]
-) -> None:
+def test_a_hidden_subscription_is_out_of_sight_and_out_of_reach(tmp_path: Path, start: StartEmulator) -> None:
     c = _two(tmp_path, start)
     c.emu.set_faults(restrictions=[f"hide-subscription:{AWAY.upper()}"])
     assert _query(c, SUBSCRIPTIONS_QUERY) == [{"subscriptionId": HOME}]
@@ -298,7 +301,9 @@ def test_a_hidden_subscription_is_out_of_sight_and_out_of_reach(
         with pytest.raises(HttpResponseError) as denied:
             call()
         assert denied.value.status_code == 403
+        assert denied.value.error is not None
         assert denied.value.error.code == "AuthorizationFailed"
+        assert denied.value.error.message is not None
         assert f"over scope '/subscriptions/{AWAY}/" in denied.value.error.message
     assert [v.name for v in _kv(c.emu, HOME).vaults.list_by_subscription()] == ["kv-home"]
     assert c.reasons() == [], "what the operator cannot see never changes a cluster's verdict"
@@ -371,6 +376,7 @@ def test_subscription_scopes_and_locks_resolve_to_the_resource_subscription(tmp_
                 "kv-away",
                 VaultPatchParameters(properties=VaultPatchProperties(public_network_access="Disabled")),
             )
+        assert locked.value.error is not None
         assert locked.value.error.code == "ScopeLocked"
         _kv(emu, HOME).vaults.update(RG, "kv-home", VaultPatchParameters(tags={"a": "b"}))
     path.write_text(
@@ -385,7 +391,7 @@ def test_subscription_scopes_and_locks_resolve_to_the_resource_subscription(tmp_
 
 
 def test_vault_soft_deleted_elsewhere_is_recovered_in_its_own_subscription(
-    start: Callable[..., Clients],
+    start: StartEmulator,
 ) -> None:
     c = start("vault-soft-deleted-elsewhere")
     assert c.cluster_name == "cluster-vault-soft-deleted-elsewhere"
@@ -395,8 +401,10 @@ def test_vault_soft_deleted_elsewhere_is_recovered_in_its_own_subscription(
     home, away = _kv(c.emu, HOME), _kv(c.emu, AWAY)
     assert list(home.vaults.list_deleted()) == []
     deleted = away.vaults.get_deleted(VAULT, "westus2")
+    assert deleted.properties is not None
     assert deleted.properties.vault_id == _vault_id(AWAY, VAULT)
     assert _query(c, SUBSCRIPTIONS_QUERY) == [{"subscriptionId": AWAY}, {"subscriptionId": HOME}]
+    assert deleted.properties.location is not None
     params = VaultCreateOrUpdateParameters(
         location=deleted.properties.location,
         properties=VaultProperties(
@@ -407,6 +415,7 @@ def test_vault_soft_deleted_elsewhere_is_recovered_in_its_own_subscription(
     )
     with pytest.raises(ResourceNotFoundError) as wrong_place:
         home.vaults.begin_create_or_update(RG, VAULT, params).result()
+    assert wrong_place.value.error is not None
     assert wrong_place.value.error.code == "DeletedVaultNotFound"
     recovered = away.vaults.begin_create_or_update(RG, VAULT, params).result()
     assert recovered.id == _vault_id(AWAY, VAULT)

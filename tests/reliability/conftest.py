@@ -8,18 +8,38 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
 from tests.conftest import until
 from wizard.cli.wiring import EmulatorBackend, Options
-from wizard.emulator import Emulator
+from wizard.domain.models import CheckResult
+from wizard.emulator import DEFAULT_TOKEN, Emulator
 from wizard.run.diagnose import Diagnosis
 
 REPO = Path(__file__).resolve().parents[2]
-BackendMaker = Callable[..., EmulatorBackend]
-EmulatorMaker = Callable[..., Emulator]
+
+
+class BackendMaker(Protocol):
+    """The `backend` fixture: an embedded-emulator backend with these client settings."""
+
+    def __call__(
+        self,
+        scenario: str,
+        *,
+        retry_total: int = 0,
+        timeout: float = 30.0,
+        max_retry_after: float = 60.0,
+        read_only: bool = False,
+        latency_ms: int = 0,
+    ) -> EmulatorBackend: ...
+
+
+class EmulatorMaker(Protocol):
+    """The `running_emulator` fixture: a started emulator with its connection file written."""
+
+    def __call__(self, scenario: str, *, latency_ms: int = 0, token: str = DEFAULT_TOKEN) -> Emulator: ...
 
 
 def codes(diagnosis: Diagnosis) -> list[str]:
@@ -27,7 +47,7 @@ def codes(diagnosis: Diagnosis) -> list[str]:
     return sorted(f.code for f in diagnosis.findings)
 
 
-def checks(diagnosis: Diagnosis) -> dict[str, Any]:
+def checks(diagnosis: Diagnosis) -> dict[str, CheckResult]:
     """Check id to its result."""
     return {c.id: c for c in diagnosis.assessment.checks}
 
@@ -79,7 +99,7 @@ def backend() -> Iterator[BackendMaker]:
         timeout: float = 30.0,
         max_retry_after: float = 60.0,
         read_only: bool = False,
-        **kwargs: Any,
+        latency_ms: int = 0,
     ) -> EmulatorBackend:
         options = Options(
             read_only=read_only,
@@ -87,7 +107,7 @@ def backend() -> Iterator[BackendMaker]:
             timeout_seconds=timeout,
             max_retry_after=max_retry_after,
         )
-        made.append(EmulatorBackend(options, scenario=scenario, **kwargs))
+        made.append(EmulatorBackend(options, scenario=scenario, latency_ms=latency_ms))
         return made[-1]
 
     yield make
@@ -100,8 +120,8 @@ def running_emulator(tmp_path: Path) -> Iterator[EmulatorMaker]:
     """A started emulator with its connection file at tmp_path/<name>.json; stopped after."""
     made: list[Emulator] = []
 
-    def start(scenario: str, **kwargs: Any) -> Emulator:
-        emulator = Emulator(scenario, **kwargs).start()
+    def start(scenario: str, *, latency_ms: int = 0, token: str = DEFAULT_TOKEN) -> Emulator:
+        emulator = Emulator(scenario, latency_ms=latency_ms, token=token).start()
         emulator.write_connection_file(tmp_path / f"{scenario.rsplit('/', 1)[-1]}.json")
         made.append(emulator)
         return emulator

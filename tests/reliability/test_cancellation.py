@@ -7,13 +7,21 @@ import subprocess
 import sys
 import threading
 import warnings
+from typing import TypedDict
 
 import pytest
 
 from tests.reliability.conftest import REPO, BackendMaker, wait_until
 from wizard.domain.models import CheckStatus
 from wizard.engine.assess import Assessment
-from wizard.run.diagnose import DiagnosisRun
+from wizard.run.diagnose import Diagnosis, DiagnosisRun
+
+
+class _Outcome(TypedDict, total=False):
+    """What the worker thread leaves behind: the diagnosis, or what it raised."""
+
+    result: Diagnosis
+    error: BaseException
 
 
 def ours() -> list[str]:
@@ -30,7 +38,7 @@ def test_cancel_a_slow_diagnosis(backend: BackendMaker, recwarn: pytest.Warnings
     cancelled = threading.Event()
     updates: list[Assessment] = []
     run = DiagnosisRun(gateway, b.default_cluster_id() or "", cancelled=cancelled, on_update=updates.append)
-    box: dict[str, object] = {}
+    box: _Outcome = {}
 
     def work() -> None:
         try:
@@ -54,11 +62,11 @@ def test_cancel_a_slow_diagnosis(backend: BackendMaker, recwarn: pytest.Warnings
         b.emulator.release()
     assert "error" not in box, box.get("error")
     result = box["result"]
-    statuses = {c.id: c for c in result.assessment.checks}  # type: ignore[attr-defined]
+    statuses = {c.id: c for c in result.assessment.checks}
     assert all(c.status.done for c in statuses.values())
     assert any(c.detail == "cancelled" for c in statuses.values())
-    assert result.findings == ()  # type: ignore[attr-defined]
-    assert result.verdict == "incomplete"  # type: ignore[attr-defined]
+    assert result.findings == ()
+    assert result.verdict == "incomplete"
     assert len(recwarn) == 0, [str(w.message) for w in recwarn]
     # the held read is answered, then the pool's threads go away
     wait_until(lambda: ours() == baseline, deadline_s=5, what=f"threads back to {baseline} (now {ours()})")
@@ -81,7 +89,7 @@ def test_many_diagnoses_do_not_leak_threads(backend: BackendMaker) -> None:
 QUIT_WHILE_HELD = """
 import threading, time
 from wizard.cli.wiring import EmulatorBackend, Options
-from wizard.run.diagnose import DiagnosisRun
+from wizard.run.diagnose import Diagnosis, DiagnosisRun
 
 backend = EmulatorBackend(Options(retry_total=4, timeout_seconds=300), scenario="key-expired")
 gateway = backend.connect()

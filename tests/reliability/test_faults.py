@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,7 +83,9 @@ def test_random_faults_with_latency_give_the_same_findings(backend: BackendMaker
     assert (codes(result), result.verdict) == (expected, verdict)
 
 
-def _diagnose_json(conn: str, *extra: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict, str]:
+def _diagnose_json(
+    conn: str, *extra: str, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, dict[str, Any], str]:
     code = main(["diagnose", "--emulator", conn, "--format", "json", *extra])
     out, err = capsys.readouterr()
     return code, json.loads(out), err

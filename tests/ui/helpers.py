@@ -8,6 +8,7 @@ from collections.abc import Callable
 from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Static
 
 from screens.diagnosis import DiagnosisScreen
@@ -49,7 +50,7 @@ async def steady(pilot: Pilot[int], *, deadline_s: float = 10.0, agreeing: int =
         pilot.app.screen.refresh(layout=True)
         await pilot.pause()
         current = pilot.app.export_screenshot()
-        mounted = all(widget.is_mounted for widget in pilot.app.screen.walk_children())
+        mounted = all(widget.is_mounted for widget in pilot.app.screen.walk_children(Widget))
         same = same + 1 if current == previous and mounted else 0
         if same >= agreeing - 1:
             return

@@ -10,7 +10,7 @@ from screens.findings import FindingsScreen
 from screens.help import HelpScreen
 from screens.start import StartScreen
 from screens.widgets.checklist import CheckList
-from tests.ui.conftest import MakeBackend
+from tests.ui.conftest import MakeBackend, MakeFakeBackend
 from tests.ui.helpers import settle, shown, until
 from wizard.domain.catalog import load_catalog
 from wizard.engine.tree import load_tree
@@ -79,7 +79,7 @@ async def test_quitting_returns_the_verdict_as_exit_code(wizard_backend: MakeBac
 
 
 async def test_the_check_that_found_the_cause_is_selected_with_its_evidence(
-    fake_backend: MakeBackend,
+    fake_backend: MakeFakeBackend,
 ) -> None:
     backend = fake_backend("key-expired")
     app = WizardApp(backend, cluster_id=backend.default_cluster_id())
@@ -96,7 +96,7 @@ async def test_the_check_that_found_the_cause_is_selected_with_its_evidence(
         assert "under 10 ms" in detail
 
 
-async def test_a_permission_gap_is_unknown_and_names_the_role(fake_backend: MakeBackend) -> None:
+async def test_a_permission_gap_is_unknown_and_names_the_role(fake_backend: MakeFakeBackend) -> None:
     backend = fake_backend("no-role-read")
     app = WizardApp(backend, cluster_id=backend.default_cluster_id())
     rbac = next(i for i, spec in enumerate(load_tree()) if spec.id == "access.rbac")
@@ -114,7 +114,7 @@ async def test_a_permission_gap_is_unknown_and_names_the_role(fake_backend: Make
     assert app.return_value == 3
 
 
-async def test_a_sign_in_failure_is_explained_not_raised(fake_backend: MakeBackend) -> None:
+async def test_a_sign_in_failure_is_explained_not_raised(fake_backend: MakeFakeBackend) -> None:
     backend = fake_backend("signed-out")
     app = WizardApp(backend, cluster_id=backend.default_cluster_id())
     async with app.run_test(size=(80, 24)) as pilot:
@@ -129,7 +129,7 @@ async def test_a_sign_in_failure_is_explained_not_raised(fake_backend: MakeBacke
     assert app.return_value == 3
 
 
-async def test_no_list_permission_still_lets_you_paste_a_cluster_id(fake_backend: MakeBackend) -> None:
+async def test_no_list_permission_still_lets_you_paste_a_cluster_id(fake_backend: MakeFakeBackend) -> None:
     backend = fake_backend("cannot-list", open_default=False)
     cluster_id = FakeBackendId.of(backend)
     app = WizardApp(backend)
@@ -155,7 +155,7 @@ class FakeBackendId:
         return arm_id("rg-billing", "Microsoft.DocumentDB/mongoClusters", "billing-prod")
 
 
-async def test_help_lists_every_binding_of_every_screen(fake_backend: MakeBackend) -> None:
+async def test_help_lists_every_binding_of_every_screen(fake_backend: MakeFakeBackend) -> None:
     backend = fake_backend("healthy", open_default=False)
     app = WizardApp(backend)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -173,7 +173,7 @@ async def test_help_lists_every_binding_of_every_screen(fake_backend: MakeBacken
         assert isinstance(app.screen, StartScreen)
 
 
-async def test_palette_reruns_and_switches_to_terminal_colours(fake_backend: MakeBackend) -> None:
+async def test_palette_reruns_and_switches_to_terminal_colours(fake_backend: MakeFakeBackend) -> None:
     backend = fake_backend("key-expired")
     app = WizardApp(backend, cluster_id=backend.default_cluster_id(), terminal_colours=False)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -190,7 +190,7 @@ async def test_palette_reruns_and_switches_to_terminal_colours(fake_backend: Mak
         assert app.theme == TERMINAL_COLOUR_THEME
 
 
-async def test_palette_switches_scenario_and_opens_its_cluster(fake_backend: MakeBackend) -> None:
+async def test_palette_switches_scenario_and_opens_its_cluster(fake_backend: MakeFakeBackend) -> None:
     backend = fake_backend("key-expired")
     app = WizardApp(backend, cluster_id=backend.default_cluster_id())
     async with app.run_test(size=(80, 24)) as pilot:
@@ -205,7 +205,7 @@ async def test_palette_switches_scenario_and_opens_its_cluster(fake_backend: Mak
         assert isinstance(app.screen, StartScreen)
 
 
-async def test_read_only_shows_a_banner(fake_backend: MakeBackend) -> None:
+async def test_read_only_shows_a_banner(fake_backend: MakeFakeBackend) -> None:
     app = WizardApp(fake_backend("healthy", read_only=True, open_default=False))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -214,7 +214,7 @@ async def test_read_only_shows_a_banner(fake_backend: MakeBackend) -> None:
         assert "READ-ONLY" in shown(app, "#context-read-only")
 
 
-async def test_filter_narrows_the_list_and_enter_opens_the_only_match(fake_backend: MakeBackend) -> None:
+async def test_filter_narrows_the_list_and_enter_opens_the_only_match(fake_backend: MakeFakeBackend) -> None:
     app = WizardApp(fake_backend("key-expired", open_default=False))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import PurePath
+from typing import Any, Protocol
 
 import pytest
+from textual.app import App
 from textual.pilot import Pilot
 
 from screens.app import WizardApp
 from tests.ui.fakes import FakeBackend
 from tests.ui.helpers import settle, steady, until
 
-SnapCompare = Callable[..., bool]
+
+class SnapCompare(Protocol):
+    """pytest-textual-snapshot's `snap_compare` fixture (the plugin annotates it as taking a path only)."""
+
+    def __call__(
+        self,
+        app: str | PurePath | App[Any],
+        press: Iterable[str] = (),
+        terminal_size: tuple[int, int] = (80, 24),
+        run_before: Callable[[Pilot[Any]], Awaitable[None] | None] | None = None,
+    ) -> bool: ...
+
+
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 

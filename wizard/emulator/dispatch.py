@@ -1,0 +1,170 @@
+"""Request handling: one request from the listener to its answer, and the request log tests read."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from wizard.emulator import admin, arm, dataplane, policy
+from wizard.emulator.faults import LOST_WRITE, FaultInjector
+from wizard.emulator.listeners import Listeners
+from wizard.emulator.model import State
+from wizard.emulator.wire import Context, HttpError, Operation, Request, Response, arm_error, kv_error
+
+
+class Dispatcher:
+    """Admin paths, then the hold, faults, and ARM or data plane: authenticated, authorised, locked."""
+
+    def __init__(
+        self,
+        *,
+        state: State,
+        lock: threading.RLock,
+        token: str,
+        faults: FaultInjector,
+        listeners: Listeners,
+        admin_api: admin.AdminApi,
+        refresh: Callable[[], object],
+        id_seed: str,
+    ) -> None:
+        self._state = state
+        self._lock = lock
+        self._token = token
+        self._faults = faults
+        self._listeners = listeners
+        self._admin_api = admin_api
+        self._refresh = refresh
+        self._id_rng = random.Random(id_seed)
+        self._operations: dict[str, Operation] = {}
+        self._log: list[dict[str, Any]] = []
+
+    def requests(self, since: int = 0) -> list[dict[str, Any]]:
+        """The request log entries with seq > since (admin calls are not logged)."""
+        with self._lock:
+            return [dict(r) for r in self._log if r["seq"] > since]
+
+    def handle(
+        self, host: str, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> Response | None:
+        """Answer one request (None: drop the connection, the 'timeout' fault)."""
+        started = time.perf_counter()
+        parts = urlsplit(raw_path)
+        path = parts.path
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        if host == "arm" and path.startswith(admin.PREFIX):
+            return admin.answer(self._admin_api, method, path, query, body)
+        if not self._faults.wait_while_held():
+            return None
+        request = Request(method, path, query, headers, body, host)
+        kind, response = self._answer(request)
+        if not self._faults.wait_latency():
+            return None
+        is_write = method in ("PUT", "PATCH", "DELETE") or (method == "POST" and kind != "resource-graph")
+        with self._lock:
+            self._log.append(
+                {
+                    "seq": len(self._log) + 1,
+                    "method": method,
+                    "path": path,
+                    "status": response.status if response else 0,
+                    "latencyMs": round((time.perf_counter() - started) * 1000.0, 3),
+                    "host": host,
+                    "write": is_write,
+                    "kind": kind,
+                    "apiVersion": query.get("api-version"),
+                    "anonymous": "authorization" not in headers,
+                }
+            )
+        return response
+
+    def _answer(self, request: Request) -> tuple[str, Response | None]:
+        """The route kind and the answer; a lost write is carried out and its answer dropped."""
+        fault = self._faults.inject(request)
+        if fault is None:
+            return "fault", None
+        if isinstance(fault, Response):
+            return "fault", fault
+        kind, response = (
+            self._arm(request) if request.host == "arm" else ("data-plane", self._data_plane(request))
+        )
+        return (kind, None) if fault == LOST_WRITE else (kind, response)
+
+    def _context(self) -> Context:
+        return Context(
+            self._state,
+            time.time(),
+            self._listeners.arm_endpoint,
+            self._listeners.vault_endpoint,
+            self._operations,
+            lambda: str(uuid.UUID(int=self._id_rng.getrandbits(128), version=4)),
+            lambda: uuid.UUID(int=self._id_rng.getrandbits(128), version=4).hex,
+        )
+
+    def _arm(self, request: Request) -> tuple[str, Response]:
+        routed = arm.match(request.path)
+        if routed is None:
+            return "unknown", arm_error(
+                404, "NotFound", f"The emulator has no route for {request.method} {request.path}."
+            )
+        kind, handlers, params = routed
+        failed = policy.arm_authentication_failure(request.headers, self._token)
+        if failed is not None:
+            return kind, failed
+        handler = handlers.get(request.method)
+        if handler is None:
+            return kind, arm_error(
+                405, "MethodNotAllowed", f"{request.method} is not supported on this route."
+            )
+        with self._lock:
+            denied = policy.arm_denial(self._state, kind, request, params)
+            if denied is not None:
+                return kind, denied
+            locked = policy.lock_refusal(self._state, kind, request)
+            if locked is not None:
+                return kind, locked
+            self._refresh()
+            context = self._context()
+            try:
+                response = handler(context, request, params)
+            except HttpError as exc:
+                response = exc.response
+            self._refresh()
+        return kind, response
+
+    def _data_plane(self, request: Request) -> Response:
+        with self._lock:
+            vault = self._state.vault(request.host)
+            if vault is None or not vault.live:
+                return kv_error(
+                    404,
+                    "VaultNotFound",
+                    f"The vault '{request.host}' does not exist or is "
+                    "soft-deleted (its DNS name would not resolve in Azure).",
+                )
+            tenant = vault.tenant_id
+        failed = policy.vault_authentication_failure(tenant, request.headers, self._token)
+        if failed is not None:
+            return failed
+        routed = dataplane.match(request.path)
+        if routed is None:
+            return kv_error(404, "NotFound", f"The emulator has no Key Vault route for {request.path}.")
+        handlers, params = routed
+        handler = handlers.get(request.method)
+        if handler is None:
+            return kv_error(405, "MethodNotAllowed", f"{request.method} is not supported on this route.")
+        with self._lock:
+            denied = policy.data_plane_denial(self._state, request)
+            if denied is not None:
+                return denied
+            self._refresh()
+            try:
+                response = handler(self._context(), request, params)
+            except HttpError as exc:
+                response = exc.response
+            self._refresh()
+            return response
