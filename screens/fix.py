@@ -23,7 +23,7 @@ from textual.widgets import Footer, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from screens.confirm import Answer, ConfirmStepScreen, state_changes
+from screens.confirm import ConfirmStepScreen, state_changes
 from screens.errors import explain
 from screens.fix_paths import FixPaths
 from screens.incident import ReportScreen
@@ -31,33 +31,35 @@ from screens.messages import FixOpened, ReportReady, StepApplied, WaitFinished, 
 from screens.presentation import field, show_value
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.detail_pane import Block, DetailPane
+from wizard.domain.models import CheckStatus
 from wizard.domain.ports import Backend
-from wizard.engine.fix_plan import ESCALATE, WAIT, WRITE, Plan, Step
+from wizard.domain.results import ConfirmKind, OutcomeStatus, StepKind, VerificationStatus
+from wizard.engine.steps import Plan, Step
+from wizard.run.confirmation import Answer
 from wizard.run.diagnose import Diagnosis
-from wizard.run.fix import (
-    FixSession,
-    StepOutcome,
-    WaitProgress,
-    changed_fields,
-    open_session,
-    polls_text,
-)
+from wizard.run.fix import FixSession, open_session
+from wizard.run.outcomes import StepOutcome, changed_fields, skipped_keys
+from wizard.run.wait import WaitProgress, polls_text
 
-OUTCOME_WORDS = {
-    "ok": ("Done", "$success", "✓"),
-    "already-done": ("Already done: nothing was sent", "$success", "="),
-    "ready": ("Ready", "$success", "✓"),
-    "declined": ("Not applied", "$warning", "-"),
-    "refused": ("Refused", "$error", "✗"),
-    "error": ("Failed", "$error", "✗"),
-    "timeout": ("Not Ready yet", "$warning", "…"),
-    "cancelled": ("Stopped waiting", "$warning", "-"),
-    "escalate": ("Escalate", "$warning", "!"),
+OUTCOME_WORDS: dict[str, tuple[str, str, str]] = {
+    OutcomeStatus.OK: ("Done", "$success", "✓"),
+    OutcomeStatus.ALREADY_DONE: ("Already done: nothing was sent", "$success", "="),
+    OutcomeStatus.READY: ("Ready", "$success", "✓"),
+    OutcomeStatus.DECLINED: ("Not applied", "$warning", "-"),
+    OutcomeStatus.REFUSED: ("Refused", "$error", "✗"),
+    OutcomeStatus.ERROR: ("Failed", "$error", "✗"),
+    OutcomeStatus.TIMEOUT: ("Not Ready yet", "$warning", "…"),
+    OutcomeStatus.CANCELLED: ("Stopped waiting", "$warning", "-"),
+    OutcomeStatus.ESCALATE: ("Escalate", "$warning", "!"),
 }
-VERIFY_WORDS = {
-    "verified": ("verified", "$success"),
-    "deferred": ("cannot confirm yet", "$warning"),
-    "failed": ("not fixed", "$error"),
+VERIFY_WORDS: dict[str, tuple[str, str]] = {
+    VerificationStatus.VERIFIED: ("verified", "$success"),
+    VerificationStatus.DEFERRED: ("cannot confirm yet", "$warning"),
+    VerificationStatus.FAILED: ("not fixed", "$error"),
+}
+CONFIRM_WORDS: dict[str, str] = {
+    ConfirmKind.YES: "yes or no",
+    ConfirmKind.NONE: "none: it only reads",
 }
 
 
@@ -86,7 +88,7 @@ def step_preview(
     blocks: list[Block] = [("title", f"{number}. {escape(step.title)}"), ("line", escape(step.summary))]
     also = f" (also fixes {', '.join(step.also_fixes)})" if step.also_fixes else ""
     blocks.append(("field", field("Finding", step.finding + also)))
-    if step.kind == ESCALATE or step.kind not in (WRITE, WAIT):
+    if step.kind == StepKind.ESCALATE or step.kind not in (StepKind.WRITE, StepKind.WAIT):
         blocks += [("heading-warning", "Nothing to apply here"), ("field", escape(step.explanation))]
         return blocks
     if step.provisional:
@@ -111,11 +113,11 @@ def step_preview(
         ("field", f"[$text-muted]You[/]  {permission_line(step)}"),
     ]
     reversible = "[$success]yes[/]" if step.reversible else "[b $error]NO: this cannot be undone[/]"
-    confirm = {
-        "typed": f"type the name [b]{escape(step.confirm_text)}[/]",
-        "yes": "yes or no",
-        "none": "none: it only reads",
-    }.get(step.confirm, escape(step.confirm))
+    confirm = (
+        f"type the name [b]{escape(step.confirm_text)}[/]"
+        if step.confirm == ConfirmKind.TYPED
+        else CONFIRM_WORDS.get(step.confirm, escape(step.confirm))
+    )
     blocks += [
         ("heading", "Safety"),
         ("field", f"[$text-muted]Reversible[/]  {reversible}"),
@@ -123,7 +125,7 @@ def step_preview(
         ("field", field("Verify by re-running", ", ".join(step.verifies) or "the cluster status")),
     ]
     if step.key == next_key:
-        if read_only and step.kind == WRITE:
+        if read_only and step.kind == StepKind.WRITE:
             blocks.append(
                 (
                     "note-warning",
@@ -132,7 +134,7 @@ def step_preview(
                 )
             )
         else:
-            verb = "start waiting" if step.kind == WAIT else "confirm and apply it"
+            verb = "start waiting" if step.kind == StepKind.WAIT else "confirm and apply it"
             blocks.append(("note", f"Next step: press a to {verb}."))
     else:
         blocks.append(("note", "Applied in order: the step marked → comes first."))
@@ -197,7 +199,7 @@ def outcome_detail(outcome: StepOutcome, next_step: Step | None) -> list[Block]:
         blocks.append(("field", "The cluster is Ready: p opens the incident report."))
     elif next_step is None:
         blocks.append(("field", "Nothing left to apply: w waits for Ready, p opens the report."))
-    elif next_step.kind == WAIT:
+    elif next_step.kind == StepKind.WAIT:
         blocks.append(("field", f"{escape(next_step.title)}: press a (or w) to start; p for the report."))
     else:
         blocks.append(("field", f"{escape(next_step.title)}: ↓ previews it, a applies it."))
@@ -246,7 +248,6 @@ class RemediationScreen(Screen[bool]):
         self.plan: Plan | None = None
         self.outcomes: tuple[StepOutcome, ...] = ()
         self.rows: list[Row] = []
-        self.skipped: set[str] = set()
         self.busy = ""
         self.changed = False
         self.cancel_wait = threading.Event()
@@ -304,6 +305,12 @@ class RemediationScreen(Screen[bool]):
         self.post_message(StepApplied(outcome, tuple(session.outcomes), session.plan()))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="remedy")
+    def run_skip(self, session: FixSession, step: Step) -> None:
+        """Leave the step out (the session records it as declined), then re-plan."""
+        outcome = session.skip(step)
+        self.post_message(StepApplied(outcome, tuple(session.outcomes), session.plan()))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="remedy")
     def run_wait(self, session: FixSession, cancel: threading.Event) -> None:
         """Poll until Ready (reads only), cancellable through the event."""
 
@@ -339,11 +346,11 @@ class RemediationScreen(Screen[bool]):
     @on(StepApplied)
     def show_outcome(self, message: StepApplied) -> None:
         """The result, its verification and the fresh plan (e.g. a role grant after a vault recovery)."""
-        if message.outcome.status in ("ok",):
+        if message.outcome.status == OutcomeStatus.OK:
             self.changed = True
         self._busy("")
         self._show(message.plan, message.outcomes, focus_next=False)
-        if message.outcome.status in ("error", "refused"):
+        if message.outcome.status in (OutcomeStatus.ERROR, OutcomeStatus.REFUSED):
             self.notify(
                 f"{message.outcome.step.title}: {message.outcome.message}",
                 title="Step failed",
@@ -414,15 +421,22 @@ class RemediationScreen(Screen[bool]):
 
     # -- rendering --------------------------------------------------------------------------
 
+    @property
+    def skipped(self) -> frozenset[str]:
+        """The steps left out so far: the session records each as declined."""
+        return skipped_keys(self.outcomes)
+
     def next_step(self) -> Step | None:
         """The first step to act on: a write (not skipped, not waiting on another) or the wait."""
         if self.plan is None:
             return None
+        skipped = self.skipped
         return next(
             (
                 s
                 for s in self.plan.steps
-                if (s.kind == WRITE and not s.provisional and s.key not in self.skipped) or s.kind == WAIT
+                if (s.kind == StepKind.WRITE and not s.provisional and s.key not in skipped)
+                or s.kind == StepKind.WAIT
             ),
             None,
         )
@@ -460,7 +474,7 @@ class RemediationScreen(Screen[bool]):
             ("line", "Without their answers no change is safe to offer."),
         ]
         for check in diagnosis.assessment.checks:
-            if check.status.value == "unknown":
+            if check.status == CheckStatus.UNKNOWN:
                 blocks.append(("field", field(check.id, check.detail or "no answer")))
                 if check.needs:
                     blocks.append(("field", field("needs", check.needs)))
@@ -479,7 +493,7 @@ class RemediationScreen(Screen[bool]):
             mark = "[b $accent]→[/]"
         elif row.key in self.skipped:
             mark = "[$text-muted]-[/]"
-        elif row.kind not in (WRITE, WAIT):
+        elif row.kind not in (StepKind.WRITE, StepKind.WAIT):
             mark = "[$warning]![/]"
         else:
             mark = "[$text-muted]·[/]"
@@ -526,7 +540,7 @@ class RemediationScreen(Screen[bool]):
                 else "nothing left to apply · w waits for Ready"
             )
             self._summary(f"{name} · {state} · p opens the report")
-        elif upcoming.kind == WAIT:
+        elif upcoming.kind == StepKind.WAIT:
             self._summary(f"{name} · a (or w) waits for Ready · p report")
         else:
             self._summary(f"{name} · a applies step {self._position(upcoming)}: {escape(upcoming.title)}")
@@ -576,9 +590,11 @@ class RemediationScreen(Screen[bool]):
                 return None
             upcoming = self.next_step()
             if action == "apply":
-                return None if upcoming is None or (self.read_only and upcoming.kind == WRITE) else True
+                return (
+                    None if upcoming is None or (self.read_only and upcoming.kind == StepKind.WRITE) else True
+                )
             if action == "skip":
-                return None if upcoming is None or upcoming.kind != WRITE else True
+                return None if upcoming is None or upcoming.kind != StepKind.WRITE else True
         return True
 
     def action_apply(self) -> None:
@@ -586,7 +602,7 @@ class RemediationScreen(Screen[bool]):
         upcoming = self.next_step()
         if self.session is None or self.busy or upcoming is None:
             return
-        if upcoming.kind == WAIT:
+        if upcoming.kind == StepKind.WAIT:
             self.action_wait()
             return
         if self.read_only:
@@ -620,11 +636,10 @@ class RemediationScreen(Screen[bool]):
     def action_skip(self) -> None:
         """Leave the next write out (noted in the session, so the report says it was not applied)."""
         upcoming = self.next_step()
-        if self.session is None or self.busy or upcoming is None or upcoming.kind != WRITE:
+        if self.session is None or self.busy or upcoming is None or upcoming.kind != StepKind.WRITE:
             return
-        self.skipped.add(upcoming.key)
         self._busy("applying")
-        self.run_apply(self.session, upcoming, None)
+        self.run_skip(self.session, upcoming)
 
     def action_wait(self) -> None:
         """Poll until Ready in a worker; elapsed time ticks between polls."""

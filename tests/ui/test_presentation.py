@@ -76,11 +76,12 @@ def test_errors_say_what_to_do() -> None:
 def test_done_pane_shows_only_what_changed_and_counts_polls() -> None:
     """At 80x24 the unchanged fields pushed the changed one out of view; and '1 polls'."""
     from screens.fix import outcome_detail
-    from wizard.engine.fix_plan import Step
-    from wizard.run.fix import StepOutcome, WaitResult
+    from wizard.engine.steps import Step
+    from wizard.run.outcomes import StepOutcome
+    from wizard.run.wait import WaitResult
 
     step = Step(
-        "extend-key-expiry", "KEY_EXPIRED", "write", "Extend the key's expiry", "", "", {}, {}, {}, "t"
+        "extend-key-expiry", "KEY_EXPIRED", "write", "Extend the key's expiry", "", "", {}, {}, None, "t"
     )
     before = {"version": "v1", "enabled": True, "notBefore": None, "expires": "2025-01-01T00:00:00Z"}
     after = {**before, "expires": "2027-01-01T00:00:00Z"}

@@ -12,6 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from wizard.domain.access import (
+    CRYPTO_SERVICE_ENCRYPTION_USER,
+    KEY_PERMISSION_NAMES,
+    REQUIRED_KEY_PERMISSIONS,
+    key_permissions_of,
+    scope_covers,
+)
 from wizard.domain.catalog import load_catalog, render
 from wizard.domain.errors import BadInput, Forbidden, GatewayError, NotFound
 from wizard.domain.ids import KeyUrl, parse_key_url
@@ -31,20 +38,16 @@ from wizard.domain.models import (
     VaultRef,
 )
 from wizard.engine.roles import (
-    CRYPTO_SERVICE_ENCRYPTION_USER,
     KNOWN_INSUFFICIENT_ROLES,
     KNOWN_SUFFICIENT_ROLES,
     covers_key_use,
     missing_data_actions,
-    scope_covers,
 )
 from wizard.engine.tree import Read, ReadKind, load_tree
 
 EXPIRY_WARNING = timedelta(days=30)
 SUPPORTED_KTY = {"rsa", "rsa-hsm"}
 SUPPORTED_SIZES = {2048, 3072, 4096}
-REQUIRED_KEY_PERMISSIONS = ("get", "list", "wrapkey", "unwrapkey")
-KEY_PERMISSION_NAMES = {"get": "get", "list": "list", "wrapkey": "wrapKey", "unwrapkey": "unwrapKey"}
 
 
 @dataclass(frozen=True)
@@ -901,10 +904,7 @@ def _access_policy(ctx: _Context) -> _Verdict:
             "no principal to check: the identity could not be read",
             needs="Microsoft.ManagedIdentity/userAssignedIdentities/read (Reader)",
         )
-    granted: set[str] = set()
-    for policy in v.access_policies:
-        if policy.object_id.lower() == principal.lower():
-            granted |= set(policy.key_permissions)
+    granted = key_permissions_of(v, principal)
     missing = [p for p in REQUIRED_KEY_PERMISSIONS if "all" not in granted and p not in granted]
     evidence = {
         "principalId": principal,

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from wizard.domain.times import iso
+
 SCHEMA = "cmk-wizard/audit/v1"
 REDACTED = "<redacted>"
 _SECRET_KEYS = re.compile(
@@ -57,7 +59,7 @@ def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso(datetime.now(UTC), "milliseconds")
 
 
 class AuditLog:
