@@ -75,7 +75,7 @@ def test_errors_say_what_to_do() -> None:
 
 def test_done_pane_shows_only_what_changed_and_counts_polls() -> None:
     """At 80x24 the unchanged fields pushed the changed one out of view; and '1 polls'."""
-    from screens.fix import outcome_detail
+    from screens.fix_blocks import outcome_detail
     from wizard.engine.steps import Step
     from wizard.run.outcomes import StepOutcome
     from wizard.run.wait import WaitResult

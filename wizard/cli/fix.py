@@ -17,8 +17,9 @@ from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import BadInput
 from wizard.domain.results import ConfirmKind, StepKind
 from wizard.engine.steps import Plan, Step
+from wizard.run.audit import audit_log
 from wizard.run.confirmation import Answer, auto_confirm
-from wizard.run.fix import FixSession, FixSettings, audit_log
+from wizard.run.fix import FixSession, FixSettings
 from wizard.run.outcomes import StepOutcome
 from wizard.run.wait import WaitProgress, wait_for_ready
 

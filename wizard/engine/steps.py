@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from wizard.domain.actions import Action
+from wizard.domain.actions import Action, AddAccessPolicy, CreateIdentity, ExtendKeyExpiry, GrantCryptoRole
 from wizard.domain.models import IdentityFacts
 from wizard.domain.results import ConfirmKind, StepKind
 
@@ -17,6 +17,19 @@ class Carry:
     new_identity: IdentityFacts | None = None
     granted_principals: frozenset[str] = frozenset()
     expiry_extended: bool = False
+
+    def after(self, action: Action, created: IdentityFacts | None = None) -> Carry:
+        """What the next plan must know once `action` was written (`created`: the identity it made)."""
+        carry = self
+        if isinstance(action, CreateIdentity) and created is not None:
+            carry = replace(carry, new_identity=created)
+        if isinstance(action, GrantCryptoRole | AddAccessPolicy) and action.principal_id:
+            carry = replace(
+                carry, granted_principals=carry.granted_principals | {action.principal_id.lower()}
+            )
+        if isinstance(action, ExtendKeyExpiry):
+            carry = replace(carry, expiry_extended=True)
+        return carry
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,16 @@ class AuditLog:
         return self._append({"phase": "event", "event": event, **fields})
 
 
+def audit_log(backend: Any, path: str | None) -> AuditLog:
+    """The audit log of a fix over `backend`; with an embedded emulator its token is a secret the log
+    must never hold (call after `backend.connect()`, which starts the emulator)."""
+    audit = AuditLog(path)
+    token = getattr(backend, "token", None)
+    if callable(token) and getattr(backend, "scenario", None):
+        audit.add_secret(str(token()))
+    return audit
+
+
 def read_audit(path: str | Path) -> list[dict[str, Any]]:
     """Every record of an audit log (raises ValueError on a line that is not JSON)."""
     records = []

@@ -28,3 +28,13 @@ def auto_confirm(step: Step, names: Collection[str] = ()) -> Answer:
     if step.confirm != ConfirmKind.TYPED:
         return True
     return step.confirm_text if step.confirm_text and step.confirm_text in names else None
+
+
+def how_to_confirm(step: Step) -> str:
+    """What the operator must do to confirm the step: `type 'name'` or `answer yes`."""
+    return f"type {step.confirm_text!r}" if step.confirm == ConfirmKind.TYPED else "answer yes"
+
+
+def what_confirms(step: Step) -> str:
+    """What confirms the step: `the name 'name' typed` or `a yes`."""
+    return f"the name {step.confirm_text!r} typed" if step.confirm == ConfirmKind.TYPED else "a yes"

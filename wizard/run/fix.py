@@ -15,14 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from wizard.domain.actions import (
-    WAIT_FOR_READY,
-    AddAccessPolicy,
-    CreateIdentity,
-    DeleteFailedCluster,
-    ExtendKeyExpiry,
-    GrantCryptoRole,
-)
+from wizard.domain.actions import WAIT_FOR_READY, DeleteFailedCluster
 from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import ReadOnlyViolation, WizardError, WriteRefused
 from wizard.domain.ports import AzureReader, AzureWriter
@@ -30,8 +23,8 @@ from wizard.domain.results import ConfirmKind, OutcomeStatus, StepKind, Verifica
 from wizard.engine.fix_plan import DEFAULT_EXPIRY_DAYS, plan_fixes
 from wizard.engine.steps import Carry, Plan, Step
 from wizard.run.advice import advice_for
-from wizard.run.audit import AuditLog
-from wizard.run.confirmation import Answer, confirmation_ok
+from wizard.run.audit import AuditLog, audit_log
+from wizard.run.confirmation import Answer, confirmation_ok, how_to_confirm
 from wizard.run.diagnose import Diagnosis, diagnose
 from wizard.run.outcomes import FixResult, StepOutcome, TimelineEvent, skipped_keys
 from wizard.run.verify import verify
@@ -173,13 +166,12 @@ class FixSession:
                 )
             )
         if not confirmation_ok(step, confirmation):
-            wanted = f"type {step.confirm_text!r}" if step.confirm == ConfirmKind.TYPED else "answer yes"
             return self._record(
                 StepOutcome(
                     step,
                     OutcomeStatus.DECLINED,
                     "not confirmed: nothing was changed",
-                    advice=f"to apply it, {wanted}",
+                    advice=f"to apply it, {how_to_confirm(step)}",
                     started_at=started,
                 )
             )
@@ -202,7 +194,8 @@ class FixSession:
             self._refresh_after_error()
             return self._record(outcome)
         self._applied.add(step.key)
-        self._learn(step, result)
+        if step.action is not None:
+            self.carry = self.carry.after(step.action, result.identity)
         self._event(
             "write",
             f"{step.remediation} on {step.target}: {result.status}, {result.message} "
@@ -289,20 +282,6 @@ class FixSession:
     def _refresh_after_error(self) -> None:
         with contextlib.suppress(WizardError):
             self.diagnose()
-
-    def _learn(self, step: Step, result: WriteResult) -> None:
-        """What this write did that the next plan must know before a diagnosis can show it."""
-        carry = self.carry
-        action = step.action
-        if isinstance(action, CreateIdentity) and result.identity is not None:
-            carry = replace(carry, new_identity=result.identity)
-        if isinstance(action, GrantCryptoRole | AddAccessPolicy) and action.principal_id:
-            carry = replace(
-                carry, granted_principals=carry.granted_principals | {action.principal_id.lower()}
-            )
-        if isinstance(action, ExtendKeyExpiry):
-            carry = replace(carry, expiry_extended=True)
-        self.carry = carry
 
     def _record(self, outcome: StepOutcome) -> StepOutcome:
         outcome = replace(outcome, finished_at=datetime.now(UTC))
@@ -424,13 +403,3 @@ def open_session(
     return FixSession(
         gateway, cluster_id, audit=audit_log(backend, audit_path), scope=scope, settings=settings
     )
-
-
-def audit_log(backend: Any, path: str | None) -> AuditLog:
-    """The audit log of a fix over `backend`; with an embedded emulator its token is a secret the log
-    must never hold (call after `backend.connect()`, which starts the emulator)."""
-    audit = AuditLog(path)
-    token = getattr(backend, "token", None)
-    if callable(token) and getattr(backend, "scenario", None):
-        audit.add_secret(str(token()))
-    return audit
