@@ -174,12 +174,13 @@ def test_read_only_session_is_refused_before_writing(tmp_path: Path) -> None:
 
 
 def test_confirmations() -> None:
+    from wizard.domain.results import ConfirmKind, StepKind
     from wizard.engine.steps import Step
 
     typed = Step(
         "delete-failed-cluster",
         "X",
-        "write",
+        StepKind.WRITE,
         "",
         "",
         "",
@@ -187,7 +188,7 @@ def test_confirmations() -> None:
         {},
         None,
         "t",
-        confirm="typed",
+        confirm=ConfirmKind.TYPED,
         confirm_text="c1",
     )
     assert not confirmation_ok(typed, True)
@@ -196,7 +197,7 @@ def test_confirmations() -> None:
     assert auto_confirm(typed) is None  # --yes alone types nothing
     assert auto_confirm(typed, {"c2"}) is None
     assert auto_confirm(typed, {"c2", "c1"}) == "c1"
-    yes = dataclasses.replace(typed, confirm="yes", confirm_text="")
+    yes = dataclasses.replace(typed, confirm=ConfirmKind.YES, confirm_text="")
     assert confirmation_ok(yes, "y")
     assert not confirmation_ok(yes, "")
     assert not confirmation_ok(yes, None)

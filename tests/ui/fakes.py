@@ -34,7 +34,7 @@ from wizard.domain.models import (
     VaultFacts,
     VaultRef,
 )
-from wizard.domain.ports import Operator
+from wizard.domain.ports import AzureWriter, Operator
 from wizard.domain.results import WriteResult, WriteStatus
 from wizard.run.audit import AuditLog
 
@@ -399,8 +399,8 @@ class FakeReader:
         self.read_only = read_only
         self.writes = 0
 
-    def writer(self, audit: AuditLog) -> FakeWriter:
-        """The guarded, audited writes."""
+    def writer(self, audit: AuditLog) -> AzureWriter:
+        """The guarded, audited writes (the same port the gateway's writer fills)."""
         return FakeWriter(self, audit)
 
     def call(self, name: str) -> None:
