@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import BackendFactory, until
-from wizard.engine.fix_plan import ESCALATE
+from wizard.domain.results import StepKind
 from wizard.run.audit import AuditLog, read_audit
+from wizard.run.confirmation import auto_confirm
 from wizard.run.diagnose import diagnose
-from wizard.run.fix import FixSession, auto_confirm
+from wizard.run.fix import FixSession
 
 FIXABLE = [
     "healthy",
@@ -111,7 +112,7 @@ def test_unrecoverable_scenarios_escalate_and_write_nothing(
     session = FixSession(backend.connect(), cluster_id, audit=AuditLog(tmp_path / "audit.jsonl"))
     plan = session.plan()
     assert plan.writes == ()
-    assert [s.finding for s in plan.steps if s.kind == ESCALATE] == [UNRECOVERABLE[scenario]]
+    assert [s.finding for s in plan.steps if s.kind == StepKind.ESCALATE] == [UNRECOVERABLE[scenario]]
     result = session.run(auto_confirm)
     assert result.outcomes == []
     assert [s.finding for s in result.escalations] == [UNRECOVERABLE[scenario]]

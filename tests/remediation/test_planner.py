@@ -18,16 +18,10 @@ from tests.engine.fake_reader import (
     policy,
 )
 from wizard.domain.models import AttachedIdentity, DeletedKeyFacts, DeletedVaultFacts, IdentityFacts
-from wizard.engine.fix_plan import (
-    DEFERRED,
-    ESCALATE,
-    WAIT,
-    WRITE,
-    Carry,
-    Plan,
-    new_identity_name,
-    plan_fixes,
-)
+from wizard.domain.results import StepKind
+from wizard.engine.fix_plan import plan_fixes
+from wizard.engine.plan_rules import new_identity_name
+from wizard.engine.steps import Carry, Plan
 from wizard.run.diagnose import Diagnosis, diagnose
 
 HEALTHY = FakeEstate()
@@ -61,7 +55,7 @@ def test_expired_key_extends_then_waits() -> None:
     plan = plan_fixes(diag(key=expired_key()), now=NOW, expiry_days=100)
     assert ids(plan) == ["extend-key-expiry", "wait-for-ready"]
     step = plan.steps[0]
-    assert step.kind == WRITE
+    assert step.kind == StepKind.WRITE
     assert step.finding == "KEY_EXPIRED"
     assert step.params["key_name"] == "cmk"
     assert step.params["version"] == "v1"
@@ -71,25 +65,25 @@ def test_expired_key_extends_then_waits() -> None:
     assert "az keyvault key set-attributes" in step.az
     assert step.verifies == ("key.dates",)
     assert step.confirm == "yes"
-    assert plan.steps[1].kind == WAIT
+    assert plan.steps[1].kind == StepKind.WAIT
 
 
 def test_no_key_change_while_an_expiry_fix_is_pending() -> None:
     versioned = dataclasses.replace(INACCESSIBLE, key_url="https://kv1.vault.azure.net/keys/cmk/v1")
     plan = plan_fixes(diag(cluster=versioned, key=expired_key()))
-    assert "attach-identity-and-key" not in [s.remediation for s in plan.steps if s.kind == WRITE]
-    deferred = [s for s in plan.steps if s.kind == DEFERRED]
+    assert "attach-identity-and-key" not in [s.remediation for s in plan.steps if s.kind == StepKind.WRITE]
+    deferred = [s for s in plan.steps if s.kind == StepKind.DEFERRED]
     assert [s.finding for s in deferred] == ["CLUSTER_KEY_URL_VERSIONED"]
     assert "Ready" in deferred[0].explanation
-    assert plan.steps[-1].kind == DEFERRED
+    assert plan.steps[-1].kind == StepKind.DEFERRED
     # Extended in this session but the cluster is not Ready yet: still no key change.
     plan = plan_fixes(diag(cluster=versioned), carry=Carry(expiry_extended=True))
-    assert [s.kind for s in plan.steps if s.remediation == "attach-identity-and-key"] == [DEFERRED]
+    assert [s.kind for s in plan.steps if s.remediation == "attach-identity-and-key"] == [StepKind.DEFERRED]
     # Once Ready, the versioned URL may be fixed (identity and versionless URL together).
     ready = dataclasses.replace(versioned, cluster_status="Ready")
     plan = plan_fixes(diag(cluster=ready), carry=Carry(expiry_extended=True))
     attach = plan.steps[0]
-    assert (attach.remediation, attach.kind) == ("attach-identity-and-key", WRITE)
+    assert (attach.remediation, attach.kind) == ("attach-identity-and-key", StepKind.WRITE)
     assert attach.params["key_url"] == "https://kv1.vault.azure.net/keys/cmk"
     assert attach.params["identity_id"] == IDENTITY_ID
 
@@ -234,7 +228,7 @@ def test_unrecoverable_findings_escalate_and_write_nothing(change: dict[str, obj
     plan = plan_fixes(diag(**change))
     assert plan.writes == ()
     assert plan.next_step is None
-    assert [s.kind for s in plan.steps] == [ESCALATE]
+    assert [s.kind for s in plan.steps] == [StepKind.ESCALATE]
     assert plan.steps[0].finding in ("VAULT_PURGED", "KEY_PURGED")
     assert "support" in plan.steps[0].explanation
     assert any("no wait" in n for n in plan.notes)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from wizard.domain.access import key_permissions_of, scope_covers
 from wizard.domain.errors import BadInput, Forbidden, NotFound
 from wizard.domain.ids import KeyUrl, parse_key_url
 from wizard.domain.models import (
@@ -36,7 +37,6 @@ from wizard.engine.reads import (
     vault_lookup_read,
     vault_search_reads,
 )
-from wizard.engine.roles import scope_covers
 from wizard.engine.tree import Read, ReadKind
 
 
@@ -258,11 +258,7 @@ class Facts:
         """The key permissions the vault's access policies grant `principal_id`, as the vault lists them."""
         if self.vault is None:
             return frozenset()
-        granted: set[str] = set()
-        for policy in self.vault.access_policies:
-            if policy.object_id.lower() == principal_id.lower():
-                granted |= set(policy.key_permissions)
-        return frozenset(granted)
+        return frozenset(key_permissions_of(self.vault, principal_id))
 
     def assignments_covering_key(self, principal_id: str) -> list[RoleAssignmentFacts] | None:
         """Assignments that reach this principal (directly, or through a group: `assignedTo` returns

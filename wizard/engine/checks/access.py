@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from wizard.domain.access import (
+    CRYPTO_SERVICE_ENCRYPTION_USER,
+    KEY_PERMISSION_NAMES,
+    REQUIRED_KEY_PERMISSIONS,
+)
 from wizard.domain.models import CheckStatus
 from wizard.engine.checks.gate import CheckContext
 from wizard.engine.checks.registry import check
 from wizard.engine.checks.verdict import Verdict, skip
 from wizard.engine.reads import role_definition_read
 from wizard.engine.roles import (
-    CRYPTO_SERVICE_ENCRYPTION_USER,
     KNOWN_INSUFFICIENT_ROLES,
     KNOWN_SUFFICIENT_ROLES,
     covers_key_use,
     missing_data_actions,
 )
 
-REQUIRED_KEY_PERMISSIONS = ("get", "list", "wrapkey", "unwrapkey")
-KEY_PERMISSION_NAMES = {"get": "get", "list": "list", "wrapkey": "wrapKey", "unwrapkey": "unwrapKey"}
 NEEDS_IDENTITY = "Microsoft.ManagedIdentity/userAssignedIdentities/read (Reader)"
 
 

@@ -7,9 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from wizard.domain.models import CheckStatus
+from wizard.domain.times import iso
 from wizard.engine.checks.gate import CheckContext
 from wizard.engine.checks.registry import check
-from wizard.engine.checks.verdict import Verdict, iso
+from wizard.engine.checks.verdict import Verdict
 
 EXPIRY_WARNING = timedelta(days=30)
 SUPPORTED_KTY = {"rsa", "rsa-hsm"}
@@ -38,13 +39,13 @@ def key_exists(ctx: CheckContext) -> Verdict:
     deleted = facts.deleted_key
     if deleted is not None:
         evidence = {
-            "deletedOn": iso(deleted.deleted_on),
-            "scheduledPurgeDate": iso(deleted.scheduled_purge_date),
+            "deletedOn": iso(deleted.deleted_on, "auto"),
+            "scheduledPurgeDate": iso(deleted.scheduled_purge_date, "auto"),
             "recoveryId": deleted.recovery_id,
         }
         values = {
-            "deleted_on": iso(deleted.deleted_on),
-            "scheduled_purge_date": iso(deleted.scheduled_purge_date),
+            "deleted_on": iso(deleted.deleted_on, "auto"),
+            "scheduled_purge_date": iso(deleted.scheduled_purge_date, "auto"),
         }
         return Verdict(
             CheckStatus.FAIL,
@@ -86,8 +87,12 @@ def key_dates(ctx: CheckContext) -> Verdict:
     key, read, now = ctx.facts.key, ctx.facts.key_read, ctx.now
     assert key is not None
     assert read is not None
-    evidence = {"notBefore": iso(key.not_before), "expiresOn": iso(key.expires)}
-    values = {"expires": iso(key.expires), "not_before": iso(key.not_before), "key_version": key.version}
+    evidence = {"notBefore": iso(key.not_before, "auto"), "expiresOn": iso(key.expires, "auto")}
+    values = {
+        "expires": iso(key.expires, "auto"),
+        "not_before": iso(key.not_before, "auto"),
+        "key_version": key.version,
+    }
     findings: list[tuple[str, dict[str, Any]]] = []
     if key.expires is not None and key.expires <= now:
         findings.append(("KEY_EXPIRED", values | evidence))
@@ -110,7 +115,7 @@ def key_dates(ctx: CheckContext) -> Verdict:
             [("KEY_EXPIRING_SOON", values | evidence | {"days_left": days})],
             reads=[read],
         )
-    detail = f"expires {iso(key.expires)}" if key.expires else "no expiry date"
+    detail = f"expires {iso(key.expires, 'auto')}" if key.expires else "no expiry date"
     return Verdict(CheckStatus.PASS, detail, evidence, reads=[read])
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.domain.models import CheckStatus
+from wizard.domain.times import iso
 from wizard.engine.checks.gate import CheckContext
 from wizard.engine.checks.registry import check
-from wizard.engine.checks.verdict import Verdict, iso, skip
+from wizard.engine.checks.verdict import Verdict, skip
 from wizard.engine.reads import SUBSCRIPTIONS_READ
 
 NEEDS_SUBSCRIPTIONS = "Reader on the subscriptions to search (Resource Graph shows only what you can read)"
@@ -67,14 +68,14 @@ def vault_deleted(ctx: CheckContext) -> Verdict:
     deleted = facts.deleted_vault
     if deleted is not None:
         evidence = {
-            "deletionDate": iso(deleted.deletion_date),
-            "scheduledPurgeDate": iso(deleted.scheduled_purge_date),
+            "deletionDate": iso(deleted.deletion_date, "auto"),
+            "scheduledPurgeDate": iso(deleted.scheduled_purge_date, "auto"),
             "vaultId": deleted.vault_id,
             "purgeProtection": deleted.purge_protection,
         }
         values = {
-            "deletion_date": iso(deleted.deletion_date),
-            "scheduled_purge_date": iso(deleted.scheduled_purge_date),
+            "deletion_date": iso(deleted.deletion_date, "auto"),
+            "scheduled_purge_date": iso(deleted.scheduled_purge_date, "auto"),
             "vault_id": deleted.vault_id,
         }
         return Verdict(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from wizard.domain.errors import Forbidden, GatewayError
@@ -34,8 +33,3 @@ def unknown_from(error: GatewayError, read: Read) -> Verdict:
         detail = f"you may not read this: {error}"
         return Verdict(CheckStatus.UNKNOWN, detail, needs=error.needs, reads=[read])
     return Verdict(CheckStatus.UNKNOWN, f"Azure did not answer: {error}", reads=[read])
-
-
-def iso(moment: datetime | None) -> str | None:
-    """A moment as evidence shows it: ISO 8601, UTC as Z."""
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
