@@ -6,33 +6,20 @@ concrete Step (titles, REST call, az command, permission) and keeps them ordered
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from wizard.domain.actions import ESCALATION, WAIT_FOR_READY, Action
 from wizard.domain.catalog import load_catalog, render
-from wizard.domain.errors import Forbidden
-from wizard.domain.ids import KeyUrl
 from wizard.domain.models import (
-    CheckResult,
-    CheckStatus,
-    ClusterFacts,
-    DeletedVaultFacts,
     Finding,
-    IdentityFacts,
-    KeyFacts,
-    VaultFacts,
-    VaultRef,
 )
 from wizard.domain.results import ConfirmKind, StepKind
 from wizard.domain.times import iso
 from wizard.engine.assess import Assessment
-from wizard.engine.facts import deleted_vault_of, key_url_of, vault_ref_of
-from wizard.engine.reads import key_read
+from wizard.engine.facts import Facts
 from wizard.engine.steps import Carry, Step
-from wizard.engine.tree import Read, ReadKind
 
 
 class DiagnosisLike(Protocol):
@@ -45,80 +32,17 @@ class DiagnosisLike(Protocol):
     def assessment(self) -> Assessment: ...
 
     @property
-    def known(self) -> Mapping[Read, Any]: ...
-
-
-@dataclass
-class _Facts:
-    cluster_id: str
-    assessment: Assessment
-    known: Mapping[Read, Any]
-    now: datetime
-    cluster: ClusterFacts | None = None
-    key: KeyUrl | None = None
-    identity: IdentityFacts | None = None
-    vault_ref: VaultRef | None = None
-    vault: VaultFacts | None = None
-    deleted_vault: DeletedVaultFacts | None = None
-    key_facts: KeyFacts | None = None
-    checks: dict[str, CheckResult] = field(default_factory=dict)
-
-    def value(self, read: Read) -> Any:
-        outcome = self.known.get(read)
-        if outcome is None or getattr(outcome, "error", None) is not None:
-            return None
-        return getattr(outcome, "value", None)
-
-    def forbidden(self, read: Read | None) -> str:
-        """The permission the operator lacked reading this target, if they lacked one."""
-        outcome = self.known.get(read) if read else None
-        error = getattr(outcome, "error", None)
-        return error.needs or str(error) if isinstance(error, Forbidden) else ""
-
-    @property
-    def vault_id(self) -> str:
-        """The vault's id from what was read: the vault, its lookup, or its deleted record ("" if none)."""
-        if self.vault:
-            return self.vault.id
-        if self.vault_ref:
-            return self.vault_ref.id
-        return self.deleted_vault.vault_id if self.deleted_vault else ""
-
-    def status(self, check_id: str) -> CheckStatus | None:
-        check = self.checks.get(check_id)
-        return check.status if check else None
-
-
-def _facts(diagnosis: DiagnosisLike, now: datetime) -> _Facts:
-    f = _Facts(diagnosis.cluster_id, diagnosis.assessment, diagnosis.known, now)
-    f.checks = {c.id: c for c in diagnosis.assessment.checks}
-    cluster = f.value(Read(ReadKind.CLUSTER, (diagnosis.cluster_id,)))
-    f.cluster = cluster if isinstance(cluster, ClusterFacts) else None
-    if f.cluster is None:
-        return f
-    f.key = key_url_of(f.cluster)
-    if f.cluster.key_identity_id:
-        identity = f.value(Read(ReadKind.IDENTITY, (f.cluster.key_identity_id,)))
-        f.identity = identity if isinstance(identity, IdentityFacts) else None
-    if f.key is None:
-        return f
-    ref = vault_ref_of(f.cluster, f.key, f.known)
-    if isinstance(ref, VaultRef):
-        f.vault_ref = ref
-        vault = f.value(Read(ReadKind.VAULT, (ref.id,)))
-        f.vault = vault if isinstance(vault, VaultFacts) else None
-        key = f.value(key_read(ref.id, f.key))
-        f.key_facts = key if isinstance(key, KeyFacts) else None
-    if f.vault is None:
-        f.deleted_vault = deleted_vault_of(f.cluster, f.key, f.vault_ref, f.known)
-    return f
+    def facts(self) -> Facts: ...
 
 
 class PlanBuilder:
     """Collects the steps of one plan: each rendered from the catalogue, one per key, in phase order."""
 
     def __init__(self, diagnosis: DiagnosisLike, now: datetime, carry: Carry, expiry_days: int) -> None:
-        self.f = _facts(diagnosis, now)
+        self.f = diagnosis.facts
+        self.assessment = diagnosis.assessment
+        self.checks = {c.id: c for c in diagnosis.assessment.checks}
+        self.now = now
         self.carry = carry
         self.expiry_days = expiry_days
         self.catalog = load_catalog()
@@ -142,16 +66,18 @@ class PlanBuilder:
                 old_identity_id=c.key_identity_id,
                 old_key_url=c.key_url,
             )
-        if f.key:
-            values.update(vault_name=f.key.vault_name, key_name=f.key.key_name, vault_url=f.key.vault_url)
+        if f.key_url:
+            values.update(
+                vault_name=f.key_url.vault_name, key_name=f.key_url.key_name, vault_url=f.key_url.vault_url
+            )
         vault_id = f.vault_id
         if vault_id:
             values["vault_id"] = vault_id
-        if f.key_facts:
+        if f.key:
             values.update(
-                key_version=f.key_facts.version,
-                expires=iso(f.key_facts.expires),
-                not_before=iso(f.key_facts.not_before),
+                key_version=f.key.version,
+                expires=iso(f.key.expires),
+                not_before=iso(f.key.not_before),
             )
         return values
 

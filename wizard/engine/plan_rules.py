@@ -48,7 +48,7 @@ def new_identity_name(old_name: str, now: datetime) -> str:
 def key_change_blocked(b: PlanBuilder) -> bool:
     """The seed page: after an expiry extension, no key change until the cluster is Ready."""
     f = b.f
-    codes = {x.code for x in f.assessment.findings}
+    codes = {x.code for x in b.assessment.findings}
     ready = bool(f.cluster and f.cluster.cluster_status.lower() == READY)
     return "KEY_EXPIRED" in codes or (b.carry.expiry_extended and not ready)
 
@@ -114,8 +114,8 @@ def _attach(
     c = f.cluster
     assert c is not None
     key_url = c.key_url or ""
-    if f.key and not key_change_blocked(b):
-        key_url = f.key.versionless
+    if f.key_url and not key_change_blocked(b):
+        key_url = f.key_url.versionless
     b.add(
         AttachIdentityAndKey(c.id, identity_id, key_url, principal),
         finding,
@@ -136,17 +136,17 @@ def _key_steps(b: PlanBuilder, finding: Finding) -> None:
     """The key's own fixes: recover, enable, extend its expiry, clear its activation date."""
     f = b.f
     vault_id = f.vault.id if f.vault else ""
-    key = (vault_id, f.key.vault_url if f.key else "", f.key.key_name if f.key else "")
-    version = f.key_facts.version if f.key_facts else None
+    key = (vault_id, f.key_url.vault_url if f.key_url else "", f.key_url.key_name if f.key_url else "")
+    version = f.key.version if f.key else None
     key_target = f"{vault_id}/keys/{key[2]}"
-    doubt = f.forbidden(key_read(f.vault.id, f.key)) if (f.vault and f.key) else ""
+    doubt = f.forbidden(key_read(f.vault.id, f.key_url)) if (f.vault and f.key_url) else ""
     match finding.code:
         case "KEY_SOFT_DELETED":
-            assert f.key is not None
+            assert f.key_url is not None
             b.add(
                 RecoverKey(*key, version),
                 finding,
-                target=f"{f.vault_id}/keys/{f.key.key_name}",
+                target=f"{f.vault_id}/keys/{f.key_url.key_name}",
                 before={"state": "soft-deleted", "deletedOn": finding.evidence.get("deletedOn")},
                 after={"state": "recovered"},
             )
@@ -160,8 +160,8 @@ def _key_steps(b: PlanBuilder, finding: Finding) -> None:
                 doubt=doubt,
             )
         case "KEY_EXPIRED" | "KEY_EXPIRING_SOON":
-            new = utc_seconds(f.now + timedelta(days=b.expiry_days))
-            old = f.key_facts.expires if f.key_facts else None
+            new = utc_seconds(b.now + timedelta(days=b.expiry_days))
+            old = f.key.expires if f.key else None
             b.add(
                 ExtendKeyExpiry(*key, version, new),
                 finding,
@@ -172,8 +172,8 @@ def _key_steps(b: PlanBuilder, finding: Finding) -> None:
                 doubt=doubt,
             )
         case "KEY_NOT_YET_ACTIVE":
-            now = utc_seconds(f.now)
-            old = f.key_facts.not_before if f.key_facts else None
+            now = utc_seconds(b.now)
+            old = f.key.not_before if f.key else None
             b.add(
                 ClearKeyNotBefore(*key, version, now),
                 finding,
@@ -192,7 +192,7 @@ def _vault_steps(b: PlanBuilder, finding: Finding) -> None:
         case "VAULT_SOFT_DELETED":
             d = f.deleted_vault
             assert d is not None
-            assert f.key is not None
+            assert f.key_url is not None
             b.add(
                 RecoverVault(d.vault_id, d.name, d.location, f.identity.tenant_id if f.identity else ""),
                 finding,
@@ -257,7 +257,7 @@ def _identity_steps(b: PlanBuilder, finding: Finding) -> None:
             identity = f.identity
             assert identity is not None
             rbac = f.vault.rbac_authorization if f.vault else True
-            access = f.checks.get("access.rbac" if rbac else "access.policy")
+            access = b.checks.get("access.rbac" if rbac else "access.policy")
             if access is None or access.status != CheckStatus.PASS:
                 missing = access.evidence.get("missing") if access and not rbac else None
                 _access_steps(
@@ -285,7 +285,7 @@ def _plan_identity_deleted(b: PlanBuilder, finding: Finding) -> None:
     new = carry.new_identity
     if new is None:
         create = CreateIdentity(
-            c.subscription_id, c.resource_group, new_identity_name(old.name, f.now), c.location
+            c.subscription_id, c.resource_group, new_identity_name(old.name, b.now), c.location
         )
         b.add(
             create,
