@@ -51,28 +51,13 @@ class PlanBuilder:
         self.keys: dict[str, int] = {}
 
     def base_values(self) -> dict[str, Any]:
-        """What every catalogue template may name: the cluster, its key and vault as read."""
+        """What every catalogue template may name: the finding values, plus what a step changes from."""
         f = self.f
-        values: dict[str, Any] = {"cluster_id": f.cluster_id}
-        c = f.cluster
-        if c:
-            values.update(
-                cluster_name=c.name,
-                location=c.location,
-                resource_group=c.resource_group,
-                subscription_id=c.subscription_id,
-                identity_id=c.key_identity_id,
-                key_url=c.key_url,
-                old_identity_id=c.key_identity_id,
-                old_key_url=c.key_url,
-            )
-        if f.key_url:
-            values.update(
-                vault_name=f.key_url.vault_name, key_name=f.key_url.key_name, vault_url=f.key_url.vault_url
-            )
-        vault_id = f.vault_id
-        if vault_id:
-            values["vault_id"] = vault_id
+        values = f.template_values()
+        if f.cluster:
+            values.update(old_identity_id=f.cluster.key_identity_id, old_key_url=f.cluster.key_url)
+        if f.vault_id:
+            values["vault_id"] = f.vault_id
         if f.key:
             values.update(
                 key_version=f.key.version,
