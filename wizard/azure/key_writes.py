@@ -3,6 +3,7 @@ activation date, recover it. Called by GatewayWriter.apply, which guards and aud
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,20 +27,40 @@ def _key_before(
     return key_state(writer.gateway.get_key(vault_id, key_name, version or None))
 
 
-def _update_key(
-    writer: GatewayWriter, vault_url: str, key_name: str, version: str | None, action: str, **changes: Any
-) -> Any:
-    client = writer.factory.keys(vault_url)
-    return call(
-        action,
-        NEEDS_KEY_UPDATE,
-        lambda: client.update_key_properties(key_name, version or None, **changes),
+KeyAttributeAction = ExtendKeyExpiry | EnableKey | ClearKeyNotBefore
+
+
+def _patch_key_attributes(
+    writer: GatewayWriter,
+    a: KeyAttributeAction,
+    body: dict[str, Any],
+    done: Callable[[dict[str, Any]], str | None],
+    label: str,
+    **changes: Any,
+) -> WriteResult:
+    """One audited PATCH of a key's attributes (the version the cluster uses, or the latest)."""
+    path = f"{a.vault_url.rstrip('/')}/keys/{a.key_name}" + (f"/{a.version}" if a.version else "")
+    request = {"method": "PATCH", "url": f"{path}?api-version=2025-07-01", "body": {"attributes": body}}
+    client = writer.factory.keys(a.vault_url)
+
+    def state() -> dict[str, Any]:
+        return key_state(writer.gateway.get_key(a.vault_id, a.key_name, a.version or None))
+
+    def act(before: dict[str, Any]) -> Any:
+        version = a.version or before.get("version") or None
+        return call(
+            label, NEEDS_KEY_UPDATE, lambda: client.update_key_properties(a.key_name, version, **changes)
+        )
+
+    return writer.audited(
+        a.remediation,
+        f"{a.vault_id}/keys/{a.key_name}",
+        request,
+        before=state,
+        done=done,
+        act=act,
+        after=state,
     )
-
-
-def _key_request(vault_url: str, key_name: str, version: str | None, body: dict[str, Any]) -> dict[str, Any]:
-    path = f"{vault_url.rstrip('/')}/keys/{key_name}" + (f"/{version}" if version else "")
-    return {"method": "PATCH", "url": f"{path}?api-version=2025-07-01", "body": {"attributes": body}}
 
 
 def extend_key_expiry(writer: GatewayWriter, a: ExtendKeyExpiry) -> WriteResult:
@@ -54,42 +75,18 @@ def extend_key_expiry(writer: GatewayWriter, a: ExtendKeyExpiry) -> WriteResult:
             return f"the key already expires on {current}"
         return None
 
-    return writer.audited(
-        a.remediation,
-        f"{a.vault_id}/keys/{a.key_name}",
-        _key_request(a.vault_url, a.key_name, a.version, {"exp": iso(new)}),
-        before=lambda: _key_before(writer, a.vault_id, a.key_name, a.version),
-        done=done,
-        act=lambda b: _update_key(
-            writer,
-            a.vault_url,
-            a.key_name,
-            a.version or b.get("version"),
-            f"extend expiry of key {a.key_name}",
-            expires_on=new,
-        ),
-        after=lambda: _key_before(writer, a.vault_id, a.key_name, a.version),
-    )
+    label = f"extend expiry of key {a.key_name}"
+    return _patch_key_attributes(writer, a, {"exp": iso(new)}, done, label, expires_on=new)
 
 
 def enable_key(writer: GatewayWriter, a: EnableKey) -> WriteResult:
     """Set the key's enabled attribute to true."""
-    return writer.audited(
-        a.remediation,
-        f"{a.vault_id}/keys/{a.key_name}",
-        _key_request(a.vault_url, a.key_name, a.version, {"enabled": True}),
-        before=lambda: _key_before(writer, a.vault_id, a.key_name, a.version),
-        done=lambda b: "the key is already enabled" if b.get("enabled") is not False else None,
-        act=lambda b: _update_key(
-            writer,
-            a.vault_url,
-            a.key_name,
-            a.version or b.get("version"),
-            f"enable key {a.key_name}",
-            enabled=True,
-        ),
-        after=lambda: _key_before(writer, a.vault_id, a.key_name, a.version),
-    )
+
+    def done(before: dict[str, Any]) -> str | None:
+        return "the key is already enabled" if before.get("enabled") is not False else None
+
+    label = f"enable key {a.key_name}"
+    return _patch_key_attributes(writer, a, {"enabled": True}, done, label, enabled=True)
 
 
 def clear_key_not_before(writer: GatewayWriter, a: ClearKeyNotBefore) -> WriteResult:
@@ -102,22 +99,8 @@ def clear_key_not_before(writer: GatewayWriter, a: ClearKeyNotBefore) -> WriteRe
             return "the key is already active"
         return None
 
-    return writer.audited(
-        a.remediation,
-        f"{a.vault_id}/keys/{a.key_name}",
-        _key_request(a.vault_url, a.key_name, a.version, {"nbf": iso(new)}),
-        before=lambda: _key_before(writer, a.vault_id, a.key_name, a.version),
-        done=done,
-        act=lambda b: _update_key(
-            writer,
-            a.vault_url,
-            a.key_name,
-            a.version or b.get("version"),
-            f"set activation date of key {a.key_name}",
-            not_before=new,
-        ),
-        after=lambda: _key_before(writer, a.vault_id, a.key_name, a.version),
-    )
+    label = f"set activation date of key {a.key_name}"
+    return _patch_key_attributes(writer, a, {"nbf": iso(new)}, done, label, not_before=new)
 
 
 def recover_key(writer: GatewayWriter, a: RecoverKey) -> WriteResult:
