@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import json
 import re
 import uuid
@@ -18,6 +19,7 @@ from wizard.emulator.model import (
     HIDE_SUBSCRIPTION,
     LOCK_LEVELS,
     SECONDS_PER_DAY,
+    STATUS_MODES,
     AccessPolicy,
     Attached,
     Cluster,
@@ -32,6 +34,7 @@ from wizard.emulator.model import (
     Vault,
     rid,
 )
+from wizard.emulator.network import ip_rule_problem, normalize_ip_rule
 from wizard.emulator.roles import BUILT_IN_ROLES
 
 DEFAULT_TENANT = "7d3f9c2a-4b1e-4f8a-9d6c-2e5b8a1f0c34"
@@ -45,7 +48,13 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": SECONDS_PER_DAY}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._()-]{0,127}$")
 _VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
 _KEY_NAME = re.compile(r"^[A-Za-z0-9-]{1,127}$")
-RESTRICTIONS = ("no-role-assignment-read", "no-data-plane", "operator-ip-blocked", "stale-resource-graph")
+RESTRICTIONS = (
+    "no-role-assignment-read",
+    "no-data-plane",
+    "operator-ip-blocked",
+    "stale-resource-graph",
+    "no-resource-health-read",
+)
 ROUTE_KINDS = (
     "clusters",
     "identities",
@@ -56,9 +65,13 @@ ROUTE_KINDS = (
     "role-definitions",
     "resource-graph",
     "operations",
+    "resource-health",
     "data-plane",
 )
 _KEY_OPS = ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"]
+_CURVE_BITS = {"P-256": 256, "P-256K": 256, "P-384": 384, "P-521": 521}
+_RUNNING = "Ready"
+_NEVER_CAME_UP = ("Failed", "Provisioning")
 
 
 def restriction_problem(value: object) -> str | None:
@@ -333,6 +346,7 @@ class _Builder:
         self.location = top.text("location", DEFAULT_LOCATION)
         self.rg = top.text("resourceGroup", DEFAULT_RESOURCE_GROUP, pattern=_NAME)
         state = State(self.name, self.tenant, self.sub, description=top.text("description", ""))
+        state.status_mode = top.text("statusMode", "documented", choices=STATUS_MODES)
         operator = top.child("operator")
         if operator is not None:
             for index, restriction in enumerate(operator.strings("restrictions")):
@@ -340,6 +354,13 @@ class _Builder:
                 if problem is not None:
                     raise operator.fail(f"restrictions[{index}]", problem)
                 state.restrictions.add(restriction)
+            state.operator_ip = operator.opt_text("ip")
+            if state.operator_ip is not None:
+                try:
+                    ipaddress.ip_address(state.operator_ip)
+                except ValueError:
+                    raise operator.fail("ip", f"{state.operator_ip!r} is not an IP address") from None
+            state.operator_private_endpoint = operator.flag("privateEndpoint", False)
             operator.done()
         state.identities = [self.identity(o) for o in _items(top, "identities")]
         self.identities = {i.id.lower(): i for i in state.identities}
@@ -446,10 +467,15 @@ class _Builder:
         )
         acls = obj.child("networkAcls")
         if acls is not None:
+            rules = acls.strings("ipRules")
+            for index, rule in enumerate(rules):
+                problem = ip_rule_problem(rule)
+                if problem is not None:
+                    raise acls.fail(f"ipRules[{index}]", problem)
             vault.network_acls = NetworkAcls(
                 acls.text("defaultAction", "Allow", choices=("Allow", "Deny")),
                 acls.text("bypass", "AzureServices", choices=("AzureServices", "None")),
-                acls.strings("ipRules"),
+                [normalize_ip_rule(rule) for rule in rules],
                 acls.strings("virtualNetworkRules"),
             )
             acls.done()
@@ -479,7 +505,12 @@ class _Builder:
         """A vaults[].keys[] entry: the latest version's attributes, plus older versions."""
         name = obj.text("name", pattern=_KEY_NAME)
         kty = obj.text("kty", "RSA", choices=("RSA", "RSA-HSM", "EC", "EC-HSM", "oct-HSM"))
-        size = obj.number("size", 3072, minimum=256, maximum=8192)
+        is_ec = kty.startswith("EC")
+        if not is_ec and obj.raw("curve") is not None:
+            raise obj.fail("curve", "only EC and EC-HSM keys have a curve")
+        curve = obj.text("curve", "P-256", choices=tuple(_CURVE_BITS)) if is_ec else None
+        default_size = _CURVE_BITS[curve] if curve else 256 if kty == "oct-HSM" else 3072
+        size = obj.number("size", default_size, minimum=128, maximum=8192)
         created = obj.when("created", self.now)
         created = int(self.now) - 30 * SECONDS_PER_DAY if created is None else created
         older = obj.number("olderVersions", 0, minimum=0, maximum=20)
@@ -507,6 +538,7 @@ class _Builder:
             versions,
             deleted,
             None if deleted is None else deleted + vault.retention_days * SECONDS_PER_DAY,
+            curve,
         )
         obj.done()
         return key
@@ -572,9 +604,27 @@ class _Builder:
                 encryption.raw("version")
             cluster.key_url = url
             encryption.done()
-        cluster.status = "Failed" if cluster.provisioning_state == "Failed" else "Ready"
+        self.cluster_status(obj, cluster)
         obj.done()
         return cluster
+
+    def cluster_status(self, obj: _Obj, cluster: Cluster) -> None:
+        """clusterStatus: Ready (running) or, with provisioningState Failed, Failed or Provisioning.
+
+        provisioningState Failed alone means the cluster never came up (clusterStatus Failed, the docs'
+        word); with `clusterStatus: Ready` it is a running cluster whose last operation failed.
+        """
+        failed = cluster.provisioning_state == "Failed"
+        status = obj.text(
+            "clusterStatus", "Failed" if failed else _RUNNING, choices=(_RUNNING, *_NEVER_CAME_UP)
+        )
+        if status != _RUNNING and not failed:
+            raise obj.fail(
+                "clusterStatus",
+                f"{status!r} means the cluster never came up, which needs provisioningState Failed",
+            )
+        cluster.status, cluster.came_up = status, status == _RUNNING
+        cluster.availability_since = float(cluster.created)
 
     def scope(self, obj: _Obj, key: str) -> str:
         """A scope in the notation role assignments and locks share (subscription, vault:<name>, ...)."""
