@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
@@ -42,8 +43,9 @@ def key_bundle(ctx: Context, vault: Vault, key: Key, version: KeyVersion) -> dic
     if key.kty.upper().startswith("RSA"):
         jwk.update({"n": key.modulus, "e": "AQAB"})
     elif key.curve:
-        half = key.modulus[: len(key.modulus) // 2]
-        jwk.update({"crv": key.curve, "x": half, "y": key.modulus[len(half) :]})
+        x = base64.urlsafe_b64decode(key.modulus + "=" * (-len(key.modulus) % 4))
+        y = base64.urlsafe_b64encode(x[::-1]).decode().rstrip("=")
+        jwk.update({"crv": key.curve, "x": key.modulus, "y": y})
     return {"key": jwk, "attributes": attrs, "tags": dict(version.tags)}
 
 
