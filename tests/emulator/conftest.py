@@ -15,6 +15,7 @@ from azure.mgmt.keyvault import KeyVaultManagementClient
 from azure.mgmt.mongocluster import MongoClusterMgmtClient
 from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resourcegraph import ResourceGraphClient
+from azure.mgmt.resourcehealth import ResourceHealthMgmtClient
 
 from wizard.emulator import Emulator, Estate
 
@@ -43,6 +44,7 @@ class Clients:
     msi: ManagedServiceIdentityClient
     authz: AuthorizationManagementClient
     graph: ResourceGraphClient
+    resource_health: ResourceHealthMgmtClient
 
     def keys(self, vault: str = VAULT, **kwargs: Any) -> KeyClient:
         return KeyClient(
@@ -87,6 +89,7 @@ def make_clients(emu: Emulator, **kwargs: Any) -> Clients:
         ManagedServiceIdentityClient(cred, sub, **common),
         AuthorizationManagementClient(cred, sub, **common),
         ResourceGraphClient(cred, **common),
+        ResourceHealthMgmtClient(cred, sub, **common),
     )
 
 

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import json
 import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from wizard.emulator.estate_fields import GUID, EstateError, Fields, field_items
 from wizard.emulator.model import (
     HIDE_SUBSCRIPTION,
     LOCK_LEVELS,
     SECONDS_PER_DAY,
+    STATUS_MODES,
     AccessPolicy,
     Attached,
     Cluster,
@@ -32,20 +34,26 @@ from wizard.emulator.model import (
     Vault,
     rid,
 )
+from wizard.emulator.network import ip_rule_problem, normalize_ip_rule
 from wizard.emulator.roles import BUILT_IN_ROLES
+
+__all__ = ["Estate", "EstateError", "load_estate", "restriction_problem", "scenario_names"]
 
 DEFAULT_TENANT = "7d3f9c2a-4b1e-4f8a-9d6c-2e5b8a1f0c34"
 DEFAULT_SUBSCRIPTION = "c1a4e8b2-6d3f-4a9e-8b7c-5f2d1e0a9b63"
 DEFAULT_LOCATION = "westus2"
 DEFAULT_RESOURCE_GROUP = "rg-cmk-demo"
 _NAMESPACE = uuid.UUID("2f0c8a4e-1b7d-4e3a-9c5f-6d8e0b1a2c3f")
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_RELATIVE = re.compile(r"^([+-])(\d+(?:\.\d+)?)([smhd])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": SECONDS_PER_DAY}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._()-]{0,127}$")
 _VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
 _KEY_NAME = re.compile(r"^[A-Za-z0-9-]{1,127}$")
-RESTRICTIONS = ("no-role-assignment-read", "no-data-plane", "operator-ip-blocked", "stale-resource-graph")
+RESTRICTIONS = (
+    "no-role-assignment-read",
+    "no-data-plane",
+    "operator-ip-blocked",
+    "stale-resource-graph",
+    "no-resource-health-read",
+)
 ROUTE_KINDS = (
     "clusters",
     "identities",
@@ -56,9 +64,13 @@ ROUTE_KINDS = (
     "role-definitions",
     "resource-graph",
     "operations",
+    "resource-health",
     "data-plane",
 )
 _KEY_OPS = ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"]
+_CURVE_BITS = {"P-256": 256, "P-256K": 256, "P-384": 384, "P-521": 521}
+_RUNNING = "Ready"
+_NEVER_CAME_UP = ("Failed", "Provisioning")
 
 
 def restriction_problem(value: object) -> str | None:
@@ -68,15 +80,11 @@ def restriction_problem(value: object) -> str | None:
             return None
         if value.startswith(HIDE_SUBSCRIPTION):
             guid = value[len(HIDE_SUBSCRIPTION) :]
-            return None if _GUID.match(guid) else f"{guid!r} in {value!r} is not a GUID"
+            return None if GUID.match(guid) else f"{guid!r} in {value!r} is not a GUID"
     return (
         f"{value!r} is not a restriction (use {', '.join(RESTRICTIONS)}, "
         f"deny:<{'|'.join(ROUTE_KINDS)}> or {HIDE_SUBSCRIPTION}<subscription GUID>)"
     )
-
-
-class EstateError(ValueError):
-    """A bad scenario name or estate file: the message is one line that names the field."""
 
 
 def scenario_names() -> list[str]:
@@ -150,159 +158,11 @@ class Estate:
         return _Builder(self.source, self.spec, now).build()
 
 
-class _Obj:
-    """A mapping being validated: typed getters that name the field, and unknown-field detection."""
-
-    def __init__(self, data: Any, path: str, source: str) -> None:
-        if not isinstance(data, dict):
-            raise EstateError(f"estate {source}: {path or 'top level'} must be a mapping")
-        self.data, self.path, self.source, self.seen = data, path, source, set[str]()
-
-    def fail(self, key: str, problem: str) -> EstateError:
-        """An error naming `path.key`."""
-        where = f"{self.path}.{key}" if self.path else key
-        return EstateError(f"estate {self.source}: {where}: {problem}")
-
-    def raw(self, key: str) -> Any:
-        """The value, marking the field as known."""
-        self.seen.add(key)
-        return self.data.get(key)
-
-    def text(
-        self,
-        key: str,
-        default: str | None = None,
-        *,
-        pattern: re.Pattern[str] | None = None,
-        choices: tuple[str, ...] = (),
-    ) -> str:
-        """A required (or defaulted) string, checked against a pattern or a choice list."""
-        value = self.raw(key)
-        if value is None:
-            if default is None:
-                raise self.fail(key, "required")
-            return default
-        if not isinstance(value, str) or not value:
-            raise self.fail(key, f"expected a non-empty string, got {value!r}")
-        if pattern is not None and not pattern.match(value):
-            raise self.fail(key, f"{value!r} is not a valid name")
-        if choices:
-            match = next((c for c in choices if c.lower() == value.lower()), None)
-            if match is None:
-                raise self.fail(key, f"{value!r} is not one of {', '.join(choices)}")
-            return match
-        return value
-
-    def opt_text(self, key: str) -> str | None:
-        """An optional string."""
-        return self.text(key, "") or None if self.raw(key) is not None else None
-
-    def guid(self, key: str) -> str | None:
-        """An optional GUID."""
-        value = self.opt_text(key)
-        if value is not None and not _GUID.match(value):
-            raise self.fail(key, f"{value!r} is not a GUID")
-        return value
-
-    def flag(self, key: str, default: bool) -> bool:
-        """A boolean."""
-        value = self.raw(key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise self.fail(key, f"expected true or false, got {value!r}")
-        return value
-
-    def number(self, key: str, default: int, *, minimum: int, maximum: int) -> int:
-        """An integer within bounds."""
-        value = self.raw(key)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-            raise self.fail(key, f"expected an integer from {minimum} to {maximum}, got {value!r}")
-        return value
-
-    def items(self, key: str) -> list[Any]:
-        """An optional list."""
-        value = self.raw(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise self.fail(key, f"expected a list, got {type(value).__name__}")
-        return value
-
-    def strings(self, key: str, default: list[str] | None = None) -> list[str]:
-        """An optional list of strings."""
-        if self.raw(key) is None and default is not None:
-            return list(default)
-        values = self.items(key)
-        for index, value in enumerate(values):
-            if not isinstance(value, str) or not value:
-                raise self.fail(f"{key}[{index}]", f"expected a non-empty string, got {value!r}")
-        return list(values)
-
-    def tags(self, key: str = "tags") -> dict[str, str]:
-        """A mapping of strings to strings."""
-        value = self.raw(key)
-        if value is None:
-            return {}
-        if not isinstance(value, dict) or not all(isinstance(v, str | int | float) for v in value.values()):
-            raise self.fail(key, "expected a mapping of names to strings")
-        return {str(k): str(v) for k, v in value.items()}
-
-    def child(self, key: str) -> _Obj | None:
-        """An optional nested mapping."""
-        value = self.raw(key)
-        return None if value is None else _Obj(value, f"{self.path}.{key}" if self.path else key, self.source)
-
-    def when(self, key: str, now: float) -> int | None:
-        """A date: relative (`-2d`, `+30d`, `+6h`, `now`), ISO 8601, or epoch seconds."""
-        value = self.raw(key)
-        if value is None:
-            return None
-        if isinstance(value, bool):
-            raise self.fail(key, f"expected a date, got {value!r}")
-        if isinstance(value, int | float):
-            return int(value)
-        if isinstance(value, datetime):
-            return int((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp())
-        if isinstance(value, date):
-            return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp())
-        if isinstance(value, str):
-            if value.strip().lower() == "now":
-                return int(now)
-            match = _RELATIVE.match(value.strip())
-            if match:
-                sign = 1 if match.group(1) == "+" else -1
-                return int(now + sign * float(match.group(2)) * _UNITS[match.group(3)])
-            try:
-                parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-            except ValueError:
-                pass
-            else:
-                return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp())
-        raise self.fail(key, f"{value!r} is not a date (use -2d, +30d, +6h, now, ISO 8601 or epoch seconds)")
-
-    def done(self) -> None:
-        """Reject fields we do not know: a typo must not silently mean 'default'."""
-        unknown = sorted(set(map(str, self.data)) - self.seen)
-        if unknown:
-            raise self.fail(unknown[0], "unknown field")
-
-
-def _items(obj: _Obj, key: str) -> list[_Obj]:
-    """The list under `key` as mappings to validate."""
-    return [
-        _Obj(item, f"{obj.path + '.' if obj.path else ''}{key}[{i}]", obj.source)
-        for i, item in enumerate(obj.items(key))
-    ]
-
-
 class _Builder:
     """One pass over the spec: validates every field and builds the State."""
 
     def __init__(self, source: str, spec: Mapping[str, Any], now: float) -> None:
-        self.top = _Obj(dict(spec), "", source)
+        self.top = Fields(dict(spec), "", source)
         self.now = now
         self.name = self.top.text("name", pattern=_NAME)
         self.seed = self.name
@@ -333,6 +193,7 @@ class _Builder:
         self.location = top.text("location", DEFAULT_LOCATION)
         self.rg = top.text("resourceGroup", DEFAULT_RESOURCE_GROUP, pattern=_NAME)
         state = State(self.name, self.tenant, self.sub, description=top.text("description", ""))
+        state.status_mode = top.text("statusMode", "documented", choices=STATUS_MODES)
         operator = top.child("operator")
         if operator is not None:
             for index, restriction in enumerate(operator.strings("restrictions")):
@@ -340,26 +201,35 @@ class _Builder:
                 if problem is not None:
                     raise operator.fail(f"restrictions[{index}]", problem)
                 state.restrictions.add(restriction)
+            state.operator_ip = operator.opt_text("ip")
+            if state.operator_ip is not None:
+                try:
+                    ipaddress.ip_address(state.operator_ip)
+                except ValueError:
+                    raise operator.fail("ip", f"{state.operator_ip!r} is not an IP address") from None
+            state.operator_private_endpoint = operator.flag("privateEndpoint", False)
             operator.done()
-        state.identities = [self.identity(o) for o in _items(top, "identities")]
+        state.identities = [self.identity(o) for o in field_items(top, "identities")]
         self.identities = {i.id.lower(): i for i in state.identities}
         self._unique(top, "identities", [i.id for i in state.identities])
-        state.custom_roles = [self.custom_role(o) for o in _items(top, "customRoles")]
+        state.custom_roles = [self.custom_role(o) for o in field_items(top, "customRoles")]
         self.roles = (*BUILT_IN_ROLES, *state.custom_roles)
-        state.vaults = [self.vault(o) for o in _items(top, "vaults")]
+        state.vaults = [self.vault(o) for o in field_items(top, "vaults")]
         self._unique(top, "vaults", [v.name for v in state.vaults])
         self.vaults = {v.name.lower(): v for v in state.vaults}
-        state.clusters = [self.cluster(o) for o in _items(top, "clusters")]
+        state.clusters = [self.cluster(o) for o in field_items(top, "clusters")]
         self._unique(top, "clusters", [c.id for c in state.clusters])
         self.clusters = state.clusters
-        state.role_assignments = [self.assignment(o, i) for i, o in enumerate(_items(top, "roleAssignments"))]
-        state.locks = [self.lock(o, i, state) for i, o in enumerate(_items(top, "locks"))]
+        state.role_assignments = [
+            self.assignment(o, i) for i, o in enumerate(field_items(top, "roleAssignments"))
+        ]
+        state.locks = [self.lock(o, i, state) for i, o in enumerate(field_items(top, "locks"))]
         self._unique(top, "locks", [lock.name for lock in state.locks])
         state.subscriptions = state.known_subscriptions()
         top.done()
         return state
 
-    def _unique(self, obj: _Obj, key: str, names: list[str]) -> None:
+    def _unique(self, obj: Fields, key: str, names: list[str]) -> None:
         lowered = [n.lower() for n in names]
         for name in names:
             if lowered.count(name.lower()) > 1:
@@ -379,10 +249,10 @@ class _Builder:
         ]
         return elsewhere[0] if len(elsewhere) == 1 else default
 
-    def principal(self, obj: _Obj, key: str) -> str:
+    def principal(self, obj: Fields, key: str) -> str:
         """A principal reference: a GUID, or an identity name (its current principal, else its first one)."""
         ref = obj.text(key)
-        if _GUID.match(ref):
+        if GUID.match(ref):
             return ref
         identity = self.identities.get(self.identity_id(ref).lower())
         if identity is not None:
@@ -391,7 +261,7 @@ class _Builder:
             raise obj.fail(key, f"{ref!r} is neither a GUID nor an identity name")
         return self.seeded_principal(self.identity_id(ref))
 
-    def identity(self, obj: _Obj) -> Identity:
+    def identity(self, obj: Fields) -> Identity:
         """An identities[] entry."""
         name = obj.text("name", pattern=_NAME)
         sub = obj.guid("subscriptionId") or self.sub
@@ -410,7 +280,7 @@ class _Builder:
         obj.done()
         return identity
 
-    def custom_role(self, obj: _Obj) -> RoleDefinition:
+    def custom_role(self, obj: Fields) -> RoleDefinition:
         """A customRoles[] entry."""
         name = obj.text("name")
         role = RoleDefinition(
@@ -426,7 +296,7 @@ class _Builder:
         obj.done()
         return role
 
-    def vault(self, obj: _Obj) -> Vault:
+    def vault(self, obj: Fields) -> Vault:
         """A vaults[] entry, with its keys and access policies."""
         name = obj.text("name", pattern=_VAULT_NAME)
         vault = Vault(
@@ -446,14 +316,19 @@ class _Builder:
         )
         acls = obj.child("networkAcls")
         if acls is not None:
+            rules = acls.strings("ipRules")
+            for index, rule in enumerate(rules):
+                problem = ip_rule_problem(rule)
+                if problem is not None:
+                    raise acls.fail(f"ipRules[{index}]", problem)
             vault.network_acls = NetworkAcls(
                 acls.text("defaultAction", "Allow", choices=("Allow", "Deny")),
                 acls.text("bypass", "AzureServices", choices=("AzureServices", "None")),
-                acls.strings("ipRules"),
+                [normalize_ip_rule(rule) for rule in rules],
                 acls.strings("virtualNetworkRules"),
             )
             acls.done()
-        for policy in _items(obj, "accessPolicies"):
+        for policy in field_items(obj, "accessPolicies"):
             vault.access_policies.append(
                 AccessPolicy(
                     self.tenant,
@@ -464,7 +339,7 @@ class _Builder:
                 )
             )
             policy.done()
-        for key_obj in _items(obj, "keys"):
+        for key_obj in field_items(obj, "keys"):
             key = self.key(key_obj, vault)
             if vault.key(key.name) is not None:
                 raise obj.fail("keys", f"{key.name!r} is defined twice")
@@ -475,11 +350,16 @@ class _Builder:
         obj.done()
         return vault
 
-    def key(self, obj: _Obj, vault: Vault) -> Key:
+    def key(self, obj: Fields, vault: Vault) -> Key:
         """A vaults[].keys[] entry: the latest version's attributes, plus older versions."""
         name = obj.text("name", pattern=_KEY_NAME)
         kty = obj.text("kty", "RSA", choices=("RSA", "RSA-HSM", "EC", "EC-HSM", "oct-HSM"))
-        size = obj.number("size", 3072, minimum=256, maximum=8192)
+        is_ec = kty.startswith("EC")
+        if not is_ec and obj.raw("curve") is not None:
+            raise obj.fail("curve", "only EC and EC-HSM keys have a curve")
+        curve = obj.text("curve", "P-256", choices=tuple(_CURVE_BITS)) if is_ec else None
+        default_size = _CURVE_BITS[curve] if curve else 256 if kty == "oct-HSM" else 3072
+        size = obj.number("size", default_size, minimum=128, maximum=8192)
         created = obj.when("created", self.now)
         created = int(self.now) - 30 * SECONDS_PER_DAY if created is None else created
         older = obj.number("olderVersions", 0, minimum=0, maximum=20)
@@ -507,11 +387,12 @@ class _Builder:
             versions,
             deleted,
             None if deleted is None else deleted + vault.retention_days * SECONDS_PER_DAY,
+            curve,
         )
         obj.done()
         return key
 
-    def cluster(self, obj: _Obj) -> Cluster:
+    def cluster(self, obj: Fields) -> Cluster:
         """A clusters[] entry: attached identities (with remembered principals) and CMK settings."""
         cluster = Cluster(
             obj.text("name", pattern=_NAME),
@@ -531,7 +412,7 @@ class _Builder:
         )
         for index, item in enumerate(obj.items("identities")):
             path = f"{obj.path}.identities[{index}]"
-            entry = _Obj({"identity": item} if isinstance(item, str) else item, path, obj.source)
+            entry = Fields({"identity": item} if isinstance(item, str) else item, path, obj.source)
             ident_id = self.identity_id(entry.text("identity"))
             current = self.identities.get(ident_id.lower())
             cluster.identities.append(
@@ -572,17 +453,35 @@ class _Builder:
                 encryption.raw("version")
             cluster.key_url = url
             encryption.done()
-        cluster.status = "Failed" if cluster.provisioning_state == "Failed" else "Ready"
+        self.cluster_status(obj, cluster)
         obj.done()
         return cluster
 
-    def scope(self, obj: _Obj, key: str) -> str:
+    def cluster_status(self, obj: Fields, cluster: Cluster) -> None:
+        """clusterStatus: Ready (running) or, with provisioningState Failed, Failed or Provisioning.
+
+        provisioningState Failed alone means the cluster never came up (clusterStatus Failed, the docs'
+        word); with `clusterStatus: Ready` it is a running cluster whose last operation failed.
+        """
+        failed = cluster.provisioning_state == "Failed"
+        status = obj.text(
+            "clusterStatus", "Failed" if failed else _RUNNING, choices=(_RUNNING, *_NEVER_CAME_UP)
+        )
+        if status != _RUNNING and not failed:
+            raise obj.fail(
+                "clusterStatus",
+                f"{status!r} means the cluster never came up, which needs provisioningState Failed",
+            )
+        cluster.status, cluster.came_up = status, status == _RUNNING
+        cluster.availability_since = float(cluster.created)
+
+    def scope(self, obj: Fields, key: str) -> str:
         """A scope in the notation role assignments and locks share (subscription, vault:<name>, ...)."""
         value = obj.text(key)
         if value.startswith("/subscriptions/"):
             return value.rstrip("/")
         kind, _, arg = value.partition(":")
-        if kind == "subscription" and (not arg or _GUID.match(arg)):
+        if kind == "subscription" and (not arg or GUID.match(arg)):
             return f"/subscriptions/{arg or self.sub}"
         if kind == "resourceGroup":
             return f"/subscriptions/{self.sub}/resourceGroups/{arg or self.rg}"
@@ -611,7 +510,7 @@ class _Builder:
             "key:<vault>/<key>, cluster:<name>, identity:<name> or /subscriptions/...)",
         )
 
-    def assignment(self, obj: _Obj, index: int) -> RoleAssignment:
+    def assignment(self, obj: Fields, index: int) -> RoleAssignment:
         """A roleAssignments[] entry (soft-deleted vaults have none: soft delete dropped them)."""
         principal = self.principal(obj, "principal")
         role_ref = obj.text("role")
@@ -643,7 +542,7 @@ class _Builder:
         obj.done()
         return assignment
 
-    def lock(self, obj: _Obj, index: int, state: State) -> Lock:
+    def lock(self, obj: Fields, index: int, state: State) -> Lock:
         """A locks[] entry, on the subscription, a used resource group or a live resource (as in ARM)."""
         level = obj.text("level", choices=LOCK_LEVELS)
         scope = self.scope(obj, "scope")
