@@ -7,12 +7,11 @@ import dataclasses
 import threading
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-from tests.engine.fake_reader import CLUSTER_ID, NOW, FakeEstate, FakeReader
+from tests.engine.fake_reader import CLUSTER_ID, NOW, EstateChanges, FakeEstate, FakeReader
 from wizard.domain.actions import Action, ExtendKeyExpiry, GrantCryptoRole
 from wizard.domain.errors import ReadOnlyViolation
-from wizard.domain.models import RoleAssignmentFacts
+from wizard.domain.models import ClusterFacts, RoleAssignmentFacts
 from wizard.domain.results import WriteResult, WriteStatus
 from wizard.run.audit import AuditLog, read_audit, redact
 from wizard.run.confirmation import auto_confirm, confirmation_ok
@@ -83,7 +82,7 @@ class FakeWriter:
             case _:
                 raise NotImplementedError(action.remediation)
 
-    def _do(self, remediation: str, change: dict[str, Any]) -> WriteResult:
+    def _do(self, remediation: str, change: EstateChanges) -> WriteResult:
         if self.gateway.read_only:
             raise ReadOnlyViolation("read-only")
         intent = self.audit.intent(operator={}, remediation=remediation, target="t", request={}, before={})
@@ -115,7 +114,7 @@ class FakeGateway(FakeReader):
     def writer(self, audit: AuditLog) -> FakeWriter:
         return FakeWriter(self, audit)
 
-    def get_cluster(self, cluster_id: str) -> Any:
+    def get_cluster(self, cluster_id: str) -> ClusterFacts:
         cluster = super().get_cluster(cluster_id)
         broken = self.estate.assignments == [] or (
             self.estate.key and self.estate.key.expires and self.estate.key.expires < NOW

@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import BackendFactory, until
 from wizard.domain.results import StepKind
+from wizard.emulator import Emulator
 from wizard.run.audit import AuditLog, read_audit
 from wizard.run.confirmation import auto_confirm
 from wizard.run.diagnose import diagnose
@@ -39,7 +40,7 @@ FIXABLE = [
 UNRECOVERABLE = {"key-purged": "KEY_PURGED", "vault-purged": "VAULT_PURGED"}
 
 
-def writes(emulator: Any) -> list[dict[str, Any]]:
+def writes(emulator: Emulator) -> list[dict[str, Any]]:
     return [r for r in emulator.requests() if r["write"]]
 
 

@@ -32,6 +32,7 @@ from wizard.domain.actions import (
     RecoverVault,
 )
 from wizard.domain.errors import ReadOnlyViolation
+from wizard.domain.models import VaultFacts
 from wizard.run.audit import AuditLog, read_audit
 from wizard.run.confirmation import auto_confirm
 from wizard.run.fix import FixSession
@@ -190,7 +191,7 @@ def test_access_policy_add_merges_and_keeps_other_entries(
     after = gateway.get_vault(step.params["vault_id"])
     principal = step.params["principal_id"].lower()
 
-    def others(v: Any) -> set[tuple[str, frozenset[str]]]:
+    def others(v: VaultFacts) -> set[tuple[str, frozenset[str]]]:
         return {
             (p.object_id, p.key_permissions) for p in v.access_policies if p.object_id.lower() != principal
         }
@@ -301,7 +302,9 @@ def test_typed_confirmation_from_stdin_without_yes(emulator_backend: BackendFact
     class Operator(io.StringIO):
         """Answers y to each y/N prompt and types the name where it is asked for."""
 
-        def readline(self, size: int | None = -1) -> str:
+        # typeshed types _io._IOBase.readline as returning bytes; its own _TextIOBase (StringIO's
+        # base) overrides it with this same ignore, as must any text stream that answers lines.
+        def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
             return f"{name}\n" if "type the name" in out.getvalue().rsplit("\n", 1)[-1] else "y\n"
 
     code = run_fix(

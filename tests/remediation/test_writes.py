@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -13,6 +12,9 @@ from tests.conftest import BackendFactory
 from tests.remediation.test_fix_scenarios import writes
 from wizard.azure.cluster_writes import attach_body
 from wizard.domain.actions import AllowTrustedServices, AttachIdentityAndKey, EnableKey, GrantCryptoRole
+from wizard.emulator import Emulator
+from wizard.emulator.model import State
+from wizard.emulator.wire import Response
 from wizard.run.audit import AuditLog, read_audit
 
 IDENTITY = (
@@ -57,7 +59,7 @@ def test_key_writes_use_the_version_they_are_given(emulator_backend: BackendFact
     gateway = backend.connect()
     emulator = backend.emulator
 
-    def disable_oldest(state: Any) -> str:
+    def disable_oldest(state: State) -> str:
         key = state.vaults[0].keys["cmk"]
         key.versions[0].enabled = False
         return str(key.versions[0].version)
@@ -166,13 +168,16 @@ def test_attach_reads_the_identity_type_and_audits_the_body_it_sends(
 
 
 def _refuse_writes_with(
-    emulator: Any, monkeypatch: pytest.MonkeyPatch, method: str, answer: Callable[[], Any]
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    answer: Callable[[], Response | None],
 ) -> None:
     """Answer authenticated `method` requests with `answer()` before the emulator sees them: an
     answer no estate can produce on demand (another writer winning a race)."""
     original = emulator.handle
 
-    def handle(host: str, verb: str, raw_path: str, headers: dict[str, str], body: bytes) -> Any:
+    def handle(host: str, verb: str, raw_path: str, headers: dict[str, str], body: bytes) -> Response | None:
         if verb == method and "authorization" in headers:
             return answer()
         return original(host, verb, raw_path, headers, body)

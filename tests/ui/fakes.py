@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -247,7 +248,12 @@ class FakeWriter:
         self.audit = audit
 
     def _write(
-        self, remediation: str, target: str, before: dict[str, Any], after: dict[str, Any], apply: Any
+        self,
+        remediation: str,
+        target: str,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        apply: Callable[[], None],
     ) -> WriteResult:
         if self.reader.read_only:
             raise ReadOnlyViolation(f"read-only: refused {remediation} on {target}")
