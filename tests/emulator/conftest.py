@@ -103,6 +103,7 @@ class StartEmulator(Protocol):
         *,
         latency_ms: int = 0,
         revalidate_seconds: float = 0.0,
+        status_mode: str | None = None,
     ) -> Clients: ...
 
 
@@ -117,8 +118,11 @@ def start() -> Iterator[StartEmulator]:
         *,
         latency_ms: int = 0,
         revalidate_seconds: float = 0.0,
+        status_mode: str | None = None,
     ) -> Clients:
-        emu = Emulator(scenario, latency_ms=latency_ms, revalidate_seconds=revalidate_seconds)
+        emu = Emulator(
+            scenario, latency_ms=latency_ms, revalidate_seconds=revalidate_seconds, status_mode=status_mode
+        )
         started.append(emu)
         emu.start()
         return make_clients(emu, **(client_kwargs or {}))

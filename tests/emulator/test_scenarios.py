@@ -229,6 +229,8 @@ def fix_key_type(c: Clients) -> None:
 def fix_operator_network(c: Clients) -> None:
     """A temporary IP rule for the operator, the key fixed on the data plane, the rule taken away."""
     acls = c.kv.vaults.get(RG, VAULT).properties.network_acls
+    assert acls is not None
+    assert acls.ip_rules is not None
     rules = [r.value for r in acls.ip_rules]
 
     def set_rules(values: list[str]) -> None:

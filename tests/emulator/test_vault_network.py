@@ -4,7 +4,6 @@ changes taking effect at once, and what a disabled key still allows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from azure.core.exceptions import HttpResponseError
 from azure.keyvault.keys.crypto import CryptographyClient, KeyWrapAlgorithm
 from azure.mgmt.keyvault.models import IPRule, NetworkRuleSet, VaultPatchParameters, VaultPatchProperties
 
-from tests.emulator.conftest import RG, VAULT, Clients, FakeCredential
+from tests.emulator.conftest import RG, VAULT, Clients, FakeCredential, StartEmulator
 from wizard.emulator import EstateError, load_estate
 
 HEALTHY = Path(__file__).resolve().parents[2] / "wizard/emulator/scenarios/healthy.yaml"
@@ -27,10 +26,12 @@ def estate(tmp_path: Path, vault_extra: str = "", operator: str = "") -> str:
     return str(path)
 
 
-def patch_acls(c: Clients, **rules: object) -> None:
-    c.kv.vaults.update(
-        RG, VAULT, VaultPatchParameters(properties=VaultPatchProperties(network_acls=NetworkRuleSet(**rules)))
-    )
+def patch_acls(
+    c: Clients, *, default_action: str, bypass: str | None = None, ip_rules: list[IPRule] | None = None
+) -> None:
+    """PATCH the vault's networkAcls; a rule left None is not sent."""
+    rules = NetworkRuleSet(default_action=default_action, bypass=bypass, ip_rules=ip_rules)
+    c.kv.vaults.update(RG, VAULT, VaultPatchParameters(properties=VaultPatchProperties(network_acls=rules)))
 
 
 def forbidden(c: Clients) -> HttpResponseError:
@@ -54,19 +55,20 @@ def forbidden(c: Clients) -> HttpResponseError:
     ],
 )
 def test_trusted_services_get_in_unless_bypass_is_none(
-    start: Callable[..., Clients], tmp_path: Path, vault_extra: str, reasons: list[str]
+    start: StartEmulator, tmp_path: Path, vault_extra: str, reasons: list[str]
 ) -> None:
     c = start(estate(tmp_path, vault_extra))
     assert c.reasons() == reasons
 
 
 def test_an_absent_network_acls_stays_absent_and_a_missing_bypass_reads_azure_services(
-    start: Callable[..., Clients],
+    start: StartEmulator,
 ) -> None:
     c = start("healthy")
     assert c.kv.vaults.get(RG, VAULT).properties.network_acls is None
     patch_acls(c, default_action="Deny")
     acls = c.kv.vaults.get(RG, VAULT).properties.network_acls
+    assert acls is not None
     assert (acls.default_action, acls.bypass) == ("Deny", "AzureServices")
     assert c.reasons() == []
 
@@ -75,21 +77,25 @@ def test_an_absent_network_acls_stays_absent_and_a_missing_bypass_reads_azure_se
 
 
 def test_the_firewall_keeps_the_operator_out_and_names_the_client_address(
-    start: Callable[..., Clients],
+    start: StartEmulator,
 ) -> None:
     c = start("operator-network-denied")
     error = forbidden(c)
+    assert error.error is not None
     assert error.error.code == "Forbidden"
     assert error.error.innererror["code"] == "ForbiddenByFirewall"
+    assert error.error.message is not None
     assert error.error.message.startswith(
         "Client address is not authorized and caller is not a trusted service.\r\n"
         f"Client address: {OPERATOR_IP}\r\n"
     )
-    assert c.kv.keys.get(RG, VAULT, "cmk").properties.attributes.enabled is True, "ARM is not firewalled"
+    key = c.kv.keys.get(RG, VAULT, "cmk")
+    assert key.properties.attributes is not None
+    assert key.properties.attributes.enabled is True, "ARM is not firewalled"
     assert c.reasons() == ["key-expired"], "the operator's network never changes the verdict"
 
 
-def test_an_ip_rule_for_the_operator_takes_effect_at_once(start: Callable[..., Clients]) -> None:
+def test_an_ip_rule_for_the_operator_takes_effect_at_once(start: StartEmulator) -> None:
     c = start("operator-network-denied")
     forbidden(c)
     patch_acls(
@@ -98,16 +104,21 @@ def test_an_ip_rule_for_the_operator_takes_effect_at_once(start: Callable[..., C
         bypass="AzureServices",
         ip_rules=[IPRule(value="203.0.113.0/24"), IPRule(value=OPERATOR_IP)],
     )
-    rules = [r.value for r in c.kv.vaults.get(RG, VAULT).properties.network_acls.ip_rules]
+    acls = c.kv.vaults.get(RG, VAULT).properties.network_acls
+    assert acls is not None
+    assert acls.ip_rules is not None
+    rules = [r.value for r in acls.ip_rules]
     assert rules == ["203.0.113.0/24", f"{OPERATOR_IP}/32"], "a bare address is echoed as /32 (spec example)"
     assert c.keys().get_key("cmk").name == "cmk"
     patch_acls(c, default_action="Deny", bypass="AzureServices", ip_rules=[IPRule(value="203.0.113.0/24")])
-    assert forbidden(c).error.innererror["code"] == "ForbiddenByFirewall"
+    error = forbidden(c).error
+    assert error is not None
+    assert error.innererror["code"] == "ForbiddenByFirewall"
     patch_acls(c, default_action="Allow", bypass="AzureServices")
     assert c.keys().get_key("cmk").name == "cmk", "defaultAction Allow lets every address in"
 
 
-def test_an_operator_inside_a_listed_range_gets_in(start: Callable[..., Clients], tmp_path: Path) -> None:
+def test_an_operator_inside_a_listed_range_gets_in(start: StartEmulator, tmp_path: Path) -> None:
     c = start(
         estate(
             tmp_path,
@@ -128,23 +139,28 @@ def test_an_operator_inside_a_listed_range_gets_in(start: Callable[..., Clients]
     ],
 )
 def test_a_private_endpoint_gets_past_public_access_and_the_firewall(
-    start: Callable[..., Clients], tmp_path: Path, vault_extra: str, private: bool, inner: str | None
+    start: StartEmulator, tmp_path: Path, vault_extra: str, private: bool, inner: str | None
 ) -> None:
     operator = f"operator: {{ip: {OPERATOR_IP}, privateEndpoint: {str(private).lower()}}}\n"
     c = start(estate(tmp_path, vault_extra, operator))
     if inner is None:
         assert c.keys().get_key("cmk").name == "cmk"
     else:
-        assert forbidden(c).error.innererror["code"] == inner
+        error = forbidden(c).error
+        assert error is not None
+        assert error.innererror["code"] == inner
 
 
 def test_without_an_operator_address_the_firewall_lets_the_operator_through(
-    start: Callable[..., Clients],
+    start: StartEmulator,
 ) -> None:
     c = start("firewall-blocked")
     assert c.keys().get_key("cmk").name == "cmk"
     blocked = start("operator-firewalled")
-    assert "Client address: 127.0.0.1\r\n" in forbidden(blocked).error.message
+    error = forbidden(blocked).error
+    assert error is not None
+    assert error.message is not None
+    assert "Client address: 127.0.0.1\r\n" in error.message
 
 
 @pytest.mark.parametrize(
@@ -173,18 +189,19 @@ def crypto(c: Clients, version: str) -> CryptographyClient:
     )
 
 
-def test_a_disabled_key_reads_but_refuses_unwrap(start: Callable[..., Clients]) -> None:
+def test_a_disabled_key_reads_but_refuses_unwrap(start: StartEmulator) -> None:
     c = start("key-disabled")
     key = c.keys().get_key("cmk")
     assert key.properties.enabled is False
     with pytest.raises(HttpResponseError) as err:
         crypto(c, str(key.properties.version)).unwrap_key(KeyWrapAlgorithm.rsa_oaep_256, b"wrapped")
     assert err.value.status_code == 403
+    assert err.value.error is not None
     assert err.value.error.innererror["code"] == "KeyDisabled"
     assert err.value.error.message == "Operation unwrapKey is not allowed on a disabled key."
 
 
-def test_wrap_and_unwrap_round_trip_on_an_enabled_key(start: Callable[..., Clients]) -> None:
+def test_wrap_and_unwrap_round_trip_on_an_enabled_key(start: StartEmulator) -> None:
     c = start("healthy")
     version = str(c.keys().get_key("cmk").properties.version)
     client = crypto(c, version)
