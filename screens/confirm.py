@@ -11,11 +11,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from screens.presentation import field
-from wizard.engine.fix_plan import Step
-from wizard.run.fix import confirmation_ok
-
-Answer = bool | str | None
-"""What the executor takes as confirmation: True for yes, the typed name, or None (not confirmed)."""
+from wizard.domain.results import ConfirmKind
+from wizard.engine.steps import Step
+from wizard.run.confirmation import Answer, confirmation_ok
 
 
 def state_changes(step: Step) -> list[str]:
@@ -49,7 +47,7 @@ class ConfirmStepScreen(ModalScreen[Answer]):
     @property
     def typed(self) -> bool:
         """Irreversible or destructive: the operator types the resource's name."""
-        return self.step.confirm == "typed"
+        return self.step.confirm == ConfirmKind.TYPED
 
     def compose(self) -> ComposeResult:
         """What will change, then the question."""

@@ -29,7 +29,7 @@ from screens.widgets.detail_pane import Block, DetailPane
 from wizard.domain.catalog import load_catalog
 from wizard.domain.models import CheckResult, CheckStatus
 from wizard.domain.ports import Backend
-from wizard.engine.engine import Assessment
+from wizard.engine.assess import Assessment
 from wizard.engine.tree import CheckSpec, load_tree
 from wizard.run.diagnose import Diagnosis, DiagnosisRun
 

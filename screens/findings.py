@@ -24,7 +24,9 @@ from screens.widgets.detail_pane import Block, DetailPane
 from wizard.domain.catalog import Catalog, load_catalog
 from wizard.domain.models import Finding
 from wizard.domain.ports import Backend
-from wizard.engine.fix_plan import WAIT, WRITE, Step, plan_fixes
+from wizard.domain.results import StepKind
+from wizard.engine.fix_plan import plan_fixes
+from wizard.engine.steps import Step
 from wizard.run.diagnose import Diagnosis
 
 if TYPE_CHECKING:
@@ -40,7 +42,7 @@ def finding_prompt(finding: Finding, catalog: Catalog) -> str:
 def plan_step(number: int, step: Step) -> list[Block]:
     """One planned step, compact: the Fix screen shows the same step in full before it is applied."""
     blocks: list[Block] = [("step", f"{number}. {escape(step.title)}"), ("field", escape(step.summary))]
-    if step.kind not in (WRITE, WAIT):
+    if step.kind not in (StepKind.WRITE, StepKind.WAIT):
         return [*blocks, ("field", escape(step.explanation))]
     if step.provisional:
         blocks.append(("field", "[$warning]Filled in once an earlier step is done[/]"))
@@ -90,7 +92,7 @@ def finding_detail(diagnosis: Diagnosis, finding: Finding, catalog: Catalog) -> 
             ("field", "[$text-muted]No change can fix this from here: read the explanation above.[/]")
         )
     blocks += [("note-warning", escape(note)) for note in plan.notes]
-    if not any(step.kind in (WRITE, WAIT) for step in whole.steps):
+    if not any(step.kind in (StepKind.WRITE, StepKind.WAIT) for step in whole.steps):
         return blocks
     return [
         *blocks,

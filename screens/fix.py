@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,186 +22,24 @@ from textual.widgets import Footer, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from screens.confirm import Answer, ConfirmStepScreen, state_changes
+from screens.confirm import ConfirmStepScreen
 from screens.errors import explain
+from screens.fix_blocks import OUTCOME_WORDS, elapsed_text, outcome_detail, step_preview
 from screens.fix_paths import FixPaths
 from screens.incident import ReportScreen
 from screens.messages import FixOpened, ReportReady, StepApplied, WaitFinished, WaitProgressed
-from screens.presentation import field, show_value
+from screens.presentation import field
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.detail_pane import Block, DetailPane
+from wizard.domain.models import CheckStatus
 from wizard.domain.ports import Backend
-from wizard.engine.fix_plan import ESCALATE, WAIT, WRITE, Plan, Step
+from wizard.domain.results import OutcomeStatus, StepKind
+from wizard.engine.steps import Plan, Step
+from wizard.run.confirmation import Answer
 from wizard.run.diagnose import Diagnosis
-from wizard.run.fix import (
-    FixSession,
-    StepOutcome,
-    WaitProgress,
-    changed_fields,
-    open_session,
-    polls_text,
-)
-
-OUTCOME_WORDS = {
-    "ok": ("Done", "$success", "✓"),
-    "already-done": ("Already done: nothing was sent", "$success", "="),
-    "ready": ("Ready", "$success", "✓"),
-    "declined": ("Not applied", "$warning", "-"),
-    "refused": ("Refused", "$error", "✗"),
-    "error": ("Failed", "$error", "✗"),
-    "timeout": ("Not Ready yet", "$warning", "…"),
-    "cancelled": ("Stopped waiting", "$warning", "-"),
-    "escalate": ("Escalate", "$warning", "!"),
-}
-VERIFY_WORDS = {
-    "verified": ("verified", "$success"),
-    "deferred": ("cannot confirm yet", "$warning"),
-    "failed": ("not fixed", "$error"),
-}
-
-
-def elapsed_text(seconds: float) -> str:
-    """m:ss (h:mm:ss past an hour)."""
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def permission_line(step: Step) -> str:
-    """Whether the operator seems to hold the permission, judged by their own reads."""
-    if step.permission_doubt:
-        return (
-            f"[$warning]you may lack it:[/] reading here needed {escape(step.permission_doubt)}, "
-            "which you did not have"
-        )
-    return "[$text-muted]no sign you lack it (your reads here were allowed); Azure decides on apply[/]"
-
-
-def step_preview(
-    step: Step, *, number: int, next_key: str | None, read_only: bool, notes: Sequence[str] = ()
-) -> list[Block]:
-    """One planned step: what changes (before → after), the REST call, az, permission, reversibility."""
-    blocks: list[Block] = [("title", f"{number}. {escape(step.title)}"), ("line", escape(step.summary))]
-    also = f" (also fixes {', '.join(step.also_fixes)})" if step.also_fixes else ""
-    blocks.append(("field", field("Finding", step.finding + also)))
-    if step.kind == ESCALATE or step.kind not in (WRITE, WAIT):
-        blocks += [("heading-warning", "Nothing to apply here"), ("field", escape(step.explanation))]
-        return blocks
-    if step.provisional:
-        blocks.append(
-            (
-                "heading-warning",
-                "Depends on an earlier step: its details are filled in once that step is done",
-            )
-        )
-    blocks += [
-        ("heading", "What changes"),
-        ("field", field("Change", step.change)),
-        ("field", field("Target", step.target)),
-    ]
-    blocks += [("field", row) for row in state_changes(step)]
-    blocks += [
-        ("heading", "How"),
-        ("field", field("REST", step.rest)),
-        ("field", field("az", step.az)),
-        ("heading", "Who may"),
-        ("field", field("Permission", step.permission or "reads only")),
-        ("field", f"[$text-muted]You[/]  {permission_line(step)}"),
-    ]
-    reversible = "[$success]yes[/]" if step.reversible else "[b $error]NO: this cannot be undone[/]"
-    confirm = {
-        "typed": f"type the name [b]{escape(step.confirm_text)}[/]",
-        "yes": "yes or no",
-        "none": "none: it only reads",
-    }.get(step.confirm, escape(step.confirm))
-    blocks += [
-        ("heading", "Safety"),
-        ("field", f"[$text-muted]Reversible[/]  {reversible}"),
-        ("field", f"[$text-muted]Confirmation[/]  {confirm}"),
-        ("field", field("Verify by re-running", ", ".join(step.verifies) or "the cluster status")),
-    ]
-    if step.key == next_key:
-        if read_only and step.kind == WRITE:
-            blocks.append(
-                (
-                    "note-warning",
-                    "Read-only: writes are disabled, so this step cannot be "
-                    "applied. Start the wizard without --read-only to fix.",
-                )
-            )
-        else:
-            verb = "start waiting" if step.kind == WAIT else "confirm and apply it"
-            blocks.append(("note", f"Next step: press a to {verb}."))
-    else:
-        blocks.append(("note", "Applied in order: the step marked → comes first."))
-    if notes:
-        blocks += [("heading-warning", "Plan notes"), *(("field", escape(n)) for n in notes)]
-    return blocks
-
-
-def outcome_detail(outcome: StepOutcome, next_step: Step | None) -> list[Block]:
-    """What applying a step came to, how it was verified, and what comes next."""
-    words, style, _ = OUTCOME_WORDS.get(outcome.status, (outcome.status, "$warning", "?"))
-    title = "title-error" if style == "$error" else "title"
-    blocks: list[Block] = [
-        (title, f"{escape(outcome.step.title)}: [{style}]{escape(words)}[/]"),
-        ("line", escape(outcome.message)),
-    ]
-    if outcome.advice:
-        blocks += [("heading-warning", "What to do"), ("field", escape(outcome.advice))]
-    if outcome.before or outcome.after:
-        blocks.append(("heading", "What changed (read back from Azure)"))
-        changes = changed_fields(outcome.before, outcome.after)
-        blocks += [
-            (
-                "field",
-                f"[$text-muted]{escape(name)}[/]  {escape(show_value(old))} [b]→[/] "
-                f"{escape(show_value(new))}",
-            )
-            for name, old, new in changes
-        ]
-        if not changes:
-            blocks.append(("field", "[$text-muted]nothing: it was already so[/]"))
-    if outcome.verification is not None:
-        verdict, v_style = VERIFY_WORDS.get(
-            outcome.verification.status, (outcome.verification.status, "$warning")
-        )
-        blocks += [
-            ("heading", "Verified by diagnosing again"),
-            ("field", f"[{v_style}]{escape(verdict)}[/]: {escape(outcome.verification.detail)}"),
-        ]
-        blocks += [
-            ("field", field(check, f"{status} {detail}".strip()))
-            for check, status, detail in outcome.verification.checks
-        ]
-    if outcome.wait is not None:
-        w = outcome.wait
-        blocks += [
-            ("heading", "Waited"),
-            (
-                "field",
-                field(
-                    "Elapsed",
-                    f"{elapsed_text(w.elapsed)} ({polls_text(w.polls)}; "
-                    f"documented bound about {w.bound / 60:.0f} min)",
-                ),
-            ),
-            ("field", field("Cluster", w.cluster_status)),
-        ]
-    if outcome.audit_ids:
-        blocks.append(("field", field("Audit records", ", ".join(outcome.audit_ids))))
-    blocks.append(("heading", "Next"))
-    if outcome.wait is not None and outcome.wait.ready and next_step is None:
-        blocks.append(("field", "The cluster is Ready: p opens the incident report."))
-    elif next_step is None:
-        blocks.append(("field", "Nothing left to apply: w waits for Ready, p opens the report."))
-    elif next_step.kind == WAIT:
-        blocks.append(("field", f"{escape(next_step.title)}: press a (or w) to start; p for the report."))
-    else:
-        blocks.append(("field", f"{escape(next_step.title)}: ↓ previews it, a applies it."))
-    return blocks
-
+from wizard.run.fix import FixSession, open_session
+from wizard.run.outcomes import StepOutcome, skipped_keys
+from wizard.run.wait import WaitProgress
 
 Row = StepOutcome | Step
 
@@ -246,7 +83,6 @@ class RemediationScreen(Screen[bool]):
         self.plan: Plan | None = None
         self.outcomes: tuple[StepOutcome, ...] = ()
         self.rows: list[Row] = []
-        self.skipped: set[str] = set()
         self.busy = ""
         self.changed = False
         self.cancel_wait = threading.Event()
@@ -304,6 +140,12 @@ class RemediationScreen(Screen[bool]):
         self.post_message(StepApplied(outcome, tuple(session.outcomes), session.plan()))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="remedy")
+    def run_skip(self, session: FixSession, step: Step) -> None:
+        """Leave the step out (the session records it as declined), then re-plan."""
+        outcome = session.skip(step)
+        self.post_message(StepApplied(outcome, tuple(session.outcomes), session.plan()))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="remedy")
     def run_wait(self, session: FixSession, cancel: threading.Event) -> None:
         """Poll until Ready (reads only), cancellable through the event."""
 
@@ -339,11 +181,11 @@ class RemediationScreen(Screen[bool]):
     @on(StepApplied)
     def show_outcome(self, message: StepApplied) -> None:
         """The result, its verification and the fresh plan (e.g. a role grant after a vault recovery)."""
-        if message.outcome.status in ("ok",):
+        if message.outcome.status == OutcomeStatus.OK:
             self.changed = True
         self._busy("")
         self._show(message.plan, message.outcomes, focus_next=False)
-        if message.outcome.status in ("error", "refused"):
+        if message.outcome.status in (OutcomeStatus.ERROR, OutcomeStatus.REFUSED):
             self.notify(
                 f"{message.outcome.step.title}: {message.outcome.message}",
                 title="Step failed",
@@ -414,15 +256,22 @@ class RemediationScreen(Screen[bool]):
 
     # -- rendering --------------------------------------------------------------------------
 
+    @property
+    def skipped(self) -> frozenset[str]:
+        """The steps left out so far: the session records each as declined."""
+        return skipped_keys(self.outcomes)
+
     def next_step(self) -> Step | None:
         """The first step to act on: a write (not skipped, not waiting on another) or the wait."""
         if self.plan is None:
             return None
+        skipped = self.skipped
         return next(
             (
                 s
                 for s in self.plan.steps
-                if (s.kind == WRITE and not s.provisional and s.key not in self.skipped) or s.kind == WAIT
+                if (s.kind == StepKind.WRITE and not s.provisional and s.key not in skipped)
+                or s.kind == StepKind.WAIT
             ),
             None,
         )
@@ -460,7 +309,7 @@ class RemediationScreen(Screen[bool]):
             ("line", "Without their answers no change is safe to offer."),
         ]
         for check in diagnosis.assessment.checks:
-            if check.status.value == "unknown":
+            if check.status == CheckStatus.UNKNOWN:
                 blocks.append(("field", field(check.id, check.detail or "no answer")))
                 if check.needs:
                     blocks.append(("field", field("needs", check.needs)))
@@ -479,7 +328,7 @@ class RemediationScreen(Screen[bool]):
             mark = "[b $accent]→[/]"
         elif row.key in self.skipped:
             mark = "[$text-muted]-[/]"
-        elif row.kind not in (WRITE, WAIT):
+        elif row.kind not in (StepKind.WRITE, StepKind.WAIT):
             mark = "[$warning]![/]"
         else:
             mark = "[$text-muted]·[/]"
@@ -526,7 +375,7 @@ class RemediationScreen(Screen[bool]):
                 else "nothing left to apply · w waits for Ready"
             )
             self._summary(f"{name} · {state} · p opens the report")
-        elif upcoming.kind == WAIT:
+        elif upcoming.kind == StepKind.WAIT:
             self._summary(f"{name} · a (or w) waits for Ready · p report")
         else:
             self._summary(f"{name} · a applies step {self._position(upcoming)}: {escape(upcoming.title)}")
@@ -576,9 +425,11 @@ class RemediationScreen(Screen[bool]):
                 return None
             upcoming = self.next_step()
             if action == "apply":
-                return None if upcoming is None or (self.read_only and upcoming.kind == WRITE) else True
+                return (
+                    None if upcoming is None or (self.read_only and upcoming.kind == StepKind.WRITE) else True
+                )
             if action == "skip":
-                return None if upcoming is None or upcoming.kind != WRITE else True
+                return None if upcoming is None or upcoming.kind != StepKind.WRITE else True
         return True
 
     def action_apply(self) -> None:
@@ -586,7 +437,7 @@ class RemediationScreen(Screen[bool]):
         upcoming = self.next_step()
         if self.session is None or self.busy or upcoming is None:
             return
-        if upcoming.kind == WAIT:
+        if upcoming.kind == StepKind.WAIT:
             self.action_wait()
             return
         if self.read_only:
@@ -620,11 +471,10 @@ class RemediationScreen(Screen[bool]):
     def action_skip(self) -> None:
         """Leave the next write out (noted in the session, so the report says it was not applied)."""
         upcoming = self.next_step()
-        if self.session is None or self.busy or upcoming is None or upcoming.kind != WRITE:
+        if self.session is None or self.busy or upcoming is None or upcoming.kind != StepKind.WRITE:
             return
-        self.skipped.add(upcoming.key)
         self._busy("applying")
-        self.run_apply(self.session, upcoming, None)
+        self.run_skip(self.session, upcoming)
 
     def action_wait(self) -> None:
         """Poll until Ready in a worker; elapsed time ticks between polls."""

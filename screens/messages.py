@@ -10,12 +10,14 @@ from textual.message import Message
 
 from wizard.domain.models import ClusterSummary
 from wizard.domain.ports import Operator
-from wizard.engine.engine import Assessment
+from wizard.engine.assess import Assessment
 from wizard.run.diagnose import Diagnosis
 
 if TYPE_CHECKING:
-    from wizard.engine.fix_plan import Plan
-    from wizard.run.fix import FixSession, StepOutcome, WaitProgress
+    from wizard.engine.steps import Plan
+    from wizard.run.fix import FixSession
+    from wizard.run.outcomes import StepOutcome
+    from wizard.run.wait import WaitProgress
 
 
 @dataclass

@@ -24,7 +24,7 @@ def test_import_contracts_hold() -> None:
 
 
 def test_pure_core_loads_neither_textual_nor_azure() -> None:
-    loaded = _modules_after("import wizard.engine.engine, wizard.domain.catalog, wizard.run.diagnose")
+    loaded = _modules_after("import wizard.engine.assess, wizard.domain.catalog, wizard.run.diagnose")
     assert not {m for m in loaded if m.split(".")[0] in ("azure", "textual", "screens")}
 
 

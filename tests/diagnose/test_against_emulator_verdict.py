@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from wizard.cli.wiring import EmulatorBackend, Options
 from wizard.domain.models import CheckStatus
-from wizard.engine.engine import critical_causes
+from wizard.engine.assess import critical_causes
 from wizard.run.diagnose import diagnose
 
 VAULT = "kv-prop"

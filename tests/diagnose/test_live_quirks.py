@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import BackendFactory
 from wizard.emulator.model import State
-from wizard.engine.engine import critical_causes
+from wizard.engine.assess import critical_causes
 from wizard.run.diagnose import diagnose
 
 TWO_VERSIONS = """

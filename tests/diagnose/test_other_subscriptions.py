@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tests.conftest import BackendFactory
 from wizard.domain.models import CheckResult, CheckStatus
-from wizard.engine.engine import critical_causes
+from wizard.engine.assess import critical_causes
 from wizard.run.diagnose import diagnose
 
 ELSEWHERE = "5e7d3c1b-9a2f-4e6d-8c4b-1f0a2e3d4c5b"

@@ -10,7 +10,7 @@ from tests.conftest import BackendFactory
 from wizard.cli import main
 from wizard.domain.models import CheckStatus
 from wizard.emulator import scenario_names
-from wizard.engine.engine import critical_causes
+from wizard.engine.assess import critical_causes
 from wizard.run.diagnose import diagnose
 
 EXPECTED_CAUSES = {

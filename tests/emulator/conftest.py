@@ -15,6 +15,7 @@ from azure.mgmt.keyvault import KeyVaultManagementClient
 from azure.mgmt.mongocluster import MongoClusterMgmtClient
 from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resourcegraph import ResourceGraphClient
+from azure.mgmt.resourcehealth import ResourceHealthMgmtClient
 
 from wizard.emulator import Emulator, Estate
 
@@ -43,6 +44,7 @@ class Clients:
     msi: ManagedServiceIdentityClient
     authz: AuthorizationManagementClient
     graph: ResourceGraphClient
+    resource_health: ResourceHealthMgmtClient
 
     def keys(self, vault: str = VAULT, **kwargs: Any) -> KeyClient:
         return KeyClient(
@@ -87,6 +89,7 @@ def make_clients(emu: Emulator, **kwargs: Any) -> Clients:
         ManagedServiceIdentityClient(cred, sub, **common),
         AuthorizationManagementClient(cred, sub, **common),
         ResourceGraphClient(cred, **common),
+        ResourceHealthMgmtClient(cred, sub, **common),
     )
 
 
@@ -100,6 +103,7 @@ class StartEmulator(Protocol):
         *,
         latency_ms: int = 0,
         revalidate_seconds: float = 0.0,
+        status_mode: str | None = None,
     ) -> Clients: ...
 
 
@@ -114,8 +118,11 @@ def start() -> Iterator[StartEmulator]:
         *,
         latency_ms: int = 0,
         revalidate_seconds: float = 0.0,
+        status_mode: str | None = None,
     ) -> Clients:
-        emu = Emulator(scenario, latency_ms=latency_ms, revalidate_seconds=revalidate_seconds)
+        emu = Emulator(
+            scenario, latency_ms=latency_ms, revalidate_seconds=revalidate_seconds, status_mode=status_mode
+        )
         started.append(emu)
         emu.start()
         return make_clients(emu, **(client_kwargs or {}))

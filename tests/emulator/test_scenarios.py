@@ -28,6 +28,7 @@ from azure.mgmt.msi.models import Identity
 
 from tests.emulator.conftest import RG, VAULT, Clients, StartEmulator
 from wizard.emulator import Emulator, scenario_names
+from wizard.emulator.model import Key, KeyVersion, State
 
 CRYPTO_ROLE = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 
@@ -50,6 +51,9 @@ EXPECTED = {
     "vault-recovered-rbac-lost": ["no-key-permission"],
     "operator-firewalled": [],
     "multi-fault": ["vault-network-closed", "key-expired", "no-key-permission"],
+    "failed-last-operation": [],
+    "key-type-unsupported": ["key-type-unsupported"],
+    "operator-network-denied": ["key-expired"],
 }
 
 
@@ -99,7 +103,7 @@ def _identity_id(c: Clients, name: str = "id-cmk-demo") -> str:
     return f"/subscriptions/{c.sub}/resourceGroups/{RG}/providers/{provider}/{name}"
 
 
-def _attach(c: Clients, identity_id: str) -> None:
+def _attach(c: Clients, identity_id: str, key: str = "cmk") -> None:
     body = m.MongoClusterUpdate(
         identity=m.ManagedServiceIdentity(
             type="UserAssigned", user_assigned_identities={identity_id: m.UserAssignedIdentity()}
@@ -110,7 +114,7 @@ def _attach(c: Clients, identity_id: str) -> None:
                     key_encryption_key_identity=m.KeyEncryptionKeyIdentity(
                         identity_type="UserAssignedIdentity", user_assigned_identity_resource_id=identity_id
                     ),
-                    key_encryption_key_url=f"https://{VAULT}.vault.azure.net/keys/cmk",
+                    key_encryption_key_url=f"https://{VAULT}.vault.azure.net/keys/{key}",
                 )
             )
         ),
@@ -204,8 +208,49 @@ def fix_identity_deleted(c: Clients) -> None:
 
 
 def fix_identity_recreated(c: Clients) -> None:
-    fix_role(c)
-    _attach(c, _identity_id(c))
+    """As for a deleted identity: re-attaching the same id keeps the stale principal (UNVERIFIED)."""
+    fix_identity_deleted(c)
+
+
+def fix_key_type(c: Clients) -> None:
+    """A new RSA key (made by whoever may), then the cluster pointed at it."""
+
+    def add_rsa_key(state: State) -> None:
+        vault = state.live_vault(VAULT)
+        assert vault is not None
+        vault.keys["cmk-rsa"] = Key(
+            "cmk-rsa", "RSA", 3072, "AQAB", [KeyVersion("0" * 32, key_ops=["wrapKey"])]
+        )
+
+    c.emu.mutate(add_rsa_key)
+    _attach(c, _identity_id(c), key="cmk-rsa")
+
+
+def fix_operator_network(c: Clients) -> None:
+    """A temporary IP rule for the operator, the key fixed on the data plane, the rule taken away."""
+    acls = c.kv.vaults.get(RG, VAULT).properties.network_acls
+    assert acls is not None
+    assert acls.ip_rules is not None
+    rules = [r.value for r in acls.ip_rules]
+
+    def set_rules(values: list[str]) -> None:
+        c.kv.vaults.update(
+            RG,
+            VAULT,
+            VaultPatchParameters(
+                properties=VaultPatchProperties(
+                    network_acls=NetworkRuleSet(
+                        bypass=acls.bypass,
+                        default_action=acls.default_action,
+                        ip_rules=[IPRule(value=v) for v in values],
+                    )
+                )
+            ),
+        )
+
+    set_rules([*rules, "198.51.100.7"])
+    fix_key_expired(c)
+    set_rules(rules)
 
 
 def fix_multi(c: Clients) -> None:
@@ -227,6 +272,8 @@ FIXES: dict[str, Callable[[Clients], None]] = {
     "identity-deleted": fix_identity_deleted,
     "identity-recreated": fix_identity_recreated,
     "multi-fault": fix_multi,
+    "key-type-unsupported": fix_key_type,
+    "operator-network-denied": fix_operator_network,
 }
 
 
@@ -281,3 +328,11 @@ def test_breaking_it_live_makes_the_cluster_inaccessible_at_once(start: StartEmu
             f"/subscriptions/{c.sub}", filter=f"assignedTo('{_principal(c)}')"
         )
     )
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+def test_every_scenario_says_what_it_is_in_one_line(scenario: str) -> None:
+    with Emulator(scenario) as emu:
+        description = emu.estate.spec.get("description", "")
+    assert description
+    assert "\n" not in description.strip()

@@ -6,7 +6,7 @@ import dataclasses
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TypedDict, Unpack
 
 from wizard.domain.errors import Forbidden, GatewayError, NotFound
 from wizard.domain.models import (
@@ -118,9 +118,28 @@ class FakeEstate:
     role_definitions: dict[str, RoleDefinitionFacts] = field(default_factory=dict)
     errors: dict[str, GatewayError] = field(default_factory=dict)
 
-    def replace(self, **changes: Any) -> FakeEstate:
+    def replace(self, **changes: Unpack[EstateChanges]) -> FakeEstate:
         """A copy with some facts changed."""
         return dataclasses.replace(self, **changes)
+
+
+class EstateChanges(TypedDict, total=False):
+    """The facts `FakeEstate.replace` may change: its fields, each with the field's own type."""
+
+    cluster: ClusterFacts | None
+    identity: IdentityFacts | None
+    vault: VaultFacts | None
+    deleted_vault: DeletedVaultFacts | None
+    subscriptions: tuple[str, ...]
+    unlistable: frozenset[str]
+    key: KeyFacts | None
+    deleted_key: DeletedKeyFacts | None
+    key_versions: dict[str, KeyFacts]
+    graph_lags: bool
+    graph_misses: bool
+    assignments: list[RoleAssignmentFacts]
+    role_definitions: dict[str, RoleDefinitionFacts]
+    errors: dict[str, GatewayError]
 
 
 class FakeReader:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from wizard.domain.catalog import load_catalog, render
-from wizard.engine.engine import CHECKS
+from wizard.engine.checks import CHECKS
 from wizard.engine.tree import load_tree
 
 DESIGN_FINDINGS = {

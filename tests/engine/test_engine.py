@@ -15,6 +15,7 @@ from tests.engine.fake_reader import (
     PRINCIPAL,
     SUB,
     VAULT_ID,
+    EstateChanges,
     FakeEstate,
     FakeReader,
     policy,
@@ -26,10 +27,12 @@ from wizard.domain.models import (
     CheckStatus,
     DeletedKeyFacts,
     DeletedVaultFacts,
+    KeyFacts,
     RoleAssignmentFacts,
     RoleDefinitionFacts,
+    VaultFacts,
 )
-from wizard.engine.engine import critical_causes
+from wizard.engine.assess import Assessment, critical_causes
 from wizard.run.diagnose import Diagnosis, diagnose
 
 HEALTHY = FakeEstate()
@@ -92,18 +95,18 @@ def test_service_managed_cluster_is_info_only() -> None:
         ({"assignments": []}, {"RBAC_ROLE_MISSING"}),
     ],
 )
-def test_single_faults_name_their_cause(change: dict[str, object], expected: set[str]) -> None:
+def test_single_faults_name_their_cause(change: EstateChanges, expected: set[str]) -> None:
     result, _ = run(HEALTHY.replace(**change))
     assert critical_causes(result.findings) == expected
     assert result.exit_code == 1
 
 
-def _key(**changes: object) -> object:
+def _key(**changes: object) -> KeyFacts:
     assert HEALTHY.key is not None
     return HEALTHY.key.__class__(**{**HEALTHY.key.__dict__, **changes})
 
 
-def _vault(**changes: object) -> object:
+def _vault(**changes: object) -> VaultFacts:
     assert HEALTHY.vault is not None
     return HEALTHY.vault.__class__(**{**HEALTHY.vault.__dict__, **changes})
 
@@ -186,6 +189,7 @@ def test_purged_means_searched_everywhere_in_sight() -> None:
 def test_a_live_vault_in_another_subscription_is_found_while_resource_graph_lags() -> None:
     """Resource Graph misses it (e.g. just recovered); the ARM search of every subscription in
     sight finds it, so it is judged, never called purged."""
+    assert HEALTHY.vault is not None
     vault = dataclasses.replace(HEALTHY.vault, subscription_id=OTHER_SUB)
     result, reader = run(HEALTHY.replace(vault=vault, graph_misses=True, subscriptions=(SUB, OTHER_SUB)))
     assert result.verdict == "healthy", [f.code for f in result.findings]
@@ -369,15 +373,15 @@ def test_cluster_remembering_no_principal_waits_for_identity() -> None:
 
 
 def test_updates_arrive_while_reads_are_in_flight() -> None:
-    seen = []
+    seen: list[dict[str, CheckStatus]] = []
     gate = threading.Event()
 
     class SlowReader(FakeReader):
-        def get_key(self, vault_id: str, key_name: str, version: str | None = None):  # type: ignore[no-untyped-def]
+        def get_key(self, vault_id: str, key_name: str, version: str | None = None) -> KeyFacts:
             gate.wait(5)
             return super().get_key(vault_id, key_name, version)
 
-    def on_update(assessment):  # type: ignore[no-untyped-def]
+    def on_update(assessment: Assessment) -> None:
         seen.append({c.id: c.status for c in assessment.checks})
         if seen[-1]["key.exists"] == CheckStatus.RUNNING:
             gate.set()

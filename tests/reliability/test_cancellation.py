@@ -13,7 +13,7 @@ import pytest
 
 from tests.reliability.conftest import REPO, BackendMaker, wait_until
 from wizard.domain.models import CheckStatus
-from wizard.engine.engine import Assessment
+from wizard.engine.assess import Assessment
 from wizard.run.diagnose import Diagnosis, DiagnosisRun
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.reliability.conftest import EmulatorMaker, assert_one_line, connection_path, run_cli
 from wizard.emulator import EstateError, load_estate
-from wizard.emulator.estate import MAX_ESTATE_BYTES
+from wizard.emulator.estate_limits import MAX_ESTATE_BYTES
 
 SUB = "c1a4e8b2-6d3f-4a9e-8b7c-5f2d1e0a9b63"
 RG = f"/subscriptions/{SUB}/resourceGroups/rg-cmk-demo"

@@ -7,14 +7,17 @@ import dataclasses
 import threading
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-from tests.engine.fake_reader import CLUSTER_ID, NOW, FakeEstate, FakeReader
+from tests.engine.fake_reader import CLUSTER_ID, NOW, EstateChanges, FakeEstate, FakeReader
+from wizard.domain.actions import Action, ExtendKeyExpiry, GrantCryptoRole
 from wizard.domain.errors import ReadOnlyViolation
-from wizard.domain.models import RoleAssignmentFacts
+from wizard.domain.models import ClusterFacts, RoleAssignmentFacts
+from wizard.domain.results import WriteResult, WriteStatus
 from wizard.run.audit import AuditLog, read_audit, redact
-from wizard.run.fix import FixSession, FixSettings, auto_confirm, confirmation_ok, wait_for_ready
+from wizard.run.confirmation import auto_confirm, confirmation_ok
+from wizard.run.fix import FixSession, FixSettings
 from wizard.run.incident import incident_markdown, osc52, save_report
+from wizard.run.wait import wait_for_ready
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
 
@@ -70,9 +73,16 @@ class FakeWriter:
     def __init__(self, gateway: FakeGateway, audit: AuditLog) -> None:
         self.gateway, self.audit = gateway, audit
 
-    def _do(self, remediation: str, change: dict[str, Any]) -> Any:
-        from wizard.azure.writes import WriteResult
+    def apply(self, action: Action) -> WriteResult:
+        match action:
+            case ExtendKeyExpiry():
+                return self.extend_key_expiry(action)
+            case GrantCryptoRole():
+                return self.grant_crypto_role(action)
+            case _:
+                raise NotImplementedError(action.remediation)
 
+    def _do(self, remediation: str, change: EstateChanges) -> WriteResult:
         if self.gateway.read_only:
             raise ReadOnlyViolation("read-only")
         intent = self.audit.intent(operator={}, remediation=remediation, target="t", request={}, before={})
@@ -80,17 +90,17 @@ class FakeWriter:
         done = self.audit.result(
             intent, remediation=remediation, target="t", result="ok", message="applied", after={}
         )
-        return WriteResult(remediation, "t", "ok", "applied", {}, {"done": True}, (intent, done))
+        return WriteResult(remediation, "t", WriteStatus.OK, "applied", {}, {"done": True}, (intent, done))
 
-    def extend_key_expiry(self, *args: Any) -> Any:
+    def extend_key_expiry(self, action: ExtendKeyExpiry) -> WriteResult:
         key = self.gateway.estate.key
         assert key is not None
         later = dataclasses.replace(key, expires=NOW + timedelta(days=365))
         return self._do("extend-key-expiry", {"key": later})
 
-    def grant_crypto_role(self, vault_id: str, principal_id: str) -> Any:
+    def grant_crypto_role(self, action: GrantCryptoRole) -> WriteResult:
         role = "/providers/x/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6"
-        ra = RoleAssignmentFacts("new", vault_id, role, principal_id, "ServicePrincipal")
+        ra = RoleAssignmentFacts("new", action.vault_id, role, action.principal_id or "", "ServicePrincipal")
         return self._do("grant-crypto-role", {"assignments": [ra]})
 
 
@@ -104,7 +114,7 @@ class FakeGateway(FakeReader):
     def writer(self, audit: AuditLog) -> FakeWriter:
         return FakeWriter(self, audit)
 
-    def get_cluster(self, cluster_id: str) -> Any:
+    def get_cluster(self, cluster_id: str) -> ClusterFacts:
         cluster = super().get_cluster(cluster_id)
         broken = self.estate.assignments == [] or (
             self.estate.key and self.estate.key.expires and self.estate.key.expires < NOW
@@ -163,10 +173,22 @@ def test_read_only_session_is_refused_before_writing(tmp_path: Path) -> None:
 
 
 def test_confirmations() -> None:
-    from wizard.engine.fix_plan import Step
+    from wizard.domain.results import ConfirmKind, StepKind
+    from wizard.engine.steps import Step
 
     typed = Step(
-        "delete-failed-cluster", "X", "write", "", "", "", {}, {}, {}, "t", confirm="typed", confirm_text="c1"
+        "delete-failed-cluster",
+        "X",
+        StepKind.WRITE,
+        "",
+        "",
+        "",
+        {},
+        {},
+        None,
+        "t",
+        confirm=ConfirmKind.TYPED,
+        confirm_text="c1",
     )
     assert not confirmation_ok(typed, True)
     assert not confirmation_ok(typed, "C1")
@@ -174,7 +196,7 @@ def test_confirmations() -> None:
     assert auto_confirm(typed) is None  # --yes alone types nothing
     assert auto_confirm(typed, {"c2"}) is None
     assert auto_confirm(typed, {"c2", "c1"}) == "c1"
-    yes = dataclasses.replace(typed, confirm="yes", confirm_text="")
+    yes = dataclasses.replace(typed, confirm=ConfirmKind.YES, confirm_text="")
     assert confirmation_ok(yes, "y")
     assert not confirmation_ok(yes, "")
     assert not confirmation_ok(yes, None)

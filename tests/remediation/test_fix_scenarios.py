@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import BackendFactory, until
-from wizard.engine.fix_plan import ESCALATE
+from wizard.domain.results import StepKind
+from wizard.emulator import Emulator
 from wizard.run.audit import AuditLog, read_audit
+from wizard.run.confirmation import auto_confirm
 from wizard.run.diagnose import diagnose
-from wizard.run.fix import FixSession, auto_confirm
+from wizard.run.fix import FixSession
 
 FIXABLE = [
     "healthy",
@@ -38,7 +40,7 @@ FIXABLE = [
 UNRECOVERABLE = {"key-purged": "KEY_PURGED", "vault-purged": "VAULT_PURGED"}
 
 
-def writes(emulator: Any) -> list[dict[str, Any]]:
+def writes(emulator: Emulator) -> list[dict[str, Any]]:
     return [r for r in emulator.requests() if r["write"]]
 
 
@@ -111,7 +113,7 @@ def test_unrecoverable_scenarios_escalate_and_write_nothing(
     session = FixSession(backend.connect(), cluster_id, audit=AuditLog(tmp_path / "audit.jsonl"))
     plan = session.plan()
     assert plan.writes == ()
-    assert [s.finding for s in plan.steps if s.kind == ESCALATE] == [UNRECOVERABLE[scenario]]
+    assert [s.finding for s in plan.steps if s.kind == StepKind.ESCALATE] == [UNRECOVERABLE[scenario]]
     result = session.run(auto_confirm)
     assert result.outcomes == []
     assert [s.finding for s in result.escalations] == [UNRECOVERABLE[scenario]]

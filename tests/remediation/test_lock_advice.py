@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from wizard.domain.errors import Conflict
-from wizard.engine.fix_plan import WRITE, Step
-from wizard.run.fix import advice_for
+from wizard.domain.results import StepKind
+from wizard.engine.steps import Step
+from wizard.run.advice import advice_for
 
 SUB = "c1a4e8b2-6d3f-4a9e-8b7c-5f2d1e0a9b63"
 OTHER = "5e7d3c1b-9a2f-4e6d-8c4b-1f0a2e3d4c5b"
@@ -15,13 +16,13 @@ def _step(remediation: str) -> Step:
     return Step(
         remediation=remediation,
         finding="X",
-        kind=WRITE,
+        kind=StepKind.WRITE,
         title="t",
         summary="s",
         change="c",
         before={},
         after={},
-        params={},
+        action=None,
         target=CLUSTER,
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
+from typing import Unpack
 
 import pytest
 
@@ -13,21 +14,24 @@ from tests.engine.fake_reader import (
     NOW,
     PRINCIPAL,
     VAULT_ID,
+    EstateChanges,
     FakeEstate,
     FakeReader,
     policy,
 )
-from wizard.domain.models import AttachedIdentity, DeletedKeyFacts, DeletedVaultFacts, IdentityFacts
-from wizard.engine.fix_plan import (
-    DEFERRED,
-    ESCALATE,
-    WAIT,
-    WRITE,
-    Carry,
-    Plan,
-    new_identity_name,
-    plan_fixes,
+from wizard.domain.models import (
+    AttachedIdentity,
+    ClusterFacts,
+    DeletedKeyFacts,
+    DeletedVaultFacts,
+    IdentityFacts,
+    KeyFacts,
+    VaultFacts,
 )
+from wizard.domain.results import StepKind
+from wizard.engine.fix_plan import plan_fixes
+from wizard.engine.plan_rules import new_identity_name
+from wizard.engine.steps import Carry, Plan
 from wizard.run.diagnose import Diagnosis, diagnose
 
 HEALTHY = FakeEstate()
@@ -35,10 +39,15 @@ assert HEALTHY.cluster is not None
 assert HEALTHY.key is not None
 assert HEALTHY.vault is not None
 assert HEALTHY.identity is not None
-INACCESSIBLE = dataclasses.replace(HEALTHY.cluster, cluster_status="Inaccessible")
+# The asserts narrow HEALTHY's fields here only, not inside the tests: name the healthy facts.
+CLUSTER: ClusterFacts = HEALTHY.cluster
+KEY: KeyFacts = HEALTHY.key
+VAULT: VaultFacts = HEALTHY.vault
+IDENTITY: IdentityFacts = HEALTHY.identity
+INACCESSIBLE = dataclasses.replace(CLUSTER, cluster_status="Inaccessible")
 
 
-def diag(**changes: object) -> Diagnosis:
+def diag(**changes: Unpack[EstateChanges]) -> Diagnosis:
     changes.setdefault("cluster", INACCESSIBLE)
     return diagnose(FakeReader(HEALTHY.replace(**changes)), CLUSTER_ID)
 
@@ -47,8 +56,8 @@ def ids(plan: Plan) -> list[str]:
     return [s.remediation for s in plan.steps]
 
 
-def expired_key() -> object:
-    return dataclasses.replace(HEALTHY.key, expires=NOW - timedelta(days=1))  # type: ignore[type-var]
+def expired_key() -> KeyFacts:
+    return dataclasses.replace(KEY, expires=NOW - timedelta(days=1))
 
 
 def test_healthy_plan_is_empty() -> None:
@@ -61,7 +70,7 @@ def test_expired_key_extends_then_waits() -> None:
     plan = plan_fixes(diag(key=expired_key()), now=NOW, expiry_days=100)
     assert ids(plan) == ["extend-key-expiry", "wait-for-ready"]
     step = plan.steps[0]
-    assert step.kind == WRITE
+    assert step.kind == StepKind.WRITE
     assert step.finding == "KEY_EXPIRED"
     assert step.params["key_name"] == "cmk"
     assert step.params["version"] == "v1"
@@ -71,25 +80,25 @@ def test_expired_key_extends_then_waits() -> None:
     assert "az keyvault key set-attributes" in step.az
     assert step.verifies == ("key.dates",)
     assert step.confirm == "yes"
-    assert plan.steps[1].kind == WAIT
+    assert plan.steps[1].kind == StepKind.WAIT
 
 
 def test_no_key_change_while_an_expiry_fix_is_pending() -> None:
     versioned = dataclasses.replace(INACCESSIBLE, key_url="https://kv1.vault.azure.net/keys/cmk/v1")
     plan = plan_fixes(diag(cluster=versioned, key=expired_key()))
-    assert "attach-identity-and-key" not in [s.remediation for s in plan.steps if s.kind == WRITE]
-    deferred = [s for s in plan.steps if s.kind == DEFERRED]
+    assert "attach-identity-and-key" not in [s.remediation for s in plan.steps if s.kind == StepKind.WRITE]
+    deferred = [s for s in plan.steps if s.kind == StepKind.DEFERRED]
     assert [s.finding for s in deferred] == ["CLUSTER_KEY_URL_VERSIONED"]
     assert "Ready" in deferred[0].explanation
-    assert plan.steps[-1].kind == DEFERRED
+    assert plan.steps[-1].kind == StepKind.DEFERRED
     # Extended in this session but the cluster is not Ready yet: still no key change.
     plan = plan_fixes(diag(cluster=versioned), carry=Carry(expiry_extended=True))
-    assert [s.kind for s in plan.steps if s.remediation == "attach-identity-and-key"] == [DEFERRED]
+    assert [s.kind for s in plan.steps if s.remediation == "attach-identity-and-key"] == [StepKind.DEFERRED]
     # Once Ready, the versioned URL may be fixed (identity and versionless URL together).
     ready = dataclasses.replace(versioned, cluster_status="Ready")
     plan = plan_fixes(diag(cluster=ready), carry=Carry(expiry_extended=True))
     attach = plan.steps[0]
-    assert (attach.remediation, attach.kind) == ("attach-identity-and-key", WRITE)
+    assert (attach.remediation, attach.kind) == ("attach-identity-and-key", StepKind.WRITE)
     assert attach.params["key_url"] == "https://kv1.vault.azure.net/keys/cmk"
     assert attach.params["identity_id"] == IDENTITY_ID
 
@@ -132,7 +141,7 @@ def test_deleted_identity_create_grant_attach_in_order() -> None:
         create.params["name"],
         "p-new",
         "c-new",
-        HEALTHY.identity.tenant_id,
+        IDENTITY.tenant_id,
         "westus2",
     )
     plan = plan_fixes(diag(identity=None), carry=Carry(new_identity=new))
@@ -151,7 +160,7 @@ def test_new_identity_name_is_fresh_and_bounded() -> None:
 
 
 def test_recreated_identity_grants_new_principal_then_attaches() -> None:
-    identity = dataclasses.replace(HEALTHY.identity, principal_id="p-recreated")
+    identity = dataclasses.replace(IDENTITY, principal_id="p-recreated")
     plan = plan_fixes(diag(identity=identity))
     assert ids(plan) == ["grant-crypto-role", "attach-identity-and-key", "wait-for-ready"]
     assert plan.steps[0].params["principal_id"] == "p-recreated"
@@ -160,7 +169,7 @@ def test_recreated_identity_grants_new_principal_then_attaches() -> None:
 
 def test_access_policy_vault_adds_only_missing_permissions() -> None:
     vault = dataclasses.replace(
-        HEALTHY.vault, rbac_authorization=False, access_policies=(policy(PRINCIPAL, "get", "list"),)
+        VAULT, rbac_authorization=False, access_policies=(policy(PRINCIPAL, "get", "list"),)
     )
     plan = plan_fixes(diag(vault=vault, assignments=[]))
     assert ids(plan) == ["add-access-policy", "wait-for-ready"]
@@ -175,7 +184,7 @@ def test_access_policy_az_names_every_permission_it_leaves_in_place() -> None:
     """`az keyvault set-policy --key-permissions` replaces the list: naming only the missing ones
     would take get, list (and sign) away."""
     vault = dataclasses.replace(
-        HEALTHY.vault, rbac_authorization=False, access_policies=(policy(PRINCIPAL, "get", "list", "sign"),)
+        VAULT, rbac_authorization=False, access_policies=(policy(PRINCIPAL, "get", "list", "sign"),)
     )
     result = diag(vault=vault, assignments=[])
     step = plan_fixes(result).steps[0]
@@ -185,7 +194,7 @@ def test_access_policy_az_names_every_permission_it_leaves_in_place() -> None:
 
 def test_deleted_identity_on_access_policy_vault_uses_a_policy() -> None:
     vault = dataclasses.replace(
-        HEALTHY.vault,
+        VAULT,
         rbac_authorization=False,
         access_policies=(policy(PRINCIPAL, "get", "list", "wrapkey", "unwrapkey"),),
     )
@@ -196,7 +205,7 @@ def test_deleted_identity_on_access_policy_vault_uses_a_policy() -> None:
 
 def test_multi_fault_order_key_then_network_then_access_then_wait() -> None:
     vault = dataclasses.replace(
-        HEALTHY.vault,
+        VAULT,
         public_network_access="Disabled",
         network_default_action="Deny",
         network_bypass="None",
@@ -211,7 +220,7 @@ def test_multi_fault_order_key_then_network_then_access_then_wait() -> None:
 
 
 def test_failed_provisioning_fixes_causes_first_then_deletes_and_never_waits() -> None:
-    failed = dataclasses.replace(HEALTHY.cluster, cluster_status="Failed", provisioning_state="Failed")
+    failed = dataclasses.replace(CLUSTER, cluster_status="Failed", provisioning_state="Failed")
     plan = plan_fixes(diag(cluster=failed, assignments=[]))
     assert ids(plan) == ["grant-crypto-role", "delete-failed-cluster"]
     delete = plan.steps[-1]
@@ -230,24 +239,24 @@ def test_failed_provisioning_fixes_causes_first_then_deletes_and_never_waits() -
         {"key": None},
     ],
 )
-def test_unrecoverable_findings_escalate_and_write_nothing(change: dict[str, object]) -> None:
+def test_unrecoverable_findings_escalate_and_write_nothing(change: EstateChanges) -> None:
     plan = plan_fixes(diag(**change))
     assert plan.writes == ()
     assert plan.next_step is None
-    assert [s.kind for s in plan.steps] == [ESCALATE]
+    assert [s.kind for s in plan.steps] == [StepKind.ESCALATE]
     assert plan.steps[0].finding in ("VAULT_PURGED", "KEY_PURGED")
     assert "support" in plan.steps[0].explanation
     assert any("no wait" in n for n in plan.notes)
 
 
 def test_warnings_without_a_fix_escalate_at_the_end() -> None:
-    key = dataclasses.replace(HEALTHY.key, kty="EC", key_size=None)
+    key = dataclasses.replace(KEY, kty="EC", key_size=None)
     plan = plan_fixes(diag(key=key, assignments=[]))
     assert ids(plan) == ["grant-crypto-role", "wait-for-ready", "escalate"]
 
 
 def test_purge_protection_is_a_typed_confirmation() -> None:
-    vault = dataclasses.replace(HEALTHY.vault, purge_protection=False)
+    vault = dataclasses.replace(VAULT, purge_protection=False)
     plan = plan_fixes(diagnose(FakeReader(HEALTHY.replace(vault=vault)), CLUSTER_ID))
     assert ids(plan) == ["enable-purge-protection"]
     assert plan.steps[0].confirm == "typed"
@@ -256,7 +265,7 @@ def test_purge_protection_is_a_typed_confirmation() -> None:
 
 def test_scope_limits_the_plan_and_waits_only_when_every_cause_is_covered() -> None:
     vault = dataclasses.replace(
-        HEALTHY.vault, public_network_access="Disabled", network_default_action="Deny", network_bypass="None"
+        VAULT, public_network_access="Disabled", network_default_action="Deny", network_bypass="None"
     )
     result = diag(vault=vault, assignments=[])
     plan = plan_fixes(result, scope={"RBAC_ROLE_MISSING"})
@@ -283,7 +292,7 @@ def test_forbidden_target_read_flags_a_permission_doubt() -> None:
     from wizard.domain.errors import Forbidden
 
     denied = Forbidden("403", needs="Microsoft.Authorization/roleAssignments/read (Reader on the vault)")
-    identity = dataclasses.replace(HEALTHY.identity, principal_id="p2")
+    identity = dataclasses.replace(IDENTITY, principal_id="p2")
     result = diag(identity=identity, errors={"list_role_assignments": denied})
     plan = plan_fixes(result)
     grant = next(s for s in plan.steps if s.remediation == "grant-crypto-role")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,27 @@ from tests.remediation.test_fix_scenarios import assert_audit_pairs, writes
 from wizard.cli import build_parser, main
 from wizard.cli.fix import run_fix, run_watch
 from wizard.cli.wiring import EmulatorBackend
+from wizard.domain.actions import (
+    ACTION_TYPES,
+    Action,
+    AddAccessPolicy,
+    AllowTrustedServices,
+    AttachIdentityAndKey,
+    ClearKeyNotBefore,
+    CreateIdentity,
+    DeleteFailedCluster,
+    EnableKey,
+    EnablePurgeProtection,
+    ExtendKeyExpiry,
+    GrantCryptoRole,
+    RecoverKey,
+    RecoverVault,
+)
 from wizard.domain.errors import ReadOnlyViolation
+from wizard.domain.models import VaultFacts
 from wizard.run.audit import AuditLog, read_audit
-from wizard.run.fix import FixSession, auto_confirm
+from wizard.run.confirmation import auto_confirm
+from wizard.run.fix import FixSession
 
 
 class KeepOpen:
@@ -38,28 +57,28 @@ def fix_args(*extra: str) -> argparse.Namespace:
 
 def _writer_calls(
     vault_id: str, vault_url: str, cluster_id: str, identity_id: str, key_url: str
-) -> dict[str, tuple[Any, ...]]:
+) -> dict[str, Action]:
     sub, group = cluster_id.split("/")[2], cluster_id.split("/")[4]
-    return {
-        "extend_key_expiry": (vault_id, vault_url, "cmk", None, "2099-01-01T00:00:00Z"),
-        "enable_key": (vault_id, vault_url, "cmk", None),
-        "clear_key_not_before": (vault_id, vault_url, "cmk", None),
-        "recover_key": (vault_id, vault_url, "cmk"),
-        "recover_vault": (vault_id, "westus2"),
-        "allow_trusted_services": (vault_id,),
-        "enable_purge_protection": (vault_id,),
-        "add_access_policy": (vault_id, "00000000-0000-0000-0000-000000000001"),
-        "grant_crypto_role": (vault_id, "00000000-0000-0000-0000-000000000001"),
-        "create_identity": (sub, group, "id-new", "westus2"),
-        "attach_identity_and_key": (cluster_id, identity_id, key_url),
-        "delete_failed_cluster": (cluster_id, cluster_id.rsplit("/", 1)[-1]),
-    }
+    principal = "00000000-0000-0000-0000-000000000001"
+    actions: list[Action] = [
+        ExtendKeyExpiry(vault_id, vault_url, "cmk", None, datetime(2099, 1, 1, tzinfo=UTC)),
+        EnableKey(vault_id, vault_url, "cmk", None),
+        ClearKeyNotBefore(vault_id, vault_url, "cmk", None),
+        RecoverKey(vault_id, vault_url, "cmk", None),
+        RecoverVault(vault_id, "kv-cmk-demo", "westus2"),
+        AllowTrustedServices(vault_id),
+        EnablePurgeProtection(vault_id),
+        AddAccessPolicy(vault_id, principal),
+        GrantCryptoRole(vault_id, principal),
+        CreateIdentity(sub, group, "id-new", "westus2"),
+        AttachIdentityAndKey(cluster_id, identity_id, key_url),
+        DeleteFailedCluster(cluster_id, cluster_id.rsplit("/", 1)[-1]),
+    ]
+    return {type(a).__name__: a for a in actions}
 
 
 def _public_writes() -> list[str]:
-    from wizard.azure.writes import AzureWriter
-
-    return sorted(n for n, v in vars(AzureWriter).items() if callable(v) and not n.startswith("_"))
+    return sorted(t.__name__ for t in ACTION_TYPES)
 
 
 @pytest.mark.parametrize("method", _public_writes())
@@ -82,7 +101,7 @@ def test_read_only_refuses_every_write_before_any_request(
     writer = gateway.writer(AuditLog(tmp_path / "audit.jsonl"))
     seen = len(backend.emulator.requests())
     with pytest.raises(ReadOnlyViolation):
-        getattr(writer, method)(*calls[method])
+        writer.apply(calls[method])
     assert backend.emulator.requests()[seen:] == []
     assert not (tmp_path / "audit.jsonl").exists()
 
@@ -98,7 +117,7 @@ def test_read_only_write_raises_before_any_request(emulator_backend: BackendFact
     writer = gateway.writer(AuditLog(tmp_path / "audit.jsonl"))
     p = step.params
     with pytest.raises(ReadOnlyViolation):
-        writer.enable_key(p["vault_id"], p["vault_url"], p["key_name"], p["version"])
+        writer.apply(EnableKey(p["vault_id"], p["vault_url"], p["key_name"], p["version"]))
     assert len(backend.emulator.requests()) == before
     result = session.run(auto_confirm)
     assert [o.status for o in result.outcomes] == ["refused"]
@@ -141,16 +160,9 @@ def test_each_step_twice_is_already_done(emulator_backend: BackendFactory, tmp_p
         first = session.apply(step, confirmation=True)
         assert first.status == "ok", first
         count = len(writes(backend.emulator))
-        p = step.params
-        match step.remediation:
-            case "extend-key-expiry":
-                again = writer.extend_key_expiry(
-                    p["vault_id"], p["vault_url"], p["key_name"], p["version"], p["expires_on"]
-                )
-            case "allow-trusted-services":
-                again = writer.allow_trusted_services(p["vault_id"])
-            case "grant-crypto-role":
-                again = writer.grant_crypto_role(p["vault_id"], p["principal_id"])
+        match step.action:
+            case ExtendKeyExpiry() | AllowTrustedServices() | GrantCryptoRole():
+                again = writer.apply(step.action)
             case other:
                 raise AssertionError(other)
         assert again.status == "already-done", again
@@ -179,7 +191,7 @@ def test_access_policy_add_merges_and_keeps_other_entries(
     after = gateway.get_vault(step.params["vault_id"])
     principal = step.params["principal_id"].lower()
 
-    def others(v: Any) -> set[tuple[str, frozenset[str]]]:
+    def others(v: VaultFacts) -> set[tuple[str, frozenset[str]]]:
         return {
             (p.object_id, p.key_permissions) for p in v.access_policies if p.object_id.lower() != principal
         }
@@ -202,7 +214,7 @@ def test_attach_and_enable_twice_are_already_done(emulator_backend: BackendFacto
     assert cluster.key_url
     assert cluster.key_identity_id
     writer = gateway.writer(AuditLog(tmp_path / "audit.jsonl"))
-    result = writer.attach_identity_and_key(cluster_id, cluster.key_identity_id, cluster.key_url)
+    result = writer.apply(AttachIdentityAndKey(cluster_id, cluster.key_identity_id, cluster.key_url))
     assert result.status == "already-done"
     assert writes(backend.emulator) == []
 
@@ -290,7 +302,9 @@ def test_typed_confirmation_from_stdin_without_yes(emulator_backend: BackendFact
     class Operator(io.StringIO):
         """Answers y to each y/N prompt and types the name where it is asked for."""
 
-        def readline(self, size: int | None = -1) -> str:
+        # typeshed types _io._IOBase.readline as returning bytes; its own _TextIOBase (StringIO's
+        # base) overrides it with this same ignore, as must any text stream that answers lines.
+        def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
             return f"{name}\n" if "type the name" in out.getvalue().rsplit("\n", 1)[-1] else "y\n"
 
     code = run_fix(

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.conftest import BackendFactory
 from tests.remediation.test_fix_scenarios import writes
-from wizard.azure.writes import attach_body
+from wizard.azure.cluster_writes import attach_body
+from wizard.domain.actions import AllowTrustedServices, AttachIdentityAndKey, EnableKey, GrantCryptoRole
+from wizard.emulator import Emulator
+from wizard.emulator.model import State
+from wizard.emulator.wire import Response
 from wizard.run.audit import AuditLog, read_audit
 
 IDENTITY = (
@@ -56,7 +59,7 @@ def test_key_writes_use_the_version_they_are_given(emulator_backend: BackendFact
     gateway = backend.connect()
     emulator = backend.emulator
 
-    def disable_oldest(state: Any) -> str:
+    def disable_oldest(state: State) -> str:
         key = state.vaults[0].keys["cmk"]
         key.versions[0].enabled = False
         return str(key.versions[0].version)
@@ -65,7 +68,7 @@ def test_key_writes_use_the_version_they_are_given(emulator_backend: BackendFact
     ref = gateway.find_vault("kv-cmk-w")
     assert ref is not None
     writer = gateway.writer(AuditLog(tmp_path / "audit.jsonl"))
-    result = writer.enable_key(ref.id, "https://kv-cmk-w.vault.azure.net/", "cmk", older)
+    result = writer.apply(EnableKey(ref.id, "https://kv-cmk-w.vault.azure.net/", "cmk", older))
     assert result.status == "ok", result
     assert result.before["version"] == older
     assert result.before["enabled"] is False
@@ -154,8 +157,8 @@ def test_attach_reads_the_identity_type_and_audits_the_body_it_sends(
     assert cluster.key_identity_id
     assert cluster.key_url
     audit = tmp_path / "audit.jsonl"
-    result = gateway.writer(AuditLog(audit)).attach_identity_and_key(
-        cluster_id, cluster.key_identity_id, cluster.key_url
+    result = gateway.writer(AuditLog(audit)).apply(
+        AttachIdentityAndKey(cluster_id, cluster.key_identity_id, cluster.key_url)
     )
     assert result.before["identityType"] == cluster.identity_type
     intent = read_audit(audit)[0]
@@ -165,13 +168,16 @@ def test_attach_reads_the_identity_type_and_audits_the_body_it_sends(
 
 
 def _refuse_writes_with(
-    emulator: Any, monkeypatch: pytest.MonkeyPatch, method: str, answer: Callable[[], Any]
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    answer: Callable[[], Response | None],
 ) -> None:
     """Answer authenticated `method` requests with `answer()` before the emulator sees them: an
     answer no estate can produce on demand (another writer winning a race)."""
     original = emulator.handle
 
-    def handle(host: str, verb: str, raw_path: str, headers: dict[str, str], body: bytes) -> Any:
+    def handle(host: str, verb: str, raw_path: str, headers: dict[str, str], body: bytes) -> Response | None:
         if verb == method and "authorization" in headers:
             return answer()
         return original(host, verb, raw_path, headers, body)
@@ -241,7 +247,7 @@ locks:
     assert ref is not None
     audit = tmp_path / "a.jsonl"
     with pytest.raises(Conflict) as refused:
-        gateway.writer(AuditLog(audit)).allow_trusted_services(ref.id)
+        gateway.writer(AuditLog(audit)).apply(AllowTrustedServices(ref.id))
     assert refused.value.code == "ScopeLocked"
     _, after = read_audit(audit)
     assert after["result"] == "error"
@@ -268,7 +274,7 @@ def test_a_role_assignment_exists_race_means_already_done(
         "PUT",
         lambda: arm_error(409, "RoleAssignmentExists", "The role assignment already exists."),
     )
-    assert writer.grant_crypto_role(ref.id, identity.principal_id).status == "already-done"
+    assert writer.apply(GrantCryptoRole(ref.id, identity.principal_id)).status == "already-done"
 
 
 def test_a_step_that_fails_before_writing_cites_no_audit_record(

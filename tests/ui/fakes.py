@@ -8,10 +8,18 @@ from __future__ import annotations
 import argparse
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from wizard.domain.actions import (
+    Action,
+    AllowTrustedServices,
+    EnablePurgeProtection,
+    ExtendKeyExpiry,
+    GrantCryptoRole,
+)
 from wizard.domain.errors import AuthFailed, Forbidden, GatewayError, NotFound, ReadOnlyViolation
 from wizard.domain.models import (
     AccessPolicy,
@@ -27,8 +35,8 @@ from wizard.domain.models import (
     VaultFacts,
     VaultRef,
 )
-from wizard.domain.ports import Operator
-from wizard.engine.fix_plan import WriteResult
+from wizard.domain.ports import AzureWriter, Operator
+from wizard.domain.results import WriteResult, WriteStatus
 from wizard.run.audit import AuditLog
 
 SUBSCRIPTION = "00000000-0000-0000-0000-0000000000a1"
@@ -231,7 +239,8 @@ def build_estate(scenario: str) -> tuple[Estate, str]:
 
 
 class FakeWriter:
-    """The writes the fake scenarios need, guarded by read-only and audited like the real ones."""
+    """The writes the fake scenarios need, guarded by read-only and audited like the real ones
+    (the AzureWriter port)."""
 
     def __init__(self, reader: FakeReader, audit: AuditLog) -> None:
         self.reader = reader
@@ -239,7 +248,12 @@ class FakeWriter:
         self.audit = audit
 
     def _write(
-        self, remediation: str, target: str, before: dict[str, Any], after: dict[str, Any], apply: Any
+        self,
+        remediation: str,
+        target: str,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        apply: Callable[[], None],
     ) -> WriteResult:
         if self.reader.read_only:
             raise ReadOnlyViolation(f"read-only: refused {remediation} on {target}")
@@ -253,30 +267,54 @@ class FakeWriter:
                 intent,
                 remediation=remediation,
                 target=target,
-                result="already-done",
+                result=WriteStatus.ALREADY_DONE,
                 message="already so",
                 after=after,
             )
             return WriteResult(
-                remediation, target, "already-done", "already so: nothing sent", before, after, (intent, done)
+                remediation,
+                target,
+                WriteStatus.ALREADY_DONE,
+                "already so: nothing sent",
+                before,
+                after,
+                (intent, done),
             )
         apply()
         self.estate.after_write()
         done = self.audit.result(
-            intent, remediation=remediation, target=target, result="ok", message="applied", after=after
+            intent,
+            remediation=remediation,
+            target=target,
+            result=WriteStatus.OK,
+            message="applied",
+            after=after,
         )
-        return WriteResult(remediation, target, "ok", "applied", before, after, (intent, done))
+        return WriteResult(remediation, target, WriteStatus.OK, "applied", before, after, (intent, done))
+
+    def apply(self, action: Action) -> WriteResult:
+        """The fake scenarios' writes, by action type; any other is not faked."""
+        match action:
+            case ExtendKeyExpiry():
+                return self.extend_key_expiry(action)
+            case GrantCryptoRole():
+                return self.grant_crypto_role(action)
+            case AllowTrustedServices():
+                return self.allow_trusted_services(action)
+            case EnablePurgeProtection():
+                return self.enable_purge_protection(action)
+            case _:
+                raise NotImplementedError(f"the fake writer has no {action.remediation}")
 
     def _vault(self, vault_id: str) -> VaultFacts:
         return next(v for v in self.estate.vaults.values() if v.id.lower() == vault_id.lower())
 
-    def extend_key_expiry(
-        self, vault_id: str, vault_url: str, key_name: str, version: str | None, expires_on: str
-    ) -> WriteResult:
+    def extend_key_expiry(self, action: ExtendKeyExpiry) -> WriteResult:
         """Set the key's expiry date."""
+        vault_id, key_name = action.vault_id, action.key_name
         ref = (vault_id.lower(), key_name)
         key = self.estate.keys[ref]
-        new = datetime.fromisoformat(expires_on.replace("Z", "+00:00"))
+        new = action.expires_on
 
         def apply() -> None:
             self.estate.keys[ref] = replace(key, expires=new)
@@ -289,8 +327,9 @@ class FakeWriter:
             apply,
         )
 
-    def grant_crypto_role(self, vault_id: str, principal_id: str) -> WriteResult:
+    def grant_crypto_role(self, action: GrantCryptoRole) -> WriteResult:
         """Assign Key Vault Crypto Service Encryption User at the vault."""
+        vault_id, principal_id = action.vault_id, action.principal_id or ""
         had = [
             a.id
             for a in self.estate.assignments
@@ -319,8 +358,9 @@ class FakeWriter:
             apply,
         )
 
-    def allow_trusted_services(self, vault_id: str) -> WriteResult:
+    def allow_trusted_services(self, action: AllowTrustedServices) -> WriteResult:
         """Let trusted services through the vault firewall, keeping the rules."""
+        vault_id = action.vault_id
         vault = self._vault(vault_id)
 
         def apply() -> None:
@@ -334,8 +374,9 @@ class FakeWriter:
             apply,
         )
 
-    def enable_purge_protection(self, vault_id: str) -> WriteResult:
+    def enable_purge_protection(self, action: EnablePurgeProtection) -> WriteResult:
         """Turn purge protection on (irreversible)."""
+        vault_id = action.vault_id
         vault = self._vault(vault_id)
 
         def apply() -> None:
@@ -364,8 +405,8 @@ class FakeReader:
         self.read_only = read_only
         self.writes = 0
 
-    def writer(self, audit: AuditLog) -> FakeWriter:
-        """The guarded, audited writes."""
+    def writer(self, audit: AuditLog) -> AzureWriter:
+        """The guarded, audited writes (the same port the gateway's writer fills)."""
         return FakeWriter(self, audit)
 
     def call(self, name: str) -> None:

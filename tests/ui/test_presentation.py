@@ -75,17 +75,31 @@ def test_errors_say_what_to_do() -> None:
 
 def test_done_pane_shows_only_what_changed_and_counts_polls() -> None:
     """At 80x24 the unchanged fields pushed the changed one out of view; and '1 polls'."""
-    from screens.fix import outcome_detail
-    from wizard.engine.fix_plan import Step
-    from wizard.run.fix import StepOutcome, WaitResult
+    from screens.fix_blocks import outcome_detail
+    from wizard.domain.results import OutcomeStatus, StepKind
+    from wizard.engine.steps import Step
+    from wizard.run.outcomes import StepOutcome
+    from wizard.run.wait import WaitResult
 
     step = Step(
-        "extend-key-expiry", "KEY_EXPIRED", "write", "Extend the key's expiry", "", "", {}, {}, {}, "t"
+        "extend-key-expiry",
+        "KEY_EXPIRED",
+        StepKind.WRITE,
+        "Extend the key's expiry",
+        "",
+        "",
+        {},
+        {},
+        None,
+        "t",
     )
     before = {"version": "v1", "enabled": True, "notBefore": None, "expires": "2025-01-01T00:00:00Z"}
     after = {**before, "expires": "2027-01-01T00:00:00Z"}
     text = "\n".join(
-        b for _, b in outcome_detail(StepOutcome(step, "ok", "applied", before=before, after=after), None)
+        b
+        for _, b in outcome_detail(
+            StepOutcome(step, OutcomeStatus.OK, "applied", before=before, after=after), None
+        )
     )
     assert "expires" in text
     assert "2025-01-01T00:00:00Z" in text
@@ -95,13 +109,16 @@ def test_done_pane_shows_only_what_changed_and_counts_polls() -> None:
     same = "\n".join(
         b
         for _, b in outcome_detail(
-            StepOutcome(step, "already-done", "already so", before=before, after=before), None
+            StepOutcome(step, OutcomeStatus.ALREADY_DONE, "already so", before=before, after=before), None
         )
     )
     assert "nothing: it was already so" in same
     waited = WaitResult(True, "Ready", 1.0, 3600.0, 60.0, 1)
     wait_text = "\n".join(
-        b for _, b in outcome_detail(StepOutcome(step, "ready", waited.describe(), wait=waited), None)
+        b
+        for _, b in outcome_detail(
+            StepOutcome(step, OutcomeStatus.READY, waited.describe(), wait=waited), None
+        )
     )
     assert "1 poll;" in wait_text
     assert "1 polls" not in wait_text

@@ -27,11 +27,10 @@ from wizard.domain.models import (
     VaultFacts,
     VaultRef,
 )
-from wizard.domain.ports import Operator
+from wizard.domain.ports import AuditTrail, Operator
 
 if TYPE_CHECKING:
-    from wizard.azure.writes import AzureWriter
-    from wizard.run.audit import AuditLog
+    from wizard.azure.writes import GatewayWriter
 
 VAULT_BY_NAME = "resources | where type =~ 'microsoft.keyvault/vaults' | where name =~ '{name}'"
 SUBSCRIPTIONS = (
@@ -110,11 +109,11 @@ class AzureGateway:
         if self.read_only:
             raise ReadOnlyViolation(f"refused to {action}: the wizard was started with --read-only")
 
-    def writer(self, audit: AuditLog) -> AzureWriter:
-        """The write methods (one per remediation), each guarded and audited into `audit`."""
-        from wizard.azure.writes import AzureWriter
+    def writer(self, audit: AuditTrail) -> GatewayWriter:
+        """The writes (one action at a time), each guarded and audited into `audit`."""
+        from wizard.azure.writes import GatewayWriter
 
-        return AzureWriter(self, audit)
+        return GatewayWriter(self, audit)
 
     def operator(self) -> Operator:
         """Who we are: from the token's claims when live, fixed for the emulator."""

@@ -181,6 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of requests answered 429 (Retry-After) or 503",
     )
     emulator.add_argument("--revalidate-seconds", type=_revalidate_seconds, default=5.0, metavar="S")
+    emulator.add_argument(
+        "--status-mode",
+        choices=("documented", "arm-enum"),
+        default=None,
+        help="how clusterStatus shows lost key access: Inaccessible (documented) or unchanged "
+        "(arm-enum: only Resource Health tells); default: the estate's statusMode",
+    )
 
     commands.add_parser("scenarios", help="list the built-in emulator scenarios")
     _add_fix_parsers(commands)
@@ -386,6 +393,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
         latency_ms=args.latency_ms,
         fault_rate=args.fault_rate,
         revalidate_seconds=args.revalidate_seconds,
+        status_mode=args.status_mode,
         token=os.environ.get(EMULATOR_TOKEN_ENV) or None,
     )
 

@@ -13,18 +13,14 @@ from typing import Any, TextIO
 from wizard.cli.wiring import target_cluster
 from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import AuthFailed, BadInput
-from wizard.engine.fix_plan import DEFERRED, ESCALATE, WAIT, Plan, Step
-from wizard.run.audit import default_audit_path
-from wizard.run.fix import (
-    FixSession,
-    FixSettings,
-    StepOutcome,
-    WaitProgress,
-    audit_log,
-    auto_confirm,
-    wait_for_ready,
-)
+from wizard.domain.results import ConfirmKind, StepKind
+from wizard.engine.steps import Plan, Step
+from wizard.run.audit import audit_log, default_audit_path
+from wizard.run.confirmation import Answer, auto_confirm
+from wizard.run.fix import FixSession, FixSettings
+from wizard.run.outcomes import StepOutcome
 from wizard.run.outputs import check_audit_path, check_report_path
+from wizard.run.wait import WaitProgress, wait_for_ready
 
 EXIT_USAGE, EXIT_INCOMPLETE = 2, 3
 
@@ -32,9 +28,9 @@ EXIT_USAGE, EXIT_INCOMPLETE = 2, 3
 def step_preview(step: Step, number: int | None = None, total: int | None = None) -> str:
     """What a step will do, in the words the operator needs before saying yes."""
     head = f"step {number}/{total}" if number is not None and total is not None else "step"
-    if step.kind == ESCALATE:
+    if step.kind == StepKind.ESCALATE:
         return f"{head}  ESCALATE {step.finding}: {step.summary}\n      {step.explanation}"
-    if step.kind == DEFERRED:
+    if step.kind == StepKind.DEFERRED:
         return f"{head}  LATER {step.remediation} for {step.finding}: {step.explanation}"
     lines = [
         f"{head}  {step.remediation}  (for {step.finding}"
@@ -47,9 +43,11 @@ def step_preview(step: Step, number: int | None = None, total: int | None = None
         f"      permission: {step.permission}",
         f"      reversible: {'yes' if step.reversible else 'NO'}",
         "      confirm:    "
-        + {"none": "none (reads only)", "yes": "y/N", "typed": f"type {step.confirm_text!r}"}.get(
-            step.confirm, step.confirm
-        ),
+        + {
+            ConfirmKind.NONE: "none (reads only)",
+            ConfirmKind.YES: "y/N",
+            ConfirmKind.TYPED: f"type {step.confirm_text!r}",
+        }.get(step.confirm, step.confirm),
         f"      verifies:   {', '.join(step.verifies) or '-'}",
     ]
     if step.provisional:
@@ -83,15 +81,15 @@ def _progress_line(out: TextIO) -> Callable[[WaitProgress], None]:
     return show
 
 
-def _asker(stdin: TextIO, out: TextIO, names: Collection[str] = ()) -> Callable[[Step], bool | str | None]:
-    def ask(step: Step) -> bool | str | None:
-        if step.confirm == "none":
+def _asker(stdin: TextIO, out: TextIO, names: Collection[str] = ()) -> Callable[[Step], Answer]:
+    def ask(step: Step) -> Answer:
+        if step.confirm == ConfirmKind.NONE:
             return True
-        if step.confirm == "typed" and step.confirm_text and step.confirm_text in names:
+        if step.confirm == ConfirmKind.TYPED and step.confirm_text and step.confirm_text in names:
             return step.confirm_text
         prompt = (
             f"type the name {step.confirm_text!r} to confirm {step.remediation}: "
-            if step.confirm == "typed"
+            if step.confirm == ConfirmKind.TYPED
             else f"apply {step.remediation}? [y/N] "
         )
         print(prompt, end="", file=out, flush=True)
@@ -106,7 +104,7 @@ def _asker(stdin: TextIO, out: TextIO, names: Collection[str] = ()) -> Callable[
     return ask
 
 
-def _confirmer(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> Callable[[Step], bool | str | None]:
+def _confirmer(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> Callable[[Step], Answer]:
     """Without --yes: ask for every write. With --yes: y/N steps are confirmed; a typed step needs
     --confirm-name NAME, or its name typed at a terminal; else None, and the run stops before it."""
     names = tuple(args.confirm_name or ())
@@ -114,7 +112,7 @@ def _confirmer(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> Callable
         return _asker(stdin, out, names)
     ask = _asker(stdin, out, names) if stdin.isatty() else None
 
-    def confirm(step: Step) -> bool | str | None:
+    def confirm(step: Step) -> Answer:
         answer = auto_confirm(step, names)
         return ask(step) if answer is None and ask is not None else answer
 
@@ -172,7 +170,7 @@ def run_fix(
         if args.dry_run:
             print("dry run: nothing was written", file=out)
             return first.exit_code
-        if not plan.writes and not any(s.kind == WAIT for s in plan.steps):
+        if not plan.writes and not any(s.kind == StepKind.WAIT for s in plan.steps):
             _write_report(args.report, session, out)
             return first.exit_code
         confirm = _confirmer(args, stdin, out)

@@ -11,6 +11,7 @@ from importlib import resources
 from typing import Any
 
 from wizard.domain.models import Severity
+from wizard.domain.results import ConfirmKind
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,9 @@ class FindingSpec:
     remediations: tuple[str, ...]
     passage: str
     symptom: bool = False
+    escalation: str = ""
+    follow_ups: tuple[str, ...] = ()
+    deferral: str = ""
 
 
 @dataclass(frozen=True)
@@ -40,8 +44,18 @@ class RemediationSpec:
     az: str
     permission: str
     reversible: bool
-    confirm: str
+    confirm: ConfirmKind
     verifies: tuple[str, ...]
+    phase: int
+    writes: bool = True
+
+
+@dataclass(frozen=True)
+class Order:
+    """Where the steps that write nothing go among the remediation phases."""
+
+    deferred: int
+    escalate: Mapping[Severity, int]
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,7 @@ class Catalog:
     findings: Mapping[str, FindingSpec]
     remediations: Mapping[str, RemediationSpec]
     passages: Mapping[str, str]
+    order: Order
 
     def finding(self, code: str) -> FindingSpec:
         """The entry for a finding code; an unknown code is a programming error."""
@@ -87,6 +102,9 @@ def _parse(data: dict[str, Any]) -> Catalog:
             remediations=tuple(entry["remediations"]),
             passage=entry["passage"],
             symptom=bool(entry.get("symptom", False)),
+            escalation=entry.get("escalation", ""),
+            follow_ups=tuple(entry.get("follow_ups", ())),
+            deferral=entry.get("deferral", ""),
         )
         for code, entry in data["findings"].items()
     }
@@ -100,12 +118,18 @@ def _parse(data: dict[str, Any]) -> Catalog:
             az=entry["az"],
             permission=entry["permission"],
             reversible=bool(entry["reversible"]),
-            confirm=entry["confirm"],
+            confirm=ConfirmKind(entry["confirm"]),
             verifies=tuple(entry["verifies"]),
+            phase=int(entry["phase"]),
+            writes=bool(entry.get("writes", True)),
         )
         for rid, entry in data["remediations"].items()
     }
-    return Catalog(findings, remediations, dict(data["passages"]))
+    order = Order(
+        deferred=int(data["order"]["deferred"]),
+        escalate={Severity(k): int(v) for k, v in data["order"]["escalate"].items()},
+    )
+    return Catalog(findings, remediations, dict(data["passages"]), order)
 
 
 @cache

@@ -66,3 +66,7 @@ class AuthFailed(GatewayError):
 
 class ReadOnlyViolation(WizardError):
     """A write was attempted through a gateway opened read-only."""
+
+
+class WriteRefused(WizardError):
+    """The wizard will not make this write (e.g. deleting a cluster that is not Failed)."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+from wizard.domain.actions import Action
 from wizard.domain.models import (
     ClusterFacts,
     ClusterSummary,
@@ -17,6 +18,7 @@ from wizard.domain.models import (
     VaultFacts,
     VaultRef,
 )
+from wizard.domain.results import WriteResult
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,45 @@ class AzureReader(Protocol):
 
     def get_role_definition(self, role_definition_id: str) -> RoleDefinitionFacts:
         """A role definition's data actions."""
+        ...
+
+
+class AuditTrail(Protocol):
+    """Where every write is recorded before and after it is made (append-only, flushed to disk)."""
+
+    def intent(
+        self,
+        *,
+        operator: dict[str, Any],
+        remediation: str,
+        target: str,
+        request: dict[str, Any],
+        before: dict[str, Any],
+    ) -> str:
+        """Record who is about to change what, the request and the before-state; returns its id."""
+        ...
+
+    def result(
+        self,
+        intent_id: str,
+        *,
+        remediation: str,
+        target: str,
+        result: str,
+        message: str,
+        after: dict[str, Any],
+    ) -> str:
+        """Record what the write came to and the after-state; returns its id."""
+        ...
+
+
+class AzureWriter(Protocol):
+    """The writes, one action at a time: read-only raises before any request, each write audited.
+
+    Raises a wizard.domain.errors type (WriteRefused when the wizard will not make the write)."""
+
+    def apply(self, action: Action) -> WriteResult:
+        """Make the write the action describes, unless its effect is already there."""
         ...
 
 

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from wizard.emulator.arm.resource_health import availability_state
 from wizard.emulator.health import REASONS, Verdict
 from wizard.emulator.model import State
 from wizard.emulator.wire import Response, arm_error
@@ -51,12 +52,15 @@ class AdminApi(Protocol):
 
 
 def health_report(state: State, verdicts: dict[str, Verdict]) -> dict[str, Any]:
-    """Per cluster: status, provisioningState, whether it can use its key, and why not in words."""
+    """Per cluster: status, provisioningState, whether it came up, Resource Health's state, whether it
+    can use its key, and why not in words."""
     return {
         "clusters": {
             c.id: {
                 "status": c.status,
                 "provisioningState": c.provisioning_state,
+                "cameUp": c.came_up,
+                "availabilityState": availability_state(c),
                 "canUseKey": verdicts[c.id].can_use_key,
                 "reasons": [{"code": r, "message": REASONS[r]} for r in verdicts[c.id].reasons],
             }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
+from wizard.emulator import crypto
 from wizard.emulator.model import SECONDS_PER_DAY, Key, KeyVersion, Vault
 from wizard.emulator.wire import Context, Handler, HttpError, Request, Response, kv_error
 
@@ -40,6 +42,10 @@ def key_bundle(ctx: Context, vault: Vault, key: Key, version: KeyVersion) -> dic
     }
     if key.kty.upper().startswith("RSA"):
         jwk.update({"n": key.modulus, "e": "AQAB"})
+    elif key.curve:
+        x = base64.urlsafe_b64decode(key.modulus + "=" * (-len(key.modulus) % 4))
+        y = base64.urlsafe_b64encode(x[::-1]).decode().rstrip("=")
+        jwk.update({"crv": key.curve, "x": key.modulus, "y": y})
     return {"key": jwk, "attributes": attrs, "tags": dict(version.tags)}
 
 
@@ -75,13 +81,12 @@ def _vault(ctx: Context, req: Request) -> Vault:
 
 
 def get_key(ctx: Context, req: Request, p: dict[str, str]) -> Response:
-    """GET /keys/{name}[/] (latest) or /keys/{name}/{version}; a disabled version is 403 KeyDisabled."""
+    """GET /keys/{name}[/] (latest) or /keys/{name}/{version}; a disabled key is 200 with enabled false.
+
+    Evidence: keyvault-data/disabled_key_patch_then_get_200.json (crypto on it is refused: `crypto`).
+    """
     vault = _vault(ctx, req)
     key, version = _live_key(vault, p["name"], p.get("ver"))
-    if not version.enabled:
-        raise HttpError(
-            kv_error(403, "Forbidden", "Operation get is not allowed on a disabled key.", "KeyDisabled")
-        )
     return Response(200, key_bundle(ctx, vault, key, version))
 
 
@@ -164,6 +169,19 @@ def recover_key(ctx: Context, req: Request, p: dict[str, str]) -> Response:
     return Response(200, key_bundle(ctx, vault, key, key.latest))
 
 
+def key_operation(ctx: Context, req: Request, p: dict[str, str]) -> Response:
+    """POST /keys/{name}/{version}/{wrapkey|unwrapkey|encrypt|decrypt|sign|verify} (see `crypto`)."""
+    vault = _vault(ctx, req)
+    key, version = _live_key(vault, p["name"], p.get("ver") or None)
+    body = req.json()
+    if not isinstance(body, dict):
+        raise HttpError(kv_error(400, "BadParameter", "The request body must be a JSON object."))
+    result = crypto.perform(crypto.OPERATIONS[p["op"].lower()], version.version, version.enabled, body)
+    if "kid" not in result and not isinstance(result["value"], bool):
+        result = {"kid": key_bundle(ctx, vault, key, version)["key"]["kid"], **result}
+    return Response(200, result)
+
+
 def delete_key(ctx: Context, req: Request, p: dict[str, str]) -> Response:
     """DELETE /keys/{name}: soft-delete (trainers break things with it; the product never deletes keys)."""
     vault = _vault(ctx, req)
@@ -175,6 +193,7 @@ def delete_key(ctx: Context, req: Request, p: dict[str, str]) -> Response:
 
 ROUTES: list[tuple[str, dict[str, Handler]]] = [
     (r"/keys/(?P<name>[^/]+)/versions", {"GET": list_versions}),
+    (rf"/keys/(?P<name>[^/]+)/(?P<ver>[^/]*)/(?P<op>{crypto.CRYPTO_PATHS})", {"POST": key_operation}),
     (r"/keys/(?P<name>[^/]+)/?", {"GET": get_key, "PATCH": update_key, "DELETE": delete_key}),
     (r"/keys/(?P<name>[^/]+)/(?P<ver>[^/]+)", {"GET": get_key, "PATCH": update_key}),
     (r"/deletedkeys/(?P<name>[^/]+)", {"GET": get_deleted_key}),
@@ -196,12 +215,16 @@ DATA_ACTION = {
     "update": "Microsoft.KeyVault/vaults/keys/update/action",
     "recover": "Microsoft.KeyVault/vaults/keys/recover/action",
     "delete": "Microsoft.KeyVault/vaults/keys/delete",
+    **crypto.DATA_ACTIONS,
 }
 
 
 def permission_for(method: str, path: str) -> str:
     """The Key Vault permission name a data-plane call needs (for error messages)."""
     lower = path.lower()
+    operation = crypto.operation_in(lower)
+    if operation is not None:
+        return operation
     if lower.endswith("/recover"):
         return "recover"
     if lower.endswith("/versions"):

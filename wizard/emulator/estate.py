@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
-import math
-import os
+import ipaddress
 import re
-import reprlib
-import stat
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from wizard.emulator.estate_fields import GUID, EstateError, Fields, field_items, shown
+from wizard.emulator.estate_limits import parse_text, read_estate_file
 from wizard.emulator.model import (
     HIDE_SUBSCRIPTION,
     LOCK_LEVELS,
     SECONDS_PER_DAY,
+    STATUS_MODES,
     AccessPolicy,
     Attached,
     Cluster,
@@ -36,36 +34,28 @@ from wizard.emulator.model import (
     Vault,
     rid,
 )
+from wizard.emulator.network import ip_rule_problem, normalize_ip_rule
 from wizard.emulator.roles import BUILT_IN_ROLES
+
+__all__ = ["Estate", "EstateError", "load_estate", "restriction_problem", "scenario_names"]
 
 DEFAULT_TENANT = "7d3f9c2a-4b1e-4f8a-9d6c-2e5b8a1f0c34"
 DEFAULT_SUBSCRIPTION = "c1a4e8b2-6d3f-4a9e-8b7c-5f2d1e0a9b63"
 DEFAULT_LOCATION = "westus2"
 DEFAULT_RESOURCE_GROUP = "rg-cmk-demo"
 _NAMESPACE = uuid.UUID("2f0c8a4e-1b7d-4e3a-9c5f-6d8e0b1a2c3f")
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_RELATIVE = re.compile(r"^([+-])(\d+(?:\.\d+)?)([smhd])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": SECONDS_PER_DAY}
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._()-]{0,126}[A-Za-z0-9_()-])?$")
 _ARM_SEGMENT = re.compile(r"^[A-Za-z0-9_()-][A-Za-z0-9._()-]*$")
-MAX_ESTATE_BYTES = 4 << 20
-"""The largest estate file we read (the built-in ones are under 1 KiB)."""
-MAX_NESTING = 32
-"""The deepest nesting of lists and mappings an estate may have (the format needs 6)."""
-MAX_NODES = 200_000
-"""How many values an estate may hold once its YAML aliases are expanded (a billion-laughs file
-would otherwise grow without end)."""
-EARLIEST, LATEST = 0, 253_402_300_799
-"""The dates an estate may give: 1970-01-01 to 9999-12-31 (epoch seconds), what a key's attributes
-and Python's datetime can both hold."""
-MAX_RELATIVE_SECONDS = 100 * 366 * SECONDS_PER_DAY
-QUOTE_LIMIT = 80
 _IDENTITY_PATH = "resourcegroups/providers/microsoft.managedidentity/userassignedidentities"
-_REPR = reprlib.Repr()
-_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring = 3, 4, 4, QUOTE_LIMIT
 _VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
 _KEY_NAME = re.compile(r"^[A-Za-z0-9-]{1,127}$")
-RESTRICTIONS = ("no-role-assignment-read", "no-data-plane", "operator-ip-blocked", "stale-resource-graph")
+RESTRICTIONS = (
+    "no-role-assignment-read",
+    "no-data-plane",
+    "operator-ip-blocked",
+    "stale-resource-graph",
+    "no-resource-health-read",
+)
 ROUTE_KINDS = (
     "clusters",
     "identities",
@@ -76,15 +66,13 @@ ROUTE_KINDS = (
     "role-definitions",
     "resource-graph",
     "operations",
+    "resource-health",
     "data-plane",
 )
 _KEY_OPS = ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"]
-
-
-def _shown(value: object) -> str:
-    """An offending value as an error message quotes it: bounded however large or deep it is."""
-    text = _REPR.repr(value)
-    return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "\u2026"
+_CURVE_BITS = {"P-256": 256, "P-256K": 256, "P-384": 384, "P-521": 521}
+_RUNNING = "Ready"
+_NEVER_CAME_UP = ("Failed", "Provisioning")
 
 
 def arm_path_problem(value: str) -> str | None:
@@ -92,11 +80,11 @@ def arm_path_problem(value: str) -> str | None:
     segment, which would change the URL a request goes to."""
     parts = value[1:].removesuffix("/").split("/")
     if not value.startswith("/subscriptions/") or not all(_ARM_SEGMENT.match(p) for p in parts):
-        return f"{_shown(value)} is not an ARM id (empty, '.' or '..' segments, or odd characters)"
-    if not _GUID.match(parts[1]):
-        return f"{_shown(parts[1])} in {_shown(value)} is not a subscription GUID"
+        return f"{shown(value)} is not an ARM id (empty, '.' or '..' segments, or odd characters)"
+    if not GUID.match(parts[1]):
+        return f"{shown(parts[1])} in {shown(value)} is not a subscription GUID"
     if any(p.endswith(".") for p in parts):
-        return f"{_shown(value)} has a name ending in a dot"
+        return f"{shown(value)} has a name ending in a dot"
     return None
 
 
@@ -107,117 +95,17 @@ def restriction_problem(value: object) -> str | None:
             return None
         if value.startswith(HIDE_SUBSCRIPTION):
             guid = value[len(HIDE_SUBSCRIPTION) :]
-            return None if _GUID.match(guid) else f"{_shown(guid)} in {_shown(value)} is not a GUID"
+            return None if GUID.match(guid) else f"{shown(guid)} in {shown(value)} is not a GUID"
     return (
-        f"{_shown(value)} is not a restriction (use {', '.join(RESTRICTIONS)}, "
+        f"{shown(value)} is not a restriction (use {', '.join(RESTRICTIONS)}, "
         f"deny:<{'|'.join(ROUTE_KINDS)}> or {HIDE_SUBSCRIPTION}<subscription GUID>)"
     )
-
-
-class EstateError(ValueError):
-    """A bad scenario name or estate file: the message is one line that names the field."""
 
 
 def scenario_names() -> list[str]:
     """The built-in scenarios (the YAML files packaged with the emulator), sorted."""
     folder = resources.files("wizard.emulator").joinpath("scenarios")
     return sorted(p.name.rsplit(".", 1)[0] for p in folder.iterdir() if p.name.endswith(".yaml"))
-
-
-def _parse_text(text: str, source: str, as_json: bool) -> Any:
-    if as_json:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise EstateError(f"estate {source}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-        except RecursionError:
-            raise EstateError(f"estate {source}: nested more than {MAX_NESTING} levels deep") from None
-        _check_json_shape(data, source)
-        return data
-    import yaml
-
-    try:
-        return yaml.load(text, Loader=_bounded_loader(source))  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "malformed"
-        raise EstateError(f"estate {source}: not valid YAML ({where}{problem})") from None
-
-
-def _check_json_shape(data: Any, source: str) -> None:
-    """Refuse JSON nested deeper than MAX_NESTING or holding more than MAX_NODES values (iteratively)."""
-    pending, count = [(data, 1)], 0
-    while pending:
-        value, depth = pending.pop()
-        count += 1
-        if depth > MAX_NESTING:
-            raise EstateError(f"estate {source}: nested more than {MAX_NESTING} levels deep")
-        if count > MAX_NODES:
-            raise EstateError(f"estate {source}: more than {MAX_NODES} values")
-        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-        pending.extend((child, depth + 1) for child in children)
-
-
-def _bounded_loader(source: str) -> Any:
-    """A yaml.SafeLoader that counts every value an alias brings in again and the nesting depth as it
-    composes, so an alias bomb or a deep file is refused in one line before it costs memory."""
-    import yaml
-
-    class BoundedLoader(yaml.SafeLoader):
-        def __init__(self, stream: str) -> None:
-            super().__init__(stream)
-            self.depth, self.nodes = 0, 0
-            self.sizes: dict[int, int] = {}
-
-        def next_event(self) -> Any:
-            peek: Callable[[], Any] = self.peek_event
-            return peek()
-
-        def refuse(self, problem: str) -> EstateError:
-            line = self.next_event().start_mark.line + 1
-            return EstateError(f"estate {source}: line {line}: {problem}")
-
-        def compose_node(self, parent: Any, index: Any) -> Any:
-            if self.check_event(yaml.AliasEvent):
-                target = self.anchors.get(self.next_event().anchor)
-                if target is not None:
-                    size = self.sizes.get(id(target))
-                    if size is None:
-                        raise self.refuse("an alias refers to a value that contains it")
-                    self.count(size)
-                return super().compose_node(parent, index)
-            self.depth += 1
-            if self.depth > MAX_NESTING:
-                raise self.refuse(f"nested more than {MAX_NESTING} levels deep")
-            before = self.nodes
-            self.count(1)
-            node = super().compose_node(parent, index)
-            self.depth -= 1
-            self.sizes[id(node)] = self.nodes - before
-            return node
-
-        def count(self, size: int) -> None:
-            self.nodes += size
-            if self.nodes > MAX_NODES:
-                raise self.refuse(f"more than {MAX_NODES} values once aliases are expanded")
-
-    return BoundedLoader
-
-
-def _read_estate_file(path: Path) -> str:
-    """The text of a regular file of at most MAX_ESTATE_BYTES (a FIFO would block, /dev/zero never end)."""
-    info = path.stat()
-    if not stat.S_ISREG(info.st_mode):
-        raise EstateError(f"cannot read estate file {path}: not a regular file")
-    too_big = EstateError(f"estate file {path} is larger than {MAX_ESTATE_BYTES >> 20} MiB")
-    if info.st_size > MAX_ESTATE_BYTES:
-        raise too_big
-    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
-        data = handle.read(MAX_ESTATE_BYTES + 1)
-    if len(data) > MAX_ESTATE_BYTES:
-        raise too_big
-    return data.decode("utf-8")
 
 
 def load_estate(name_or_path: str) -> Estate:
@@ -228,22 +116,22 @@ def load_estate(name_or_path: str) -> Estate:
             .joinpath("scenarios", f"{name_or_path}.yaml")
             .read_text("utf-8")
         )
-        return Estate.from_data(_parse_text(text, name_or_path, False), name_or_path)
+        return Estate.from_data(parse_text(text, name_or_path, False), name_or_path)
     path = Path(name_or_path)
     if path.suffix.lower() not in (".yaml", ".yml", ".json"):
         raise EstateError(
-            f"unknown scenario {_shown(name_or_path)} (built in: {', '.join(scenario_names())}; "
+            f"unknown scenario {shown(name_or_path)} (built in: {', '.join(scenario_names())}; "
             "or give a .yaml/.yml/.json estate file)"
         )
     try:
-        text = _read_estate_file(path)
+        text = read_estate_file(path)
     except FileNotFoundError:
         raise EstateError(f"estate file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise EstateError(
             f"cannot read estate file {path}: {getattr(exc, 'strerror', None) or exc}"
         ) from None
-    return Estate.from_data(_parse_text(text, str(path), path.suffix.lower() == ".json"), str(path))
+    return Estate.from_data(parse_text(text, str(path), path.suffix.lower() == ".json"), str(path))
 
 
 @dataclass(frozen=True)
@@ -268,171 +156,11 @@ class Estate:
         return _Builder(self.source, self.spec, now).build()
 
 
-class _Obj:
-    """A mapping being validated: typed getters that name the field, and unknown-field detection."""
-
-    def __init__(self, data: Any, path: str, source: str) -> None:
-        if not isinstance(data, dict):
-            raise EstateError(f"estate {source}: {path or 'top level'} must be a mapping")
-        self.data, self.path, self.source, self.seen = data, path, source, set[str]()
-
-    def fail(self, key: str, problem: str) -> EstateError:
-        """An error naming `path.key`."""
-        where = f"{self.path}.{key}" if self.path else key
-        where = where if len(where) <= QUOTE_LIMIT else where[: QUOTE_LIMIT - 1] + "\u2026"
-        return EstateError(f"estate {self.source}: {where}: {problem}")
-
-    def raw(self, key: str) -> Any:
-        """The value, marking the field as known."""
-        self.seen.add(key)
-        return self.data.get(key)
-
-    def text(
-        self,
-        key: str,
-        default: str | None = None,
-        *,
-        pattern: re.Pattern[str] | None = None,
-        choices: tuple[str, ...] = (),
-    ) -> str:
-        """A required (or defaulted) string, checked against a pattern or a choice list."""
-        value = self.raw(key)
-        if value is None:
-            if default is None:
-                raise self.fail(key, "required")
-            return default
-        if not isinstance(value, str) or not value:
-            raise self.fail(key, f"expected a non-empty string, got {_shown(value)}")
-        if pattern is not None and not pattern.match(value):
-            raise self.fail(key, f"{_shown(value)} is not a valid name")
-        if choices:
-            match = next((c for c in choices if c.lower() == value.lower()), None)
-            if match is None:
-                raise self.fail(key, f"{_shown(value)} is not one of {', '.join(choices)}")
-            return match
-        return value
-
-    def opt_text(self, key: str) -> str | None:
-        """An optional string."""
-        return self.text(key, "") or None if self.raw(key) is not None else None
-
-    def guid(self, key: str) -> str | None:
-        """An optional GUID."""
-        value = self.opt_text(key)
-        if value is not None and not _GUID.match(value):
-            raise self.fail(key, f"{_shown(value)} is not a GUID")
-        return value
-
-    def flag(self, key: str, default: bool) -> bool:
-        """A boolean."""
-        value = self.raw(key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise self.fail(key, f"expected true or false, got {_shown(value)}")
-        return value
-
-    def number(self, key: str, default: int, *, minimum: int, maximum: int) -> int:
-        """An integer within bounds."""
-        value = self.raw(key)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-            raise self.fail(key, f"expected an integer from {minimum} to {maximum}, got {_shown(value)}")
-        return value
-
-    def items(self, key: str) -> list[Any]:
-        """An optional list."""
-        value = self.raw(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise self.fail(key, f"expected a list, got {type(value).__name__}")
-        return value
-
-    def strings(self, key: str, default: list[str] | None = None) -> list[str]:
-        """An optional list of strings."""
-        if self.raw(key) is None and default is not None:
-            return list(default)
-        values = self.items(key)
-        for index, value in enumerate(values):
-            if not isinstance(value, str) or not value:
-                raise self.fail(f"{key}[{index}]", f"expected a non-empty string, got {_shown(value)}")
-        return list(values)
-
-    def tags(self, key: str = "tags") -> dict[str, str]:
-        """A mapping of strings to strings."""
-        value = self.raw(key)
-        if value is None:
-            return {}
-        if not isinstance(value, dict) or not all(isinstance(v, str | int | float) for v in value.values()):
-            raise self.fail(key, "expected a mapping of names to strings")
-        return {str(k): str(v) for k, v in value.items()}
-
-    def child(self, key: str) -> _Obj | None:
-        """An optional nested mapping."""
-        value = self.raw(key)
-        return None if value is None else _Obj(value, f"{self.path}.{key}" if self.path else key, self.source)
-
-    def when(self, key: str, now: float) -> int | None:
-        """A date: relative (`-2d`, `+30d`, `+6h`, `now`; up to 100 years away), ISO 8601, or epoch
-        seconds; absolute dates from 1970-01-01 to 9999-12-31."""
-        value = self.raw(key)
-        if value is None:
-            return None
-        if isinstance(value, str) and value.strip().lower() == "now":
-            return int(now)
-        match = _RELATIVE.match(value.strip()) if isinstance(value, str) else None
-        if match:
-            offset = float(match.group(2)) * _UNITS[match.group(3)]
-            if not offset <= MAX_RELATIVE_SECONDS:
-                raise self.fail(key, f"{_shown(value)} is more than 100 years away")
-            return int(now + (offset if match.group(1) == "+" else -offset))
-        moment = self._absolute(key, value)
-        if not (math.isfinite(moment) and EARLIEST <= moment <= LATEST):
-            raise self.fail(key, f"{_shown(value)} is not between 1970-01-01 and 9999-12-31")
-        return int(moment)
-
-    def _absolute(self, key: str, value: Any) -> float:
-        """An absolute date in epoch seconds (infinite when too large to hold)."""
-        if isinstance(value, bool):
-            raise self.fail(key, f"expected a date, got {_shown(value)}")
-        if isinstance(value, int | float):
-            return float(value) if abs(value) < 1e300 else math.inf
-        if isinstance(value, datetime):
-            return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
-        if isinstance(value, date):
-            return datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp()
-        if isinstance(value, str):
-            try:
-                parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-                return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
-            except (ValueError, OverflowError):
-                pass
-        raise self.fail(
-            key, f"{_shown(value)} is not a date (use -2d, +30d, +6h, now, ISO 8601 or epoch seconds)"
-        )
-
-    def done(self) -> None:
-        """Reject fields we do not know: a typo must not silently mean 'default'."""
-        unknown = sorted(set(map(str, self.data)) - self.seen)
-        if unknown:
-            raise self.fail(unknown[0], "unknown field")
-
-
-def _items(obj: _Obj, key: str) -> list[_Obj]:
-    """The list under `key` as mappings to validate."""
-    return [
-        _Obj(item, f"{obj.path + '.' if obj.path else ''}{key}[{i}]", obj.source)
-        for i, item in enumerate(obj.items(key))
-    ]
-
-
 class _Builder:
     """One pass over the spec: validates every field and builds the State."""
 
     def __init__(self, source: str, spec: Mapping[str, Any], now: float) -> None:
-        self.top = _Obj(dict(spec), "", source)
+        self.top = Fields(dict(spec), "", source)
         self.now = now
         self.name = self.top.text("name", pattern=_NAME)
         self.seed = self.name
@@ -463,6 +191,7 @@ class _Builder:
         self.location = top.text("location", DEFAULT_LOCATION)
         self.rg = top.text("resourceGroup", DEFAULT_RESOURCE_GROUP, pattern=_NAME)
         state = State(self.name, self.tenant, self.sub, description=top.text("description", ""))
+        state.status_mode = top.text("statusMode", "documented", choices=STATUS_MODES)
         operator = top.child("operator")
         if operator is not None:
             for index, restriction in enumerate(operator.strings("restrictions")):
@@ -470,30 +199,39 @@ class _Builder:
                 if problem is not None:
                     raise operator.fail(f"restrictions[{index}]", problem)
                 state.restrictions.add(restriction)
+            state.operator_ip = operator.opt_text("ip")
+            if state.operator_ip is not None:
+                try:
+                    ipaddress.ip_address(state.operator_ip)
+                except ValueError:
+                    raise operator.fail("ip", f"{shown(state.operator_ip)} is not an IP address") from None
+            state.operator_private_endpoint = operator.flag("privateEndpoint", False)
             operator.done()
-        state.identities = [self.identity(o) for o in _items(top, "identities")]
+        state.identities = [self.identity(o) for o in field_items(top, "identities")]
         self.identities = {i.id.lower(): i for i in state.identities}
         self._unique(top, "identities", [i.id for i in state.identities])
-        state.custom_roles = [self.custom_role(o) for o in _items(top, "customRoles")]
+        state.custom_roles = [self.custom_role(o) for o in field_items(top, "customRoles")]
         self.roles = (*BUILT_IN_ROLES, *state.custom_roles)
-        state.vaults = [self.vault(o) for o in _items(top, "vaults")]
+        state.vaults = [self.vault(o) for o in field_items(top, "vaults")]
         self._unique(top, "vaults", [v.name for v in state.vaults])
         self.vaults = {v.name.lower(): v for v in state.vaults}
-        state.clusters = [self.cluster(o) for o in _items(top, "clusters")]
+        state.clusters = [self.cluster(o) for o in field_items(top, "clusters")]
         self._unique(top, "clusters", [c.id for c in state.clusters])
         self.clusters = state.clusters
-        state.role_assignments = [self.assignment(o, i) for i, o in enumerate(_items(top, "roleAssignments"))]
-        state.locks = [self.lock(o, i, state) for i, o in enumerate(_items(top, "locks"))]
+        state.role_assignments = [
+            self.assignment(o, i) for i, o in enumerate(field_items(top, "roleAssignments"))
+        ]
+        state.locks = [self.lock(o, i, state) for i, o in enumerate(field_items(top, "locks"))]
         self._unique(top, "locks", [lock.name for lock in state.locks])
         state.subscriptions = state.known_subscriptions()
         top.done()
         return state
 
-    def _unique(self, obj: _Obj, key: str, names: list[str]) -> None:
+    def _unique(self, obj: Fields, key: str, names: list[str]) -> None:
         lowered = [n.lower() for n in names]
         for name in names:
             if lowered.count(name.lower()) > 1:
-                raise obj.fail(key, f"{_shown(name.rsplit('/', 1)[-1])} is defined twice")
+                raise obj.fail(key, f"{shown(name.rsplit('/', 1)[-1])} is defined twice")
 
     def identity_id(self, ref: str) -> str:
         """An ARM id, or a name in the default group: the default subscription's, else the one elsewhere."""
@@ -502,7 +240,7 @@ class _Builder:
             parts = ref.split("/")
             shape = "/".join(parts[3:4] + parts[5:8]).lower() if len(parts) == 9 else ""
             if problem is None and shape != _IDENTITY_PATH:
-                problem = f"{_shown(ref)} is not a userAssignedIdentities id"
+                problem = f"{shown(ref)} is not a userAssignedIdentities id"
             if problem is not None:
                 raise EstateError(f"estate {self.top.source}: identity {problem}")
             return ref
@@ -516,19 +254,19 @@ class _Builder:
         ]
         return elsewhere[0] if len(elsewhere) == 1 else default
 
-    def principal(self, obj: _Obj, key: str) -> str:
+    def principal(self, obj: Fields, key: str) -> str:
         """A principal reference: a GUID, or an identity name (its current principal, else its first one)."""
         ref = obj.text(key)
-        if _GUID.match(ref):
+        if GUID.match(ref):
             return ref
         identity = self.identities.get(self.identity_id(ref).lower())
         if identity is not None:
             return identity.principal_id
         if not _NAME.match(ref):
-            raise obj.fail(key, f"{_shown(ref)} is neither a GUID nor an identity name")
+            raise obj.fail(key, f"{shown(ref)} is neither a GUID nor an identity name")
         return self.seeded_principal(self.identity_id(ref))
 
-    def identity(self, obj: _Obj) -> Identity:
+    def identity(self, obj: Fields) -> Identity:
         """An identities[] entry."""
         name = obj.text("name", pattern=_NAME)
         sub = obj.guid("subscriptionId") or self.sub
@@ -547,7 +285,7 @@ class _Builder:
         obj.done()
         return identity
 
-    def custom_role(self, obj: _Obj) -> RoleDefinition:
+    def custom_role(self, obj: Fields) -> RoleDefinition:
         """A customRoles[] entry."""
         name = obj.text("name")
         role = RoleDefinition(
@@ -563,7 +301,7 @@ class _Builder:
         obj.done()
         return role
 
-    def vault(self, obj: _Obj) -> Vault:
+    def vault(self, obj: Fields) -> Vault:
         """A vaults[] entry, with its keys and access policies."""
         name = obj.text("name", pattern=_VAULT_NAME)
         vault = Vault(
@@ -583,14 +321,19 @@ class _Builder:
         )
         acls = obj.child("networkAcls")
         if acls is not None:
+            rules = acls.strings("ipRules")
+            for index, rule in enumerate(rules):
+                problem = ip_rule_problem(rule)
+                if problem is not None:
+                    raise acls.fail(f"ipRules[{index}]", problem)
             vault.network_acls = NetworkAcls(
                 acls.text("defaultAction", "Allow", choices=("Allow", "Deny")),
                 acls.text("bypass", "AzureServices", choices=("AzureServices", "None")),
-                acls.strings("ipRules"),
+                [normalize_ip_rule(rule) for rule in rules],
                 acls.strings("virtualNetworkRules"),
             )
             acls.done()
-        for policy in _items(obj, "accessPolicies"):
+        for policy in field_items(obj, "accessPolicies"):
             vault.access_policies.append(
                 AccessPolicy(
                     self.tenant,
@@ -601,10 +344,10 @@ class _Builder:
                 )
             )
             policy.done()
-        for key_obj in _items(obj, "keys"):
+        for key_obj in field_items(obj, "keys"):
             key = self.key(key_obj, vault)
             if vault.key(key.name) is not None:
-                raise obj.fail("keys", f"{_shown(key.name)} is defined twice")
+                raise obj.fail("keys", f"{shown(key.name)} is defined twice")
             vault.keys[key.name] = key
         vault.deleted_on = obj.when("deleted", self.now)
         if vault.deleted_on is not None and not vault.soft_delete:
@@ -612,11 +355,16 @@ class _Builder:
         obj.done()
         return vault
 
-    def key(self, obj: _Obj, vault: Vault) -> Key:
+    def key(self, obj: Fields, vault: Vault) -> Key:
         """A vaults[].keys[] entry: the latest version's attributes, plus older versions."""
         name = obj.text("name", pattern=_KEY_NAME)
         kty = obj.text("kty", "RSA", choices=("RSA", "RSA-HSM", "EC", "EC-HSM", "oct-HSM"))
-        size = obj.number("size", 3072, minimum=256, maximum=8192)
+        is_ec = kty.startswith("EC")
+        if not is_ec and obj.raw("curve") is not None:
+            raise obj.fail("curve", "only EC and EC-HSM keys have a curve")
+        curve = obj.text("curve", "P-256", choices=tuple(_CURVE_BITS)) if is_ec else None
+        default_size = _CURVE_BITS[curve] if curve else 256 if kty == "oct-HSM" else 3072
+        size = obj.number("size", default_size, minimum=128, maximum=8192)
         created = obj.when("created", self.now)
         created = int(self.now) - 30 * SECONDS_PER_DAY if created is None else created
         older = obj.number("olderVersions", 0, minimum=0, maximum=20)
@@ -644,11 +392,12 @@ class _Builder:
             versions,
             deleted,
             None if deleted is None else deleted + vault.retention_days * SECONDS_PER_DAY,
+            curve,
         )
         obj.done()
         return key
 
-    def cluster(self, obj: _Obj) -> Cluster:
+    def cluster(self, obj: Fields) -> Cluster:
         """A clusters[] entry: attached identities (with remembered principals) and CMK settings."""
         cluster = Cluster(
             obj.text("name", pattern=_NAME),
@@ -668,7 +417,7 @@ class _Builder:
         )
         for index, item in enumerate(obj.items("identities")):
             path = f"{obj.path}.identities[{index}]"
-            entry = _Obj({"identity": item} if isinstance(item, str) else item, path, obj.source)
+            entry = Fields({"identity": item} if isinstance(item, str) else item, path, obj.source)
             ident_id = self.identity_id(entry.text("identity"))
             current = self.identities.get(ident_id.lower())
             cluster.identities.append(
@@ -703,17 +452,35 @@ class _Builder:
                 r"^https://[A-Za-z0-9-]+\.vault\.azure\.net/keys/[A-Za-z0-9-]+(/[A-Za-z0-9]+)?$", url
             ):
                 raise encryption.fail(
-                    "keyUrl", f"{_shown(url)} is not https://<vault>.vault.azure.net/keys/<key>[/<ver>]"
+                    "keyUrl", f"{shown(url)} is not https://<vault>.vault.azure.net/keys/<key>[/<ver>]"
                 )
             else:
                 encryption.raw("version")
             cluster.key_url = url
             encryption.done()
-        cluster.status = "Failed" if cluster.provisioning_state == "Failed" else "Ready"
+        self.cluster_status(obj, cluster)
         obj.done()
         return cluster
 
-    def scope(self, obj: _Obj, key: str) -> str:
+    def cluster_status(self, obj: Fields, cluster: Cluster) -> None:
+        """clusterStatus: Ready (running) or, with provisioningState Failed, Failed or Provisioning.
+
+        provisioningState Failed alone means the cluster never came up (clusterStatus Failed, the docs'
+        word); with `clusterStatus: Ready` it is a running cluster whose last operation failed.
+        """
+        failed = cluster.provisioning_state == "Failed"
+        status = obj.text(
+            "clusterStatus", "Failed" if failed else _RUNNING, choices=(_RUNNING, *_NEVER_CAME_UP)
+        )
+        if status != _RUNNING and not failed:
+            raise obj.fail(
+                "clusterStatus",
+                f"{shown(status)} means the cluster never came up, which needs provisioningState Failed",
+            )
+        cluster.status, cluster.came_up = status, status == _RUNNING
+        cluster.availability_since = float(cluster.created)
+
+    def scope(self, obj: Fields, key: str) -> str:
         """A scope in the notation role assignments and locks share (subscription, vault:<name>, ...)."""
         value = obj.text(key)
         if value.startswith("/"):
@@ -722,7 +489,7 @@ class _Builder:
                 raise obj.fail(key, problem)
             return value.rstrip("/")
         kind, _, arg = value.partition(":")
-        if kind == "subscription" and (not arg or _GUID.match(arg)):
+        if kind == "subscription" and (not arg or GUID.match(arg)):
             return f"/subscriptions/{arg or self.sub}"
         if kind == "resourceGroup":
             return f"/subscriptions/{self.sub}/resourceGroups/{arg or self.rg}"
@@ -734,24 +501,24 @@ class _Builder:
             ]
             if len(found) != 1:
                 where = "no" if not found else "more than one"
-                raise obj.fail(key, f"{where} {kind} named {_shown(arg)} in this estate (give its full id)")
+                raise obj.fail(key, f"{where} {kind} named {shown(arg)} in this estate (give its full id)")
             return found[0]
         if kind in ("vault", "key") and arg:
             vault_name, _, key_name = arg.partition("/")
             vault = self.vaults.get(vault_name.lower())
             if vault is None:
-                raise obj.fail(key, f"no vault named {_shown(vault_name)} in this estate")
+                raise obj.fail(key, f"no vault named {shown(vault_name)} in this estate")
             if kind == "vault" and not key_name:
                 return vault.id
             if kind == "key" and key_name:
                 return f"{vault.id}/keys/{key_name}"
         raise obj.fail(
             key,
-            f"{_shown(value)} is not a scope (subscription[:<guid>], resourceGroup[:name], vault:<name>, "
+            f"{shown(value)} is not a scope (subscription[:<guid>], resourceGroup[:name], vault:<name>, "
             "key:<vault>/<key>, cluster:<name>, identity:<name> or /subscriptions/...)",
         )
 
-    def assignment(self, obj: _Obj, index: int) -> RoleAssignment:
+    def assignment(self, obj: Fields, index: int) -> RoleAssignment:
         """A roleAssignments[] entry (soft-deleted vaults have none: soft delete dropped them)."""
         principal = self.principal(obj, "principal")
         role_ref = obj.text("role")
@@ -759,7 +526,7 @@ class _Builder:
             (r for r in self.roles if role_ref.lower() in (r.guid.lower(), r.role_name.lower())), None
         )
         if role is None:
-            raise obj.fail("role", f"{_shown(role_ref)} is not a built-in or custom role name or id")
+            raise obj.fail("role", f"{shown(role_ref)} is not a built-in or custom role name or id")
         scope = self.scope(obj, "scope")
         scope_parts = scope.split("/")
         sub = scope_parts[2] if len(scope_parts) > 2 and scope_parts[2] else self.sub
@@ -777,13 +544,13 @@ class _Builder:
             ):
                 raise obj.fail(
                     "scope",
-                    f"vault {_shown(vault.name)} is soft-deleted: soft delete dropped its role "
+                    f"vault {shown(vault.name)} is soft-deleted: soft delete dropped its role "
                     "assignments, so it cannot have any",
                 )
         obj.done()
         return assignment
 
-    def lock(self, obj: _Obj, index: int, state: State) -> Lock:
+    def lock(self, obj: Fields, index: int, state: State) -> Lock:
         """A locks[] entry, on the subscription, a used resource group or a live resource (as in ARM)."""
         level = obj.text("level", choices=LOCK_LEVELS)
         scope = self.scope(obj, "scope")
@@ -795,11 +562,11 @@ class _Builder:
             if vault.live:
                 resources |= {vault.id.lower(), *(f"{vault.id}/keys/{k}".lower() for k in vault.keys)}
             elif scope.lower() == vault.id.lower() or scope.lower().startswith(vault.id.lower() + "/"):
-                raise obj.fail("scope", f"vault {_shown(vault.name)} is soft-deleted: its locks went with it")
+                raise obj.fail("scope", f"vault {shown(vault.name)} is soft-deleted: its locks went with it")
         if scope.lower() not in {*subs, *groups, *resources}:
             raise obj.fail(
                 "scope",
-                f"{_shown(scope)} is not the subscription, a resource group or a resource of this estate",
+                f"{shown(scope)} is not the subscription, a resource group or a resource of this estate",
             )
         obj.done()
         return Lock(name, scope, level)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from wizard.emulator.model import Cluster, RoleDefinition, State, Vault
+from wizard.emulator.model import Cluster, Key, RoleDefinition, State, Vault
 from wizard.emulator.roles import (
     BUILT_IN_ROLES,
     NEEDED_DATA_ACTIONS,
@@ -14,7 +14,7 @@ from wizard.emulator.roles import (
 )
 
 REASONS = {
-    "provisioning-failed": "provisioning failed; the cluster stays Failed until it is deleted",
+    "provisioning-failed": "provisioning failed and the cluster never came up; it stays so until deleted",
     "identity-not-attached": "the key-encryption identity is not in the cluster's identity list",
     "identity-missing": "the key-encryption identity resource does not exist",
     "identity-principal-changed": "the identity now has a different principal than the one the cluster holds",
@@ -26,6 +26,7 @@ REASONS = {
     "key-disabled": "the key is disabled",
     "key-not-yet-active": "the key's activation date is in the future",
     "key-expired": "the key has expired",
+    "key-type-unsupported": "the key cannot wrap: it is not an RSA or RSA-HSM key of 2048 bits or more",
     "no-key-permission": "the identity's principal cannot get, wrap and unwrap with the key",
     "key-url-invalid": "the key URL is not a Key Vault key URL",
 }
@@ -57,12 +58,26 @@ def parse_key_url(url: str) -> tuple[str, str, str | None] | None:
 
 
 def network_lets_trusted_services_in(vault: Vault) -> bool:
-    """Open to all networks, or the firewall lets trusted Microsoft services bypass it."""
+    """Open to all networks, or trusted Microsoft services bypass the firewall (the default bypass).
+
+    The Key Vault spec: `bypass` "If not specified the default is 'AzureServices'", and with
+    publicNetworkAccess Disabled "all traffic except private endpoint traffic and that that originates
+    from trusted services will be blocked". So a vault with no networkAcls lets trusted services in
+    even with public access disabled. UNVERIFIED: that an explicit `bypass: None` also keeps trusted
+    services out when public access is Disabled (a CMK cluster on such a vault turning Inaccessible
+    would settle it); the emulator says it does.
+    """
     acls = vault.network_acls
     open_to_all = vault.public_network_access.lower() != "disabled" and (
         acls is None or acls.default_action.lower() == "allow"
     )
-    return open_to_all or (acls is not None and acls.bypass.lower() == "azureservices")
+    bypass = acls.bypass if acls is not None else "AzureServices"
+    return open_to_all or bypass.lower() == "azureservices"
+
+
+def key_can_wrap(key: Key) -> bool:
+    """DocumentDB CMK needs an RSA or RSA-HSM key of 2048 bits or more (EC and oct keys cannot wrap)."""
+    return key.kty.upper() in ("RSA", "RSA-HSM") and key.size >= 2048
 
 
 def _scopes_that_count(state: State, vault: Vault, key_name: str) -> set[str]:
@@ -99,7 +114,7 @@ def principal_can_use_key(state: State, vault: Vault, key_name: str, principal_i
 def evaluate(state: State, cluster: Cluster, now: float) -> Verdict:
     """Apply the health rule to one cluster; lists every reason that holds where it can be judged."""
     reasons: list[str] = []
-    failed = cluster.provisioning_state.lower() == "failed"
+    failed = cluster.never_came_up
     if failed:
         reasons.append("provisioning-failed")
     if not cluster.key_url:
@@ -143,6 +158,8 @@ def evaluate(state: State, cluster: Cluster, now: float) -> Verdict:
             reasons.append("key-not-yet-active")
         if key_version.expires is not None and key_version.expires <= now:
             reasons.append("key-expired")
+        if not key_can_wrap(key):
+            reasons.append("key-type-unsupported")
     if principal is not None and not principal_can_use_key(state, vault, key_name, principal):
         reasons.append("no-key-permission")
     usable = [r for r in reasons if r != "provisioning-failed"]
@@ -150,19 +167,33 @@ def evaluate(state: State, cluster: Cluster, now: float) -> Verdict:
 
 
 def refresh(state: State, now: float, monotonic: float, revalidate_seconds: float) -> dict[str, Verdict]:
-    """Move every cluster's status: Inaccessible at once, Ready after `revalidate_seconds` of being able."""
+    """Move every cluster's state: inaccessible at once, accessible after `revalidate_seconds` of being able.
+
+    A cluster that never came up keeps the status the estate gave it. A running one shows lost access as
+    clusterStatus `Inaccessible` in the `documented` status mode; in `arm-enum` mode its clusterStatus
+    stays `Ready` (the spec's MongoClusterStatus has no Inaccessible) and only Resource Health tells.
+    """
     verdicts: dict[str, Verdict] = {}
     for cluster in state.clusters:
         verdict = evaluate(state, cluster, now)
         verdicts[cluster.id] = verdict
         if verdict.failed:
-            cluster.status = "Failed"
             continue
         if not verdict.can_use_key:
-            cluster.status, cluster.able_since = "Inaccessible", None
-            continue
-        if cluster.able_since is None:
-            cluster.able_since = monotonic
-        if monotonic - cluster.able_since >= revalidate_seconds:
-            cluster.status = "Ready"
+            cluster.able_since = None
+            _set_inaccessible(cluster, True, now)
+        else:
+            if cluster.able_since is None:
+                cluster.able_since = monotonic
+            if monotonic - cluster.able_since >= revalidate_seconds:
+                _set_inaccessible(cluster, False, now)
+        documented = state.status_mode == "documented"
+        cluster.status = "Inaccessible" if cluster.inaccessible and documented else "Ready"
     return verdicts
+
+
+def _set_inaccessible(cluster: Cluster, inaccessible: bool, now: float) -> None:
+    """Change the service's view; the time moves only when the view changes (Resource Health occuredTime)."""
+    if cluster.inaccessible != inaccessible:
+        cluster.inaccessible = inaccessible
+        cluster.availability_since = now

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 SECONDS_PER_DAY = 86_400
 HIDE_SUBSCRIPTION = "hide-subscription:"
+STATUS_MODES = ("documented", "arm-enum")
+"""How clusterStatus shows lost key access: `Inaccessible` (the docs' word) or unchanged (the spec enum)."""
 
 
 def rid(subscription_id: str, resource_group: str, provider_type: str, name: str) -> str:
@@ -40,6 +42,7 @@ class Key:
     versions: list[KeyVersion]
     deleted_on: int | None = None
     scheduled_purge: int | None = None
+    curve: str | None = None
 
     @property
     def latest(self) -> KeyVersion:
@@ -151,7 +154,13 @@ class Attached:
 
 @dataclass
 class Cluster:
-    """A mongoCluster; `able_since` is when it last became able to use its key (None: unable)."""
+    """A mongoCluster; `able_since` is when it last became able to use its key (None: unable).
+
+    `provisioning_state` is the state of the LAST operation; `came_up` tells a cluster that never
+    came up (created, then failed) from a running one whose last update failed. `inaccessible` is
+    the service's own view (it lags the health rule by the revalidation delay), and
+    `availability_since` is when that view last changed (Resource Health's occuredTime).
+    """
 
     name: str
     subscription_id: str
@@ -159,6 +168,9 @@ class Cluster:
     location: str
     provisioning_state: str = "Succeeded"
     status: str = "Ready"
+    came_up: bool = True
+    inaccessible: bool = False
+    availability_since: float = 0.0
     identities: list[Attached] = field(default_factory=list)
     identity_type: str = "UserAssigned"
     key_url: str | None = None
@@ -172,6 +184,11 @@ class Cluster:
     def id(self) -> str:
         """The cluster's ARM id."""
         return rid(self.subscription_id, self.resource_group, "Microsoft.DocumentDB/mongoClusters", self.name)
+
+    @property
+    def never_came_up(self) -> bool:
+        """Provisioning failed and the cluster never ran (not a running cluster whose update failed)."""
+        return self.provisioning_state.lower() == "failed" and not self.came_up
 
     def attached(self, identity_id: str) -> Attached | None:
         """The cluster's entry for an identity id (ARM ids compare case-insensitively)."""
@@ -252,6 +269,9 @@ class State:
     restrictions: set[str] = field(default_factory=set)
     description: str = ""
     subscriptions: list[str] = field(default_factory=list)
+    status_mode: str = "documented"
+    operator_ip: str | None = None
+    operator_private_endpoint: bool = False
 
     def known_subscriptions(self) -> list[str]:
         """The estate's subscriptions, sorted: one stays when its last resource goes, as in Azure."""

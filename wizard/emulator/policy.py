@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
-from wizard.emulator import arm, dataplane
+from wizard.emulator import arm, dataplane, network
 from wizard.emulator.model import State
 from wizard.emulator.wire import Request, Response, arm_error, kv_error
 
@@ -40,6 +40,7 @@ def arm_denial(state: State, kind: str, request: Request, params: Mapping[str, s
             and request.method == "GET"
             and "no-role-assignment-read" in restrictions
         )
+        or (kind == "resource-health" and "no-resource-health-read" in restrictions)
         or _in_hidden_subscription(state, request.path)
     )
     if not denied:
@@ -107,7 +108,8 @@ def data_plane_denial(state: State, request: Request) -> Response | None:
     restrictions = state.restrictions
     where = f"Vault: {vault.name};location={vault.location}"
     caller = f"Caller: appid=04b07795-8ddb-461a-bbee-02f9e1bf7b46;oid={operator_oid(state)}"
-    if vault.public_network_access.lower() == "disabled":
+    blocked = network.operator_network_block(state, vault)
+    if blocked is not None and blocked[0] == "ForbiddenByConnection":
         return kv_error(
             403,
             "Forbidden",
@@ -115,12 +117,12 @@ def data_plane_denial(state: State, request: Request) -> Response | None:
             f"service nor via an approved private link.\r\n{caller}\r\n{where}",
             "ForbiddenByConnection",
         )
-    if "operator-ip-blocked" in restrictions:
+    if blocked is not None:
         return kv_error(
             403,
             "Forbidden",
             "Client address is not authorized and caller is not a trusted "
-            f"service.\r\nClient address: 127.0.0.1\r\n{caller}\r\n{where}",
+            f"service.\r\nClient address: {blocked[1]}\r\n{caller}\r\n{where}",
             "ForbiddenByFirewall",
         )
     permission = dataplane.permission_for(request.method, request.path)

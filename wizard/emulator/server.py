@@ -18,7 +18,7 @@ from wizard.emulator.estate import Estate, load_estate
 from wizard.emulator.faults import UNCHANGED_LIMIT, FaultInjector, check_settings
 from wizard.emulator.health import Verdict, refresh
 from wizard.emulator.listeners import Listeners
-from wizard.emulator.model import State
+from wizard.emulator.model import STATUS_MODES, State
 from wizard.emulator.wire import Response
 
 DEFAULT_TOKEN = "fake-emulator-token"
@@ -38,9 +38,14 @@ class Emulator:
         port: int = 0,
         token: str = DEFAULT_TOKEN,
         seed: int = 0,
+        status_mode: str | None = None,
     ) -> None:
         self.estate = load_estate(estate) if isinstance(estate, str) else estate
         self._state: State = self.estate.build(time.time())
+        if status_mode is not None:
+            if status_mode not in STATUS_MODES:
+                raise ValueError(f"status_mode must be one of {', '.join(STATUS_MODES)}, got {status_mode!r}")
+            self._state.status_mode = status_mode
         self._lock = threading.RLock()
         self._token = token
         self.revalidate_seconds = revalidate_seconds
@@ -58,6 +63,7 @@ class Emulator:
             refresh=self._refresh,
             id_seed=f"ids|{seed}|{self.estate.name}",
         )
+        self._refresh()
 
     # -- lifecycle ------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ def serve(
     latency_ms: int = 0,
     fault_rate: float = 0.0,
     revalidate_seconds: float = 5.0,
+    status_mode: str | None = None,
     token: str | None = None,
     out: TextIO = sys.stdout,
     stop: threading.Event | None = None,
@@ -42,6 +43,7 @@ def serve(
         latency_ms=latency_ms,
         fault_rate=fault_rate,
         revalidate_seconds=revalidate_seconds,
+        status_mode=status_mode,
         port=port,
         token=token or DEFAULT_TOKEN,
     )

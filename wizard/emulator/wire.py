@@ -88,12 +88,13 @@ def iso(epoch: float | None) -> str | None:
 
 @dataclass
 class Operation:
-    """A long-running operation the client polls: InProgress once, then Succeeded."""
+    """A long-running operation the client polls: InProgress once, then Succeeded (or Failed with `error`)."""
 
     op_id: str
     kind: str
     resource_id: str
     polls: int = 0
+    error: dict[str, str] | None = None
 
 
 @dataclass

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
+from wizard.domain.access import CRYPTO_SERVICE_ENCRYPTION_USER
 from wizard.domain.models import RoleDefinitionFacts
-
-CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 
 REQUIRED_DATA_ACTIONS = (
     "Microsoft.KeyVault/vaults/keys/read",
@@ -28,19 +27,6 @@ KNOWN_INSUFFICIENT_ROLES = {
     "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer",
     "f25e0fa2-a7c8-4377-a976-54943a77a395": "Key Vault Contributor",
 }
-
-
-def scope_covers(scope: str, target: str) -> bool:
-    """ARM inheritance: an assignment at a management group, the root, or any prefix of the target
-    resource ID (subscription, resource group, vault) applies to the target."""
-    s = scope.rstrip("/").lower()
-    t = target.rstrip("/").lower()
-    return (
-        s == ""
-        or s.startswith("/providers/microsoft.management/managementgroups/")
-        or t == s
-        or t.startswith(s + "/")
-    )
 
 
 def _allows(actions: tuple[str, ...], denied: tuple[str, ...], wanted: str) -> bool:

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from wizard.domain.times import iso
+
 SCHEMA = "cmk-wizard/audit/v1"
 REDACTED = "<redacted>"
 _SECRET_KEYS = re.compile(
@@ -57,7 +59,7 @@ def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso(datetime.now(UTC), "milliseconds")
 
 
 class AuditLog:
@@ -141,6 +143,16 @@ class AuditLog:
     def note(self, event: str, **fields: Any) -> str:
         """A session event that is not a write (start, verification, wait, end)."""
         return self._append({"phase": "event", "event": event, **fields})
+
+
+def audit_log(backend: Any, path: str | None) -> AuditLog:
+    """The audit log of a fix over `backend`; with an embedded emulator its token is a secret the log
+    must never hold (call after `backend.connect()`, which starts the emulator)."""
+    audit = AuditLog(path)
+    token = getattr(backend, "token", None)
+    if callable(token) and getattr(backend, "scenario", None):
+        audit.add_secret(str(token()))
+    return audit
 
 
 def read_audit(path: str | Path) -> list[dict[str, Any]]:

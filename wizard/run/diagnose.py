@@ -8,12 +8,16 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from wizard.domain.errors import GatewayError
 from wizard.domain.models import CheckStatus, ClusterFacts, Finding
 from wizard.domain.ports import AzureReader
-from wizard.engine.engine import Assessment, Outcome, assess, plan, verdict_of
+from wizard.engine.assess import Assessment, assess, verdict_of
+from wizard.engine.facts import Facts
+from wizard.engine.plan import plan
+from wizard.engine.reads import Outcome
 from wizard.engine.tree import Read, ReadKind, load_tree
 
 SCHEMA = "cmk-wizard/diagnosis/v1"
@@ -83,12 +87,15 @@ class Diagnosis:
         """Findings, most fundamental first."""
         return self.assessment.findings
 
+    @cached_property
+    def facts(self) -> Facts:
+        """What Azure answered, typed once (the cluster, its key URL, identity, vault, key, access)."""
+        return Facts.from_known(self.cluster_id, self.known)
+
     @property
     def cluster(self) -> ClusterFacts | None:
         """The cluster as read, if it could be."""
-        outcome = self.known.get(Read(ReadKind.CLUSTER, (self.cluster_id,)))
-        value = outcome.value if outcome else None
-        return value if isinstance(value, ClusterFacts) else None
+        return self.facts.cluster
 
     @property
     def exit_code(self) -> int:

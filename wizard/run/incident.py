@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from wizard.domain.catalog import load_catalog
-from wizard.engine.engine import critical_causes
+from wizard.domain.results import OutcomeStatus, StepKind
+from wizard.engine.assess import critical_causes
 from wizard.run.audit import redact
 from wizard.run.diagnose import Diagnosis, check_titles
-from wizard.run.fix import FixSession, StepOutcome, changed_fields
+from wizard.run.fix import FixSession
+from wizard.run.outcomes import StepOutcome, changed_fields
 from wizard.run.outputs import write_whole
 
 OSC52_LIMIT = 100_000
@@ -105,7 +107,7 @@ def incident_markdown(session: FixSession, *, title: str | None = None) -> str:
         who = f"{operator.account or '-'} (tenant {operator.tenant_id or '-'}, {operator.mode})"
     except Exception:
         who = "-"
-    changed = [o for o in session.outcomes if o.step.kind == "write" and o.status == "ok"]
+    changed = [o for o in session.outcomes if o.step.kind == StepKind.WRITE and o.status == OutcomeStatus.OK]
     verdict = final.verdict + (" (the failed cluster was deleted)" if session.deleted_cluster else "")
     lines = [
         f"# {title or f'CMK incident: cluster {name}'}",
@@ -130,7 +132,7 @@ def incident_markdown(session: FixSession, *, title: str | None = None) -> str:
     _checks(lines, initial)
     lines += ["", "## Steps taken", ""]
     _step_rows(lines, session.outcomes)
-    escalations = [o for o in session.outcomes if o.status == "escalate"]
+    escalations = [o for o in session.outcomes if o.status == OutcomeStatus.ESCALATE]
     plan_escalations = session.plan().escalations if final.cluster or not session.deleted_cluster else ()
     if escalations or plan_escalations:
         lines += ["", "## Escalations", ""]

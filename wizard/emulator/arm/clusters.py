@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wizard.emulator.arm.cluster_update import plan_update
 from wizard.emulator.arm.common import (
     check_resource_group,
     check_subscription,
@@ -12,9 +13,8 @@ from wizard.emulator.arm.common import (
     start_operation,
     system_data,
 )
-from wizard.emulator.health import parse_key_url
-from wizard.emulator.model import SECONDS_PER_DAY, Attached, Cluster
-from wizard.emulator.wire import Context, HttpError, Request, Response, arm_error, iso
+from wizard.emulator.model import SECONDS_PER_DAY, Cluster
+from wizard.emulator.wire import Context, Request, Response, iso
 
 
 def cluster_json(cluster: Cluster) -> dict[str, Any]:
@@ -71,7 +71,7 @@ def cluster_json(cluster: Cluster) -> dict[str, Any]:
     return body
 
 
-def _cluster(ctx: Context, p: dict[str, str]) -> Cluster:
+def find_cluster(ctx: Context, p: dict[str, str]) -> Cluster:
     """The cluster the path names (404 for a missing subscription, group or cluster)."""
     check_resource_group(ctx, p["sub"], p["rg"])
     cluster = ctx.state.cluster(
@@ -85,7 +85,7 @@ def _cluster(ctx: Context, p: dict[str, str]) -> Cluster:
 
 def get_cluster(ctx: Context, req: Request, p: dict[str, str]) -> Response:
     """GET a mongoCluster."""
-    return Response(200, cluster_json(_cluster(ctx, p)))
+    return Response(200, cluster_json(find_cluster(ctx, p)))
 
 
 def list_clusters(ctx: Context, req: Request, p: dict[str, str]) -> Response:
@@ -106,9 +106,9 @@ def list_clusters(ctx: Context, req: Request, p: dict[str, str]) -> Response:
     )
 
 
-def _accepted(ctx: Context, kind: str, cluster: Cluster) -> Response:
+def _accepted(ctx: Context, kind: str, cluster: Cluster, error: dict[str, str] | None = None) -> Response:
     """202 with the operation's Location and Azure-AsyncOperation URLs, as the DocumentDB RP answers."""
-    op_id = start_operation(ctx, kind, cluster.id)
+    op_id = start_operation(ctx, kind, cluster.id, error)
     base = (
         f"{ctx.arm_endpoint}/subscriptions/{cluster.subscription_id}/providers/Microsoft.DocumentDB/"
         f"locations/{cluster.location}"
@@ -125,70 +125,29 @@ def _accepted(ctx: Context, kind: str, cluster: Cluster) -> Response:
 
 
 def patch_cluster(ctx: Context, req: Request, p: dict[str, str]) -> Response:
-    """PATCH (LRO, 202): merge identities (existing ones stick even on failure), replace CMK settings."""
-    cluster = _cluster(ctx, p)
+    """PATCH (LRO, 202): all of it applies, or the operation fails and none of it does.
+
+    A change the service cannot carry out (an identity that does not exist, a key it cannot reach or
+    use) is accepted and then fails asynchronously: the operation ends `Failed` with an error, the
+    cluster's provisioningState becomes `Failed`, and the running cluster keeps its clusterStatus.
+    The emulator settles the outcome at once; the operation reports InProgress once, then it.
+    """
+    cluster = find_cluster(ctx, p)
     body = req.json_object()
-    problems: list[tuple[str, str]] = []
-    identity = body.get("identity")
-    if isinstance(identity, dict):
-        for ident_id, value in (identity.get("userAssignedIdentities") or {}).items():
-            if value is None:
-                cluster.identities = [
-                    a for a in cluster.identities if a.identity_id.lower() != ident_id.lower()
-                ]
-                continue
-            found = ctx.state.identity(ident_id)
-            if found is None:
-                problems.append(
-                    (
-                        "InvalidUserAssignedIdentity",
-                        f"The user-assigned identity '{ident_id}' was not found or is not valid.",
-                    )
-                )
-                continue
-            current = cluster.attached(found.id)
-            if current is None:
-                cluster.identities.append(Attached(found.id, found.principal_id, found.client_id))
-            else:
-                current.principal_id, current.client_id = found.principal_id, found.client_id
-        if identity.get("type"):
-            cluster.identity_type = str(identity["type"])
-    props = body.get("properties") if isinstance(body.get("properties"), dict) else {}
-    cmk = ((props or {}).get("encryption") or {}).get("customerManagedKeyEncryption")
-    if isinstance(cmk, dict) and not problems:
-        kek = cmk.get("keyEncryptionKeyIdentity") or {}
-        kek_id = str(kek.get("userAssignedIdentityResourceId") or cluster.key_identity_id or "")
-        url = str(cmk.get("keyEncryptionKeyUrl") or cluster.key_url or "")
-        parsed = parse_key_url(url)
-        vault = ctx.state.live_vault(parsed[0]) if parsed else None
-        key = vault.key(parsed[1]) if vault is not None and parsed else None
-        if cluster.attached(kek_id) is None or ctx.state.identity(kek_id) is None:
-            problems.append(
-                (
-                    "InvalidKeyEncryptionKeyIdentity",
-                    f"The key encryption identity '{kek_id}' must be a valid user-assigned identity "
-                    "of the cluster.",
-                )
-            )
-        elif parsed is None or key is None or key.deleted_on is not None:
-            problems.append(
-                (
-                    "InvalidKeyEncryptionKeyUrl",
-                    f"The key '{url}' could not be found. It might be missing, or the vault might not exist.",
-                )
-            )
-        else:
-            cluster.key_url, cluster.key_identity_id = url, kek_id
-    if isinstance(body.get("tags"), dict):
-        cluster.tags = {str(k): str(v) for k, v in body["tags"].items()}
-    if problems:
-        code, message = problems[0]
-        raise HttpError(arm_error(400, code, message))
-    return _accepted(ctx, "update", cluster)
+    planned = plan_update(ctx, cluster, body)
+    if isinstance(planned, Cluster):
+        cluster.identities, cluster.identity_type = planned.identities, planned.identity_type
+        cluster.key_url, cluster.key_identity_id = planned.key_url, planned.key_identity_id
+        cluster.tags = planned.tags
+        if cluster.came_up:
+            cluster.provisioning_state = "Succeeded"
+        return _accepted(ctx, "update", cluster)
+    cluster.provisioning_state = "Failed"
+    return _accepted(ctx, "update", cluster, planned)
 
 
 def delete_cluster(ctx: Context, req: Request, p: dict[str, str]) -> Response:
     """DELETE (LRO, 202): the cluster is gone at once; polls report InProgress once, then done."""
-    cluster = _cluster(ctx, p)
+    cluster = find_cluster(ctx, p)
     ctx.state.clusters = [c for c in ctx.state.clusters if c is not cluster]
     return _accepted(ctx, "delete", cluster)

@@ -56,10 +56,11 @@ def in_path_subscription(resource_sub: str, p: dict[str, str]) -> bool:
     return resource_sub.lower() == p["sub"].lower()
 
 
-def start_operation(ctx: Context, kind: str, resource_id: str) -> str:
-    """Register a long-running operation on a resource; its id goes into the polling URLs."""
+def start_operation(ctx: Context, kind: str, resource_id: str, error: dict[str, str] | None = None) -> str:
+    """Register a long-running operation on a resource (failing with `error`, if given); its id goes
+    into the polling URLs."""
     op_id = ctx.new_guid()
-    ctx.operations[op_id] = Operation(op_id, kind, resource_id)
+    ctx.operations[op_id] = Operation(op_id, kind, resource_id, error=error)
     return op_id
 
 

@@ -47,7 +47,7 @@ def mgmt_key_json(vault: Vault, key: Key, version: KeyVersion | None = None) -> 
         "properties": {
             "attributes": _key_attrs(one, vault),
             "kty": key.kty,
-            "keySize": key.size,
+            **({"curveName": key.curve} if key.curve else {"keySize": key.size}),
             "keyOps": list(one.key_ops),
             "keyUri": key_uri,
             "keyUriWithVersion": f"{key_uri}/{one.version}",

@@ -13,6 +13,7 @@ from wizard.emulator.arm import (
     keys,
     operations,
     rbac,
+    resource_health,
     vaults,
 )
 from wizard.emulator.wire import Handler
@@ -40,6 +41,7 @@ RESOURCE_GRAPH = r"/providers/Microsoft\.ResourceGraph/resources"
 SUBSCRIPTION_CLUSTERS = _SUB + r"/providers/Microsoft\.DocumentDB/mongoClusters"
 GROUP_CLUSTERS = _RG + r"/providers/Microsoft\.DocumentDB/mongoClusters"
 CLUSTER = GROUP_CLUSTERS + r"/(?P<name>[^/]+)"
+CLUSTER_HEALTH = CLUSTER + r"/providers/Microsoft\.ResourceHealth/availabilityStatuses/current"
 OPERATION = (
     _SUB + r"/providers/Microsoft\.(?:DocumentDB|KeyVault)/locations/(?P<loc>[^/]+)/"
     r"(?P<what>mongoClusterOperationResults|mongoClusterAzureAsyncOperation|operationResults)/(?P<op>[^/]+)"
@@ -74,6 +76,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", CLUSTER, "clusters", clusters.get_cluster),
     Route("PATCH", CLUSTER, "clusters", clusters.patch_cluster),
     Route("DELETE", CLUSTER, "clusters", clusters.delete_cluster),
+    Route("GET", CLUSTER_HEALTH, "resource-health", resource_health.get_availability),
     Route("GET", OPERATION, "operations", operations.poll_operation),
     Route("GET", IDENTITY, "identities", identities.get_identity),
     Route("PUT", IDENTITY, "identities", identities.put_identity),
@@ -118,6 +121,7 @@ ACTIONS = {
     "role-assignments": "Microsoft.Authorization/roleAssignments",
     "role-definitions": "Microsoft.Authorization/roleDefinitions",
     "resource-graph": "Microsoft.ResourceGraph/resources",
+    "resource-health": "Microsoft.ResourceHealth/availabilityStatuses",
 }
 
 

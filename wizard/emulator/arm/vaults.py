@@ -14,6 +14,7 @@ from wizard.emulator.arm.common import (
     system_data,
 )
 from wizard.emulator.model import AccessPolicy, NetworkAcls, Vault
+from wizard.emulator.network import normalize_ip_rule
 from wizard.emulator.wire import Context, HttpError, Request, Response, arm_error
 
 
@@ -175,7 +176,11 @@ def _apply_properties(vault: Vault, props: dict[str, Any]) -> None:
         vault.network_acls = NetworkAcls(
             "Allow" if default_action.lower() == "allow" else "Deny",
             "AzureServices" if bypass.lower() == "azureservices" else "None",
-            [str(r.get("value")) for r in acls.get("ipRules") or [] if isinstance(r, dict)],
+            [
+                normalize_ip_rule(str(r.get("value")))
+                for r in acls.get("ipRules") or []
+                if isinstance(r, dict)
+            ],
             [str(r.get("id")) for r in acls.get("virtualNetworkRules") or [] if isinstance(r, dict)],
         )
     if isinstance(props.get("accessPolicies"), list):

@@ -1,0 +1,66 @@
+"""What the answers so far mean: every check's state, the findings, and the verdict they add up to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from wizard.domain.catalog import load_catalog
+from wizard.domain.models import CheckResult, CheckStatus, Finding, Severity
+from wizard.engine.checks import CHECKS, CheckContext
+from wizard.engine.facts import Facts
+from wizard.engine.findings import check_result, findings_of
+from wizard.engine.reads import Known
+from wizard.engine.tree import Read, load_tree
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Every check's state and every finding, for one moment of a diagnosis."""
+
+    checks: tuple[CheckResult, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def complete(self) -> bool:
+        """No check is still waiting for Azure."""
+        return all(c.status.done for c in self.checks)
+
+
+def assess(
+    cluster_id: str, known: Known, in_flight: set[Read] | None = None, now: datetime | None = None
+) -> Assessment:
+    """Every check's state and the findings, most fundamental first."""
+    facts = Facts.from_known(cluster_id, known)
+    ctx = CheckContext(facts, in_flight or set(), now or datetime.now(UTC))
+    template_values = facts.template_values()
+    checks: list[CheckResult] = []
+    findings: list[Finding] = []
+    for spec in load_tree():
+        verdict = CHECKS[spec.id](ctx)
+        checks.append(check_result(spec.id, verdict, known))
+        findings += findings_of(spec.id, verdict, template_values)
+    findings.sort(key=lambda f: (f.rank, f.code))
+    return Assessment(tuple(checks), tuple(findings))
+
+
+def critical_causes(findings: tuple[Finding, ...]) -> set[str]:
+    """The critical findings that are causes, not the Inaccessible symptom."""
+    catalog = load_catalog()
+    return {
+        f.code for f in findings if f.severity == Severity.CRITICAL and not catalog.finding(f.code).symptom
+    }
+
+
+def verdict_of(assessment: Assessment) -> str:
+    """healthy, unhealthy (a critical finding) or incomplete (a question left open)."""
+    if any(f.severity == Severity.CRITICAL for f in assessment.findings):
+        return "unhealthy"
+    critical = {spec.id for spec in load_tree() if spec.critical}
+    if any(
+        c.status in (CheckStatus.UNKNOWN, CheckStatus.PENDING, CheckStatus.RUNNING)
+        for c in assessment.checks
+        if c.id in critical
+    ):
+        return "incomplete"
+    return "healthy"

@@ -1,0 +1,69 @@
+"""Which reads can start now: every read whose inputs are known, so independent ones run at once."""
+
+from __future__ import annotations
+
+from wizard.domain.errors import NotFound
+from wizard.domain.models import VaultRef
+from wizard.engine.facts import Facts
+from wizard.engine.reads import (
+    Known,
+    deleted_vault_reads,
+    key_read,
+    role_assignments_read,
+    role_definition_read,
+    vault_lookup_read,
+)
+from wizard.engine.roles import KNOWN_INSUFFICIENT_ROLES, KNOWN_SUFFICIENT_ROLES
+from wizard.engine.tree import Read
+
+
+def plan(cluster_id: str, known: Known) -> list[Read]:
+    """Every read whose inputs are known now; the runner starts those not yet started."""
+    facts = Facts.from_known(cluster_id, known)
+    wanted = [facts.cluster_read]
+    cluster, key = facts.cluster, facts.key_url
+    if cluster is None or not cluster.is_cmk:
+        return wanted
+    if facts.identity_read:
+        wanted.append(facts.identity_read)
+    if key is None:
+        return wanted
+    lookup = vault_lookup_read(cluster, key)
+    wanted.append(lookup)
+    looked_up = facts.outcome(lookup)
+    if looked_up is None or looked_up.error:
+        return wanted
+    if not isinstance(looked_up.value, VaultRef):
+        wanted += [*facts.live_vault_searches, *deleted_vault_reads(cluster, key, None, known)]
+    ref = facts.vault_ref
+    if ref is None:
+        return wanted
+    vault_read, the_key = facts.vault_read, key_read(ref.id, key)
+    assert vault_read is not None
+    wanted += [vault_read, the_key]
+    if _not_found(facts, vault_read):
+        wanted += facts.deleted_vault_reads
+        return wanted
+    if _not_found(facts, the_key) and facts.deleted_key_read:
+        wanted.append(facts.deleted_key_read)
+    if facts.vault and not facts.vault.rbac_authorization:
+        return wanted
+    principal = facts.access_principal
+    identity_pending = facts.outcome(facts.identity_read) is None
+    candidates = [principal] + ([facts.remembered_principal] if identity_pending else [])
+    for pid in dict.fromkeys(p for p in candidates if p):
+        wanted.append(role_assignments_read(ref.id, pid))
+        covering = facts.assignments_covering_key(pid)
+        if pid != principal or covering is None:
+            return wanted
+        if any(a.role_guid in KNOWN_SUFFICIENT_ROLES for a in covering):
+            continue
+        for a in covering:
+            if a.role_guid not in KNOWN_INSUFFICIENT_ROLES:
+                wanted.append(role_definition_read(a.role_definition_id))
+    return list(dict.fromkeys(wanted))
+
+
+def _not_found(facts: Facts, read: Read) -> bool:
+    outcome = facts.outcome(read)
+    return outcome is not None and isinstance(outcome.error, NotFound)

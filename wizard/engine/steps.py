@@ -1,0 +1,129 @@
+"""What the planner produces: a Plan of concrete Steps, and what a session Carries between plans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from wizard.domain.actions import Action, AddAccessPolicy, CreateIdentity, ExtendKeyExpiry, GrantCryptoRole
+from wizard.domain.models import IdentityFacts
+from wizard.domain.results import ConfirmKind, StepKind
+
+
+@dataclass(frozen=True)
+class Carry:
+    """What earlier steps of this session did, which a fresh diagnosis cannot show yet."""
+
+    new_identity: IdentityFacts | None = None
+    granted_principals: frozenset[str] = frozenset()
+    expiry_extended: bool = False
+
+    def after(self, action: Action, created: IdentityFacts | None = None) -> Carry:
+        """What the next plan must know once `action` was written (`created`: the identity it made)."""
+        carry = self
+        if isinstance(action, CreateIdentity) and created is not None:
+            carry = replace(carry, new_identity=created)
+        if isinstance(action, GrantCryptoRole | AddAccessPolicy) and action.principal_id:
+            carry = replace(
+                carry, granted_principals=carry.granted_principals | {action.principal_id.lower()}
+            )
+        if isinstance(action, ExtendKeyExpiry):
+            carry = replace(carry, expiry_extended=True)
+        return carry
+
+
+@dataclass(frozen=True)
+class Step:
+    """One remediation, concrete: what it changes, how, who may, and how we will know.
+
+    `action` is the write a `write` step makes; the other kinds write nothing and carry None."""
+
+    remediation: str
+    finding: str
+    kind: StepKind
+    title: str
+    summary: str
+    change: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    action: Action | None
+    target: str
+    rest: str = ""
+    az: str = ""
+    permission: str = ""
+    reversible: bool = True
+    confirm: ConfirmKind = ConfirmKind.NONE
+    confirm_text: str = ""
+    verifies: tuple[str, ...] = ()
+    provisional: bool = False
+    explanation: str = ""
+    permission_doubt: str = ""
+    also_fixes: tuple[str, ...] = ()
+
+    @property
+    def writes(self) -> bool:
+        """True when applying the step changes Azure."""
+        return self.kind == StepKind.WRITE
+
+    @property
+    def key(self) -> str:
+        """Identifies the step across re-plans: the remediation, its target and whom it is for."""
+        who = self.action.subject if self.action is not None else ""
+        return f"{self.remediation}|{self.target.lower()}|{who.lower()}"
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The action's parameters as plain data (the wait names its cluster), for JSON and reports."""
+        if self.action is not None:
+            return self.action.to_json()
+        return {"cluster_id": self.target} if self.kind == StepKind.WAIT else {}
+
+    def to_json(self) -> dict[str, Any]:
+        """The step as plain data (for JSON output, audit and reports)."""
+        return {
+            "remediation": self.remediation,
+            "finding": self.finding,
+            "kind": str(self.kind),
+            "title": self.title,
+            "summary": self.summary,
+            "change": self.change,
+            "before": self.before,
+            "after": self.after,
+            "params": self.params,
+            "target": self.target,
+            "rest": self.rest,
+            "az": self.az,
+            "permission": self.permission,
+            "reversible": self.reversible,
+            "confirm": str(self.confirm),
+            "confirmText": self.confirm_text,
+            "verifies": list(self.verifies),
+            "provisional": self.provisional,
+            "explanation": self.explanation,
+            "permissionDoubt": self.permission_doubt,
+            "alsoFixes": list(self.also_fixes),
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Ordered steps for one cluster; `next_step` is what the executor applies next."""
+
+    cluster_id: str
+    steps: tuple[Step, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def writes(self) -> tuple[Step, ...]:
+        """Steps that change Azure."""
+        return tuple(s for s in self.steps if s.writes)
+
+    @property
+    def next_step(self) -> Step | None:
+        """The first step that does something (a write or the wait)."""
+        return next((s for s in self.steps if s.kind in (StepKind.WRITE, StepKind.WAIT)), None)
+
+    @property
+    def escalations(self) -> tuple[Step, ...]:
+        """Steps that only explain: nothing here can fix them."""
+        return tuple(s for s in self.steps if s.kind == StepKind.ESCALATE)

@@ -1,0 +1,69 @@
+"""What the operator should do about a write that failed or was refused, by the error's type."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from wizard.domain.errors import (
+    AuthFailed,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ReadOnlyViolation,
+    Throttled,
+    Unreachable,
+    WriteRefused,
+)
+from wizard.engine.steps import Step
+
+_ADVICE: Mapping[type[BaseException], str] = {
+    Forbidden: "you lack the permission for this write: {permission}. Ask someone who holds it, "
+    "or have it granted, then run the fix again.",
+    NotFound: "the target was not found: diagnose again; another change may have happened meanwhile.",
+    Conflict: "Azure reported a conflict: diagnose again and retry once the other operation is done.",
+    Throttled: "Azure is throttling or failing: wait a minute and run the fix again.",
+    Unreachable: "Azure could not be reached: check the network (VPN, proxy) and run the fix again.",
+    AuthFailed: "sign in again (`az login`) and run the fix again.",
+    ReadOnlyViolation: "the wizard runs read-only: start it without --read-only to apply fixes.",
+    WriteRefused: "nothing was changed; check the target and run the fix again.",
+}
+_OTHERWISE = "nothing more was changed; read the message, then diagnose again before retrying."
+
+_LOCKED_SCOPES = re.compile(r"following scope\(s\) are locked: (.+?)\. Please", re.DOTALL)
+_QUOTED = re.compile(r"'([^']+)'")
+_SUBSCRIPTION = re.compile(r"/subscriptions/([^/]+)", re.IGNORECASE)
+_GROUP = re.compile(r"/resourceGroups/([^/]+)", re.IGNORECASE)
+
+
+def lock_advice(exc: Conflict, step: Step) -> str:
+    """A management lock refused the write: say where each lock is, how to see it, and what its
+    owner can change; we never touch locks."""
+    found = _LOCKED_SCOPES.search(str(exc))
+    scopes = _QUOTED.findall(found.group(1)) if found else []
+    scopes = scopes or [step.target]
+    commands = []
+    for scope in scopes:
+        sub, group = _SUBSCRIPTION.search(scope), _GROUP.search(scope)
+        where = f" --resource-group {group.group(1)}" if group else ""
+        within = f" --subscription {sub.group(1)}" if sub else ""
+        commands.append(f"`az lock list{where}{within} --output table`")
+    deleting = "delete operation" in str(exc)
+    change = (
+        "remove it (a CanNotDelete lock refuses deletes)"
+        if deleting
+        else "remove it or make it CanNotDelete (a ReadOnly lock refuses every write)"
+    )
+    return (
+        f"a management lock on {', '.join(scopes)} refuses this "
+        f"{'delete' if deleting else 'write'} (ScopeLocked). See it with {', '.join(commands)}; "
+        f"its owner (Owner or User Access Administrator) can {change}, then run the fix again. "
+        "cmk-wizard never removes locks."
+    )
+
+
+def advice_for(exc: BaseException, step: Step) -> str:
+    """What the operator should do about a failed write (by the error's exact type)."""
+    if isinstance(exc, Conflict) and exc.code == "ScopeLocked":
+        return lock_advice(exc, step)
+    return _ADVICE.get(type(exc), _OTHERWISE).format(permission=step.permission)

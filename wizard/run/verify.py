@@ -1,0 +1,89 @@
+"""Did a step take? Judged by the fresh diagnosis: its checks pass, or its finding is gone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from wizard.domain.actions import (
+    AddAccessPolicy,
+    AttachIdentityAndKey,
+    CreateIdentity,
+    DeleteFailedCluster,
+    GrantCryptoRole,
+)
+from wizard.domain.errors import BadInput
+from wizard.domain.ids import parse_key_url
+from wizard.domain.models import CheckStatus
+from wizard.domain.results import VerificationStatus
+from wizard.engine.steps import Step
+from wizard.run.diagnose import Diagnosis
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Did the change take? verified, deferred (cannot be seen yet) or failed."""
+
+    status: VerificationStatus
+    detail: str
+    checks: tuple[tuple[str, str, str], ...] = ()
+
+
+def _versionless(key_url: str) -> bool:
+    """A well-formed key URL without a version."""
+    try:
+        return parse_key_url(key_url or "").version is None
+    except BadInput:
+        return False
+
+
+def _for_new_identity(action: object) -> bool:
+    """A write for an identity the cluster does not use yet: the diagnosis cannot show it."""
+    if isinstance(action, CreateIdentity):
+        return True
+    return isinstance(action, GrantCryptoRole | AddAccessPolicy) and action.new_identity
+
+
+def verify(step: Step, diagnosis: Diagnosis, after: dict[str, Any] | None = None) -> Verification:
+    """Judge a step by the fresh diagnosis: its checks pass, or its finding is gone."""
+    checks = {c.id: c for c in diagnosis.assessment.checks}
+    rows = tuple(
+        (cid, checks[cid].status.value, checks[cid].detail) for cid in step.verifies if cid in checks
+    )
+    codes = {f.code for f in diagnosis.findings}
+    action = step.action
+    if isinstance(action, DeleteFailedCluster):
+        if "CLUSTER_NOT_FOUND" in codes:
+            return Verification(VerificationStatus.VERIFIED, "the failed cluster no longer exists", rows)
+        return Verification(VerificationStatus.FAILED, "the cluster still exists", rows)
+    if _for_new_identity(action):
+        readable = after is not None and not after.get("unreadable")
+        return Verification(
+            VerificationStatus.VERIFIED if readable else VerificationStatus.DEFERRED,
+            "read back after the write; the diagnosis confirms it once the cluster uses the new identity",
+            rows,
+        )
+    if isinstance(action, AttachIdentityAndKey):
+        wanted = ["identity.attached", "identity.principal"]
+        if _versionless(action.key_url):
+            wanted.append("cluster.key_url")
+        failing = [cid for cid in wanted if cid in checks and checks[cid].status != CheckStatus.PASS]
+        if not failing:
+            return Verification(
+                VerificationStatus.VERIFIED, "the cluster uses the identity and key URL", rows
+            )
+        return Verification(
+            VerificationStatus.FAILED,
+            "still failing: " + ", ".join(f"{cid} ({checks[cid].detail})" for cid in failing),
+            rows,
+        )
+    primary = checks.get(step.verifies[0]) if step.verifies else None
+    still = step.finding in codes and step.finding != "CLUSTER_INACCESSIBLE"
+    if primary is not None and primary.status == CheckStatus.PASS:
+        return Verification(VerificationStatus.VERIFIED, f"{primary.id}: {primary.detail}", rows)
+    if not still and (primary is None or primary.status != CheckStatus.UNKNOWN):
+        return Verification(VerificationStatus.VERIFIED, f"{step.finding} is gone", rows)
+    if primary is not None and primary.status == CheckStatus.FAIL and still:
+        return Verification(VerificationStatus.FAILED, f"{primary.id} still fails: {primary.detail}", rows)
+    detail = primary.detail if primary is not None else "no check to re-run"
+    return Verification(VerificationStatus.DEFERRED, f"cannot confirm yet: {detail}", rows)
