@@ -16,6 +16,14 @@ from wizard.emulator.listeners import Listeners
 from wizard.emulator.model import State
 from wizard.emulator.wire import Context, HttpError, Operation, Request, Response, arm_error, kv_error
 
+_READS = ("GET", "HEAD")
+
+
+def _may_change(kind: str, method: str) -> bool:
+    """Whether a request can change what the health rule depends on: every write, and the polls of
+    long-running operations (a poll is where an operation takes effect); a Resource Graph POST reads."""
+    return kind != "resource-graph" and (method not in _READS or kind == "operations")
+
 
 class Dispatcher:
     """Admin paths, then the hold, faults, and ARM or data plane: authenticated, authorised, locked."""
@@ -29,7 +37,7 @@ class Dispatcher:
         faults: FaultInjector,
         listeners: Listeners,
         admin_api: admin.AdminApi,
-        refresh: Callable[[], object],
+        refresh: Callable[[bool], object],
         id_seed: str,
     ) -> None:
         self._state = state
@@ -127,13 +135,13 @@ class Dispatcher:
             locked = policy.lock_refusal(self._state, kind, request)
             if locked is not None:
                 return kind, locked
-            self._refresh()
+            self._refresh(False)
             context = self._context()
             try:
                 response = handler(context, request, params)
             except HttpError as exc:
                 response = exc.response
-            self._refresh()
+            self._refresh(_may_change(kind, request.method))
         return kind, response
 
     def _data_plane(self, request: Request) -> Response:
@@ -161,10 +169,10 @@ class Dispatcher:
             denied = policy.data_plane_denial(self._state, request)
             if denied is not None:
                 return denied
-            self._refresh()
+            self._refresh(False)
             try:
                 response = handler(self._context(), request, params)
             except HttpError as exc:
                 response = exc.response
-            self._refresh()
+            self._refresh(request.method not in _READS)
             return response

@@ -15,6 +15,7 @@ from typing import Any
 
 from wizard.emulator.estate_fields import GUID, EstateError, Fields, field_items, shown
 from wizard.emulator.estate_limits import parse_text, read_estate_file
+from wizard.emulator.fleet import apply_graph_settings, expand_fleet
 from wizard.emulator.model import (
     HIDE_SUBSCRIPTION,
     LOCK_LEVELS,
@@ -147,6 +148,7 @@ class Estate:
         """Validate parsed YAML/JSON fully (a dry build) so errors surface at load time."""
         if not isinstance(data, dict):
             raise EstateError(f"estate {source}: expected a mapping at the top level")
+        data = expand_fleet(data, source)
         estate = cls(str(data.get("name", "")), source, data)
         estate.build(0.0)
         return estate
@@ -224,6 +226,7 @@ class _Builder:
         state.locks = [self.lock(o, i, state) for i, o in enumerate(field_items(top, "locks"))]
         self._unique(top, "locks", [lock.name for lock in state.locks])
         state.subscriptions = state.known_subscriptions()
+        apply_graph_settings(top, state)
         top.done()
         return state
 
@@ -401,7 +404,7 @@ class _Builder:
         """A clusters[] entry: attached identities (with remembered principals) and CMK settings."""
         cluster = Cluster(
             obj.text("name", pattern=_NAME),
-            self.sub,
+            obj.guid("subscriptionId") or self.sub,
             obj.text("resourceGroup", self.rg, pattern=_NAME),
             obj.text("location", self.location),
             provisioning_state=obj.text(

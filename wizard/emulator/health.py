@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from wizard.emulator.model import Cluster, Key, RoleDefinition, State, Vault
+from wizard.emulator.model import Cluster, Key, RoleAssignment, RoleDefinition, State, Vault
 from wizard.emulator.roles import (
     BUILT_IN_ROLES,
     NEEDED_DATA_ACTIONS,
@@ -80,7 +81,27 @@ def key_can_wrap(key: Key) -> bool:
     return key.kty.upper() in ("RSA", "RSA-HSM") and key.size >= 2048
 
 
-def _scopes_that_count(state: State, vault: Vault, key_name: str) -> set[str]:
+class Lookups:
+    """The estate indexed for one evaluation of every cluster: O(1) per cluster instead of a scan.
+
+    Built when the estate changes (a write, a mutation), never per request."""
+
+    def __init__(self, state: State) -> None:
+        self.identities = {i.id.lower(): i for i in state.identities}
+        self.vaults: dict[str, Vault] = {}
+        for vault in state.vaults:
+            self.vaults.setdefault(vault.name.lower(), vault)
+        self.assignments: dict[str, list[RoleAssignment]] = {}
+        for assignment in state.role_assignments:
+            self.assignments.setdefault(assignment.principal_id.lower(), []).append(assignment)
+        self.roles = {r.guid.lower(): r for r in (*BUILT_IN_ROLES, *state.custom_roles)}
+
+    def role(self, role_definition_id: str) -> RoleDefinition | None:
+        """A built-in or custom role by its id (only the trailing GUID matters)."""
+        return self.roles.get(role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower())
+
+
+def _scopes_that_count(vault: Vault, key_name: str) -> set[str]:
     return {
         s.lower()
         for s in (
@@ -92,16 +113,19 @@ def _scopes_that_count(state: State, vault: Vault, key_name: str) -> set[str]:
     }
 
 
-def principal_can_use_key(state: State, vault: Vault, key_name: str, principal_id: str) -> bool:
+def principal_can_use_key(
+    state: State, vault: Vault, key_name: str, principal_id: str, lookups: Lookups | None = None
+) -> bool:
     """RBAC vault: assigned roles cover read+wrap+unwrap; access-policy vault: get/list/wrap/unwrap."""
     pid = principal_id.lower()
     if vault.rbac:
-        scopes = _scopes_that_count(state, vault, key_name)
+        index = lookups or Lookups(state)
+        scopes = _scopes_that_count(vault, key_name)
         granted: set[str] = set()
-        for assignment in state.role_assignments:
-            if assignment.principal_id.lower() != pid or assignment.scope.lower().rstrip("/") not in scopes:
+        for assignment in index.assignments.get(pid, ()):
+            if assignment.scope.lower().rstrip("/") not in scopes:
                 continue
-            role = role_definition(state, assignment.role_definition_id)
+            role = index.role(assignment.role_definition_id)
             if role is not None:
                 granted |= granted_data_actions(role, NEEDED_DATA_ACTIONS)
         return granted >= set(NEEDED_DATA_ACTIONS)
@@ -111,7 +135,7 @@ def principal_can_use_key(state: State, vault: Vault, key_name: str, principal_i
     return "all" in permissions or permissions >= NEEDED_KEY_PERMISSIONS
 
 
-def evaluate(state: State, cluster: Cluster, now: float) -> Verdict:
+def evaluate(state: State, cluster: Cluster, now: float, lookups: Lookups | None = None) -> Verdict:
     """Apply the health rule to one cluster; lists every reason that holds where it can be judged."""
     reasons: list[str] = []
     failed = cluster.never_came_up
@@ -119,10 +143,11 @@ def evaluate(state: State, cluster: Cluster, now: float) -> Verdict:
         reasons.append("provisioning-failed")
     if not cluster.key_url:
         return Verdict(not failed, tuple(reasons), failed)
+    index = lookups or Lookups(state)
     principal: str | None = None
     identity_id = cluster.key_identity_id or ""
     attached = cluster.attached(identity_id)
-    identity = state.identity(identity_id)
+    identity = index.identities.get(identity_id.lower())
     if attached is None:
         reasons.append("identity-not-attached")
     if identity is None:
@@ -136,7 +161,7 @@ def evaluate(state: State, cluster: Cluster, now: float) -> Verdict:
         reasons.append("key-url-invalid")
         return Verdict(False, tuple(reasons), failed)
     vault_name, key_name, version = parsed
-    vault = state.vault(vault_name)
+    vault = index.vaults.get(vault_name.lower())
     if vault is None:
         reasons.append("vault-missing")
         return Verdict(False, tuple(reasons), failed)
@@ -160,10 +185,23 @@ def evaluate(state: State, cluster: Cluster, now: float) -> Verdict:
             reasons.append("key-expired")
         if not key_can_wrap(key):
             reasons.append("key-type-unsupported")
-    if principal is not None and not principal_can_use_key(state, vault, key_name, principal):
+    if principal is not None and not principal_can_use_key(state, vault, key_name, principal, index):
         reasons.append("no-key-permission")
     usable = [r for r in reasons if r != "provisioning-failed"]
     return Verdict(not usable and not failed, tuple(reasons), failed)
+
+
+def _next_date(state: State, now: float) -> float:
+    """The first moment after `now` a key becomes active or expires: verdicts may change then."""
+    moments = [
+        moment
+        for vault in state.vaults
+        for key in vault.keys.values()
+        for version in key.versions
+        for moment in (version.not_before, version.expires)
+        if moment is not None and moment > now
+    ]
+    return float(min(moments, default=math.inf))
 
 
 def refresh(state: State, now: float, monotonic: float, revalidate_seconds: float) -> dict[str, Verdict]:
@@ -173,10 +211,20 @@ def refresh(state: State, now: float, monotonic: float, revalidate_seconds: floa
     clusterStatus `Inaccessible` in the `documented` status mode; in `arm-enum` mode its clusterStatus
     stays `Ready` (the spec's MongoClusterStatus has no Inaccessible) and only Resource Health tells.
     """
-    verdicts: dict[str, Verdict] = {}
+    lookups = Lookups(state)
+    verdicts = {cluster.id: evaluate(state, cluster, now, lookups) for cluster in state.clusters}
+    _move(state, verdicts, now, monotonic, revalidate_seconds)
+    return verdicts
+
+
+def _move(
+    state: State, verdicts: dict[str, Verdict], now: float, monotonic: float, revalidate_seconds: float
+) -> list[Cluster]:
+    """Apply the verdicts to the clusters' states; returns those still waiting to turn Ready."""
+    waiting: list[Cluster] = []
+    documented = state.status_mode == "documented"
     for cluster in state.clusters:
-        verdict = evaluate(state, cluster, now)
-        verdicts[cluster.id] = verdict
+        verdict = verdicts[cluster.id]
         if verdict.failed:
             continue
         if not verdict.can_use_key:
@@ -187,9 +235,53 @@ def refresh(state: State, now: float, monotonic: float, revalidate_seconds: floa
                 cluster.able_since = monotonic
             if monotonic - cluster.able_since >= revalidate_seconds:
                 _set_inaccessible(cluster, False, now)
-        documented = state.status_mode == "documented"
+            elif cluster.inaccessible:
+                waiting.append(cluster)
         cluster.status = "Inaccessible" if cluster.inaccessible and documented else "Ready"
-    return verdicts
+    return waiting
+
+
+class HealthTracker:
+    """The verdicts, recomputed when the estate changes or a key date passes, not on every request.
+
+    Between changes only the clusters waiting out their revalidation delay are looked at."""
+
+    def __init__(self) -> None:
+        self._verdicts: dict[str, Verdict] = {}
+        self._stale = True
+        self._valid_until = -math.inf
+        self._waiting: list[Cluster] = []
+        self.recomputed = 0
+        """How many full evaluations ran (tests check requests do not cause them)."""
+
+    def changed(self) -> None:
+        """The estate changed: the next refresh evaluates every cluster again."""
+        self._stale = True
+
+    def refresh(
+        self, state: State, now: float, monotonic: float, revalidate_seconds: float
+    ) -> dict[str, Verdict]:
+        """The verdict per cluster, cluster states moved; cheap unless something changed."""
+        if self._stale or now >= self._valid_until or len(self._verdicts) != len(state.clusters):
+            lookups = Lookups(state)
+            self._verdicts = {c.id: evaluate(state, c, now, lookups) for c in state.clusters}
+            self._waiting = _move(state, self._verdicts, now, monotonic, revalidate_seconds)
+            self._valid_until = _next_date(state, now)
+            self._stale = False
+            self.recomputed += 1
+        elif self._waiting:
+            documented = state.status_mode == "documented"
+            still: list[Cluster] = []
+            for cluster in self._waiting:
+                able = cluster.able_since
+                if able is not None and monotonic - able >= revalidate_seconds:
+                    _set_inaccessible(cluster, False, now)
+                    cluster.status = "Ready"
+                elif able is not None:
+                    still.append(cluster)
+                    cluster.status = "Inaccessible" if documented else "Ready"
+            self._waiting = still
+        return self._verdicts
 
 
 def _set_inaccessible(cluster: Cluster, inaccessible: bool, now: float) -> None:

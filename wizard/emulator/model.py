@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from wizard.emulator.graph_quota import GraphQuota
+
 SECONDS_PER_DAY = 86_400
 HIDE_SUBSCRIPTION = "hide-subscription:"
 STATUS_MODES = ("documented", "arm-enum")
@@ -272,6 +274,10 @@ class State:
     status_mode: str = "documented"
     operator_ip: str | None = None
     operator_private_endpoint: bool = False
+    graph_quota: GraphQuota = field(default_factory=GraphQuota)
+    """Resource Graph's per-user query window (headers always; 429s only when enforced)."""
+    management_groups: dict[str, list[str]] = field(default_factory=dict)
+    """Management group name to the subscriptions under it (Resource Graph's `managementGroups` scope)."""
 
     def known_subscriptions(self) -> list[str]:
         """The estate's subscriptions, sorted: one stays when its last resource goes, as in Azure."""

@@ -16,7 +16,7 @@ from wizard.emulator.admin import health_report, lock_rows
 from wizard.emulator.dispatch import Dispatcher
 from wizard.emulator.estate import Estate, load_estate
 from wizard.emulator.faults import UNCHANGED_LIMIT, FaultInjector, check_settings
-from wizard.emulator.health import Verdict, refresh
+from wizard.emulator.health import HealthTracker, Verdict
 from wizard.emulator.listeners import Listeners
 from wizard.emulator.model import STATUS_MODES, State
 from wizard.emulator.wire import Response
@@ -47,6 +47,7 @@ class Emulator:
                 raise ValueError(f"status_mode must be one of {', '.join(STATUS_MODES)}, got {status_mode!r}")
             self._state.status_mode = status_mode
         self._lock = threading.RLock()
+        self._health = HealthTracker()
         self._token = token
         self.revalidate_seconds = revalidate_seconds
         stopping = threading.Event()
@@ -144,8 +145,16 @@ class Emulator:
 
     # -- inspection and control -----------------------------------------------------------------
 
-    def _refresh(self) -> dict[str, Verdict]:
-        return refresh(self._state, time.time(), time.monotonic(), self.revalidate_seconds)
+    def _refresh(self, changed: bool = False) -> dict[str, Verdict]:
+        """Move the clusters' states; `changed`: the estate was written, so judge every cluster again."""
+        if changed:
+            self._health.changed()
+        return self._health.refresh(self._state, time.time(), time.monotonic(), self.revalidate_seconds)
+
+    @property
+    def health_evaluations(self) -> int:
+        """How many times every cluster was judged (once per change of the estate, not per request)."""
+        return self._health.recomputed
 
     def health(self) -> dict[str, Any]:
         """The emulator's own verdict per cluster (same as GET /_emulator/health)."""
@@ -205,7 +214,7 @@ class Emulator:
         """Run fn(state) under the lock: trainers and tests break (or fix) things while it runs."""
         with self._lock:
             result = fn(self._state)
-            self._refresh()
+            self._refresh(changed=True)
             return result
 
     # -- request handling -----------------------------------------------------------------------
