@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from tests.ui.fake_fleet import FakeFleetReader
 from wizard.domain.actions import (
     Action,
     AllowTrustedServices,
@@ -543,6 +544,10 @@ class FakeBackend:
         if self.estate.connect_error is not None:
             raise self.estate.connect_error
         return self.reader
+
+    def fleet(self) -> FakeFleetReader:
+        """The fleet reads over the same estate (and the same sign-in failure)."""
+        return FakeFleetReader(self.connect())
 
     def clock(self) -> float:
         """Frozen: every read takes 0 ms, so screens show the same durations on any machine."""

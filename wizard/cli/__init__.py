@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from wizard import __version__
+from wizard.cli.scan import add_fleet_flags, add_scan_parser, fleet_estate
 from wizard.domain.errors import BadInput, WizardError
 from wizard.domain.ids import CLUSTER_TYPE, parse_resource_id, quoted
 
@@ -36,14 +37,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _add_target(parser: argparse.ArgumentParser, *, cluster_required: bool = False) -> None:
+def _add_target(
+    parser: argparse.ArgumentParser, *, cluster_required: bool = False, fleet: bool = False
+) -> None:
     target = parser.add_argument_group("target (live Azure unless --scenario or --emulator)")
-    target.add_argument(
-        "--cluster",
-        metavar="ID",
-        required=cluster_required,
-        help="resource ID of the Microsoft.DocumentDB/mongoClusters cluster",
-    )
+    if not fleet:
+        target.add_argument(
+            "--cluster",
+            metavar="ID",
+            required=cluster_required,
+            help="resource ID of the Microsoft.DocumentDB/mongoClusters cluster",
+        )
     source = target.add_mutually_exclusive_group()
     source.add_argument(
         "--scenario",
@@ -62,7 +66,8 @@ def _add_target(parser: argparse.ArgumentParser, *, cluster_required: bool = Fal
         default="auto",
         help="live sign-in: Azure CLI then azure-identity's chain (auto), or device code",
     )
-    target.add_argument("--subscription", metavar="ID", help="default subscription (live)")
+    if not fleet:
+        target.add_argument("--subscription", metavar="ID", help="default subscription (live)")
     target.add_argument(
         "--retry-total",
         type=_retry_total_flag,
@@ -150,8 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--scenario",
         metavar="NAME|FILE",
-        default=DEFAULT_DEMO_SCENARIO,
-        help=f"scenario to start with (default {DEFAULT_DEMO_SCENARIO})",
+        help=f"scenario to start with (default {DEFAULT_DEMO_SCENARIO}, unless --fleet)",
     )
     demo.add_argument("--cluster", metavar="ID", help="cluster to open (default: the scenario's)")
     demo.add_argument("--read-only", action="store_true", help="make every write impossible")
@@ -163,13 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long a repaired cluster takes to turn Ready (default 5)",
     )
     _add_wizard_options(demo)
+    add_fleet_flags(demo)
 
     diagnose = commands.add_parser("diagnose", help="non-interactive diagnosis")
     _add_target(diagnose)
     diagnose.add_argument("--format", choices=("text", "json"), default="text")
 
     emulator = commands.add_parser("emulator", help="run the emulator standalone")
-    emulator.add_argument("--scenario", metavar="NAME|FILE", required=True)
+    emulator.add_argument("--scenario", metavar="NAME|FILE", help="a built-in scenario or an estate file")
     emulator.add_argument("--port", type=_port, default=0, help="ARM port (0 = any free port)")
     emulator.add_argument("--connection-file", metavar="PATH", default="cmk-emulator.json")
     emulator.add_argument("--latency-ms", type=_latency_ms, default=0, metavar="N")
@@ -188,9 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="how clusterStatus shows lost key access: Inaccessible (documented) or unchanged "
         "(arm-enum: only Resource Health tells); default: the estate's statusMode",
     )
+    add_fleet_flags(emulator)
 
     commands.add_parser("scenarios", help="list the built-in emulator scenarios")
     _add_fix_parsers(commands)
+    add_scan_parser(commands, lambda parser: _add_target(parser, fleet=True))
     return parser
 
 
@@ -314,6 +321,15 @@ def make_backend(args: argparse.Namespace) -> EmulatorBackend | LiveBackend:
 
     cluster = _cluster_arg(args)
     options = _options(args)
+    if getattr(args, "fleet", None):
+        if getattr(args, "scenario", None) or getattr(args, "emulator", None):
+            raise BadInput("--fleet makes its own emulator: leave out --scenario and --emulator")
+        return EmulatorBackend(
+            options,
+            estate=fleet_estate(args),
+            cluster_id=cluster,
+            revalidate_seconds=getattr(args, "revalidate_seconds", 0.0),
+        )
     if getattr(args, "scenario", None):
         return EmulatorBackend(
             options,
@@ -386,8 +402,10 @@ def _run_tui(args: argparse.Namespace) -> int:
 def _run_emulator(args: argparse.Namespace) -> int:
     from wizard.emulator.standalone import serve
 
+    if bool(args.scenario) == bool(args.fleet):
+        raise BadInput("emulator needs exactly one of --scenario NAME|FILE and --fleet N")
     return serve(
-        args.scenario,
+        fleet_estate(args) if args.fleet else args.scenario,
         port=args.port,
         connection_file=args.connection_file,
         latency_ms=args.latency_ms,
@@ -409,6 +427,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     command = args.command or "tui"
     if args.command is None:
         args = build_parser().parse_args(["tui"])
+    if command == "demo" and not args.fleet and not args.scenario:
+        args.scenario = DEFAULT_DEMO_SCENARIO
     if command in ("tui", "demo"):
         return _run_tui(args)
     if command == "diagnose":
@@ -423,6 +443,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from wizard.cli.fix import run_watch
 
         return run_watch(args, make_backend)
+    if command == "scan":
+        from wizard.cli.scan import run_scan
+
+        return run_scan(args, make_backend)
     return _run_scenarios(args)
 
 

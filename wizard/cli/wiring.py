@@ -23,6 +23,7 @@ equal to the emulator's own default, which is not imported here: it would load t
 if TYPE_CHECKING:
     from wizard.azure.clients import RetrySettings
     from wizard.azure.gateway import AzureGateway
+    from wizard.domain.fleet_ports import FleetReader
 
 
 @dataclass
@@ -109,6 +110,12 @@ class LiveBackend:
         """The cluster named on the command line."""
         return self._cluster_id
 
+    def fleet(self) -> FleetReader:
+        """The fleet reads (Resource Graph, deleted vaults, keys) over the same signed-in clients."""
+        from wizard.azure.fleet import FleetGateway
+
+        return FleetGateway(self.connect())
+
     def scenarios(self) -> list[str]:
         """Live Azure has no scenarios."""
         return []
@@ -134,13 +141,18 @@ class EmulatorBackend:
     revalidate_seconds: float = 0.0
     latency_ms: int = 0
     fault_rate: float = 0.0
+    estate: Any = None
+    """An estate made here rather than named (a generated fleet); it opens no cluster by default."""
     _emulator: Any = field(default=None, init=False, repr=False)
     _gateway: AzureGateway | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.read_only = self.options.read_only
-        if self.scenario is not None:
+        if self.estate is not None:
+            self.scenario = self.scenario or self.estate.name
+            self._estate = self.estate
+        elif self.scenario is not None:
             from wizard.emulator import load_estate
 
             self._estate = load_estate(self.scenario)
@@ -221,10 +233,18 @@ class EmulatorBackend:
         """The cluster asked for, else the scenario's own cluster."""
         if self.cluster_id:
             return self.cluster_id
+        if self.estate is not None:
+            return None
         if self.scenario is not None:
             clusters = self._estate.build(0.0).clusters
             return clusters[0].id if clusters else None
         return self._connection.clusters[0] if self._connection.clusters else None
+
+    def fleet(self) -> FleetReader:
+        """The fleet reads over the same SDK clients, pointed at the emulator."""
+        from wizard.azure.fleet import FleetGateway
+
+        return FleetGateway(self.connect())
 
     def scenarios(self) -> list[str]:
         """The built-in scenarios, when the emulator is ours to restart."""
@@ -241,7 +261,7 @@ class EmulatorBackend:
         estate = load_estate(name)
         self.close()
         with self._lock:
-            self.scenario, self._estate, self.cluster_id = name, estate, None
+            self.scenario, self._estate, self.cluster_id, self.estate = name, estate, None, None
 
     def close(self) -> None:
         """Close clients and stop the embedded emulator."""

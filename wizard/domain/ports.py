@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from wizard.domain.actions import Action
+from wizard.domain.fleet_ports import FleetReader
 from wizard.domain.models import (
     ClusterFacts,
     ClusterSummary,
@@ -146,6 +147,10 @@ class Backend(Protocol):
 
     def default_cluster_id(self) -> str | None:
         """The cluster to open first, if the command line or scenario named one."""
+        ...
+
+    def fleet(self) -> FleetReader:
+        """The fleet-wide reads (connects like `connect`: call it from a worker)."""
         ...
 
     def scenarios(self) -> list[str]:

@@ -13,7 +13,27 @@ from wizard.emulator.estate import Estate, EstateError, load_estate, scenario_na
 if TYPE_CHECKING:
     from wizard.emulator.server import DEFAULT_TOKEN, Emulator
 
-__all__ = ["DEFAULT_TOKEN", "Emulator", "Estate", "EstateError", "load_estate", "scenario_names"]
+__all__ = [
+    "DEFAULT_TOKEN",
+    "Emulator",
+    "Estate",
+    "EstateError",
+    "fleet_estate",
+    "load_estate",
+    "scenario_names",
+]
+
+
+def fleet_estate(clusters: int, *, keys: int, subscriptions: int, broken: float, seed: int) -> Estate:
+    """A generated fleet (`cmk-wizard emulator --fleet N`), as the estate format's `fleet:` says."""
+    settings = {
+        "clusters": clusters,
+        "keys": keys,
+        "subscriptions": subscriptions,
+        "broken": broken,
+        "seed": seed,
+    }
+    return Estate.from_data({"name": f"fleet-{clusters}", "fleet": settings}, "--fleet")
 
 
 def __getattr__(name: str) -> Any:

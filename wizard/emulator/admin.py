@@ -46,6 +46,10 @@ class AdminApi(Protocol):
         """The management locks in force."""
         ...
 
+    def set_graph_quota(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """Change Resource Graph's quota window or throttle its next queries (ValueError if bad)."""
+        ...
+
     def remove_lock(self, name_or_scope: str) -> list[dict[str, str]]:
         """Remove the lock(s) with this name, scope or id."""
         ...
@@ -134,6 +138,16 @@ def _post_locks(api: AdminApi, query: dict[str, str], body: bytes) -> Response:
         return arm_error(404, "LockNotFound", str(exc.args[0]))
 
 
+def _post_graph_quota(api: AdminApi, query: dict[str, str], body: bytes) -> Response:
+    try:
+        data = json.loads(body or b"{}")
+        if not isinstance(data, dict):
+            raise ValueError("the body must be a JSON object")
+        return Response(200, api.set_graph_quota(data))
+    except ValueError as exc:
+        return arm_error(400, "BadRequest", str(exc))
+
+
 ADMIN_ROUTES: dict[tuple[str, str], Callable[[AdminApi, dict[str, str], bytes], Response]] = {
     ("GET", PREFIX + "health"): _get_health,
     ("GET", PREFIX + "requests"): _get_requests,
@@ -141,6 +155,7 @@ ADMIN_ROUTES: dict[tuple[str, str], Callable[[AdminApi, dict[str, str], bytes], 
     ("POST", PREFIX + "faults"): _post_faults,
     ("GET", PREFIX + "locks"): _get_locks,
     ("POST", PREFIX + "locks"): _post_locks,
+    ("POST", PREFIX + "resource-graph"): _post_graph_quota,
 }
 
 

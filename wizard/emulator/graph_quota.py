@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 DEFAULT_QUERIES = 15
 DEFAULT_WINDOW_SECONDS = 5.0
@@ -54,3 +55,33 @@ class GraphQuota:
             "x-ms-ratelimit-remaining-tenant-resource-requests": str(remaining),
         }
         return not throttled, headers
+
+    def settings(self) -> dict[str, Any]:
+        """The window in the admin endpoint's words."""
+        return {
+            "quotaQueries": self.queries,
+            "quotaWindowSeconds": self.window_seconds,
+            "enforceQuota": self.enforced,
+            "throttleNext": self.throttle_next,
+        }
+
+    def update(self, settings: dict[str, Any]) -> None:
+        """Apply admin settings, all checked before any is applied; ValueError names the bad one."""
+        unknown = set(settings) - set(self.settings())
+        if unknown:
+            raise ValueError(f"unknown field {sorted(unknown)[0]!r}")
+        checks = {
+            "quotaQueries": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 10_000,
+            "quotaWindowSeconds": lambda v: (
+                isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 3600
+            ),
+            "enforceQuota": lambda v: isinstance(v, bool),
+            "throttleNext": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10_000,
+        }
+        for name, value in settings.items():
+            if not checks[name](value):
+                raise ValueError(f"{name}: {value!r} is out of range")
+        self.queries = settings.get("quotaQueries", self.queries)
+        self.window_seconds = float(settings.get("quotaWindowSeconds", self.window_seconds))
+        self.enforced = settings.get("enforceQuota", self.enforced)
+        self.throttle_next = settings.get("throttleNext", self.throttle_next)

@@ -192,6 +192,13 @@ class Emulator:
         with self._lock:
             return lock_rows(self._state)
 
+    def set_graph_quota(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """Resource Graph's quota window (`quotaQueries`, `quotaWindowSeconds`, `enforceQuota`) and the
+        throttling fault (`throttleNext`: the next N queries answer 429); ValueError names a bad value."""
+        with self._lock:
+            self._state.graph_quota.update(settings)
+            return self._state.graph_quota.settings()
+
     def remove_lock(self, name_or_scope: str) -> list[dict[str, str]]:
         """The owner removed the lock(s) with this name, scope or id: the locks left (KeyError if none)."""
         with self._lock:

@@ -9,12 +9,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from wizard.emulator.estate import load_estate
+from wizard.emulator.estate import Estate, load_estate
 from wizard.emulator.server import DEFAULT_TOKEN, Emulator
 
 
 def serve(
-    scenario: str,
+    scenario: str | Estate,
     *,
     port: int = 0,
     connection_file: str | None = None,
@@ -27,7 +27,7 @@ def serve(
     stop: threading.Event | None = None,
 ) -> int:
     """Start, write the connection file, say where it is, block until a signal (or `stop`), stop cleanly."""
-    estate = load_estate(scenario)
+    estate = scenario if isinstance(scenario, Estate) else load_estate(scenario)
     done = stop or threading.Event()
     path = Path(connection_file or "cmk-emulator.json").resolve()
     previous: dict[signal.Signals, Any] = {}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from wizard.emulator.arm import (
     clusters,
     deleted_vaults,
-    graph,
+    fleet_graph,
     identities,
     keys,
     operations,
@@ -70,7 +70,7 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", ROLE_ASSIGNMENT, "role-assignments", rbac.delete_assignment),
     Route("GET", ROLE_DEFINITIONS, "role-definitions", rbac.list_roles),
     Route("GET", ROLE_DEFINITION, "role-definitions", rbac.get_role),
-    Route("POST", RESOURCE_GRAPH, "resource-graph", graph.graph_query),
+    Route("POST", RESOURCE_GRAPH, "resource-graph", fleet_graph.fleet_query),
     Route("GET", SUBSCRIPTION_CLUSTERS, "clusters", clusters.list_clusters),
     Route("GET", GROUP_CLUSTERS, "clusters", clusters.list_clusters),
     Route("GET", CLUSTER, "clusters", clusters.get_cluster),

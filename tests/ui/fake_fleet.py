@@ -1,0 +1,46 @@
+"""The FleetReader port over the UI fakes' estate: the scan's tables from the same fixed dataclasses."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from wizard.domain.fleet import Access, Dependencies, FleetScope
+from wizard.domain.models import ClusterFacts, DeletedVaultFacts, KeyFacts
+
+if TYPE_CHECKING:
+    from tests.ui.fakes import FakeReader
+
+
+class FakeFleetReader:
+    """Answers the fleet reads from a FakeReader's estate, with its latency and injected errors."""
+
+    def __init__(self, reader: FakeReader) -> None:
+        self.reader = reader
+        self.estate = reader.estate
+
+    def fleet_subscriptions(self) -> list[str]:
+        """The one fake subscription."""
+        return self.reader.list_subscriptions()
+
+    def fleet_clusters(self, scope: FleetScope) -> list[ClusterFacts]:
+        """Every cluster (the `cannot-list` scenario refuses, as it refuses the cluster list)."""
+        self.reader.call("list_cmk_clusters")
+        return list(self.estate.clusters.values())
+
+    def fleet_dependencies(self) -> Dependencies:
+        """The fake vaults and identities."""
+        self.reader.call("fleet_dependencies")
+        return Dependencies(tuple(self.estate.vaults.values()), tuple(self.estate.identities.values()))
+
+    def fleet_access(self) -> Access:
+        """The fake role assignments (the `no-role-read` scenario refuses them)."""
+        self.reader.call("list_role_assignments")
+        return Access(tuple(self.estate.assignments), tuple(self.estate.role_definitions.values()))
+
+    def list_deleted_vaults(self, subscription_id: str) -> list[DeletedVaultFacts]:
+        """The fake soft-deleted vaults."""
+        return list(self.estate.deleted_vaults.values())
+
+    def get_key(self, vault_id: str, key_name: str, version: str | None = None) -> KeyFacts:
+        """The fake key, as the diagnosis reads it."""
+        return self.reader.get_key(vault_id, key_name, version)
