@@ -166,6 +166,8 @@ class BlastGroup:
     critical: int
     warnings: int
     causes: tuple[str, ...] = ()
+    """The critical findings among its clusters, causes before the Inaccessible symptom, most common first."""
+    warning_causes: tuple[str, ...] = ()
     expires: datetime | None = None
 
     @property

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from wizard.domain.catalog import load_catalog
 from wizard.domain.fleet import (
     BlastGroup,
     ClusterState,
@@ -218,8 +219,15 @@ def triage_key(verdict: ClusterVerdict) -> tuple[int, float, str]:
     return (verdict.state.order, expires, verdict.cluster.name.lower())
 
 
+def _ranked(findings: Iterable[Finding]) -> tuple[str, ...]:
+    """Codes by how many clusters they hit, the Inaccessible symptom after every cause."""
+    counts = Counter(f.code for f in findings)
+    symptoms = {code for code in counts if load_catalog().finding(code).symptom}
+    return tuple(sorted(counts, key=lambda code: (code in symptoms, -counts[code], code)))
+
+
 def _group(kind: GroupKind, name: str, members: list[ClusterVerdict]) -> BlastGroup:
-    causes = Counter(code for v in members for code in v.causes)
+    found = [f for v in members for f in v.findings]
     expiries = [v.key_expires for v in members if v.key_expires is not None]
     return BlastGroup(
         kind=kind,
@@ -228,7 +236,8 @@ def _group(kind: GroupKind, name: str, members: list[ClusterVerdict]) -> BlastGr
         subscriptions=len({v.cluster.subscription_id.lower() for v in members}),
         critical=sum(1 for v in members if v.state == ClusterState.CRITICAL),
         warnings=sum(1 for v in members if v.state == ClusterState.WARNING),
-        causes=tuple(code for code, _ in causes.most_common()),
+        causes=_ranked(f for f in found if f.severity == Severity.CRITICAL),
+        warning_causes=_ranked(f for f in found if f.severity == Severity.WARNING),
         expires=min(expiries) if kind == GroupKind.KEY and expiries else None,
     )
 
@@ -246,7 +255,8 @@ def blast_radius(verdicts: Iterable[ClusterVerdict]) -> tuple[BlastGroup, ...]:
         if v.identity_id:
             by.setdefault((GroupKind.IDENTITY, v.identity_id.rsplit("/", 1)[-1]), []).append(v)
     groups = [_group(kind, name, members) for (kind, name), members in by.items()]
-    return tuple(sorted(groups, key=lambda g: (-g.critical, -g.warnings, -g.size, g.kind.value, g.name)))
+    breadth = {GroupKind.VAULT: 0, GroupKind.KEY: 1, GroupKind.IDENTITY: 2}
+    return tuple(sorted(groups, key=lambda g: (-g.critical, -g.warnings, -g.size, breadth[g.kind], g.name)))
 
 
 def report(

@@ -52,16 +52,24 @@ def group_line(group: BlastGroup, now: datetime) -> str:
         if group.causes:
             line += f" ({', '.join(group.causes[:3])})"
     days = days_until(group.expires, now) if group.kind == GroupKind.KEY else None
-    if days is not None and days >= 0 and "KEY_EXPIRING_SOON" in group.causes:
+    if days is not None and days >= 0 and "KEY_EXPIRING_SOON" in group.warning_causes:
         line += f"; expires in {days} days: {group.warnings} clusters"
-    elif group.warnings and not group.critical:
-        line += f"; warnings {group.warnings} ({', '.join(group.causes[:3])})"
+    elif group.warnings:
+        line += f"; warnings {group.warnings} ({', '.join(group.warning_causes[:3])})"
     return line
 
 
 def at_risk(groups: Iterable[BlastGroup]) -> list[BlastGroup]:
-    """The groups with something wrong, most at stake first."""
-    return [g for g in groups if g.critical or g.warnings]
+    """The groups with something wrong, most at stake first; a group of the very clusters of a
+    broader one already listed (the only key of a vault) is left out."""
+    shown: list[BlastGroup] = []
+    seen: set[frozenset[str]] = set()
+    for group in groups:
+        members = frozenset(group.cluster_ids)
+        if (group.critical or group.warnings) and members not in seen:
+            seen.add(members)
+            shown.append(group)
+    return shown
 
 
 def _open(verdict: ClusterVerdict) -> list[str]:
@@ -85,7 +93,10 @@ def table(report: FleetReport, now: datetime, *, show_all: bool = False, top_gro
         f"{report.duration_ms / 1000:.1f} s",
         "  " + " · ".join(f"{STATE_WORDS[s]} {report.count(s)}" for s in ClusterState if report.count(s)),
     ]
-    groups = at_risk(report.groups)[:top_groups]
+    risky = at_risk(report.groups)
+    groups = [g for g in risky if g.critical][:top_groups] + [g for g in risky if not g.critical][
+        : top_groups // 2
+    ]
     if groups:
         lines += ["", "Blast radius"] + [f"  {group_line(g, now)}" for g in groups]
     shown = [
@@ -173,6 +184,7 @@ def to_json(report: FleetReport, now: datetime) -> dict[str, Any]:
                 "critical": g.critical,
                 "warnings": g.warnings,
                 "causes": list(g.causes),
+                "warningCauses": list(g.warning_causes),
                 "expires": iso(g.expires, "auto") if g.expires else None,
                 "line": group_line(g, now),
             }
