@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from wizard.domain.fleet import Access, Dependencies, FleetScope
@@ -22,10 +23,15 @@ class FakeFleetReader:
         """The one fake subscription."""
         return self.reader.list_subscriptions()
 
-    def fleet_clusters(self, scope: FleetScope) -> list[ClusterFacts]:
-        """Every cluster (the `cannot-list` scenario refuses, as it refuses the cluster list)."""
+    def fleet_clusters(
+        self, scope: FleetScope, on_page: Callable[[list[ClusterFacts]], None] | None = None
+    ) -> list[ClusterFacts]:
+        """Every cluster, one page (the `cannot-list` scenario refuses, as it refuses the list)."""
         self.reader.call("list_cmk_clusters")
-        return list(self.estate.clusters.values())
+        clusters = list(self.estate.clusters.values())
+        if on_page is not None:
+            on_page(clusters)
+        return clusters
 
     def fleet_dependencies(self) -> Dependencies:
         """The fake vaults and identities."""

@@ -119,6 +119,10 @@ def _deleted_vault(deleted: Any) -> DeletedVaultFacts:
     )
 
 
+def _clusters(rows: list[dict[str, Any]]) -> list[ClusterFacts]:
+    return [c for c in map(cluster_from_row, rows) if c is not None]
+
+
 class FleetGateway:
     """The FleetReader port over the gateway's clients: our dataclasses out, our errors raised."""
 
@@ -159,7 +163,12 @@ class FleetGateway:
         raise Throttled(f"{action}: still throttled after {THROTTLED_ATTEMPTS} tries", status=429)
 
     def _query(
-        self, table: str, query: str, subscriptions: list[str] | None = None, groups: list[str] | None = None
+        self,
+        table: str,
+        query: str,
+        subscriptions: list[str] | None = None,
+        groups: list[str] | None = None,
+        on_page: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> list[dict[str, Any]]:
         """Every row of a query, page after page (`$skipToken`), subscriptions batched."""
         from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
@@ -184,6 +193,8 @@ class FleetGateway:
                 )
                 page, token = self._page(table, request)
                 rows += page
+                if on_page is not None:
+                    on_page(page)
                 if not token:
                     break
         return rows
@@ -193,11 +204,18 @@ class FleetGateway:
         rows = self._query("resourcecontainers", SUBSCRIPTIONS)
         return sorted({str(r["subscriptionId"]) for r in rows if r.get("subscriptionId")}, key=str.lower)
 
-    def fleet_clusters(self, scope: FleetScope) -> list[ClusterFacts]:
-        """Every DocumentDB cluster in scope."""
+    def fleet_clusters(
+        self, scope: FleetScope, on_page: Callable[[list[ClusterFacts]], None] | None = None
+    ) -> list[ClusterFacts]:
+        """Every DocumentDB cluster in scope; `on_page` hears each page as it comes."""
         groups = [scope.management_group] if scope.management_group else None
-        rows = self._query("resources: clusters", CLUSTERS, list(scope.subscriptions) or None, groups)
-        return [c for c in map(cluster_from_row, rows) if c is not None]
+
+        def page(rows: list[dict[str, Any]]) -> None:
+            if on_page is not None:
+                on_page(_clusters(rows))
+
+        rows = self._query("resources: clusters", CLUSTERS, list(scope.subscriptions) or None, groups, page)
+        return _clusters(rows)
 
     def fleet_dependencies(self) -> Dependencies:
         """Every vault and user-assigned identity in sight."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from wizard.domain.fleet import Access, Dependencies, FleetScope
@@ -15,8 +16,11 @@ class FleetReader(Protocol):
         """Every subscription the operator can see (Resource Graph)."""
         ...
 
-    def fleet_clusters(self, scope: FleetScope) -> list[ClusterFacts]:
-        """Every DocumentDB cluster in scope, with CMK or not (Resource Graph, paged)."""
+    def fleet_clusters(
+        self, scope: FleetScope, on_page: Callable[[list[ClusterFacts]], None] | None = None
+    ) -> list[ClusterFacts]:
+        """Every DocumentDB cluster in scope, with CMK or not (Resource Graph, paged); `on_page`
+        hears each page as it arrives, on the reader's thread."""
         ...
 
     def fleet_dependencies(self) -> Dependencies:

@@ -137,11 +137,13 @@ class Dispatcher:
                 return kind, locked
             self._refresh(False)
             context = self._context()
+            writes = _may_change(kind, request.method)
+            self._state.memo = None if writes else (self._state.memo or {})
             try:
                 response = handler(context, request, params)
             except HttpError as exc:
                 response = exc.response
-            self._refresh(_may_change(kind, request.method))
+            self._refresh(writes)
         return kind, response
 
     def _data_plane(self, request: Request) -> Response:
@@ -170,9 +172,11 @@ class Dispatcher:
             if denied is not None:
                 return denied
             self._refresh(False)
+            writes = request.method not in _READS
+            self._state.memo = None if writes else (self._state.memo or {})
             try:
                 response = handler(self._context(), request, params)
             except HttpError as exc:
                 response = exc.response
-            self._refresh(request.method not in _READS)
+            self._refresh(writes)
             return response

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from wizard.emulator.graph_quota import GraphQuota
 
+_M = TypeVar("_M")
 SECONDS_PER_DAY = 86_400
 HIDE_SUBSCRIPTION = "hide-subscription:"
 STATUS_MODES = ("documented", "arm-enum")
@@ -278,9 +281,22 @@ class State:
     """Resource Graph's per-user query window (headers always; 429s only when enforced)."""
     management_groups: dict[str, list[str]] = field(default_factory=dict)
     """Management group name to the subscriptions under it (Resource Graph's `managementGroups` scope)."""
+    memo: dict[str, object] | None = field(default=None, repr=False, compare=False)
+    """Lookups kept while only reads are answered (None: compute afresh); the dispatcher turns it on
+    for a read and off for a write, so a fleet's every GET does not walk every resource."""
+
+    def _memo(self, name: str, build: Callable[[], _M]) -> _M:
+        if self.memo is None:
+            return build()
+        if name not in self.memo:
+            self.memo[name] = build()
+        return self.memo[name]  # type: ignore[return-value]
 
     def known_subscriptions(self) -> list[str]:
         """The estate's subscriptions, sorted: one stays when its last resource goes, as in Azure."""
+        return self._memo("subscriptions", self._known_subscriptions)
+
+    def _known_subscriptions(self) -> list[str]:
         found: dict[str, str] = {}
         for sub in (self.subscription_id, *self.subscriptions, *(s for s, _ in self.placements())):
             found.setdefault(sub.lower(), sub)
@@ -292,7 +308,14 @@ class State:
 
     def resource_groups(self, sub: str) -> set[str]:
         """The (lower-cased) resource groups some resource of that subscription lives in."""
-        return {group.lower() for owner, group in self.placements() if owner.lower() == sub.lower()}
+        groups = self._memo("groups", self._groups_by_subscription)
+        return groups.get(sub.lower(), set())
+
+    def _groups_by_subscription(self) -> dict[str, set[str]]:
+        groups: dict[str, set[str]] = {}
+        for owner, group in self.placements():
+            groups.setdefault(owner.lower(), set()).add(group.lower())
+        return groups
 
     def placements(self) -> list[tuple[str, str]]:
         """(subscription, resource group) of every cluster, identity and vault."""
@@ -309,6 +332,9 @@ class State:
 
     def cluster(self, cluster_id: str) -> Cluster | None:
         """A cluster by ARM id."""
+        if self.memo is not None:
+            index = self._memo("clusters", lambda: {c.id.lower(): c for c in self.clusters})
+            return index.get(cluster_id.lower())
         return next((c for c in self.clusters if c.id.lower() == cluster_id.lower()), None)
 
     def identity(self, identity_id: str) -> Identity | None:

@@ -22,6 +22,9 @@ from wizard.emulator.model import STATUS_MODES, State
 from wizard.emulator.wire import Response
 
 DEFAULT_TOKEN = "fake-emulator-token"
+CONNECTION_CLUSTERS = 1000
+"""A connection file lists at most this many clusters (a fleet's first ones): it stays well under the
+1 MiB a reader accepts; the fleet itself is found through Resource Graph."""
 _T = TypeVar("_T")
 
 
@@ -113,7 +116,8 @@ class Emulator:
 
     @property
     def connection(self) -> dict[str, Any]:
-        """The DESIGN.md connection-file JSON; clusters[0] is the scenario's own cluster."""
+        """The DESIGN.md connection-file JSON; clusters[0] is the scenario's own cluster (a fleet's
+        first 1,000 only)."""
         self._listeners.require_started()
         with self._lock:
             return {
@@ -121,7 +125,7 @@ class Emulator:
                 "caBundle": self.ca_path,
                 "tenantId": self._state.tenant_id,
                 "subscriptionId": self._state.subscription_id,
-                "clusters": [c.id for c in self._state.clusters],
+                "clusters": [c.id for c in self._state.clusters[:CONNECTION_CLUSTERS]],
                 "vaults": {
                     v.name: self.vault_endpoint(v.name)
                     for v in self._state.vaults
@@ -220,6 +224,7 @@ class Emulator:
     def mutate(self, fn: Callable[[State], _T]) -> _T:
         """Run fn(state) under the lock: trainers and tests break (or fix) things while it runs."""
         with self._lock:
+            self._state.memo = None
             result = fn(self._state)
             self._refresh(changed=True)
             return result

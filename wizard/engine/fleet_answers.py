@@ -18,6 +18,7 @@ from wizard.domain.models import (
     ClusterFacts,
     DeletedVaultFacts,
     IdentityFacts,
+    KeyFacts,
     RoleAssignmentFacts,
     RoleDefinitionFacts,
     VaultFacts,
@@ -73,6 +74,10 @@ class FleetAnswers:
             (ref.vault_id.lower(), ref.key_name.lower(), ref.version.lower()): answer
             for ref, answer in inventory.keys.items()
         }
+
+    def add_key(self, ref: KeyRef, answer: KeyFacts | GatewayError) -> None:
+        """One more key read answered (the verdicts judged so far never waited on it)."""
+        self.keys[(ref.vault_id.lower(), ref.key_name.lower(), ref.version.lower())] = answer
 
     @property
     def dependencies_known(self) -> bool:

@@ -1,8 +1,9 @@
 """Drives a fleet scan: the Resource Graph tables at once, then one read per distinct key, concurrently.
 
-The first report goes out as soon as the clusters are listed (every CMK cluster `pending`); the
-verdicts fill in as the tables and the key reads answer, only the clusters an answer concerns
-judged again. `run` blocks: call it from a worker thread; `on_update` receives each report.
+Clusters arrive a page at a time and show at once (`pending`); each page's new keys are read as
+soon as the vaults are known, while later pages are still coming. Verdicts fill in as the tables
+and key reads answer, only the clusters an answer concerns judged again. `run` blocks: call it
+from a worker thread; `on_update` receives a report at most every `publish_every` seconds.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -31,12 +32,14 @@ from wizard.engine.fleet import DEFAULT_EXPIRING_DAYS, judge, report
 from wizard.engine.fleet_answers import FleetAnswers, needs_reader
 
 Clock = Callable[[], float]
-_TABLES = {
+TABLES = {
     "subscriptions": "Resource Graph: resourcecontainers (subscriptions)",
     "clusters": "Resource Graph: resources (clusters)",
     "dependencies": "Resource Graph: resources (vaults and identities)",
     "access": "Resource Graph: authorizationresources (role assignments, custom roles)",
 }
+"""The tables every scan reads, by task, as the report names one it could not read."""
+_PAGE = "clusters-page"
 
 
 def _unreadable(what: str, error: GatewayError) -> Unreadable:
@@ -52,7 +55,7 @@ class FleetScan:
         scope: FleetScope | None = None,
         *,
         expiring_days: int = DEFAULT_EXPIRING_DAYS,
-        max_parallel: int = 16,
+        max_parallel: int = 32,
         on_update: Callable[[FleetReport], None] | None = None,
         cancelled: threading.Event | None = None,
         clock: Clock = time.perf_counter,
@@ -73,18 +76,21 @@ class FleetScan:
         self._inventory = Inventory(self.scope)
         self._answers: FleetAnswers | None = None
         self._verdicts: dict[str, ClusterVerdict] = {}
-        self._started_keys: set[KeyRef] = set()
-        self._listing_deleted = False
-        self._answered: set[str] = set()
+        self._by_id: dict[str, ClusterFacts] = {}
         self._users: dict[KeyRef, list[str]] = {}
-        """The clusters that use each key (filled when the key reads start)."""
+        """The clusters that use each key, as their key reads start."""
+        self._keyed: set[str] = set()
+        self._answered: set[str] = set()
+        self._judged_all = False
+        self._listing_deleted = False
         self._unreadable: list[Unreadable] = []
         self._began = 0.0
 
-    # -- the work ---------------------------------------------------------------------------
+    # -- threads ------------------------------------------------------------------------------
 
     def _start(self, task: str, arg: Any, fn: Callable[[], Any]) -> None:
-        """Run one read on a daemon thread, at most `max_parallel` at once (see DiagnosisRun)."""
+        """Run one read on a daemon thread, at most `max_parallel` at once. Daemon, as the
+        diagnosis' reads: a cancelled scan returns at once and never waits for Azure to exit."""
         self._running += 1
 
         def work() -> None:
@@ -93,11 +99,15 @@ class FleetScan:
                     result: Any = fn()
                 except GatewayError as exc:
                     result = exc
-                except BaseException as exc:  # an unexpected failure still ends the task
+                except Exception as exc:  # an unexpected failure still ends the task, with a name
                     result = GatewayError(f"{type(exc).__name__}: {exc}")
                 self._done.put((task, arg, result))
 
         threading.Thread(target=work, name=f"scan-{task}", daemon=True).start()
+
+    def _page_arrived(self, clusters: list[ClusterFacts]) -> None:
+        """Called on the reader's thread for each page: handed to the loop, never handled here."""
+        self._done.put((_PAGE, None, list(clusters)))
 
     def run(self) -> FleetReport:
         """Every table, then every key and (if a vault is missing) every subscription's deleted
@@ -105,7 +115,7 @@ class FleetScan:
         self._began = self.clock()
         reader = self.reader
         self._start("subscriptions", None, reader.fleet_subscriptions)
-        self._start("clusters", None, lambda: reader.fleet_clusters(self.scope))
+        self._start("clusters", None, lambda: reader.fleet_clusters(self.scope, self._page_arrived))
         self._start("dependencies", None, reader.fleet_dependencies)
         self._start("access", None, reader.fleet_access)
         last_publish = -1.0
@@ -114,67 +124,72 @@ class FleetScan:
                 task, arg, result = self._done.get(timeout=0.1)
             except queue.Empty:
                 continue
-            self._running -= 1
-            changed = self._take(task, arg, result)
+            if task != _PAGE:
+                self._running -= 1
+            self._rejudge(self._take(task, arg, result))
             self._follow_up()
-            self._rejudge(changed)
             moment = self.clock()
             if self._running and moment - last_publish >= self.publish_every:
                 last_publish = moment
-                self._publish(complete=False)
+                self._publish()
         final = self._report(complete=not self._running)
         if self.on_update is not None:
             self.on_update(final)
         return final
 
-    def _take(self, task: str, arg: Any, result: Any) -> set[str] | None:
-        """Record one answer; the ids of the clusters it concerns (None: all of them)."""
+    # -- answers ------------------------------------------------------------------------------
+
+    def _take(self, task: str, arg: Any, result: Any) -> Iterable[str] | None:
+        """Record one answer; the ids of the clusters it concerns (None: every one)."""
         inv = self._inventory
         failed = isinstance(result, GatewayError)
-        self._answered.add(task)
-        if task in _TABLES and failed:
-            self._unreadable.append(_unreadable(_TABLES[task], result))
-        if task == "subscriptions":
+        if task != _PAGE:
+            self._answered.add(task)
+        if task in TABLES and failed:
+            self._unreadable.append(_unreadable(TABLES[task], result))
+        if task == _PAGE:
+            self._add_clusters(result)
+            return ()
+        if task == "clusters":
+            self._add_clusters([] if failed else result)
+        elif task == "subscriptions":
             self._inventory = replace(inv, subscriptions=() if failed else tuple(result))
-        elif task == "clusters":
-            clusters: tuple[ClusterFacts, ...] = () if failed else tuple(result)
-            self._inventory = replace(inv, clusters=clusters)
-            self._verdicts = {
-                c.id: ClusterVerdict(c, ClusterState.PENDING if c.is_cmk else ClusterState.NOT_CMK)
-                for c in clusters
-            }
-        elif task == "dependencies":
-            self._inventory = replace(inv, dependencies=result)
-        elif task == "access":
-            self._inventory = replace(inv, access=result)
+        elif task in ("dependencies", "access"):
+            self._inventory = replace(inv, **{task: result})
         elif task == "deleted":
             if failed:
                 self._unreadable.append(_unreadable(f"deleted vaults of subscription {arg}", result))
             listed = result if failed else tuple(result)
             self._inventory = replace(inv, deleted_vaults={**inv.deleted_vaults, str(arg).lower(): listed})
             self._answers = None
-            return {c.id for c in self._inventory.clusters if self._vault_missing(c)}
+            return [c.id for c in self._inventory.clusters if self._vault_missing(c)]
         elif task == "key":
             if failed and not isinstance(result, NotFound):
                 self._unreadable.append(_unreadable(f"key {arg.label}", result))
-            self._inventory = replace(inv, keys={**inv.keys, arg: result})
-            self._answers = None
-            return set(self._users.get(arg, ()))
+            inv.keys[arg] = result
+            if self._answers is not None:
+                self._answers.add_key(arg, result)
+            return self._users.get(arg, ())
         self._note_scope()
         self._answers = None
         return None
 
-    def _phase_one_done(self) -> bool:
-        """Every Resource Graph table has answered (rows or an error)."""
-        return set(_TABLES) <= self._answered
+    def _add_clusters(self, clusters: list[ClusterFacts]) -> None:
+        """Clusters not seen before (the final list repeats the pages), shown pending at once."""
+        fresh = [c for c in clusters if c.id not in self._by_id]
+        for c in fresh:
+            self._by_id[c.id] = c
+            self._verdicts[c.id] = ClusterVerdict(
+                c, ClusterState.PENDING if c.is_cmk else ClusterState.NOT_CMK
+            )
+        if fresh:
+            self._inventory = replace(self._inventory, clusters=self._inventory.clusters + tuple(fresh))
+            self._note_scope()
 
     def _answers_now(self) -> FleetAnswers:
         if self._answers is None:
             self._answers = FleetAnswers(self._inventory)
         return self._answers
-
-    def _key_of(self, cluster: ClusterFacts) -> KeyRef | None:
-        return self._answers_now().key_ref(cluster)
 
     def _vault_missing(self, cluster: ClusterFacts) -> bool:
         answers = self._answers_now()
@@ -185,31 +200,29 @@ class FleetScan:
             and answers.key_ref(cluster) is None
         )
 
+    # -- what to read next --------------------------------------------------------------------
+
     def _follow_up(self) -> None:
-        """Start the key reads once clusters and vaults are known; the deleted-vault lists once a
-        vault is missing and the subscriptions are known."""
-        if self.cancelled.is_set() or not self._phase_one_done():
+        """Each cluster's key read, once the vaults are known (a page at a time); the deleted-vault
+        lists once every table has answered and a vault is missing."""
+        if self.cancelled.is_set() or "dependencies" not in self._answered:
             return
-        if self._started_keys:
-            self._follow_up_deleted()
-            return
+        answers = self._answers_now()
         for cluster in self._inventory.clusters:
-            ref = self._key_of(cluster)
+            if cluster.id in self._keyed:
+                continue
+            self._keyed.add(cluster.id)
+            ref = answers.key_ref(cluster)
             if ref is None:
                 continue
-            self._users.setdefault(ref, []).append(cluster.id)
-            if ref not in self._started_keys:
-                self._started_keys.add(ref)
+            if ref not in self._users:
                 self._start("key", ref, self._key_reader(ref))
-        self._follow_up_deleted()
-
-    def _follow_up_deleted(self) -> None:
-        if self._listing_deleted:
-            return
-        self._listing_deleted = True
-        if any(self._vault_missing(c) for c in self._inventory.clusters):
-            for sub in self._inventory.subscriptions:
-                self._start("deleted", sub, self._deleted_reader(sub))
+            self._users.setdefault(ref, []).append(cluster.id)
+        if set(TABLES) <= self._answered and not self._listing_deleted:
+            self._listing_deleted = True
+            if any(self._vault_missing(c) for c in self._inventory.clusters):
+                for sub in self._inventory.subscriptions:
+                    self._start("deleted", sub, self._deleted_reader(sub))
 
     def _key_reader(self, ref: KeyRef) -> Callable[[], Any]:
         return lambda: self.reader.get_key(ref.vault_id, ref.key_name, ref.version or None)
@@ -220,41 +233,43 @@ class FleetScan:
     def _note_scope(self) -> None:
         """Which subscriptions the scan covers; one asked for but not in sight is named unreadable."""
         inv = self._inventory
-        visible = {s.lower(): s for s in inv.subscriptions}
+        visible = {s.lower() for s in inv.subscriptions}
         if self.scope.subscriptions:
             in_scope = tuple(s for s in self.scope.subscriptions if s.lower() in visible)
-            if "subscriptions" in self._answered and visible:
+            if inv.subscriptions:
                 for s in self.scope.subscriptions:
                     what = f"subscription {s}"
                     if s.lower() not in visible and all(u.what != what for u in self._unreadable):
-                        self._unreadable.append(
-                            Unreadable(
-                                what, "not in sight: Resource Graph shows you nothing of it", needs_reader(s)
-                            )
-                        )
+                        why = "not in sight: Resource Graph shows you nothing of it"
+                        self._unreadable.append(Unreadable(what, why, needs_reader(s)))
         elif self.scope.management_group:
             in_scope = tuple(sorted({c.subscription_id for c in inv.clusters}, key=str.lower))
         else:
             in_scope = inv.subscriptions
         self._inventory = replace(inv, in_scope=in_scope)
 
-    def _rejudge(self, changed: set[str] | None) -> None:
-        """Judge the clusters an answer concerns; a cluster whose key is still being read stays
-        pending unjudged (it would only wait on the key)."""
-        if not self._phase_one_done():
+    # -- verdicts -----------------------------------------------------------------------------
+
+    def _rejudge(self, changed: Iterable[str] | None) -> None:
+        """Judge the clusters an answer concerns, once every table has answered (all of them the
+        first time); a cluster whose key is still being read stays pending unjudged."""
+        if not set(TABLES) <= self._answered:
             return
+        if not self._judged_all:
+            self._judged_all, changed = True, None
         answers = self._answers_now()
         keys = self._inventory.keys
-        for cluster in self._inventory.clusters:
-            if changed is not None and cluster.id not in changed:
-                continue
+        clusters = self._inventory.clusters if changed is None else [self._by_id[c] for c in changed]
+        for cluster in clusters:
             ref = answers.key_ref(cluster)
             if ref is not None and ref not in keys:
                 continue
             self._verdicts[cluster.id] = judge(cluster, answers, self.now, self.expiring_days)
 
     def _report(self, *, complete: bool) -> FleetReport:
-        inventory = replace(self._inventory, unreadable=tuple(self._unreadable))
+        inventory = replace(
+            self._inventory, keys=dict(self._inventory.keys), unreadable=tuple(self._unreadable)
+        )
         return report(
             inventory,
             self._verdicts.values(),
@@ -263,9 +278,9 @@ class FleetScan:
             duration_ms=int((self.clock() - self._began) * 1000),
         )
 
-    def _publish(self, *, complete: bool) -> None:
+    def _publish(self) -> None:
         if self.on_update is not None:
-            self.on_update(self._report(complete=complete))
+            self.on_update(self._report(complete=False))
 
 
 def scan(reader: FleetReader, scope: FleetScope | None = None, **kwargs: Any) -> FleetReport:

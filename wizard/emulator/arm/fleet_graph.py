@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from wizard.emulator.arm.clusters import cluster_json
@@ -22,7 +23,7 @@ from wizard.emulator.arm.graph import graph_query
 from wizard.emulator.arm.identities import identity_json
 from wizard.emulator.arm.rbac import role_json
 from wizard.emulator.arm.vaults import vault_json
-from wizard.emulator.model import State
+from wizard.emulator.model import Cluster, Identity, RoleAssignment, RoleDefinition, State, Vault
 from wizard.emulator.wire import Context, HttpError, Request, Response, iso
 
 MAX_PAGE = 1000
@@ -82,20 +83,20 @@ def _resource_row(body: dict[str, Any], state: State, sub: str, rg: str) -> dict
     }
 
 
-def _clusters(state: State) -> list[dict[str, Any]]:
-    return [
-        _resource_row(cluster_json(c), state, c.subscription_id, c.resource_group) for c in state.clusters
-    ]
+Row = tuple[str, str, Callable[[], dict[str, Any]]]
+"""(the id it is ordered by, its subscription, how to render it): only a page's rows are rendered."""
 
 
-def _dependencies(state: State) -> list[dict[str, Any]]:
-    vaults = [] if "stale-resource-graph" in state.restrictions else [v for v in state.vaults if v.live]
-    rows = [_resource_row(vault_json(v), state, v.subscription_id, v.resource_group) for v in vaults]
-    rows += [
-        {**_resource_row(identity_json(i), state, i.subscription_id, i.resource_group), "identity": None}
-        for i in state.identities
-    ]
-    return rows
+def _cluster_row(state: State, c: Cluster) -> dict[str, Any]:
+    return _resource_row(cluster_json(c), state, c.subscription_id, c.resource_group)
+
+
+def _vault_row(state: State, v: Vault) -> dict[str, Any]:
+    return _resource_row(vault_json(v), state, v.subscription_id, v.resource_group)
+
+
+def _identity_row(state: State, i: Identity) -> dict[str, Any]:
+    return {**_resource_row(identity_json(i), state, i.subscription_id, i.resource_group), "identity": None}
 
 
 def _subscription_of(scope: str) -> str:
@@ -103,38 +104,61 @@ def _subscription_of(scope: str) -> str:
     return parts[2] if len(parts) > 2 and parts[1].lower() == "subscriptions" else ""
 
 
-def _role_assignments(state: State) -> list[dict[str, Any]]:
+def _assignment_row(a: RoleAssignment) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "subscriptionId": _subscription_of(a.scope),
+        "scope": a.scope,
+        "roleDefinitionId": a.role_definition_id,
+        "principalId": a.principal_id,
+        "principalType": a.principal_type,
+    }
+
+
+def _role_row(state: State, r: RoleDefinition) -> dict[str, Any]:
+    scope = f"/subscriptions/{state.subscription_id}"
+    return {
+        **role_json(r, scope),
+        "type": "microsoft.authorization/roledefinitions",
+        "subscriptionId": state.subscription_id,
+    }
+
+
+def _subscription_row(s: str) -> dict[str, Any]:
+    return {"subscriptionId": s, "name": s}
+
+
+def _clusters(state: State) -> list[Row]:
+    return [(c.id, c.subscription_id, partial(_cluster_row, state, c)) for c in state.clusters]
+
+
+def _dependencies(state: State) -> list[Row]:
+    vaults = [] if "stale-resource-graph" in state.restrictions else [v for v in state.vaults if v.live]
+    rows: list[Row] = [(v.id, v.subscription_id, partial(_vault_row, state, v)) for v in vaults]
+    rows += [(i.id, i.subscription_id, partial(_identity_row, state, i)) for i in state.identities]
+    return rows
+
+
+def _role_assignments(state: State) -> list[Row]:
     return [
-        {
-            "id": a.id,
-            "subscriptionId": _subscription_of(a.scope),
-            "scope": a.scope,
-            "roleDefinitionId": a.role_definition_id,
-            "principalId": a.principal_id,
-            "principalType": a.principal_type,
-        }
+        (a.id, _subscription_of(a.scope), partial(_assignment_row, a))
         for a in state.role_assignments
         if a.principal_type in ("ServicePrincipal", "Group")
     ]
 
 
-def _role_definitions(state: State) -> list[dict[str, Any]]:
-    scope = f"/subscriptions/{state.subscription_id}"
+def _role_definitions(state: State) -> list[Row]:
+    scope = f"/subscriptions/{state.subscription_id}/providers/Microsoft.Authorization/roleDefinitions"
     return [
-        {
-            **role_json(r, scope),
-            "type": "microsoft.authorization/roledefinitions",
-            "subscriptionId": state.subscription_id,
-        }
-        for r in state.custom_roles
+        (f"{scope}/{r.guid}", state.subscription_id, partial(_role_row, state, r)) for r in state.custom_roles
     ]
 
 
-def _subscriptions(state: State) -> list[dict[str, Any]]:
-    return [{"subscriptionId": s, "name": s} for s in state.known_subscriptions()]
+def _subscriptions(state: State) -> list[Row]:
+    return [(s, s, partial(_subscription_row, s)) for s in state.known_subscriptions()]
 
 
-TABLES: dict[str, Callable[[State], list[dict[str, Any]]]] = {
+TABLES: dict[str, Callable[[State], list[Row]]] = {
     " ".join(CLUSTERS_QUERY.split()): _clusters,
     " ".join(DEPENDENCIES_QUERY.split()): _dependencies,
     " ".join(ROLE_ASSIGNMENTS_QUERY.split()): _role_assignments,
@@ -195,7 +219,7 @@ def _offset(ctx: Context, token: Any, query: str) -> int:
     return offset
 
 
-def _page(ctx: Context, body: dict[str, Any], rows: list[dict[str, Any]], query: str) -> Response:
+def _page(ctx: Context, body: dict[str, Any], rows: list[Row], query: str) -> Response:
     options = body.get("options") or {}
     top = options.get("$top")
     top = MAX_PAGE if top is None else top
@@ -205,14 +229,11 @@ def _page(ctx: Context, body: dict[str, Any], rows: list[dict[str, Any]], query:
     scope = _scope(ctx, body)
     hidden = ctx.state.hidden_subscriptions()
     rows = [
-        r
-        for r in rows
-        if r["subscriptionId"].lower() not in hidden
-        and (scope is None or not r["subscriptionId"] or r["subscriptionId"].lower() in scope)
+        r for r in rows if r[1].lower() not in hidden and (scope is None or not r[1] or r[1].lower() in scope)
     ]
-    rows.sort(key=lambda r: str(r.get("id") or r.get("subscriptionId")).lower())
+    rows.sort(key=lambda r: r[0].lower())
     offset = int(skip) + _offset(ctx, options.get("$skipToken"), query)
-    page = rows[offset : offset + top]
+    page = [render() for _, _, render in rows[offset : offset + top]]
     answer: dict[str, Any] = {
         "totalRecords": len(rows),
         "count": len(page),
