@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from wizard.domain.models import ClusterSummary
+from wizard.domain.fleet import FleetReport
 from wizard.domain.ports import Operator
 from wizard.engine.assess import Assessment
 from wizard.run.diagnose import Diagnosis
@@ -28,10 +28,15 @@ class OperatorKnown(Message):
 
 
 @dataclass
-class ClustersLoaded(Message):
-    """The CMK clusters the operator can see."""
+class FleetUpdated(Message):
+    """A newer picture of the fleet scan (clusters listed, tables read, keys read so far)."""
 
-    clusters: list[ClusterSummary]
+    report: FleetReport
+    generation: int
+
+    def can_replace(self, message: Message) -> bool:
+        """Only the newest picture of one scan matters, so older queued ones are dropped."""
+        return isinstance(message, FleetUpdated) and message.generation == self.generation
 
 
 @dataclass

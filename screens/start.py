@@ -1,6 +1,14 @@
-"""Start: who we are signed in as, and a filterable list of the CMK clusters we can see."""
+"""Start: the fleet view. Every cluster in sight, not-Ready first, judged by a fleet scan as it runs.
+
+The scan runs in a thread worker that only posts FleetUpdated messages; the handler owns the
+report and the table. Rows show as soon as Resource Graph lists the clusters (pending), and fill
+in while the key reads run; enter diagnoses one cluster, as it always did.
+"""
 
 from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
 
 from rich.text import Text
 from textual import on, work
@@ -13,47 +21,27 @@ from textual.worker import Worker, WorkerState
 
 from screens.diagnosis import DiagnosisScreen
 from screens.errors import explain
-from screens.messages import ClustersLoaded
-from screens.presentation import vault_name_of
+from screens.fleet_view import GROUP_ROW, GROUPINGS, MAX_ROWS, palette, problems, radius, rows, summary
+from screens.messages import FleetUpdated
 from screens.widgets.context_bar import ContextBar
-from wizard.domain.models import ClusterSummary
+from wizard.domain.fleet import FleetReport, GroupKind
 from wizard.domain.ports import Backend
+from wizard.run.scan import FleetScan
 
-STATUS_SYMBOLS = {"ready": "✓", "inaccessible": "✗", "failed": "✗"}
-
-
-def cluster_row(cluster: ClusterSummary) -> tuple[Text, Text, Text, Text]:
-    """The table cells of one cluster, as plain Text so names are never read as markup."""
-    symbol = STATUS_SYMBOLS.get(cluster.cluster_status.lower(), "·")
-    return (
-        Text(cluster.name),
-        Text(cluster.resource_group),
-        Text(f"{symbol} {cluster.cluster_status}"),
-        Text(vault_name_of(cluster.key_url)),
-    )
-
-
-def matches(cluster: ClusterSummary, query: str) -> bool:
-    """Every word of the filter must appear in the name, group, status, region or vault."""
-    haystack = " ".join(
-        (
-            cluster.name,
-            cluster.resource_group,
-            cluster.cluster_status,
-            cluster.location,
-            vault_name_of(cluster.key_url),
-        )
-    ).lower()
-    return all(word in haystack for word in query.lower().split())
-
-
-def triage_order(cluster: ClusterSummary) -> tuple[bool, str]:
-    """Clusters that are not Ready come first: they are why the operator is here."""
-    return (cluster.cluster_status.lower() == "ready", cluster.name.lower())
+PASTE_HINT = "You can also paste a cluster resource ID into the filter and press enter."
+WIDE = 110
+COLUMNS = (
+    ("Status", "status", 14, 14),
+    ("Cluster", "name", 20, 28),
+    ("Resource group", "group", 0, 18),
+    ("Key", "key", 12, 28),
+    ("Scan", "scan", 22, 30),
+)
+"""(label, key, width under 110 columns (0: left out), width from 110): 80 columns hold a row."""
 
 
 class StartScreen(Screen[None]):
-    """Lists clusters in a worker; opening one pushes the diagnosis on top, so escape comes back."""
+    """The fleet view; opening a cluster pushes its diagnosis on top, so escape comes back."""
 
     AUTO_FOCUS = "#clusters"
 
@@ -63,9 +51,12 @@ class StartScreen(Screen[None]):
             "focus_filter",
             "Filter",
             id="start.filter",
-            tooltip="Type to narrow the list, or paste a cluster resource ID",
+            tooltip="Type to narrow the list (name, key, vault, state, cause), or paste a cluster ID",
         ),
-        Binding("r", "reload", "Reload", id="start.reload", tooltip="Ask Azure for the list again"),
+        Binding(
+            "g", "cycle_grouping", "Group", id="start.group", tooltip="Group by key, vault, identity, or not"
+        ),
+        Binding("r", "reload", "Rescan", id="start.reload", tooltip="Scan the fleet again"),
         Binding(
             "down",
             "focus_table",
@@ -88,86 +79,146 @@ class StartScreen(Screen[None]):
         super().__init__()
         self.backend = backend
         self.open_cluster = open_cluster
-        self.clusters: list[ClusterSummary] = []
+        self.report: FleetReport | None = None
+        self.clusters_known = False
+        self.grouping: GroupKind | None = None
         self.listings = 0
-        """How many times this screen has asked Azure for the clusters (0 until after its first frame)."""
+        """How many scans this screen has started (0 until after its first frame)."""
+        self.cancelled = threading.Event()
+        self.wide = False
 
     def compose(self) -> ComposeResult:
-        """Context, a filter above the table, one status line, and the keys."""
+        """Context, the fleet's summary and blast radius, a filter above the table, one status line."""
         yield ContextBar()
-        yield Static(
-            "Pick the cluster that lost access to its key: enter opens it, / filters.", id="start-intro"
-        )
+        yield Static(summary(None, False), id="start-intro")
+        yield Static(id="fleet-groups")
         yield Input(
-            placeholder="Filter by name, group, status or vault; or paste a cluster ID", id="cluster-filter"
+            placeholder="Filter by name, key, vault, state or cause; or paste a cluster ID",
+            id="cluster-filter",
         )
         table: DataTable[Text] = DataTable(id="clusters", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static(id="start-problem")
-        yield Static("Asking Azure for your CMK clusters…", id="start-status")
+        yield Static("Asking Azure for your clusters…", id="start-status")
         yield Footer()
 
     def on_mount(self) -> None:
-        """Start listing at once; open the requested cluster on top without waiting for the list."""
+        """Start scanning at once; open the requested cluster on top without waiting for the scan."""
         table = self.query_one("#clusters", DataTable)
-        table.add_column("Name", key="name")
-        table.add_column("Resource group", key="group")
-        table.add_column("Status", key="status")
-        table.add_column("Key vault", key="vault")
+        self.wide = self.app.size.width >= WIDE
+        for label, key, narrow, wide in COLUMNS:
+            if narrow or self.wide:
+                table.add_column(label, key=key, width=wide if self.wide else narrow)
         self.query_one("#start-problem", Static).display = False
+        self.query_one("#fleet-groups", Static).display = False
         self.call_after_refresh(self.list_clusters)
         if self.open_cluster:
             self.app.push_screen(DiagnosisScreen(self.backend, self.open_cluster))
 
+    def on_unmount(self) -> None:
+        """Leaving the app stops the scan: no new reads start, the worker returns."""
+        self.cancelled.set()
+
     def list_clusters(self) -> None:
-        """Ask Azure for the clusters (in a worker)."""
+        """Start a scan (in a worker); the one before it, if still running, is cancelled."""
+        self.cancelled.set()
+        self.cancelled = threading.Event()
         self.listings += 1
-        self.load_clusters()
+        self.load_clusters(self.listings, self.cancelled)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="clusters")
-    def load_clusters(self) -> None:
-        """Connect (cached by the backend) and list clusters; only posts a message."""
-        clusters = self.backend.connect().list_cmk_clusters()
-        self.post_message(ClustersLoaded(sorted(clusters, key=triage_order)))
+    def load_clusters(self, generation: int, cancelled: threading.Event) -> None:
+        """Connect (cached by the backend) and scan; only posts messages."""
+        reader = self.backend.fleet()
 
-    @on(ClustersLoaded)
-    def show_clusters(self, message: ClustersLoaded) -> None:
-        """Fill the table."""
-        self.clusters = message.clusters
-        self.query_one("#start-problem", Static).display = False
+        def update(report: FleetReport) -> None:
+            self.post_message(FleetUpdated(report, generation))
+
+        FleetScan(
+            reader,
+            on_update=update,
+            cancelled=cancelled,
+            clock=self.backend.clock,
+        ).run()
+
+    @on(FleetUpdated)
+    def show_fleet(self, message: FleetUpdated) -> None:
+        """A newer picture of the fleet: the summary, the blast radius and the table follow it."""
+        if message.generation != self.listings:
+            return
+        self.report = message.report
+        self.clusters_known = bool(message.report.verdicts) or message.report.complete
+        self.query_one("#start-intro", Static).update(summary(self.report, self.clusters_known))
+        groups = self.query_one("#fleet-groups", Static)
+        now = datetime.now(UTC)
+        groups.update(Text(radius(self.report, now)))
+        groups.display = bool(radius(self.report, now))
+        lines = list(problems(self.report))
+        problem = self.query_one("#start-problem", Static)
+        if lines:
+            problem.update(
+                "[b $warning]Could not read everything[/]\n"
+                + "\n".join(escape(line) for line in lines)
+                + f"\n{escape(PASTE_HINT)}"
+            )
+        problem.display = bool(lines)
         self.refill()
 
     @on(Worker.StateChanged)
     def explain_failure(self, event: Worker.StateChanged) -> None:
-        """A failed listing becomes an explained state on the screen, never a crash."""
+        """A scan that could not start becomes an explained state on the screen, never a crash."""
         if event.worker.group != "clusters":
             return
         event.stop()
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            why = explain(event.worker.error, doing="listing your clusters")
+            why = explain(event.worker.error, doing="scanning your clusters")
             problem = self.query_one("#start-problem", Static)
             problem.update(
-                f"[b $error]{why.headline}[/]\n{escape(why.detail)}\n\n{escape(why.advice)}\n"
-                "You can also paste a cluster resource ID into the filter and press enter."
+                f"[b $error]{why.headline}[/]\n{escape(why.detail)}\n\n"
+                f"{escape(why.advice)}\n{escape(PASTE_HINT)}"
             )
             problem.display = True
             self.query_one("#start-status", Static).update("No cluster list.")
 
     def refill(self) -> None:
-        """Show the clusters that match the filter, keeping the cursor on the same cluster."""
+        """Show the clusters that match the filter, keeping the cursor on the same row."""
         table: DataTable[Text] = self.query_one("#clusters", DataTable)
         query = self.query_one("#cluster-filter", Input).value.strip()
-        shown = [c for c in self.clusters if matches(c, query)] if not query.startswith("/") else []
+        pasted = query.startswith("/")
+        current = self._cursor_key()
+        shown: list[tuple[str, tuple[Text, ...]]] = []
+        matched = 0
+        if not pasted and self.report is not None:
+            colours = palette(self.app.get_css_variables())
+            shown, matched = rows(
+                self.report, query, self.grouping, datetime.now(UTC), colours, wide=self.wide
+            )
         table.clear()
-        for cluster in shown:
-            table.add_row(*cluster_row(cluster), key=cluster.id)
+        for key, cells in shown:
+            table.add_row(*cells, key=key)
+        keys = [key for key, _ in shown]
+        if current in keys:
+            table.move_cursor(row=keys.index(current))
+        total = len(self.report.verdicts) if self.report else 0
         status = self.query_one("#start-status", Static)
-        if query.startswith("/"):
+        grouped = f" · grouped by {self.grouping.value}" if self.grouping else ""
+        if pasted:
             status.update("Press enter to open this cluster ID.")
-        elif not self.clusters:
-            status.update("You can see no CMK clusters. Paste a cluster resource ID into the filter.")
+        elif self.report is None:
+            status.update("Asking Azure for your clusters…")
+        elif not total:
+            status.update("You can see no DocumentDB clusters. Paste a cluster resource ID into the filter.")
         else:
-            status.update(f"{len(shown)} of {len(self.clusters)} CMK clusters · enter opens · / filters")
+            more = f" (first {MAX_ROWS}: filter to narrow)" if matched > MAX_ROWS else ""
+            status.update(
+                f"{matched} of {total} clusters{more}{grouped} · enter diagnoses · / filters · g groups"
+            )
+
+    def _cursor_key(self) -> str | None:
+        table: DataTable[Text] = self.query_one("#clusters", DataTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
     @on(Input.Changed, "#cluster-filter")
     def filter_changed(self) -> None:
@@ -178,17 +229,22 @@ class StartScreen(Screen[None]):
     def filter_submitted(self, event: Input.Submitted) -> None:
         """Enter in the filter opens a pasted ID or the only match, else moves to the list."""
         table = self.query_one("#clusters", DataTable)
+        clusters = [key for key in (str(r.value) for r in table.rows) if not key.startswith(GROUP_ROW)]
         if event.value.strip().startswith("/"):
             self.open(event.value.strip())
-        elif table.row_count == 1:
-            self.open(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+        elif len(clusters) == 1:
+            self.open(clusters[0])
         elif table.row_count:
             table.focus()
 
     @on(DataTable.RowSelected, "#clusters")
     def row_selected(self, event: DataTable.RowSelected) -> None:
-        """Enter on a row opens that cluster's diagnosis."""
-        self.open(str(event.row_key.value))
+        """Enter on a cluster diagnoses it; on a group heading, narrows the list to that group."""
+        key = str(event.row_key.value)
+        if key.startswith(GROUP_ROW):
+            self.query_one("#cluster-filter", Input).value = key.removeprefix(GROUP_ROW)
+            return
+        self.open(key)
 
     def open(self, cluster_id: str) -> None:
         """Diagnose one cluster on a screen of its own."""
@@ -206,14 +262,20 @@ class StartScreen(Screen[None]):
         """Empty the filter and show every cluster."""
         self.query_one("#cluster-filter", Input).value = ""
 
+    def action_cycle_grouping(self) -> None:
+        """No groups, then by key, by vault, by identity."""
+        self.grouping = GROUPINGS[(GROUPINGS.index(self.grouping) + 1) % len(GROUPINGS)]
+        self.refill()
+
     def action_reload(self) -> None:
-        """Ask Azure for the list again, e.g. after `az login` or a permission grant."""
-        self.query_one("#start-status", Static).update("Asking Azure for your CMK clusters…")
+        """Scan again, e.g. after `az login`, a permission grant or a fix."""
+        self.query_one("#start-status", Static).update("Scanning again…")
         self.list_clusters()
 
     def reload_for_scenario(self, default_cluster_id: str | None) -> None:
-        """After a scenario switch: forget the old clusters and open the new default."""
-        self.clusters = []
+        """After a scenario switch: forget the old fleet and open the new default."""
+        self.report = None
+        self.clusters_known = False
         self.refill()
         self.action_reload()
         if default_cluster_id:

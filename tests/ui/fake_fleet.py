@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -15,9 +16,11 @@ if TYPE_CHECKING:
 class FakeFleetReader:
     """Answers the fleet reads from a FakeReader's estate, with its latency and injected errors."""
 
-    def __init__(self, reader: FakeReader) -> None:
+    def __init__(self, reader: FakeReader, key_gate: threading.Event | None = None) -> None:
         self.reader = reader
         self.estate = reader.estate
+        self.key_gate = key_gate
+        """When given, key reads wait for it: tests see the fleet view before the keys are read."""
 
     def fleet_subscriptions(self) -> list[str]:
         """The one fake subscription."""
@@ -48,5 +51,7 @@ class FakeFleetReader:
         return list(self.estate.deleted_vaults.values())
 
     def get_key(self, vault_id: str, key_name: str, version: str | None = None) -> KeyFacts:
-        """The fake key, as the diagnosis reads it."""
+        """The fake key, as the diagnosis reads it (after the gate opens, if there is one)."""
+        if self.key_gate is not None and not self.key_gate.wait(30):
+            raise TimeoutError("the test never opened the key gate")
         return self.reader.get_key(vault_id, key_name, version)

@@ -528,6 +528,7 @@ class FakeBackend:
         self.latency = latency
         self.open_default = open_default
         self.closed = False
+        self.key_gate: threading.Event | None = None
         self._lock = threading.Lock()
         self._load(scenario)
 
@@ -546,8 +547,9 @@ class FakeBackend:
         return self.reader
 
     def fleet(self) -> FakeFleetReader:
-        """The fleet reads over the same estate (and the same sign-in failure)."""
-        return FakeFleetReader(self.connect())
+        """The fleet reads over the same estate (and the same sign-in failure); key reads wait for
+        `key_gate` when a test sets one."""
+        return FakeFleetReader(self.connect(), self.key_gate)
 
     def clock(self) -> float:
         """Frozen: every read takes 0 ms, so screens show the same durations on any machine."""

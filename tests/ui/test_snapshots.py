@@ -37,10 +37,22 @@ def _app(scenario: str, *, open_cluster: bool, read_only: bool = False) -> Wizar
 
 @pytest.mark.parametrize("size", SIZES)
 def test_start_screen(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
-    """The cluster list, read-only banner on, cursor on the first cluster."""
+    """The fleet view, read-only banner on, the broken cluster first, cursor on it."""
     assert snap_compare(
         _app("key-expired", open_cluster=False, read_only=True), terminal_size=size, run_before=settle
     )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_fleet_view_grouped_by_vault(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """The fleet view grouped by vault (`g` twice): each vault's heading, then its clusters."""
+
+    async def group(pilot: Pilot[int]) -> None:
+        await settle(pilot)
+        await pilot.press("g", "g")
+        await steady(pilot)
+
+    assert snap_compare(_app("multi-fault", open_cluster=False), terminal_size=size, run_before=group)
 
 
 @pytest.mark.parametrize("size", SIZES)

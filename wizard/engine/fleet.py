@@ -222,8 +222,11 @@ def triage_key(verdict: ClusterVerdict) -> tuple[int, float, str]:
 def _ranked(findings: Iterable[Finding]) -> tuple[str, ...]:
     """Codes by how many clusters they hit, the Inaccessible symptom after every cause."""
     counts = Counter(f.code for f in findings)
-    symptoms = {code for code in counts if load_catalog().finding(code).symptom}
-    return tuple(sorted(counts, key=lambda code: (code in symptoms, -counts[code], code)))
+    catalog = load_catalog()
+    symptoms = {code for code in counts if catalog.finding(code).symptom}
+    return tuple(
+        sorted(counts, key=lambda code: (code in symptoms, -counts[code], catalog.finding(code).rank, code))
+    )
 
 
 def _group(kind: GroupKind, name: str, members: list[ClusterVerdict]) -> BlastGroup:

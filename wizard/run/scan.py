@@ -8,6 +8,7 @@ from a worker thread; `on_update` receives a report at most every `publish_every
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 import time
@@ -118,19 +119,21 @@ class FleetScan:
         self._start("clusters", None, lambda: reader.fleet_clusters(self.scope, self._page_arrived))
         self._start("dependencies", None, reader.fleet_dependencies)
         self._start("access", None, reader.fleet_access)
-        last_publish = -1.0
+        last_publish, news = -math.inf, False
         while self._running and not self.cancelled.is_set():
             try:
-                task, arg, result = self._done.get(timeout=0.1)
+                task, arg, result = self._done.get(timeout=self.publish_every / 2)
             except queue.Empty:
-                continue
-            if task != _PAGE:
-                self._running -= 1
-            self._rejudge(self._take(task, arg, result))
-            self._follow_up()
-            moment = self.clock()
-            if self._running and moment - last_publish >= self.publish_every:
-                last_publish = moment
+                pass
+            else:
+                if task != _PAGE:
+                    self._running -= 1
+                self._rejudge(self._take(task, arg, result))
+                self._follow_up()
+                news = True
+            moment = time.monotonic()  # real time, whatever `clock` says (fakes freeze it)
+            if news and self._running and moment - last_publish >= self.publish_every:
+                last_publish, news = moment, False
                 self._publish()
         final = self._report(complete=not self._running)
         if self.on_update is not None:

@@ -41,19 +41,20 @@ def days_until(moment: datetime | None, now: datetime) -> int | None:
     return None if moment is None else (moment - now).days
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def group_line(group: BlastGroup, now: datetime) -> str:
     """`vault kv-prod-eu: 37 clusters, 4 subscriptions; critical 12 (KEY_EXPIRED)`."""
-    plural = "s" if group.subscriptions != 1 else ""
-    line = (
-        f"{group.kind.value} {group.name}: {group.size} clusters, {group.subscriptions} subscription{plural}"
-    )
+    line = f"{group.kind.value} {group.name}: {_count(group.size, 'cluster')}, {_count(group.subscriptions, 'subscription')}"
     if group.critical:
         line += f"; critical {group.critical}"
         if group.causes:
             line += f" ({', '.join(group.causes[:3])})"
     days = days_until(group.expires, now) if group.kind == GroupKind.KEY else None
     if days is not None and days >= 0 and "KEY_EXPIRING_SOON" in group.warning_causes:
-        line += f"; expires in {days} days: {group.warnings} clusters"
+        line += f"; expires in {days} days: {_count(group.warnings, 'cluster')}"
     elif group.warnings:
         line += f"; warnings {group.warnings} ({', '.join(group.warning_causes[:3])})"
     return line
