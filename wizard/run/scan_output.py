@@ -47,7 +47,8 @@ def _count(number: int, noun: str) -> str:
 
 def group_line(group: BlastGroup, now: datetime) -> str:
     """`vault kv-prod-eu: 37 clusters, 4 subscriptions; critical 12 (KEY_EXPIRED)`."""
-    line = f"{group.kind.value} {group.name}: {_count(group.size, 'cluster')}, {_count(group.subscriptions, 'subscription')}"
+    reach = f"{_count(group.size, 'cluster')}, {_count(group.subscriptions, 'subscription')}"
+    line = f"{group.kind.value} {group.name}: {reach}"
     if group.critical:
         line += f"; critical {group.critical}"
         if group.causes:
