@@ -162,6 +162,12 @@ class ClientFactory:
 
         return self._arm("authorization", AuthorizationManagementClient, subscription_id)
 
+    def monitor(self, subscription_id: str | None = None) -> Any:
+        """azure-mgmt-monitor (the Activity Log)."""
+        from azure.mgmt.monitor import MonitorManagementClient
+
+        return self._arm("monitor", MonitorManagementClient, subscription_id)
+
     def graph(self) -> Any:
         """azure-mgmt-resourcegraph (find vaults and clusters across subscriptions)."""
         from azure.mgmt.resourcegraph import ResourceGraphClient

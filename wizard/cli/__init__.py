@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from wizard import __version__
+from wizard.cli.forensics import add_what_changed_flags, what_changed_for
 from wizard.cli.scan import add_fleet_flags, add_scan_parser, fleet_estate
 from wizard.domain.errors import BadInput, WizardError
 from wizard.domain.ids import CLUSTER_TYPE, parse_resource_id, quoted
@@ -172,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     diagnose = commands.add_parser("diagnose", help="non-interactive diagnosis")
     _add_target(diagnose)
     diagnose.add_argument("--format", choices=("text", "json"), default="text")
+    add_what_changed_flags(diagnose)
 
     emulator = commands.add_parser("emulator", help="run the emulator standalone")
     emulator.add_argument("--scenario", metavar="NAME|FILE", help="a built-in scenario or an estate file")
@@ -243,6 +245,7 @@ def _add_fix_parsers(commands: Any) -> None:
         "--audit-log", metavar="PATH", help="append-only JSONL audit log (default: the user state dir)"
     )
     fix.add_argument("--report", metavar="PATH", help="write the Markdown incident report here")
+    add_what_changed_flags(fix)
     fix.add_argument(
         "--expiry-days",
         type=_expiry_days,
@@ -351,12 +354,18 @@ def _run_diagnose(args: argparse.Namespace) -> int:
     try:
         cluster_id = target_cluster(backend)
         result = diagnose(backend.connect(), cluster_id)
+        changed = what_changed_for(args, backend, result)
     finally:
         backend.close()
     if args.format == "json":
-        print(json.dumps(result.to_json(), indent=2))
+        out = result.to_json()
+        print(json.dumps(out if changed is None else {**out, "whatChanged": changed.to_json()}, indent=2))
     else:
         print(diagnosis_text(result))
+        if changed is not None:
+            from wizard.run.forensics import timeline_lines
+
+            print("\n".join(timeline_lines(changed)))
     return result.exit_code
 
 

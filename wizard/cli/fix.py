@@ -10,9 +10,11 @@ import sys
 from collections.abc import Callable, Collection
 from typing import Any, TextIO
 
+from wizard.cli.forensics import what_changed_for
 from wizard.cli.wiring import target_cluster
 from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import AuthFailed, BadInput
+from wizard.domain.forensics import WhatChanged
 from wizard.domain.results import ConfirmKind, StepKind
 from wizard.engine.steps import Plan, Step
 from wizard.run.audit import audit_log, default_audit_path
@@ -119,12 +121,15 @@ def _confirmer(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> Callable
     return confirm
 
 
-def _write_report(path: str | None, session: FixSession, out: TextIO) -> None:
+def _write_report(
+    path: str | None, session: FixSession, out: TextIO, changed: WhatChanged | None = None
+) -> None:
     """The incident report, when asked for: also when there was nothing to write (escalations)."""
     if path:
         from wizard.run.incident import incident_markdown, save_report
 
-        print(f"incident report: {save_report(incident_markdown(session), path)}", file=out)
+        report = incident_markdown(session, what_changed=changed)
+        print(f"incident report: {save_report(report, path)}", file=out)
 
 
 def run_fix(
@@ -164,6 +169,7 @@ def run_fix(
             raise refused
         if code is not None and code not in {f.code for f in first.findings}:
             raise BadInput(f"finding {code} is not present on this cluster (verdict {first.verdict})")
+        changed = what_changed_for(args, backend, first)
         plan = session.plan()
         print(f"plan for {cluster_id.rsplit('/', 1)[-1]} ({first.verdict}):", file=out)
         print(plan_text(plan), file=out, flush=True)
@@ -171,7 +177,7 @@ def run_fix(
             print("dry run: nothing was written", file=out)
             return first.exit_code
         if not plan.writes and not any(s.kind == StepKind.WAIT for s in plan.steps):
-            _write_report(args.report, session, out)
+            _write_report(args.report, session, out, changed)
             return first.exit_code
         confirm = _confirmer(args, stdin, out)
 
@@ -205,7 +211,7 @@ def run_fix(
                 f"type {name!r} when asked",
                 file=out,
             )
-        _write_report(args.report, session, out)
+        _write_report(args.report, session, out, changed)
         return result.exit_code
     finally:
         backend.close()

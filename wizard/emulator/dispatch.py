@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 from wizard.emulator import admin, arm, dataplane, policy
 from wizard.emulator.faults import LOST_WRITE, FaultInjector
 from wizard.emulator.listeners import Listeners
-from wizard.emulator.model import State
+from wizard.emulator.model import ActivityRecord, State
 from wizard.emulator.wire import Context, HttpError, Operation, Request, Response, arm_error, kv_error
 
 _READS = ("GET", "HEAD")
@@ -48,6 +48,7 @@ class Dispatcher:
         self._admin_api = admin_api
         self._refresh = refresh
         self._id_rng = random.Random(id_seed)
+        self._activity_rng = random.Random(f"{id_seed}|activity")
         self._operations: dict[str, Operation] = {}
         self._log: list[dict[str, Any]] = []
 
@@ -144,7 +145,22 @@ class Dispatcher:
             except HttpError as exc:
                 response = exc.response
             self._refresh(writes)
+            if writes and kind != "operations":
+                self._log_activity(kind, request, response)
         return kind, response
+
+    def _log_activity(self, kind: str, request: Request, response: Response) -> None:
+        """Every ARM write answered goes into the Activity Log, as Azure records it (UNVERIFIED: a
+        long-running operation's later failure is logged as Azure does, here only its first answer)."""
+        self._state.activity.append(
+            ActivityRecord(
+                time.time(),
+                arm.action_for(kind, request.method, request.path),
+                request.path.rstrip("/"),
+                "Failed" if response.status >= 400 else "Succeeded",
+                correlation_id=str(uuid.UUID(int=self._activity_rng.getrandbits(128), version=4)),
+            )
+        )
 
     def _data_plane(self, request: Request) -> Response:
         with self._lock:

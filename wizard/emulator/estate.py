@@ -16,6 +16,7 @@ from typing import Any
 from wizard.emulator.estate_fields import GUID, EstateError, Fields, field_items, shown
 from wizard.emulator.estate_limits import parse_text, read_estate_file
 from wizard.emulator.fleet import apply_graph_settings, expand_fleet
+from wizard.emulator.history import history
 from wizard.emulator.model import (
     HIDE_SUBSCRIPTION,
     LOCK_LEVELS,
@@ -69,6 +70,7 @@ ROUTE_KINDS = (
     "operations",
     "resource-health",
     "data-plane",
+    "activity-log",
 )
 _KEY_OPS = ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"]
 _CURVE_BITS = {"P-256": 256, "P-256K": 256, "P-384": 384, "P-521": 521}
@@ -227,6 +229,7 @@ class _Builder:
         self._unique(top, "locks", [lock.name for lock in state.locks])
         state.subscriptions = state.known_subscriptions()
         apply_graph_settings(top, state)
+        state.activity = history(top, self.now, self.scope, self.guid)
         top.done()
         return state
 

@@ -259,6 +259,18 @@ class RoleDefinition:
 
 
 @dataclass
+class ActivityRecord:
+    """One Activity Log event: from the estate's `history`, or a write the emulator answered."""
+
+    time: float
+    operation: str
+    resource_id: str
+    status: str = "Succeeded"
+    caller: str = "operator@emulator.local"
+    correlation_id: str = ""
+
+
+@dataclass
 class State:
     """Everything the emulator knows; mutate only through `Emulator.mutate` (it holds the lock)."""
 
@@ -281,6 +293,8 @@ class State:
     """Resource Graph's per-user query window (headers always; 429s only when enforced)."""
     management_groups: dict[str, list[str]] = field(default_factory=dict)
     """Management group name to the subscriptions under it (Resource Graph's `managementGroups` scope)."""
+    activity: list[ActivityRecord] = field(default_factory=list)
+    """The Activity Log, oldest first (management-plane writes only, as Azure's)."""
     memo: dict[str, object] | None = field(default=None, repr=False, compare=False)
     """Lookups kept while only reads are answered (None: compute afresh); the dispatcher turns it on
     for a read and off for a write, so a fleet's every GET does not walk every resource."""

@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from wizard.domain.catalog import load_catalog
+from wizard.domain.forensics import WhatChanged
 from wizard.domain.results import OutcomeStatus, StepKind
 from wizard.engine.assess import critical_causes
 from wizard.run.audit import redact
 from wizard.run.diagnose import Diagnosis, check_titles
 from wizard.run.fix import FixSession
+from wizard.run.forensics import timeline_markdown
 from wizard.run.outcomes import StepOutcome, changed_fields
 from wizard.run.outputs import write_whole
 
@@ -95,8 +97,11 @@ def _step_rows(lines: list[str], outcomes: list[StepOutcome]) -> None:
         ]
 
 
-def incident_markdown(session: FixSession, *, title: str | None = None) -> str:
-    """The incident report of a fix session: summary, timeline, findings, checks, steps, verdict."""
+def incident_markdown(
+    session: FixSession, *, title: str | None = None, what_changed: WhatChanged | None = None
+) -> str:
+    """The incident report of a fix session: summary, what changed before it (the Activity Log,
+    when read), timeline, findings, checks, steps, verdict."""
     initial, final = session.initial, session.current
     if initial is None or final is None:
         raise ValueError("the session has not diagnosed anything yet")
@@ -123,6 +128,8 @@ def incident_markdown(session: FixSession, *, title: str | None = None) -> str:
         f"- Final verdict: **{verdict}**",
         "",
     ]
+    if what_changed is not None:
+        lines += timeline_markdown(what_changed)
     lines += ["## Timeline", ""]
     for event in session.timeline:
         lines.append(f"- {_t(event.at)} [{event.kind}] {event.text}")

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from wizard.emulator.arm import (
+    activity,
     clusters,
     deleted_vaults,
     fleet_graph,
@@ -61,6 +62,7 @@ MGMT_KEYS = GROUP_VAULTS + r"/(?P<vault>[^/]+)/keys"
 MGMT_KEY = MGMT_KEYS + r"/(?P<key>[^/]+)"
 MGMT_KEY_VERSIONS = MGMT_KEY + r"/versions"
 MGMT_KEY_VERSION = MGMT_KEY_VERSIONS + r"/(?P<ver>[^/]+)"
+ACTIVITY_LOG = _SUB + r"/providers/Microsoft\.Insights/eventtypes/management/values"
 
 # The first path pattern (in this order) that matches a path answers it; a method it lacks is a 405.
 ROUTES: tuple[Route, ...] = (
@@ -96,6 +98,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", MGMT_KEY, "mgmt-keys", keys.get_mgmt_key),
     Route("GET", MGMT_KEY_VERSIONS, "mgmt-keys", keys.list_mgmt_key_versions),
     Route("GET", MGMT_KEY_VERSION, "mgmt-keys", keys.get_mgmt_key_version),
+    Route("GET", ACTIVITY_LOG, "activity-log", activity.list_activity),
 )
 
 
@@ -122,6 +125,7 @@ ACTIONS = {
     "role-definitions": "Microsoft.Authorization/roleDefinitions",
     "resource-graph": "Microsoft.ResourceGraph/resources",
     "resource-health": "Microsoft.ResourceHealth/availabilityStatuses",
+    "activity-log": "Microsoft.Insights/eventtypes/values",
 }
 
 
