@@ -31,6 +31,7 @@ from screens.messages import FixOpened, ReportReady, StepApplied, WaitFinished, 
 from screens.presentation import field
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.detail_pane import Block, DetailPane
+from wizard.domain.errors import WizardError
 from wizard.domain.models import CheckStatus
 from wizard.domain.ports import Backend
 from wizard.domain.results import OutcomeStatus, StepKind
@@ -158,9 +159,16 @@ class RemediationScreen(Screen[bool]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="report")
     def run_report(self, session: FixSession, folder: Path) -> None:
         """Write the Markdown report; a failed save still shows the report."""
+        from wizard.run.forensics import what_changed
         from wizard.run.incident import incident_markdown, save_report
 
-        markdown = incident_markdown(session)
+        changed = None
+        if session.initial is not None:
+            try:  # the Activity Log is a bonus: a report without it beats no report
+                changed = what_changed(self.backend.activity(), session.initial)
+            except WizardError:
+                changed = None
+        markdown = incident_markdown(session, what_changed=changed)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         try:
             path: Path | None = save_report(markdown, folder / f"incident-{self.cluster_name}-{stamp}.md")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from wizard.domain.fleet import Access, Dependencies, FleetScope
+from wizard.domain.forensics import ActivityEvent
 from wizard.domain.models import ClusterFacts, DeletedVaultFacts, KeyFacts
 
 if TYPE_CHECKING:
@@ -55,3 +57,13 @@ class FakeFleetReader:
         if self.key_gate is not None and not self.key_gate.wait(30):
             raise TimeoutError("the test never opened the key gate")
         return self.reader.get_key(vault_id, key_name, version)
+
+
+class FakeActivityReader:
+    """An Activity Log that holds no events."""
+
+    def list_activity(
+        self, subscription_id: str, resource_group: str, since: datetime, until: datetime
+    ) -> list[ActivityEvent]:
+        """Nothing happened, as far as this log knows."""
+        return []

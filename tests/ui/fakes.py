@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.ui.fake_fleet import FakeFleetReader
+from tests.ui.fake_fleet import FakeActivityReader, FakeFleetReader
 from wizard.domain.actions import (
     Action,
     AllowTrustedServices,
@@ -550,6 +550,11 @@ class FakeBackend:
         """The fleet reads over the same estate (and the same sign-in failure); key reads wait for
         `key_gate` when a test sets one."""
         return FakeFleetReader(self.connect(), self.key_gate)
+
+    def activity(self) -> FakeActivityReader:
+        """An Activity Log with nothing in it (and the same sign-in failure)."""
+        self.connect()
+        return FakeActivityReader()
 
     def clock(self) -> float:
         """Frozen: every read takes 0 ms, so screens show the same durations on any machine."""

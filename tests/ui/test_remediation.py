@@ -108,6 +108,8 @@ async def test_a_full_fix_by_keyboard(wizard_backend: MakeBackend, tmp_path: Pat
         saved = report_screen.path.read_text()
         assert "extend-key-expiry" in saved
         assert "KEY_EXPIRED" in saved
+        assert "## What changed (Activity Log)" in saved
+        assert "AuditEvent" in saved  # the key's own changes are in the vault's logs, and it says so
         assert str(report_screen.path) in shown(app, "#report-path")
         await pilot.press("y")
         await pilot.pause()

@@ -39,7 +39,6 @@ def what_changed_for(args: argparse.Namespace, backend: Any, diagnosis: Any) -> 
     """The timeline, when --what-changed asks for it (over the backend's signed-in clients)."""
     if not getattr(args, "what_changed", False):
         return None
-    from wizard.azure.activity import ActivityGateway
     from wizard.run.forensics import what_changed
 
-    return what_changed(ActivityGateway(backend.connect()), diagnosis, days=args.since)
+    return what_changed(backend.activity(), diagnosis, days=args.since)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from wizard.azure.clients import RetrySettings
     from wizard.azure.gateway import AzureGateway
     from wizard.domain.fleet_ports import FleetReader
+    from wizard.domain.forensics import ActivityReader
 
 
 @dataclass
@@ -115,6 +116,12 @@ class LiveBackend:
         from wizard.azure.fleet import FleetGateway
 
         return FleetGateway(self.connect())
+
+    def activity(self) -> ActivityReader:
+        """The Activity Log over the same clients."""
+        from wizard.azure.activity import ActivityGateway
+
+        return ActivityGateway(self.connect())
 
     def scenarios(self) -> list[str]:
         """Live Azure has no scenarios."""
@@ -245,6 +252,12 @@ class EmulatorBackend:
         from wizard.azure.fleet import FleetGateway
 
         return FleetGateway(self.connect())
+
+    def activity(self) -> ActivityReader:
+        """The Activity Log over the same clients."""
+        from wizard.azure.activity import ActivityGateway
+
+        return ActivityGateway(self.connect())
 
     def scenarios(self) -> list[str]:
         """The built-in scenarios, when the emulator is ours to restart."""

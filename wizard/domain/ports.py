@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from wizard.domain.actions import Action
 from wizard.domain.fleet_ports import FleetReader
+from wizard.domain.forensics import ActivityReader
 from wizard.domain.models import (
     ClusterFacts,
     ClusterSummary,
@@ -151,6 +152,10 @@ class Backend(Protocol):
 
     def fleet(self) -> FleetReader:
         """The fleet-wide reads (connects like `connect`: call it from a worker)."""
+        ...
+
+    def activity(self) -> ActivityReader:
+        """The Activity Log (connects like `connect`: call it from a worker)."""
         ...
 
     def scenarios(self) -> list[str]:
