@@ -31,10 +31,9 @@ async def open_fix(pilot: Pilot[int]) -> RemediationScreen:
     await settle(pilot)
     assert isinstance(app.screen, DiagnosisScreen)
     await pilot.press("f")
-    await pilot.pause()
-    assert isinstance(app.screen, FindingsScreen)
+    await until(pilot, lambda: isinstance(app.screen, FindingsScreen), what="the findings")
     await pilot.press("x")
-    await pilot.pause()
+    await until(pilot, lambda: isinstance(app.screen, RemediationScreen), what="the fix screen")
     screen = app.screen
     assert isinstance(screen, RemediationScreen)
     await until(pilot, lambda: screen.plan is not None and not screen.busy)
