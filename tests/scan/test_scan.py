@@ -55,6 +55,19 @@ def test_more_clusters_than_one_page_are_all_scanned_with_one_read_per_key(
     assert report.count(ClusterState.CRITICAL) >= 100
 
 
+def test_a_soft_deleted_vault_is_found_in_one_deleted_list_per_subscription(
+    backends: list[EmulatorBackend],
+) -> None:
+    backend = _backend(backends, fleet_estate(120, keys=30, subscriptions=2, broken=0.95, seed=6))
+    report = scan(backend.fleet())
+    gone = [v for v in report.verdicts if "VAULT_SOFT_DELETED" in v.causes]
+    assert gone
+    assert {v.vault_name for v in gone} == {gone[0].vault_name}
+    listed = [r for r in backend.emulator.requests() if r["kind"] == "deleted-vaults"]
+    assert len(listed) == 2
+    assert report.complete
+
+
 def test_a_throttled_query_waits_for_the_quota_reset_and_tries_again(backends: list[EmulatorBackend]) -> None:
     backend = _backend(backends, fleet_estate(40, keys=4, subscriptions=2, broken=0.0, seed=1))
     backend.emulator.set_graph_quota({"throttleNext": 3, "quotaWindowSeconds": 2})

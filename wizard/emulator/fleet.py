@@ -30,8 +30,11 @@ FAULTS = (
     "identity-recreated",
     "key-soft-deleted",
     "vault-firewall",
+    "vault-soft-deleted",
 )
 """The faults a broken share is made of, dealt in this order to keys picked at random."""
+VAULT_FAULTS = ("vault-firewall", "vault-soft-deleted")
+"""Faults of a whole vault: every key in it (and every cluster on them) goes down together."""
 EXPIRING_SHARE = 0.06
 """Keys (of those left healthy) that expire within the next 30 days: warnings, not outages."""
 _NAMESPACE = uuid.UUID("8d2b6f4a-3c1e-4a7d-9b5f-0e6c2a8d4f1b")
@@ -123,24 +126,24 @@ def _pick_faults(fleet: _Fleet, target: int) -> dict[int, str]:
     faults: dict[int, str] = {}
     affected = 0
     kinds = iter(FAULTS * (fleet.keys // len(FAULTS) + 1))
-    firewalled: set[int] = set()
+    whole: set[int] = set()
     for key in order:
         if affected >= target:
             break
         users = len(fleet.users[key])
-        if not users or affected + users > max(target, users if not faults else 0):
+        if key in faults or not users or affected + users > max(target, users if not faults else 0):
             continue
         kind = next(kinds)
         vault = fleet.vault_of(key)
-        if kind == "vault-firewall":
+        if kind in VAULT_FAULTS:
             siblings = [k for k in fleet.users if fleet.vault_of(k) == vault]
             hit = sum(len(fleet.users[k]) for k in siblings if k not in faults)
-            if vault in firewalled or affected + hit > target or any(k in faults for k in siblings):
+            if vault in whole or affected + hit > target or any(k in faults for k in siblings):
                 kind = "key-expired"
             else:
-                firewalled.add(vault)
+                whole.add(vault)
                 for k in siblings:
-                    faults[k] = "vault-firewall"
+                    faults[k] = kind
                 affected += hit
                 continue
         faults[key] = kind
@@ -172,7 +175,7 @@ def generate(clusters: int, keys: int, subscriptions: int, broken: float, seed: 
                     "clientId": _guid(seed, "client", key),
                 }
             )
-        if not fleet.access_policy_vault(vault) and fault != "access-missing":
+        if not fleet.access_policy_vault(vault) and fault not in ("access-missing", "vault-soft-deleted"):
             assignments.append(
                 {
                     "principal": fleet.principal(key),
@@ -215,6 +218,8 @@ def _vault(fleet: _Fleet, vault: int, faults: dict[int, str], expiring: set[int]
         ]
     if any(faults.get(k) == "vault-firewall" for k in keys):
         entry["networkAcls"] = {"defaultAction": "Deny", "bypass": "None", "ipRules": ["203.0.113.0/24"]}
+    if any(faults.get(k) == "vault-soft-deleted" for k in keys):
+        entry["deleted"] = f"-{fleet.rng.randrange(1, 10)}d"  # soft delete took its role assignments
     return entry
 
 

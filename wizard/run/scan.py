@@ -84,6 +84,9 @@ class FleetScan:
         self._answered: set[str] = set()
         self._judged_all = False
         self._listing_deleted = False
+        self._vaultless: list[str] = []
+        """The CMK clusters whose vault Resource Graph does not show: judged once the deleted lists are in."""
+        self._deleted_left = 0
         self._unreadable: list[Unreadable] = []
         self._began = 0.0
 
@@ -162,10 +165,12 @@ class FleetScan:
         elif task == "deleted":
             if failed:
                 self._unreadable.append(_unreadable(f"deleted vaults of subscription {arg}", result))
-            listed = result if failed else tuple(result)
-            self._inventory = replace(inv, deleted_vaults={**inv.deleted_vaults, str(arg).lower(): listed})
+            inv.deleted_vaults[str(arg).lower()] = result if failed else tuple(result)
+            self._deleted_left -= 1
+            if self._deleted_left:
+                return ()  # judged once, when every subscription's list is in
             self._answers = None
-            return [c.id for c in self._inventory.clusters if self._vault_missing(c)]
+            return self._vaultless
         elif task == "key":
             if failed and not isinstance(result, NotFound):
                 self._unreadable.append(_unreadable(f"key {arg.label}", result))
@@ -223,7 +228,9 @@ class FleetScan:
             self._users.setdefault(ref, []).append(cluster.id)
         if set(TABLES) <= self._answered and not self._listing_deleted:
             self._listing_deleted = True
-            if any(self._vault_missing(c) for c in self._inventory.clusters):
+            self._vaultless = [c.id for c in self._inventory.clusters if self._vault_missing(c)]
+            if self._vaultless:
+                self._deleted_left = len(self._inventory.subscriptions)
                 for sub in self._inventory.subscriptions:
                     self._start("deleted", sub, self._deleted_reader(sub))
 
