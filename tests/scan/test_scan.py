@@ -194,3 +194,20 @@ def test_bad_scan_input_is_one_line_and_exit_2(flags: list[str], capsys: pytest.
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["emulator"],
+        ["emulator", "--fleet", "10", "--scenario", "healthy"],
+        ["emulator", "--fleet", "0"],
+        ["emulator", "--fleet", "100001"],
+        ["demo", "--fleet", "10", "--subscriptions", "0"],
+    ],
+)
+def test_bad_fleet_input_is_one_line_and_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert _exit_code(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "Traceback" not in err
