@@ -167,8 +167,10 @@ def _judge(cluster: ClusterFacts, answers: FleetAnswers, now: datetime, expiring
             if kind in SCAN_READS:
                 key_pending = True
                 continue
-            why = _SETTLED_BY_DIAGNOSE.get(kind, f"needs a read only diagnose makes ({kind or 'more'})")
-            questions.append(OpenQuestion(check.id, why, diagnose_settles=True))
+            if kind in _SETTLED_BY_DIAGNOSE:
+                questions.append(OpenQuestion(check.id, _SETTLED_BY_DIAGNOSE[kind], diagnose_settles=True))
+            # A check on a kind of read the scan knows nothing of (a new node of the tree) is outside
+            # what the scan covers: not a question about this cluster, so it does not hold it open.
         elif check.status == CheckStatus.UNKNOWN and check.id in critical_checks:
             questions.append(OpenQuestion(check.id, check.detail, check.needs))
     key_scope = (

@@ -198,7 +198,8 @@ class FleetAnswers:
         return Outcome(found)
 
     def _key(self, read: Read) -> Outcome | None:
-        vault_id, key_name, version = read.args
+        vault_id, key_name, *rest = read.args
+        version = rest[0] if rest else ""
         answer = self.keys.get((vault_id.lower(), key_name.lower(), version.lower()))
         if answer is None:
             return None
