@@ -25,6 +25,7 @@ from wizard.domain.fleet import (
     FleetScope,
     Inventory,
     KeyRef,
+    OpenQuestion,
     Unreadable,
 )
 from wizard.domain.fleet_ports import FleetReader
@@ -280,9 +281,12 @@ class FleetScan:
         inventory = replace(
             self._inventory, keys=dict(self._inventory.keys), unreadable=tuple(self._unreadable)
         )
+        verdicts: Iterable[ClusterVerdict] = self._verdicts.values()
+        if complete:
+            verdicts = [_left_open(v) if v.state == ClusterState.PENDING else v for v in verdicts]
         return report(
             inventory,
-            self._verdicts.values(),
+            verdicts,
             expiring_days=self.expiring_days,
             complete=complete,
             duration_ms=int((self.clock() - self._began) * 1000),
@@ -291,6 +295,16 @@ class FleetScan:
     def _publish(self) -> None:
         if self.on_update is not None:
             self.on_update(self._report(complete=False))
+
+
+def _left_open(verdict: ClusterVerdict) -> ClusterVerdict:
+    """A cluster still waiting once every read has answered waits on one the scan does not make."""
+    question = OpenQuestion(
+        "scan",
+        "the tree asks for a read the scan does not make; diagnose this cluster",
+        diagnose_settles=True,
+    )
+    return replace(verdict, state=ClusterState.UNSETTLED, open_questions=(*verdict.open_questions, question))
 
 
 def scan(reader: FleetReader, scope: FleetScope | None = None, **kwargs: Any) -> FleetReport:
