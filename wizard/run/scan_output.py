@@ -75,12 +75,14 @@ def at_risk(groups: Iterable[BlastGroup]) -> list[BlastGroup]:
 
 
 def _open(verdict: ClusterVerdict) -> list[str]:
-    return [
+    """The open questions in words, each said once (several checks often rest on one refused read)."""
+    said = [
         ("diagnose: " if q.diagnose_settles else "unknown: ")
         + q.detail
         + (f" (needs {q.needs})" if q.needs else "")
         for q in verdict.open_questions
     ]
+    return list(dict.fromkeys(said))
 
 
 def _cell(text: str, width: int) -> str:
@@ -90,8 +92,9 @@ def _cell(text: str, width: int) -> str:
 def table(report: FleetReport, now: datetime, *, show_all: bool = False, top_groups: int = 10) -> str:
     """The people's view: the summary, the blast radius, every cluster that is not healthy."""
     lines = [
-        f"cmk-wizard scan: {report.scope.describe()}; {len(report.subscriptions)} subscriptions, "
-        f"{len(report.verdicts)} clusters ({sum(1 for v in report.verdicts if v.cluster.is_cmk)} with CMK), "
+        f"cmk-wizard scan: {report.scope.describe()}; {_count(len(report.subscriptions), 'subscription')}, "
+        f"{_count(len(report.verdicts), 'cluster')} ({sum(1 for v in report.verdicts if v.cluster.is_cmk)} "
+        "with CMK), "
         f"{report.duration_ms / 1000:.1f} s",
         "  " + " · ".join(f"{STATE_WORDS[s]} {report.count(s)}" for s in ClusterState if report.count(s)),
     ]
