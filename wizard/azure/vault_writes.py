@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from wizard.azure.errors import call
 from wizard.azure.states import vault_state
-from wizard.domain.access import NetworkAcls, trusted_services_acls
+from wizard.domain.access import (
+    TRUSTED_SERVICES_BYPASS,
+    NetworkAcls,
+    effective_bypass,
+    trusted_services_acls,
+)
 from wizard.domain.actions import AllowTrustedServices, EnablePurgeProtection, RecoverVault
 from wizard.domain.errors import GatewayError, NotFound
 from wizard.domain.ids import VAULT_TYPE, parse_resource_id
@@ -140,7 +145,7 @@ def allow_trusted_services(writer: GatewayWriter, a: AllowTrustedServices) -> Wr
         before=lambda: vault_state(writer.gateway.get_vault(a.vault_id)),
         done=lambda b: (
             "trusted Microsoft services already bypass the firewall"
-            if str(b.get("bypass") or "").lower() == "azureservices"
+            if effective_bypass(b.get("bypass")).lower() == TRUSTED_SERVICES_BYPASS.lower()
             else None
         ),
         act=act,
