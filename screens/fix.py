@@ -129,7 +129,7 @@ class RemediationScreen(Screen[bool]):
     def open_fix(self) -> None:
         """Open the session over the backend's gateway, diagnose, plan."""
         audit = str(self.paths.audit_path) if self.paths.audit_path else None
-        session = open_session(self.backend, self.cluster_id, audit_path=audit)
+        session = open_session(self.backend, self.cluster_id, audit_path=audit, operator_ip=self.paths.my_ip)
         session.diagnose()
         self.post_message(FixOpened(session, session.plan()))
 
