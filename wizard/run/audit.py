@@ -88,9 +88,12 @@ class AuditLog:
                 default=str,
             )
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            size = os.fstat(fd).st_size
+            # a run killed mid-line left a torn last line: start on a fresh one, so this record stays whole
+            torn = size > 0 and os.pread(fd, 1, size - 1) != b"\n"
             with os.fdopen(fd, "a", encoding="utf-8") as handle:
-                handle.write(line + "\n")
+                handle.write(("\n" if torn else "") + line + "\n")
                 handle.flush()
                 os.fsync(handle.fileno())
             self.written.append(rid)

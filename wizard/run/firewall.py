@@ -80,8 +80,10 @@ def left_open_text(carry: Carry, audit_path: Path) -> str:
     )
 
 
-def removal_step(plan: Plan) -> Step | None:
-    """The first removal of a temporary rule the plan holds (what a stopping run still does)."""
+def removal_step(plan: Plan, carry: Carry) -> Step | None:
+    """The first removal of a rule still open that the plan holds (what a stopping run still does)."""
+    if not carry.open_rules:
+        return None
     return next(
         (s for s in plan.steps if isinstance(s.action, RemoveOperatorIp) and s.writes and not s.provisional),
         None,

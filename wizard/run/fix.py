@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from wizard.domain.actions import WAIT_FOR_READY, DeleteFailedCluster, RemoveOperatorIp
+from wizard.domain.actions import WAIT_FOR_READY, AllowOperatorIp, DeleteFailedCluster, RemoveOperatorIp
 from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import ReadOnlyViolation, WizardError, WriteRefused
 from wizard.domain.ports import AzureReader, AzureWriter
@@ -206,7 +206,8 @@ class FixSession:
             )
             self._refresh_after_error()
             return self._record(outcome)
-        self._applied.add(step.key)
+        if not isinstance(step.action, AllowOperatorIp | RemoveOperatorIp):
+            self._applied.add(step.key)  # a temporary rule may be opened and closed again
         if step.action is not None:
             self.carry = after_write(self.carry.after(step.action, result.identity), step, result)
         self._event(
@@ -356,7 +357,8 @@ class FixSession:
             plan = self.plan()
             for s in plan.escalations:
                 escalations.setdefault(s.finding, s)
-            step = removal_step(plan) if closing else plan.next_step
+            # stopping: only the removal of a rule still open, then the end
+            step = removal_step(plan, self.carry) if closing else plan.next_step
             if step is None:
                 break
             if step.kind == StepKind.WRITE and step.key in self._applied:
