@@ -89,6 +89,7 @@ class RemediationScreen(Screen[bool]):
         self.wait_started = 0.0
         self.last_progress: WaitProgress | None = None
         self.wait_timer: Timer | None = None
+        self.warned_open_rule = False
 
     def compose(self) -> ComposeResult:
         """Context, the stage, the steps beside (or above) the selected one, the wait progress."""
@@ -520,6 +521,16 @@ class RemediationScreen(Screen[bool]):
                 "A write is in progress: its result and verification come first.",
                 title="Not now",
                 severity="warning",
+            )
+            return
+        if self.session is not None and self.session.carry.open_rules and not self.warned_open_rule:
+            self.warned_open_rule = True
+            self.notify(
+                "Your temporary IP rule is still in the vault firewall: a applies its removal. "
+                "escape again leaves it there; the next fix removes it first (the audit log holds its undo).",
+                title="Firewall still open to you",
+                severity="warning",
+                timeout=12,
             )
             return
         self.cancel_wait.set()
