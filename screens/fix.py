@@ -526,8 +526,9 @@ class RemediationScreen(Screen[bool]):
         if self.session is not None and self.session.carry.open_rules and not self.warned_open_rule:
             self.warned_open_rule = True
             self.notify(
-                "Your temporary IP rule is still in the vault firewall: a applies its removal. "
-                "escape again leaves it there; the next fix removes it first (the audit log holds its undo).",
+                "Your temporary IP rule is still in the vault firewall; the plan removes it once the "
+                "steps that need it are done (a goes on). escape again leaves it there: the next fix "
+                "removes it first (the audit log holds its undo).",
                 title="Firewall still open to you",
                 severity="warning",
                 timeout=12,
