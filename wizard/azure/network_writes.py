@@ -1,7 +1,8 @@
 """The operator's temporary way through a vault firewall: add their address as ONE /32 IP rule for
 the duration of a fix, then remove exactly that rule. Every other rule, the default action and the
-bypass are read first and sent back as they were. Called by GatewayWriter.apply, which guards and
-audits each; the add's result record carries its undo, so an interrupted run leaves the way back.
+bypass are read first and sent back as they were (a bypass the vault does not name, as its default
+AzureServices). Called by GatewayWriter.apply, which guards and audits each; the add's result
+record carries its undo, so an interrupted run leaves the way back.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from wizard.azure.errors import call, translate
+from wizard.azure.errors import translate
 from wizard.azure.states import vault_state
+from wizard.azure.vault_writes import patch_network_acls
+from wizard.domain.access import NetworkAcls, effective_bypass
 from wizard.domain.actions import AllowOperatorIp, RemoveOperatorIp
 from wizard.domain.errors import Forbidden, WriteRefused
 from wizard.domain.network import NETWORK_REFUSALS, address_in_rules, is_operator_rule
@@ -19,8 +22,6 @@ from wizard.domain.results import WriteResult
 
 if TYPE_CHECKING:
     from wizard.azure.writes import GatewayWriter
-
-NEEDS_VAULT_WRITE = "Microsoft.KeyVault/vaults/write (Key Vault Contributor)"
 
 # UNVERIFIED: how long a new ipRule takes to apply on the real service (Azure documents changes
 # to network rules as taking effect within minutes; the emulator applies them at once). After the
@@ -33,54 +34,23 @@ FIRST_PAUSE, LONGEST_PAUSE = 1.0, 15.0
 State = dict[str, Any]
 
 
-def _patch_rules(writer: GatewayWriter, vault_id: str, before: State, ip_rules: list[str]) -> Any:
-    """PATCH networkAcls: the rule set as read, with `ip_rules` in place of its IP rules.
-
-    UNVERIFIED: that networkAcls in a vault PATCH replaces the whole rule set (the emulator does);
-    sending every rule back is right either way. Two operators editing the same vault's rules at
-    once can still overwrite each other: the vault PATCH takes no If-Match."""
-    from azure.mgmt.keyvault.models import (
-        IPRule,
-        NetworkRuleSet,
-        VaultPatchParameters,
-        VaultPatchProperties,
-        VirtualNetworkRule,
-    )
-
-    from wizard.domain.ids import VAULT_TYPE, parse_resource_id
-
-    rid = parse_resource_id(vault_id, VAULT_TYPE)
-    rules = NetworkRuleSet(
-        bypass=before.get("bypass"),
-        default_action=before.get("defaultAction"),
-        ip_rules=[IPRule(value=ip) for ip in ip_rules],
-        virtual_network_rules=[VirtualNetworkRule(id=v) for v in before.get("virtualNetworkRules", [])],
-    )
-    client = writer.factory.keyvault(rid.subscription_id)
-    return call(
-        f"update the firewall rules of vault {rid.name}",
-        NEEDS_VAULT_WRITE,
-        lambda: client.vaults.update(
-            rid.resource_group,
-            rid.name,
-            VaultPatchParameters(properties=VaultPatchProperties(network_acls=rules)),
-        ),
+def _acls(before: State, ip_rules: list[str]) -> NetworkAcls:
+    """The rule set as read, with `ip_rules` in place of its IP rules (a bypass the vault does not
+    name is sent as the spec's default, AzureServices: the same rule set)."""
+    return NetworkAcls(
+        effective_bypass(before.get("bypass")),
+        str(before.get("defaultAction") or "Allow"),
+        tuple(ip_rules),
+        tuple(before.get("virtualNetworkRules", [])),
     )
 
 
-def _request(vault_id: str, before: State, ip_rules: list[str]) -> State:
+def _request(vault_id: str, acls: NetworkAcls) -> State:
     """The PATCH as the audit log and the report show it."""
-    acls: State = {
-        "defaultAction": before.get("defaultAction"),
-        "ipRules": [{"value": ip} for ip in ip_rules],
-    }
-    if before.get("bypass"):
-        acls["bypass"] = before["bypass"]
-    acls["virtualNetworkRules"] = [{"id": v} for v in before.get("virtualNetworkRules", [])]
     return {
         "method": "PATCH",
         "url": f"{vault_id}?api-version=2026-05-15",
-        "body": {"properties": {"networkAcls": acls}},
+        "body": {"properties": {"networkAcls": acls.to_request()}},
     }
 
 
@@ -129,8 +99,11 @@ def allow_operator_ip(writer: GatewayWriter, a: AllowOperatorIp) -> WriteResult:
             return f"{a.address} is already in the vault's IP rules"
         return None
 
+    def added(b: State) -> NetworkAcls:
+        return _acls(b, [*b.get("ipRules", []), a.ip_rule])
+
     def act(b: State) -> Any:
-        result = _patch_rules(writer, a.vault_id, b, [*b.get("ipRules", []), a.ip_rule])
+        result = patch_network_acls(writer, a.vault_id, added(b))
         probed.append(probe_data_plane(writer, a))
         return result
 
@@ -141,7 +114,7 @@ def allow_operator_ip(writer: GatewayWriter, a: AllowOperatorIp) -> WriteResult:
     return writer.audited(
         a.remediation,
         a.vault_id,
-        lambda b: _request(a.vault_id, b, [*b.get("ipRules", []), a.ip_rule]),
+        lambda b: _request(a.vault_id, added(b)),
         before=before,
         done=done,
         act=act,
@@ -162,10 +135,10 @@ def remove_operator_ip(writer: GatewayWriter, a: RemoveOperatorIp) -> WriteResul
     return writer.audited(
         a.remediation,
         a.vault_id,
-        lambda b: _request(a.vault_id, b, kept(b)) | ({"undoes": a.undoes} if a.undoes else {}),
+        lambda b: _request(a.vault_id, _acls(b, kept(b))) | ({"undoes": a.undoes} if a.undoes else {}),
         before=state,
         done=lambda b: None if len(kept(b)) < len(b.get("ipRules", [])) else f"{a.ip_rule} is not there",
-        act=lambda b: _patch_rules(writer, a.vault_id, b, kept(b)),
+        act=lambda b: patch_network_acls(writer, a.vault_id, _acls(b, kept(b))),
         after=state,
         undoes=a.undoes or None,
     )

@@ -105,47 +105,39 @@ class AllowTrustedServices(_Write):
 
 
 @dataclass(frozen=True)
-class AllowOperatorIp(_Write):
-    """Add the operator's address as ONE /32 IP rule of the vault firewall, for the duration of the
-    fix; every other rule kept. `vault_url`/`key_name`: the data plane to probe once it is added."""
+class _OperatorRule(_Write):
+    """A write of the operator's one /32 IP rule in a vault firewall; every other rule is kept."""
 
-    remediation: ClassVar[str] = "allow-operator-ip"
     vault_id: str
     address: str
-    vault_url: str = ""
-    key_name: str = ""
 
     @property
     def subject(self) -> str:
-        """The address let in."""
+        """The operator's address."""
         return self.address
 
     @property
     def ip_rule(self) -> str:
-        """The rule added: the address as a /32 range."""
+        """The rule: the address as a /32 range."""
         return operator_rule(self.address)
 
 
 @dataclass(frozen=True)
-class RemoveOperatorIp(_Write):
-    """Remove exactly the operator's /32 rule that allow-operator-ip added; every other rule kept.
+class AllowOperatorIp(_OperatorRule):
+    """Add the operator's /32 for the duration of the fix. `vault_url`/`key_name`: the data plane
+    to probe once it is added."""
 
-    `undoes`: the audit record id of the allow-operator-ip write it undoes (when known)."""
+    remediation: ClassVar[str] = "allow-operator-ip"
+    vault_url: str = ""
+    key_name: str = ""
+
+
+@dataclass(frozen=True)
+class RemoveOperatorIp(_OperatorRule):
+    """Remove exactly the /32 allow-operator-ip added. `undoes`: that write's audit intent id, if known."""
 
     remediation: ClassVar[str] = "remove-operator-ip"
-    vault_id: str
-    address: str
     undoes: str = ""
-
-    @property
-    def subject(self) -> str:
-        """The address taken out."""
-        return self.address
-
-    @property
-    def ip_rule(self) -> str:
-        """The rule removed: the address as a /32 range."""
-        return operator_rule(self.address)
 
 
 @dataclass(frozen=True)
