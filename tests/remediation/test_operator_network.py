@@ -419,3 +419,25 @@ def test_a_bad_my_ip_is_usage(bad: str, capsys: Any) -> None:
     err = capsys.readouterr().err
     assert "--my-ip" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_rule_azure_has_not_applied_yet_is_removed_and_the_advice_says_wait(
+    emulator_backend: BackendFactory, tmp_path: Path
+) -> None:
+    """The emulator's `operator-ip-blocked` plays an Azure still applying the rule: the bounded
+    probe gives up, the key step is refused again, the rule comes out before the run stops."""
+    backend = emulator_backend(SCENARIO)
+    backend.emulator.set_faults(restrictions=["operator-ip-blocked"])
+    result = session(backend, tmp_path / "audit.jsonl", OPERATOR_IP).run(yes_and_vault)
+    assert [(o.step.remediation, o.status) for o in result.outcomes] == [
+        ("allow-operator-ip", "ok"),
+        ("extend-key-expiry", "error"),
+        ("remove-operator-ip", "ok"),
+    ]
+    opened = result.outcomes[0]
+    assert opened.verification is not None
+    assert opened.verification.status == "deferred"
+    assert "still refused (ForbiddenByFirewall)" in opened.verification.detail
+    assert "may still be applying it" in result.outcomes[1].advice
+    assert result.stopped == "extend-key-expiry: error"
+    assert vault_rules(backend) == ORIGINAL_RULES

@@ -35,6 +35,15 @@ def client_address(message: str) -> str | None:
         return None
 
 
+def usable_address(address: str | None) -> bool:
+    """An address a vault firewall rule can name for the operator: IPv4, not loopback or unspecified."""
+    try:
+        operator_address(address or "")
+    except BadInput:
+        return False
+    return True
+
+
 def operator_address(text: str) -> str:
     """A `--my-ip` value: one public IPv4 address (Key Vault IP rules are IPv4), else BadInput."""
     try:

@@ -79,10 +79,15 @@ def network_advice(exc: Forbidden) -> str | None:
             if exc.client_address
             else "or give your public address (--my-ip ADDRESS) so the wizard can add it for the fix"
         )
+        late = (
+            " If that rule was just added, Azure may still be applying it: run the fix again in minutes."
+            if exc.client_address
+            else ""
+        )
         return (
             f"the vault's firewall refused your address{seen} (ForbiddenByFirewall): this is the "
             "network, not your permission. Run the fix from a network the vault allows or through "
-            f"a private endpoint, {rule}."
+            f"a private endpoint, {rule}.{late}"
         )
     if exc.inner_code == FORBIDDEN_BY_CONNECTION:
         return (

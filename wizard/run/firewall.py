@@ -12,7 +12,7 @@ from pathlib import Path
 
 from wizard.domain.actions import AllowOperatorIp, RemoveOperatorIp
 from wizard.domain.errors import Forbidden, NotFound, ReadOnlyViolation, WizardError, WriteRefused
-from wizard.domain.network import FORBIDDEN_BY_FIREWALL
+from wizard.domain.network import FORBIDDEN_BY_FIREWALL, usable_address
 from wizard.domain.results import WriteResult, WriteStatus
 from wizard.engine.steps import Carry, OpenRule, Plan, Step
 from wizard.run.audit import pending_undos
@@ -58,7 +58,7 @@ def after_error(carry: Carry, step: Step, exc: WizardError, intent: str) -> tupl
     if (
         isinstance(exc, Forbidden)
         and exc.inner_code == FORBIDDEN_BY_FIREWALL
-        and address
+        and usable_address(address)
         and address != carry.operator_ip
         and action is not None
         and action.data_plane
