@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from wizard.domain.errors import BadInput
 from wizard.domain.models import VaultFacts
 
+# The inner error codes of a data-plane 403 (azure-docs rest-error-codes.md for the network ones).
+# UNVERIFIED: `ForbiddenByRbac` as the inner code of an RBAC refusal (seen in third-party code);
+# a data-plane call by a principal with no data role on an RBAC vault would settle it. Any other
+# 403 is advised as a missing permission, as before.
 FORBIDDEN_BY_FIREWALL = "ForbiddenByFirewall"
 FORBIDDEN_BY_CONNECTION = "ForbiddenByConnection"
 NETWORK_REFUSALS = (FORBIDDEN_BY_FIREWALL, FORBIDDEN_BY_CONNECTION)
@@ -25,7 +29,10 @@ _CLIENT_ADDRESS = re.compile(r"Client address:\s*([0-9A-Fa-f:.]+)")
 
 
 def client_address(message: str) -> str | None:
-    """The address Azure saw, from a ForbiddenByFirewall message ("Client address: <ip>")."""
+    """The address Azure saw, from a ForbiddenByFirewall message ("Client address: <ip>").
+
+    UNVERIFIED beyond live reports: the line's exact form (no recording holds a firewall 403); a
+    data-plane call from an unlisted address to a Deny vault would settle it. None when absent."""
     found = _CLIENT_ADDRESS.search(message or "")
     if found is None:
         return None
@@ -45,7 +52,10 @@ def usable_address(address: str | None) -> bool:
 
 
 def operator_address(text: str) -> str:
-    """A `--my-ip` value: one public IPv4 address (Key Vault IP rules are IPv4), else BadInput."""
+    """A `--my-ip` value: one IPv4 address (Key Vault IP rules take IPv4), else BadInput.
+
+    UNVERIFIED: that Key Vault refuses IPv6 ipRules (the docs name IPv4 ranges only); a vault
+    PATCH with an IPv6 rule would settle it."""
     try:
         address = ipaddress.ip_address(text.strip())
     except ValueError:

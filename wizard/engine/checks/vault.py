@@ -122,7 +122,9 @@ def vault_deleted(ctx: CheckContext) -> Verdict:
 @check("vault.network", needs=("vault",))
 def vault_network(ctx: CheckContext) -> Verdict:
     """Key Vault's firewall must be open, or let trusted Microsoft services bypass it; a vault that
-    names no bypass (no networkAcls at all, public access Disabled included) bypasses for them."""
+    names no bypass (no networkAcls at all, public access Disabled included) bypasses for them, the
+    spec's default. UNVERIFIED: that an explicit bypass None keeps them out with public access
+    Disabled (a CMK cluster on such a vault turning Inaccessible would settle it)."""
     v, read = ctx.facts.vault, ctx.facts.vault_read
     assert v is not None
     assert read is not None
