@@ -88,3 +88,13 @@ def removal_step(plan: Plan, carry: Carry) -> Step | None:
         (s for s in plan.steps if isinstance(s.action, RemoveOperatorIp) and s.writes and not s.provisional),
         None,
     )
+
+
+def earlier_rule_events(carry: Carry) -> list[str]:
+    """What the timeline says at the start about rules an earlier run left open."""
+    return [
+        f"an earlier run added the IP rule {r.address}/32 to vault {r.vault_id} and did not remove it "
+        f"(audit record {r.audit_id}): removing it comes first"
+        for r in carry.open_rules
+        if r.earlier
+    ]

@@ -24,12 +24,14 @@ from wizard.engine.fix_plan import DEFAULT_EXPIRY_DAYS, plan_fixes
 from wizard.engine.steps import Carry, Plan, Step
 from wizard.run.advice import advice_for
 from wizard.run.audit import AuditLog, audit_log
-from wizard.run.confirmation import Answer, confirmation_ok, how_to_confirm
+from wizard.run.confirmation import Answer, confirmation_ok, how_to_confirm, not_done
 from wizard.run.diagnose import Diagnosis, diagnose
-from wizard.run.firewall import after_error, after_write, earlier_rules, removal_step
+from wizard.run.firewall import after_error, after_write, earlier_rule_events, earlier_rules, removal_step
 from wizard.run.outcomes import FixResult, StepOutcome, TimelineEvent, skipped_keys
 from wizard.run.verify import verify
 from wizard.run.wait import DOCUMENTED_BOUND_SECONDS, WaitProgress, wait_for_ready
+
+NOT_CONFIRMED = "not confirmed, stopped before it; nothing was sent"
 
 
 class WritableGateway(AzureReader, Protocol):
@@ -91,12 +93,8 @@ class FixSession:
         self.deleted_cluster = False
         self._writer: AzureWriter | None = None
         self._applied: set[str] = set()
-        for rule in self.carry.open_rules:
-            self._event(
-                "step",
-                f"an earlier run added the IP rule {rule.address}/32 to vault {rule.vault_id} and did "
-                f"not remove it (audit record {rule.audit_id}): removing it comes first",
-            )
+        for text in earlier_rule_events(self.carry):
+            self._event("step", text)
 
     # -- the steps the TUI drives -------------------------------------------------------------
 
@@ -293,18 +291,6 @@ class FixSession:
             )
         )
 
-    def _not_confirmed(self, step: Step) -> str:
-        """Why the run stopped before a step nobody confirmed (nothing was sent for it)."""
-        wanted = f"the name {step.confirm_text!r} typed" if step.confirm == ConfirmKind.TYPED else "a yes"
-        self._event(
-            "step",
-            f"{step.remediation} for {step.finding}: not confirmed, stopped before it; nothing was sent",
-        )
-        return (
-            f"not done: {step.remediation} on {step.target.rsplit('/', 1)[-1]} "
-            f"and any step after it; it needs {wanted}"
-        )
-
     def _refresh_after_error(self) -> None:
         with contextlib.suppress(WizardError):
             self.diagnose()
@@ -375,7 +361,8 @@ class FixSession:
                 answer = confirm(step)
                 if answer is None and step.confirm != ConfirmKind.NONE:
                     unconfirmed = unconfirmed or step
-                    stopped = stopped or self._not_confirmed(step)
+                    self._event("step", f"{step.remediation} for {step.finding}: {NOT_CONFIRMED}")
+                    stopped = stopped or f"not done: {not_done(step)}"
                     if closing or not self.carry.open_rules:
                         break
                     closing = True
