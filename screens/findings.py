@@ -44,6 +44,8 @@ def plan_step(number: int, step: Step) -> list[Block]:
     blocks: list[Block] = [("step", f"{number}. {escape(step.title)}"), ("field", escape(step.summary))]
     if step.kind not in (StepKind.WRITE, StepKind.WAIT):
         return [*blocks, ("field", escape(step.explanation))]
+    if step.explanation:
+        blocks.append(("field", field("Why", step.explanation)))
     if step.provisional:
         blocks.append(("field", "[$warning]Filled in once an earlier step is done[/]"))
     reversible = "[$success]yes[/]" if step.reversible else "[b $error]NO: this cannot be undone[/]"

@@ -66,6 +66,7 @@ DESIGN_CHECKS = {
     "key.enabled",
     "key.dates",
     "key.type",
+    "key.newest",
 }
 
 

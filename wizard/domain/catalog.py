@@ -30,6 +30,8 @@ class FindingSpec:
     escalation: str = ""
     follow_ups: tuple[str, ...] = ()
     deferral: str = ""
+    not_offered: str = ""
+    replacement: str = ""
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,8 @@ def _parse(data: dict[str, Any]) -> Catalog:
             escalation=entry.get("escalation", ""),
             follow_ups=tuple(entry.get("follow_ups", ())),
             deferral=entry.get("deferral", ""),
+            not_offered=entry.get("not_offered", ""),
+            replacement=entry.get("replacement", ""),
         )
         for code, entry in data["findings"].items()
     }

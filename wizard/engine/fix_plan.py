@@ -11,6 +11,11 @@ recovered). The ordering rules, all enforced here:
 - create an identity, then grant it access, then attach it to the cluster (identity AND key URL);
 - the seed page's rule: after extending an expired key's expiry, no key rotation and no change
   of the cluster's key until the cluster is Ready again (CLUSTER_KEY_URL_VERSIONED is deferred);
+- a fix never makes a cluster worse: a key URL changes only on a healthy cluster, only when
+  CLUSTER_KEY_URL_VERSIONED was chosen, and only to a newest version its identity can use; a key
+  write touches only the version the cluster uses;
+- every fix (scope None) is what fixes the critical findings: a warning's remedy is planned only
+  when the warning is named (`fix --finding CODE`, or chosen in the wizard);
 - fix every cause before deleting a failed cluster; wait for Ready last;
 - unrecoverable findings become `escalate` steps that explain and write nothing.
 
@@ -47,6 +52,12 @@ def scope_of(codes: Collection[str] | None, findings: tuple[Finding, ...]) -> se
     return scope
 
 
+def named_only(finding: Finding) -> bool:
+    """A warning whose remedy changes Azure: applied only when named, never as part of every fix."""
+    entry = load_catalog().finding(finding.code)
+    return finding.severity == Severity.WARNING and not entry.escalation
+
+
 def plan_fixes(
     diagnosis: DiagnosisLike,
     *,
@@ -60,6 +71,15 @@ def plan_fixes(
     findings = diagnosis.assessment.findings
     wanted = scope_of(scope, findings)
     chosen = [x for x in findings if wanted is None or x.code in wanted]
+    if wanted is None:
+        held = [x for x in chosen if named_only(x)]
+        chosen = [x for x in chosen if x not in held]
+        if held:
+            b.notes.append(
+                "warnings are fixed only when you name one (fix --finding CODE, or x on it in "
+                "Findings): " + ", ".join(x.code for x in held)
+            )
+    b.chosen = frozenset(x.code for x in chosen)
     for finding in chosen:
         plan_finding(b, finding)
     c = b.f.cluster

@@ -49,6 +49,8 @@ class PlanBuilder:
         self.steps: list[tuple[int, int, Step]] = []
         self.notes: list[str] = []
         self.keys: dict[str, int] = {}
+        self.chosen: frozenset[str] = frozenset()
+        """The codes of the findings this plan fixes (a rule may act only on what was chosen)."""
 
     def base_values(self) -> dict[str, Any]:
         """What every catalogue template may name: the finding values, plus what a step changes from."""

@@ -29,14 +29,17 @@ from wizard.domain.actions import (
     RecoverKey,
     RecoverVault,
 )
+from wizard.domain.catalog import render
 from wizard.domain.ids import parse_resource_id
-from wizard.domain.models import CheckStatus, Finding
+from wizard.domain.models import Finding, Severity
 from wizard.domain.times import iso, utc_seconds
 from wizard.engine.plan_builder import PlanBuilder
 from wizard.engine.reads import key_read
+from wizard.engine.remedies import VERSIONED, versionless_blocker
 from wizard.engine.tree import Read, ReadKind
 
 READY = "ready"
+ACCESS_FINDINGS = ("RBAC_ROLE_MISSING", "ACCESS_POLICY_MISSING")
 
 
 def new_identity_name(old_name: str, now: datetime) -> str:
@@ -53,6 +56,42 @@ def key_change_blocked(b: PlanBuilder) -> bool:
     return "KEY_EXPIRED" in codes or (b.carry.expiry_extended and not ready)
 
 
+def healthy_now(b: PlanBuilder) -> bool:
+    """Ready and no critical finding: the only state in which a key URL may change at all."""
+    c = b.f.cluster
+    ready = bool(c and c.cluster_status.lower() == READY)
+    return ready and not any(x.severity == Severity.CRITICAL for x in b.assessment.findings)
+
+
+def may_go_versionless(b: PlanBuilder) -> bool:
+    """The versionless URL only when CLUSTER_KEY_URL_VERSIONED was chosen, the cluster is healthy,
+    and the newest version is usable by its identity: else the move itself could take it down."""
+    return (
+        VERSIONED in b.chosen
+        and not key_change_blocked(b)
+        and healthy_now(b)
+        and not versionless_blocker(b.f, b.checks)
+    )
+
+
+def _grant_doubt(b: PlanBuilder, principal: str | None) -> str:
+    """The permission the operator lacked reading role assignments at the vault (for this
+    principal; for one not created yet, for any principal)."""
+    f = b.f
+    if principal:
+        return f.forbidden(Read(ReadKind.ROLE_ASSIGNMENTS, (f.vault_id, principal)))
+    return next(
+        (
+            doubt
+            for read in f.known
+            if read.kind == ReadKind.ROLE_ASSIGNMENTS and read.args[0] == f.vault_id
+            for doubt in [f.forbidden(read)]
+            if doubt
+        ),
+        "",
+    )
+
+
 def _access_steps(
     b: PlanBuilder,
     finding: Finding,
@@ -61,6 +100,7 @@ def _access_steps(
     provisional: bool,
     missing: list[str] | None = None,
     new_identity: bool = False,
+    explanation: str = "",
 ) -> None:
     """The grant that fits the vault: the role on an RBAC vault, else the missing key permissions."""
     f = b.f
@@ -84,7 +124,8 @@ def _access_steps(
             },
             values={"principal_id": shown},
             provisional=provisional or principal is None,
-            doubt=f.forbidden(Read(ReadKind.ROLE_ASSIGNMENTS, (vault_id, principal or ""))),
+            doubt=_grant_doubt(b, principal),
+            explanation=explanation,
         )
         return
     assert f.vault is not None
@@ -103,18 +144,26 @@ def _access_steps(
             "key_permissions_after": " ".join(key_permissions_after(granted, wanted)),
         },
         provisional=provisional or principal is None,
+        explanation=explanation,
     )
 
 
 def _attach(
-    b: PlanBuilder, finding: Finding, identity_id: str, *, principal: str | None, provisional: bool = False
+    b: PlanBuilder,
+    finding: Finding,
+    identity_id: str,
+    *,
+    principal: str | None,
+    provisional: bool = False,
+    explanation: str = "",
 ) -> None:
-    """Point the cluster at the identity and (unless a key change must wait) the versionless key URL."""
+    """Point the cluster at the identity and its key URL, sent together: the URL it has, or the
+    versionless one when that move was chosen and is safe (may_go_versionless)."""
     f = b.f
     c = f.cluster
     assert c is not None
     key_url = c.key_url or ""
-    if f.key_url and not key_change_blocked(b):
+    if f.key_url and may_go_versionless(b):
         key_url = f.key_url.versionless
     b.add(
         AttachIdentityAndKey(c.id, identity_id, key_url, principal),
@@ -129,6 +178,7 @@ def _attach(
         values={"identity_id": identity_id, "key_url": key_url},
         provisional=provisional,
         doubt=f.forbidden(Read(ReadKind.CLUSTER, (c.id,))),
+        explanation=explanation,
     )
 
 
@@ -137,7 +187,8 @@ def _key_steps(b: PlanBuilder, finding: Finding) -> None:
     f = b.f
     vault_id = f.vault.id if f.vault else ""
     key = (vault_id, f.key_url.vault_url if f.key_url else "", f.key_url.key_name if f.key_url else "")
-    version = f.key.version if f.key else None
+    # the version the cluster uses, never another: the one its URL pins, else the newest as read
+    version = (f.key_url.version if f.key_url else None) or (f.key.version if f.key else None)
     key_target = f"{vault_id}/keys/{key[2]}"
     doubt = f.forbidden(key_read(f.vault.id, f.key_url)) if (f.vault and f.key_url) else ""
     match finding.code:
@@ -246,28 +297,15 @@ def _vault_steps(b: PlanBuilder, finding: Finding) -> None:
 
 
 def _identity_steps(b: PlanBuilder, finding: Finding) -> None:
-    """The identity's fixes: grant a recreated identity's new principal, attach, or replace it."""
+    """The identity's fixes: replace a deleted or recreated identity, or attach the one named."""
     f = b.f
     c = f.cluster
     assert c is not None
     match finding.code:
         case "IDENTITY_DELETED":
-            _plan_identity_deleted(b, finding)
+            _plan_new_identity(b, finding)
         case "IDENTITY_RECREATED":
-            identity = f.identity
-            assert identity is not None
-            rbac = f.vault.rbac_authorization if f.vault else True
-            access = b.checks.get("access.rbac" if rbac else "access.policy")
-            if access is None or access.status != CheckStatus.PASS:
-                missing = access.evidence.get("missing") if access and not rbac else None
-                _access_steps(
-                    b,
-                    finding,
-                    identity.principal_id,
-                    provisional=False,
-                    missing=list(missing) if isinstance(missing, list) else None,
-                )
-            _attach(b, finding, identity.id, principal=identity.principal_id)
+            _plan_new_identity(b, finding, _replacement_reason(b))
         case "IDENTITY_NOT_ATTACHED":
             if c.key_identity_id:
                 _attach(
@@ -275,8 +313,20 @@ def _identity_steps(b: PlanBuilder, finding: Finding) -> None:
                 )
 
 
-def _plan_identity_deleted(b: PlanBuilder, finding: Finding) -> None:
-    """A new identity (`<old>-<stamp>`), then access for it, then the cluster pointed at it."""
+def _replacement_reason(b: PlanBuilder) -> str:
+    """Why a recreated identity is replaced, not re-attached (the catalogue's words)."""
+    entry = b.catalog.finding("IDENTITY_RECREATED")
+    return render(entry.replacement, b.base_values() | {"remembered_principal_id": b.f.remembered_principal})
+
+
+def _plan_new_identity(b: PlanBuilder, finding: Finding, explanation: str = "") -> None:
+    """A new identity (`<old>-<stamp>`), then access for it, then the cluster pointed at it.
+
+    For a deleted identity and for a same-name recreated one alike: re-attaching the same id does
+    not make the cluster take up a new principal. UNVERIFIED on a live mongoCluster (the emulator
+    models it on VM/VMSS user-assigned identities): a same-id PATCH after re-creating the
+    identity, then a GET of identity.userAssignedIdentities, would settle it; a new identity is
+    right either way."""
     f, carry = b.f, b.carry
     c = f.cluster
     assert c is not None
@@ -294,13 +344,18 @@ def _plan_identity_deleted(b: PlanBuilder, finding: Finding) -> None:
             before={"identity": None},
             after={"identity": create.identity_id, "location": c.location},
             values={"new_identity_name": create.name},
+            explanation=explanation,
         )
         _access_steps(b, finding, None, provisional=True, new_identity=True)
         _attach(b, finding, create.identity_id, principal=None, provisional=True)
         return
+    # the reason goes with the first step still to come
     if new.principal_id.lower() not in carry.granted_principals:
-        _access_steps(b, finding, new.principal_id, provisional=False, new_identity=True)
-    _attach(b, finding, new.id, principal=new.principal_id)
+        _access_steps(
+            b, finding, new.principal_id, provisional=False, new_identity=True, explanation=explanation
+        )
+        explanation = ""
+    _attach(b, finding, new.id, principal=new.principal_id, explanation=explanation)
 
 
 def plan_finding(b: PlanBuilder, finding: Finding) -> None:
@@ -322,6 +377,11 @@ def plan_finding(b: PlanBuilder, finding: Finding) -> None:
         case "IDENTITY_DELETED" | "IDENTITY_RECREATED" | "IDENTITY_NOT_ATTACHED":
             _identity_steps(b, finding)
         case "RBAC_ROLE_MISSING" | "ACCESS_POLICY_MISSING":
+            if f.identity_recreated:
+                # the principal judged is the recreated one, which the cluster is about to stop
+                # using: the new identity's grant (and its attach) fix this finding too
+                _plan_new_identity(b, finding, _replacement_reason(b))
+                return
             principal = str(finding.evidence.get("principalId") or "") or None
             missing = finding.evidence.get("missing") if code == "ACCESS_POLICY_MISSING" else None
             _access_steps(
@@ -332,7 +392,10 @@ def plan_finding(b: PlanBuilder, finding: Finding) -> None:
                 missing=list(missing) if isinstance(missing, list) else None,
             )
         case "CLUSTER_KEY_URL_VERSIONED":
-            if key_change_blocked(b):
+            reason = versionless_blocker(f, b.checks)
+            if reason:
+                b.escalate(finding, render(entry.not_offered, {"reason": reason}))
+            elif key_change_blocked(b) or not healthy_now(b):
                 b.defer(finding, AttachIdentityAndKey.remediation, entry.deferral)
             elif c.key_identity_id:
                 _attach(
