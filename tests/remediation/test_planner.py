@@ -30,7 +30,7 @@ from wizard.domain.models import (
 )
 from wizard.domain.results import StepKind
 from wizard.engine.fix_plan import plan_fixes
-from wizard.engine.plan_rules import new_identity_name
+from wizard.engine.plan_access import new_identity_name
 from wizard.engine.steps import Carry, Plan
 from wizard.run.diagnose import Diagnosis, diagnose
 

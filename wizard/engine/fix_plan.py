@@ -19,7 +19,8 @@ recovered). The ordering rules, all enforced here:
 - fix every cause before deleting a failed cluster; wait for Ready last;
 - unrecoverable findings become `escalate` steps that explain and write nothing.
 
-The rules live in wizard.engine.plan_rules, the step building in wizard.engine.plan_builder, the
+The rules live in wizard.engine.plan_rules (access and identity: plan_access), the step building
+in wizard.engine.plan_builder, what applies to this estate in wizard.engine.remedies, and the
 phases, follow-ups and escalation texts in the catalogue (wizard/domain/catalog.toml).
 """
 

@@ -187,6 +187,8 @@ def key_newest(ctx: CheckContext) -> Verdict:
     if (newest.version or "").lower() == key_url.version.lower():
         return Verdict(CheckStatus.PASS, "the pinned version is the newest", evidence, reads=[read])
     problems = unusable_because(newest, ctx.now)
+    if not problems and newest.expires is not None and newest.expires - ctx.now <= EXPIRY_WARNING:
+        problems.append(f"expiring on {iso(newest.expires, 'auto')}, within 30 days")
     if problems:
         evidence["problems"] = problems
         detail = f"newest version {newest.version} is " + ", ".join(problems)
