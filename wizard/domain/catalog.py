@@ -32,6 +32,7 @@ class FindingSpec:
     deferral: str = ""
     not_offered: str = ""
     replacement: str = ""
+    when_recreated: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ def _parse(data: dict[str, Any]) -> Catalog:
             deferral=entry.get("deferral", ""),
             not_offered=entry.get("not_offered", ""),
             replacement=entry.get("replacement", ""),
+            when_recreated=entry.get("when_recreated", ""),
         )
         for code, entry in data["findings"].items()
     }

@@ -155,14 +155,14 @@ class PlanBuilder:
         self.keys[step.key] = len(self.steps)
         self.steps.append((spec.phase, len(self.steps), step))
 
-    def escalate(self, finding: Finding, explanation: str) -> None:
-        """A finding nothing here can fix: explain it, write nothing."""
+    def escalate(self, finding: Finding, explanation: str, *, verb: str = "Escalate") -> None:
+        """A finding nothing here can (or may) fix: explain it, write nothing."""
         entry = self.catalog.finding(finding.code)
         step = Step(
             remediation=ESCALATION,
             finding=finding.code,
             kind=StepKind.ESCALATE,
-            title=f"Escalate: {entry.title}",
+            title=f"{verb}: {entry.title}",
             summary=finding.summary,
             change="nothing: this tool writes nothing for this finding",
             before={},

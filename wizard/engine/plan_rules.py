@@ -191,7 +191,7 @@ def plan_finding(b: PlanBuilder, finding: Finding) -> None:
         case "CLUSTER_KEY_URL_VERSIONED":
             reason = versionless_blocker(f, b.checks)
             if reason:
-                b.escalate(finding, render(entry.not_offered, {"reason": reason}))
+                b.escalate(finding, render(entry.not_offered, {"reason": reason}), verb="Left as it is")
             elif key_change_blocked(b) or not healthy_now(b):
                 b.defer(finding, AttachIdentityAndKey.remediation, entry.deferral)
             elif c.key_identity_id:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from wizard.domain.actions import AddAccessPolicy, GrantCryptoRole
+from wizard.domain.catalog import load_catalog
 from wizard.domain.models import CheckResult, CheckStatus, Finding
 from wizard.engine.facts import Facts
 
@@ -36,7 +37,12 @@ def versionless_blocker(facts: Facts, checks: Mapping[str, CheckResult]) -> str:
 
     The move points the cluster at the newest version, so that version must be usable (key.newest)
     and the identity must be able to use the key (its access check passes: access is per key, the
-    same for every version). Anything unread or unknown blocks it: the move is never a guess."""
+    same for every version). Anything unread or unknown blocks it: the move is never a guess.
+
+    UNVERIFIED: what a live mongoCluster does with a PATCH to a key version it cannot use (the
+    emulator fails the operation with KeyEncryptionKeyAccessFailed; an operator reported an outage
+    of up to an hour each way). The move is never sent then, so either is safe; such a PATCH on a
+    test cluster, then its operation status and a GET, would settle it."""
     if facts.key_url is None:
         return "the key URL cannot be parsed"
     if not facts.key_url.version:
@@ -57,9 +63,13 @@ def versionless_blocker(facts: Facts, checks: Mapping[str, CheckResult]) -> str:
 
 def refine(findings: Iterable[Finding], facts: Facts, checks: Mapping[str, CheckResult]) -> list[Finding]:
     """Each finding with only the remediations that apply here; a fix not offered says why."""
+    catalog = load_catalog()
     refined = []
     for finding in findings:
         remediations = tuple(r for r in finding.remediations if fits_vault(r, facts))
+        recreated = catalog.finding(finding.code).when_recreated
+        if recreated and facts.identity_recreated:
+            finding = replace(finding, summary=f"{finding.summary} {recreated}")
         if finding.code == VERSIONED:
             reason = versionless_blocker(facts, checks)
             if reason:

@@ -163,7 +163,11 @@ def unusable_because(key: KeyFacts, now: datetime) -> list[str]:
 @check("key.newest", needs=("key",))
 def key_newest(ctx: CheckContext) -> Verdict:
     """A versioned key URL may move to the versionless one only if the newest version is usable:
-    else the move itself takes the cluster down (up to an hour each way)."""
+    else the move itself takes the cluster down (up to an hour each way).
+
+    UNVERIFIED: whether the versions of one key can differ in type and size (the management
+    plane reports kty per version); the newest version's own are judged, so either way the
+    version a move would use is the one judged."""
     facts = ctx.facts
     key_url, read = facts.key_url, facts.newest_key_read
     assert key_url is not None
