@@ -50,6 +50,10 @@ def scope_of(codes: Collection[str] | None, findings: tuple[Finding, ...]) -> se
         scope |= set(entry.follow_ups if entry else ())
     if "CLUSTER_PROVISIONING_FAILED" in scope:
         scope |= {x.code for x in findings if x.severity == Severity.CRITICAL}
+    present = {x.code for x in findings}
+    if "IDENTITY_RECREATED" in present and scope & {"RBAC_ROLE_MISSING", "ACCESS_POLICY_MISSING"}:
+        # the access judged is the recreated principal's: its fix is the replacement identity
+        scope.add("IDENTITY_RECREATED")
     return scope
 
 
