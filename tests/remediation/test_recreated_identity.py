@@ -42,6 +42,11 @@ MODELS = {
 }
 
 
+def replacement(grant: str) -> list[str]:
+    """The replacement's steps: a new identity, the grant its vault takes, then the attach."""
+    return ["create-identity", grant, "attach-identity-and-key"]
+
+
 def scenario(model: str, tmp_path: Path) -> str:
     name = MODELS[model][0]
     if name.endswith(".yaml"):
@@ -59,11 +64,7 @@ def test_a_recreated_identity_lists_only_the_grant_its_vault_takes_and_names_the
     assert main(["diagnose", "--scenario", scenario(model, tmp_path), "--format", "json"]) == 1
     report = json.loads(capsys.readouterr().out)
     findings = {f["code"]: f for f in report["findings"]}
-    assert findings["IDENTITY_RECREATED"]["remediations"] == [
-        "create-identity",
-        grant,
-        "attach-identity-and-key",
-    ]
+    assert findings["IDENTITY_RECREATED"]["remediations"] == replacement(grant)
     assert findings[access_code]["remediations"] == [grant]
     assert findings[access_code]["evidence"]["principalId"] == NEW_PRINCIPAL
     assert all(other not in f["remediations"] for f in report["findings"])
@@ -84,11 +85,7 @@ def test_a_recreated_identity_is_replaced_by_a_new_one_and_the_cluster_is_ready(
     assert "same name" in create.explanation
     result = session.run(auto_confirm)
     assert not result.stopped, result.stopped
-    assert [o.step.remediation for o in result.outcomes if o.step.kind == "write"] == [
-        "create-identity",
-        grant,
-        "attach-identity-and-key",
-    ]
+    assert [o.step.remediation for o in result.outcomes if o.step.kind == "write"] == replacement(grant)
     assert {access_code} <= set(result.outcomes[1].step.also_fixes) | {result.outcomes[1].step.finding}
     emulator = backend.emulator
     assert until(lambda: emulator.health()["clusters"][cluster_id]["status"] == "Ready")

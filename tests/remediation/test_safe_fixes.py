@@ -91,21 +91,27 @@ def test_a_pinned_cluster_whose_newest_version_is_disabled_is_left_alone(
     assert not (tmp_path / "audit.jsonl").exists()
 
 
+def estate_file(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "estate.yaml"
+    path.write_text(text)
+    return str(path)
+
+
 def test_a_named_versioned_url_moves_only_to_a_usable_newest_version(
     emulator_backend: BackendFactory, tmp_path: Path
 ) -> None:
     """Newest version enabled and in date: `--finding CLUSTER_KEY_URL_VERSIONED` moves the cluster
     (one PATCH) and it stays Ready; `--all` on the same healthy cluster writes nothing."""
-    estate = tmp_path / "usable.yaml"
-    estate.write_text(PINNED_WITH_WARNINGS.replace("purgeProtection: false", "purgeProtection: true"))
-    code, text, _ = run_cli(emulator_backend, str(estate), tmp_path, "--all", "--yes")
-    assert code == 0, text
-    backend = emulator_backend(str(estate))
-    out = io.StringIO()
-    args = fix_args(
-        "--finding", "CLUSTER_KEY_URL_VERSIONED", "--yes", "--audit-log", str(tmp_path / "a.jsonl")
+    estate = estate_file(
+        tmp_path, PINNED_WITH_WARNINGS.replace("purgeProtection: false", "purgeProtection: true")
     )
-    assert run_fix(args, lambda _: KeepOpen(backend), out=out) == 0, out.getvalue()
+    code, text, backend = run_cli(emulator_backend, estate, tmp_path, "--all", "--yes")
+    assert code == 0, text
+    assert writes(backend.emulator) == []
+    code, text, backend = run_cli(
+        emulator_backend, estate, tmp_path, "--finding", "CLUSTER_KEY_URL_VERSIONED", "--yes"
+    )
+    assert code == 0, text
     emulator = backend.emulator
     assert [(r["method"], r["kind"]) for r in writes(emulator)] == [("PATCH", "clusters")]
     cluster_id = backend.default_cluster_id() or ""
@@ -117,16 +123,14 @@ def test_fix_all_on_a_healthy_cluster_writes_nothing_for_its_warnings(
     emulator_backend: BackendFactory, tmp_path: Path
 ) -> None:
     """Versioned URL, a key expiring in 10 days, purge protection off: all warnings, no cause."""
-    estate = tmp_path / "warned.yaml"
-    estate.write_text(PINNED_WITH_WARNINGS)
-    backend = emulator_backend(str(estate))
-    out = io.StringIO()
-    args = fix_args("--all", "--yes", "--confirm-name", "kv-warned", "--audit-log", str(tmp_path / "a.jsonl"))
-    assert run_fix(args, lambda _: KeepOpen(backend), out=out) == 0, out.getvalue()
-    text = out.getvalue()
+    estate = estate_file(tmp_path, PINNED_WITH_WARNINGS)
+    code, text, backend = run_cli(
+        emulator_backend, estate, tmp_path, "--all", "--yes", "--confirm-name", "kv-warned"
+    )
+    assert code == 0, text
     assert writes(backend.emulator) == []
-    for code in ("CLUSTER_KEY_URL_VERSIONED", "KEY_EXPIRING_SOON", "VAULT_PURGE_PROTECTION_OFF"):
-        assert code in text
+    for finding in ("CLUSTER_KEY_URL_VERSIONED", "KEY_EXPIRING_SOON", "VAULT_PURGE_PROTECTION_OFF"):
+        assert finding in text
     assert "warnings are fixed only when you name one" in text
 
 
@@ -134,12 +138,11 @@ def test_a_named_warning_changes_only_the_key_version_in_use(
     emulator_backend: BackendFactory, tmp_path: Path
 ) -> None:
     """KEY_EXPIRING_SOON on a pinned cluster extends the pinned version, never the newest."""
-    estate = tmp_path / "warned.yaml"
-    estate.write_text(PINNED_WITH_WARNINGS)
-    backend = emulator_backend(str(estate))
-    out = io.StringIO()
-    args = fix_args("--finding", "KEY_EXPIRING_SOON", "--yes", "--audit-log", str(tmp_path / "a.jsonl"))
-    assert run_fix(args, lambda _: KeepOpen(backend), out=out) == 0, out.getvalue()
+    estate = estate_file(tmp_path, PINNED_WITH_WARNINGS)
+    code, text, backend = run_cli(
+        emulator_backend, estate, tmp_path, "--finding", "KEY_EXPIRING_SOON", "--yes"
+    )
+    assert code == 0, text
     # the first data-plane request is the anonymous one the vault answers with its 401 challenge
     key_writes = {(r["method"], r["path"]) for r in writes(backend.emulator)}
     assert key_writes == {("PATCH", "/keys/cmk/0123456789abcdef0123456789abcdef")}
