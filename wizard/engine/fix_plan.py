@@ -58,9 +58,10 @@ def scope_of(codes: Collection[str] | None, findings: tuple[Finding, ...]) -> se
 
 
 def named_only(finding: Finding) -> bool:
-    """A warning whose remedy changes Azure: applied only when named, never as part of every fix."""
+    """A warning whose remedy changes Azure: applied only when named, never as part of every fix
+    (one that only explains, or has no remedy, is explained as ever)."""
     entry = load_catalog().finding(finding.code)
-    return finding.severity == Severity.WARNING and not entry.escalation
+    return finding.severity == Severity.WARNING and bool(entry.remediations) and not entry.escalation
 
 
 def plan_fixes(
