@@ -68,9 +68,17 @@ class RemediationScreen(Screen[bool]):
         ),
     ]
 
-    def __init__(self, backend: Backend, diagnosis: Diagnosis, *, paths: FixPaths | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        diagnosis: Diagnosis,
+        *,
+        paths: FixPaths | None = None,
+        scope: set[str] | None = None,
+    ) -> None:
         super().__init__()
         self.backend = backend
+        self.scope = scope
         self.cluster_id = diagnosis.cluster_id
         self.cluster_name = (
             diagnosis.cluster.name
@@ -130,7 +138,9 @@ class RemediationScreen(Screen[bool]):
     def open_fix(self) -> None:
         """Open the session over the backend's gateway, diagnose, plan."""
         audit = str(self.paths.audit_path) if self.paths.audit_path else None
-        session = open_session(self.backend, self.cluster_id, audit_path=audit, operator_ip=self.paths.my_ip)
+        session = open_session(
+            self.backend, self.cluster_id, audit_path=audit, operator_ip=self.paths.my_ip, scope=self.scope
+        )
         session.diagnose()
         self.post_message(FixOpened(session, session.plan()))
 
@@ -300,9 +310,11 @@ class RemediationScreen(Screen[bool]):
         """No step: either nothing is wrong, or the fresh diagnosis could not decide (and says why)."""
         diagnosis = self.session.current if self.session else None
         if diagnosis is None or diagnosis.verdict != "incomplete":
+            notes = self.plan.notes if self.plan else ()
             return [
                 ("title", "Nothing to fix"),
                 ("line", "The fresh diagnosis plans no change for this cluster."),
+                *(("note-warning", escape(n)) for n in notes),
                 ("note", "p opens the report."),
             ]
         blocks: list[Block] = [
@@ -359,6 +371,8 @@ class RemediationScreen(Screen[bool]):
         """The one summary line: where the fix stands and the key that moves it on."""
         upcoming = self.next_step()
         name = f"[b]{escape(self.cluster_name)}[/]"
+        if self.scope:
+            name += f" ({escape(', '.join(sorted(self.scope)))} only)"
         if (
             not self.rows
             and self.session

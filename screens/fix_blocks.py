@@ -67,6 +67,8 @@ def step_preview(
     if step.kind == StepKind.ESCALATE or step.kind not in (StepKind.WRITE, StepKind.WAIT):
         blocks += [("heading-warning", "Nothing to apply here"), ("field", escape(step.explanation))]
         return blocks
+    if step.explanation:
+        blocks += [("heading", "Why this step"), ("line", escape(step.explanation))]
     if step.provisional:
         blocks.append(
             (

@@ -55,6 +55,7 @@ EXPECTED = {
     "key-type-unsupported": ["key-type-unsupported"],
     "operator-network-denied": ["key-expired"],
     "vault-private-default-bypass": [],
+    "key-url-pinned-newest-disabled": [],
 }
 
 

@@ -68,6 +68,7 @@ DESIGN_CHECKS = {
     "key.enabled",
     "key.dates",
     "key.type",
+    "key.newest",
 }
 
 

@@ -52,6 +52,8 @@ def step_preview(step: Step, number: int | None = None, total: int | None = None
         }.get(step.confirm, step.confirm),
         f"      verifies:   {', '.join(step.verifies) or '-'}",
     ]
+    if step.explanation:
+        lines.append(f"      why:        {step.explanation}")
     if step.provisional:
         lines.append("      (provisional: its inputs come from an earlier step; re-planned after it)")
     if step.permission_doubt:

@@ -49,6 +49,7 @@ _ARM_SEGMENT = re.compile(r"^[A-Za-z0-9_()-][A-Za-z0-9._()-]*$")
 _IDENTITY_PATH = "resourcegroups/providers/microsoft.managedidentity/userassignedidentities"
 _VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
 _KEY_NAME = re.compile(r"^[A-Za-z0-9-]{1,127}$")
+_VERSION = re.compile(r"^[0-9A-Fa-f]{32}$")
 RESTRICTIONS = (
     "no-role-assignment-read",
     "no-data-plane",
@@ -367,22 +368,22 @@ class _Builder:
         size = obj.number("size", default_size, minimum=128, maximum=8192)
         created = obj.when("created", self.now)
         created = int(self.now) - 30 * SECONDS_PER_DAY if created is None else created
-        older = obj.number("olderVersions", 0, minimum=0, maximum=20)
         ops = obj.strings("ops", _KEY_OPS)
+        older = self.older_versions(obj)
         versions = [
             KeyVersion(
                 uuid.uuid5(_NAMESPACE, f"{self.seed}|{vault.name}|{name}|{n}").hex,
-                created=created - (older - n) * 90 * SECONDS_PER_DAY,
-                updated=created - (older - n) * 90 * SECONDS_PER_DAY,
+                created=created - (len(older) - n) * 90 * SECONDS_PER_DAY,
+                updated=created - (len(older) - n) * 90 * SECONDS_PER_DAY,
                 key_ops=list(ops),
             )
-            for n in range(older + 1)
+            for n in range(len(older) + 1)
         ]
-        latest = versions[-1]
-        latest.enabled = obj.flag("enabled", True)
-        latest.not_before = obj.when("notBefore", self.now)
-        latest.expires = obj.when("expires", self.now)
-        latest.tags = obj.tags()
+        for version, entry in zip(versions, [*older, obj], strict=True):
+            self.version_attributes(entry, version, versions)
+        for entry in older:
+            entry.done()
+        versions[-1].tags = obj.tags()
         deleted = obj.when("deleted", self.now)
         key = Key(
             name,
@@ -396,6 +397,28 @@ class _Builder:
         )
         obj.done()
         return key
+
+    def older_versions(self, key: Fields) -> list[Fields]:
+        """`olderVersions`: a count (that many enabled versions without dates) or, oldest first,
+        one mapping of attributes per version."""
+        value = key.raw("olderVersions")
+        if isinstance(value, list):
+            return field_items(key, "olderVersions")
+        count = key.number("olderVersions", 0, minimum=0, maximum=20)
+        return [Fields({}, f"{key.path}.olderVersions[{n}]", key.source) for n in range(count)]
+
+    def version_attributes(self, obj: Fields, version: KeyVersion, versions: list[KeyVersion]) -> None:
+        """One version's own attributes (the key's newest ones are on the key itself)."""
+        version.enabled = obj.flag("enabled", True)
+        version.not_before = obj.when("notBefore", self.now)
+        version.expires = obj.when("expires", self.now)
+        given = obj.opt_text("version")
+        if given is not None:
+            if not _VERSION.match(given):
+                raise obj.fail("version", f"{given!r} is not a key version (32 hexadecimal digits)")
+            if any(v.version.lower() == given.lower() for v in versions):
+                raise obj.fail("version", f"{given!r} is defined twice")
+            version.version = given.lower()
 
     def cluster(self, obj: Fields) -> Cluster:
         """A clusters[] entry: attached identities (with remembered principals) and CMK settings."""
