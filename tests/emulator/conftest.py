@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import ssl
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -91,6 +95,23 @@ def make_clients(emu: Emulator, **kwargs: Any) -> Clients:
         ResourceGraphClient(cred, **common),
         ResourceHealthMgmtClient(cred, sub, **common),
     )
+
+
+def admin(emu: Emulator, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+    """Call an admin endpoint over HTTPS with the emulator's token (the door refuses anyone else)."""
+    context = ssl.create_default_context(cafile=emu.ca_path)
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        emu.arm_endpoint + path,
+        data=data,
+        method="POST" if data else "GET",
+        headers={"Authorization": f"Bearer {emu.token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
 
 
 class StartEmulator(Protocol):

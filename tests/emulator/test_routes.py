@@ -37,22 +37,10 @@ from azure.mgmt.mongocluster import models as m
 from azure.mgmt.msi.models import Identity
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
-from tests.emulator.conftest import RG, VAULT, Clients, FakeCredential, StartEmulator, make_clients
+from tests.emulator.conftest import RG, VAULT, Clients, FakeCredential, StartEmulator, admin, make_clients
 from wizard.emulator import Emulator
 
 CRYPTO_ROLE = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
-
-
-def admin(emu: Emulator, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
-    """Call an admin endpoint over HTTPS without auth."""
-    context = ssl.create_default_context(cafile=emu.ca_path)
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(emu.arm_endpoint + path, data=data, method="POST" if data else "GET")
-    try:
-        with urllib.request.urlopen(request, context=context, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
 
 
 def vault_id(c: Clients) -> str:

@@ -57,6 +57,9 @@ class Dispatcher:
         path = parts.path
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         if host == "arm" and path.startswith(admin.PREFIX):
+            refused = policy.arm_authentication_failure(headers, self._token)
+            if refused is not None:
+                return refused
             return admin.answer(self._admin_api, method, path, query, body)
         if not self._faults.wait_while_held():
             return None

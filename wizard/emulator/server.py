@@ -113,9 +113,13 @@ class Emulator:
     @property
     def connection(self) -> dict[str, Any]:
         """The DESIGN.md connection-file JSON; clusters[0] is the scenario's own cluster."""
+        return self.connection_data()
+
+    def connection_data(self, *, with_token: bool = False) -> dict[str, Any]:
+        """The connection-file JSON, with the optional `token` field when asked (standalone runs)."""
         self._listeners.require_started()
         with self._lock:
-            return {
+            data: dict[str, Any] = {
                 "armEndpoint": self.arm_endpoint,
                 "caBundle": self.ca_path,
                 "tenantId": self._state.tenant_id,
@@ -127,15 +131,20 @@ class Emulator:
                     if v.name.lower() in self._listeners.servers
                 },
             }
+        if with_token:
+            data["token"] = self._token
+        return data
 
-    def write_connection_file(self, path: str | os.PathLike[str]) -> None:
-        """Write the connection file atomically (temporary file in the same folder, then rename)."""
+    def write_connection_file(self, path: str | os.PathLike[str], *, with_token: bool = False) -> None:
+        """Write the connection file atomically, mode 0600 (a temporary file beside it, then rename);
+        `with_token` adds the token the emulator accepts, for the commands of another terminal."""
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
         try:
+            os.fchmod(fd, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(self.connection, out, indent=2)
+                json.dump(self.connection_data(with_token=with_token), out, indent=2)
                 out.write("\n")
             os.replace(tmp, target)
         except BaseException:
