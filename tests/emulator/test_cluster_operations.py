@@ -209,7 +209,7 @@ def test_the_polling_urls_of_a_failed_operation(start: StartEmulator) -> None:
     assert isinstance(operation, dict)
     assert operation["status"] == "Failed"
     assert operation["error"]["code"] == "KeyEncryptionKeyAccessFailed"
-    assert set(operation) >= {"id", "name", "status", "startTime", "endTime", "error"}
+    assert set(operation) == {"id", "name", "status", "startTime", "error"}
 
 
 def test_removing_the_key_encryption_identity_fails(start: StartEmulator) -> None:

@@ -140,6 +140,7 @@ class Listeners:
         self._threads: list[threading.Thread] = []
         self._dir: str | None = None
         self._ca_path = ""
+        self._context: ssl.SSLContext | None = None
 
     def start(self, vault_names: list[str]) -> None:
         """Make the CA and certificate, open the ARM listener and one listener per vault (once)."""
@@ -154,6 +155,7 @@ class Listeners:
         ca.cert_pem.write_to_path(self._ca_path)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         cert.configure_cert(context)
+        self._context = context
         self._stopping.clear()
         try:
             self._listen("arm", self._port, context)
@@ -162,6 +164,11 @@ class Listeners:
         except BaseException:
             self.stop()
             raise
+
+    def add_vault(self, name: str) -> None:
+        """Open the data-plane listener of a vault created while the emulator runs (once)."""
+        if self._context is not None and "arm" in self.servers and name.lower() not in self.servers:
+            self._listen(name.lower(), 0, self._context)
 
     def _listen(self, host: str, port: int, context: ssl.SSLContext) -> None:
         server = _Server(self._answerer, host, port)

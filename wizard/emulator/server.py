@@ -39,13 +39,24 @@ class Emulator:
         token: str = DEFAULT_TOKEN,
         seed: int = 0,
         status_mode: str | None = None,
+        operation_seconds: float | None = None,
+        key_lag_seconds: float | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`operation_seconds` / `key_lag_seconds` override the estate's `timing`; `clock` is the
+        emulator's idea of now (epoch seconds), so tests can replay recorded times without sleeping."""
         self.estate = load_estate(estate) if isinstance(estate, str) else estate
-        self._state: State = self.estate.build(time.time())
+        self._clock = clock
+        self._state: State = self.estate.build(clock())
         if status_mode is not None:
             if status_mode not in STATUS_MODES:
                 raise ValueError(f"status_mode must be one of {', '.join(STATUS_MODES)}, got {status_mode!r}")
             self._state.status_mode = status_mode
+        for name, value in (("operation_seconds", operation_seconds), ("key_lag_seconds", key_lag_seconds)):
+            if value is not None:
+                if value < 0:
+                    raise ValueError(f"{name} must be 0 or more, got {value!r}")
+                setattr(self._state, name, float(value))
         self._lock = threading.RLock()
         self._token = token
         self.revalidate_seconds = revalidate_seconds
@@ -62,6 +73,7 @@ class Emulator:
             admin_api=self,
             refresh=self._refresh,
             id_seed=f"ids|{seed}|{self.estate.name}",
+            clock=clock,
         )
         self._refresh()
 
@@ -154,7 +166,7 @@ class Emulator:
     # -- inspection and control -----------------------------------------------------------------
 
     def _refresh(self) -> dict[str, Verdict]:
-        return refresh(self._state, time.time(), time.monotonic(), self.revalidate_seconds)
+        return refresh(self._state, self._clock(), time.monotonic(), self.revalidate_seconds)
 
     def health(self) -> dict[str, Any]:
         """The emulator's own verdict per cluster (same as GET /_emulator/health)."""
