@@ -114,6 +114,25 @@ def admin(emu: Emulator, path: str, body: dict[str, Any] | None = None) -> tuple
         return exc.code, json.loads(exc.read())
 
 
+def raw(c: Clients, method: str, url: str, body: object = None) -> tuple[int, dict[str, str], object]:
+    """One authenticated call outside the SDK: status, headers and JSON body (None when empty)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url if url.startswith("https://") else c.emu.arm_endpoint + url,
+        data=data,
+        method=method,
+        headers={"Authorization": f"Bearer {c.emu.token}", "Content-Type": "application/json"},
+    )
+    context = ssl.create_default_context(cafile=c.emu.ca_path)
+    try:
+        with urllib.request.urlopen(request, context=context) as response:
+            text = response.read()
+            return response.status, dict(response.headers), json.loads(text) if text else None
+    except urllib.error.HTTPError as exc:
+        text = exc.read()
+        return exc.code, dict(exc.headers), json.loads(text) if text else None
+
+
 class StartEmulator(Protocol):
     """The `start` fixture: a scenario (name, estate file or Estate) in, clients for its emulator out."""
 

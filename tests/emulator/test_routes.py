@@ -336,40 +336,6 @@ def test_vault_recover_is_a_synchronous_200_and_an_explicit_default_create_confl
     assert c.emu.requests()[-1]["path"].endswith("/purge")
 
 
-def test_a_put_without_create_mode_recovers_a_soft_deleted_vault_with_the_requests_tags(
-    start: StartEmulator,
-) -> None:
-    c = start("vault-soft-deleted")
-    params = VaultCreateOrUpdateParameters(
-        location="westus2",
-        tags={"owner": "ops"},
-        properties=VaultProperties(
-            tenant_id=c.emu.connection["tenantId"], sku=Sku(family="A", name="standard")
-        ),
-    )
-    vault = c.kv.vaults.begin_create_or_update(RG, VAULT, params, polling_interval=0).result()
-    assert (vault.properties.provisioning_state, vault.tags) == ("Succeeded", {"owner": "ops"})
-    assert c.kv.vaults.get(RG, VAULT).id == vault_id(c)
-
-
-def test_a_new_vault_registers_its_dns_name_then_serves_its_own_data_plane(start: StartEmulator) -> None:
-    c = start("healthy")
-    params = VaultCreateOrUpdateParameters(
-        location="westus2",
-        properties=VaultProperties(
-            tenant_id=c.emu.connection["tenantId"], sku=Sku(family="A", name="standard")
-        ),
-    )
-    vault = c.kv.vaults.begin_create_or_update(RG, "kv-brand-new", params, polling_interval=0).result()
-    assert vault.properties.provisioning_state == "Succeeded"
-    log = [(r["method"], r["status"]) for r in c.emu.requests() if r["path"].endswith("/kv-brand-new")]
-    assert log == [("PUT", 200), ("GET", 200), ("GET", 200)]
-    assert vault.properties.enable_rbac_authorization is None
-    created = c.keys("kv-brand-new").create_rsa_key("fresh")
-    assert created.key_type == "RSA"
-    assert created.properties.version is not None
-
-
 def test_management_plane_keys_and_versions(start: StartEmulator) -> None:
     c = start("key-expired")
     key = c.kv.keys.get(RG, VAULT, "cmk")
