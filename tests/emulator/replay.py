@@ -12,6 +12,7 @@ import http.client
 import json
 import re
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -145,7 +146,9 @@ def _versions(body: Any) -> list[str]:
 class Sender:
     """Sends replayed requests over HTTPS to the emulator's ARM or vault ports (one connection each)."""
 
-    def __init__(self, arm_endpoint: str, vault_endpoint: Any, ca_path: str, token: str) -> None:
+    def __init__(
+        self, arm_endpoint: str, vault_endpoint: Callable[[str], str], ca_path: str, token: str
+    ) -> None:
         self._arm, self._vault, self._token = arm_endpoint, vault_endpoint, token
         self._context = ssl.create_default_context(cafile=ca_path)
         self._connections: dict[str, http.client.HTTPSConnection] = {}
