@@ -89,6 +89,7 @@ class RemediationScreen(Screen[bool]):
         self.wait_started = 0.0
         self.last_progress: WaitProgress | None = None
         self.wait_timer: Timer | None = None
+        self.warned_open_rule = False
 
     def compose(self) -> ComposeResult:
         """Context, the stage, the steps beside (or above) the selected one, the wait progress."""
@@ -129,7 +130,7 @@ class RemediationScreen(Screen[bool]):
     def open_fix(self) -> None:
         """Open the session over the backend's gateway, diagnose, plan."""
         audit = str(self.paths.audit_path) if self.paths.audit_path else None
-        session = open_session(self.backend, self.cluster_id, audit_path=audit)
+        session = open_session(self.backend, self.cluster_id, audit_path=audit, operator_ip=self.paths.my_ip)
         session.diagnose()
         self.post_message(FixOpened(session, session.plan()))
 
@@ -520,6 +521,17 @@ class RemediationScreen(Screen[bool]):
                 "A write is in progress: its result and verification come first.",
                 title="Not now",
                 severity="warning",
+            )
+            return
+        if self.session is not None and self.session.carry.open_rules and not self.warned_open_rule:
+            self.warned_open_rule = True
+            self.notify(
+                "Your temporary IP rule is still in the vault firewall; the plan removes it once the "
+                "steps that need it are done (a goes on). escape again leaves it there: the next fix "
+                "removes it first (the audit log holds its undo).",
+                title="Firewall still open to you",
+                severity="warning",
+                timeout=12,
             )
             return
         self.cancel_wait.set()

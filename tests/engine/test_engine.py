@@ -217,6 +217,10 @@ def test_without_the_list_of_subscriptions_the_cluster_subscription_is_still_sea
         ("Disabled", "Deny", "AzureServices", False),
         ("Disabled", None, "None", True),
         ("Enabled", "Deny", "None", True),
+        # no networkAcls, or none naming a bypass: the spec's default bypass is AzureServices
+        ("Disabled", None, None, False),
+        ("Disabled", "Deny", None, False),
+        ("Enabled", "Deny", None, False),
     ],
 )
 def test_network_rules(pna: str, default: str | None, bypass: str | None, blocked: bool) -> None:

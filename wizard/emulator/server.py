@@ -54,8 +54,8 @@ class Emulator:
             self._state.status_mode = status_mode
         for name, value in (("operation_seconds", operation_seconds), ("key_lag_seconds", key_lag_seconds)):
             if value is not None:
-                if value < 0:
-                    raise ValueError(f"{name} must be 0 or more, got {value!r}")
+                if not 0 <= value <= 3600:
+                    raise ValueError(f"{name} must be from 0 to 3600 seconds, got {value!r}")
                 setattr(self._state, name, float(value))
         self._lock = threading.RLock()
         self._token = token

@@ -12,7 +12,11 @@ recovered). The ordering rules, all enforced here:
 - the seed page's rule: after extending an expired key's expiry, no key rotation and no change
   of the cluster's key until the cluster is Ready again (CLUSTER_KEY_URL_VERSIONED is deferred);
 - fix every cause before deleting a failed cluster; wait for Ready last;
-- unrecoverable findings become `escalate` steps that explain and write nothing.
+- unrecoverable findings become `escalate` steps that explain and write nothing;
+- a data-plane step the vault's firewall will refuse is warned about, and, when the operator's
+  address is known and an IP rule helps, wrapped in a temporary rule (wizard.engine.plan_network):
+  added before it, removed after it; a rule still open after a failure or an earlier run is
+  removed before anything else.
 
 The rules live in wizard.engine.plan_rules, the step building in wizard.engine.plan_builder, the
 phases, follow-ups and escalation texts in the catalogue (wizard/domain/catalog.toml).
@@ -27,6 +31,7 @@ from wizard.domain.catalog import load_catalog
 from wizard.domain.models import Finding, Severity
 from wizard.domain.results import StepKind
 from wizard.engine.plan_builder import DiagnosisLike, PlanBuilder
+from wizard.engine.plan_network import closing_plan, plan_operator_network
 from wizard.engine.plan_rules import READY, plan_finding
 from wizard.engine.steps import Carry, Plan
 
@@ -57,11 +62,14 @@ def plan_fixes(
 ) -> Plan:
     """An ordered plan for the findings in `scope` (None: every finding)."""
     b = PlanBuilder(diagnosis, now or datetime.now(UTC), carry or Carry(), expiry_days)
+    if closing_plan(b):
+        return Plan(b.f.cluster_id, b.ordered(), tuple(b.notes))
     findings = diagnosis.assessment.findings
     wanted = scope_of(scope, findings)
     chosen = [x for x in findings if wanted is None or x.code in wanted]
     for finding in chosen:
         plan_finding(b, finding)
+    plan_operator_network(b)
     c = b.f.cluster
     failed = any(x.code == "CLUSTER_PROVISIONING_FAILED" for x in chosen)
     if c is not None and c.is_cmk and not failed and c.cluster_status.lower() != READY:

@@ -193,6 +193,12 @@ class PlanBuilder:
         )
         self.steps.append((self.catalog.order.deferred, len(self.steps), step))
 
+    def amend(self, key: str, **changes: Any) -> None:
+        """Change a planned step in place (by its key), e.g. to warn about the vault's network."""
+        index = self.keys[key]
+        phase, order, step = self.steps[index]
+        self.steps[index] = (phase, order, replace(step, **changes))
+
     def ordered(self) -> tuple[Step, ...]:
         """The steps by phase, then in the order they were planned."""
         return tuple(step for _, _, step in sorted(self.steps, key=lambda t: (t[0], t[1])))

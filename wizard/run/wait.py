@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from wizard.domain.errors import GatewayError, NotFound
+from wizard.domain.errors import AuthFailed, GatewayError, NotFound
 from wizard.domain.ports import AzureReader
 from wizard.domain.results import OutcomeStatus
 
@@ -90,8 +90,9 @@ def wait_for_ready(
         try:
             status = reader.get_cluster(cluster_id).cluster_status
         except GatewayError as exc:
-            if isinstance(exc, NotFound):
-                return WaitResult(False, "gone", clock() - start, bound, timeout, polls, error=str(exc))
+            if isinstance(exc, NotFound | AuthFailed):  # gone, or signed out: waiting cannot help
+                gone = "gone" if isinstance(exc, NotFound) else "unknown"
+                return WaitResult(False, gone, clock() - start, bound, timeout, polls, error=str(exc))
             status = f"unknown ({exc})"
         elapsed = clock() - start
         if status.lower() == "ready":
