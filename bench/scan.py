@@ -45,7 +45,11 @@ def _wait_for(path: Path, process: subprocess.Popen[bytes], deadline_s: float) -
 
 def _request_log(connection: dict[str, Any]) -> list[dict[str, Any]]:
     context = ssl.create_default_context(cafile=connection["caBundle"])
-    with urllib.request.urlopen(f"{connection['armEndpoint']}/_emulator/requests", context=context) as answer:
+    request = urllib.request.Request(
+        f"{connection['armEndpoint']}/_emulator/requests",
+        headers={"Authorization": f"Bearer {connection['token']}"},  # admin needs the emulator's token
+    )
+    with urllib.request.urlopen(request, context=context) as answer:
         return list(json.load(answer)["requests"])
 
 

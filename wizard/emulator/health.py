@@ -207,9 +207,10 @@ def _next_date(state: State, now: float) -> float:
 def refresh(state: State, now: float, monotonic: float, revalidate_seconds: float) -> dict[str, Verdict]:
     """Move every cluster's state: inaccessible at once, accessible after `revalidate_seconds` of being able.
 
-    A cluster that never came up keeps the status the estate gave it. A running one shows lost access as
-    clusterStatus `Inaccessible` in the `documented` status mode; in `arm-enum` mode its clusterStatus
-    stays `Ready` (the spec's MongoClusterStatus has no Inaccessible) and only Resource Health tells.
+    A cluster that has not come up (never did, or is still being created) keeps its status. A running
+    one shows lost access as clusterStatus `Inaccessible` in the `documented` status mode; in `arm-enum`
+    mode its clusterStatus stays `Ready` (the spec's MongoClusterStatus has no Inaccessible) and only
+    Resource Health tells.
     """
     lookups = Lookups(state)
     verdicts = {cluster.id: evaluate(state, cluster, now, lookups) for cluster in state.clusters}
@@ -225,7 +226,7 @@ def _move(
     documented = state.status_mode == "documented"
     for cluster in state.clusters:
         verdict = verdicts[cluster.id]
-        if verdict.failed:
+        if verdict.failed or not cluster.came_up:
             continue
         if not verdict.can_use_key:
             cluster.able_since = None
@@ -250,6 +251,7 @@ class HealthTracker:
         self._verdicts: dict[str, Verdict] = {}
         self._stale = True
         self._valid_until = -math.inf
+        self._judged_at = -math.inf
         self._waiting: list[Cluster] = []
         self.recomputed = 0
         """How many full evaluations ran (tests check requests do not cause them)."""
@@ -262,12 +264,14 @@ class HealthTracker:
         self, state: State, now: float, monotonic: float, revalidate_seconds: float
     ) -> dict[str, Verdict]:
         """The verdict per cluster, cluster states moved; cheap unless something changed."""
-        if self._stale or now >= self._valid_until or len(self._verdicts) != len(state.clusters):
+        backwards = now < self._judged_at  # an injected clock (replay) may go back
+        if self._stale or backwards or now >= self._valid_until or len(self._verdicts) != len(state.clusters):
             lookups = Lookups(state)
             self._verdicts = {c.id: evaluate(state, c, now, lookups) for c in state.clusters}
             self._waiting = _move(state, self._verdicts, now, monotonic, revalidate_seconds)
             self._valid_until = _next_date(state, now)
             self._stale = False
+            self._judged_at = now
             self.recomputed += 1
         elif self._waiting:
             documented = state.status_mode == "documented"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -13,6 +14,11 @@ SECONDS_PER_DAY = 86_400
 HIDE_SUBSCRIPTION = "hide-subscription:"
 STATUS_MODES = ("documented", "arm-enum")
 """How clusterStatus shows lost key access: `Inaccessible` (the docs' word) or unchanged (the spec enum)."""
+
+
+def operator_oid(tenant_id: str) -> str:
+    """The operator's object id, stable per tenant (errors and role assignments name it)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"operator|{tenant_id}"))
 
 
 def rid(subscription_id: str, resource_group: str, provider_type: str, name: str) -> str:
@@ -38,7 +44,11 @@ class KeyVersion:
 
 @dataclass
 class Key:
-    """A key with its versions (oldest first); `deleted_on` set means soft-deleted."""
+    """A key with its versions (oldest first); `deleted_on` set means soft-deleted.
+
+    `settles_at`: until then the data plane has not caught up with the last delete or recover
+    (see `State.key_lag_seconds`).
+    """
 
     name: str
     kty: str
@@ -48,6 +58,7 @@ class Key:
     deleted_on: int | None = None
     scheduled_purge: int | None = None
     curve: str | None = None
+    settles_at: float = 0.0
 
     @property
     def latest(self) -> KeyVersion:
@@ -70,6 +81,7 @@ class AccessPolicy:
     keys: list[str] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
     certificates: list[str] = field(default_factory=list)
+    storage: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -84,7 +96,10 @@ class NetworkAcls:
 
 @dataclass
 class Vault:
-    """A vault, live or soft-deleted (then `deleted_on` is set and it keeps its content for recovery)."""
+    """A vault, live or soft-deleted (then `deleted_on` is set and it keeps its content for recovery).
+
+    `registering` is the operation of a vault just created, until its DNS name is registered.
+    """
 
     name: str
     subscription_id: str
@@ -103,6 +118,7 @@ class Vault:
     tags: dict[str, str] = field(default_factory=dict)
     created: int = 0
     deleted_on: int | None = None
+    registering: str | None = None
 
     @property
     def id(self) -> str:
@@ -111,8 +127,16 @@ class Vault:
 
     @property
     def uri(self) -> str:
-        """The real-looking vault URI that ARM fields carry."""
-        return f"https://{self.name}.vault.azure.net/"
+        """The real-looking vault URI that ARM fields carry (lower-case, trailing slash, as GET shows it)."""
+        return f"https://{self.name.lower()}.vault.azure.net/"
+
+    @property
+    def recovery_level(self) -> str:
+        """The keys' recoveryLevel: `Customized` below 90 days, `+Purgeable` without purge protection."""
+        if not self.soft_delete:
+            return "Purgeable"
+        level = "CustomizedRecoverable" if self.retention_days < 90 else "Recoverable"
+        return level if self.purge_protection else level + "+Purgeable"
 
     @property
     def live(self) -> bool:
@@ -184,6 +208,8 @@ class Cluster:
     tags: dict[str, str] = field(default_factory=dict)
     created: int = 0
     able_since: float | None = float("-inf")
+    transition: tuple[str, str] | None = None
+    """(provisioningState, clusterStatus) the service shows while an operation on the cluster runs."""
 
     @property
     def id(self) -> str:
@@ -210,6 +236,8 @@ class RoleAssignment:
     principal_id: str
     principal_type: str = "ServicePrincipal"
     created: int = 0
+    description: str | None = None
+    creator: str | None = None
 
     @property
     def id(self) -> str:
@@ -279,6 +307,7 @@ class State:
     subscription_id: str
     clusters: list[Cluster] = field(default_factory=list)
     identities: list[Identity] = field(default_factory=list)
+    groups: list[tuple[str, str]] = field(default_factory=list)
     vaults: list[Vault] = field(default_factory=list)
     role_assignments: list[RoleAssignment] = field(default_factory=list)
     custom_roles: list[RoleDefinition] = field(default_factory=list)
@@ -306,6 +335,11 @@ class State:
             self.memo[name] = build()
         return self.memo[name]  # type: ignore[return-value]
 
+    operation_seconds: float = 0.0
+    """ARM operations run this long by the clock (0: InProgress on the first poll, done on the next)."""
+    key_lag_seconds: float = 0.0
+    """The data plane's lag after a key delete or recover (0: none; recorded: a few seconds)."""
+
     def known_subscriptions(self) -> list[str]:
         """The estate's subscriptions, sorted: one stays when its last resource goes, as in Azure."""
         return self._memo("subscriptions", self._known_subscriptions)
@@ -332,8 +366,9 @@ class State:
         return groups
 
     def placements(self) -> list[tuple[str, str]]:
-        """(subscription, resource group) of every cluster, identity and vault."""
+        """(subscription, resource group) of every cluster, identity and vault, and the empty groups."""
         return [
+            *self.groups,
             *((c.subscription_id, c.resource_group) for c in self.clusters),
             *((i.subscription_id, i.resource_group) for i in self.identities),
             *((v.subscription_id, v.resource_group) for v in self.vaults),

@@ -224,9 +224,11 @@ class FleetScan:
             ref = answers.key_ref(cluster)
             if ref is None:
                 continue
-            if ref not in self._users:
-                self._start("key", ref, self._key_reader(ref))
-            self._users.setdefault(ref, []).append(cluster.id)
+            # a versioned URL also needs the newest version (key.newest: could it move to versionless?)
+            for each in (ref, replace(ref, version="")) if ref.version else (ref,):
+                if each not in self._users:
+                    self._start("key", each, self._key_reader(each))
+                self._users.setdefault(each, []).append(cluster.id)
         if set(TABLES) <= self._answered and not self._listing_deleted:
             self._listing_deleted = True
             self._vaultless = [c.id for c in self._inventory.clusters if self._vault_missing(c)]
@@ -273,7 +275,8 @@ class FleetScan:
         clusters = self._inventory.clusters if changed is None else [self._by_id[c] for c in changed]
         for cluster in clusters:
             ref = answers.key_ref(cluster)
-            if ref is not None and ref not in keys:
+            newest = replace(ref, version="") if ref is not None else None
+            if ref is not None and (ref not in keys or newest not in keys):
                 continue
             self._verdicts[cluster.id] = judge(cluster, answers, self.now, self.expiring_days)
 

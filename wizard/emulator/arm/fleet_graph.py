@@ -2,7 +2,8 @@
 
 Every Resource Graph POST comes here first: the quota window is charged (a spent window, or the
 throttling fault, is a 429 with the quota headers and no Retry-After), then the fleet queries are
-answered here and any other query by `graph.graph_query`, with the quota headers added.
+answered here and any other query by `graph.graph_query`, with the quota headers added; both
+are paged by `graph.page` (one paging for every query).
 
 The query texts are the scan's own, DUPLICATED ON PURPOSE (the emulator imports nothing of the
 wizard's): `wizard/azure/fleet_queries.py` holds the originals, and a test sends those through the
@@ -11,24 +12,17 @@ real SDK, so a change on one side that the other lacks fails there.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from wizard.emulator.arm.clusters import cluster_json
-from wizard.emulator.arm.graph import graph_query
+from wizard.emulator.arm.graph import Row, graph_query, page
 from wizard.emulator.arm.identities import identity_json
 from wizard.emulator.arm.rbac import role_json
 from wizard.emulator.arm.vaults import vault_json
 from wizard.emulator.model import Cluster, Identity, RoleAssignment, RoleDefinition, State, Vault
 from wizard.emulator.wire import Context, HttpError, Request, Response, iso
-
-MAX_PAGE = 1000
-"""Resource Graph returns at most 1,000 rows a page (`$top` up to 1,000). UNVERIFIED: the page size
-when `$top` is absent (the emulator uses the maximum; the scan always sends `$top`)."""
 
 # Duplicated from wizard/azure/fleet_queries.py (see the module docstring).
 CLUSTERS_QUERY = (
@@ -81,10 +75,6 @@ def _resource_row(body: dict[str, Any], state: State, sub: str, rg: str) -> dict
         "identity": body.get("identity"),
         "properties": body.get("properties", {}),
     }
-
-
-Row = tuple[str, str, Callable[[], dict[str, Any]]]
-"""(the id it is ordered by, its subscription, how to render it): only a page's rows are rendered."""
 
 
 def _cluster_row(state: State, c: Cluster) -> dict[str, Any]:
@@ -168,84 +158,6 @@ TABLES: dict[str, Callable[[State], list[Row]]] = {
 """The fleet queries by their text with whitespace collapsed, to what answers each."""
 
 
-def _bad_request(ctx: Context, code: str, message: str) -> HttpError:
-    return HttpError(
-        Response(
-            400,
-            {
-                "error": {
-                    "code": "BadRequest",
-                    "message": "Please provide below info when asking for support: "
-                    f"timestamp = {iso(ctx.now)}, correlationId = {ctx.new_guid()}.",
-                    "details": [{"code": code, "message": message}],
-                }
-            },
-        )
-    )
-
-
-def _scope(ctx: Context, body: dict[str, Any]) -> set[str] | None:
-    """The lower-cased subscriptions the request limits itself to (None: every one in sight).
-
-    UNVERIFIED: what the service answers for a management group it does not know (the emulator
-    says 400 BadRequest, InvalidManagementGroup)."""
-    subs = {str(s).lower() for s in body.get("subscriptions") or []}
-    groups = [str(g).lower() for g in body.get("managementGroups") or []]
-    for group in groups:
-        if group not in ctx.state.management_groups:
-            raise _bad_request(ctx, "InvalidManagementGroup", f"Management group '{group}' was not found.")
-        subs |= {s.lower() for s in ctx.state.management_groups[group]}
-    return subs if subs or groups else None
-
-
-def _skip_token(offset: int, top: int, query: str) -> str:
-    """A `$skipToken` shaped like the service's (base64 of a small JSON object)."""
-    digest = hashlib.sha256(query.encode()).hexdigest()[:16]
-    payload = {"$id": "1", "MaxRows": top, "RowsToSkip": offset, "QueryHash": digest}
-    return base64.b64encode(json.dumps(payload).encode()).decode()
-
-
-def _offset(ctx: Context, token: Any, query: str) -> int:
-    if not token:
-        return 0
-    try:
-        payload = json.loads(base64.b64decode(str(token)))
-        offset = int(payload["RowsToSkip"])
-        same = payload["QueryHash"] == hashlib.sha256(query.encode()).hexdigest()[:16]
-    except (ValueError, KeyError, TypeError):
-        raise _bad_request(ctx, "InvalidSkipToken", "The skip token is not valid.") from None
-    if not same or offset < 0:
-        raise _bad_request(ctx, "InvalidSkipToken", "The skip token belongs to another query.")
-    return offset
-
-
-def _page(ctx: Context, body: dict[str, Any], rows: list[Row], query: str) -> Response:
-    options = body.get("options") or {}
-    top = options.get("$top")
-    top = MAX_PAGE if top is None else top
-    if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= MAX_PAGE:
-        raise _bad_request(ctx, "InvalidTop", f"$top must be between 1 and {MAX_PAGE}.")
-    skip = options.get("$skip") or 0
-    scope = _scope(ctx, body)
-    hidden = ctx.state.hidden_subscriptions()
-    rows = [
-        r for r in rows if r[1].lower() not in hidden and (scope is None or not r[1] or r[1].lower() in scope)
-    ]
-    rows.sort(key=lambda r: r[0].lower())
-    offset = int(skip) + _offset(ctx, options.get("$skipToken"), query)
-    page = [render() for _, _, render in rows[offset : offset + top]]
-    answer: dict[str, Any] = {
-        "totalRecords": len(rows),
-        "count": len(page),
-        "data": page,
-        "facets": [],
-        "resultTruncated": "false",
-    }
-    if offset + top < len(rows):
-        answer["$skipToken"] = _skip_token(offset + top, top, query)
-    return Response(200, answer)
-
-
 def fleet_query(ctx: Context, req: Request, p: dict[str, str]) -> Response:
     """Charge the quota, then answer: the fleet queries here, the gateway's in `graph.graph_query`."""
     allowed, headers = ctx.state.graph_quota.charge()
@@ -273,7 +185,7 @@ def fleet_query(ctx: Context, req: Request, p: dict[str, str]) -> Response:
     query = " ".join(str(body.get("query") or "").split())
     table = TABLES.get(query)
     try:
-        response = graph_query(ctx, req, p) if table is None else _page(ctx, body, table(ctx.state), query)
+        response = graph_query(ctx, req, p) if table is None else page(ctx, body, table(ctx.state), query)
     except HttpError as exc:
         response = exc.response
     response.headers.update(headers)
