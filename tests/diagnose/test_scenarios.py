@@ -38,10 +38,7 @@ EXPECTED_CAUSES = {
     "vault-private-default-bypass": set(),
     "failed-last-operation": set(),
 }
-NOT_YET = {
-    "failed-last-operation": "issue 10's cluster-status work tells a failed last operation from a "
-    "failed provisioning (CLUSTER_LAST_OPERATION_FAILED, a warning)",
-}
+NOT_YET: dict[str, str] = {}
 
 
 def scenario_params() -> list[object]:
@@ -124,3 +121,19 @@ def test_a_private_vault_without_network_acls_lets_the_service_in_and_plans_noth
     assert network.evidence["bypass"] is None
     assert result.findings == ()
     assert plan_fixes(result).steps == ()
+
+
+def test_a_running_cluster_whose_last_operation_failed_is_never_offered_a_delete(
+    emulator_backend: BackendFactory,
+) -> None:
+    from wizard.engine.fix_plan import plan_fixes
+
+    backend = emulator_backend("failed-last-operation")
+    cluster_id = backend.default_cluster_id()
+    assert cluster_id
+    result = diagnose(backend.connect(), cluster_id)
+    codes = {f.code for f in result.findings}
+    assert "CLUSTER_LAST_OPERATION_FAILED" in codes
+    assert "CLUSTER_PROVISIONING_FAILED" not in codes
+    named = plan_fixes(result, scope=["CLUSTER_LAST_OPERATION_FAILED"])
+    assert all(s.remediation != "delete-failed-cluster" for s in named.steps)

@@ -155,6 +155,11 @@ def attach_identity_and_key(writer: GatewayWriter, a: AttachIdentityAndKey) -> W
     )
 
 
+# A cluster in one of these states came up and holds data: never deleted, whatever provisioningState
+# says (the engine applies the same rule; this is the writer's own check before anything is sent).
+RUNNING_STATUSES = frozenset({"ready", "stopped", "starting", "stopping", "updating", "inaccessible"})
+
+
 def delete_failed_cluster(writer: GatewayWriter, a: DeleteFailedCluster) -> WriteResult:
     """Delete a cluster whose provisioning failed; refuses any other cluster, and a wrong name."""
     gateway = writer.gateway
@@ -172,7 +177,9 @@ def delete_failed_cluster(writer: GatewayWriter, a: DeleteFailedCluster) -> Writ
     def done(b: dict[str, Any]) -> str | None:
         if b["cluster"] == "deleted":
             return "the cluster no longer exists"
-        if "failed" not in (str(b.get("clusterStatus")).lower(), str(b.get("provisioningState")).lower()):
+        status, prov = str(b.get("clusterStatus")).lower(), str(b.get("provisioningState")).lower()
+        came_up = status in RUNNING_STATUSES
+        if came_up or "failed" not in (status, prov):
             raise WriteRefused(
                 f"refused to delete cluster {rid.name}: it is "
                 f"{b.get('clusterStatus')}/{b.get('provisioningState')}, not Failed"

@@ -37,6 +37,11 @@ def cluster_load(ctx: CheckContext) -> Verdict:
     return Verdict(CheckStatus.PASS, f"CMK cluster in {c.location}", evidence, reads=[facts.cluster_read])
 
 
+# A cluster in one of these states came up and holds data: provisioningState Failed then means only
+# that its LAST operation failed (the mongoCluster spec), never that it may be deleted.
+RUNNING_STATUSES = frozenset({"ready", "stopped", "starting", "stopping", "updating", "inaccessible"})
+
+
 @check("cluster.state", needs=("cluster",))
 def cluster_state(ctx: CheckContext) -> Verdict:
     """Failed provisioning or an Inaccessible cluster, compared case-insensitively (an open string)."""
@@ -45,7 +50,7 @@ def cluster_state(ctx: CheckContext) -> Verdict:
     reads = [ctx.facts.cluster_read]
     evidence = {"clusterStatus": c.cluster_status, "provisioningState": c.provisioning_state}
     status, prov = c.cluster_status.lower(), c.provisioning_state.lower()
-    if status == "failed" or prov == "failed":
+    if status == "failed" or (prov == "failed" and status not in RUNNING_STATUSES):
         return Verdict(
             CheckStatus.FAIL,
             f"clusterStatus {c.cluster_status}, provisioningState {c.provisioning_state}",
@@ -53,14 +58,15 @@ def cluster_state(ctx: CheckContext) -> Verdict:
             [("CLUSTER_PROVISIONING_FAILED", evidence)],
             reads=reads,
         )
+    findings: list[tuple[str, dict[str, str]]] = []
+    if prov == "failed":
+        findings.append(("CLUSTER_LAST_OPERATION_FAILED", evidence))
     if status == "inaccessible":
-        return Verdict(
-            CheckStatus.FAIL,
-            "Inaccessible: denies all connections",
-            evidence,
-            [("CLUSTER_INACCESSIBLE", evidence)],
-            reads=reads,
-        )
+        findings.append(("CLUSTER_INACCESSIBLE", evidence))
+    if findings:
+        detail = "Inaccessible: denies all connections" if status == "inaccessible" else ""
+        detail = detail or f"running ({c.cluster_status}); its last operation failed"
+        return Verdict(CheckStatus.FAIL, detail, evidence, findings, reads=reads)
     return Verdict(CheckStatus.PASS, c.cluster_status, evidence, reads=reads)
 
 
