@@ -89,6 +89,7 @@ class RemediationScreen(Screen[bool]):
         self.wait_started = 0.0
         self.last_progress: WaitProgress | None = None
         self.wait_timer: Timer | None = None
+        self.noticed = 0
 
     def compose(self) -> ComposeResult:
         """Context, the stage, the steps beside (or above) the selected one, the wait progress."""
@@ -119,9 +120,12 @@ class RemediationScreen(Screen[bool]):
         self.open_fix()
 
     def on_unmount(self) -> None:
-        """Leaving stops a wait at its next poll."""
+        """Leaving stops a wait at its next poll and gives the cluster's fix lock back (unless a
+        write is still on its way: then the process's end gives it back)."""
         self.cancel_wait.set()
         self._stop_ticking()
+        if self.session is not None and self.busy != "applying":
+            self.session.close()
 
     # -- workers: they call the session and post messages, nothing else ------------------------
 
@@ -185,7 +189,11 @@ class RemediationScreen(Screen[bool]):
             self.changed = True
         self._busy("")
         self._show(message.plan, message.outcomes, focus_next=False)
-        if message.outcome.status in (OutcomeStatus.ERROR, OutcomeStatus.REFUSED):
+        if self.session is not None:  # a stale lock taken over, a torn log, earlier writes settled
+            for notice in self.session.notices[self.noticed :]:
+                self.notify(notice, title="Before the first write", timeout=12)
+            self.noticed = len(self.session.notices)
+        if message.outcome.status in (OutcomeStatus.ERROR, OutcomeStatus.REFUSED, OutcomeStatus.UNKNOWN):
             self.notify(
                 f"{message.outcome.step.title}: {message.outcome.message}",
                 title="Step failed",

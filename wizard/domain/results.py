@@ -31,15 +31,35 @@ class ConfirmKind(StrEnum):
 
 
 class WriteStatus(StrEnum):
-    """What one write came to, in the audit log and the gateway's answer.
+    """What one write came to, in the audit log's `result`, the CLI and the screen (README: Audit log).
 
-    `unknown`: the write failed, but the after-state shows the change (or could not be read), so
-    Azure may have taken it before the answer was lost."""
+    `ok`: sent and taken (Azure answered, or reading back shows what this run created);
+    `already-done`: the effect was there already (nothing sent, or Azure said it exists);
+    `error`: sent and refused, the target unchanged; `unknown`: sent, but the answer was lost and
+    reading back cannot tell whether it was taken; `not-sent`: stopped before the request left."""
 
     OK = "ok"
     ALREADY_DONE = "already-done"
     ERROR = "error"
     UNKNOWN = "unknown"
+    NOT_SENT = "not-sent"
+
+
+class Found(StrEnum):
+    """What a later run found when it read the target of a write whose outcome was unknown."""
+
+    APPLIED = "applied"
+    NOT_APPLIED = "not-applied"
+    UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The target of an earlier write, read again: is its effect there, and the state read."""
+
+    found: Found
+    message: str
+    state: dict[str, Any] = field(default_factory=dict)
 
 
 class OutcomeStatus(StrEnum):
@@ -48,6 +68,7 @@ class OutcomeStatus(StrEnum):
     OK = "ok"
     ALREADY_DONE = "already-done"
     ERROR = "error"
+    UNKNOWN = "unknown"
     DECLINED = "declined"
     REFUSED = "refused"
     ESCALATE = "escalate"
@@ -66,7 +87,7 @@ class VerificationStatus(StrEnum):
 
 @dataclass(frozen=True)
 class WriteResult:
-    """What one write did: ok or already-done (nothing sent), with before/after and audit ids.
+    """What one write did: ok or already-done, with before/after and audit ids.
 
     `identity` is the identity a create-identity write made, read back, for the steps after it."""
 

@@ -1,11 +1,17 @@
 """The append-only audit log: one JSON line before and one after every write, fsync'd each time.
 
+Each record is one `os.write` on an O_APPEND descriptor under an flock, its count checked, then
+fsync'd: a full disk leaves the record out entirely (AuditWriteFailed), never half of it. A torn
+last line left by an older version or a crash is moved to `<log>.torn` before anything is appended.
+
 Records never carry a token, an Authorization header or anything shaped like a bearer token or
 a JWT: every value is passed through `redact` before it is written.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
@@ -16,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from wizard.domain.errors import AuditWriteFailed
 from wizard.domain.times import iso
 
 SCHEMA = "cmk-wizard/audit/v1"
@@ -62,39 +69,158 @@ def _now() -> str:
     return iso(datetime.now(UTC), "milliseconds")
 
 
+def _write_whole(fd: int, data: bytes, path: Path) -> None:
+    """Write `data` with one call and fsync it; AuditWriteFailed when it did not all go to disk."""
+    try:
+        count = os.write(fd, data)
+    except OSError as exc:
+        raise AuditWriteFailed(f"audit log {path} cannot be written: {exc.strerror or exc}") from None
+    if count != len(data):
+        raise AuditWriteFailed(
+            f"audit log {path} took {count} of {len(data)} bytes of a record (disk full or file too large)"
+        )
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        raise AuditWriteFailed(f"audit log {path} cannot be flushed to disk: {exc.strerror or exc}") from None
+
+
+def torn_tail(fd: int, chunk: int = 65536) -> tuple[int, bytes] | None:
+    """(offset, bytes) of a last line with no newline (a record cut short), or None when the file
+    is empty or ends in a newline."""
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return None
+    end = size
+    while end > 0:
+        start = max(0, end - chunk)
+        block = os.pread(fd, end - start, start)
+        cut = block.rfind(b"\n")
+        if cut >= 0:
+            offset = start + cut + 1
+            return offset, os.pread(fd, size - offset, offset)
+        end = start
+    return 0, os.pread(fd, size, 0)
+
+
 class AuditLog:
-    """Append-only JSONL; every record flushed and fsync'd before the call returns."""
+    """Append-only JSONL; every record written whole (or not at all) and fsync'd before the call returns.
+
+    `notices` collects one-line reports about the log itself (a torn tail set aside)."""
 
     def __init__(self, path: str | Path | None = None, *, secrets: Iterable[str] = ()) -> None:
         self.path = Path(path) if path is not None else default_audit_path()
         self.secrets = [s for s in secrets if s]
         self.session = uuid.uuid4().hex[:12]
         self.written: list[str] = []
+        self.notices: list[str] = []
         self._lock = threading.Lock()
         self._seq = 0
+        self._opened = False
+        self.cluster = ""
 
     def add_secret(self, secret: str) -> None:
         """A string that must never appear in a record (e.g. the emulator's token)."""
         if secret:
             self.secrets.append(secret)
 
+    def open(self) -> list[str]:
+        """Check the log's tail before the first write; a torn last line is set aside and reported.
+
+        Never creates the log: a run that writes nothing leaves no file behind."""
+        with self._lock:
+            if self._opened or not self.path.exists():
+                return []
+            fd = self._open_fd()
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                return self._check_tail(fd)
+            finally:
+                os.close(fd)
+
+    def _open_fd(self) -> int:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise AuditWriteFailed(f"audit log {self.path} cannot be opened: {exc.strerror or exc}") from None
+
+    def _check_tail(self, fd: int) -> list[str]:
+        """Set a torn last line aside (into `<log>.torn`), once per log object; the caller holds flock."""
+        self._opened = True
+        torn = torn_tail(fd)
+        if torn is None:
+            return []
+        offset, fragment = torn
+        side = self.path.with_name(self.path.name + ".torn")
+        kept = {
+            "schema": SCHEMA,
+            "time": _now(),
+            "log": str(self.path),
+            "offset": offset,
+            "bytes": len(fragment),
+            "text": fragment.decode("utf-8", "backslashreplace"),
+        }
+        try:
+            side_fd = os.open(side, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                _write_whole(side_fd, (json.dumps(kept) + "\n").encode("utf-8"), side)
+            finally:
+                os.close(side_fd)
+            os.ftruncate(fd, offset)
+        except OSError as exc:
+            raise AuditWriteFailed(
+                f"audit log {self.path} ends in a torn record that could not be set aside "
+                f"({exc.strerror or exc}): nothing more is written to it"
+            ) from None
+        self._write(
+            fd,
+            {
+                "phase": "event",
+                "event": "torn-record-set-aside",
+                "offset": offset,
+                "bytes": len(fragment),
+                "movedTo": str(side),
+            },
+        )
+        notice = (
+            f"audit log {self.path}: its last record was torn ({len(fragment)} bytes at byte {offset}, "
+            f"an earlier write cut short); moved to {side}, and the log goes on after it"
+        )
+        self.notices.append(notice)
+        return [notice]
+
+    def _write(self, fd: int, record: dict[str, Any]) -> str:
+        """One record as one `os.write` on the O_APPEND descriptor, then fsync; a short or failed
+        write is cut back off, so the log never keeps part of a record. The caller holds both locks."""
+        self._seq += 1
+        rid = f"{self.session}-{self._seq:04d}"
+        line = json.dumps(
+            redact({"schema": SCHEMA, "id": rid, "time": _now(), **record}, self.secrets),
+            sort_keys=False,
+            default=str,
+        )
+        start = os.fstat(fd).st_size
+        try:
+            _write_whole(fd, (line + "\n").encode("utf-8"), self.path)
+        except AuditWriteFailed:
+            with contextlib.suppress(OSError):
+                if os.fstat(fd).st_size > start:
+                    os.ftruncate(fd, start)
+            raise
+        self.written.append(rid)
+        return rid
+
     def _append(self, record: dict[str, Any]) -> str:
         with self._lock:
-            self._seq += 1
-            rid = f"{self.session}-{self._seq:04d}"
-            line = json.dumps(
-                redact({"schema": SCHEMA, "id": rid, "time": _now(), **record}, self.secrets),
-                sort_keys=False,
-                default=str,
-            )
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            with os.fdopen(fd, "a", encoding="utf-8") as handle:
-                handle.write(line + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            self.written.append(rid)
-            return rid
+            fd = self._open_fd()
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # writers of this log wait for each other's whole record
+                if not self._opened:
+                    self._check_tail(fd)
+                return self._write(fd, record)
+            finally:
+                os.close(fd)
 
     def intent(
         self,
@@ -104,18 +230,23 @@ class AuditLog:
         target: str,
         request: dict[str, Any],
         before: dict[str, Any],
+        action: dict[str, Any] | None = None,
     ) -> str:
-        """The record written BEFORE a write: who, what, the request, the before-state."""
-        return self._append(
-            {
-                "phase": "before",
-                "operator": operator,
-                "remediation": remediation,
-                "target": target,
-                "request": request,
-                "before": before,
-            }
-        )
+        """The record written BEFORE a write: who, what, the request, the before-state, and the
+        action and cluster, so that a later run can settle it if its result never comes."""
+        record: dict[str, Any] = {
+            "phase": "before",
+            "operator": operator,
+            "remediation": remediation,
+            "target": target,
+            "request": request,
+            "before": before,
+        }
+        if self.cluster:
+            record["cluster"] = self.cluster
+        if action is not None:
+            record["action"] = action
+        return self._append(record)
 
     def result(
         self,
@@ -127,7 +258,8 @@ class AuditLog:
         message: str,
         after: dict[str, Any],
     ) -> str:
-        """The record written AFTER a write: ok, already-done or error, and the after-state."""
+        """The record written AFTER a write: its `result` (WriteStatus: ok, already-done, error,
+        unknown, not-sent), the message and the after-state."""
         return self._append(
             {
                 "phase": "after",
@@ -137,6 +269,32 @@ class AuditLog:
                 "result": result,
                 "message": message,
                 "after": after,
+            }
+        )
+
+    def resolved(
+        self,
+        intent_id: str,
+        *,
+        remediation: str,
+        target: str,
+        was: str,
+        found: str,
+        message: str,
+        state: dict[str, Any],
+    ) -> str:
+        """The record of a later run that read the target of an unsettled write: what it found
+        (applied, not-applied, unreadable) and the state it read."""
+        return self._append(
+            {
+                "phase": "resolved",
+                "intent": intent_id,
+                "remediation": remediation,
+                "target": target,
+                "was": was,
+                "found": found,
+                "message": message,
+                "state": state,
             }
         )
 
@@ -165,3 +323,31 @@ def read_audit(path: str | Path) -> list[dict[str, Any]]:
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
     return records
+
+
+SETTLED_RESULTS = frozenset({"ok", "already-done", "error", "not-sent"})
+SETTLED_FINDINGS = frozenset({"applied", "not-applied"})
+
+
+def unsettled_intents(path: str | Path, cluster_id: str) -> list[tuple[dict[str, Any], str]]:
+    """(intent, what it was) for each write on this cluster whose outcome is not known: `unknown`
+    (sent, the answer lost) or `no result` (the run stopped between the write and its record),
+    and that no later run has settled; oldest first. ValueError on a line that is not JSON."""
+    if not Path(path).exists():
+        return []
+    intents: dict[str, dict[str, Any]] = {}
+    was: dict[str, str] = {}
+    for record in read_audit(path):
+        rid, ref = str(record.get("id", "")), str(record.get("intent", ""))
+        phase = record.get("phase")
+        if phase == "before" and str(record.get("cluster", "")).lower() == cluster_id.lower():
+            if isinstance(record.get("action"), dict) and record.get("request", {}).get("sent") is not False:
+                intents[rid], was[rid] = record, "no result"
+        elif phase == "after" and ref in intents:
+            if record.get("result") in SETTLED_RESULTS:
+                intents.pop(ref)
+            else:
+                was[ref] = str(record.get("result"))
+        elif phase == "resolved" and ref in intents and record.get("found") in SETTLED_FINDINGS:
+            intents.pop(ref)
+    return [(record, was[rid]) for rid, record in intents.items()]

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from wizard.domain.actions import WAIT_FOR_READY, DeleteFailedCluster
 from wizard.domain.catalog import load_catalog
-from wizard.domain.errors import ReadOnlyViolation, WizardError, WriteRefused
+from wizard.domain.errors import ReadOnlyViolation, WizardError
 from wizard.domain.ports import AzureReader, AzureWriter
 from wizard.domain.results import ConfirmKind, OutcomeStatus, StepKind, VerificationStatus, WriteResult
 from wizard.engine.fix_plan import DEFAULT_EXPIRY_DAYS, plan_fixes
@@ -26,7 +26,9 @@ from wizard.run.advice import advice_for
 from wizard.run.audit import AuditLog, audit_log
 from wizard.run.confirmation import Answer, confirmation_ok, how_to_confirm
 from wizard.run.diagnose import Diagnosis, diagnose
-from wizard.run.outcomes import FixResult, StepOutcome, TimelineEvent, skipped_keys
+from wizard.run.lock import ClusterLock
+from wizard.run.outcomes import FixResult, StepOutcome, TimelineEvent, failed_status, skipped_keys
+from wizard.run.settle import begin_writes
 from wizard.run.verify import verify
 from wizard.run.wait import DOCUMENTED_BOUND_SECONDS, WaitProgress, wait_for_ready
 
@@ -87,6 +89,9 @@ class FixSession:
         self.deleted_cluster = False
         self._writer: AzureWriter | None = None
         self._applied: set[str] = set()
+        self.audit.cluster = cluster_id
+        self.lock = ClusterLock(audit.path.parent, cluster_id)
+        self.notices: list[str] = []
 
     # -- the steps the TUI drives -------------------------------------------------------------
 
@@ -126,6 +131,20 @@ class FixSession:
         if self._writer is None:
             self._writer = self.gateway.writer(self.audit)
         return self._writer
+
+    def begin(self) -> list[str]:
+        """Before the first write: hold the cluster's lock (ClusterBusy names who has it), check the
+        audit log's tail, settle earlier writes left unknown; the one-line notices, also kept."""
+        notices = (
+            [] if self.lock.held else begin_writes(self.audit, self.lock, self.writer(), self.cluster_id)
+        )
+        self.timeline += [TimelineEvent(datetime.now(UTC), "audit", n) for n in notices]
+        self.notices += notices
+        return notices
+
+    def close(self) -> None:
+        """Give the cluster's lock back (every way a fix ends: done, error, Ctrl-C, screen closed)."""
+        self.lock.release()
 
     @property
     def skipped(self) -> frozenset[str]:
@@ -177,6 +196,9 @@ class FixSession:
             )
         written = len(self.audit.written)  # this step's records are the ones after these
         try:
+            if not self.gateway.read_only:
+                self.begin()
+                written = len(self.audit.written)
             result = self._write(step)
         except ReadOnlyViolation as exc:
             return self._record(
@@ -185,7 +207,7 @@ class FixSession:
         except WizardError as exc:
             outcome = StepOutcome(
                 step,
-                OutcomeStatus.REFUSED if isinstance(exc, WriteRefused) else OutcomeStatus.ERROR,
+                failed_status(exc),
                 " ".join(str(exc).split()),
                 advice_for(exc, step),
                 started_at=started,
