@@ -185,7 +185,7 @@ class RemediationScreen(Screen[bool]):
     @on(StepApplied)
     def show_outcome(self, message: StepApplied) -> None:
         """The result, its verification and the fresh plan (e.g. a role grant after a vault recovery)."""
-        if message.outcome.status == OutcomeStatus.OK:
+        if message.outcome.status in (OutcomeStatus.OK, OutcomeStatus.UNKNOWN):  # Azure may have changed
             self.changed = True
         self._busy("")
         self._show(message.plan, message.outcomes, focus_next=False)

@@ -151,7 +151,7 @@ class GatewayWriter:
             raise AuditWriteFailed(f"{exc}: nothing was sent to Azure") from None
         record = _Record(self.audit, intent, remediation, target, before_state)
         if reason is not None:
-            return record.close(WriteStatus.ALREADY_DONE, reason, before_state)
+            return record.close(WriteStatus.ALREADY_DONE, reason, before_state, sent=False)
         progress = ["not-sent"]
         try:
             return self._send(record, progress, act, after, done, ours, conflict_done_codes)
@@ -241,8 +241,8 @@ class _Record:
         self.before = before
         self.closed = False
 
-    def close(self, status: WriteStatus, message: str, after: State) -> WriteResult:
-        """Record the result; a log that cannot take it is AuditWriteFailed(sent=True)."""
+    def close(self, status: WriteStatus, message: str, after: State, *, sent: bool = True) -> WriteResult:
+        """Record the result; a log that cannot take it is AuditWriteFailed (`sent` as given)."""
         self.closed = True
         try:
             rid = self.audit.result(
@@ -254,6 +254,8 @@ class _Record:
                 after=after,
             )
         except AuditWriteFailed as exc:
+            if not sent:
+                raise AuditWriteFailed(f"{exc}: nothing was sent to Azure") from None
             raise AuditWriteFailed(
                 f"{self.remediation} was sent ({status}: {message}), but {exc}; the next fix reads "
                 "the target and records what it finds",
@@ -274,7 +276,7 @@ class _Record:
             "answered": (WriteStatus.OK, "applied; interrupted before it was read back"),
         }[progress]
         with contextlib.suppress(Exception):
-            self.close(status, message, {"unreadable": "interrupted before it was read back"})
+            self.close(status, message, {"unreadable": "interrupted before it was read back"}, sent=False)
 
 
 class _Prober(GatewayWriter):
