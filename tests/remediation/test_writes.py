@@ -234,37 +234,6 @@ def test_a_lost_role_assignment_reply_retried_into_a_409_is_ok(
     assert any(a["id"].endswith(f"/{name}") for a in after["after"]["assignments"])
 
 
-def test_another_writers_role_assignment_is_already_done(
-    emulator_backend: BackendFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A 409 for an assignment by another name (someone else's) stays `already-done`."""
-    from wizard.emulator.model import RoleAssignment
-    from wizard.emulator.wire import arm_error
-
-    backend = emulator_backend("rbac-role-missing")
-    gateway = backend.connect()
-    cluster = gateway.get_cluster(backend.default_cluster_id() or "")
-    identity = gateway.get_identity(cluster.key_identity_id or "")
-    ref = gateway.find_vault("kv-cmk-demo")
-    assert ref is not None
-    action = GrantCryptoRole(ref.id, identity.principal_id)
-
-    def theirs() -> Response:
-        backend.emulator.mutate(
-            lambda state: state.role_assignments.append(
-                RoleAssignment(
-                    "someone-else", ref.id, action.role_definition_id, identity.principal_id, "x", 0
-                )
-            )
-        )
-        return arm_error(409, "RoleAssignmentExists", "The role assignment already exists.")
-
-    _refuse_writes_with(backend.emulator, monkeypatch, "PUT", theirs)
-    audit = tmp_path / "a.jsonl"
-    assert gateway.writer(AuditLog(audit)).apply(action).status == "already-done"
-    assert read_audit(audit)[1]["result"] == "already-done"
-
-
 def test_a_refused_write_is_audited_error_with_the_unchanged_after_state(
     emulator_backend: BackendFactory, tmp_path: Path
 ) -> None:

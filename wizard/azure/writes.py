@@ -292,10 +292,7 @@ class _Prober(GatewayWriter):
         *,
         before: Callable[[], State],
         done: Callable[[State], str | None],
-        act: Callable[[State], object],
-        after: Callable[[], State],
-        conflict_done_codes: tuple[str, ...] = (),
-        ours: Callable[[State], bool] | None = None,
+        **_: Any,
     ) -> WriteResult:
         """Read the before-state and judge it; nothing is guarded, audited or sent."""
         state = before()

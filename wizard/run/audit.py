@@ -338,10 +338,13 @@ def unsettled_intents(path: str | Path, cluster_id: str) -> list[tuple[dict[str,
     intents: dict[str, dict[str, Any]] = {}
     was: dict[str, str] = {}
     for record in read_audit(path):
+        if not isinstance(record, dict):
+            continue
         rid, ref = str(record.get("id", "")), str(record.get("intent", ""))
-        phase = record.get("phase")
+        phase, request = record.get("phase"), record.get("request")
         if phase == "before" and str(record.get("cluster", "")).lower() == cluster_id.lower():
-            if isinstance(record.get("action"), dict) and record.get("request", {}).get("sent") is not False:
+            sent = not isinstance(request, dict) or request.get("sent") is not False
+            if isinstance(record.get("action"), dict) and sent:
                 intents[rid], was[rid] = record, "no result"
         elif phase == "after" and ref in intents:
             if record.get("result") in SETTLED_RESULTS:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from wizard.domain.errors import ClusterBusy
+from wizard.domain.errors import BadInput, ClusterBusy
 from wizard.domain.times import iso
 from wizard.run.audit import redact
 
@@ -84,7 +84,7 @@ class ClusterLock:
     """The advisory lock of one cluster; `acquire` raises ClusterBusy naming the holder."""
 
     def __init__(self, directory: str | Path, cluster_id: str, command: str | None = None) -> None:
-        self.path = lock_path(directory, cluster_id)
+        self.path = Path(os.path.abspath(lock_path(directory, cluster_id)))
         self.cluster_name = cluster_id.rstrip("/").rsplit("/", 1)[-1]
         self.command = command or this_command()
         self.held = False
@@ -99,7 +99,10 @@ class ClusterLock:
                 _HELD[self.path] = (shared[0], shared[1] + 1)
                 self.held = True
                 return None
-            fd, previous = self._take()
+            try:
+                fd, previous = self._take()
+            except OSError as exc:
+                raise BadInput(f"cannot take the fix lock {self.path}: {exc.strerror or exc}") from None
             _HELD[self.path] = (fd, 1)
             self.held = True
         if previous is None:
@@ -132,7 +135,11 @@ class ClusterLock:
                     self._busy(previous)
                     + f"; it ran on another host, so it cannot be checked: if it is gone, remove {self.path}"
                 )
-            self._write_us(fd)
+            try:
+                self._write_us(fd)
+            except OSError:
+                os.close(fd)
+                raise
             return fd, previous
 
     def _write_us(self, fd: int) -> None:
