@@ -120,8 +120,7 @@ class RemediationScreen(Screen[bool]):
         self.open_fix()
 
     def on_unmount(self) -> None:
-        """Leaving stops a wait at its next poll and gives the cluster's fix lock back (unless a
-        write is still on its way: then the process's end gives it back)."""
+        """Leaving stops a wait and frees the cluster's fix lock (a write in flight keeps it till exit)."""
         self.cancel_wait.set()
         self._stop_ticking()
         if self.session is not None and self.busy != "applying":

@@ -127,12 +127,9 @@ class GatewayWriter:
         act: Callable[[State], object],
         after: Callable[[], State],
         conflict_done_codes: tuple[str, ...] = (),
-        ours: Callable[[State], bool] | None = None,
+        ours: Callable[[State], bool] | None = None,  # the after-state holds what THIS request made
     ) -> WriteResult:
-        """Guard, read the before-state, audit the intent, write once, read back, audit the result.
-
-        `ours(after)` says the after-state holds what THIS request created (e.g. the role assignment
-        by the name it was sent with): then a lost answer or a retry's 409 is still `ok`."""
+        """Guard, read the before-state, audit the intent, write once, read back, audit the result."""
         self.gateway.guard_write(f"{remediation} on {target}")
         before_state = before()
         operator = self._operator()
@@ -206,9 +203,7 @@ class GatewayWriter:
         done: Callable[[State], str | None],
         ours: Callable[[State], bool] | None,
     ) -> WriteResult:
-        """The result of a write that raised. A timeout or a dropped connection may come after Azure
-        took the write, so read the after-state: `ok` when it shows what this request created,
-        `error` when it shows no change, else `unknown` (raised as WriteUnknown)."""
+        """A raised write may still have landed: read back; ok if ours, error if unchanged, else unknown."""
         message = " ".join(str(exc).split()) or type(exc).__name__
         after_state = self._after(after)
         try:

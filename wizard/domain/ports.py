@@ -100,8 +100,7 @@ class AuditTrail(Protocol):
         before: dict[str, Any],
         action: dict[str, Any] | None = None,
     ) -> str:
-        """Record who is about to change what, the request, the before-state and the action (so a
-        later run can read its target again); returns its id."""
+        """Record who will change what, the request, the before-state and the action; returns its id."""
         ...
 
     def result(

@@ -31,18 +31,13 @@ class ConfirmKind(StrEnum):
 
 
 class WriteStatus(StrEnum):
-    """What one write came to, in the audit log's `result`, the CLI and the screen (README: Audit log).
+    """What one write came to: the one word the audit log, the CLI and the screen use (README: Audit log)."""
 
-    `ok`: sent and taken (Azure answered, or reading back shows what this run created);
-    `already-done`: the effect was there already (nothing sent, or Azure said it exists);
-    `error`: sent and refused, the target unchanged; `unknown`: sent, but the answer was lost and
-    reading back cannot tell whether it was taken; `not-sent`: stopped before the request left."""
-
-    OK = "ok"
-    ALREADY_DONE = "already-done"
-    ERROR = "error"
-    UNKNOWN = "unknown"
-    NOT_SENT = "not-sent"
+    OK = "ok"  # sent and taken: Azure said so, or reading back shows what this run created
+    ALREADY_DONE = "already-done"  # the effect was there already: nothing sent, or a 409 for another's
+    ERROR = "error"  # sent and refused: the target is unchanged
+    UNKNOWN = "unknown"  # sent, the answer lost: reading back cannot tell whether it was taken
+    NOT_SENT = "not-sent"  # interrupted after the intent, before the request left
 
 
 class Found(StrEnum):

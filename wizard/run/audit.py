@@ -86,8 +86,7 @@ def _write_whole(fd: int, data: bytes, path: Path) -> None:
 
 
 def torn_tail(fd: int, chunk: int = 65536) -> tuple[int, bytes] | None:
-    """(offset, bytes) of a last line with no newline (a record cut short), or None when the file
-    is empty or ends in a newline."""
+    """(offset, bytes) of a last line with no newline (a record cut short), else None."""
     size = os.fstat(fd).st_size
     if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
         return None
@@ -104,16 +103,14 @@ def torn_tail(fd: int, chunk: int = 65536) -> tuple[int, bytes] | None:
 
 
 class AuditLog:
-    """Append-only JSONL; every record written whole (or not at all) and fsync'd before the call returns.
-
-    `notices` collects one-line reports about the log itself (a torn tail set aside)."""
+    """Append-only JSONL; every record written whole (or not at all) and fsync'd before the call returns."""
 
     def __init__(self, path: str | Path | None = None, *, secrets: Iterable[str] = ()) -> None:
         self.path = Path(path) if path is not None else default_audit_path()
         self.secrets = [s for s in secrets if s]
         self.session = uuid.uuid4().hex[:12]
         self.written: list[str] = []
-        self.notices: list[str] = []
+        self.notices: list[str] = []  # one-line reports about the log itself (a torn tail set aside)
         self._lock = threading.Lock()
         self._seq = 0
         self._opened = False
@@ -125,9 +122,7 @@ class AuditLog:
             self.secrets.append(secret)
 
     def open(self) -> list[str]:
-        """Check the log's tail before the first write; a torn last line is set aside and reported.
-
-        Never creates the log: a run that writes nothing leaves no file behind."""
+        """Set a torn last line aside before the first write, never creating the log; the notices."""
         with self._lock:
             if self._opened or not self.path.exists():
                 return []
@@ -191,8 +186,7 @@ class AuditLog:
         return [notice]
 
     def _write(self, fd: int, record: dict[str, Any]) -> str:
-        """One record as one `os.write` on the O_APPEND descriptor, then fsync; a short or failed
-        write is cut back off, so the log never keeps part of a record. The caller holds both locks."""
+        """One record, one `os.write`, then fsync; a short write is cut back off (caller holds the locks)."""
         self._seq += 1
         rid = f"{self.session}-{self._seq:04d}"
         line = json.dumps(
@@ -232,8 +226,7 @@ class AuditLog:
         before: dict[str, Any],
         action: dict[str, Any] | None = None,
     ) -> str:
-        """The record written BEFORE a write: who, what, the request, the before-state, and the
-        action and cluster, so that a later run can settle it if its result never comes."""
+        """The record BEFORE a write: who, what, the request, the before-state, the action and cluster."""
         record: dict[str, Any] = {
             "phase": "before",
             "operator": operator,
@@ -258,8 +251,7 @@ class AuditLog:
         message: str,
         after: dict[str, Any],
     ) -> str:
-        """The record written AFTER a write: its `result` (WriteStatus: ok, already-done, error,
-        unknown, not-sent), the message and the after-state."""
+        """The record AFTER a write: its `result` (a WriteStatus word), the message, the after-state."""
         return self._append(
             {
                 "phase": "after",
@@ -283,8 +275,7 @@ class AuditLog:
         message: str,
         state: dict[str, Any],
     ) -> str:
-        """The record of a later run that read the target of an unsettled write: what it found
-        (applied, not-applied, unreadable) and the state it read."""
+        """A later run's reading of an unsettled write's target: what it found, and the state read."""
         return self._append(
             {
                 "phase": "resolved",
@@ -330,9 +321,7 @@ SETTLED_FINDINGS = frozenset({"applied", "not-applied"})
 
 
 def unsettled_intents(path: str | Path, cluster_id: str) -> list[tuple[dict[str, Any], str]]:
-    """(intent, what it was) for each write on this cluster whose outcome is not known: `unknown`
-    (sent, the answer lost) or `no result` (the run stopped between the write and its record),
-    and that no later run has settled; oldest first. ValueError on a line that is not JSON."""
+    """(intent, `unknown` or `no result`) of this cluster's writes no run has settled; oldest first."""
     if not Path(path).exists():
         return []
     intents: dict[str, dict[str, Any]] = {}

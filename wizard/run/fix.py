@@ -133,8 +133,7 @@ class FixSession:
         return self._writer
 
     def begin(self) -> list[str]:
-        """Before the first write: hold the cluster's lock (ClusterBusy names who has it), check the
-        audit log's tail, settle earlier writes left unknown; the one-line notices, also kept."""
+        """Before the first write: the cluster's lock, the log's tail, earlier unknowns; the notices."""
         notices = (
             [] if self.lock.held else begin_writes(self.audit, self.lock, self.writer(), self.cluster_id)
         )

@@ -49,8 +49,7 @@ class StepOutcome:
 
 
 def failed_status(exc: WizardError) -> OutcomeStatus:
-    """The word for a write that raised: refused when nothing was sent, unknown when it was sent
-    and what came of it is not known (or not recorded), else error."""
+    """A raised write's word: refused when nothing was sent, unknown when sent unrecorded, else error."""
     if isinstance(exc, WriteRefused | ClusterBusy) or (isinstance(exc, AuditWriteFailed) and not exc.sent):
         return OutcomeStatus.REFUSED
     if isinstance(exc, WriteUnknown | AuditWriteFailed):
