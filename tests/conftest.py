@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -36,6 +37,9 @@ os.environ[OFFLINE_VARIABLE] = "1"
 for _name in [n for n in os.environ if n.startswith("CMK_WIZARD_") and n != OFFLINE_VARIABLE]:
     del os.environ[_name]
 os.environ.pop("NO_COLOR", None)
+# Nor its state: the default audit log (whose pending undos a fix completes first) and reports go
+# to a directory of this test run's own, here and in every subprocess.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="cmk-wizard-tests-state-")
 
 # `make test` (and so CI) runs the same examples every time; plain `pytest` explores new ones.
 settings.register_profile(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import ssl
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -91,6 +95,42 @@ def make_clients(emu: Emulator, **kwargs: Any) -> Clients:
         ResourceGraphClient(cred, **common),
         ResourceHealthMgmtClient(cred, sub, **common),
     )
+
+
+def admin(emu: Emulator, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+    """Call an admin endpoint over HTTPS with the emulator's token (the door refuses anyone else)."""
+    context = ssl.create_default_context(cafile=emu.ca_path)
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        emu.arm_endpoint + path,
+        data=data,
+        method="POST" if data else "GET",
+        headers={"Authorization": f"Bearer {emu.token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def raw(c: Clients, method: str, url: str, body: object = None) -> tuple[int, dict[str, str], object]:
+    """One authenticated call outside the SDK: status, headers and JSON body (None when empty)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url if url.startswith("https://") else c.emu.arm_endpoint + url,
+        data=data,
+        method=method,
+        headers={"Authorization": f"Bearer {c.emu.token}", "Content-Type": "application/json"},
+    )
+    context = ssl.create_default_context(cafile=c.emu.ca_path)
+    try:
+        with urllib.request.urlopen(request, context=context) as response:
+            text = response.read()
+            return response.status, dict(response.headers), json.loads(text) if text else None
+    except urllib.error.HTTPError as exc:
+        text = exc.read()
+        return exc.code, dict(exc.headers), json.loads(text) if text else None
 
 
 class StartEmulator(Protocol):

@@ -26,8 +26,8 @@ from azure.mgmt.keyvault.models import (
 from azure.mgmt.mongocluster import models as m
 from azure.mgmt.msi.models import Identity
 
-from tests.emulator.conftest import RG, VAULT, StartEmulator
-from tests.emulator.test_routes import CRYPTO_ROLE, admin, principal, vault_id
+from tests.emulator.conftest import RG, VAULT, StartEmulator, admin
+from tests.emulator.test_routes import CRYPTO_ROLE, principal, vault_id
 from wizard.emulator import Estate, EstateError, load_estate
 
 TRUSTED = VaultPatchParameters(

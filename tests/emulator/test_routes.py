@@ -37,22 +37,10 @@ from azure.mgmt.mongocluster import models as m
 from azure.mgmt.msi.models import Identity
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
-from tests.emulator.conftest import RG, VAULT, Clients, FakeCredential, StartEmulator, make_clients
+from tests.emulator.conftest import RG, VAULT, Clients, FakeCredential, StartEmulator, admin, make_clients
 from wizard.emulator import Emulator
 
 CRYPTO_ROLE = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
-
-
-def admin(emu: Emulator, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
-    """Call an admin endpoint over HTTPS without auth."""
-    context = ssl.create_default_context(cafile=emu.ca_path)
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(emu.arm_endpoint + path, data=data, method="POST" if data else "GET")
-    try:
-        with urllib.request.urlopen(request, context=context, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
 
 
 def vault_id(c: Clients) -> str:
@@ -296,7 +284,7 @@ def test_access_policy_add_merges_and_remove_subtracts(start: StartEmulator) -> 
     assert c.reasons() == ["no-key-permission"]
 
 
-def test_vault_recover_is_201_then_polled_and_conflicts_without_recover(
+def test_vault_recover_is_a_synchronous_200_and_an_explicit_default_create_conflicts(
     start: StartEmulator,
 ) -> None:
     c = start("vault-soft-deleted")
@@ -316,7 +304,9 @@ def test_vault_recover_is_201_then_polled_and_conflicts_without_recover(
             VAULT,
             VaultCreateOrUpdateParameters(
                 location="westus2",
-                properties=VaultProperties(tenant_id=tenant, sku=Sku(family="A", name="standard")),
+                properties=VaultProperties(
+                    tenant_id=tenant, sku=Sku(family="A", name="standard"), create_mode="default"
+                ),
             ),
             polling_interval=0,
         ).result()
@@ -337,7 +327,7 @@ def test_vault_recover_is_201_then_polled_and_conflicts_without_recover(
         polling_interval=0,
     ).result()
     assert vault.properties.provisioning_state == "Succeeded"
-    assert [r["status"] for r in c.emu.requests(since=before)] == [201, 200, 200, 200]
+    assert [r["status"] for r in c.emu.requests(since=before)] == [200]
     with pytest.raises(ResourceNotFoundError):
         c.kv.vaults.get_deleted(VAULT, "westus2")
     with pytest.raises(HttpResponseError) as purge:

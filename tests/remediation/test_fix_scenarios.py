@@ -36,8 +36,20 @@ FIXABLE = [
     "vault-recovered-rbac-lost",
     "operator-firewalled",
     "multi-fault",
+    "key-url-pinned-newest-disabled",
+    "vault-private-default-bypass",
 ]
-UNRECOVERABLE = {"key-purged": "KEY_PURGED", "vault-purged": "VAULT_PURGED"}
+UNRECOVERABLE = {
+    "key-purged": "KEY_PURGED",
+    "vault-purged": "VAULT_PURGED",
+    "key-type-unsupported": "KEY_TYPE_UNSUPPORTED",
+}
+WRITES_NOTHING = (
+    "healthy",
+    "operator-firewalled",
+    "key-url-pinned-newest-disabled",
+    "vault-private-default-bypass",
+)
 
 
 def writes(emulator: Emulator) -> list[dict[str, Any]]:
@@ -98,7 +110,7 @@ def test_fixing_every_finding_makes_the_emulator_say_ready(
     assert final.verdict == "healthy", [f.code for f in final.findings]
     assert final.exit_code == 0
     assert result.exit_code == 0
-    if scenario in ("healthy", "operator-firewalled"):
+    if scenario in WRITES_NOTHING:
         assert writes(emulator) == []
         assert result.outcomes == []
 

@@ -11,6 +11,7 @@ from wizard.domain.actions import (
     ACTION_TYPES,
     Action,
     AddAccessPolicy,
+    AllowOperatorIp,
     AllowTrustedServices,
     AttachIdentityAndKey,
     ClearKeyNotBefore,
@@ -22,6 +23,7 @@ from wizard.domain.actions import (
     GrantCryptoRole,
     RecoverKey,
     RecoverVault,
+    RemoveOperatorIp,
 )
 from wizard.run.audit import AuditLog, unsettled_intents
 
@@ -36,6 +38,8 @@ ONE_OF_EACH: list[Action] = [
     RecoverKey(VAULT, "https://kv.vault.azure.net/", "cmk", None),
     RecoverVault(VAULT, "kv", "westeurope", "t"),
     AllowTrustedServices(VAULT),
+    AllowOperatorIp(VAULT, "198.51.100.7", "https://kv.vault.azure.net/", "cmk"),
+    RemoveOperatorIp(VAULT, "198.51.100.7", "abc-0001"),
     EnablePurgeProtection(VAULT),
     GrantCryptoRole(VAULT, "p1", new_identity=True),
     AddAccessPolicy(VAULT, "p1", tenant_id="t", permissions=("get", "wrapKey")),

@@ -8,24 +8,29 @@ Every write, in this order:
 4. makes the one SDK write call;
 5. reads the after-state and writes an audit record of the result: ok, already-done, error,
    unknown (sent, the answer lost, the read-back cannot tell) or not-sent (interrupted first).
+   A temporary change's result carries its `undo` whenever the change may be there (ok, unknown);
+   a removal's carries `undoes`, the intent it takes back.
 Both records are flushed and fsync'd before the write returns or raises. `probe` runs a write's
 reads alone, so a later run can settle a write whose outcome was unknown.
 
 Never purges, never uses access-policy `replace`; the only delete is of a Failed cluster. The
-writes themselves live by resource: key_writes, vault_writes, access_writes, cluster_writes.
+writes themselves live by resource: key_writes, vault_writes, access_writes, cluster_writes,
+network_writes.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, assert_never
 
-from wizard.azure import access_writes, cluster_writes, key_writes, vault_writes
+from wizard.azure import access_writes, cluster_writes, key_writes, network_writes, vault_writes
 from wizard.domain.action_records import action_record
 from wizard.domain.actions import (
     Action,
     AddAccessPolicy,
+    AllowOperatorIp,
     AllowTrustedServices,
     AttachIdentityAndKey,
     ClearKeyNotBefore,
@@ -37,6 +42,7 @@ from wizard.domain.actions import (
     GrantCryptoRole,
     RecoverKey,
     RecoverVault,
+    RemoveOperatorIp,
 )
 from wizard.domain.errors import (
     AuditWriteFailed,
@@ -80,6 +86,10 @@ class GatewayWriter:
                 return vault_writes.recover_vault(self, action)
             case AllowTrustedServices():
                 return vault_writes.allow_trusted_services(self, action)
+            case AllowOperatorIp():
+                return network_writes.allow_operator_ip(self, action)
+            case RemoveOperatorIp():
+                return network_writes.remove_operator_ip(self, action)
             case EnablePurgeProtection():
                 return vault_writes.enable_purge_protection(self, action)
             case AddAccessPolicy():
@@ -110,11 +120,11 @@ class GatewayWriter:
         try:
             prober.apply(action)
         except WriteRefused as exc:
-            return Resolution(Found.NOT_APPLIED, " ".join(str(exc).split()))
+            prober.found = Resolution(Found.NOT_APPLIED, " ".join(str(exc).split()))
         except WizardError as exc:
-            return Resolution(Found.UNREADABLE, " ".join(str(exc).split()))
+            prober.found = Resolution(Found.UNREADABLE, " ".join(str(exc).split()))
         assert prober.found is not None
-        return prober.found
+        return replace(prober.found, undo=prober.undo, undoes=prober.undoes)
 
     def audited(
         self,
@@ -128,8 +138,15 @@ class GatewayWriter:
         after: Callable[[], State],
         conflict_done_codes: tuple[str, ...] = (),
         ours: Callable[[State], bool] | None = None,  # the after-state holds what THIS request made
+        undo: State | None = None,
+        undoes: str | None = None,
     ) -> WriteResult:
-        """Guard, read the before-state, audit the intent, write once, read back, audit the result."""
+        """Guard, read the before-state, audit the intent, write once, read back, audit the result.
+
+        `undo` (a temporary change: the write that takes it back) goes into the result record
+        whenever the change may be there (ok or unknown, also when interrupted), so the next run
+        finds the way back in the audit log; `undoes` (the intent a removal takes back) goes into
+        every result. Both ride on the one `_Record`, whatever path the write takes."""
         self.gateway.guard_write(f"{remediation} on {target}")
         before_state = before()
         operator = self._operator()
@@ -146,7 +163,7 @@ class GatewayWriter:
             )
         except AuditWriteFailed as exc:
             raise AuditWriteFailed(f"{exc}: nothing was sent to Azure") from None
-        record = _Record(self.audit, intent, remediation, target, before_state)
+        record = _Record(self.audit, intent, remediation, target, before_state, undo=undo, undoes=undoes)
         if reason is not None:
             return record.close(WriteStatus.ALREADY_DONE, reason, before_state, sent=False)
         progress = ["not-sent"]
@@ -228,12 +245,27 @@ class GatewayWriter:
         raise WriteUnknown(text) from exc
 
 
-class _Record:
-    """The result half of one audited write: written once, whatever path the write took."""
+MAY_BE_THERE = frozenset({WriteStatus.OK, WriteStatus.UNKNOWN})  # results that keep a write's undo
 
-    def __init__(self, audit: AuditTrail, intent: str, remediation: str, target: str, before: State) -> None:
+
+class _Record:
+    """The result half of one audited write: written once, whatever path the write took. It carries
+    the write's `undo` into every result whose change may be there (ok, unknown) and `undoes` into all."""
+
+    def __init__(
+        self,
+        audit: AuditTrail,
+        intent: str,
+        remediation: str,
+        target: str,
+        before: State,
+        *,
+        undo: State | None = None,
+        undoes: str | None = None,
+    ) -> None:
         self.audit, self.intent, self.remediation, self.target = audit, intent, remediation, target
         self.before = before
+        self.undo, self.undoes = undo, undoes
         self.closed = False
 
     def close(self, status: WriteStatus, message: str, after: State, *, sent: bool = True) -> WriteResult:
@@ -247,6 +279,8 @@ class _Record:
                 result=status,
                 message=message,
                 after=after,
+                undo=self.undo if status in MAY_BE_THERE else None,
+                undoes=self.undoes,
             )
         except AuditWriteFailed as exc:
             if not sent:
@@ -278,6 +312,8 @@ class _Prober(GatewayWriter):
     """The writes' own reads, without the writes: `audited` reads the target and stops there."""
 
     found: Resolution | None = None
+    undo: State | None = None
+    undoes: str | None = None
 
     def audited(
         self,
@@ -287,9 +323,13 @@ class _Prober(GatewayWriter):
         *,
         before: Callable[[], State],
         done: Callable[[State], str | None],
+        undo: State | None = None,
+        undoes: str | None = None,
         **_: Any,
     ) -> WriteResult:
-        """Read the before-state and judge it; nothing is guarded, audited or sent."""
+        """Read the before-state and judge it; nothing is guarded, audited or sent (the write's
+        undo and undoes are kept, for the `resolved` record)."""
+        self.undo, self.undoes = undo, undoes
         state = before()
         if "unreadable" in state:
             self.found = Resolution(Found.UNREADABLE, f"cannot read {target}: {state['unreadable']}", state)

@@ -129,6 +129,22 @@ def _fraction(text: str) -> float:
     return _number(text, float, lambda v: 0.0 <= v <= 1.0, "between 0 and 1")
 
 
+def _my_ip(text: str) -> str:
+    from wizard.domain.network import operator_address
+
+    try:
+        return operator_address(text)
+    except BadInput as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix(f"--my-ip {text!r}: ")) from None
+
+
+MY_IP_HELP = (
+    "your public IPv4 address, as the vault sees it: when the vault firewall would refuse your "
+    "data-plane calls, the wizard offers to add it as one temporary /32 rule (typed confirmation) "
+    "and removes it after the fix (a firewall 403 also names it)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Every command and flag of DESIGN.md's command-line contract."""
     parser = _Parser(
@@ -195,7 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_wizard_options(parser: argparse.ArgumentParser) -> None:
-    """Where the wizard writes, and how it draws."""
+    """Where the wizard writes, how it draws, and where the operator comes from."""
+    parser.add_argument("--my-ip", type=_my_ip, metavar="ADDRESS", help=MY_IP_HELP)
     parser.add_argument(
         "--audit-log", metavar="PATH", help="append-only JSONL audit log (default: the user state directory)"
     )
@@ -236,6 +253,7 @@ def _add_fix_parsers(commands: Any) -> None:
         "--audit-log", metavar="PATH", help="append-only JSONL audit log (default: the user state dir)"
     )
     fix.add_argument("--report", metavar="PATH", help="write the Markdown incident report here")
+    fix.add_argument("--my-ip", type=_my_ip, metavar="ADDRESS", help=MY_IP_HELP)
     fix.add_argument(
         "--expiry-days",
         type=_expiry_days,
@@ -376,6 +394,7 @@ def _run_tui(args: argparse.Namespace) -> int:
             terminal_colours=colours,
             audit_path=args.audit_log,
             report_dir=args.report_dir,
+            my_ip=args.my_ip,
         )
         result = app.run()
     finally:

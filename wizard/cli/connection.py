@@ -29,6 +29,7 @@ class Connection:
     subscription_id: str
     clusters: tuple[str, ...] = ()
     vaults: dict[str, str] = field(default_factory=dict)
+    token: str | None = field(default=None, repr=False)  # the emulator's own token (optional field)
 
 
 def _loopback_https(url: Any, what: str) -> str:
@@ -73,6 +74,9 @@ def parse_connection(data: Any, *, source: str = "connection file") -> Connectio
         raise BadInput(f"{source}: 'clusters' must be a list of resource IDs")
     if not isinstance(vaults, dict):
         raise BadInput(f"{source}: 'vaults' must map vault names to https URLs")
+    token = data.get("token")
+    if token is not None and (not isinstance(token, str) or not token):
+        raise BadInput(f"{source}: 'token' must be a non-empty string when present")
     return Connection(
         arm_endpoint=_loopback_https(data["armEndpoint"], "armEndpoint"),
         ca_bundle=data["caBundle"],
@@ -80,6 +84,7 @@ def parse_connection(data: Any, *, source: str = "connection file") -> Connectio
         subscription_id=data["subscriptionId"],
         clusters=_cluster_ids(clusters, source),
         vaults={str(k).lower(): _loopback_https(v, f"vaults[{quoted(str(k))}]") for k, v in vaults.items()},
+        token=token,
     )
 
 

@@ -11,12 +11,14 @@ from collections.abc import Callable, Collection
 from typing import Any, TextIO
 
 from wizard.cli.wiring import target_cluster
+from wizard.domain.actions import AllowOperatorIp
 from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import AuthFailed, BadInput
 from wizard.domain.results import ConfirmKind, StepKind
 from wizard.engine.steps import Plan, Step
 from wizard.run.audit import audit_log, default_audit_path
 from wizard.run.confirmation import Answer, auto_confirm
+from wizard.run.firewall import left_open_text
 from wizard.run.fix import FixSession, FixSettings
 from wizard.run.outcomes import StepOutcome
 from wizard.run.outputs import check_audit_path, check_report_path
@@ -50,12 +52,16 @@ def step_preview(step: Step, number: int | None = None, total: int | None = None
         }.get(step.confirm, step.confirm),
         f"      verifies:   {', '.join(step.verifies) or '-'}",
     ]
+    if step.explanation:
+        lines.append(f"      why:        {step.explanation}")
     if step.provisional:
         lines.append("      (provisional: its inputs come from an earlier step; re-planned after it)")
     if step.permission_doubt:
         lines.append(
             f"      you may lack the permission: reading the target was refused ({step.permission_doubt})"
         )
+    if step.network:
+        lines.append(f"      NETWORK:    {step.network}")
     return "\n".join(lines)
 
 
@@ -157,7 +163,12 @@ def run_fix(
             gateway.mode, expiry_days=args.expiry_days, wait_timeout=args.wait_timeout
         )
         session = FixSession(
-            gateway, cluster_id, audit=audit, scope=None if code is None else {code}, settings=settings
+            gateway,
+            cluster_id,
+            audit=audit,
+            scope=None if code is None else {code},
+            settings=settings,
+            operator_ip=args.my_ip,
         )
         if not args.dry_run and not gateway.read_only:  # one fix per cluster; then the log's loose ends
             for notice in session.begin():
@@ -186,12 +197,17 @@ def run_fix(
                 print(f"     what to do: {o.advice}", file=out, flush=True)
 
         print(f"audit log: {audit.path}", file=out)
-        result = session.run(
-            confirm,
-            on_step=lambda s: print("\n" + step_preview(s), file=out, flush=True),
-            on_outcome=show_outcome,
-            on_progress=_progress_line(out),
-        )
+        try:
+            result = session.run(
+                confirm,
+                on_step=lambda s: print("\n" + step_preview(s), file=out, flush=True),
+                on_outcome=show_outcome,
+                on_progress=_progress_line(out),
+            )
+        except KeyboardInterrupt:
+            if session.carry.open_rules:
+                print(f"\ninterrupted: {left_open_text(session.carry, audit.path)}", file=out, flush=True)
+            raise
         print("", file=out)
         if result.deleted_cluster:
             print(
@@ -202,11 +218,15 @@ def run_fix(
             print(diagnosis_text(result.final), file=out)
         if result.stopped:
             print(f"stopped: {result.stopped}", file=out)
+        if session.carry.open_rules:
+            print(left_open_text(session.carry, audit.path), file=out)
         if result.unconfirmed is not None:
             name = result.unconfirmed.confirm_text
+            action = result.unconfirmed.action
+            address = f" --my-ip {action.address}" if isinstance(action, AllowOperatorIp) else ""
             print(
-                f"to apply it: run again with --yes --confirm-name {name}, or without --yes and "
-                f"type {name!r} when asked",
+                f"to apply it: run again with --yes --confirm-name {name}{address}, or without --yes "
+                f"and type {name!r} when asked",
                 file=out,
             )
         _write_report(args.report, session, out)

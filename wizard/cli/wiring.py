@@ -185,10 +185,10 @@ class EmulatorBackend:
 
     def token(self) -> str:
         """The bearer token the emulator accepts (never a real one): the embedded emulator's, or
-        for a running one the token it was started with (the same variable), else its default."""
+        for a running one the token its connection file carries, else the variable, else its default."""
         if self.scenario is not None:
             return str(self.emulator.token)
-        return self.options.emulator_token or DEFAULT_EMULATOR_TOKEN
+        return self._connection.token or self.options.emulator_token or DEFAULT_EMULATOR_TOKEN
 
     def connect(self) -> AzureGateway:
         """Start the emulator if embedded, then build the gateway over the real SDK clients."""

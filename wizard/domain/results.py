@@ -50,11 +50,14 @@ class Found(StrEnum):
 
 @dataclass(frozen=True)
 class Resolution:
-    """The target of an earlier write, read again: is its effect there, and the state read."""
+    """The target of an earlier write, read again: is its effect there, and the state read; the
+    write's own `undo` (a temporary change's way back) and `undoes` (the intent it takes back)."""
 
     found: Found
     message: str
     state: dict[str, Any] = field(default_factory=dict)
+    undo: dict[str, Any] | None = None
+    undoes: str | None = None
 
 
 class OutcomeStatus(StrEnum):

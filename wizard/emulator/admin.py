@@ -1,4 +1,4 @@
-"""The admin endpoints on the ARM port (`/_emulator/*`: no auth, not Azure's API) and their reports."""
+"""The admin endpoints on the ARM port (`/_emulator/*`, behind the emulator's token) and their reports."""
 
 from __future__ import annotations
 

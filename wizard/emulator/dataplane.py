@@ -1,52 +1,28 @@
-"""Key Vault data plane (one listener per vault): keys, versions, deleted keys, recover; real error bodies."""
+"""Key Vault data plane (one listener per vault): keys, versions, deleted keys, recover; real error bodies.
+
+After a delete or a recover the data plane lags by `State.key_lag_seconds` (0 unless asked for):
+`/deletedkeys/{name}` stays 404 after a DELETE, `/keys/{name}` stays 404 after a recover, as recorded
+(keyvault-data/delete_key_then_deletedkeys_poll_404_then_200.json and
+keyvault-data/delete_then_recover_key_with_polling.json).
+"""
 
 from __future__ import annotations
 
 import base64
+import binascii
 import re
 from typing import Any
 
 from wizard.emulator import crypto
+from wizard.emulator.key_json import deleted_key, key_bundle, key_item
+from wizard.emulator.key_store import CURVE_BITS, KTYS, KeySpec, add_version, default_ops, default_size
 from wizard.emulator.model import SECONDS_PER_DAY, Key, KeyVersion, Vault
 from wizard.emulator.wire import Context, Handler, HttpError, Request, Response, kv_error
 
+MAX_RESULTS = 25
+"""Key Vault's page size when `maxresults` is not given, and the most it honours."""
+
 _HELP_NOT_FOUND = "For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182"
-
-
-def _recovery(vault: Vault) -> tuple[str, int]:
-    if not vault.soft_delete:
-        return "Purgeable", 0
-    return ("Recoverable" if vault.purge_protection else "Recoverable+Purgeable"), vault.retention_days
-
-
-def key_bundle(ctx: Context, vault: Vault, key: Key, version: KeyVersion) -> dict[str, Any]:
-    """A KeyBundle; `kid` uses the vault's LOCAL endpoint, since KeyClient checks it against its own URL."""
-    level, days = _recovery(vault)
-    attrs: dict[str, Any] = {
-        "enabled": version.enabled,
-        "created": version.created,
-        "updated": version.updated,
-        "recoveryLevel": level,
-        "exportable": False,
-    }
-    if days:
-        attrs["recoverableDays"] = days
-    if version.not_before is not None:
-        attrs["nbf"] = version.not_before
-    if version.expires is not None:
-        attrs["exp"] = version.expires
-    jwk: dict[str, Any] = {
-        "kid": f"{ctx.vault_endpoint(vault.name)}/keys/{key.name}/{version.version}",
-        "kty": key.kty,
-        "key_ops": list(version.key_ops),
-    }
-    if key.kty.upper().startswith("RSA"):
-        jwk.update({"n": key.modulus, "e": "AQAB"})
-    elif key.curve:
-        x = base64.urlsafe_b64decode(key.modulus + "=" * (-len(key.modulus) % 4))
-        y = base64.urlsafe_b64encode(x[::-1]).decode().rstrip("=")
-        jwk.update({"crv": key.curve, "x": key.modulus, "y": y})
-    return {"key": jwk, "attributes": attrs, "tags": dict(version.tags)}
 
 
 def _key_not_found(name: str) -> HttpError:
@@ -87,6 +63,8 @@ def get_key(ctx: Context, req: Request, p: dict[str, str]) -> Response:
     """
     vault = _vault(ctx, req)
     key, version = _live_key(vault, p["name"], p.get("ver"))
+    if ctx.now < key.settles_at:
+        raise _key_not_found(p["name"])
     return Response(200, key_bundle(ctx, vault, key, version))
 
 
@@ -100,72 +78,146 @@ def _epoch(value: Any, field: str) -> int | None:
     return int(value)
 
 
-def update_key(ctx: Context, req: Request, p: dict[str, str]) -> Response:
-    """PATCH /keys/{name}/{version} (or the latest): enabled, nbf, exp, key_ops, tags."""
-    vault = _vault(ctx, req)
-    key, version = _live_key(vault, p["name"], p.get("ver"))
+def _body(req: Request) -> dict[str, Any]:
     body = req.json()
     if not isinstance(body, dict):
         raise HttpError(kv_error(400, "BadParameter", "The request body must be a JSON object."))
+    return body
+
+
+def _enabled(attrs: dict[str, Any], default: bool) -> bool:
+    if attrs.get("enabled") is None:
+        return default
+    if not isinstance(attrs["enabled"], bool):
+        raise HttpError(kv_error(400, "BadParameter", "Property 'enabled' must be a boolean."))
+    return bool(attrs["enabled"])
+
+
+def _tags(body: dict[str, Any]) -> dict[str, str] | None:
+    tags = body.get("tags")
+    return {str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else None
+
+
+def update_key(ctx: Context, req: Request, p: dict[str, str]) -> Response:
+    """PATCH /keys/{name}/{version} (or the latest): enabled, nbf, exp, key_ops, tags (replaced).
+
+    A disabled key can be PATCHed, and an exp in the past is taken as it is (recorded).
+    """
+    vault = _vault(ctx, req)
+    key, version = _live_key(vault, p["name"], p.get("ver"))
+    body = _body(req)
     attrs = body.get("attributes") or {}
-    if "enabled" in attrs and attrs["enabled"] is not None:
-        if not isinstance(attrs["enabled"], bool):
-            raise HttpError(kv_error(400, "BadParameter", "Property 'enabled' must be a boolean."))
-        version.enabled = attrs["enabled"]
+    version.enabled = _enabled(attrs, version.enabled)
     if "nbf" in attrs:
         version.not_before = _epoch(attrs["nbf"], "nbf")
     if "exp" in attrs:
         version.expires = _epoch(attrs["exp"], "exp")
     if isinstance(body.get("key_ops"), list):
         version.key_ops = [str(op) for op in body["key_ops"]]
-    if isinstance(body.get("tags"), dict):
-        version.tags = {str(k): str(v) for k, v in body["tags"].items()}
+    tags = _tags(body)
+    if tags is not None:
+        version.tags = tags
     version.updated = int(ctx.now)
     return Response(200, key_bundle(ctx, vault, key, version))
 
 
+def create_key(ctx: Context, req: Request, p: dict[str, str]) -> Response:
+    """POST /keys/{name}/create: a new key, or a new latest version of a live one (200, the bundle).
+
+    Recorded: RSA defaults to 2048 bits and all six key_ops, EC to P-256 with sign and verify.
+    A soft-deleted name is 409 (UNVERIFIED wording: a create on a deleted name would settle it).
+    """
+    vault = _vault(ctx, req)
+    body = _body(req)
+    kty = next((k for k in KTYS if k.lower() == str(body.get("kty") or "").lower()), None)
+    if kty is None:
+        raise HttpError(kv_error(400, "BadParameter", f"Property 'kty' must be one of {', '.join(KTYS)}."))
+    existing = vault.key(p["name"])
+    if existing is not None and existing.deleted_on is not None:
+        raise HttpError(
+            kv_error(
+                409,
+                "Conflict",
+                f"Key {p['name']} is currently in a deleted but recoverable state, and its name cannot "
+                "be reused; in this state, the key can only be recovered or purged.",
+            )
+        )
+    curve = str(body.get("crv") or "P-256") if kty.startswith("EC") else None
+    if curve is not None and curve not in CURVE_BITS:
+        raise HttpError(kv_error(400, "BadParameter", f"Unknown curve '{curve}'."))
+    size = body.get("key_size") or default_size(kty, curve)
+    if isinstance(size, bool) or not isinstance(size, int) or not 128 <= size <= 8192:
+        raise HttpError(kv_error(400, "BadParameter", "Property 'key_size' must be a number of bits."))
+    attrs = body.get("attributes") or {}
+    ops = body.get("key_ops")
+    spec = KeySpec(
+        kty,
+        size,
+        curve,
+        [str(op) for op in ops] if isinstance(ops, list) else default_ops(kty),
+        _enabled(attrs, True),
+        _epoch(attrs.get("nbf"), "nbf"),
+        _epoch(attrs.get("exp"), "exp"),
+        _tags(body) or {},
+    )
+    key, version = add_version(vault, p["name"], spec, ctx.new_token(), int(ctx.now))
+    return Response(200, key_bundle(ctx, vault, key, version))
+
+
+def _skip(token: str | None) -> int:
+    """The offset a $skiptoken of ours stands for (400 for one we did not make)."""
+    if not token:
+        return 0
+    try:
+        return int(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().removeprefix("skip:"))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise HttpError(kv_error(400, "BadParameter", "The $skiptoken is not valid.")) from None
+
+
 def list_versions(ctx: Context, req: Request, p: dict[str, str]) -> Response:
-    """GET /keys/{name}/versions (KeyItems, no paging)."""
+    """GET /keys/{name}/versions: KeyItems ordered by version id, `maxresults` a page (25 at most),
+    then `nextLink` with `$skiptoken`; the last page says `"nextLink": null` (recorded)."""
     vault = _vault(ctx, req)
     key, _ = _live_key(vault, p["name"], None)
-    items = []
-    for version in key.versions:
-        bundle = key_bundle(ctx, vault, key, version)
-        items.append(
-            {"kid": bundle["key"]["kid"], "attributes": bundle["attributes"], "tags": bundle["tags"]}
+    try:
+        size = min(MAX_RESULTS, max(1, int(req.query.get("maxresults") or MAX_RESULTS)))
+    except ValueError:
+        raise HttpError(kv_error(400, "BadParameter", "maxresults must be a number from 1 to 25.")) from None
+    start = _skip(req.query.get("$skiptoken"))
+    ordered = sorted(key.versions, key=lambda v: v.version.lower())
+    page = ordered[start : start + size]
+    next_link = None
+    if start + size < len(ordered):
+        token = base64.urlsafe_b64encode(f"skip:{start + size}".encode()).decode().rstrip("=")
+        next_link = (
+            f"{ctx.vault_endpoint(vault.name)}/keys/{key.name}/versions?api-version="
+            f"{req.query.get('api-version', '2025-07-01')}&$skiptoken={token}&maxresults={size}"
         )
-    return Response(200, {"value": items, "nextLink": None})
+    return Response(200, {"value": [key_item(ctx, vault, key, v) for v in page], "nextLink": next_link})
 
 
-def _deleted_key(ctx: Context, vault: Vault, key: Key) -> dict[str, Any]:
-    bundle = key_bundle(ctx, vault, key, key.latest)
-    deleted = key.deleted_on or int(ctx.now)
-    return {
-        "recoveryId": f"{ctx.vault_endpoint(vault.name)}/deletedkeys/{key.name}",
-        "deletedDate": deleted,
-        "scheduledPurgeDate": key.scheduled_purge or deleted + vault.retention_days * SECONDS_PER_DAY,
-        **bundle,
-    }
-
-
-def _soft_deleted(vault: Vault, name: str) -> Key:
+def _soft_deleted(ctx: Context, vault: Vault, name: str) -> Key:
     key = vault.key(name)
-    if key is None or key.deleted_on is None:
+    if key is None or key.deleted_on is None or ctx.now < key.settles_at:
         raise HttpError(kv_error(404, "KeyNotFound", f"Deleted Key not found: {name}"))
     return key
 
 
 def get_deleted_key(ctx: Context, req: Request, p: dict[str, str]) -> Response:
-    """GET /deletedkeys/{name}."""
+    """GET /deletedkeys/{name} (404 'Deleted Key not found' while the delete has not settled)."""
     vault = _vault(ctx, req)
-    return Response(200, _deleted_key(ctx, vault, _soft_deleted(vault, p["name"])))
+    return Response(200, deleted_key(ctx, vault, _soft_deleted(ctx, vault, p["name"])))
 
 
 def recover_key(ctx: Context, req: Request, p: dict[str, str]) -> Response:
-    """POST /deletedkeys/{name}/recover: the key is live again at once."""
+    """POST /deletedkeys/{name}/recover: 200 with the plain key bundle; a name with no deleted key is
+    404 with the live-key message (recorded: keyvault-data/recover_nonexistent_deleted_key_404.json)."""
     vault = _vault(ctx, req)
-    key = _soft_deleted(vault, p["name"])
+    key = vault.key(p["name"])
+    if key is None or key.deleted_on is None:
+        raise _key_not_found(p["name"])
     key.deleted_on = key.scheduled_purge = None
+    key.settles_at = ctx.now + ctx.state.key_lag_seconds
     return Response(200, key_bundle(ctx, vault, key, key.latest))
 
 
@@ -173,26 +225,25 @@ def key_operation(ctx: Context, req: Request, p: dict[str, str]) -> Response:
     """POST /keys/{name}/{version}/{wrapkey|unwrapkey|encrypt|decrypt|sign|verify} (see `crypto`)."""
     vault = _vault(ctx, req)
     key, version = _live_key(vault, p["name"], p.get("ver") or None)
-    body = req.json()
-    if not isinstance(body, dict):
-        raise HttpError(kv_error(400, "BadParameter", "The request body must be a JSON object."))
-    result = crypto.perform(crypto.OPERATIONS[p["op"].lower()], version.version, version.enabled, body)
+    result = crypto.perform(crypto.OPERATIONS[p["op"].lower()], version.version, version.enabled, _body(req))
     if "kid" not in result and not isinstance(result["value"], bool):
         result = {"kid": key_bundle(ctx, vault, key, version)["key"]["kid"], **result}
     return Response(200, result)
 
 
 def delete_key(ctx: Context, req: Request, p: dict[str, str]) -> Response:
-    """DELETE /keys/{name}: soft-delete (trainers break things with it; the product never deletes keys)."""
+    """DELETE /keys/{name}: soft-delete, 200 with the DeletedKeyBundle (trainers break things with it)."""
     vault = _vault(ctx, req)
     key, _ = _live_key(vault, p["name"], None)
     key.deleted_on = int(ctx.now)
     key.scheduled_purge = key.deleted_on + vault.retention_days * SECONDS_PER_DAY
-    return Response(200, _deleted_key(ctx, vault, key))
+    key.settles_at = ctx.now + ctx.state.key_lag_seconds
+    return Response(200, deleted_key(ctx, vault, key))
 
 
 ROUTES: list[tuple[str, dict[str, Handler]]] = [
     (r"/keys/(?P<name>[^/]+)/versions", {"GET": list_versions}),
+    (r"/keys/(?P<name>[^/]+)/create", {"POST": create_key}),
     (rf"/keys/(?P<name>[^/]+)/(?P<ver>[^/]*)/(?P<op>{crypto.CRYPTO_PATHS})", {"POST": key_operation}),
     (r"/keys/(?P<name>[^/]+)/?", {"GET": get_key, "PATCH": update_key, "DELETE": delete_key}),
     (r"/keys/(?P<name>[^/]+)/(?P<ver>[^/]+)", {"GET": get_key, "PATCH": update_key}),
@@ -214,6 +265,7 @@ DATA_ACTION = {
     "list": "Microsoft.KeyVault/vaults/keys/read",
     "update": "Microsoft.KeyVault/vaults/keys/update/action",
     "recover": "Microsoft.KeyVault/vaults/keys/recover/action",
+    "create": "Microsoft.KeyVault/vaults/keys/create/action",
     "delete": "Microsoft.KeyVault/vaults/keys/delete",
     **crypto.DATA_ACTIONS,
 }
@@ -227,6 +279,8 @@ def permission_for(method: str, path: str) -> str:
         return operation
     if lower.endswith("/recover"):
         return "recover"
+    if lower.endswith("/create"):
+        return "create"
     if lower.endswith("/versions"):
         return "list"
     return PERMISSION.get((method, ""), "get")

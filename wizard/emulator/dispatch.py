@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from wizard.emulator import admin, arm, dataplane, policy
+from wizard.emulator.arm.lro import settle
+from wizard.emulator.arm.quota import quota_headers
 from wizard.emulator.faults import LOST_WRITE, FaultInjector
 from wizard.emulator.listeners import Listeners
 from wizard.emulator.model import State
@@ -31,6 +34,7 @@ class Dispatcher:
         admin_api: admin.AdminApi,
         refresh: Callable[[], object],
         id_seed: str,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._state = state
         self._lock = lock
@@ -39,6 +43,7 @@ class Dispatcher:
         self._listeners = listeners
         self._admin_api = admin_api
         self._refresh = refresh
+        self._clock = clock
         self._id_rng = random.Random(id_seed)
         self._operations: dict[str, Operation] = {}
         self._log: list[dict[str, Any]] = []
@@ -53,10 +58,13 @@ class Dispatcher:
     ) -> Response | None:
         """Answer one request (None: drop the connection, the 'timeout' fault)."""
         started = time.perf_counter()
-        parts = urlsplit(raw_path)
-        path = parts.path
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        raw, _, raw_query = raw_path.partition("?")
+        path = re.sub(r"/{2,}", "/", raw) if host == "arm" else raw  # ARM takes `//subscriptions` (recorded)
+        query = dict(parse_qsl(raw_query, keep_blank_values=True))
         if host == "arm" and path.startswith(admin.PREFIX):
+            refused = policy.arm_authentication_failure(headers, self._token)
+            if refused is not None:
+                return refused
             return admin.answer(self._admin_api, method, path, query, body)
         if not self._faults.wait_while_held():
             return None
@@ -97,15 +105,23 @@ class Dispatcher:
     def _context(self) -> Context:
         return Context(
             self._state,
-            time.time(),
+            self._clock(),
             self._listeners.arm_endpoint,
             self._listeners.vault_endpoint,
             self._operations,
             lambda: str(uuid.UUID(int=self._id_rng.getrandbits(128), version=4)),
             lambda: uuid.UUID(int=self._id_rng.getrandbits(128), version=4).hex,
+            open_vault=self._listeners.add_vault,
         )
 
     def _arm(self, request: Request) -> tuple[str, Response]:
+        kind, response = self._arm_answer(request)
+        response.headers.update(
+            quota_headers(request.method, request.path, response.status, response.headers, kind)
+        )
+        return kind, response
+
+    def _arm_answer(self, request: Request) -> tuple[str, Response]:
         routed = arm.match(request.path)
         if routed is None:
             return "unknown", arm_error(
@@ -129,6 +145,7 @@ class Dispatcher:
                 return kind, locked
             self._refresh()
             context = self._context()
+            settle(context)
             try:
                 response = handler(context, request, params)
             except HttpError as exc:

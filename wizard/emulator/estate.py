@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import ipaddress
 import re
 import uuid
@@ -13,8 +11,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from wizard.emulator.estate_fields import GUID, EstateError, Fields, field_items, shown
+from wizard.emulator.estate_fields import (
+    GUID,
+    EstateError,
+    Fields,
+    field_items,
+    resource_groups,
+    shown,
+    timing,
+)
 from wizard.emulator.estate_limits import parse_text, read_estate_file
+from wizard.emulator.key_store import ALL_OPS, CURVE_BITS, KTYS, pseudo_modulus
 from wizard.emulator.model import (
     HIDE_SUBSCRIPTION,
     LOCK_LEVELS,
@@ -49,6 +56,7 @@ _ARM_SEGMENT = re.compile(r"^[A-Za-z0-9_()-][A-Za-z0-9._()-]*$")
 _IDENTITY_PATH = "resourcegroups/providers/microsoft.managedidentity/userassignedidentities"
 _VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
 _KEY_NAME = re.compile(r"^[A-Za-z0-9-]{1,127}$")
+_VERSION = re.compile(r"^[0-9A-Fa-f]{32}$")
 RESTRICTIONS = (
     "no-role-assignment-read",
     "no-data-plane",
@@ -69,8 +77,6 @@ ROUTE_KINDS = (
     "resource-health",
     "data-plane",
 )
-_KEY_OPS = ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"]
-_CURVE_BITS = {"P-256": 256, "P-256K": 256, "P-384": 384, "P-521": 521}
 _RUNNING = "Ready"
 _NEVER_CAME_UP = ("Failed", "Provisioning")
 
@@ -173,16 +179,6 @@ class _Builder:
         """The principal an identity had when first created (also what a cluster remembers by default)."""
         return self.guid("principal", identity_id)
 
-    def modulus(self, *parts: str, size: int) -> str:
-        """A fixed pseudo-random RSA modulus (base64url, no padding) for a key."""
-        out = b""
-        counter = 0
-        while len(out) < size // 8:
-            out += hashlib.sha256("|".join((self.seed, *parts, str(counter))).encode()).digest()
-            counter += 1
-        raw = bytes([out[0] | 0x80]) + out[1 : size // 8]
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
     def build(self) -> State:
         """Validate everything and assemble the state."""
         top = self.top
@@ -192,6 +188,8 @@ class _Builder:
         self.rg = top.text("resourceGroup", DEFAULT_RESOURCE_GROUP, pattern=_NAME)
         state = State(self.name, self.tenant, self.sub, description=top.text("description", ""))
         state.status_mode = top.text("statusMode", "documented", choices=STATUS_MODES)
+        state.operation_seconds, state.key_lag_seconds = timing(top)
+        state.groups = resource_groups(top, self.sub, _NAME)
         operator = top.child("operator")
         if operator is not None:
             for index, restriction in enumerate(operator.strings("restrictions")):
@@ -358,37 +356,37 @@ class _Builder:
     def key(self, obj: Fields, vault: Vault) -> Key:
         """A vaults[].keys[] entry: the latest version's attributes, plus older versions."""
         name = obj.text("name", pattern=_KEY_NAME)
-        kty = obj.text("kty", "RSA", choices=("RSA", "RSA-HSM", "EC", "EC-HSM", "oct-HSM"))
+        kty = obj.text("kty", "RSA", choices=KTYS)
         is_ec = kty.startswith("EC")
         if not is_ec and obj.raw("curve") is not None:
             raise obj.fail("curve", "only EC and EC-HSM keys have a curve")
-        curve = obj.text("curve", "P-256", choices=tuple(_CURVE_BITS)) if is_ec else None
-        default_size = _CURVE_BITS[curve] if curve else 256 if kty == "oct-HSM" else 3072
+        curve = obj.text("curve", "P-256", choices=tuple(CURVE_BITS)) if is_ec else None
+        default_size = CURVE_BITS[curve] if curve else 256 if kty == "oct-HSM" else 3072
         size = obj.number("size", default_size, minimum=128, maximum=8192)
         created = obj.when("created", self.now)
         created = int(self.now) - 30 * SECONDS_PER_DAY if created is None else created
-        older = obj.number("olderVersions", 0, minimum=0, maximum=20)
-        ops = obj.strings("ops", _KEY_OPS)
+        ops = obj.strings("ops", ALL_OPS)
+        older = self.older_versions(obj)
         versions = [
             KeyVersion(
                 uuid.uuid5(_NAMESPACE, f"{self.seed}|{vault.name}|{name}|{n}").hex,
-                created=created - (older - n) * 90 * SECONDS_PER_DAY,
-                updated=created - (older - n) * 90 * SECONDS_PER_DAY,
+                created=created - (len(older) - n) * 90 * SECONDS_PER_DAY,
+                updated=created - (len(older) - n) * 90 * SECONDS_PER_DAY,
                 key_ops=list(ops),
             )
-            for n in range(older + 1)
+            for n in range(len(older) + 1)
         ]
-        latest = versions[-1]
-        latest.enabled = obj.flag("enabled", True)
-        latest.not_before = obj.when("notBefore", self.now)
-        latest.expires = obj.when("expires", self.now)
-        latest.tags = obj.tags()
+        for version, entry in zip(versions, [*older, obj], strict=True):
+            self.version_attributes(entry, version, versions)
+        for entry in older:
+            entry.done()
+        versions[-1].tags = obj.tags()
         deleted = obj.when("deleted", self.now)
         key = Key(
             name,
             kty,
             size,
-            self.modulus(vault.name, name, size=size),
+            pseudo_modulus(self.seed, vault.name, name, size=size),
             versions,
             deleted,
             None if deleted is None else deleted + vault.retention_days * SECONDS_PER_DAY,
@@ -396,6 +394,28 @@ class _Builder:
         )
         obj.done()
         return key
+
+    def older_versions(self, key: Fields) -> list[Fields]:
+        """`olderVersions`: a count (that many enabled versions without dates) or, oldest first,
+        one mapping of attributes per version."""
+        value = key.raw("olderVersions")
+        if isinstance(value, list):
+            return field_items(key, "olderVersions")
+        count = key.number("olderVersions", 0, minimum=0, maximum=20)
+        return [Fields({}, f"{key.path}.olderVersions[{n}]", key.source) for n in range(count)]
+
+    def version_attributes(self, obj: Fields, version: KeyVersion, versions: list[KeyVersion]) -> None:
+        """One version's own attributes (the key's newest ones are on the key itself)."""
+        version.enabled = obj.flag("enabled", True)
+        version.not_before = obj.when("notBefore", self.now)
+        version.expires = obj.when("expires", self.now)
+        given = obj.opt_text("version")
+        if given is not None:
+            if not _VERSION.match(given):
+                raise obj.fail("version", f"{given!r} is not a key version (32 hexadecimal digits)")
+            if any(v.version.lower() == given.lower() for v in versions):
+                raise obj.fail("version", f"{given!r} is defined twice")
+            version.version = given.lower()
 
     def cluster(self, obj: Fields) -> Cluster:
         """A clusters[] entry: attached identities (with remembered principals) and CMK settings."""

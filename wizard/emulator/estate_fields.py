@@ -108,6 +108,20 @@ class Fields:
             raise self.fail(key, f"expected an integer from {minimum} to {maximum}, got {shown(value)}")
         return value
 
+    def seconds(self, key: str, maximum: float = 3600.0) -> float:
+        """A finite number of seconds from 0 to `maximum` (0 when absent)."""
+        value = self.raw(key)
+        if value is None:
+            return 0.0
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or not 0 <= value <= maximum
+        ):
+            raise self.fail(key, f"expected a number of seconds from 0 to {maximum:g}, got {shown(value)}")
+        return float(value)
+
     def items(self, key: str) -> list[Any]:
         """An optional list."""
         value = self.raw(key)
@@ -195,3 +209,24 @@ def field_items(obj: Fields, key: str) -> list[Fields]:
         Fields(item, f"{obj.path + '.' if obj.path else ''}{key}[{i}]", obj.source)
         for i, item in enumerate(obj.items(key))
     ]
+
+
+def resource_groups(top: Fields, subscription: str, name: re.Pattern[str]) -> list[tuple[str, str]]:
+    """`resourceGroups`: groups that exist with nothing in them yet (a name, or {name, subscriptionId})."""
+    groups = []
+    for index, item in enumerate(top.items("resourceGroups")):
+        path = f"resourceGroups[{index}]"
+        entry = Fields({"name": item} if isinstance(item, str) else item, path, top.source)
+        groups.append((entry.guid("subscriptionId") or subscription, entry.text("name", pattern=name)))
+        entry.done()
+    return groups
+
+
+def timing(top: Fields) -> tuple[float, float]:
+    """`timing`: (operationSeconds, keyLagSeconds), both 0 unless the estate says otherwise."""
+    block = top.child("timing")
+    if block is None:
+        return 0.0, 0.0
+    found = block.seconds("operationSeconds"), block.seconds("keyLagSeconds")
+    block.done()
+    return found

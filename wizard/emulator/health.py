@@ -169,15 +169,16 @@ def evaluate(state: State, cluster: Cluster, now: float) -> Verdict:
 def refresh(state: State, now: float, monotonic: float, revalidate_seconds: float) -> dict[str, Verdict]:
     """Move every cluster's state: inaccessible at once, accessible after `revalidate_seconds` of being able.
 
-    A cluster that never came up keeps the status the estate gave it. A running one shows lost access as
-    clusterStatus `Inaccessible` in the `documented` status mode; in `arm-enum` mode its clusterStatus
-    stays `Ready` (the spec's MongoClusterStatus has no Inaccessible) and only Resource Health tells.
+    A cluster that has not come up (never did, or is still being created) keeps its status. A running
+    one shows lost access as clusterStatus `Inaccessible` in the `documented` status mode; in `arm-enum`
+    mode its clusterStatus stays `Ready` (the spec's MongoClusterStatus has no Inaccessible) and only
+    Resource Health tells.
     """
     verdicts: dict[str, Verdict] = {}
     for cluster in state.clusters:
         verdict = evaluate(state, cluster, now)
         verdicts[cluster.id] = verdict
-        if verdict.failed:
+        if verdict.failed or not cluster.came_up:
             continue
         if not verdict.can_use_key:
             cluster.able_since = None

@@ -16,6 +16,10 @@ from typing import Any, Protocol
 
 from wizard.emulator.wire import Response
 
+MAX_BODY_BYTES = 1024 * 1024
+"""The largest request body the emulator reads (1 MiB): checked before authentication, so an
+anonymous client cannot make it hold more than this (a bigger body is 413 and the connection closes)."""
+
 
 class Answerer(Protocol):
     """What the listeners hand each request to; looked up per request, so a wrapped `handle` takes effect."""
@@ -65,23 +69,34 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """The emulator keeps its own request log; nothing goes to stderr."""
 
-    def _body(self) -> bytes:
+    def _body(self) -> bytes | None:
+        """The body, or None when it would pass MAX_BODY_BYTES (then no more than the cap was read)."""
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             chunks: list[bytes] = []
+            total = 0
             while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                size = int(self.rfile.readline(64).split(b";")[0].strip() or b"0", 16)
+                total += size
+                if total > MAX_BODY_BYTES:
+                    return None
                 if size == 0:
-                    self.rfile.readline()
+                    self.rfile.readline(64)
                     return b"".join(chunks)
                 chunks.append(self.rfile.read(size))
-                self.rfile.readline()
+                self.rfile.readline(64)
         length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            return None
         return self.rfile.read(length) if length > 0 else b""
 
     def _handle(self) -> None:
         body = self._body()
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        response = self.server.answerer.handle(self.server.host, self.command, self.path, headers, body)
+        if body is None:
+            self.close_connection = True
+            response: Response | None = too_large()
+        else:
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            response = self.server.answerer.handle(self.server.host, self.command, self.path, headers, body)
         if response is None:
             self.close_connection = True
             return
@@ -100,6 +115,20 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_PUT = do_PATCH = do_POST = do_DELETE = do_HEAD = _handle
 
 
+def too_large() -> Response:
+    """413 for a body past the cap, answered before anything else looks at the request."""
+    return Response(
+        413,
+        {
+            "error": {
+                "code": "RequestEntityTooLarge",
+                "message": f"The request body is larger than the emulator's limit of {MAX_BODY_BYTES} bytes.",
+            }
+        },
+        {"Connection": "close"},
+    )
+
+
 class Listeners:
     """Owns the CA file and the listeners: `start` opens them all, `stop` closes them and every connection."""
 
@@ -111,6 +140,7 @@ class Listeners:
         self._threads: list[threading.Thread] = []
         self._dir: str | None = None
         self._ca_path = ""
+        self._context: ssl.SSLContext | None = None
 
     def start(self, vault_names: list[str]) -> None:
         """Make the CA and certificate, open the ARM listener and one listener per vault (once)."""
@@ -125,6 +155,7 @@ class Listeners:
         ca.cert_pem.write_to_path(self._ca_path)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         cert.configure_cert(context)
+        self._context = context
         self._stopping.clear()
         try:
             self._listen("arm", self._port, context)
@@ -133,6 +164,11 @@ class Listeners:
         except BaseException:
             self.stop()
             raise
+
+    def add_vault(self, name: str) -> None:
+        """Open the data-plane listener of a vault created while the emulator runs (once)."""
+        if self._context is not None and "arm" in self.servers and name.lower() not in self.servers:
+            self._listen(name.lower(), 0, self._context)
 
     def _listen(self, host: str, port: int, context: ssl.SSLContext) -> None:
         server = _Server(self._answerer, host, port)

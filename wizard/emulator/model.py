@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 SECONDS_PER_DAY = 86_400
 HIDE_SUBSCRIPTION = "hide-subscription:"
 STATUS_MODES = ("documented", "arm-enum")
 """How clusterStatus shows lost key access: `Inaccessible` (the docs' word) or unchanged (the spec enum)."""
+
+
+def operator_oid(tenant_id: str) -> str:
+    """The operator's object id, stable per tenant (errors and role assignments name it)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"operator|{tenant_id}"))
 
 
 def rid(subscription_id: str, resource_group: str, provider_type: str, name: str) -> str:
@@ -33,7 +39,11 @@ class KeyVersion:
 
 @dataclass
 class Key:
-    """A key with its versions (oldest first); `deleted_on` set means soft-deleted."""
+    """A key with its versions (oldest first); `deleted_on` set means soft-deleted.
+
+    `settles_at`: until then the data plane has not caught up with the last delete or recover
+    (see `State.key_lag_seconds`).
+    """
 
     name: str
     kty: str
@@ -43,6 +53,7 @@ class Key:
     deleted_on: int | None = None
     scheduled_purge: int | None = None
     curve: str | None = None
+    settles_at: float = 0.0
 
     @property
     def latest(self) -> KeyVersion:
@@ -65,6 +76,7 @@ class AccessPolicy:
     keys: list[str] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
     certificates: list[str] = field(default_factory=list)
+    storage: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -79,7 +91,10 @@ class NetworkAcls:
 
 @dataclass
 class Vault:
-    """A vault, live or soft-deleted (then `deleted_on` is set and it keeps its content for recovery)."""
+    """A vault, live or soft-deleted (then `deleted_on` is set and it keeps its content for recovery).
+
+    `registering` is the operation of a vault just created, until its DNS name is registered.
+    """
 
     name: str
     subscription_id: str
@@ -98,6 +113,7 @@ class Vault:
     tags: dict[str, str] = field(default_factory=dict)
     created: int = 0
     deleted_on: int | None = None
+    registering: str | None = None
 
     @property
     def id(self) -> str:
@@ -106,8 +122,16 @@ class Vault:
 
     @property
     def uri(self) -> str:
-        """The real-looking vault URI that ARM fields carry."""
-        return f"https://{self.name}.vault.azure.net/"
+        """The real-looking vault URI that ARM fields carry (lower-case, trailing slash, as GET shows it)."""
+        return f"https://{self.name.lower()}.vault.azure.net/"
+
+    @property
+    def recovery_level(self) -> str:
+        """The keys' recoveryLevel: `Customized` below 90 days, `+Purgeable` without purge protection."""
+        if not self.soft_delete:
+            return "Purgeable"
+        level = "CustomizedRecoverable" if self.retention_days < 90 else "Recoverable"
+        return level if self.purge_protection else level + "+Purgeable"
 
     @property
     def live(self) -> bool:
@@ -179,6 +203,8 @@ class Cluster:
     tags: dict[str, str] = field(default_factory=dict)
     created: int = 0
     able_since: float | None = float("-inf")
+    transition: tuple[str, str] | None = None
+    """(provisioningState, clusterStatus) the service shows while an operation on the cluster runs."""
 
     @property
     def id(self) -> str:
@@ -205,6 +231,8 @@ class RoleAssignment:
     principal_id: str
     principal_type: str = "ServicePrincipal"
     created: int = 0
+    description: str | None = None
+    creator: str | None = None
 
     @property
     def id(self) -> str:
@@ -262,6 +290,7 @@ class State:
     subscription_id: str
     clusters: list[Cluster] = field(default_factory=list)
     identities: list[Identity] = field(default_factory=list)
+    groups: list[tuple[str, str]] = field(default_factory=list)
     vaults: list[Vault] = field(default_factory=list)
     role_assignments: list[RoleAssignment] = field(default_factory=list)
     custom_roles: list[RoleDefinition] = field(default_factory=list)
@@ -272,6 +301,10 @@ class State:
     status_mode: str = "documented"
     operator_ip: str | None = None
     operator_private_endpoint: bool = False
+    operation_seconds: float = 0.0
+    """ARM operations run this long by the clock (0: InProgress on the first poll, done on the next)."""
+    key_lag_seconds: float = 0.0
+    """The data plane's lag after a key delete or recover (0: none; recorded: a few seconds)."""
 
     def known_subscriptions(self) -> list[str]:
         """The estate's subscriptions, sorted: one stays when its last resource goes, as in Azure."""
@@ -289,8 +322,9 @@ class State:
         return {group.lower() for owner, group in self.placements() if owner.lower() == sub.lower()}
 
     def placements(self) -> list[tuple[str, str]]:
-        """(subscription, resource group) of every cluster, identity and vault."""
+        """(subscription, resource group) of every cluster, identity and vault, and the empty groups."""
         return [
+            *self.groups,
             *((c.subscription_id, c.resource_group) for c in self.clusters),
             *((i.subscription_id, i.resource_group) for i in self.identities),
             *((v.subscription_id, v.resource_group) for v in self.vaults),

@@ -5,17 +5,16 @@ These are decisions about the OPERATOR's own calls, never about a cluster's iden
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 
-from wizard.emulator import arm, dataplane, network
+from wizard.emulator import arm, dataplane, model, network
 from wizard.emulator.model import State
 from wizard.emulator.wire import Request, Response, arm_error, kv_error
 
 
 def operator_oid(state: State) -> str:
     """The operator's object id, stable per tenant, as AuthorizationFailed and Key Vault errors name it."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"operator|{state.tenant_id}"))
+    return model.operator_oid(state.tenant_id)
 
 
 def arm_authentication_failure(headers: Mapping[str, str], token: str) -> Response | None:
@@ -94,7 +93,10 @@ def vault_authentication_failure(tenant: str, headers: Mapping[str, str], token:
     }
     if not auth:
         return kv_error(
-            401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.", headers=challenge
+            401,
+            "Unauthorized",
+            "AKV10000: Request is missing a Bearer, PoP, or MTLS_POP token.",
+            headers=challenge,
         )
     if auth != f"Bearer {token}":
         return kv_error(401, "Unauthorized", "AKV10032: Invalid issuer or token.", headers=challenge)

@@ -115,12 +115,18 @@ BUILT_IN_ROLES: tuple[RoleDefinition, ...] = (
     RoleDefinition(
         "b24988ac-6180-42a0-ab88-20f7382dd24c",
         "Contributor",
-        "Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC.",
+        "Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC, "
+        "manage assignments in Azure Blueprints, or share image galleries.",
         actions=["*"],
-        not_actions=[
+        not_actions=[  # as recorded in 2023
             "Microsoft.Authorization/*/Delete",
             "Microsoft.Authorization/*/Write",
             "Microsoft.Authorization/elevateAccess/Action",
+            "Microsoft.Blueprint/blueprintAssignments/write",
+            "Microsoft.Blueprint/blueprintAssignments/delete",
+            "Microsoft.Compute/galleries/share/action",
+            "Microsoft.Purview/consents/write",
+            "Microsoft.Purview/consents/delete",
         ],
     ),
     RoleDefinition(

@@ -39,13 +39,24 @@ class Emulator:
         token: str = DEFAULT_TOKEN,
         seed: int = 0,
         status_mode: str | None = None,
+        operation_seconds: float | None = None,
+        key_lag_seconds: float | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`operation_seconds` / `key_lag_seconds` override the estate's `timing`; `clock` is the
+        emulator's idea of now (epoch seconds), so tests can replay recorded times without sleeping."""
         self.estate = load_estate(estate) if isinstance(estate, str) else estate
-        self._state: State = self.estate.build(time.time())
+        self._clock = clock
+        self._state: State = self.estate.build(clock())
         if status_mode is not None:
             if status_mode not in STATUS_MODES:
                 raise ValueError(f"status_mode must be one of {', '.join(STATUS_MODES)}, got {status_mode!r}")
             self._state.status_mode = status_mode
+        for name, value in (("operation_seconds", operation_seconds), ("key_lag_seconds", key_lag_seconds)):
+            if value is not None:
+                if not 0 <= value <= 3600:
+                    raise ValueError(f"{name} must be from 0 to 3600 seconds, got {value!r}")
+                setattr(self._state, name, float(value))
         self._lock = threading.RLock()
         self._token = token
         self.revalidate_seconds = revalidate_seconds
@@ -62,6 +73,7 @@ class Emulator:
             admin_api=self,
             refresh=self._refresh,
             id_seed=f"ids|{seed}|{self.estate.name}",
+            clock=clock,
         )
         self._refresh()
 
@@ -113,9 +125,13 @@ class Emulator:
     @property
     def connection(self) -> dict[str, Any]:
         """The DESIGN.md connection-file JSON; clusters[0] is the scenario's own cluster."""
+        return self.connection_data()
+
+    def connection_data(self, *, with_token: bool = False) -> dict[str, Any]:
+        """The connection-file JSON, with the optional `token` field when asked (standalone runs)."""
         self._listeners.require_started()
         with self._lock:
-            return {
+            data: dict[str, Any] = {
                 "armEndpoint": self.arm_endpoint,
                 "caBundle": self.ca_path,
                 "tenantId": self._state.tenant_id,
@@ -127,15 +143,20 @@ class Emulator:
                     if v.name.lower() in self._listeners.servers
                 },
             }
+        if with_token:
+            data["token"] = self._token
+        return data
 
-    def write_connection_file(self, path: str | os.PathLike[str]) -> None:
-        """Write the connection file atomically (temporary file in the same folder, then rename)."""
+    def write_connection_file(self, path: str | os.PathLike[str], *, with_token: bool = False) -> None:
+        """Write the connection file atomically, mode 0600 (a temporary file beside it, then rename);
+        `with_token` adds the token the emulator accepts, for the commands of another terminal."""
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
         try:
+            os.fchmod(fd, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(self.connection, out, indent=2)
+                json.dump(self.connection_data(with_token=with_token), out, indent=2)
                 out.write("\n")
             os.replace(tmp, target)
         except BaseException:
@@ -145,7 +166,7 @@ class Emulator:
     # -- inspection and control -----------------------------------------------------------------
 
     def _refresh(self) -> dict[str, Verdict]:
-        return refresh(self._state, time.time(), time.monotonic(), self.revalidate_seconds)
+        return refresh(self._state, self._clock(), time.monotonic(), self.revalidate_seconds)
 
     def health(self) -> dict[str, Any]:
         """The emulator's own verdict per cluster (same as GET /_emulator/health)."""

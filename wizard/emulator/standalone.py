@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import signal
 import sys
 import threading
@@ -10,7 +11,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from wizard.emulator.estate import load_estate
-from wizard.emulator.server import DEFAULT_TOKEN, Emulator
+from wizard.emulator.server import Emulator
 
 
 def serve(
@@ -26,7 +27,12 @@ def serve(
     out: TextIO = sys.stdout,
     stop: threading.Event | None = None,
 ) -> int:
-    """Start, write the connection file, say where it is, block until a signal (or `stop`), stop cleanly."""
+    """Start, write the connection file, say where it is, block until a signal (or `stop`), stop cleanly.
+
+    Without a `token` (CMK_WIZARD_EMULATOR_TOKEN), the run makes a random one: the connection file
+    (mode 0600) carries it to the other terminal, and nobody else on the machine can use the emulator
+    or its admin endpoints. The well-known `fake-emulator-token` is used only when asked for.
+    """
     estate = load_estate(scenario)
     done = stop or threading.Event()
     path = Path(connection_file or "cmk-emulator.json").resolve()
@@ -45,11 +51,11 @@ def serve(
         revalidate_seconds=revalidate_seconds,
         status_mode=status_mode,
         port=port,
-        token=token or DEFAULT_TOKEN,
+        token=token or secrets.token_urlsafe(24),
     )
     try:
         emulator.start()
-        emulator.write_connection_file(path)
+        emulator.write_connection_file(path, with_token=True)
         print(
             f"cmk-wizard emulator: scenario {estate.name} at {emulator.arm_endpoint}; "
             f"connection file {path} (Ctrl-C to stop)",

@@ -86,15 +86,26 @@ def iso(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
 
 
+def spaced(epoch: float, zone: str = " +0000") -> str:
+    """`YYYY-MM-DD hh:mm:ss +0000`, the format operation bodies use (recorded, not ISO 8601)."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S") + zone
+
+
 @dataclass
 class Operation:
-    """A long-running operation the client polls: InProgress once, then Succeeded (or Failed with `error`)."""
+    """A long-running operation: InProgress until it is done (see `arm.lro`), then Succeeded or Failed.
+
+    `snapshot` is the resource as the accepting answer showed it (what a late Location read returns).
+    """
 
     op_id: str
     kind: str
     resource_id: str
+    started: float = 0.0
     polls: int = 0
     error: dict[str, str] | None = None
+    snapshot: dict[str, Any] | None = None
+    done: bool = False
 
 
 @dataclass
@@ -108,6 +119,7 @@ class Context:
     operations: dict[str, Operation]
     new_guid: Callable[[], str]
     new_token: Callable[[], str]
+    open_vault: Callable[[str], None] = lambda name: None
     caller: str = "operator@emulator.local"
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -11,6 +11,7 @@ from wizard.engine.checks import CHECKS, CheckContext
 from wizard.engine.facts import Facts
 from wizard.engine.findings import check_result, findings_of
 from wizard.engine.reads import Known
+from wizard.engine.remedies import refine
 from wizard.engine.tree import Read, load_tree
 
 
@@ -40,6 +41,7 @@ def assess(
         verdict = CHECKS[spec.id](ctx)
         checks.append(check_result(spec.id, verdict, known))
         findings += findings_of(spec.id, verdict, template_values)
+    findings = refine(findings, facts, {c.id: c for c in checks})
     findings.sort(key=lambda f: (f.rank, f.code))
     return Assessment(tuple(checks), tuple(findings))
 

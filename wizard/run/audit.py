@@ -113,7 +113,6 @@ class AuditLog:
         self.notices: list[str] = []  # one-line reports about the log itself (a torn tail set aside)
         self._lock = threading.Lock()
         self._seq = 0
-        self._opened = False
         self.cluster = ""
 
     def add_secret(self, secret: str) -> None:
@@ -124,7 +123,7 @@ class AuditLog:
     def open(self) -> list[str]:
         """Set a torn last line aside before the first write, never creating the log; the notices."""
         with self._lock:
-            if self._opened or not self.path.exists():
+            if not self.path.exists():
                 return []
             fd = self._open_fd()
             try:
@@ -141,8 +140,8 @@ class AuditLog:
             raise AuditWriteFailed(f"audit log {self.path} cannot be opened: {exc.strerror or exc}") from None
 
     def _check_tail(self, fd: int) -> list[str]:
-        """Set a torn last line aside (into `<log>.torn`), once per log object; the caller holds flock."""
-        self._opened = True
+        """Set a torn last line aside (into `<log>.torn`); the caller holds flock. Checked before
+        every record, so a line another process left torn mid-session never swallows ours."""
         torn = torn_tail(fd)
         if torn is None:
             return []
@@ -210,8 +209,7 @@ class AuditLog:
             fd = self._open_fd()
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)  # writers of this log wait for each other's whole record
-                if not self._opened:
-                    self._check_tail(fd)
+                self._check_tail(fd)
                 return self._write(fd, record)
             finally:
                 os.close(fd)
@@ -250,19 +248,25 @@ class AuditLog:
         result: str,
         message: str,
         after: dict[str, Any],
+        undo: dict[str, Any] | None = None,
+        undoes: str | None = None,
     ) -> str:
-        """The record AFTER a write: its `result` (a WriteStatus word), the message, the after-state."""
-        return self._append(
-            {
-                "phase": "after",
-                "intent": intent_id,
-                "remediation": remediation,
-                "target": target,
-                "result": result,
-                "message": message,
-                "after": after,
-            }
-        )
+        """The record written AFTER a write: ok, already-done or error, and the after-state; with
+        `undo` (a temporary change: the write that takes it back) or `undoes` (the intent it takes back)."""
+        record: dict[str, Any] = {
+            "phase": "after",
+            "intent": intent_id,
+            "remediation": remediation,
+            "target": target,
+            "result": result,
+            "message": message,
+            "after": after,
+        }
+        if undo is not None:
+            record["undo"] = undo
+        if undoes:
+            record["undoes"] = undoes
+        return self._append(record)
 
     def resolved(
         self,
@@ -274,20 +278,26 @@ class AuditLog:
         found: str,
         message: str,
         state: dict[str, Any],
+        undo: dict[str, Any] | None = None,
+        undoes: str | None = None,
     ) -> str:
-        """A later run's reading of an unsettled write's target: what it found, and the state read."""
-        return self._append(
-            {
-                "phase": "resolved",
-                "intent": intent_id,
-                "remediation": remediation,
-                "target": target,
-                "was": was,
-                "found": found,
-                "message": message,
-                "state": state,
-            }
-        )
+        """A later run's reading of an unsettled write's target: what it found, and the state read;
+        with the write's `undo` when its change may be there, and `undoes` (as in `result`)."""
+        record: dict[str, Any] = {
+            "phase": "resolved",
+            "intent": intent_id,
+            "remediation": remediation,
+            "target": target,
+            "was": was,
+            "found": found,
+            "message": message,
+            "state": state,
+        }
+        if undo is not None:
+            record["undo"] = undo
+        if undoes:
+            record["undoes"] = undoes
+        return self._append(record)
 
     def note(self, event: str, **fields: Any) -> str:
         """A session event that is not a write (start, verification, wait, end)."""
@@ -302,6 +312,45 @@ def audit_log(backend: Any, path: str | None) -> AuditLog:
     if callable(token) and getattr(backend, "scenario", None):
         audit.add_secret(str(token()))
     return audit
+
+
+UNDO_KEPT = frozenset({"ok", "unknown"})  # results whose change may be there: its undo is pending
+UNDONE = frozenset({"ok", "already-done"})  # results of a removal that took its change back
+FOUND_THERE = frozenset({"applied", "unreadable"})  # what settling found: the change may be there
+
+
+def pending_undos(path: str | Path) -> list[dict[str, Any]]:
+    """The records of temporary changes not taken back since (oldest first), each with its `undo`
+    and `intent`: an `after` record that carried an `undo` (ok, or unknown: it may have landed), or
+    a `resolved` one (a later run read the target: applied, or unreadable); none once a removal
+    that `undoes` it is ok or already-done, or settling found it applied (the rule is gone), or
+    settling found the change itself not applied. Lines that are not whole JSON are passed over."""
+    target = Path(path)
+    if not target.exists():
+        return []
+    pending: dict[str, dict[str, Any]] = {}
+    for line in target.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(record, dict):
+            continue
+        phase, intent, undoes = record.get("phase"), str(record.get("intent")), record.get("undoes")
+        if phase == "after":
+            if isinstance(record.get("undo"), dict) and record.get("result") in UNDO_KEPT:
+                pending[intent] = record
+            if undoes and record.get("result") in UNDONE:
+                pending.pop(str(undoes), None)
+        elif phase == "resolved":
+            found = record.get("found")
+            if isinstance(record.get("undo"), dict) and found in FOUND_THERE:
+                pending[intent] = record
+            elif found == "not-applied":
+                pending.pop(intent, None)
+            if undoes and found == "applied":
+                pending.pop(str(undoes), None)
+    return list(pending.values())
 
 
 def read_audit(path: str | Path) -> list[dict[str, Any]]:

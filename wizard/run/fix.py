@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from wizard.domain.actions import WAIT_FOR_READY, DeleteFailedCluster
+from wizard.domain.actions import WAIT_FOR_READY, AllowOperatorIp, DeleteFailedCluster, RemoveOperatorIp
 from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import ReadOnlyViolation, WizardError
 from wizard.domain.ports import AzureReader, AzureWriter
@@ -24,13 +24,23 @@ from wizard.engine.fix_plan import DEFAULT_EXPIRY_DAYS, plan_fixes
 from wizard.engine.steps import Carry, Plan, Step
 from wizard.run.advice import advice_for
 from wizard.run.audit import AuditLog, audit_log
-from wizard.run.confirmation import Answer, confirmation_ok, how_to_confirm
+from wizard.run.confirmation import Answer, confirmation_ok, how_to_confirm, not_done
 from wizard.run.diagnose import Diagnosis, diagnose
+from wizard.run.firewall import (
+    after_error,
+    after_write,
+    earlier_rule_events,
+    earlier_rules,
+    removal_step,
+    settled_rules,
+)
 from wizard.run.lock import ClusterLock
 from wizard.run.outcomes import FixResult, StepOutcome, TimelineEvent, failed_status, skipped_keys
 from wizard.run.settle import begin_writes
 from wizard.run.verify import verify
 from wizard.run.wait import DOCUMENTED_BOUND_SECONDS, WaitProgress, wait_for_ready
+
+NOT_CONFIRMED = "not confirmed, stopped before it; nothing was sent"
 
 
 class WritableGateway(AzureReader, Protocol):
@@ -75,13 +85,16 @@ class FixSession:
         audit: AuditLog,
         scope: Collection[str] | None = None,
         settings: FixSettings | None = None,
+        operator_ip: str | None = None,
     ) -> None:
         self.gateway = gateway
         self.cluster_id = cluster_id
         self.audit = audit
         self.scope = set(scope) if scope is not None else None
         self.settings = settings or FixSettings.for_mode(gateway.mode)
-        self.carry = Carry()
+        # rules an earlier, interrupted run left open are removed before anything else
+        self.carry = Carry(operator_ip=operator_ip, open_rules=earlier_rules(audit.path))
+        self.refused_by_firewall = False
         self.initial: Diagnosis | None = None
         self.current: Diagnosis | None = None
         self.outcomes: list[StepOutcome] = []
@@ -92,6 +105,9 @@ class FixSession:
         self.audit.cluster = cluster_id
         self.lock = ClusterLock(audit.path.parent, cluster_id)
         self.notices: list[str] = []
+        self._rules_joined = False  # settling found an earlier rule open that the shown plan lacks
+        for text in earlier_rule_events(self.carry):
+            self._event("step", text)
 
     # -- the steps the TUI drives -------------------------------------------------------------
 
@@ -133,13 +149,28 @@ class FixSession:
         return self._writer
 
     def begin(self) -> list[str]:
-        """Before the first write: the cluster's lock, the log's tail, earlier unknowns; the notices."""
-        notices = (
-            [] if self.lock.held else begin_writes(self.audit, self.lock, self.writer(), self.cluster_id)
-        )
+        """Before the first write, in this order: the cluster's lock, the log's tail, earlier unknowns
+        settled (`resolved` records), then the temporary rules earlier runs left open read again from
+        the settled log (their removal is the plan's first write); the notices."""
+        if self.lock.held:
+            return []
+        notices = begin_writes(self.audit, self.lock, self.writer(), self.cluster_id)
+        self.carry, changes, self._rules_joined = settled_rules(self.carry, self.audit.path)
+        notices += changes
         self.timeline += [TimelineEvent(datetime.now(UTC), "audit", n) for n in notices]
         self.notices += notices
         return notices
+
+    def _settled_first(self) -> bool:
+        """Lock and settle before the first write is even asked for; True when that changed the
+        rules still to remove (the plan in hand is stale). A failure is left to `apply` to record."""
+        if self.gateway.read_only or self.lock.held:
+            return False
+        carry = self.carry
+        with contextlib.suppress(WizardError):
+            self.begin()
+        self._rules_joined = False
+        return self.carry != carry
 
     def close(self) -> None:
         """Give the cluster's lock back (every way a fix ends: done, error, Ctrl-C, screen closed)."""
@@ -162,6 +193,7 @@ class FixSession:
     def apply(self, step: Step, *, confirmation: Answer = None) -> StepOutcome:
         """Confirm, write through the gateway, diagnose again and verify; never raises WizardError."""
         started = datetime.now(UTC)
+        self.refused_by_firewall = False
         if step.kind == StepKind.WAIT:
             return self.wait()
         if step.kind != StepKind.WRITE:
@@ -194,16 +226,33 @@ class FixSession:
                 )
             )
         written = len(self.audit.written)  # this step's records are the ones after these
+        sent = False  # the write itself was tried (not stopped by the lock, the log or settling)
         try:
             if not self.gateway.read_only:
                 self.begin()
                 written = len(self.audit.written)
+                if self._rules_joined and not isinstance(step.action, RemoveOperatorIp):
+                    self._rules_joined = False
+                    return self._record(
+                        StepOutcome(
+                            step,
+                            OutcomeStatus.REFUSED,
+                            "not sent: settling earlier writes found a temporary IP rule an earlier "
+                            "run left open, and removing it comes first",
+                            advice="take the fresh plan: it removes that rule, then goes on",
+                            started_at=started,
+                        )
+                    )
+            sent = True
             result = self._write(step)
         except ReadOnlyViolation as exc:
             return self._record(
                 StepOutcome(step, OutcomeStatus.REFUSED, str(exc), advice_for(exc, step), started_at=started)
             )
         except WizardError as exc:
+            if sent:
+                intent = self.audit.written[written] if len(self.audit.written) > written else ""
+                self.carry, self.refused_by_firewall = after_error(self.carry, step, exc, intent)
             outcome = StepOutcome(
                 step,
                 failed_status(exc),
@@ -214,9 +263,10 @@ class FixSession:
             )
             self._refresh_after_error()
             return self._record(outcome)
-        self._applied.add(step.key)
+        if not isinstance(step.action, AllowOperatorIp | RemoveOperatorIp):
+            self._applied.add(step.key)  # a temporary rule may be opened and closed again
         if step.action is not None:
-            self.carry = self.carry.after(step.action, result.identity)
+            self.carry = after_write(self.carry.after(step.action, result.identity), step, result)
         self._event(
             "write",
             f"{step.remediation} on {step.target}: {result.status}, {result.message} "
@@ -334,13 +384,17 @@ class FixSession:
         """Apply the next step of a fresh plan until none is left, one fails, or one is declined.
 
         `confirm(step)` answering None means nobody could confirm it (a typed confirmation under
-        --yes): the run stops BEFORE that step, records nothing for it, and `unconfirmed` names it."""
+        --yes): the run stops BEFORE that step, records nothing for it, and `unconfirmed` names it.
+        A firewall 403 that names the operator's address goes on to the fresh plan (which can now
+        open a temporary rule); whenever the run stops with such a rule open, it removes the rule
+        first (asked like any write), and only then ends."""
         if self.current is None:
             self.diagnose()
         assert self.initial is not None
         escalations: dict[str, Step] = {}
         stopped = ""
         unconfirmed: Step | None = None
+        closing = False
         for _ in range(self.settings.max_steps):
             if cancel is not None and cancel.is_set():
                 stopped = "cancelled"
@@ -348,9 +402,12 @@ class FixSession:
             plan = self.plan()
             for s in plan.escalations:
                 escalations.setdefault(s.finding, s)
-            step = plan.next_step
+            # stopping: only the removal of a rule still open, then the end
+            step = removal_step(plan, self.carry) if closing else plan.next_step
             if step is None:
                 break
+            if step.kind == StepKind.WRITE and self._settled_first():
+                continue  # settling changed which earlier rules are open: plan again before asking
             if step.kind == StepKind.WRITE and step.key in self._applied:
                 stopped = (
                     f"{step.remediation} was applied but the plan asks for it again: "
@@ -364,28 +421,26 @@ class FixSession:
             else:
                 answer = confirm(step)
                 if answer is None and step.confirm != ConfirmKind.NONE:
-                    unconfirmed = step
-                    wanted = (
-                        f"the name {step.confirm_text!r} typed"
-                        if step.confirm == ConfirmKind.TYPED
-                        else "a yes"
-                    )
-                    stopped = (
-                        f"not done: {step.remediation} on {step.target.rsplit('/', 1)[-1]} "
-                        f"and any step after it; it needs {wanted}"
-                    )
-                    self._event(
-                        "step",
-                        f"{step.remediation} for {step.finding}: not confirmed, "
-                        "stopped before it; nothing was sent",
-                    )
-                    break
+                    unconfirmed = unconfirmed or step
+                    self._event("step", f"{step.remediation} for {step.finding}: {NOT_CONFIRMED}")
+                    stopped = stopped or f"not done: {not_done(step)}"
+                    if closing or not self.carry.open_rules:
+                        break
+                    closing = True
+                    continue
                 outcome = self.apply(step, confirmation=answer)
             if on_outcome is not None:
                 on_outcome(outcome)
-            if not outcome.succeeded or self.deleted_cluster:
-                stopped = "" if outcome.succeeded else f"{step.remediation}: {outcome.status}"
+            if self.deleted_cluster:
                 break
+            if not outcome.succeeded:
+                if self.refused_by_firewall:  # the address is known now: the fresh plan goes on
+                    self.refused_by_firewall = False
+                    continue
+                stopped = stopped or f"{step.remediation}: {outcome.status}"
+                if closing or not self.carry.open_rules or isinstance(step.action, RemoveOperatorIp):
+                    break
+                closing = True
         else:
             stopped = f"stopped after {self.settings.max_steps} steps"
         assert self.current is not None
@@ -414,6 +469,7 @@ def open_session(
     audit_path: str | None = None,
     scope: Collection[str] | None = None,
     settings: FixSettings | None = None,
+    operator_ip: str | None = None,
 ) -> FixSession:
     """A FixSession over a backend's gateway (call from a worker: it imports the Azure SDK).
 
@@ -422,5 +478,10 @@ def open_session(
     """
     gateway = backend.connect()
     return FixSession(
-        gateway, cluster_id, audit=audit_log(backend, audit_path), scope=scope, settings=settings
+        gateway,
+        cluster_id,
+        audit=audit_log(backend, audit_path),
+        scope=scope,
+        settings=settings,
+        operator_ip=operator_ip,
     )

@@ -47,6 +47,8 @@ def _findings(lines: list[str], diagnosis: Diagnosis) -> None:
         lines.append("")
         lines.append(f.summary)
         lines.append("")
+        lines.append("Remediations that apply here: " + (", ".join(f.remediations) or "none"))
+        lines.append("")
         if f.evidence:
             lines.append("Evidence:")
             lines.append("")

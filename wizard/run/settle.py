@@ -1,11 +1,14 @@
 """Before a fix's first write: hold the cluster's lock, check the audit log's tail, and settle the
-writes an earlier run left with no known outcome by reading their targets (a `resolved` record)."""
+writes an earlier run left with no known outcome by reading their targets (a `resolved` record).
+
+A settled temporary change (allow-operator-ip) keeps its `undo` in the resolved record when it may
+be there, so the pending undos, read after this, hold exactly the rules still to take back."""
 
 from __future__ import annotations
 
 from wizard.domain.action_records import action_from_record
 from wizard.domain.ports import AzureWriter
-from wizard.run.audit import AuditLog, unsettled_intents
+from wizard.run.audit import FOUND_THERE, AuditLog, unsettled_intents
 from wizard.run.lock import ClusterLock
 
 
@@ -33,6 +36,8 @@ def settle(audit: AuditLog, writer: AzureWriter, cluster_id: str) -> list[str]:
             found=found.found,
             message=found.message,
             state=found.state,
+            undo=found.undo if found.found in FOUND_THERE else None,  # the next step takes it back
+            undoes=found.undoes,
         )
         lines.append(
             f"audit: {remediation} on {name} (record {rid}) was {was}; read again: {found.found} "

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizard.emulator.wire import Context, HttpError, Operation, arm_error, iso
+from wizard.emulator.model import Vault
+from wizard.emulator.wire import Context, HttpError, arm_error, iso
 
 _SYSTEM_USER = "operator@emulator.local"
 
@@ -22,13 +23,19 @@ def system_data(created: float, updated: float | None = None) -> dict[str, Any]:
 
 
 def resource_not_found(kind: str, name: str, rg: str) -> HttpError:
-    """ARM's 404 ResourceNotFound for a resource of a type under a resource group."""
+    """ARM's 404 ResourceNotFound for a resource of a type under a resource group.
+
+    For a top-level type (a vault, a cluster, an identity) the ARM gateway answers it, and says so:
+    `x-ms-failure-cause: gateway` (recorded for vaults and clusters; UNVERIFIED for identities).
+    """
+    gateway = {"x-ms-failure-cause": "gateway"} if kind.count("/") == 1 else {}
     return HttpError(
         arm_error(
             404,
             "ResourceNotFound",
             f"The Resource '{kind}/{name}' under resource group '{rg}' was not found. For more "
             "details please go to https://aka.ms/ARMResourceNotFoundFix",
+            gateway,
         )
     )
 
@@ -56,18 +63,14 @@ def in_path_subscription(resource_sub: str, p: dict[str, str]) -> bool:
     return resource_sub.lower() == p["sub"].lower()
 
 
-def start_operation(ctx: Context, kind: str, resource_id: str, error: dict[str, str] | None = None) -> str:
-    """Register a long-running operation on a resource (failing with `error`, if given); its id goes
-    into the polling URLs."""
-    op_id = ctx.new_guid()
-    ctx.operations[op_id] = Operation(op_id, kind, resource_id, error=error)
-    return op_id
-
-
-def poll(ctx: Context, op_id: str) -> tuple[Operation, bool]:
-    """Count one poll of an operation: InProgress on the first, done on every later one."""
-    op = ctx.operations.get(op_id)
-    if op is None:
-        raise HttpError(arm_error(404, "OperationNotFound", f"The operation '{op_id}' was not found."))
-    op.polls += 1
-    return op, op.polls > 1
+def live_vault(ctx: Context, p: dict[str, str], name_key: str = "name") -> Vault:
+    """The live vault the path names, in the path's subscription and group (404 otherwise)."""
+    check_resource_group(ctx, p["sub"], p["rg"])
+    vault = ctx.state.live_vault(p[name_key])
+    if (
+        vault is None
+        or vault.resource_group.lower() != p["rg"].lower()
+        or not in_path_subscription(vault.subscription_id, p)
+    ):
+        raise resource_not_found("Microsoft.KeyVault/vaults", p[name_key], p["rg"])
+    return vault

@@ -1,4 +1,11 @@
-"""Soft-deleted vaults: GET by location and name, list per subscription, and purge (always refused)."""
+"""Soft-deleted vaults: GET by location and name, list per subscription, and purge (always refused).
+
+Recorded (keyvault-mgmt/deletedvaults_list_paged.json, .../vault_delete_sync_then_deletedvault_get_...):
+the subscription-wide list pages with `nextLink` (`%24skiptoken`) after EVERY non-empty page, so it
+ends with an empty page `{"value": []}` without nextLink; the properties carry no purge-protection
+flag for vaults without purge protection (UNVERIFIED that it shows `purgeProtectionEnabled: true`
+for vaults with it, as the spec's example does: a recording of one would settle it).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +15,15 @@ from wizard.emulator.arm.common import check_subscription
 from wizard.emulator.model import SECONDS_PER_DAY, Vault
 from wizard.emulator.wire import Context, HttpError, Request, Response, arm_error, iso
 
+PAGE = 6
+"""Deleted vaults per page of the subscription-wide list, as recorded (the service's own limit is
+UNVERIFIED: it may depend on how many regions hold deleted vaults)."""
+
 
 def deleted_vault_json(vault: Vault) -> dict[str, Any]:
     """A soft-deleted vault as Vaults_GetDeleted returns it."""
     deleted = vault.deleted_on or 0
-    return {
+    body: dict[str, Any] = {
         "id": f"/subscriptions/{vault.subscription_id}/providers/Microsoft.KeyVault/locations/"
         f"{vault.location}/"
         f"deletedVaults/{vault.name}",
@@ -23,10 +34,12 @@ def deleted_vault_json(vault: Vault) -> dict[str, Any]:
             "location": vault.location,
             "deletionDate": iso(deleted),
             "scheduledPurgeDate": iso(deleted + vault.retention_days * SECONDS_PER_DAY),
-            "purgeProtectionEnabled": vault.purge_protection,
             "tags": dict(vault.tags),
         },
     }
+    if vault.purge_protection:
+        body["properties"]["purgeProtectionEnabled"] = True
+    return body
 
 
 def get_deleted_vault(ctx: Context, req: Request, p: dict[str, str]) -> Response:
@@ -51,18 +64,21 @@ def get_deleted_vault(ctx: Context, req: Request, p: dict[str, str]) -> Response
 
 
 def list_deleted_vaults(ctx: Context, req: Request, p: dict[str, str]) -> Response:
-    """List the subscription's soft-deleted vaults (those of other subscriptions are not listed)."""
-    check_subscription(ctx, p["sub"])
-    return Response(
-        200,
-        {
-            "value": [
-                deleted_vault_json(v)
-                for v in ctx.state.vaults
-                if not v.live and v.subscription_id.lower() == p["sub"].lower()
-            ]
-        },
-    )
+    """List the subscription's soft-deleted vaults (not other subscriptions'), PAGE at a time."""
+    sub = check_subscription(ctx, p["sub"])
+    token = req.query.get("$skiptoken") or "0"
+    if not token.isdigit():
+        raise HttpError(arm_error(400, "InvalidSkipToken", "The $skiptoken is not valid."))
+    start = int(token)
+    deleted = [v for v in ctx.state.vaults if not v.live and v.subscription_id.lower() == p["sub"].lower()]
+    page = deleted[start : start + PAGE]
+    body: dict[str, Any] = {"value": [deleted_vault_json(v) for v in page]}
+    if page:
+        body["nextLink"] = (
+            f"{ctx.arm_endpoint}/subscriptions/{sub}/providers/Microsoft.KeyVault/deletedVaults"
+            f"?api-version={req.query.get('api-version', '2026-05-15')}&%24skiptoken={start + len(page)}"
+        )
+    return Response(200, body)
 
 
 def purge_deleted_vault(ctx: Context, req: Request, p: dict[str, str]) -> Response:

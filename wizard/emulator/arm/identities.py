@@ -1,4 +1,9 @@
-"""userAssignedIdentities: GET, PUT (create or update) and DELETE, as the MSI RP answers them."""
+"""userAssignedIdentities: GET, PUT (create or update), PATCH and DELETE, as the MSI RP answers them.
+
+Recorded (msi/user_assigned_identity_put_201_get_patch_delete.json, 2024-11-30): create is a
+synchronous 201 with a RELATIVE Location (lower-case `resourcegroups`), PATCH a 200, DELETE a 200
+with no body; properties are tenantId, principalId, clientId and isolationScope only.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +28,6 @@ def identity_json(identity: Identity) -> dict[str, Any]:
             "principalId": identity.principal_id,
             "clientId": identity.client_id,
             "isolationScope": "None",
-            "assignmentRestrictions": {"providers": []},
         },
     }
 
@@ -72,7 +76,23 @@ def put_identity(ctx: Context, req: Request, p: dict[str, str]) -> Response:
         tags,
     )
     ctx.state.identities.append(identity)
-    return Response(201, identity_json(identity))
+    location = (
+        f"/subscriptions/{identity.subscription_id}/resourcegroups/{identity.resource_group}/providers/"
+        f"Microsoft.ManagedIdentity/userAssignedIdentities/{identity.name}"
+    )
+    return Response(201, identity_json(identity), {"Location": location})
+
+
+def patch_identity(ctx: Context, req: Request, p: dict[str, str]) -> Response:
+    """PATCH an identity's tags (200); the principal never changes."""
+    check_resource_group(ctx, p["sub"], p["rg"])
+    identity = ctx.state.identity(_identity_id(p))
+    if identity is None:
+        raise resource_not_found("Microsoft.ManagedIdentity/userAssignedIdentities", p["name"], p["rg"])
+    tags = req.json_object().get("tags")
+    if isinstance(tags, dict):
+        identity.tags = {str(k): str(v) for k, v in tags.items()}
+    return Response(200, identity_json(identity))
 
 
 def delete_identity(ctx: Context, req: Request, p: dict[str, str]) -> Response:

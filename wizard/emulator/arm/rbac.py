@@ -6,13 +6,15 @@ import re
 from typing import Any
 
 from wizard.emulator.health import role_definition
-from wizard.emulator.model import RoleAssignment, RoleDefinition
+from wizard.emulator.model import RoleAssignment, RoleDefinition, operator_oid
 from wizard.emulator.roles import BUILT_IN_ROLES
 from wizard.emulator.wire import Context, HttpError, Request, Response, arm_error, iso
 
 
-def assignment_json(a: RoleAssignment) -> dict[str, Any]:
-    """A role assignment as 2022-04-01 returns it."""
+def assignment_json(ctx: Context, a: RoleAssignment, *, just_created: bool = False) -> dict[str, Any]:
+    """A role assignment as 2022-04-01 returns it; the PUT that made it shows no createdBy yet
+    (recorded: authorization/roledefinition_filter_then_roleassignment_put_201_then_list_filter.json)."""
+    creator = a.creator or operator_oid(ctx.state.tenant_id)
     return {
         "id": a.id,
         "name": a.name,
@@ -26,10 +28,10 @@ def assignment_json(a: RoleAssignment) -> dict[str, Any]:
             "conditionVersion": None,
             "createdOn": iso(a.created),
             "updatedOn": iso(a.created),
-            "createdBy": None,
-            "updatedBy": None,
+            "createdBy": None if just_created else creator,
+            "updatedBy": creator,
             "delegatedManagedIdentityResourceId": None,
-            "description": None,
+            "description": a.description,
         },
     }
 
@@ -59,7 +61,7 @@ def list_assignments(ctx: Context, req: Request, p: dict[str, str]) -> Response:
         principal = match.group(1).lower()
     scope = p["scope"]
     rows = [
-        assignment_json(a)
+        assignment_json(ctx, a)
         for a in ctx.state.role_assignments
         if _related(a.scope, scope) and (principal is None or a.principal_id.lower() == principal)
     ]
@@ -86,7 +88,7 @@ def get_assignment(ctx: Context, req: Request, p: dict[str, str]) -> Response:
         raise HttpError(
             arm_error(404, "RoleAssignmentNotFound", f"The role assignment '{p['name']}' is not found.")
         )
-    return Response(200, assignment_json(found))
+    return Response(200, assignment_json(ctx, found))
 
 
 def put_assignment(ctx: Context, req: Request, p: dict[str, str]) -> Response:
@@ -130,11 +132,23 @@ def put_assignment(ctx: Context, req: Request, p: dict[str, str]) -> Response:
                 "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
             )
         )
+    # Azure fills in principalType from the directory when it is left out (recorded: ServicePrincipal).
+    # UNVERIFIED for users and groups: the emulator's only user is the operator.
+    operator = operator_oid(ctx.state.tenant_id)
+    kind = props.get("principalType") or ("User" if principal.lower() == operator else "ServicePrincipal")
+    description = props.get("description")
     assignment = RoleAssignment(
-        p["name"], scope, role_id, principal, str(props.get("principalType") or "User"), int(ctx.now)
+        p["name"],
+        scope,
+        role_id,
+        principal,
+        str(kind),
+        int(ctx.now),
+        description=str(description) if description is not None else None,
+        creator=operator,
     )
     ctx.state.role_assignments.append(assignment)
-    return Response(201, assignment_json(assignment))
+    return Response(201, assignment_json(ctx, assignment, just_created=True))
 
 
 def delete_assignment(ctx: Context, req: Request, p: dict[str, str]) -> Response:
@@ -143,7 +157,7 @@ def delete_assignment(ctx: Context, req: Request, p: dict[str, str]) -> Response
     if found is None:
         return Response(204)
     ctx.state.role_assignments.remove(found)
-    return Response(200, assignment_json(found))
+    return Response(200, assignment_json(ctx, found))
 
 
 def role_json(role: RoleDefinition, scope: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from wizard.emulator.arm import (
+    access_policies,
     clusters,
     deleted_vaults,
     graph,
@@ -14,6 +15,7 @@ from wizard.emulator.arm import (
     operations,
     rbac,
     resource_health,
+    vault_put,
     vaults,
 )
 from wizard.emulator.wire import Handler
@@ -74,26 +76,29 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", SUBSCRIPTION_CLUSTERS, "clusters", clusters.list_clusters),
     Route("GET", GROUP_CLUSTERS, "clusters", clusters.list_clusters),
     Route("GET", CLUSTER, "clusters", clusters.get_cluster),
+    Route("PUT", CLUSTER, "clusters", clusters.create_cluster),
     Route("PATCH", CLUSTER, "clusters", clusters.patch_cluster),
     Route("DELETE", CLUSTER, "clusters", clusters.delete_cluster),
     Route("GET", CLUSTER_HEALTH, "resource-health", resource_health.get_availability),
     Route("GET", OPERATION, "operations", operations.poll_operation),
     Route("GET", IDENTITY, "identities", identities.get_identity),
     Route("PUT", IDENTITY, "identities", identities.put_identity),
+    Route("PATCH", IDENTITY, "identities", identities.patch_identity),
     Route("DELETE", IDENTITY, "identities", identities.delete_identity),
     Route("GET", SUBSCRIPTION_VAULTS, "vaults", vaults.list_vaults),
     Route("GET", GROUP_VAULTS, "vaults", vaults.list_vaults),
     Route("GET", SUBSCRIPTION_RESOURCES, "vaults", vaults.list_vault_resources),
     Route("GET", VAULT, "vaults", vaults.get_vault),
     Route("PATCH", VAULT, "vaults", vaults.patch_vault),
-    Route("PUT", VAULT, "vaults", vaults.put_vault),
+    Route("PUT", VAULT, "vaults", vault_put.put_vault),
     Route("DELETE", VAULT, "vaults", vaults.delete_vault),
-    Route("PUT", ACCESS_POLICY_UPDATE, "vaults", vaults.update_access_policy),
+    Route("PUT", ACCESS_POLICY_UPDATE, "vaults", access_policies.update_access_policy),
     Route("GET", DELETED_VAULTS, "deleted-vaults", deleted_vaults.list_deleted_vaults),
     Route("GET", DELETED_VAULT, "deleted-vaults", deleted_vaults.get_deleted_vault),
     Route("POST", DELETED_VAULT_PURGE, "deleted-vaults", deleted_vaults.purge_deleted_vault),
     Route("GET", MGMT_KEYS, "mgmt-keys", keys.list_mgmt_keys),
     Route("GET", MGMT_KEY, "mgmt-keys", keys.get_mgmt_key),
+    Route("PUT", MGMT_KEY, "mgmt-keys", keys.put_mgmt_key),
     Route("GET", MGMT_KEY_VERSIONS, "mgmt-keys", keys.list_mgmt_key_versions),
     Route("GET", MGMT_KEY_VERSION, "mgmt-keys", keys.get_mgmt_key_version),
 )
