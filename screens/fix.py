@@ -98,6 +98,7 @@ class RemediationScreen(Screen[bool]):
         self.wait_started = 0.0
         self.last_progress: WaitProgress | None = None
         self.wait_timer: Timer | None = None
+        self.noticed = 0
         self.warned_open_rule = False
 
     def compose(self) -> ComposeResult:
@@ -129,9 +130,11 @@ class RemediationScreen(Screen[bool]):
         self.open_fix()
 
     def on_unmount(self) -> None:
-        """Leaving stops a wait at its next poll."""
+        """Leaving stops a wait and frees the cluster's fix lock (a write in flight keeps it till exit)."""
         self.cancel_wait.set()
         self._stop_ticking()
+        if self.session is not None and self.busy != "applying":
+            self.session.close()
 
     # -- workers: they call the session and post messages, nothing else ------------------------
 
@@ -200,11 +203,15 @@ class RemediationScreen(Screen[bool]):
     @on(StepApplied)
     def show_outcome(self, message: StepApplied) -> None:
         """The result, its verification and the fresh plan (e.g. a role grant after a vault recovery)."""
-        if message.outcome.status == OutcomeStatus.OK:
+        if message.outcome.status in (OutcomeStatus.OK, OutcomeStatus.UNKNOWN):  # Azure may have changed
             self.changed = True
         self._busy("")
         self._show(message.plan, message.outcomes, focus_next=False)
-        if message.outcome.status in (OutcomeStatus.ERROR, OutcomeStatus.REFUSED):
+        if self.session is not None:  # a stale lock taken over, a torn log, earlier writes settled
+            for notice in self.session.notices[self.noticed :]:
+                self.notify(notice, title="Before the first write", timeout=12)
+            self.noticed = len(self.session.notices)
+        if message.outcome.status in (OutcomeStatus.ERROR, OutcomeStatus.REFUSED, OutcomeStatus.UNKNOWN):
             self.notify(
                 f"{message.outcome.step.title}: {message.outcome.message}",
                 title="Step failed",

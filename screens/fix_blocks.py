@@ -19,7 +19,8 @@ from wizard.run.wait import polls_text
 
 OUTCOME_WORDS: dict[str, tuple[str, str, str]] = {
     OutcomeStatus.OK: ("Done", "$success", "✓"),
-    OutcomeStatus.ALREADY_DONE: ("Already done: nothing was sent", "$success", "="),
+    OutcomeStatus.ALREADY_DONE: ("Already done", "$success", "="),
+    OutcomeStatus.UNKNOWN: ("Outcome unknown", "$warning", "?"),
     OutcomeStatus.READY: ("Ready", "$success", "✓"),
     OutcomeStatus.DECLINED: ("Not applied", "$warning", "-"),
     OutcomeStatus.REFUSED: ("Refused", "$error", "✗"),
@@ -130,8 +131,9 @@ def outcome_detail(outcome: StepOutcome, next_step: Step | None) -> list[Block]:
     """What applying a step came to, how it was verified, and what comes next."""
     words, style, _ = OUTCOME_WORDS.get(outcome.status, (outcome.status, "$warning", "?"))
     title = "title-error" if style == "$error" else "title"
+    recorded = f" [$text-muted](audit: {escape(outcome.status)})[/]" if outcome.audit_ids else ""
     blocks: list[Block] = [
-        (title, f"{escape(outcome.step.title)}: [{style}]{escape(words)}[/]"),
+        (title, f"{escape(outcome.step.title)}: [{style}]{escape(words)}[/]{recorded}"),
         ("line", escape(outcome.message)),
     ]
     if outcome.advice:

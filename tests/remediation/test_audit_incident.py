@@ -12,7 +12,7 @@ from tests.engine.fake_reader import CLUSTER_ID, NOW, EstateChanges, FakeEstate,
 from wizard.domain.actions import Action, ExtendKeyExpiry, GrantCryptoRole
 from wizard.domain.errors import ReadOnlyViolation
 from wizard.domain.models import ClusterFacts, RoleAssignmentFacts
-from wizard.domain.results import WriteResult, WriteStatus
+from wizard.domain.results import Found, Resolution, WriteResult, WriteStatus
 from wizard.run.audit import AuditLog, read_audit, redact
 from wizard.run.confirmation import auto_confirm, confirmation_ok
 from wizard.run.fix import FixSession, FixSettings
@@ -72,6 +72,9 @@ class FakeWriter:
 
     def __init__(self, gateway: FakeGateway, audit: AuditLog) -> None:
         self.gateway, self.audit = gateway, audit
+
+    def probe(self, action: Action) -> Resolution:
+        return Resolution(Found.UNREADABLE, f"not re-read: {action.remediation}")
 
     def apply(self, action: Action) -> WriteResult:
         match action:

@@ -201,11 +201,39 @@ def test_a_write_whose_answer_is_lost_is_audited_unknown_with_its_after_state(
     assert step.remediation == "enable-key"
     backend.emulator.set_faults(fault_rate=1.0, fault_kinds=["lost-write"], fault_limit=1)
     outcome = session.apply(step, confirmation=True)
-    assert outcome.status == "error"
     _, after = read_audit(session_audit)
-    assert after["result"] == "unknown"
+    assert outcome.status == after["result"] == "unknown"  # before: "error" on screen, "unknown" logged
+    assert outcome.message == after["message"]
+    assert outcome.message.startswith("sent, outcome unknown: ")
+    assert "reading it back shows the change" in outcome.message
+    assert "run the fix again" in outcome.advice
     assert after["after"]["enabled"] is True
     assert after["after"]["version"] == step.params["version"]
+
+
+def test_a_lost_role_assignment_reply_retried_into_a_409_is_ok(
+    emulator_backend: BackendFactory, tmp_path: Path
+) -> None:
+    """The PUT was carried out and its answer lost; the SDK retried it and got 409
+    RoleAssignmentExists for the assignment this very request created. Before: `already-done`."""
+    from wizard.run.fix import FixSession
+
+    backend = emulator_backend("rbac-role-missing", retry_total=2)
+    audit = tmp_path / "audit.jsonl"
+    session = FixSession(backend.connect(), backend.default_cluster_id() or "", audit=AuditLog(audit))
+    step = session.plan().steps[0]
+    assert step.remediation == "grant-crypto-role"
+    backend.emulator.set_faults(fault_rate=1.0, fault_kinds=["lost-write"], fault_limit=1)
+    outcome = session.apply(step, confirmation=True)
+    assert [(r["method"], r["status"]) for r in backend.emulator.requests() if r["write"]] == [
+        ("PUT", 0),
+        ("PUT", 409),
+    ]
+    intent, after = read_audit(audit)
+    assert outcome.status == after["result"] == "ok"
+    assert "the one this run created" in after["message"]
+    name = intent["request"]["url"].rsplit("/", 1)[-1].split("?")[0]
+    assert any(a["id"].endswith(f"/{name}") for a in after["after"]["assignments"])
 
 
 def test_a_refused_write_is_audited_error_with_the_unchanged_after_state(

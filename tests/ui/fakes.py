@@ -37,7 +37,7 @@ from wizard.domain.models import (
     VaultRef,
 )
 from wizard.domain.ports import AzureWriter, Operator
-from wizard.domain.results import WriteResult, WriteStatus
+from wizard.domain.results import Found, Resolution, WriteResult, WriteStatus
 from wizard.run.audit import AuditLog
 
 SUBSCRIPTION = "00000000-0000-0000-0000-0000000000a1"
@@ -292,6 +292,10 @@ class FakeWriter:
             after=after,
         )
         return WriteResult(remediation, target, WriteStatus.OK, "applied", before, after, (intent, done))
+
+    def probe(self, action: Action) -> Resolution:
+        """The fakes record no action in their intents, so no later session asks this."""
+        return Resolution(Found.UNREADABLE, f"the fake estate does not re-read {action.remediation}")
 
     def apply(self, action: Action) -> WriteResult:
         """The fake scenarios' writes, by action type; any other is not faked."""

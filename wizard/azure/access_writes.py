@@ -119,7 +119,7 @@ def grant_crypto_role(writer: GatewayWriter, a: GrantCryptoRole) -> WriteResult:
         return {
             "principalId": principal_id,
             "assignments": [
-                {"role": r.role_guid, "scope": r.scope}
+                {"role": r.role_guid, "scope": r.scope, "id": r.id}
                 for r in found
                 if r.principal_id.lower() == principal_id.lower()
             ],
@@ -164,4 +164,7 @@ def grant_crypto_role(writer: GatewayWriter, a: GrantCryptoRole) -> WriteResult:
         act=act,
         after=assignments,
         conflict_done_codes=("RoleAssignmentExists",),
+        ours=lambda s: any(
+            str(r.get("id", "")).lower().endswith(f"/{name}") for r in s.get("assignments", [])
+        ),
     )

@@ -3,22 +3,30 @@
 Every write, in this order:
 1. `gateway.guard_write(...)`: in read-only mode it raises before any request is made;
 2. reads the before-state and answers "already-done" when the effect is already there;
-3. writes an audit record of intent (who, when, what, the request, the before-state);
+3. writes an audit record of intent (who, when, what, the request, the before-state, the action);
+   if the log cannot take it, nothing is sent;
 4. makes the one SDK write call;
-5. reads the after-state and writes an audit record of the result (ok, already-done, error; or
-   unknown: the write failed but the after-state shows the change, or could not be read).
-Both records are flushed and fsync'd before the write returns or raises.
+5. reads the after-state and writes an audit record of the result: ok, already-done, error,
+   unknown (sent, the answer lost, the read-back cannot tell) or not-sent (interrupted first).
+   A temporary change's result carries its `undo` whenever the change may be there (ok, unknown);
+   a removal's carries `undoes`, the intent it takes back.
+Both records are flushed and fsync'd before the write returns or raises. `probe` runs a write's
+reads alone, so a later run can settle a write whose outcome was unknown.
 
 Never purges, never uses access-policy `replace`; the only delete is of a Failed cluster. The
-writes themselves live by resource: key_writes, vault_writes, access_writes, cluster_writes.
+writes themselves live by resource: key_writes, vault_writes, access_writes, cluster_writes,
+network_writes.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, assert_never
 
 from wizard.azure import access_writes, cluster_writes, key_writes, network_writes, vault_writes
+from wizard.domain.action_records import action_record
 from wizard.domain.actions import (
     Action,
     AddAccessPolicy,
@@ -36,9 +44,16 @@ from wizard.domain.actions import (
     RecoverVault,
     RemoveOperatorIp,
 )
-from wizard.domain.errors import Conflict, GatewayError
+from wizard.domain.errors import (
+    AuditWriteFailed,
+    Conflict,
+    GatewayError,
+    WizardError,
+    WriteRefused,
+    WriteUnknown,
+)
 from wizard.domain.ports import AuditTrail
-from wizard.domain.results import WriteResult, WriteStatus
+from wizard.domain.results import Found, Resolution, WriteResult, WriteStatus
 
 if TYPE_CHECKING:
     from wizard.azure.gateway import AzureGateway
@@ -53,9 +68,11 @@ class GatewayWriter:
         self.gateway = gateway
         self.factory = gateway.factory
         self.audit = audit
+        self._action: State | None = None
 
     def apply(self, action: Action) -> WriteResult:
         """Make the write the action describes, guarded and audited."""
+        self._action = action_record(action)
         match action:
             case ExtendKeyExpiry():
                 return key_writes.extend_key_expiry(self, action)
@@ -97,6 +114,18 @@ class GatewayWriter:
             return {"mode": self.gateway.mode, "account": "", "tenant": ""}
         return {"mode": op.mode, "account": op.account, "tenant": op.tenant_id}
 
+    def probe(self, action: Action) -> Resolution:
+        """Read the action's target and say whether its effect is there: no guard, no audit, no write."""
+        prober = _Prober(self.gateway, self.audit)
+        try:
+            prober.apply(action)
+        except WriteRefused as exc:
+            prober.found = Resolution(Found.NOT_APPLIED, " ".join(str(exc).split()))
+        except WizardError as exc:
+            prober.found = Resolution(Found.UNREADABLE, " ".join(str(exc).split()))
+        assert prober.found is not None
+        return replace(prober.found, undo=prober.undo, undoes=prober.undoes)
+
     def audited(
         self,
         remediation: str,
@@ -108,88 +137,74 @@ class GatewayWriter:
         act: Callable[[State], object],
         after: Callable[[], State],
         conflict_done_codes: tuple[str, ...] = (),
+        ours: Callable[[State], bool] | None = None,  # the after-state holds what THIS request made
         undo: State | None = None,
         undoes: str | None = None,
     ) -> WriteResult:
         """Guard, read the before-state, audit the intent, write once, read back, audit the result.
 
-        `undo` (a temporary change) goes into the result record whenever the change may be there
-        (ok or unknown), so an interrupted run leaves the way back in the audit log; `undoes`
-        names the intent a removal takes back, on every result."""
+        `undo` (a temporary change: the write that takes it back) goes into the result record
+        whenever the change may be there (ok or unknown, also when interrupted), so the next run
+        finds the way back in the audit log; `undoes` (the intent a removal takes back) goes into
+        every result. Both ride on the one `_Record`, whatever path the write takes."""
         self.gateway.guard_write(f"{remediation} on {target}")
         before_state = before()
         operator = self._operator()
         reason = done(before_state)
         summary = request(before_state) if callable(request) else request
-        intent = self.audit.intent(
-            operator=operator,
-            remediation=remediation,
-            target=target,
-            request=summary if reason is None else {"sent": False, **summary},
-            before=before_state,
-        )
-        if reason is not None:
-            rid = self.audit.result(
-                intent,
+        try:
+            intent = self.audit.intent(
+                operator=operator,
                 remediation=remediation,
                 target=target,
-                result=WriteStatus.ALREADY_DONE,
-                message=reason,
-                after=before_state,
-                undoes=undoes,
+                request=summary if reason is None else {"sent": False, **summary},
+                before=before_state,
+                action=self._action,
             )
-            return WriteResult(
-                remediation,
-                target,
-                WriteStatus.ALREADY_DONE,
-                reason,
-                before_state,
-                before_state,
-                (intent, rid),
-            )
+        except AuditWriteFailed as exc:
+            raise AuditWriteFailed(f"{exc}: nothing was sent to Azure") from None
+        record = _Record(self.audit, intent, remediation, target, before_state, undo=undo, undoes=undoes)
+        if reason is not None:
+            return record.close(WriteStatus.ALREADY_DONE, reason, before_state, sent=False)
+        progress = ["not-sent"]
         try:
-            act(before_state)
+            return self._send(record, progress, act, after, done, ours, conflict_done_codes)
+        except BaseException as exc:
+            if not isinstance(exc, Exception) and not record.closed:  # Ctrl-C: say how far it got
+                record.interrupted(progress[0])
+            raise
+
+    def _send(
+        self,
+        record: _Record,
+        progress: list[str],
+        act: Callable[[State], object],
+        after: Callable[[], State],
+        done: Callable[[State], str | None],
+        ours: Callable[[State], bool] | None,
+        conflict_done_codes: tuple[str, ...],
+    ) -> WriteResult:
+        """The one SDK call and what it came to, recorded; raises as the call did (or WriteUnknown)."""
+        try:
+            progress[0] = "sent"
+            act(record.before)
+            progress[0] = "answered"
         except Conflict as exc:
             if not set(str(exc.code or "").split("/")) & set(conflict_done_codes):
-                self._fail(intent, remediation, target, exc, after, done, undo, undoes)
-                raise
-            message = f"already there ({exc.code or 'Conflict'})"
+                return self._fail(record, exc, after, done, ours)
             after_state = self._after(after)
-            rid = self.audit.result(
-                intent,
-                remediation=remediation,
-                target=target,
-                result=WriteStatus.ALREADY_DONE,
-                message=message,
-                after=after_state,
-                undoes=undoes,
+            if ours is not None and ours(after_state):
+                message = (
+                    f"applied: Azure answered {exc.code} to a retry of the request, and reading it "
+                    "back shows the one this run created"
+                )
+                return record.close(WriteStatus.OK, message, after_state)
+            return record.close(
+                WriteStatus.ALREADY_DONE, f"already there ({exc.code or 'Conflict'})", after_state
             )
-            return WriteResult(
-                remediation,
-                target,
-                WriteStatus.ALREADY_DONE,
-                message,
-                before_state,
-                after_state,
-                (intent, rid),
-            )
-        except BaseException as exc:
-            self._fail(intent, remediation, target, exc, after, done, undo, undoes)
-            raise
-        after_state = self._after(after)
-        rid = self.audit.result(
-            intent,
-            remediation=remediation,
-            target=target,
-            result=WriteStatus.OK,
-            message="applied",
-            after=after_state,
-            undo=undo,
-            undoes=undoes,
-        )
-        return WriteResult(
-            remediation, target, WriteStatus.OK, "applied", before_state, after_state, (intent, rid)
-        )
+        except Exception as exc:
+            return self._fail(record, exc, after, done, ours)
+        return record.close(WriteStatus.OK, "applied", self._after(after))
 
     def _after(self, after: Callable[[], State]) -> State:
         try:
@@ -199,34 +214,130 @@ class GatewayWriter:
 
     def _fail(
         self,
+        record: _Record,
+        exc: Exception,
+        after: Callable[[], State],
+        done: Callable[[State], str | None],
+        ours: Callable[[State], bool] | None,
+    ) -> WriteResult:
+        """A raised write may still have landed: read back; ok if ours, error if unchanged, else unknown."""
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        after_state = self._after(after)
+        try:
+            unreadable = "unreadable" in after_state
+            landed = unreadable or done(after_state) is not None
+            mine = not unreadable and ours is not None and ours(after_state)
+        except Exception:
+            landed, mine = True, False
+        if mine:
+            text = f"applied: the answer was lost ({message}); reading back shows the one this run created"
+            return record.close(WriteStatus.OK, text, after_state)
+        if not landed:
+            record.close(WriteStatus.ERROR, message, after_state)
+            raise exc
+        seen = (
+            "the target could not be read back"
+            if "unreadable" in after_state
+            else "reading it back shows the change, but not whether this request made it"
+        )
+        text = f"sent, outcome unknown: {message}; {seen}"
+        record.close(WriteStatus.UNKNOWN, text, after_state)
+        raise WriteUnknown(text) from exc
+
+
+MAY_BE_THERE = frozenset({WriteStatus.OK, WriteStatus.UNKNOWN})  # results that keep a write's undo
+
+
+class _Record:
+    """The result half of one audited write: written once, whatever path the write took. It carries
+    the write's `undo` into every result whose change may be there (ok, unknown) and `undoes` into all."""
+
+    def __init__(
+        self,
+        audit: AuditTrail,
         intent: str,
         remediation: str,
         target: str,
-        exc: BaseException,
-        after: Callable[[], State],
-        done: Callable[[State], str | None],
+        before: State,
+        *,
         undo: State | None = None,
         undoes: str | None = None,
     ) -> None:
-        """The result of a write that raised. A timeout or throttle may come after Azure took the
-        write: read the after-state (best effort); `unknown` when it shows the change or cannot be
-        read (an interrupted write, e.g. Ctrl-C, is not read back: `unknown`, its undo kept)."""
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        if isinstance(exc, Exception):
-            after_state = self._after(after)
-            try:
-                landed = "unreadable" in after_state or done(after_state) is not None
-            except Exception:
-                landed = True
-        else:
-            after_state, landed = {"unreadable": f"interrupted ({type(exc).__name__})"}, True
-        self.audit.result(
-            intent,
-            remediation=remediation,
-            target=target,
-            result=WriteStatus.UNKNOWN if landed else WriteStatus.ERROR,
-            message=message,
-            after=after_state,
-            undo=undo if landed else None,
-            undoes=undoes,
+        self.audit, self.intent, self.remediation, self.target = audit, intent, remediation, target
+        self.before = before
+        self.undo, self.undoes = undo, undoes
+        self.closed = False
+
+    def close(self, status: WriteStatus, message: str, after: State, *, sent: bool = True) -> WriteResult:
+        """Record the result; a log that cannot take it is AuditWriteFailed (`sent` as given)."""
+        self.closed = True
+        try:
+            rid = self.audit.result(
+                self.intent,
+                remediation=self.remediation,
+                target=self.target,
+                result=status,
+                message=message,
+                after=after,
+                undo=self.undo if status in MAY_BE_THERE else None,
+                undoes=self.undoes,
+            )
+        except AuditWriteFailed as exc:
+            if not sent:
+                raise AuditWriteFailed(f"{exc}: nothing was sent to Azure") from None
+            raise AuditWriteFailed(
+                f"{self.remediation} was sent ({status}: {message}), but {exc}; the next fix reads "
+                "the target and records what it finds",
+                sent=True,
+            ) from None
+        return WriteResult(
+            self.remediation, self.target, status, message, self.before, after, (self.intent, rid)
         )
+
+    def interrupted(self, progress: str) -> None:
+        """Interrupted (Ctrl-C) before, during or after the request: record which, best effort."""
+        status, message = {
+            "not-sent": (WriteStatus.NOT_SENT, "interrupted before the request was sent"),
+            "sent": (
+                WriteStatus.UNKNOWN,
+                "interrupted while the request was in flight: Azure may have taken it",
+            ),
+            "answered": (WriteStatus.OK, "applied; interrupted before it was read back"),
+        }[progress]
+        with contextlib.suppress(Exception):
+            self.close(status, message, {"unreadable": "interrupted before it was read back"}, sent=False)
+
+
+class _Prober(GatewayWriter):
+    """The writes' own reads, without the writes: `audited` reads the target and stops there."""
+
+    found: Resolution | None = None
+    undo: State | None = None
+    undoes: str | None = None
+
+    def audited(
+        self,
+        remediation: str,
+        target: str,
+        request: State | Callable[[State], State],
+        *,
+        before: Callable[[], State],
+        done: Callable[[State], str | None],
+        undo: State | None = None,
+        undoes: str | None = None,
+        **_: Any,
+    ) -> WriteResult:
+        """Read the before-state and judge it; nothing is guarded, audited or sent (the write's
+        undo and undoes are kept, for the `resolved` record)."""
+        self.undo, self.undoes = undo, undoes
+        state = before()
+        if "unreadable" in state:
+            self.found = Resolution(Found.UNREADABLE, f"cannot read {target}: {state['unreadable']}", state)
+        else:
+            reason = done(state)
+            self.found = (
+                Resolution(Found.APPLIED, reason, state)
+                if reason is not None
+                else Resolution(Found.NOT_APPLIED, f"{remediation} is not in effect on {target}", state)
+            )
+        return WriteResult(remediation, target, WriteStatus.NOT_SENT, self.found.message, state, state)

@@ -159,6 +159,7 @@ def run_fix(
     if args.report:
         check_report_path(args.report)
     backend = make_backend(args)
+    session: FixSession | None = None
     try:
         cluster_id = target_cluster(backend)
         gateway = backend.connect()
@@ -174,6 +175,9 @@ def run_fix(
             settings=settings,
             operator_ip=args.my_ip,
         )
+        if not args.dry_run and not gateway.read_only:  # one fix per cluster; then the log's loose ends
+            for notice in session.begin():
+                print(notice, file=out, flush=True)
         first = session.diagnose()
         refused = next((o.error for o in first.known.values() if isinstance(o.error, AuthFailed)), None)
         if refused is not None:  # a token Azure (or the emulator) refuses: no plan could mean anything
@@ -234,6 +238,8 @@ def run_fix(
         _write_report(args.report, session, out, changed)
         return result.exit_code
     finally:
+        if session is not None:
+            session.close()
         backend.close()
 
 

@@ -81,3 +81,19 @@ class ReadOnlyViolation(WizardError):
 
 class WriteRefused(WizardError):
     """The wizard will not make this write (e.g. deleting a cluster that is not Failed)."""
+
+
+class AuditWriteFailed(WizardError):
+    """The audit log could not take a record whole; `sent` says whether the Azure write had been made."""
+
+    def __init__(self, message: str, *, sent: bool = False) -> None:
+        super().__init__(message)
+        self.sent = sent
+
+
+class WriteUnknown(WizardError):
+    """A write was sent but its answer was lost, and reading back cannot tell whether it was taken."""
+
+
+class ClusterBusy(BadInput):
+    """Another fix holds this cluster's lock: exit 2, and run again when the other is done."""

@@ -20,7 +20,7 @@ from wizard.domain.models import (
     VaultFacts,
     VaultRef,
 )
-from wizard.domain.results import WriteResult
+from wizard.domain.results import Resolution, WriteResult
 
 
 @dataclass(frozen=True)
@@ -100,8 +100,9 @@ class AuditTrail(Protocol):
         target: str,
         request: dict[str, Any],
         before: dict[str, Any],
+        action: dict[str, Any] | None = None,
     ) -> str:
-        """Record who is about to change what, the request and the before-state; returns its id."""
+        """Record who will change what, the request, the before-state and the action; returns its id."""
         ...
 
     def result(
@@ -128,6 +129,10 @@ class AzureWriter(Protocol):
 
     def apply(self, action: Action) -> WriteResult:
         """Make the write the action describes, unless its effect is already there."""
+        ...
+
+    def probe(self, action: Action) -> Resolution:
+        """Read the action's target and say whether its effect is there: no guard, no audit, no write."""
         ...
 
 

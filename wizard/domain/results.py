@@ -31,15 +31,33 @@ class ConfirmKind(StrEnum):
 
 
 class WriteStatus(StrEnum):
-    """What one write came to, in the audit log and the gateway's answer.
+    """What one write came to: the one word the audit log, the CLI and the screen use (README: Audit log)."""
 
-    `unknown`: the write failed, but the after-state shows the change (or could not be read), so
-    Azure may have taken it before the answer was lost."""
+    OK = "ok"  # sent and taken: Azure said so, or reading back shows what this run created
+    ALREADY_DONE = "already-done"  # the effect was there already: nothing sent, or a 409 for another's
+    ERROR = "error"  # sent and refused: the target is unchanged
+    UNKNOWN = "unknown"  # sent, the answer lost: reading back cannot tell whether it was taken
+    NOT_SENT = "not-sent"  # interrupted after the intent, before the request left
 
-    OK = "ok"
-    ALREADY_DONE = "already-done"
-    ERROR = "error"
-    UNKNOWN = "unknown"
+
+class Found(StrEnum):
+    """What a later run found when it read the target of a write whose outcome was unknown."""
+
+    APPLIED = "applied"
+    NOT_APPLIED = "not-applied"
+    UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The target of an earlier write, read again: is its effect there, and the state read; the
+    write's own `undo` (a temporary change's way back) and `undoes` (the intent it takes back)."""
+
+    found: Found
+    message: str
+    state: dict[str, Any] = field(default_factory=dict)
+    undo: dict[str, Any] | None = None
+    undoes: str | None = None
 
 
 class OutcomeStatus(StrEnum):
@@ -48,6 +66,7 @@ class OutcomeStatus(StrEnum):
     OK = "ok"
     ALREADY_DONE = "already-done"
     ERROR = "error"
+    UNKNOWN = "unknown"
     DECLINED = "declined"
     REFUSED = "refused"
     ESCALATE = "escalate"
@@ -66,7 +85,7 @@ class VerificationStatus(StrEnum):
 
 @dataclass(frozen=True)
 class WriteResult:
-    """What one write did: ok or already-done (nothing sent), with before/after and audit ids.
+    """What one write did: ok or already-done, with before/after and audit ids.
 
     `identity` is the identity a create-identity write made, read back, for the steps after it."""
 

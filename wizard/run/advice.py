@@ -6,7 +6,9 @@ import re
 from collections.abc import Mapping
 
 from wizard.domain.errors import (
+    AuditWriteFailed,
     AuthFailed,
+    ClusterBusy,
     Conflict,
     Forbidden,
     NotFound,
@@ -14,6 +16,7 @@ from wizard.domain.errors import (
     Throttled,
     Unreachable,
     WriteRefused,
+    WriteUnknown,
 )
 from wizard.domain.network import (
     FORBIDDEN_BY_CONNECTION,
@@ -33,6 +36,11 @@ _ADVICE: Mapping[type[BaseException], str] = {
     AuthFailed: "sign in again (`az login`) and run the fix again.",
     ReadOnlyViolation: "the wizard runs read-only: start it without --read-only to apply fixes.",
     WriteRefused: "nothing was changed; check the target and run the fix again.",
+    WriteUnknown: "run the fix again: it reads the target first, records what it finds, and plans "
+    "from there.",
+    ClusterBusy: "another fix is working on this cluster: let it finish, then diagnose again.",
+    AuditWriteFailed: "free space where the audit log is (or give --audit-log elsewhere), then run the "
+    "fix again: it reads the target first and records what it finds.",
 }
 _OTHERWISE = "nothing more was changed; read the message, then diagnose again before retrying."
 

@@ -2,7 +2,9 @@
 
 What a fresh diagnosis cannot tell: which rule in a vault's firewall this wizard added and must
 take away again, and the operator's own address once a firewall 403 has named it. The rules an
-earlier, interrupted run left open come from the audit log's undo records.
+earlier, interrupted run left open come from the audit log's undo records: read when the session
+opens (so even a dry run shows their removal first), and again once the lock is held and earlier
+unknown writes are settled (`settled_rules`), before the first write.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from wizard.domain.actions import AllowOperatorIp, RemoveOperatorIp
-from wizard.domain.errors import Forbidden, NotFound, ReadOnlyViolation, WizardError, WriteRefused
+from wizard.domain.errors import AuditWriteFailed, Forbidden, WizardError, WriteUnknown
 from wizard.domain.network import FORBIDDEN_BY_FIREWALL, usable_address
 from wizard.domain.results import WriteResult, WriteStatus
 from wizard.engine.steps import Carry, OpenRule, Plan, Step
@@ -31,6 +33,43 @@ def earlier_rules(audit_path: Path) -> tuple[OpenRule, ...]:
     return tuple(rules)
 
 
+def settled_rules(carry: Carry, audit_path: Path) -> tuple[Carry, list[str], bool]:
+    """The earlier runs' rules read again once their unknown writes are settled (the lock held):
+    one found never added drops out, one found open (or unreadable) joins. The carry, a line per
+    change, and whether a rule joined (a plan made before this lacks its removal)."""
+    fresh = earlier_rules(audit_path)
+
+    def key(rule: OpenRule) -> tuple[str, str]:
+        return rule.vault_id.lower(), rule.address
+
+    known = {key(r) for r in carry.open_rules if r.earlier}
+    now = {key(r) for r in fresh}
+    own = tuple(r for r in carry.open_rules if not r.earlier and key(r) not in now)
+    joined = [r for r in fresh if key(r) not in known]
+    dropped = [r for r in carry.open_rules if r.earlier and key(r) not in now]
+    lines = [
+        f"audit: an earlier run's IP rule {r.address}/32 on vault {_name(r.vault_id)} may be open "
+        f"(audit record {r.audit_id}, settled just now): removing it comes first"
+        for r in joined
+    ] + [
+        f"audit: the IP rule {r.address}/32 an earlier run meant to add to vault {_name(r.vault_id)} "
+        f"was never added (audit record {r.audit_id}, settled just now): nothing to remove"
+        for r in dropped
+    ]
+    if not joined and not dropped:
+        return carry, [], False
+    rules = (*own, *fresh)
+    return (
+        replace(carry, open_rules=rules, close_rules_first=carry.close_rules_first and bool(rules)),
+        lines,
+        bool(joined),
+    )
+
+
+def _name(vault_id: str) -> str:
+    return vault_id.rstrip("/").rsplit("/", 1)[-1]
+
+
 def after_write(carry: Carry, step: Step, result: WriteResult) -> Carry:
     """An added rule is open (only when this write added it); a removed one is closed."""
     action = step.action
@@ -43,8 +82,10 @@ def after_write(carry: Carry, step: Step, result: WriteResult) -> Carry:
 
 
 def _may_have_landed(exc: WizardError) -> bool:
-    """A write Azure refused outright changed nothing; a timeout or lost answer may have changed it."""
-    return not isinstance(exc, Forbidden | NotFound | ReadOnlyViolation | WriteRefused)
+    """Only a write sent whose outcome is unknown may have changed the vault: its answer lost and the
+    read-back unable to tell (WriteUnknown), or its result not recordable. A write refused, not
+    sent, or read back unchanged (an `error` record) added no rule."""
+    return isinstance(exc, WriteUnknown) or (isinstance(exc, AuditWriteFailed) and exc.sent)
 
 
 def after_error(carry: Carry, step: Step, exc: WizardError, intent: str) -> tuple[Carry, bool]:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from wizard.domain.actions import WAIT_FOR_READY, AllowOperatorIp, DeleteFailedCluster, RemoveOperatorIp
 from wizard.domain.catalog import load_catalog
-from wizard.domain.errors import ReadOnlyViolation, WizardError, WriteRefused
+from wizard.domain.errors import ReadOnlyViolation, WizardError
 from wizard.domain.ports import AzureReader, AzureWriter
 from wizard.domain.results import ConfirmKind, OutcomeStatus, StepKind, VerificationStatus, WriteResult
 from wizard.engine.fix_plan import DEFAULT_EXPIRY_DAYS, plan_fixes
@@ -26,8 +26,17 @@ from wizard.run.advice import advice_for
 from wizard.run.audit import AuditLog, audit_log
 from wizard.run.confirmation import Answer, confirmation_ok, how_to_confirm, not_done
 from wizard.run.diagnose import Diagnosis, diagnose
-from wizard.run.firewall import after_error, after_write, earlier_rule_events, earlier_rules, removal_step
-from wizard.run.outcomes import FixResult, StepOutcome, TimelineEvent, skipped_keys
+from wizard.run.firewall import (
+    after_error,
+    after_write,
+    earlier_rule_events,
+    earlier_rules,
+    removal_step,
+    settled_rules,
+)
+from wizard.run.lock import ClusterLock
+from wizard.run.outcomes import FixResult, StepOutcome, TimelineEvent, failed_status, skipped_keys
+from wizard.run.settle import begin_writes
 from wizard.run.verify import verify
 from wizard.run.wait import DOCUMENTED_BOUND_SECONDS, WaitProgress, wait_for_ready
 
@@ -93,6 +102,10 @@ class FixSession:
         self.deleted_cluster = False
         self._writer: AzureWriter | None = None
         self._applied: set[str] = set()
+        self.audit.cluster = cluster_id
+        self.lock = ClusterLock(audit.path.parent, cluster_id)
+        self.notices: list[str] = []
+        self._rules_joined = False  # settling found an earlier rule open that the shown plan lacks
         for text in earlier_rule_events(self.carry):
             self._event("step", text)
 
@@ -134,6 +147,34 @@ class FixSession:
         if self._writer is None:
             self._writer = self.gateway.writer(self.audit)
         return self._writer
+
+    def begin(self) -> list[str]:
+        """Before the first write, in this order: the cluster's lock, the log's tail, earlier unknowns
+        settled (`resolved` records), then the temporary rules earlier runs left open read again from
+        the settled log (their removal is the plan's first write); the notices."""
+        if self.lock.held:
+            return []
+        notices = begin_writes(self.audit, self.lock, self.writer(), self.cluster_id)
+        self.carry, changes, self._rules_joined = settled_rules(self.carry, self.audit.path)
+        notices += changes
+        self.timeline += [TimelineEvent(datetime.now(UTC), "audit", n) for n in notices]
+        self.notices += notices
+        return notices
+
+    def _settled_first(self) -> bool:
+        """Lock and settle before the first write is even asked for; True when that changed the
+        rules still to remove (the plan in hand is stale). A failure is left to `apply` to record."""
+        if self.gateway.read_only or self.lock.held:
+            return False
+        carry = self.carry
+        with contextlib.suppress(WizardError):
+            self.begin()
+        self._rules_joined = False
+        return self.carry != carry
+
+    def close(self) -> None:
+        """Give the cluster's lock back (every way a fix ends: done, error, Ctrl-C, screen closed)."""
+        self.lock.release()
 
     @property
     def skipped(self) -> frozenset[str]:
@@ -185,18 +226,36 @@ class FixSession:
                 )
             )
         written = len(self.audit.written)  # this step's records are the ones after these
+        sent = False  # the write itself was tried (not stopped by the lock, the log or settling)
         try:
+            if not self.gateway.read_only:
+                self.begin()
+                written = len(self.audit.written)
+                if self._rules_joined and not isinstance(step.action, RemoveOperatorIp):
+                    self._rules_joined = False
+                    return self._record(
+                        StepOutcome(
+                            step,
+                            OutcomeStatus.REFUSED,
+                            "not sent: settling earlier writes found a temporary IP rule an earlier "
+                            "run left open, and removing it comes first",
+                            advice="take the fresh plan: it removes that rule, then goes on",
+                            started_at=started,
+                        )
+                    )
+            sent = True
             result = self._write(step)
         except ReadOnlyViolation as exc:
             return self._record(
                 StepOutcome(step, OutcomeStatus.REFUSED, str(exc), advice_for(exc, step), started_at=started)
             )
         except WizardError as exc:
-            intent = self.audit.written[written] if len(self.audit.written) > written else ""
-            self.carry, self.refused_by_firewall = after_error(self.carry, step, exc, intent)
+            if sent:
+                intent = self.audit.written[written] if len(self.audit.written) > written else ""
+                self.carry, self.refused_by_firewall = after_error(self.carry, step, exc, intent)
             outcome = StepOutcome(
                 step,
-                OutcomeStatus.REFUSED if isinstance(exc, WriteRefused) else OutcomeStatus.ERROR,
+                failed_status(exc),
                 " ".join(str(exc).split()),
                 advice_for(exc, step),
                 started_at=started,
@@ -347,6 +406,8 @@ class FixSession:
             step = removal_step(plan, self.carry) if closing else plan.next_step
             if step is None:
                 break
+            if step.kind == StepKind.WRITE and self._settled_first():
+                continue  # settling changed which earlier rules are open: plan again before asking
             if step.kind == StepKind.WRITE and step.key in self._applied:
                 stopped = (
                     f"{step.remediation} was applied but the plan asks for it again: "

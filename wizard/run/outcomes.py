@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from wizard.domain.errors import AuditWriteFailed, ClusterBusy, WizardError, WriteRefused, WriteUnknown
 from wizard.domain.results import OutcomeStatus, VerificationStatus
 from wizard.engine.steps import Step
 from wizard.run.diagnose import Diagnosis
@@ -45,6 +46,15 @@ class StepOutcome:
         return self.status in (OutcomeStatus.OK, OutcomeStatus.ALREADY_DONE) and (
             self.verification is None or self.verification.status != VerificationStatus.FAILED
         )
+
+
+def failed_status(exc: WizardError) -> OutcomeStatus:
+    """A raised write's word: refused when nothing was sent, unknown when sent unrecorded, else error."""
+    if isinstance(exc, WriteRefused | ClusterBusy) or (isinstance(exc, AuditWriteFailed) and not exc.sent):
+        return OutcomeStatus.REFUSED
+    if isinstance(exc, WriteUnknown | AuditWriteFailed):
+        return OutcomeStatus.UNKNOWN
+    return OutcomeStatus.ERROR
 
 
 def skipped_keys(outcomes: Iterable[StepOutcome]) -> frozenset[str]:
