@@ -26,6 +26,7 @@ class BackendFactory(Protocol):
         read_only: bool = False,
         retry_total: int = 0,
         latency_ms: int = 0,
+        status_mode: str | None = None,
     ) -> EmulatorBackend: ...
 
 
@@ -55,11 +56,13 @@ def emulator_backend() -> Iterator[BackendFactory]:
         read_only: bool = False,
         retry_total: int = 0,
         latency_ms: int = 0,
+        status_mode: str | None = None,
     ) -> EmulatorBackend:
         backend = EmulatorBackend(
             Options(read_only=read_only, retry_total=retry_total),
             scenario=scenario,
             latency_ms=latency_ms,
+            status_mode=status_mode,
         )
         made.append(backend)
         return backend

@@ -12,6 +12,7 @@ DESIGN_FINDINGS = {
     "CLUSTER_NOT_FOUND",
     "CLUSTER_NOT_CMK",
     "CLUSTER_PROVISIONING_FAILED",
+    "CLUSTER_LAST_OPERATION_FAILED",
     "CLUSTER_INACCESSIBLE",
     "CLUSTER_KEY_URL_VERSIONED",
     "IDENTITY_NOT_ATTACHED",
@@ -51,6 +52,7 @@ DESIGN_REMEDIATIONS = {
 DESIGN_CHECKS = {
     "cluster.load",
     "cluster.state",
+    "cluster.health",
     "cluster.key_url",
     "identity.attached",
     "identity.exists",

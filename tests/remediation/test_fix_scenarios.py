@@ -36,8 +36,29 @@ FIXABLE = [
     "vault-recovered-rbac-lost",
     "operator-firewalled",
     "multi-fault",
+    "failed-last-operation",
 ]
+NOTHING_TO_WRITE = {"healthy", "operator-firewalled", "failed-last-operation"}
 UNRECOVERABLE = {"key-purged": "KEY_PURGED", "vault-purged": "VAULT_PURGED"}
+STATUS_MODES = ("documented", "arm-enum")
+PLANNER_ITEM = {"identity-recreated"}
+"""Re-sending a recreated identity's id keeps the stale principal (the emulator, as Azure likely does):
+the planner engineer's item (issue 10) replaces it with a new identity; xfail until that merges."""
+
+
+def in_both_modes(scenarios: list[str]) -> list[Any]:
+    """Each scenario in each status mode, the planner's items marked."""
+    return [
+        pytest.param(
+            scenario,
+            mode,
+            marks=[pytest.mark.xfail(strict=True, reason="planner engineer's item")]
+            if scenario in PLANNER_ITEM
+            else [],
+        )
+        for scenario in scenarios
+        for mode in STATUS_MODES
+    ]
 
 
 def writes(emulator: Emulator) -> list[dict[str, Any]]:
@@ -62,11 +83,13 @@ def assert_audit_pairs(path: Path, token: str) -> list[dict[str, Any]]:
     return records
 
 
-@pytest.mark.parametrize("scenario", FIXABLE)
-def test_fixing_every_finding_makes_the_emulator_say_ready(
-    scenario: str, emulator_backend: BackendFactory, tmp_path: Path
+@pytest.mark.parametrize(("scenario", "mode"), in_both_modes(FIXABLE))
+def test_fixing_every_finding_makes_the_emulator_say_ready_in_both_status_modes(
+    scenario: str, mode: str, emulator_backend: BackendFactory, tmp_path: Path
 ) -> None:
-    backend = emulator_backend(scenario)
+    """Fixed to health whether or not clusterStatus ever showed the outage (`arm-enum` keeps it Ready):
+    after a fix the wait ends only on Resource Health's Available since the fix."""
+    backend = emulator_backend(scenario, status_mode=mode)
     cluster_id = backend.default_cluster_id()
     assert cluster_id
     gateway = backend.connect()
@@ -92,22 +115,28 @@ def test_fixing_every_finding_makes_the_emulator_say_ready(
     health = until(lambda: (h := emulator.health()["clusters"][cluster_id])["status"] == "Ready" and h)
     assert health, emulator.health()["clusters"][cluster_id]
     assert health["canUseKey"] is True
+    assert health["availabilityState"] == "Available"
+    if scenario not in NOTHING_TO_WRITE:
+        waits = [o for o in result.outcomes if o.wait is not None]
+        assert [o.status for o in waits] == ["ready"]
+        assert waits[0].wait is not None
+        assert waits[0].wait.confirmed_by == "resource-health"
     assert not [r for r in writes(emulator) if r["method"] == "DELETE"]
     assert not [r for r in emulator.requests() if "purge" in r["path"].lower()]
     final = diagnose(gateway, cluster_id)
     assert final.verdict == "healthy", [f.code for f in final.findings]
     assert final.exit_code == 0
     assert result.exit_code == 0
-    if scenario in ("healthy", "operator-firewalled"):
+    if scenario in NOTHING_TO_WRITE:
         assert writes(emulator) == []
-        assert result.outcomes == []
+        assert [o for o in result.outcomes if o.step.kind != StepKind.ESCALATE] == []
 
 
-@pytest.mark.parametrize("scenario", sorted(UNRECOVERABLE))
+@pytest.mark.parametrize(("scenario", "mode"), in_both_modes(sorted(UNRECOVERABLE)))
 def test_unrecoverable_scenarios_escalate_and_write_nothing(
-    scenario: str, emulator_backend: BackendFactory, tmp_path: Path
+    scenario: str, mode: str, emulator_backend: BackendFactory, tmp_path: Path
 ) -> None:
-    backend = emulator_backend(scenario)
+    backend = emulator_backend(scenario, status_mode=mode)
     cluster_id = backend.default_cluster_id()
     assert cluster_id
     session = FixSession(backend.connect(), cluster_id, audit=AuditLog(tmp_path / "audit.jsonl"))

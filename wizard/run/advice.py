@@ -10,6 +10,7 @@ from wizard.domain.errors import (
     Conflict,
     Forbidden,
     NotFound,
+    OperationFailed,
     ReadOnlyViolation,
     Throttled,
     Unreachable,
@@ -21,6 +22,10 @@ _ADVICE: Mapping[type[BaseException], str] = {
     Forbidden: "you lack the permission for this write: {permission}. Ask someone who holds it, "
     "or have it granted, then run the fix again.",
     NotFound: "the target was not found: diagnose again; another change may have happened meanwhile.",
+    OperationFailed: "Azure accepted the change, then its operation failed with the error above. Diagnose "
+    "again to see what the cluster holds now (the docs say a valid identity may be added even when the "
+    "update fails), fix what the error names, then run the fix again. The failed operation leaves "
+    "provisioningState Failed on a running cluster: that is not a reason to delete it.",
     Conflict: "Azure reported a conflict: diagnose again and retry once the other operation is done.",
     Throttled: "Azure is throttling or failing: wait a minute and run the fix again.",
     Unreachable: "Azure could not be reached: check the network (VPN, proxy) and run the fix again.",

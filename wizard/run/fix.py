@@ -18,15 +18,30 @@ from typing import Any, Protocol
 from wizard.domain.actions import WAIT_FOR_READY, DeleteFailedCluster
 from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import ReadOnlyViolation, WizardError, WriteRefused
+from wizard.domain.models import Severity
 from wizard.domain.ports import AzureReader, AzureWriter
-from wizard.domain.results import ConfirmKind, OutcomeStatus, StepKind, VerificationStatus, WriteResult
+from wizard.domain.results import (
+    ConfirmKind,
+    OutcomeStatus,
+    StepKind,
+    VerificationStatus,
+    WriteResult,
+    WriteStatus,
+)
 from wizard.engine.fix_plan import DEFAULT_EXPIRY_DAYS, plan_fixes
 from wizard.engine.steps import Carry, Plan, Step
 from wizard.run.advice import advice_for
 from wizard.run.audit import AuditLog, audit_log
 from wizard.run.confirmation import Answer, confirmation_ok, how_to_confirm
 from wizard.run.diagnose import Diagnosis, diagnose
-from wizard.run.outcomes import FixResult, StepOutcome, TimelineEvent, skipped_keys
+from wizard.run.outcomes import (
+    RECOVERY_UNPROVEN,
+    FixResult,
+    StepOutcome,
+    TimelineEvent,
+    recovery_unconfirmed,
+    skipped_keys,
+)
 from wizard.run.verify import verify
 from wizard.run.wait import DOCUMENTED_BOUND_SECONDS, WaitProgress, wait_for_ready
 
@@ -85,6 +100,10 @@ class FixSession:
         self.outcomes: list[StepOutcome] = []
         self.timeline: list[TimelineEvent] = []
         self.deleted_cluster = False
+        self.last_fix_at: datetime | None = None
+        """When the last write for a critical cause was sent: Resource Health must change after it."""
+        self.health_seen_down = False
+        self.status_seen_not_ready = False
         self._writer: AzureWriter | None = None
         self._applied: set[str] = set()
 
@@ -110,7 +129,30 @@ class FixSession:
                 + (", ".join(f.code for f in result.findings) or "none"),
             )
         self.current = result
+        self._note_outage(result)
         return result
+
+    def _note_outage(self, result: Diagnosis) -> None:
+        """Remember whether Azure ever showed the outage: it decides what proves the recovery."""
+        cluster, health = result.cluster, result.facts.resource_health
+        if cluster is not None and cluster.cluster_status.lower() not in ("ready", "stopped"):
+            self.status_seen_not_ready = True
+        if health is not None and health.down:
+            self.health_seen_down = True
+
+    @property
+    def recovery(self) -> StepOutcome | None:
+        """The wait that could not confirm the recovery (unconfirmed, or the cluster is Stopped),
+        unless a later wait did."""
+        return recovery_unconfirmed(self.outcomes)
+
+    @property
+    def verdict(self) -> str:
+        """The latest diagnosis' verdict; `incomplete` when it says healthy but the recovery is unproven."""
+        if self.current is None:
+            return "incomplete"
+        verdict = self.current.verdict
+        return "incomplete" if verdict == "healthy" and self.recovery is not None else verdict
 
     def plan(self) -> Plan:
         """The plan from the latest diagnosis and what this session already did."""
@@ -176,6 +218,7 @@ class FixSession:
                 )
             )
         written = len(self.audit.written)  # this step's records are the ones after these
+        sent_at = datetime.now(UTC)
         try:
             result = self._write(step)
         except ReadOnlyViolation as exc:
@@ -196,6 +239,9 @@ class FixSession:
         self._applied.add(step.key)
         if step.action is not None:
             self.carry = self.carry.after(step.action, result.identity)
+        if result.status == WriteStatus.OK and _fixes_a_cause(step):
+            self.last_fix_at = sent_at
+            self.carry = self.carry.after_cause_fixed()
         self._event(
             "write",
             f"{step.remediation} on {step.target}: {result.status}, {result.message} "
@@ -259,21 +305,24 @@ class FixSession:
         result = wait_for_ready(
             self.gateway,
             self.cluster_id,
+            since=self.last_fix_at if self.health_seen_down else None,
+            was_not_ready=self.status_seen_not_ready,
             timeout=timeout if timeout is not None else s.wait_timeout,
             poll=s.wait_poll,
             max_poll=s.wait_max_poll,
             on_progress=on_progress,
             cancel=cancel,
         )
+        self.carry = self.carry.after_wait()
         self.diagnose()
         return self._record(
             StepOutcome(
                 step,
                 result.status,
                 result.describe(),
-                "" if result.ready else "the cluster is not Ready yet",
+                WAIT_ADVICE.get(result.status, "" if result.ready else "the cluster is not Ready yet"),
                 {"clusterStatus": step.before.get("clusterStatus")},
-                {"clusterStatus": result.cluster_status},
+                {"clusterStatus": result.cluster_status, "resourceHealth": result.availability or None},
                 started_at=started,
                 wait=result,
             )
@@ -363,7 +412,8 @@ class FixSession:
             if on_outcome is not None:
                 on_outcome(outcome)
             if not outcome.succeeded or self.deleted_cluster:
-                stopped = "" if outcome.succeeded else f"{step.remediation}: {outcome.status}"
+                ends = outcome.succeeded or outcome.status in RECOVERY_UNPROVEN
+                stopped = "" if ends else f"{step.remediation}: {outcome.status}"
                 break
         else:
             stopped = f"stopped after {self.settings.max_steps} steps"
@@ -384,6 +434,21 @@ class FixSession:
             stopped,
             unconfirmed,
         )
+
+
+WAIT_ADVICE = {
+    OutcomeStatus.UNCONFIRMED: "connect to the cluster (for example with mongosh) to confirm it serves "
+    "again; with Microsoft.ResourceHealth/availabilityStatuses/read (Reader on the cluster) the wizard "
+    "can confirm it itself: run `cmk-wizard watch` then",
+    OutcomeStatus.CLUSTER_STOPPED: "start the cluster, then run `cmk-wizard watch` to see it "
+    "revalidate its key",
+}
+
+
+def _fixes_a_cause(step: Step) -> bool:
+    """A write for a critical finding: once it lands, the service must revalidate the key."""
+    entry = load_catalog().findings.get(step.finding)
+    return entry is not None and entry.severity == Severity.CRITICAL
 
 
 def open_session(

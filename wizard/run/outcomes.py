@@ -47,6 +47,17 @@ class StepOutcome:
         )
 
 
+RECOVERY_UNPROVEN = (OutcomeStatus.UNCONFIRMED, OutcomeStatus.CLUSTER_STOPPED)
+"""How a wait ends when nothing proves the key was revalidated: the run's verdict cannot be healthy."""
+
+
+def recovery_unconfirmed(outcomes: Iterable[StepOutcome]) -> StepOutcome | None:
+    """The last wait, when it ended without proof of recovery (and no later wait proved it)."""
+    waits = [o for o in outcomes if o.wait is not None]
+    last = waits[-1] if waits else None
+    return last if last is not None and last.status in RECOVERY_UNPROVEN else None
+
+
 def skipped_keys(outcomes: Iterable[StepOutcome]) -> frozenset[str]:
     """The steps the operator left out: declined, so nothing was sent (their keys)."""
     return frozenset(o.step.key for o in outcomes if o.status == OutcomeStatus.DECLINED)
@@ -74,8 +85,20 @@ class FixResult:
     unconfirmed: Step | None = None
 
     @property
+    def recovery(self) -> StepOutcome | None:
+        """The wait that could not prove the recovery (unconfirmed, or the cluster is Stopped)."""
+        return recovery_unconfirmed(self.outcomes)
+
+    @property
+    def verdict(self) -> str:
+        """The final diagnosis' verdict, `incomplete` when it says healthy on ARM's word alone."""
+        verdict = self.final.verdict
+        return "incomplete" if verdict == "healthy" and self.recovery is not None else verdict
+
+    @property
     def exit_code(self) -> int:
-        """As `diagnose`: 0 healthy, 1 critical findings, 3 incomplete; a deleted failed cluster is 0."""
+        """As `diagnose`: 0 healthy, 1 critical findings, 3 incomplete (also: the recovery could not
+        be confirmed, or the cluster is Stopped); a deleted failed cluster is 0."""
         if self.deleted_cluster:
             return 0
-        return self.final.exit_code
+        return {"healthy": 0, "unhealthy": 1}.get(self.verdict, 3)
