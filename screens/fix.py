@@ -369,11 +369,13 @@ class RemediationScreen(Screen[bool]):
             self._summary(f"{name} · [b $warning]READ-ONLY: writes are disabled[/]; this is the plan only")
         elif upcoming is None:
             waited = next((o.wait for o in reversed(self.outcomes) if o.wait is not None), None)
-            state = (
-                "[b $success]cluster is Ready[/]"
-                if waited is not None and waited.ready
-                else "nothing left to apply · w waits for Ready"
-            )
+            if waited is not None and waited.ready:
+                state = "[b $success]cluster is Ready[/]"
+            elif waited is not None and (waited.unconfirmed or waited.stopped):
+                words = "incomplete: not confirmed" if waited.unconfirmed else "incomplete: cluster Stopped"
+                state = f"[b $warning]{words}[/] (see the wait's detail)"
+            else:
+                state = "nothing left to apply · w waits for Ready"
             self._summary(f"{name} · {state} · p opens the report")
         elif upcoming.kind == StepKind.WAIT:
             self._summary(f"{name} · a (or w) waits for Ready · p report")
@@ -405,8 +407,9 @@ class RemediationScreen(Screen[bool]):
             )
             return
         bar.update(total=progress.bound, progress=min(elapsed, progress.bound))
+        health = f" · Resource Health {escape(progress.availability)}" if progress.availability else ""
         self.query_one("#fix-wait-line", Static).update(
-            f"[b]{escape(progress.cluster_status)}[/] · {elapsed_text(elapsed)} elapsed · documented "
+            f"[b]{escape(progress.cluster_status)}[/]{health} · {elapsed_text(elapsed)} elapsed · documented "
             f"bound ~{progress.bound / 60:.0f} min · poll {progress.polls} · c stops"
         )
         self._summary(

@@ -169,7 +169,8 @@ def evaluate(state: State, cluster: Cluster, now: float) -> Verdict:
 def refresh(state: State, now: float, monotonic: float, revalidate_seconds: float) -> dict[str, Verdict]:
     """Move every cluster's state: inaccessible at once, accessible after `revalidate_seconds` of being able.
 
-    A cluster that never came up keeps the status the estate gave it. A running one shows lost access as
+    A cluster that never came up keeps the status the estate gave it, a stopped one stays Stopped (not
+    revalidated until it is started). A running one shows lost access as
     clusterStatus `Inaccessible` in the `documented` status mode; in `arm-enum` mode its clusterStatus
     stays `Ready` (the spec's MongoClusterStatus has no Inaccessible) and only Resource Health tells.
     """
@@ -178,6 +179,9 @@ def refresh(state: State, now: float, monotonic: float, revalidate_seconds: floa
         verdict = evaluate(state, cluster, now)
         verdicts[cluster.id] = verdict
         if verdict.failed:
+            continue
+        if cluster.stopped:
+            cluster.status = "Stopped"
             continue
         if not verdict.can_use_key:
             cluster.able_since = None

@@ -438,8 +438,8 @@ class FixSession:
 
 WAIT_ADVICE = {
     OutcomeStatus.UNCONFIRMED: "connect to the cluster (for example with mongosh) to confirm it serves "
-    "again; with Microsoft.ResourceHealth/availabilityStatuses/read (Reader on the cluster) the wizard "
-    "can confirm it itself: run `cmk-wizard watch` then",
+    "again; or get Microsoft.ResourceHealth/availabilityStatuses/read (Reader on the cluster) and run "
+    "`cmk-wizard watch`, which then confirms it from Resource Health",
     OutcomeStatus.CLUSTER_STOPPED: "start the cluster, then run `cmk-wizard watch` to see it "
     "revalidate its key",
 }

@@ -107,7 +107,7 @@ def incident_markdown(session: FixSession, *, title: str | None = None) -> str:
     except Exception:
         who = "-"
     changed = [o for o in session.outcomes if o.step.kind == StepKind.WRITE and o.status == OutcomeStatus.OK]
-    verdict = final.verdict + (" (the failed cluster was deleted)" if session.deleted_cluster else "")
+    verdict = session.verdict + (" (the failed cluster was deleted)" if session.deleted_cluster else "")
     lines = [
         f"# {title or f'CMK incident: cluster {name}'}",
         "",
@@ -145,8 +145,16 @@ def incident_markdown(session: FixSession, *, title: str | None = None) -> str:
         )
     else:
         fc = final.cluster
-        lines.append(f"Cluster status {fc.cluster_status if fc else 'unknown'}, verdict **{final.verdict}**.")
+        lines.append(
+            f"Cluster status {fc.cluster_status if fc else 'unknown'}, verdict **{session.verdict}**."
+        )
         lines.append("")
+        if session.recovery is not None:
+            lines += [
+                f"Recovery not confirmed: {session.recovery.message}.",
+                f"What to do: {session.recovery.advice}.",
+            ]
+            lines.append("")
         if final.findings:
             lines.append(
                 "Remaining findings: " + ", ".join(f"{f.code} ({f.severity.value})" for f in final.findings)

@@ -92,11 +92,7 @@ class WaitResult:
             f"{self.bound / 60:.0f} min)"
         )
         if self.ready:
-            proof = {
-                "resource-health": "Resource Health says Available since the fix",
-                "cluster-status": "clusterStatus moved to Ready (Resource Health could not be read)",
-            }.get(self.confirmed_by, "")
-            return f"cluster is Ready {where}" + (f": {proof}" if proof else "")
+            return f"cluster is Ready {where}" + (f": {self.proof}" if self.proof else "")
         if self.unconfirmed:
             return f"{UNCONFIRMED} ({polls_text(self.polls)}; Resource Health could not be read)"
         if self.stopped:
@@ -109,6 +105,14 @@ class WaitResult:
             f"still {self.shown_state} {where}; the service may take up to about 60 minutes: "
             "run `cmk-wizard watch` again later, or escalate if it stays Inaccessible beyond that"
         )
+
+    @property
+    def proof(self) -> str:
+        """What showed the recovery, in words ("" when nothing did)."""
+        return {
+            "resource-health": "Resource Health says Available since the fix",
+            "cluster-status": "clusterStatus moved to Ready (Resource Health could not be read)",
+        }.get(self.confirmed_by, "")
 
     @property
     def shown_state(self) -> str:
