@@ -372,11 +372,11 @@ class RemediationScreen(Screen[bool]):
             if waited is not None and waited.ready:
                 state = "[b $success]cluster is Ready[/]"
             elif waited is not None and (waited.unconfirmed or waited.stopped):
-                words = "incomplete: not confirmed" if waited.unconfirmed else "incomplete: cluster Stopped"
-                state = f"[b $warning]{words}[/] (see the wait's detail)"
+                words = "recovery not confirmed" if waited.unconfirmed else "cluster Stopped: start it"
+                state = f"[b $warning]incomplete: {words}[/]"
             else:
                 state = "nothing left to apply · w waits for Ready"
-            self._summary(f"{name} · {state} · p opens the report")
+            self._summary(f"{name} · {state} · p report")
         elif upcoming.kind == StepKind.WAIT:
             self._summary(f"{name} · a (or w) waits for Ready · p report")
         else:
@@ -409,8 +409,8 @@ class RemediationScreen(Screen[bool]):
         bar.update(total=progress.bound, progress=min(elapsed, progress.bound))
         health = f" · Resource Health {escape(progress.availability)}" if progress.availability else ""
         self.query_one("#fix-wait-line", Static).update(
-            f"[b]{escape(progress.cluster_status)}[/]{health} · {elapsed_text(elapsed)} elapsed · documented "
-            f"bound ~{progress.bound / 60:.0f} min · poll {progress.polls} · c stops"
+            f"[b]{escape(progress.cluster_status)}[/]{health} · {elapsed_text(elapsed)} of the documented "
+            f"~{progress.bound / 60:.0f} min · poll {progress.polls} · c stops"
         )
         self._summary(
             f"[b]{escape(self.cluster_name)}[/] · waiting for Ready; polling stops at "

@@ -209,6 +209,7 @@ class AzureGateway:
         rid = parse_resource_id(cluster_id, CLUSTER_TYPE)
         client = self.factory.resource_health(rid.subscription_id)
         # The spec's examples give resourceUri without the leading slash (the URL template adds it).
+        # UNVERIFIED: that live ARM answers this form for a mongoCluster (a live GET would settle it).
         status = call(
             f"read Resource Health of cluster {rid.name}",
             NEEDS_HEALTH_READ,

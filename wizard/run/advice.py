@@ -22,6 +22,7 @@ _ADVICE: Mapping[type[BaseException], str] = {
     Forbidden: "you lack the permission for this write: {permission}. Ask someone who holds it, "
     "or have it granted, then run the fix again.",
     NotFound: "the target was not found: diagnose again; another change may have happened meanwhile.",
+    # UNVERIFIED: what a failed cluster update leaves applied (a failed PATCH on a live cluster, then a GET).
     OperationFailed: "Azure accepted the change, then its operation failed with the error above. Diagnose "
     "again to see what the cluster holds now (the docs say a valid identity may be added even when the "
     "update fails), fix what the error names, then run the fix again. The failed operation leaves "

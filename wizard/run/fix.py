@@ -302,6 +302,8 @@ class FixSession:
         )
         started = datetime.now(UTC)
         s = self.settings
+        seen = self.current.facts.resource_health if self.current else None
+        health_before = seen.availability_state if seen else None
         result = wait_for_ready(
             self.gateway,
             self.cluster_id,
@@ -321,7 +323,7 @@ class FixSession:
                 result.status,
                 result.describe(),
                 WAIT_ADVICE.get(result.status, "" if result.ready else "the cluster is not Ready yet"),
-                {"clusterStatus": step.before.get("clusterStatus")},
+                {"clusterStatus": step.before.get("clusterStatus"), "resourceHealth": health_before},
                 {"clusterStatus": result.cluster_status, "resourceHealth": result.availability or None},
                 started_at=started,
                 wait=result,

@@ -24,6 +24,7 @@ from wizard.domain.errors import Forbidden, GatewayError, NotFound
 from wizard.domain.models import ResourceHealthFacts
 from wizard.domain.ports import AzureReader
 from wizard.domain.results import OutcomeStatus
+from wizard.domain.times import iso
 
 DOCUMENTED_BOUND_SECONDS = 60 * 60
 UNCONFIRMED = "ARM shows Ready; that does not prove the key was revalidated: confirm by connecting"
@@ -71,6 +72,8 @@ class WaitResult:
     """ARM says Ready but nothing could prove the key was revalidated."""
     stopped: bool = False
     """The cluster is Stopped: not waited on."""
+    since: datetime | None = None
+    """Resource Health had to turn Available after this moment (None: any Available counted)."""
 
     @property
     def status(self) -> OutcomeStatus:
@@ -109,8 +112,13 @@ class WaitResult:
     @property
     def proof(self) -> str:
         """What showed the recovery, in words ("" when nothing did)."""
+        health = (
+            f"Resource Health turned Available after the fix at {iso(self.since)}"
+            if self.since
+            else "Resource Health says Available"
+        )
         return {
-            "resource-health": "Resource Health says Available since the fix",
+            "resource-health": health,
             "cluster-status": "clusterStatus moved to Ready (Resource Health could not be read)",
         }.get(self.confirmed_by, "")
 
@@ -200,6 +208,7 @@ def wait_for_ready(
             confirmed_by=confirmed_by,
             unconfirmed=unconfirmed,
             stopped=stopped,
+            since=since,
         )
 
     while True:

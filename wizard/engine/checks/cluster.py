@@ -94,7 +94,10 @@ def cluster_state(ctx: CheckContext) -> Verdict:
 def cluster_health(ctx: CheckContext) -> Verdict:
     """Resource Health's view, the symptom's evidence whatever clusterStatus says: down there while a
     cause is found is CLUSTER_INACCESSIBLE (unless clusterStatus already said so); down with no
-    cause found leaves the verdict undecided (assess.verdict_of)."""
+    cause found leaves the verdict undecided (assess.verdict_of).
+
+    UNVERIFIED: the state, reason type and summary Resource Health gives a mongoCluster that lost its
+    key, and how soon (a GET of availabilityStatuses/current on such a cluster, with timestamps)."""
     facts = ctx.facts
     c, health = facts.cluster, facts.resource_health
     assert c is not None
