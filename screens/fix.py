@@ -409,7 +409,7 @@ class RemediationScreen(Screen[bool]):
         bar.update(total=progress.bound, progress=min(elapsed, progress.bound))
         health = f" · Resource Health {escape(progress.availability)}" if progress.availability else ""
         self.query_one("#fix-wait-line", Static).update(
-            f"[b]{escape(progress.cluster_status)}[/]{health} · {elapsed_text(elapsed)} of the documented "
+            f"[b]{escape(progress.cluster_status)}[/]{health} · {elapsed_text(elapsed)} elapsed of "
             f"~{progress.bound / 60:.0f} min · poll {progress.polls} · c stops"
         )
         self._summary(

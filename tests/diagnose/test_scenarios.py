@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
-from tests.conftest import BackendFactory
+from tests.conftest import BackendFactory, in_both_status_modes
 from wizard.cli import main
 from wizard.domain.models import CheckStatus, Severity
 from wizard.emulator import scenario_names
@@ -42,7 +41,6 @@ CLUSTER_INACCESSIBLE (the symptom), from clusterStatus or, when that says Ready,
 NEVER_CAME_UP = {"provisioning-failed"}
 WARNINGS = {"failed-last-operation": {"CLUSTER_LAST_OPERATION_FAILED"}}
 """Scenarios whose only findings are these warnings."""
-STATUS_MODES = ("documented", "arm-enum")
 PLANNER_ITEM = {"key-type-unsupported"}
 """Causes the planner engineer's work (issue 10) makes the engine find; xfail until it merges."""
 
@@ -54,26 +52,13 @@ def expected_criticals(scenario: str) -> set[str]:
     return causes | symptom
 
 
-def scenario_cases() -> list[Any]:
-    """Every scenario in both status modes, the planner's items marked."""
-    return [
-        pytest.param(
-            scenario,
-            mode,
-            marks=[pytest.mark.xfail(strict=True, reason="planner engineer's item")]
-            if scenario in PLANNER_ITEM
-            else [],
-        )
-        for scenario in sorted(EXPECTED_CAUSES)
-        for mode in STATUS_MODES
-    ]
-
-
 def test_every_design_scenario_is_built_in() -> None:
     assert set(scenario_names()) == set(EXPECTED_CAUSES)
 
 
-@pytest.mark.parametrize(("scenario", "mode"), scenario_cases())
+@pytest.mark.parametrize(
+    ("scenario", "mode"), in_both_status_modes(sorted(EXPECTED_CAUSES), planner_items=PLANNER_ITEM)
+)
 def test_scenario_causes_are_exactly_what_it_was_built_with_in_both_status_modes(
     scenario: str, mode: str, emulator_backend: BackendFactory
 ) -> None:

@@ -10,7 +10,7 @@ from typing import Any, TextIO, cast
 
 import pytest
 
-from tests.conftest import BackendFactory
+from tests.conftest import STATUS_MODES, BackendFactory
 from wizard.cli import build_parser
 from wizard.cli.fix import run_fix
 from wizard.cli.wiring import EmulatorBackend, Options
@@ -24,8 +24,6 @@ from wizard.run.audit import AuditLog
 from wizard.run.confirmation import auto_confirm
 from wizard.run.diagnose import diagnose
 from wizard.run.fix import FixSession
-
-STATUS_MODES = ("documented", "arm-enum")
 
 NOT_ATTACHED = """
 name: not-attached

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BackendFactory, until
+from tests.conftest import BackendFactory, in_both_status_modes, until
 from wizard.domain.results import StepKind
 from wizard.emulator import Emulator
 from wizard.run.audit import AuditLog, read_audit
@@ -40,25 +40,9 @@ FIXABLE = [
 ]
 NOTHING_TO_WRITE = {"healthy", "operator-firewalled", "failed-last-operation"}
 UNRECOVERABLE = {"key-purged": "KEY_PURGED", "vault-purged": "VAULT_PURGED"}
-STATUS_MODES = ("documented", "arm-enum")
 PLANNER_ITEM = {"identity-recreated"}
 """Re-sending a recreated identity's id keeps the stale principal (the emulator, as Azure likely does):
 the planner engineer's item (issue 10) replaces it with a new identity; xfail until that merges."""
-
-
-def in_both_modes(scenarios: list[str]) -> list[Any]:
-    """Each scenario in each status mode, the planner's items marked."""
-    return [
-        pytest.param(
-            scenario,
-            mode,
-            marks=[pytest.mark.xfail(strict=True, reason="planner engineer's item")]
-            if scenario in PLANNER_ITEM
-            else [],
-        )
-        for scenario in scenarios
-        for mode in STATUS_MODES
-    ]
 
 
 def writes(emulator: Emulator) -> list[dict[str, Any]]:
@@ -83,7 +67,7 @@ def assert_audit_pairs(path: Path, token: str) -> list[dict[str, Any]]:
     return records
 
 
-@pytest.mark.parametrize(("scenario", "mode"), in_both_modes(FIXABLE))
+@pytest.mark.parametrize(("scenario", "mode"), in_both_status_modes(FIXABLE, planner_items=PLANNER_ITEM))
 def test_fixing_every_finding_makes_the_emulator_say_ready_in_both_status_modes(
     scenario: str, mode: str, emulator_backend: BackendFactory, tmp_path: Path
 ) -> None:
@@ -132,7 +116,7 @@ def test_fixing_every_finding_makes_the_emulator_say_ready_in_both_status_modes(
         assert [o for o in result.outcomes if o.step.kind != StepKind.ESCALATE] == []
 
 
-@pytest.mark.parametrize(("scenario", "mode"), in_both_modes(sorted(UNRECOVERABLE)))
+@pytest.mark.parametrize(("scenario", "mode"), in_both_status_modes(sorted(UNRECOVERABLE)))
 def test_unrecoverable_scenarios_escalate_and_write_nothing(
     scenario: str, mode: str, emulator_backend: BackendFactory, tmp_path: Path
 ) -> None:

@@ -216,3 +216,12 @@ def test_watch_on_a_stopped_cluster_says_start_it(tmp_path: Path, capsys: pytest
     out = capsys.readouterr().out
     assert "the cluster is Stopped" in out
     assert "start it" in out
+
+
+def test_the_status_mode_flag_reaches_the_embedded_emulator(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["diagnose", "--scenario", "key-disabled", "--status-mode", "arm-enum", "--format", "json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert out["cluster"]["status"] == "Ready"
+    assert out["cluster"]["resourceHealth"]["availabilityState"] == "Unavailable"
+    assert {f["code"] for f in out["findings"]} == {"KEY_DISABLED", "CLUSTER_INACCESSIBLE"}

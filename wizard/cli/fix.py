@@ -19,8 +19,9 @@ from wizard.domain.results import ConfirmKind, StepKind
 from wizard.engine.steps import Plan, Step
 from wizard.run.audit import audit_log
 from wizard.run.confirmation import Answer, auto_confirm
-from wizard.run.fix import WAIT_ADVICE, FixSession, FixSettings
+from wizard.run.fix import FixSession, FixSettings
 from wizard.run.outcomes import StepOutcome
+from wizard.run.recovery import WAIT_ADVICE
 from wizard.run.wait import WaitProgress, wait_for_ready
 
 EXIT_USAGE, EXIT_INCOMPLETE = 2, 3

@@ -18,7 +18,6 @@ from typing import Any, Protocol
 from wizard.domain.actions import WAIT_FOR_READY, DeleteFailedCluster
 from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import ReadOnlyViolation, WizardError, WriteRefused
-from wizard.domain.models import Severity
 from wizard.domain.ports import AzureReader, AzureWriter
 from wizard.domain.results import (
     ConfirmKind,
@@ -40,8 +39,10 @@ from wizard.run.outcomes import (
     StepOutcome,
     TimelineEvent,
     recovery_unconfirmed,
+    run_verdict,
     skipped_keys,
 )
+from wizard.run.recovery import WAIT_ADVICE, OutageSeen, fixes_a_cause
 from wizard.run.verify import verify
 from wizard.run.wait import DOCUMENTED_BOUND_SECONDS, WaitProgress, wait_for_ready
 
@@ -100,10 +101,8 @@ class FixSession:
         self.outcomes: list[StepOutcome] = []
         self.timeline: list[TimelineEvent] = []
         self.deleted_cluster = False
-        self.last_fix_at: datetime | None = None
-        """When the last write for a critical cause was sent: Resource Health must change after it."""
-        self.health_seen_down = False
-        self.status_seen_not_ready = False
+        self.seen = OutageSeen()
+        """What Azure showed of the outage: it decides what proves the recovery."""
         self._writer: AzureWriter | None = None
         self._applied: set[str] = set()
 
@@ -129,16 +128,8 @@ class FixSession:
                 + (", ".join(f.code for f in result.findings) or "none"),
             )
         self.current = result
-        self._note_outage(result)
+        self.seen.note(result)
         return result
-
-    def _note_outage(self, result: Diagnosis) -> None:
-        """Remember whether Azure ever showed the outage: it decides what proves the recovery."""
-        cluster, health = result.cluster, result.facts.resource_health
-        if cluster is not None and cluster.cluster_status.lower() not in ("ready", "stopped"):
-            self.status_seen_not_ready = True
-        if health is not None and health.down:
-            self.health_seen_down = True
 
     @property
     def recovery(self) -> StepOutcome | None:
@@ -149,10 +140,7 @@ class FixSession:
     @property
     def verdict(self) -> str:
         """The latest diagnosis' verdict; `incomplete` when it says healthy but the recovery is unproven."""
-        if self.current is None:
-            return "incomplete"
-        verdict = self.current.verdict
-        return "incomplete" if verdict == "healthy" and self.recovery is not None else verdict
+        return run_verdict(self.current.verdict, self.outcomes) if self.current else "incomplete"
 
     def plan(self) -> Plan:
         """The plan from the latest diagnosis and what this session already did."""
@@ -239,8 +227,8 @@ class FixSession:
         self._applied.add(step.key)
         if step.action is not None:
             self.carry = self.carry.after(step.action, result.identity)
-        if result.status == WriteStatus.OK and _fixes_a_cause(step):
-            self.last_fix_at = sent_at
+        if result.status == WriteStatus.OK and fixes_a_cause(step):
+            self.seen.fixed(sent_at)
             self.carry = self.carry.after_cause_fixed()
         self._event(
             "write",
@@ -302,13 +290,11 @@ class FixSession:
         )
         started = datetime.now(UTC)
         s = self.settings
-        seen = self.current.facts.resource_health if self.current else None
-        health_before = seen.availability_state if seen else None
+        health_before = self.seen.health_state
         result = wait_for_ready(
             self.gateway,
             self.cluster_id,
-            since=self.last_fix_at if self.health_seen_down else None,
-            was_not_ready=self.status_seen_not_ready,
+            **self.seen.wait_evidence(),
             timeout=timeout if timeout is not None else s.wait_timeout,
             poll=s.wait_poll,
             max_poll=s.wait_max_poll,
@@ -436,21 +422,6 @@ class FixSession:
             stopped,
             unconfirmed,
         )
-
-
-WAIT_ADVICE = {
-    OutcomeStatus.UNCONFIRMED: "connect to the cluster (for example with mongosh) to confirm it serves "
-    "again; or get Microsoft.ResourceHealth/availabilityStatuses/read (Reader on the cluster) and run "
-    "`cmk-wizard watch`, which then confirms it from Resource Health",
-    OutcomeStatus.CLUSTER_STOPPED: "start the cluster, then run `cmk-wizard watch` to see it "
-    "revalidate its key",
-}
-
-
-def _fixes_a_cause(step: Step) -> bool:
-    """A write for a critical finding: once it lands, the service must revalidate the key."""
-    entry = load_catalog().findings.get(step.finding)
-    return entry is not None and entry.severity == Severity.CRITICAL
 
 
 def open_session(

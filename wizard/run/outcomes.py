@@ -58,6 +58,11 @@ def recovery_unconfirmed(outcomes: Iterable[StepOutcome]) -> StepOutcome | None:
     return last if last is not None and last.status in RECOVERY_UNPROVEN else None
 
 
+def run_verdict(diagnosed: str, outcomes: Iterable[StepOutcome]) -> str:
+    """The diagnosis' verdict, `incomplete` when it says healthy but no wait could prove the recovery."""
+    return "incomplete" if diagnosed == "healthy" and recovery_unconfirmed(outcomes) else diagnosed
+
+
 def skipped_keys(outcomes: Iterable[StepOutcome]) -> frozenset[str]:
     """The steps the operator left out: declined, so nothing was sent (their keys)."""
     return frozenset(o.step.key for o in outcomes if o.status == OutcomeStatus.DECLINED)
@@ -92,8 +97,7 @@ class FixResult:
     @property
     def verdict(self) -> str:
         """The final diagnosis' verdict, `incomplete` when it says healthy on ARM's word alone."""
-        verdict = self.final.verdict
-        return "incomplete" if verdict == "healthy" and self.recovery is not None else verdict
+        return run_verdict(self.final.verdict, self.outcomes)
 
     @property
     def exit_code(self) -> int:

@@ -5,8 +5,8 @@ say Ready throughout an outage. The wait ends as recovered only on evidence:
 
 - Resource Health says Available, with an occurred time after `since` (the last write that fixed a
   cause, when Resource Health was seen down in this session), and clusterStatus is Ready; or
-- Resource Health cannot be read and clusterStatus moved to Ready from something else (the service
-  itself changed its view).
+- Resource Health cannot be read and clusterStatus moved to Ready from Inaccessible (the service
+  itself changed its view; Updating or Starting to Ready says nothing about the key).
 
 With neither (Resource Health unreadable, ARM Ready throughout) it ends `unconfirmed` at once and
 says so: polling longer would learn nothing. A Stopped cluster is not waited on: it must be started.
@@ -133,7 +133,7 @@ class _Evidence:
     """What the polls have shown so far about the service's view of the cluster."""
 
     since: datetime | None
-    was_not_ready: bool
+    was_inaccessible: bool
     availability: str = ""
     health_unreadable: bool = False
 
@@ -144,7 +144,7 @@ class _Evidence:
             health = reader.get_resource_health(cluster_id)
         except (Forbidden, NotFound):
             self.availability, self.health_unreadable = "", True
-            return "cluster-status" if self.was_not_ready else "unconfirmed"
+            return "cluster-status" if self.was_inaccessible else "unconfirmed"
         except GatewayError:
             self.availability = "unreadable this poll"
             return ""
@@ -164,7 +164,7 @@ def wait_for_ready(
     cluster_id: str,
     *,
     since: datetime | None = None,
-    was_not_ready: bool = False,
+    was_inaccessible: bool = False,
     timeout: float = DOCUMENTED_BOUND_SECONDS,
     poll: float = 60.0,
     max_poll: float = 300.0,
@@ -177,10 +177,10 @@ def wait_for_ready(
     """Poll until the recovery is proven, with backoff, at most `timeout` seconds; cancellable.
 
     `since`: Resource Health must have turned Available after this moment (the last write that fixed
-    a cause, when the outage showed there); None takes any Available. `was_not_ready`: clusterStatus
-    was seen other than Ready earlier, so a Ready now is the service's own change of view."""
+    a cause, when the outage showed there); None takes any Available. `was_inaccessible`: clusterStatus
+    was seen Inaccessible earlier, so a Ready now is the service's own change of view."""
     cancel = cancel or threading.Event()
-    evidence = _Evidence(since, was_not_ready)
+    evidence = _Evidence(since, was_inaccessible)
     start = clock()
     interval = max(poll, 0.01)
     polls = 0
@@ -227,8 +227,8 @@ def wait_for_ready(
                 return ended(stopped=True)
             if lowered == "ready":
                 verdict = evidence.judge(reader, cluster_id)
-            else:
-                evidence.was_not_ready = True
+            elif lowered == "inaccessible":
+                evidence.was_inaccessible = True
         if verdict == "unconfirmed":
             return ended(unconfirmed=True)
         if verdict:
