@@ -65,6 +65,15 @@ def _checks(lines: list[str], diagnosis: Diagnosis) -> None:
         lines.append(f"| `{c.id}` | {_cell(titles.get(c.id, ''))} | {c.status.value} | {_cell(c.detail)} |")
 
 
+def _health(diagnosis: Diagnosis) -> str:
+    """Resource Health's answer in one phrase: its state and since when, or why it is missing."""
+    health = diagnosis.facts.resource_health
+    if health is None:
+        return "could not be read"
+    since = f" since {_t(health.occurred_time)}" if health.occurred_time else ""
+    return f"{health.availability_state}{since}"
+
+
 def _rank(code: str) -> int:
     return load_catalog().finding(code).rank
 
@@ -117,6 +126,7 @@ def incident_markdown(session: FixSession, *, title: str | None = None) -> str:
         f"- Operator: {who}",
         f"- Started: {_t(initial.started_at)}",
         f"- Status at start: {cluster.cluster_status if cluster else 'unknown'}; verdict {initial.verdict}",
+        f"- Resource Health at start: {_health(initial)}",
         f"- Causes found: {', '.join(sorted(critical_causes(initial.findings), key=_rank)) or 'none'}",
         f"- Changes made: {len(changed)} ({', '.join(o.step.remediation for o in changed) or 'none'})",
         f"- Final verdict: **{verdict}**",
