@@ -33,6 +33,8 @@ STOPPED = (
     "the cluster is Stopped: a stopped cluster is not revalidated and is not waited on; start it "
     "(Azure portal: the cluster's Start), then run `cmk-wizard watch`"
 )
+"""UNVERIFIED: that the service does not revalidate a stopped cluster's key (a key fixed while the
+cluster is stopped, then a start, watched in clusterStatus and Resource Health)."""
 CLOCK_SKEW = timedelta(seconds=5)
 """Resource Health's occurred time is Azure's clock, `since` is ours. UNVERIFIED: how far they drift
 (an occurred time a few seconds before our write is still taken as after it)."""
