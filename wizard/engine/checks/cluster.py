@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizard.domain.models import CheckStatus, ResourceHealthFacts
+from wizard.domain.models import RUNNING_STATUSES, CheckStatus, ResourceHealthFacts
 from wizard.domain.times import iso
 from wizard.engine.checks.gate import CheckContext
 from wizard.engine.checks.registry import check
@@ -83,6 +83,11 @@ def cluster_state(ctx: CheckContext) -> Verdict:
         return Verdict(
             CheckStatus.FAIL, f"Inaccessible: denies all connections{last}", evidence, findings, reads=reads
         )
+    if c.cluster_status.lower() not in RUNNING_STATUSES:
+        # Provisioning or Dropping while an operation runs, or a value the open enum added: not judged.
+        detail = f"clusterStatus {c.cluster_status or '-'} (provisioningState {c.provisioning_state})"
+        detail += ": not a state the wizard can judge; nothing is offered for deletion"
+        return Verdict(CheckStatus.UNKNOWN, detail, evidence, findings, reads=reads)
     if findings:
         return Verdict(
             CheckStatus.FAIL, f"{c.cluster_status}: it runs{last}", evidence, findings, reads=reads
