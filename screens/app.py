@@ -87,12 +87,13 @@ class WizardApp(App[int]):
         terminal_colours: bool | None = None,
         audit_path: str | Path | None = None,
         report_dir: str | Path | None = None,
+        my_ip: str | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
         self.cluster_id = cluster_id
         self.fix_paths = FixPaths(
-            Path(audit_path) if audit_path else None, Path(report_dir) if report_dir else None
+            Path(audit_path) if audit_path else None, Path(report_dir) if report_dir else None, my_ip
         )
         self.last_report: ReportReady | None = None
         self.scenario_names: list[str] = []

@@ -25,7 +25,7 @@ from wizard.domain.catalog import Catalog, load_catalog
 from wizard.domain.models import Finding
 from wizard.domain.ports import Backend
 from wizard.domain.results import StepKind
-from wizard.engine.fix_plan import plan_fixes
+from wizard.engine.fix_plan import named_only, plan_fixes
 from wizard.engine.steps import Step
 from wizard.run.diagnose import Diagnosis
 
@@ -44,6 +44,8 @@ def plan_step(number: int, step: Step) -> list[Block]:
     blocks: list[Block] = [("step", f"{number}. {escape(step.title)}"), ("field", escape(step.summary))]
     if step.kind not in (StepKind.WRITE, StepKind.WAIT):
         return [*blocks, ("field", escape(step.explanation))]
+    if step.explanation:
+        blocks.append(("field", field("Why", step.explanation)))
     if step.provisional:
         blocks.append(("field", "[$warning]Filled in once an earlier step is done[/]"))
     reversible = "[$success]yes[/]" if step.reversible else "[b $error]NO: this cannot be undone[/]"
@@ -92,13 +94,24 @@ def finding_detail(diagnosis: Diagnosis, finding: Finding, catalog: Catalog) -> 
             ("field", "[$text-muted]No change can fix this from here: read the explanation above.[/]")
         )
     blocks += [("note-warning", escape(note)) for note in plan.notes]
+    if named_only(finding):
+        if not plan.writes:
+            return blocks
+        return [
+            *blocks,
+            (
+                "note",
+                "Press x to apply this warning's fix on its own: a warning is never fixed "
+                "together with the cluster's causes.",
+            ),
+        ]
     if not any(step.kind in (StepKind.WRITE, StepKind.WAIT) for step in whole.steps):
         return blocks
     return [
         *blocks,
         (
             "note",
-            "Press x to fix the cluster: every finding's steps in order; preview "
+            "Press x to fix the cluster: every critical finding's steps in order; preview "
             "each, confirm, apply, verify, wait, report.",
         ),
     ]
@@ -121,7 +134,8 @@ class FindingsScreen(Screen[bool]):
             "fix",
             "Fix",
             id="findings.fix",
-            tooltip="Fix: preview, confirm, apply, verify, wait for Ready, report",
+            tooltip="Fix the cluster's causes (or the warning under the cursor, on its own): "
+            "preview, confirm, apply, verify, wait for Ready, report",
         ),
     ]
 
@@ -199,8 +213,17 @@ class FindingsScreen(Screen[bool]):
         if self.backend is None or not self.diagnosis.findings:
             return
         self.app.push_screen(
-            RemediationScreen(self.backend, self.diagnosis, paths=self.paths), callback=self._after_fix
+            RemediationScreen(self.backend, self.diagnosis, paths=self.paths, scope=self._chosen()),
+            callback=self._after_fix,
         )
+
+    def _chosen(self) -> set[str] | None:
+        """A warning under the cursor is fixed on its own; anything else fixes the cluster's causes."""
+        index = self.query_one("#finding-list", OptionList).highlighted
+        if index is None or not 0 <= index < len(self.diagnosis.findings):
+            return None
+        finding = self.diagnosis.findings[index]
+        return {finding.code} if named_only(finding) else None
 
     def _after_fix(self, changed: bool | None) -> None:
         if changed:

@@ -68,9 +68,17 @@ class RemediationScreen(Screen[bool]):
         ),
     ]
 
-    def __init__(self, backend: Backend, diagnosis: Diagnosis, *, paths: FixPaths | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        diagnosis: Diagnosis,
+        *,
+        paths: FixPaths | None = None,
+        scope: set[str] | None = None,
+    ) -> None:
         super().__init__()
         self.backend = backend
+        self.scope = scope
         self.cluster_id = diagnosis.cluster_id
         self.cluster_name = (
             diagnosis.cluster.name
@@ -89,6 +97,7 @@ class RemediationScreen(Screen[bool]):
         self.wait_started = 0.0
         self.last_progress: WaitProgress | None = None
         self.wait_timer: Timer | None = None
+        self.warned_open_rule = False
 
     def compose(self) -> ComposeResult:
         """Context, the stage, the steps beside (or above) the selected one, the wait progress."""
@@ -129,7 +138,9 @@ class RemediationScreen(Screen[bool]):
     def open_fix(self) -> None:
         """Open the session over the backend's gateway, diagnose, plan."""
         audit = str(self.paths.audit_path) if self.paths.audit_path else None
-        session = open_session(self.backend, self.cluster_id, audit_path=audit)
+        session = open_session(
+            self.backend, self.cluster_id, audit_path=audit, operator_ip=self.paths.my_ip, scope=self.scope
+        )
         session.diagnose()
         self.post_message(FixOpened(session, session.plan()))
 
@@ -299,9 +310,11 @@ class RemediationScreen(Screen[bool]):
         """No step: either nothing is wrong, or the fresh diagnosis could not decide (and says why)."""
         diagnosis = self.session.current if self.session else None
         if diagnosis is None or diagnosis.verdict != "incomplete":
+            notes = self.plan.notes if self.plan else ()
             return [
                 ("title", "Nothing to fix"),
                 ("line", "The fresh diagnosis plans no change for this cluster."),
+                *(("note-warning", escape(n)) for n in notes),
                 ("note", "p opens the report."),
             ]
         blocks: list[Block] = [
@@ -358,6 +371,8 @@ class RemediationScreen(Screen[bool]):
         """The one summary line: where the fix stands and the key that moves it on."""
         upcoming = self.next_step()
         name = f"[b]{escape(self.cluster_name)}[/]"
+        if self.scope:
+            name += f" ({escape(', '.join(sorted(self.scope)))} only)"
         if (
             not self.rows
             and self.session
@@ -523,6 +538,17 @@ class RemediationScreen(Screen[bool]):
                 "A write is in progress: its result and verification come first.",
                 title="Not now",
                 severity="warning",
+            )
+            return
+        if self.session is not None and self.session.carry.open_rules and not self.warned_open_rule:
+            self.warned_open_rule = True
+            self.notify(
+                "Your temporary IP rule is still in the vault firewall; the plan removes it once the "
+                "steps that need it are done (a goes on). escape again leaves it there: the next fix "
+                "removes it first (the audit log holds its undo).",
+                title="Firewall still open to you",
+                severity="warning",
+                timeout=12,
             )
             return
         self.cancel_wait.set()

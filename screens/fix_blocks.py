@@ -69,6 +69,8 @@ def step_preview(
     if step.kind == StepKind.ESCALATE or step.kind not in (StepKind.WRITE, StepKind.WAIT):
         blocks += [("heading-warning", "Nothing to apply here"), ("field", escape(step.explanation))]
         return blocks
+    if step.explanation:
+        blocks += [("heading", "Why this step"), ("line", escape(step.explanation))]
     if step.provisional:
         blocks.append(
             (
@@ -76,6 +78,11 @@ def step_preview(
                 "Depends on an earlier step: its details are filled in once that step is done",
             )
         )
+    if step.network:
+        blocks += [
+            ("heading-warning", "Your network: the vault may refuse this"),
+            ("field", escape(step.network)),
+        ]
     blocks += [
         ("heading", "What changes"),
         ("field", field("Change", step.change)),

@@ -1,4 +1,4 @@
-"""Where the wizard writes its audit log and incident reports."""
+"""Where the wizard writes its audit log and incident reports, and where the operator comes from."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class FixPaths:
-    """Where the audit log and incident reports go (None: the user state directory)."""
+    """Where the audit log and incident reports go (None: the user state directory), and the
+    operator's public address (`--my-ip`) for a temporary vault firewall rule (None: not given)."""
 
     audit_path: Path | None = None
     report_dir: Path | None = None
+    my_ip: str | None = None
 
     def reports(self) -> Path:
         """The folder reports are saved in."""

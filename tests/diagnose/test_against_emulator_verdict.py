@@ -39,6 +39,7 @@ REASON_TO_CAUSE = {
     "key-disabled": "KEY_DISABLED",
     "key-not-yet-active": "KEY_NOT_YET_ACTIVE",
     "key-expired": "KEY_EXPIRED",
+    "key-type-unsupported": "KEY_TYPE_UNSUPPORTED",
 }
 
 NETWORKS = [
@@ -48,6 +49,8 @@ NETWORKS = [
     {"publicNetworkAccess": "Disabled", "networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices"}},
     {"networkAcls": {"defaultAction": "Deny", "bypass": "None", "ipRules": ["203.0.113.0/24"]}},
     {"publicNetworkAccess": "Disabled", "networkAcls": {"defaultAction": "Allow", "bypass": "None"}},
+    {"publicNetworkAccess": "Disabled"},
+    {"publicNetworkAccess": "Disabled", "networkAcls": {"defaultAction": "Deny"}},
 ]
 
 ROLE_GRANTS = [
@@ -85,9 +88,11 @@ def estates(draw: st.DrawFn) -> dict[str, Any]:
     identity_state = draw(st.sampled_from(["ok", "ok", "deleted", "recreated"]))
     vault_state = draw(st.sampled_from(["live", "live", "live", "soft-deleted", "purged"]))
     key_state = draw(st.sampled_from(["present", "present", "soft-deleted", "purged"]))
+    kty = draw(st.sampled_from(["RSA", "RSA", "RSA", "RSA-HSM", "EC"]))
     key: dict[str, Any] = {
         "name": KEY,
-        "size": draw(st.sampled_from([2048, 3072, 4096])),
+        "kty": kty,
+        "size": None if kty == "EC" else draw(st.sampled_from([1024, 2048, 3072, 4096])),
         "enabled": draw(st.booleans()),
         "expires": draw(st.sampled_from([None, "-2d", "-1h", "+90d", "+400d"])),
         "notBefore": draw(st.sampled_from([None, None, "-10d", "+2d"])),
@@ -143,9 +148,10 @@ def data_plane_closed_to_operator(estate: dict[str, Any]) -> bool:
 
 
 def expected_causes(reasons: list[str], rbac: bool) -> set[str]:
-    """The emulator's reasons in the engine's words; a recreated identity's lost access is one cause."""
+    """The emulator's reasons in the engine's words; a recreated identity's new principal without
+    access is a cause of its own (it exists and lacks access)."""
     causes = {REASON_TO_CAUSE[r] for r in reasons if r in REASON_TO_CAUSE}
-    if "no-key-permission" in reasons and "identity-principal-changed" not in reasons:
+    if "no-key-permission" in reasons:
         causes.add("RBAC_ROLE_MISSING" if rbac else "ACCESS_POLICY_MISSING")
     return causes
 

@@ -24,7 +24,7 @@ EXPECTED_CAUSES = {
     "vault-soft-deleted-elsewhere": {"VAULT_SOFT_DELETED"},
     "vault-purged": {"VAULT_PURGED"},
     "identity-deleted": {"IDENTITY_DELETED"},
-    "identity-recreated": {"IDENTITY_RECREATED"},
+    "identity-recreated": {"IDENTITY_RECREATED", "RBAC_ROLE_MISSING"},
     "rbac-role-missing": {"RBAC_ROLE_MISSING"},
     "access-policy-revoked": {"ACCESS_POLICY_MISSING"},
     "firewall-blocked": {"VAULT_FIREWALL_BLOCKS_SERVICE"},
@@ -34,15 +34,15 @@ EXPECTED_CAUSES = {
     "multi-fault": {"KEY_EXPIRED", "RBAC_ROLE_MISSING", "VAULT_FIREWALL_BLOCKS_SERVICE"},
     "failed-last-operation": set(),
     "key-type-unsupported": {"KEY_TYPE_UNSUPPORTED"},
+    "key-url-pinned-newest-disabled": set(),
     "operator-network-denied": {"KEY_EXPIRED"},
+    "vault-private-default-bypass": set(),
 }
 """The critical causes each scenario was built with. A cluster that came up and has a cause is also
 CLUSTER_INACCESSIBLE (the symptom), from clusterStatus or, when that says Ready, Resource Health."""
 NEVER_CAME_UP = {"provisioning-failed"}
 WARNINGS = {"failed-last-operation": {"CLUSTER_LAST_OPERATION_FAILED"}}
 """Scenarios whose only findings are these warnings."""
-PLANNER_ITEM = {"key-type-unsupported"}
-"""Causes the planner engineer's work (issue 10) makes the engine find; xfail until it merges."""
 
 
 def expected_criticals(scenario: str) -> set[str]:
@@ -56,9 +56,7 @@ def test_every_design_scenario_is_built_in() -> None:
     assert set(scenario_names()) == set(EXPECTED_CAUSES)
 
 
-@pytest.mark.parametrize(
-    ("scenario", "mode"), in_both_status_modes(sorted(EXPECTED_CAUSES), planner_items=PLANNER_ITEM)
-)
+@pytest.mark.parametrize(("scenario", "mode"), in_both_status_modes(sorted(EXPECTED_CAUSES)))
 def test_scenario_causes_are_exactly_what_it_was_built_with_in_both_status_modes(
     scenario: str, mode: str, emulator_backend: BackendFactory
 ) -> None:
@@ -116,3 +114,23 @@ def test_diagnose_text_names_the_cause(capsys: pytest.CaptureFixture[str]) -> No
     assert "verdict  healthy" in capsys.readouterr().out
     assert main(["diagnose", "--scenario", "key-disabled"]) == 1
     assert "KEY_DISABLED" in capsys.readouterr().out
+
+
+def test_a_private_vault_without_network_acls_lets_the_service_in_and_plans_nothing(
+    emulator_backend: BackendFactory,
+) -> None:
+    """Public access Disabled and no networkAcls: bypass defaults to AzureServices (the Key Vault
+    spec), so the firewall check passes and there is nothing to fix: no finding, no PATCH."""
+    from wizard.engine.fix_plan import plan_fixes
+
+    backend = emulator_backend("vault-private-default-bypass")
+    cluster_id = backend.default_cluster_id()
+    assert cluster_id
+    result = diagnose(backend.connect(), cluster_id)
+    network = next(c for c in result.assessment.checks if c.id == "vault.network")
+    assert network.status == CheckStatus.PASS
+    assert "default is AzureServices" in network.detail
+    assert network.evidence["publicNetworkAccess"] == "Disabled"
+    assert network.evidence["bypass"] is None
+    assert result.findings == ()
+    assert plan_fixes(result).steps == ()

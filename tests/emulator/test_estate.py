@@ -82,6 +82,19 @@ def test_unknown_scenario_and_missing_file(tmp_path: Path) -> None:
             "scope: vault:kv-a}]",
             "soft-deleted",
         ),
+        (
+            "name: x\nvaults: [{name: kv-a, keys: [{name: k, olderVersions: [{version: v1}]}]}]",
+            "vaults[0].keys[0].olderVersions[0].version: 'v1' is not a key version",
+        ),
+        (
+            "name: x\nvaults: [{name: kv-a, keys: [{name: k, olderVersions: [{colour: red}]}]}]",
+            "vaults[0].keys[0].olderVersions[0].colour: unknown field",
+        ),
+        (
+            "name: x\nvaults: [{name: kv-a, keys: [{name: k, version: " + "a" * 32 + ", olderVersions: "
+            "[{version: " + "A" * 32 + "}]}]}]",
+            "defined twice",
+        ),
         ("name: x\nvaults: [{name: kv-a\n", "not valid YAML"),
         ("- just\n- a list", "top level"),
     ],
@@ -122,6 +135,46 @@ def test_built_in_scenarios_round_trip_through_the_file_loader(tmp_path: Path) -
         built_in = load_estate(name)
         assert from_file.spec == built_in.spec
         assert from_file.build(0.0) == built_in.build(0.0)
+
+
+PER_VERSION = """
+name: per-version
+identities: [{name: id-a}]
+vaults:
+  - name: kv-mine
+    keys:
+      - name: k1
+        enabled: false
+        olderVersions:
+          - {version: 0123456789abcdef0123456789abcdef, expires: -1d}
+          - {version: fedcba9876543210fedcba9876543210, expires: +30d}
+clusters:
+  - name: c1
+    identities: [id-a]
+    encryption: {identity: id-a, vault: kv-mine, key: k1, version: VERSION}
+roleAssignments:
+  - {principal: id-a, role: Key Vault Crypto User, scope: key:kv-mine/k1}
+"""
+
+
+@pytest.mark.parametrize(
+    ("version", "reasons"),
+    [
+        ("fedcba9876543210fedcba9876543210", []),
+        ("0123456789abcdef0123456789abcdef", ["key-expired"]),
+    ],
+)
+def test_each_older_version_has_its_own_attributes(tmp_path: Path, version: str, reasons: list[str]) -> None:
+    """The newest version is disabled; a cluster pinned to an older one is judged on that one."""
+    with Emulator(write(tmp_path, PER_VERSION.replace("VERSION", version))) as emu:
+        health = emu.health()["clusters"]
+        assert [[r["code"] for r in v["reasons"]] for v in health.values()] == [reasons]
+        key = emu.mutate(lambda state: state.vaults[0].keys["k1"])
+    assert [v.version for v in key.versions[:2]] == [
+        "0123456789abcdef0123456789abcdef",
+        "fedcba9876543210fedcba9876543210",
+    ]
+    assert [v.enabled for v in key.versions] == [True, True, False]
 
 
 def test_relative_dates_resolve_at_start(tmp_path: Path) -> None:

@@ -54,6 +54,8 @@ EXPECTED = {
     "failed-last-operation": [],
     "key-type-unsupported": ["key-type-unsupported"],
     "operator-network-denied": ["key-expired"],
+    "vault-private-default-bypass": [],
+    "key-url-pinned-newest-disabled": [],
 }
 
 

@@ -43,6 +43,8 @@ DESIGN_REMEDIATIONS = {
     "grant-crypto-role",
     "add-access-policy",
     "allow-trusted-services",
+    "allow-operator-ip",
+    "remove-operator-ip",
     "create-identity",
     "attach-identity-and-key",
     "enable-purge-protection",
@@ -68,6 +70,7 @@ DESIGN_CHECKS = {
     "key.enabled",
     "key.dates",
     "key.type",
+    "key.newest",
 }
 
 

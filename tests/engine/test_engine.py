@@ -130,9 +130,12 @@ def test_key_expiring_soon_is_a_warning_not_a_cause() -> None:
     assert result.verdict == "healthy"
 
 
-def test_unsupported_key_type_is_a_warning() -> None:
+def test_unsupported_key_type_of_the_key_in_use_is_a_cause() -> None:
     result, _ = run(HEALTHY.replace(key=_key(kty="EC", key_size=None)))
-    assert codes(result) == {"KEY_TYPE_UNSUPPORTED"}
+    assert critical_causes(result.findings) == {"KEY_TYPE_UNSUPPORTED"}
+    assert result.verdict == "unhealthy"
+    finding = next(f for f in result.findings if f.code == "KEY_TYPE_UNSUPPORTED")
+    assert finding.remediations == ()
 
 
 def test_soft_deleted_vault_skips_what_depends_on_it() -> None:
@@ -217,6 +220,10 @@ def test_without_the_list_of_subscriptions_the_cluster_subscription_is_still_sea
         ("Disabled", "Deny", "AzureServices", False),
         ("Disabled", None, "None", True),
         ("Enabled", "Deny", "None", True),
+        # no networkAcls, or none naming a bypass: the spec's default bypass is AzureServices
+        ("Disabled", None, None, False),
+        ("Disabled", "Deny", None, False),
+        ("Enabled", "Deny", None, False),
     ],
 )
 def test_network_rules(pna: str, default: str | None, bypass: str | None, blocked: bool) -> None:
@@ -225,13 +232,19 @@ def test_network_rules(pna: str, default: str | None, bypass: str | None, blocke
     assert ("VAULT_FIREWALL_BLOCKS_SERVICE" in codes(result)) is blocked
 
 
-def test_recreated_identity_is_one_cause_not_two() -> None:
+def test_recreated_identity_and_its_new_principals_missing_access_are_both_named() -> None:
+    """The new principal exists and lacks access: that is a finding of its own, not only a
+    failing check; and the recreated identity lists only the grant that fits an RBAC vault."""
     assert HEALTHY.identity is not None
     identity = HEALTHY.identity.__class__(**{**HEALTHY.identity.__dict__, "principal_id": "new-principal"})
     result, reader = run(HEALTHY.replace(identity=identity))
-    assert critical_causes(result.findings) == {"IDENTITY_RECREATED"}
+    assert critical_causes(result.findings) == {"IDENTITY_RECREATED", "RBAC_ROLE_MISSING"}
     assert status(result, "access.rbac") == CheckStatus.FAIL
     assert "list_role_assignments" in reader.calls
+    missing = next(f for f in result.findings if f.code == "RBAC_ROLE_MISSING")
+    assert "new-principal" in missing.summary
+    recreated = next(f for f in result.findings if f.code == "IDENTITY_RECREATED")
+    assert recreated.remediations == ("create-identity", "grant-crypto-role", "attach-identity-and-key")
 
 
 def test_identity_not_attached() -> None:

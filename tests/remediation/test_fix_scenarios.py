@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import BackendFactory, in_both_status_modes, until
 from wizard.domain.results import StepKind
-from wizard.emulator import Emulator
+from wizard.emulator import Emulator, scenario_names
 from wizard.run.audit import AuditLog, read_audit
 from wizard.run.confirmation import auto_confirm
 from wizard.run.diagnose import diagnose
@@ -37,12 +37,25 @@ FIXABLE = [
     "operator-firewalled",
     "multi-fault",
     "failed-last-operation",
+    "key-url-pinned-newest-disabled",
+    "vault-private-default-bypass",
+    "operator-network-denied",
 ]
-NOTHING_TO_WRITE = {"healthy", "operator-firewalled", "failed-last-operation"}
-UNRECOVERABLE = {"key-purged": "KEY_PURGED", "vault-purged": "VAULT_PURGED"}
-PLANNER_ITEM = {"identity-recreated"}
-"""Re-sending a recreated identity's id keeps the stale principal (the emulator, as Azure likely does):
-the planner engineer's item (issue 10) replaces it with a new identity; xfail until that merges."""
+UNRECOVERABLE = {
+    "key-purged": "KEY_PURGED",
+    "vault-purged": "VAULT_PURGED",
+    "key-type-unsupported": "KEY_TYPE_UNSUPPORTED",
+}
+WRITES_NOTHING = {
+    "healthy",
+    "operator-firewalled",
+    "failed-last-operation",
+    "key-url-pinned-newest-disabled",
+    "vault-private-default-bypass",
+}
+OPERATOR = {"operator-network-denied": ("198.51.100.7", "kv-cmk-demo")}
+"""Scenarios fixed only through a temporary IP rule: the operator's address (--my-ip) and the vault
+name its typed confirmation needs."""
 
 
 def writes(emulator: Emulator) -> list[dict[str, Any]]:
@@ -67,7 +80,11 @@ def assert_audit_pairs(path: Path, token: str) -> list[dict[str, Any]]:
     return records
 
 
-@pytest.mark.parametrize(("scenario", "mode"), in_both_status_modes(FIXABLE, planner_items=PLANNER_ITEM))
+def test_every_built_in_scenario_is_fixed_or_escalated_here() -> None:
+    assert sorted([*FIXABLE, *UNRECOVERABLE]) == sorted(scenario_names())
+
+
+@pytest.mark.parametrize(("scenario", "mode"), in_both_status_modes(FIXABLE))
 def test_fixing_every_finding_makes_the_emulator_say_ready_in_both_status_modes(
     scenario: str, mode: str, emulator_backend: BackendFactory, tmp_path: Path
 ) -> None:
@@ -78,9 +95,12 @@ def test_fixing_every_finding_makes_the_emulator_say_ready_in_both_status_modes(
     assert cluster_id
     gateway = backend.connect()
     audit = AuditLog(tmp_path / "audit.jsonl", secrets=[backend.token()])
-    session = FixSession(gateway, cluster_id, audit=audit)
-    # --yes --confirm-name <cluster>: the typed confirmation of delete-failed-cluster
-    result = session.run(lambda step: auto_confirm(step, {cluster_id.rsplit("/", 1)[-1]}))
+    operator_ip, vault = OPERATOR.get(scenario, (None, ""))
+    session = FixSession(gateway, cluster_id, audit=audit, operator_ip=operator_ip)
+    # --yes --confirm-name <cluster> [--confirm-name <vault>]: the typed confirmations of
+    # delete-failed-cluster and allow-operator-ip
+    names = {cluster_id.rsplit("/", 1)[-1]} | ({vault} if vault else set())
+    result = session.run(lambda step: auto_confirm(step, names))
     emulator = backend.emulator
     assert not result.stopped, result.stopped
     records = assert_audit_pairs(tmp_path / "audit.jsonl", backend.token())
@@ -100,7 +120,7 @@ def test_fixing_every_finding_makes_the_emulator_say_ready_in_both_status_modes(
     assert health, emulator.health()["clusters"][cluster_id]
     assert health["canUseKey"] is True
     assert health["availabilityState"] == "Available"
-    if scenario not in NOTHING_TO_WRITE:
+    if scenario not in WRITES_NOTHING:
         waits = [o for o in result.outcomes if o.wait is not None]
         assert [o.status for o in waits] == ["ready"]
         assert waits[0].wait is not None
@@ -111,7 +131,7 @@ def test_fixing_every_finding_makes_the_emulator_say_ready_in_both_status_modes(
     assert final.verdict == "healthy", [f.code for f in final.findings]
     assert final.exit_code == 0
     assert result.exit_code == 0
-    if scenario in NOTHING_TO_WRITE:
+    if scenario in WRITES_NOTHING:
         assert writes(emulator) == []
         assert [o for o in result.outcomes if o.step.kind != StepKind.ESCALATE] == []
 

@@ -30,7 +30,7 @@ from wizard.domain.models import (
 )
 from wizard.domain.results import StepKind
 from wizard.engine.fix_plan import plan_fixes
-from wizard.engine.plan_rules import new_identity_name
+from wizard.engine.plan_access import new_identity_name
 from wizard.engine.steps import Carry, Plan
 from wizard.run.diagnose import Diagnosis, diagnose
 
@@ -85,18 +85,19 @@ def test_expired_key_extends_then_waits() -> None:
 
 def test_no_key_change_while_an_expiry_fix_is_pending() -> None:
     versioned = dataclasses.replace(INACCESSIBLE, key_url="https://kv1.vault.azure.net/keys/cmk/v1")
-    plan = plan_fixes(diag(cluster=versioned, key=expired_key()))
+    named = {"KEY_EXPIRED", "CLUSTER_KEY_URL_VERSIONED"}
+    plan = plan_fixes(diag(cluster=versioned, key=expired_key()), scope=named)
     assert "attach-identity-and-key" not in [s.remediation for s in plan.steps if s.kind == StepKind.WRITE]
     deferred = [s for s in plan.steps if s.kind == StepKind.DEFERRED]
     assert [s.finding for s in deferred] == ["CLUSTER_KEY_URL_VERSIONED"]
     assert "Ready" in deferred[0].explanation
     assert plan.steps[-1].kind == StepKind.DEFERRED
     # Extended in this session but the cluster is not Ready yet: still no key change.
-    plan = plan_fixes(diag(cluster=versioned), carry=Carry(expiry_extended=True))
+    plan = plan_fixes(diag(cluster=versioned), scope=named, carry=Carry(expiry_extended=True))
     assert [s.kind for s in plan.steps if s.remediation == "attach-identity-and-key"] == [StepKind.DEFERRED]
     # Once Ready, the versioned URL may be fixed (identity and versionless URL together).
     ready = dataclasses.replace(versioned, cluster_status="Ready")
-    plan = plan_fixes(diag(cluster=ready), carry=Carry(expiry_extended=True))
+    plan = plan_fixes(diag(cluster=ready), scope=named, carry=Carry(expiry_extended=True))
     attach = plan.steps[0]
     assert (attach.remediation, attach.kind) == ("attach-identity-and-key", StepKind.WRITE)
     assert attach.params["key_url"] == "https://kv1.vault.azure.net/keys/cmk"
@@ -159,12 +160,39 @@ def test_new_identity_name_is_fresh_and_bounded() -> None:
     assert len(new_identity_name("x" * 200, NOW)) <= 128
 
 
-def test_recreated_identity_grants_new_principal_then_attaches() -> None:
+def test_recreated_identity_is_replaced_like_a_deleted_one() -> None:
+    """A same-name recreated identity is a new principal the cluster does not take up by being
+    re-attached: a new identity (distinct name), its grant, then identity and key URL together."""
     identity = dataclasses.replace(IDENTITY, principal_id="p-recreated")
-    plan = plan_fixes(diag(identity=identity))
+    result = diag(identity=identity)
+    assert {"IDENTITY_RECREATED", "RBAC_ROLE_MISSING"} <= {f.code for f in result.findings}
+    plan = plan_fixes(result, now=NOW)
+    assert ids(plan) == ["create-identity", "grant-crypto-role", "attach-identity-and-key", "wait-for-ready"]
+    create, grant, attach = plan.steps[:3]
+    assert create.params["name"] == new_identity_name("id1", NOW) != "id1"
+    assert "same name" in create.explanation
+    assert grant.provisional
+    assert grant.params["principal_id"] is None
+    assert attach.params["identity_id"] == create.params["identity_id"] != IDENTITY_ID
+    # the recreated principal's missing role is fixed by the replacement, not by granting it
+    assert all(s.also_fixes == ("RBAC_ROLE_MISSING",) for s in plan.steps[:3])
+    assert "p-recreated" not in str([s.params for s in plan.steps])
+    new = IdentityFacts(
+        create.params["identity_id"], create.params["name"], "p-new", "c", IDENTITY.tenant_id, "w"
+    )
+    plan = plan_fixes(result, carry=Carry(new_identity=new))
     assert ids(plan) == ["grant-crypto-role", "attach-identity-and-key", "wait-for-ready"]
-    assert plan.steps[0].params["principal_id"] == "p-recreated"
-    assert plan.steps[1].params["principal_id"] == "p-recreated"
+    assert plan.steps[0].params["principal_id"] == "p-new"
+    assert (plan.steps[1].params["identity_id"], plan.steps[1].params["principal_id"]) == (new.id, "p-new")
+
+
+def test_recreated_identity_on_an_access_policy_vault_adds_a_policy_for_the_new_one() -> None:
+    vault = dataclasses.replace(VAULT, rbac_authorization=False, access_policies=(policy(PRINCIPAL, "all"),))
+    result = diag(identity=dataclasses.replace(IDENTITY, principal_id="p-recreated"), vault=vault)
+    assert {"IDENTITY_RECREATED", "ACCESS_POLICY_MISSING"} <= {f.code for f in result.findings}
+    recreated = next(f for f in result.findings if f.code == "IDENTITY_RECREATED")
+    assert recreated.remediations == ("create-identity", "add-access-policy", "attach-identity-and-key")
+    assert ids(plan_fixes(result))[:3] == ["create-identity", "add-access-policy", "attach-identity-and-key"]
 
 
 def test_access_policy_vault_adds_only_missing_permissions() -> None:
@@ -249,15 +277,22 @@ def test_unrecoverable_findings_escalate_and_write_nothing(change: EstateChanges
     assert any("no wait" in n for n in plan.notes)
 
 
-def test_warnings_without_a_fix_escalate_at_the_end() -> None:
+def test_an_unsupported_key_escalates_first_and_blocks_the_wait() -> None:
     key = dataclasses.replace(KEY, kty="EC", key_size=None)
     plan = plan_fixes(diag(key=key, assignments=[]))
-    assert ids(plan) == ["grant-crypto-role", "wait-for-ready", "escalate"]
+    assert ids(plan) == ["escalate", "grant-crypto-role"]
+    assert plan.steps[0].finding == "KEY_TYPE_UNSUPPORTED"
+    assert "new RSA" in plan.steps[0].explanation
+    assert any("KEY_TYPE_UNSUPPORTED" in n for n in plan.notes)
 
 
-def test_purge_protection_is_a_typed_confirmation() -> None:
+def test_purge_protection_is_a_typed_confirmation_only_when_named() -> None:
     vault = dataclasses.replace(VAULT, purge_protection=False)
-    plan = plan_fixes(diagnose(FakeReader(HEALTHY.replace(vault=vault)), CLUSTER_ID))
+    result = diagnose(FakeReader(HEALTHY.replace(vault=vault)), CLUSTER_ID)
+    every = plan_fixes(result)
+    assert every.steps == ()
+    assert any("VAULT_PURGE_PROTECTION_OFF" in n and "--finding" in n for n in every.notes)
+    plan = plan_fixes(result, scope={"VAULT_PURGE_PROTECTION_OFF"})
     assert ids(plan) == ["enable-purge-protection"]
     assert plan.steps[0].confirm == "typed"
     assert plan.steps[0].confirm_text == "kv1"
@@ -276,7 +311,8 @@ def test_scope_limits_the_plan_and_waits_only_when_every_cause_is_covered() -> N
     assert any("KEY_DISABLED" in n for n in plan.notes)
 
 
-def test_one_step_for_two_findings_with_the_same_fix() -> None:
+def test_an_attach_for_a_cause_keeps_the_pinned_version() -> None:
+    """IDENTITY_NOT_ATTACHED is fixed on its own: the warning's versionless move is not folded in."""
     cluster = dataclasses.replace(
         INACCESSIBLE, key_url="https://kv1.vault.azure.net/keys/cmk/v1", attached_identities=()
     )
@@ -284,8 +320,9 @@ def test_one_step_for_two_findings_with_the_same_fix() -> None:
     attaches = [s for s in plan.steps if s.remediation == "attach-identity-and-key"]
     assert len(attaches) == 1
     assert attaches[0].finding == "IDENTITY_NOT_ATTACHED"
-    assert attaches[0].also_fixes == ("CLUSTER_KEY_URL_VERSIONED",)
-    assert attaches[0].params["key_url"] == "https://kv1.vault.azure.net/keys/cmk"
+    assert attaches[0].also_fixes == ()
+    assert attaches[0].params["key_url"] == "https://kv1.vault.azure.net/keys/cmk/v1"
+    assert any("CLUSTER_KEY_URL_VERSIONED" in n for n in plan.notes)
 
 
 def test_forbidden_target_read_flags_a_permission_doubt() -> None:
@@ -299,11 +336,11 @@ def test_forbidden_target_read_flags_a_permission_doubt() -> None:
     assert "roleAssignments/read" in grant.permission_doubt
 
 
-def test_attached_identity_keeps_remembered_principal_unchanged() -> None:
-    # The recreated-identity attach must refresh the principal even though the ids are equal.
+def test_a_recreated_identity_is_never_re_attached_under_its_own_id() -> None:
+    # Re-sending the same identity id does not refresh the principal the cluster remembers.
     cluster = dataclasses.replace(
         INACCESSIBLE, attached_identities=(AttachedIdentity(IDENTITY_ID, "old-principal", "c"),)
     )
     plan = plan_fixes(diag(cluster=cluster))
     attach = next(s for s in plan.steps if s.remediation == "attach-identity-and-key")
-    assert attach.params["principal_id"] == PRINCIPAL
+    assert attach.params["identity_id"] != IDENTITY_ID

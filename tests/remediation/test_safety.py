@@ -19,6 +19,7 @@ from wizard.domain.actions import (
     ACTION_TYPES,
     Action,
     AddAccessPolicy,
+    AllowOperatorIp,
     AllowTrustedServices,
     AttachIdentityAndKey,
     ClearKeyNotBefore,
@@ -30,6 +31,7 @@ from wizard.domain.actions import (
     GrantCryptoRole,
     RecoverKey,
     RecoverVault,
+    RemoveOperatorIp,
 )
 from wizard.domain.errors import ReadOnlyViolation
 from wizard.domain.models import VaultFacts
@@ -67,6 +69,8 @@ def _writer_calls(
         RecoverKey(vault_id, vault_url, "cmk", None),
         RecoverVault(vault_id, "kv-cmk-demo", "westus2"),
         AllowTrustedServices(vault_id),
+        AllowOperatorIp(vault_id, "198.51.100.7", vault_url, "cmk"),
+        RemoveOperatorIp(vault_id, "198.51.100.7"),
         EnablePurgeProtection(vault_id),
         AddAccessPolicy(vault_id, principal),
         GrantCryptoRole(vault_id, principal),

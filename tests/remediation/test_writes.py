@@ -89,11 +89,12 @@ def test_key_fix_az_commands_name_the_version(emulator_backend: BackendFactory, 
     assert f"--version {step.params['version']}" in step.az
 
 
-def test_firewall_preview_is_what_is_sent_for_a_vault_without_network_acls(
+def test_firewall_preview_is_what_is_sent_for_a_vault_whose_rules_name_no_default_action(
     emulator_backend: BackendFactory, tmp_path: Path
 ) -> None:
-    """Public access Disabled and no networkAcls: the vault's effective default action is Allow.
-    The preview promised Deny while the request sent Allow; now one builder makes both."""
+    """Public access Disabled, bypass None and no defaultAction: the effective default action is
+    Allow. The preview promised Deny while the request sent Allow; now one builder makes both.
+    (Without any networkAcls the bypass defaults to AzureServices: nothing to fix, no step.)"""
     from wizard.run.fix import FixSession
 
     backend = emulator_backend(
@@ -103,6 +104,7 @@ def test_firewall_preview_is_what_is_sent_for_a_vault_without_network_acls(
             """
   - name: kv-cmk-w
     publicNetworkAccess: Disabled
+    networkAcls: {bypass: None}
     keys:
       - {name: cmk, expires: +365d}
 """,

@@ -19,7 +19,8 @@ from screens.diagnosis import DiagnosisScreen
 from screens.findings import FindingsScreen
 from screens.fix import RemediationScreen
 from screens.incident import ReportScreen, clipboard_sequences
-from tests.ui.conftest import MakeBackend
+from tests.conftest import BackendFactory
+from tests.ui.conftest import MakeBackend, MakeFakeBackend
 from tests.ui.fakes import FakeBackend
 from tests.ui.helpers import settle, shown, until
 from wizard.domain.catalog import load_catalog
@@ -336,3 +337,35 @@ async def test_escape_while_a_write_is_applying_keeps_the_screen(
         await pilot.press("escape")
         await pilot.pause()
         assert top(app) is not screen
+
+
+PURGE_PROTECTION_OFF = """
+name: purge-protection-off
+identities: [{name: id-orders}]
+vaults:
+  - {name: kv-orders, purgeProtection: false, keys: [{name: cmk, expires: +365d}]}
+clusters:
+  - name: orders-prod
+    identities: [id-orders]
+    encryption: {identity: id-orders, vault: kv-orders, key: cmk}
+roleAssignments:
+  - {principal: id-orders, role: Key Vault Crypto Service Encryption User, scope: "vault:kv-orders"}
+"""
+
+
+@pytest.mark.parametrize("kind", ["fake", "emulator"])
+async def test_x_on_a_warning_fixes_that_warning_alone(
+    kind: str, fake_backend: MakeFakeBackend, emulator_backend: BackendFactory, tmp_path: Path
+) -> None:
+    """A healthy cluster's warning is never part of the cluster's fix: x with it under the cursor
+    plans it on its own, and the summary says so."""
+    estate = tmp_path / "purge-protection-off.yaml"
+    estate.write_text(PURGE_PROTECTION_OFF)
+    backend = fake_backend("purge-protection-off") if kind == "fake" else emulator_backend(str(estate))
+    app = WizardApp(backend, cluster_id=backend.default_cluster_id(), audit_path=tmp_path / "audit.jsonl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_fix(pilot)
+        assert screen.scope == {"VAULT_PURGE_PROTECTION_OFF"}
+        assert screen.plan is not None
+        assert [s.remediation for s in screen.plan.steps] == ["enable-purge-protection"]
+        assert "VAULT_PURGE_PROTECTION_OFF only" in shown(app, "#fix-summary")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from azure.core.exceptions import (
     ClientAuthenticationError,
@@ -25,18 +26,38 @@ from wizard.domain.errors import (
     Throttled,
     Unreachable,
 )
+from wizard.domain.network import FORBIDDEN_BY_CONNECTION, FORBIDDEN_BY_FIREWALL, client_address
 
 T = TypeVar("T")
+EMULATOR_TOKEN_ADVICE = (
+    "the emulator accepts only the token it was started with: set CMK_WIZARD_EMULATOR_TOKEN to it "
+    "(or unset it on both sides)"
+)
 
 
-def _code_and_message(exc: HttpResponseError) -> tuple[str | None, str]:
+def _codes_and_message(exc: HttpResponseError) -> tuple[str | None, str | None, str]:
+    """(code as shown, inner code alone, message on one line)."""
     error = getattr(exc, "error", None)
     code = getattr(error, "code", None)
     message = getattr(error, "message", None) or exc.reason or str(exc).splitlines()[0]
     inner = getattr(error, "innererror", None)
-    if isinstance(inner, dict) and inner.get("code"):
-        code = f"{code}/{inner['code']}" if code else str(inner["code"])
-    return code, " ".join(str(message).split())
+    inner_code = str(inner["code"]) if isinstance(inner, dict) and inner.get("code") else None
+    if inner_code:
+        code = f"{code}/{inner_code}" if code else inner_code
+    return code, inner_code, " ".join(str(message).split())
+
+
+def _network_needs(inner_code: str | None, address: str | None) -> str | None:
+    """What a data-plane call refused by the vault's NETWORK needs: a way in, not a role."""
+    if inner_code == FORBIDDEN_BY_FIREWALL:
+        seen = f"Azure saw your address {address}; " if address else ""
+        return (
+            f"network access to the vault's data plane ({seen}it is not in the vault's firewall "
+            "rules: come from an allowed network or a private endpoint, or add a temporary IP rule)"
+        )
+    if inner_code == FORBIDDEN_BY_CONNECTION:
+        return "a private endpoint to the vault (its public network access is Disabled)"
+    return None
 
 
 def _request_id(exc: HttpResponseError) -> str | None:
@@ -56,26 +77,42 @@ def translate(exc: Exception, *, action: str, needs: str) -> GatewayError:
             "run `az login` or use --auth device-code"
         )
     if isinstance(exc, ClientAuthenticationError):
+        advice = EMULATOR_TOKEN_ADVICE if _from_loopback(exc) else "run `az login` again or check the tenant"
         return AuthFailed(
-            f"{action}: authentication failed ({_first_line(exc)}); run `az login` again or check the tenant",
-            status=exc.status_code,
+            f"{action}: authentication failed ({_first_line(exc)}); {advice}", status=exc.status_code
         )
     if isinstance(exc, ServiceRequestError | ServiceResponseError):
         return Unreachable(f"{action}: cannot reach Azure ({_first_line(exc)})")
     if isinstance(exc, HttpResponseError):
-        code, message = _code_and_message(exc)
+        code, inner, message = _codes_and_message(exc)
         status, rid = exc.status_code, _request_id(exc)
         text = f"{action}: {status} {code or ''} {message}".replace("  ", " ").strip()
         if isinstance(exc, ResourceNotFoundError) or status == 404:
-            return NotFound(text, status=status, code=code, request_id=rid)
+            return NotFound(text, status=status, code=code, request_id=rid, inner_code=inner)
         if isinstance(exc, ResourceExistsError) or status == 409:
-            return Conflict(text, status=status, code=code, request_id=rid)
+            return Conflict(text, status=status, code=code, request_id=rid, inner_code=inner)
         if status == 403:
-            return Forbidden(text, needs=needs, code=code, request_id=rid)
+            address = client_address(message) if inner == FORBIDDEN_BY_FIREWALL else None
+            return Forbidden(
+                text,
+                needs=_network_needs(inner, address) or needs,
+                code=code,
+                request_id=rid,
+                inner_code=inner,
+                client_address=address,
+            )
         if status in (408, 429, 500, 502, 503, 504):
-            return Throttled(f"{text} (gave up after retries)", status=status, code=code, request_id=rid)
-        return GatewayError(text, status=status, code=code, request_id=rid)
+            text += " (gave up after retries)"
+            return Throttled(text, status=status, code=code, request_id=rid, inner_code=inner)
+        return GatewayError(text, status=status, code=code, request_id=rid, inner_code=inner)
     return GatewayError(f"{action}: {type(exc).__name__}: {_first_line(exc)}")
+
+
+def _from_loopback(exc: ClientAuthenticationError) -> bool:
+    """Whether the refusal came from our emulator: real Azure is never on 127.0.0.1."""
+    request = getattr(getattr(exc, "response", None), "request", None)
+    host = urlsplit(str(getattr(request, "url", "") or "")).hostname
+    return host in ("127.0.0.1", "localhost")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -112,7 +149,7 @@ def finish(action: str, needs: str, start: Callable[[], Any]) -> Any:
             ended = str(poller.status() or "").lower()
             if ended not in ("failed", "canceled", "cancelled"):
                 raise
-            code, message = _code_and_message(exc)
+            code, inner, message = _codes_and_message(exc)
             if message.startswith("Operation failed or canceled"):
                 message = "(no error message in the operation status)"
             raise OperationFailed(
@@ -120,4 +157,5 @@ def finish(action: str, needs: str, start: Callable[[], Any]) -> Any:
                 status=exc.status_code,
                 code=code,
                 request_id=_request_id(exc),
+                inner_code=inner,
             ) from exc

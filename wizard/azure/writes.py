@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, assert_never
 
-from wizard.azure import access_writes, cluster_writes, key_writes, vault_writes
+from wizard.azure import access_writes, cluster_writes, key_writes, network_writes, vault_writes
 from wizard.domain.actions import (
     Action,
     AddAccessPolicy,
+    AllowOperatorIp,
     AllowTrustedServices,
     AttachIdentityAndKey,
     ClearKeyNotBefore,
@@ -33,6 +34,7 @@ from wizard.domain.actions import (
     GrantCryptoRole,
     RecoverKey,
     RecoverVault,
+    RemoveOperatorIp,
 )
 from wizard.domain.errors import Conflict, GatewayError
 from wizard.domain.ports import AuditTrail
@@ -67,6 +69,10 @@ class GatewayWriter:
                 return vault_writes.recover_vault(self, action)
             case AllowTrustedServices():
                 return vault_writes.allow_trusted_services(self, action)
+            case AllowOperatorIp():
+                return network_writes.allow_operator_ip(self, action)
+            case RemoveOperatorIp():
+                return network_writes.remove_operator_ip(self, action)
             case EnablePurgeProtection():
                 return vault_writes.enable_purge_protection(self, action)
             case AddAccessPolicy():
@@ -102,8 +108,14 @@ class GatewayWriter:
         act: Callable[[State], object],
         after: Callable[[], State],
         conflict_done_codes: tuple[str, ...] = (),
+        undo: State | None = None,
+        undoes: str | None = None,
     ) -> WriteResult:
-        """Guard, read the before-state, audit the intent, write once, read back, audit the result."""
+        """Guard, read the before-state, audit the intent, write once, read back, audit the result.
+
+        `undo` (a temporary change) goes into the result record whenever the change may be there
+        (ok or unknown), so an interrupted run leaves the way back in the audit log; `undoes`
+        names the intent a removal takes back, on every result."""
         self.gateway.guard_write(f"{remediation} on {target}")
         before_state = before()
         operator = self._operator()
@@ -124,6 +136,7 @@ class GatewayWriter:
                 result=WriteStatus.ALREADY_DONE,
                 message=reason,
                 after=before_state,
+                undoes=undoes,
             )
             return WriteResult(
                 remediation,
@@ -138,7 +151,7 @@ class GatewayWriter:
             act(before_state)
         except Conflict as exc:
             if not set(str(exc.code or "").split("/")) & set(conflict_done_codes):
-                self._fail(intent, remediation, target, exc, after, done)
+                self._fail(intent, remediation, target, exc, after, done, undo, undoes)
                 raise
             message = f"already there ({exc.code or 'Conflict'})"
             after_state = self._after(after)
@@ -149,6 +162,7 @@ class GatewayWriter:
                 result=WriteStatus.ALREADY_DONE,
                 message=message,
                 after=after_state,
+                undoes=undoes,
             )
             return WriteResult(
                 remediation,
@@ -159,8 +173,8 @@ class GatewayWriter:
                 after_state,
                 (intent, rid),
             )
-        except Exception as exc:
-            self._fail(intent, remediation, target, exc, after, done)
+        except BaseException as exc:
+            self._fail(intent, remediation, target, exc, after, done, undo, undoes)
             raise
         after_state = self._after(after)
         rid = self.audit.result(
@@ -170,6 +184,8 @@ class GatewayWriter:
             result=WriteStatus.OK,
             message="applied",
             after=after_state,
+            undo=undo,
+            undoes=undoes,
         )
         return WriteResult(
             remediation, target, WriteStatus.OK, "applied", before_state, after_state, (intent, rid)
@@ -189,15 +205,21 @@ class GatewayWriter:
         exc: BaseException,
         after: Callable[[], State],
         done: Callable[[State], str | None],
+        undo: State | None = None,
+        undoes: str | None = None,
     ) -> None:
         """The result of a write that raised. A timeout or throttle may come after Azure took the
-        write: read the after-state (best effort); `unknown` when it shows the change or cannot be read."""
+        write: read the after-state (best effort); `unknown` when it shows the change or cannot be
+        read (an interrupted write, e.g. Ctrl-C, is not read back: `unknown`, its undo kept)."""
         message = " ".join(str(exc).split()) or type(exc).__name__
-        after_state = self._after(after)
-        try:
-            landed = "unreadable" in after_state or done(after_state) is not None
-        except Exception:
-            landed = True
+        if isinstance(exc, Exception):
+            after_state = self._after(after)
+            try:
+                landed = "unreadable" in after_state or done(after_state) is not None
+            except Exception:
+                landed = True
+        else:
+            after_state, landed = {"unreadable": f"interrupted ({type(exc).__name__})"}, True
         self.audit.result(
             intent,
             remediation=remediation,
@@ -205,4 +227,6 @@ class GatewayWriter:
             result=WriteStatus.UNKNOWN if landed else WriteStatus.ERROR,
             message=message,
             after=after_state,
+            undo=undo if landed else None,
+            undoes=undoes,
         )

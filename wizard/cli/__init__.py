@@ -7,7 +7,9 @@ Exit codes (a contract): 0 healthy, 1 critical findings, 2 bad input or usage,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from wizard import __version__
 from wizard.domain.errors import BadInput, WizardError
-from wizard.domain.ids import CLUSTER_TYPE, parse_resource_id
+from wizard.domain.ids import CLUSTER_TYPE, parse_resource_id, quoted
 
 if TYPE_CHECKING:
     from wizard.cli.wiring import EmulatorBackend, LiveBackend
@@ -64,49 +66,84 @@ def _add_target(parser: argparse.ArgumentParser, *, cluster_required: bool = Fal
     target.add_argument("--subscription", metavar="ID", help="default subscription (live)")
     target.add_argument(
         "--retry-total",
-        type=_non_negative_int,
+        type=_retry_total_flag,
         default=None,
         metavar="N",
         help="retries per request on 429/5xx/timeouts before giving up "
-        f"(default {DEFAULT_RETRY_TOTAL}, or ${RETRY_TOTAL_ENV})",
+        f"(default {DEFAULT_RETRY_TOTAL}, or ${RETRY_TOTAL_ENV}; at most {MAX_RETRY_TOTAL})",
     )
     target.add_argument(
         "--timeout",
-        type=_positive_float,
+        type=_timeout_seconds,
         default=30.0,
         metavar="SECONDS",
-        help="per-request read timeout (default 30)",
+        help=f"per-request read timeout and sign-in bound (default 30, at most {MAX_TIMEOUT_SECONDS:g})",
     )
 
 
+MAX_RETRY_TOTAL = 20
+MAX_TIMEOUT_SECONDS = 3600.0
+MAX_WAIT_SECONDS = 86400.0
+EXPIRY_DAYS = (1, 3650)
+MAX_REVALIDATE_SECONDS = 3600.0
+MAX_LATENCY_MS = 60_000
+
+
 def _number(text: str, cast: Callable[[str], float], ok: Callable[[float], bool], rule: str) -> float:
-    """Parse a flag's number and check its range, as one argparse error line."""
+    """Parse a flag's number and check its range, as one argparse error line (nan and inf never pass)."""
+    shown = quoted(text)
     try:
         value = cast(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a {'whole ' if cast is int else ''}number: {text!r}") from None
-    if not ok(value):
-        raise argparse.ArgumentTypeError(f"must be {rule}: {text!r}")
+    except (ValueError, OverflowError):
+        raise argparse.ArgumentTypeError(f"not a {'whole ' if cast is int else ''}number: {shown}") from None
+    if not math.isfinite(value) or not ok(value):
+        raise argparse.ArgumentTypeError(f"must be {rule}: {shown}")
     return value
 
 
-def _non_negative_int(text: str) -> int:
-    return int(_number(text, int, lambda v: v >= 0, "0 or more"))
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`."""
+
+    def parse(text: str) -> int:
+        return int(_number(text, int, lambda v: low <= v <= high, f"a whole number from {low} to {high}"))
+
+    return parse
 
 
-def _positive_float(text: str) -> float:
-    return _number(text, float, lambda v: 0 < v < float("inf"), "a positive number")
+def _seconds(high: float, *, zero: bool) -> Callable[[str], float]:
+    """An argparse type: seconds, finite, at most `high` (0 allowed only when `zero`)."""
+    rule = f"from 0 to {high:g}" if zero else f"more than 0 and at most {high:g}"
+    low_ok: Callable[[float], bool] = (lambda v: v >= 0) if zero else (lambda v: v > 0)
+    return lambda text: _number(text, float, lambda v: low_ok(v) and v <= high, rule)
+
+
+_retry_total_flag = _whole(0, MAX_RETRY_TOTAL)
+_timeout_seconds = _seconds(MAX_TIMEOUT_SECONDS, zero=False)
+_wait_seconds = _seconds(MAX_WAIT_SECONDS, zero=False)
+_revalidate_seconds = _seconds(MAX_REVALIDATE_SECONDS, zero=True)
+_expiry_days = _whole(*EXPIRY_DAYS)
+_latency_ms = _whole(0, MAX_LATENCY_MS)
+_port = _whole(0, 65535)
 
 
 def _fraction(text: str) -> float:
     return _number(text, float, lambda v: 0.0 <= v <= 1.0, "between 0 and 1")
 
 
-def _port(text: str) -> int:
-    value = _non_negative_int(text)
-    if value > 65535:
-        raise argparse.ArgumentTypeError(f"not a TCP port: {text!r}")
-    return value
+def _my_ip(text: str) -> str:
+    from wizard.domain.network import operator_address
+
+    try:
+        return operator_address(text)
+    except BadInput as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix(f"--my-ip {text!r}: ")) from None
+
+
+MY_IP_HELP = (
+    "your public IPv4 address, as the vault sees it: when the vault firewall would refuse your "
+    "data-plane calls, the wizard offers to add it as one temporary /32 rule (typed confirmation) "
+    "and removes it after the fix (a firewall 403 also names it)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_status_mode(demo)
     demo.add_argument(
         "--revalidate-seconds",
-        type=float,
+        type=_revalidate_seconds,
         default=5.0,
         metavar="S",
         help="how long a repaired cluster takes to turn Ready (default 5)",
@@ -153,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--scenario", metavar="NAME|FILE", required=True)
     emulator.add_argument("--port", type=_port, default=0, help="ARM port (0 = any free port)")
     emulator.add_argument("--connection-file", metavar="PATH", default="cmk-emulator.json")
-    emulator.add_argument("--latency-ms", type=_non_negative_int, default=0, metavar="N")
+    emulator.add_argument("--latency-ms", type=_latency_ms, default=0, metavar="N")
     emulator.add_argument(
         "--fault-rate",
         type=_fraction,
@@ -161,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="F",
         help="share of requests answered 429 (Retry-After) or 503",
     )
-    emulator.add_argument("--revalidate-seconds", type=float, default=5.0, metavar="S")
+    emulator.add_argument("--revalidate-seconds", type=_revalidate_seconds, default=5.0, metavar="S")
     _add_status_mode(emulator)
 
     commands.add_parser("scenarios", help="list the built-in emulator scenarios")
@@ -181,7 +218,8 @@ def _add_status_mode(parser: Any, prefix: str = "") -> None:
 
 
 def _add_wizard_options(parser: argparse.ArgumentParser) -> None:
-    """Where the wizard writes, and how it draws."""
+    """Where the wizard writes, how it draws, and where the operator comes from."""
+    parser.add_argument("--my-ip", type=_my_ip, metavar="ADDRESS", help=MY_IP_HELP)
     parser.add_argument(
         "--audit-log", metavar="PATH", help="append-only JSONL audit log (default: the user state directory)"
     )
@@ -222,22 +260,23 @@ def _add_fix_parsers(commands: Any) -> None:
         "--audit-log", metavar="PATH", help="append-only JSONL audit log (default: the user state dir)"
     )
     fix.add_argument("--report", metavar="PATH", help="write the Markdown incident report here")
+    fix.add_argument("--my-ip", type=_my_ip, metavar="ADDRESS", help=MY_IP_HELP)
     fix.add_argument(
         "--expiry-days",
-        type=_non_negative_int,
+        type=_expiry_days,
         default=365,
         metavar="N",
-        help="new key expiry: now + N days (default 365)",
+        help=f"new key expiry: now + N days (default 365; {EXPIRY_DAYS[0]} to {EXPIRY_DAYS[1]})",
     )
     fix.add_argument(
         "--wait-timeout",
-        type=_positive_float,
+        type=_wait_seconds,
         metavar="SECONDS",
         help="how long to wait for Ready (default 3600 live, 60 emulator)",
     )
     fix.add_argument(
         "--revalidate-seconds",
-        type=float,
+        type=_revalidate_seconds,
         default=0.0,
         metavar="S",
         help="--scenario only: emulator delay before a repaired cluster is Ready",
@@ -247,13 +286,13 @@ def _add_fix_parsers(commands: Any) -> None:
     _add_target(watch)
     watch.add_argument(
         "--wait-timeout",
-        type=_positive_float,
+        type=_wait_seconds,
         metavar="SECONDS",
         help="give up after this long (default 3600 live, 60 emulator); exit 3",
     )
     watch.add_argument(
         "--revalidate-seconds",
-        type=float,
+        type=_revalidate_seconds,
         default=0.0,
         metavar="S",
         help="--scenario only: emulator delay before a repaired cluster is Ready",
@@ -269,7 +308,7 @@ def _retry_total(args: argparse.Namespace) -> int:
     if not env:
         return DEFAULT_RETRY_TOTAL
     try:
-        return _non_negative_int(env)
+        return _retry_total_flag(env)
     except argparse.ArgumentTypeError as exc:
         raise BadInput(f"${RETRY_TOTAL_ENV}: {exc}") from None
 
@@ -331,11 +370,27 @@ def _run_diagnose(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _run_tui(args: argparse.Namespace) -> int:
-    from screens.app import WizardApp
+def _require_terminal(command: str) -> None:
+    """The wizard draws on a terminal and reads keys from it: without one Textual would hang (stdin
+    from /dev/null, stdout piped) or fail inside (stdin closed), so say so instead."""
+    if not all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout)):
+        raise BadInput(
+            f"{command} needs a terminal on stdin and stdout; without one use diagnose, fix or watch"
+        )
 
+
+def _run_tui(args: argparse.Namespace) -> int:
+    from wizard.run.outputs import check_audit_path, check_report_dir
+
+    if args.audit_log:
+        check_audit_path(args.audit_log)
+    if args.report_dir:
+        check_report_dir(args.report_dir)
     backend = make_backend(args)
     try:
+        _require_terminal(args.command or "tui")
+        from screens.app import WizardApp
+
         if getattr(args, "auth", "auto") == "device-code" and not backend.scenarios():
             # The TUI owns the terminal once it runs, so the device code must be shown (and the
             # sign-in finished) before it starts.
@@ -347,6 +402,7 @@ def _run_tui(args: argparse.Namespace) -> int:
             terminal_colours=colours,
             audit_path=args.audit_log,
             report_dir=args.report_dir,
+            my_ip=args.my_ip,
         )
         result = app.run()
     finally:
@@ -408,11 +464,25 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def _silence_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the interpreter's last flush stays quiet."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; every failure is one line on stderr and a documented exit code."""
+    if sys.stdin is None:  # started with stdin closed: reading it is the same as end of file
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
+    except BrokenPipeError:
+        _silence_stdout()
+        print("cmk-wizard: stopped: standard output was closed (broken pipe)", file=sys.stderr)
+        return EXIT_INCOMPLETE
     except BadInput as exc:
         print(f"cmk-wizard: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE

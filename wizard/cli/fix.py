@@ -6,21 +6,22 @@ Kept out of cli.py so the parser stays cheap to import; cli.py only parses and d
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Collection
-from pathlib import Path
 from typing import Any, TextIO
 
 from wizard.cli.wiring import target_cluster
+from wizard.domain.actions import AllowOperatorIp
 from wizard.domain.catalog import load_catalog
-from wizard.domain.errors import BadInput
+from wizard.domain.errors import AuthFailed, BadInput
 from wizard.domain.results import ConfirmKind, StepKind
 from wizard.engine.steps import Plan, Step
-from wizard.run.audit import audit_log
+from wizard.run.audit import audit_log, default_audit_path
 from wizard.run.confirmation import Answer, auto_confirm
+from wizard.run.firewall import left_open_text
 from wizard.run.fix import FixSession, FixSettings
 from wizard.run.outcomes import StepOutcome
+from wizard.run.outputs import check_audit_path, check_report_path
 from wizard.run.recovery import WAIT_ADVICE
 from wizard.run.wait import WaitProgress, wait_for_ready
 
@@ -52,12 +53,16 @@ def step_preview(step: Step, number: int | None = None, total: int | None = None
         }.get(step.confirm, step.confirm),
         f"      verifies:   {', '.join(step.verifies) or '-'}",
     ]
+    if step.explanation:
+        lines.append(f"      why:        {step.explanation}")
     if step.provisional:
         lines.append("      (provisional: its inputs come from an earlier step; re-planned after it)")
     if step.permission_doubt:
         lines.append(
             f"      you may lack the permission: reading the target was refused ({step.permission_doubt})"
         )
+    if step.network:
+        lines.append(f"      NETWORK:    {step.network}")
     return "\n".join(lines)
 
 
@@ -122,25 +127,6 @@ def _confirmer(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> Callable
     return confirm
 
 
-def check_output_path(path: str | None, what: str) -> None:
-    """Refuse, before anything is read or written, an output file we could not write later.
-
-    Without this a directory or unwritable --audit-log failed at the first write (after the plan
-    was shown) and a bad --report failed after every change was made, both as 'internal error'."""
-    if not path:
-        return
-    target = Path(path).expanduser()
-    if target.is_dir():
-        raise BadInput(f"{what} {path} is a directory, not a file")
-    if target.exists() and not os.access(target, os.W_OK):
-        raise BadInput(f"{what} {path} is not writable")
-    existing = next((p for p in (target.parent, *target.parent.parents) if p.exists()), None)
-    if existing is None or not existing.is_dir():
-        raise BadInput(f"{what} {path}: {existing} is not a directory")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise BadInput(f"{what} {path}: directory {existing} is not writable")
-
-
 def _write_report(path: str | None, session: FixSession, out: TextIO) -> None:
     """The incident report, when asked for: also when there was nothing to write (escalations)."""
     if path:
@@ -165,8 +151,10 @@ def run_fix(
     code = args.finding.strip().upper() if args.finding is not None else None
     if code is not None and code not in load_catalog().findings:
         raise BadInput(f"unknown finding code {args.finding!r} (see `cmk-wizard diagnose` for codes)")
-    check_output_path(args.audit_log, "--audit-log")
-    check_output_path(args.report, "--report")
+    if args.audit_log or not args.dry_run:
+        check_audit_path(args.audit_log or default_audit_path())
+    if args.report:
+        check_report_path(args.report)
     backend = make_backend(args)
     try:
         cluster_id = target_cluster(backend)
@@ -176,9 +164,17 @@ def run_fix(
             gateway.mode, expiry_days=args.expiry_days, wait_timeout=args.wait_timeout
         )
         session = FixSession(
-            gateway, cluster_id, audit=audit, scope=None if code is None else {code}, settings=settings
+            gateway,
+            cluster_id,
+            audit=audit,
+            scope=None if code is None else {code},
+            settings=settings,
+            operator_ip=args.my_ip,
         )
         first = session.diagnose()
+        refused = next((o.error for o in first.known.values() if isinstance(o.error, AuthFailed)), None)
+        if refused is not None:  # a token Azure (or the emulator) refuses: no plan could mean anything
+            raise refused
         if code is not None and code not in {f.code for f in first.findings}:
             raise BadInput(f"finding {code} is not present on this cluster (verdict {first.verdict})")
         plan = session.plan()
@@ -199,12 +195,17 @@ def run_fix(
                 print(f"     what to do: {o.advice}", file=out, flush=True)
 
         print(f"audit log: {audit.path}", file=out)
-        result = session.run(
-            confirm,
-            on_step=lambda s: print("\n" + step_preview(s), file=out, flush=True),
-            on_outcome=show_outcome,
-            on_progress=_progress_line(out),
-        )
+        try:
+            result = session.run(
+                confirm,
+                on_step=lambda s: print("\n" + step_preview(s), file=out, flush=True),
+                on_outcome=show_outcome,
+                on_progress=_progress_line(out),
+            )
+        except KeyboardInterrupt:
+            if session.carry.open_rules:
+                print(f"\ninterrupted: {left_open_text(session.carry, audit.path)}", file=out, flush=True)
+            raise
         print("", file=out)
         if result.deleted_cluster:
             print(
@@ -218,11 +219,15 @@ def run_fix(
             print(f"  what to do: {result.recovery.advice}", file=out)
         if result.stopped:
             print(f"stopped: {result.stopped}", file=out)
+        if session.carry.open_rules:
+            print(left_open_text(session.carry, audit.path), file=out)
         if result.unconfirmed is not None:
             name = result.unconfirmed.confirm_text
+            action = result.unconfirmed.action
+            address = f" --my-ip {action.address}" if isinstance(action, AllowOperatorIp) else ""
             print(
-                f"to apply it: run again with --yes --confirm-name {name}, or without --yes and "
-                f"type {name!r} when asked",
+                f"to apply it: run again with --yes --confirm-name {name}{address}, or without --yes "
+                f"and type {name!r} when asked",
                 file=out,
             )
         _write_report(args.report, session, out)

@@ -36,7 +36,8 @@ class Options:
     timeout_seconds: float = 30.0
     polling_interval: float = 5.0
     max_retry_after: float = 60.0
-    emulator_token: str | None = None  # the embedded emulator's token (tests: a recognisable fake)
+    emulator_token: str | None = field(default=None, repr=False)
+    """The emulator's token (tests: a recognisable fake); kept out of repr, which a traceback may show."""
 
     def retry(self) -> RetrySettings:
         """The explicit retry budget for every client."""
@@ -70,19 +71,33 @@ class LiveBackend:
         return "Azure"
 
     def connect(self) -> AzureGateway:
-        """Build the credential and the gateway once (refused when live Azure is switched off)."""
-        if os.environ.get(OFFLINE_VARIABLE):
-            raise BadInput(
-                f"live Azure is switched off ({OFFLINE_VARIABLE} is set): use --scenario or --emulator"
-            )
+        """Sign in (bounded by --timeout) and build the gateway, once.
+
+        With live Azure switched off (tests, training rooms) only a sign-in against a loopback
+        managed-identity endpoint is allowed, and the run stops right after it: nothing is sent
+        to Azure."""
+        offline = bool(os.environ.get(OFFLINE_VARIABLE))
+        switched_off = f"live Azure is switched off ({OFFLINE_VARIABLE} is set): use --scenario or --emulator"
         with self._lock:
             if self._gateway is None:
+                from wizard.azure.credentials import live_credential, offline_identity_endpoint
+
+                if offline and offline_identity_endpoint(os.environ) is None:
+                    raise BadInput(switched_off)
                 from wizard.azure.clients import ClientFactory
-                from wizard.azure.credentials import live_credential
                 from wizard.azure.gateway import AzureGateway
 
+                credential = live_credential(
+                    self.options.auth,
+                    timeout=self.options.timeout_seconds,
+                    retry_total=self.options.retry_total,
+                    offline=offline,
+                )
+                credential.sign_in()
+                if offline:
+                    raise BadInput(f"signed in at the loopback identity endpoint, but {switched_off}")
                 factory = ClientFactory(
-                    live_credential(self.options.auth),
+                    credential,
                     self.options.subscription_id or "",
                     retry=self.options.retry(),
                     polling_interval=self.options.polling_interval,

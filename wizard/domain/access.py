@@ -85,6 +85,17 @@ class NetworkAcls:
         }
 
 
+def effective_bypass(bypass: str | None) -> str:
+    """The firewall bypass Azure applies: the Key Vault spec's default, AzureServices, when the vault
+    has no networkAcls or they name no bypass (public access Disabled included)."""
+    return bypass or TRUSTED_SERVICES_BYPASS
+
+
+def lets_trusted_services_in(vault: VaultFacts) -> bool:
+    """Trusted Microsoft services (the cluster's key access) get through the vault's network rules."""
+    return effective_bypass(vault.network_bypass).lower() == TRUSTED_SERVICES_BYPASS.lower()
+
+
 def trusted_services_acls(
     default_action: str | None, ip_rules: Iterable[str], virtual_network_rules: Iterable[str]
 ) -> NetworkAcls:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, ClassVar, TypeAlias, get_args
 
 from wizard.domain.access import REQUIRED_POLICY, crypto_role_definition_id
+from wizard.domain.network import operator_rule
 from wizard.domain.times import iso
 
 # The remediations that write nothing: the wait only reads, an escalation only explains.
@@ -29,6 +30,8 @@ class _Write:
     """What every action shares: its remediation id, its subject and its plain-data view."""
 
     remediation: ClassVar[str]
+    data_plane: ClassVar[bool] = False
+    """True for a write made on the vault's data plane, where the vault firewall applies."""
 
     @property
     def subject(self) -> str:
@@ -44,6 +47,7 @@ class _Write:
 class _KeyWrite(_Write):
     """A write to one key through the vault's data plane, at the version the cluster uses."""
 
+    data_plane: ClassVar[bool] = True
     vault_id: str
     vault_url: str
     key_name: str
@@ -98,6 +102,42 @@ class AllowTrustedServices(_Write):
 
     remediation: ClassVar[str] = "allow-trusted-services"
     vault_id: str
+
+
+@dataclass(frozen=True)
+class _OperatorRule(_Write):
+    """A write of the operator's one /32 IP rule in a vault firewall; every other rule is kept."""
+
+    vault_id: str
+    address: str
+
+    @property
+    def subject(self) -> str:
+        """The operator's address."""
+        return self.address
+
+    @property
+    def ip_rule(self) -> str:
+        """The rule: the address as a /32 range."""
+        return operator_rule(self.address)
+
+
+@dataclass(frozen=True)
+class AllowOperatorIp(_OperatorRule):
+    """Add the operator's /32 for the duration of the fix. `vault_url`/`key_name`: the data plane
+    to probe once it is added."""
+
+    remediation: ClassVar[str] = "allow-operator-ip"
+    vault_url: str = ""
+    key_name: str = ""
+
+
+@dataclass(frozen=True)
+class RemoveOperatorIp(_OperatorRule):
+    """Remove exactly the /32 allow-operator-ip added. `undoes`: that write's audit intent id, if known."""
+
+    remediation: ClassVar[str] = "remove-operator-ip"
+    undoes: str = ""
 
 
 @dataclass(frozen=True)
@@ -217,6 +257,8 @@ Action: TypeAlias = (
     | RecoverKey
     | RecoverVault
     | AllowTrustedServices
+    | AllowOperatorIp
+    | RemoveOperatorIp
     | EnablePurgeProtection
     | GrantCryptoRole
     | AddAccessPolicy

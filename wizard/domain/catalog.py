@@ -30,6 +30,9 @@ class FindingSpec:
     escalation: str = ""
     follow_ups: tuple[str, ...] = ()
     deferral: str = ""
+    not_offered: str = ""
+    replacement: str = ""
+    when_recreated: str = ""
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,9 @@ def _parse(data: dict[str, Any]) -> Catalog:
             escalation=entry.get("escalation", ""),
             follow_ups=tuple(entry.get("follow_ups", ())),
             deferral=entry.get("deferral", ""),
+            not_offered=entry.get("not_offered", ""),
+            replacement=entry.get("replacement", ""),
+            when_recreated=entry.get("when_recreated", ""),
         )
         for code, entry in data["findings"].items()
     }

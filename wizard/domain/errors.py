@@ -12,7 +12,11 @@ class BadInput(WizardError):
 
 
 class GatewayError(WizardError):
-    """A call to Azure did not give an answer we can use."""
+    """A call to Azure did not give an answer we can use.
+
+    `code` is Azure's error code as shown (outer/inner, e.g. `Forbidden/ForbiddenByFirewall`);
+    `inner_code` the inner error's code alone, which is what tells a network refusal from a
+    missing permission."""
 
     def __init__(
         self,
@@ -21,11 +25,13 @@ class GatewayError(WizardError):
         status: int | None = None,
         code: str | None = None,
         request_id: str | None = None,
+        inner_code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.request_id = request_id
+        self.inner_code = inner_code
 
 
 class NotFound(GatewayError):
@@ -33,7 +39,9 @@ class NotFound(GatewayError):
 
 
 class Forbidden(GatewayError):
-    """The OPERATOR may not make this call; `needs` names what would let them."""
+    """The OPERATOR may not make this call; `needs` names what would let them.
+
+    `client_address` is the address Azure saw, when a vault firewall refusal names it."""
 
     def __init__(
         self,
@@ -43,9 +51,12 @@ class Forbidden(GatewayError):
         status: int | None = 403,
         code: str | None = None,
         request_id: str | None = None,
+        inner_code: str | None = None,
+        client_address: str | None = None,
     ) -> None:
-        super().__init__(message, status=status, code=code, request_id=request_id)
+        super().__init__(message, status=status, code=code, request_id=request_id, inner_code=inner_code)
         self.needs = needs
+        self.client_address = client_address
 
 
 class Conflict(GatewayError):

@@ -9,7 +9,10 @@ from urllib.parse import urlsplit
 from wizard.domain.errors import BadInput
 
 _GUIDISH = re.compile(r"^[0-9A-Za-z-]{1,64}$")
-_NAME = re.compile(r"^[A-Za-z0-9._()-]{1,128}$")
+_NAME = re.compile(r"^[A-Za-z0-9._()-]{0,127}[A-Za-z0-9_()-]$")
+_NAMESPACE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)+$")
+_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
+QUOTE_LIMIT = 80
 _VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
 _KEY_NAME = re.compile(r"^[A-Za-z0-9-]{1,127}$")
 _VERSION = re.compile(r"^[A-Za-z0-9]{1,64}$")
@@ -41,23 +44,43 @@ class ResourceId:
         )
 
 
+def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """The repr of an operator's value, cut to `limit` characters so one bad input stays one short line."""
+    shown = repr(text[: limit + 1])
+    return shown if len(shown) <= limit else shown[: limit - 1] + "\u2026"
+
+
 def parse_resource_id(text: str, expected_type: str | None = None) -> ResourceId:
-    """Parse `/subscriptions/S/resourceGroups/RG/providers/NS/TYPE/NAME`, or say what is wrong."""
+    """Parse `/subscriptions/S/resourceGroups/RG/providers/NS/TYPE/NAME`, or say what is wrong.
+
+    Every segment must be there and be a real name: `.`, `..` or an empty segment would change
+    the URL the SDK sends (`.../mongoClusters/.` is the cluster LIST), so they never get that far."""
     raw = (text or "").strip()
-    parts = raw.strip("/").split("/")
+    shown = quoted(raw)
     shape = "/subscriptions/<sub>/resourceGroups/<rg>/providers/<namespace>/<type>/<name>"
+    parts = raw[1:].removesuffix("/").split("/")
+    if raw.startswith("/") and "" in parts:
+        raise BadInput(f"empty segment (//) in resource ID: {shown}")
     if not raw.startswith("/") or len(parts) != 8:
-        raise BadInput(f"not an Azure resource ID: {raw!r} (expected {shape})")
+        raise BadInput(f"not an Azure resource ID: {shown} (expected {shape})")
     subs, sub, rgs, rg, providers, namespace, rtype, name = parts
     if (subs.lower(), rgs.lower(), providers.lower()) != ("subscriptions", "resourcegroups", "providers"):
-        raise BadInput(f"not an Azure resource ID: {raw!r} (expected {shape})")
+        raise BadInput(f"not an Azure resource ID: {shown} (expected {shape})")
     if not _GUIDISH.match(sub):
-        raise BadInput(f"bad subscription in resource ID: {sub!r}")
-    if not _NAME.match(rg) or not _NAME.match(name) or "." not in namespace:
-        raise BadInput(f"bad resource group, namespace or name in resource ID: {raw!r}")
+        raise BadInput(f"bad subscription in resource ID: {quoted(sub)}")
+    if not _NAMESPACE.match(namespace) or not _TYPE.match(rtype):
+        raise BadInput(
+            f"bad provider {quoted(f'{namespace}/{rtype}')} in resource ID (expected e.g. {CLUSTER_TYPE})"
+        )
+    for what, value in (("resource group", rg), ("name", name)):
+        if not _NAME.match(value):
+            raise BadInput(
+                f"bad {what} {quoted(value)} in resource ID (letters, digits and . _ - ( ), "
+                "not ending in a dot)"
+            )
     rid = ResourceId(sub, rg, namespace, rtype, name)
     if expected_type and rid.full_type.lower() != expected_type.lower():
-        raise BadInput(f"expected a {expected_type} resource ID, got a {rid.full_type} one: {raw!r}")
+        raise BadInput(f"expected a {expected_type} resource ID, got a {quoted(rid.full_type)} one: {shown}")
     return rid
 
 
@@ -87,18 +110,18 @@ def parse_key_url(text: str) -> KeyUrl:
     parts = urlsplit(raw)
     if parts.scheme != "https" or not parts.hostname:
         raise BadInput(
-            f"not a Key Vault key URL: {raw!r} (expected https://<vault>.vault.azure.net/keys/<name>)"
+            f"not a Key Vault key URL: {quoted(raw)} (expected https://<vault>.vault.azure.net/keys/<name>)"
         )
     segments = [s for s in parts.path.split("/") if s]
     if len(segments) not in (2, 3) or segments[0] != "keys":
-        raise BadInput(f"not a Key Vault key URL: {raw!r} (expected .../keys/<name>[/<version>])")
+        raise BadInput(f"not a Key Vault key URL: {quoted(raw)} (expected .../keys/<name>[/<version>])")
     vault_name = parts.hostname.split(".")[0]
     if not _VAULT_NAME.match(vault_name):
-        raise BadInput(f"bad vault name {vault_name!r} in key URL {raw!r}")
+        raise BadInput(f"bad vault name {quoted(vault_name)} in key URL {quoted(raw)}")
     if not _KEY_NAME.match(segments[1]):
-        raise BadInput(f"bad key name {segments[1]!r} in key URL {raw!r}")
+        raise BadInput(f"bad key name {quoted(segments[1])} in key URL {quoted(raw)}")
     version = segments[2] if len(segments) == 3 else None
     if version is not None and not _VERSION.match(version):
-        raise BadInput(f"bad key version {version!r} in key URL {raw!r}")
+        raise BadInput(f"bad key version {quoted(version)} in key URL {quoted(raw)}")
     origin = f"https://{parts.netloc}"
     return KeyUrl(origin, vault_name.lower(), segments[1], version)

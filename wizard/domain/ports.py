@@ -116,8 +116,11 @@ class AuditTrail(Protocol):
         result: str,
         message: str,
         after: dict[str, Any],
+        undo: dict[str, Any] | None = None,
+        undoes: str | None = None,
     ) -> str:
-        """Record what the write came to and the after-state; returns its id."""
+        """Record what the write came to and the after-state; returns its id. `undo`: the write
+        that takes this one back (a temporary change); `undoes`: the intent id this one takes back."""
         ...
 
 

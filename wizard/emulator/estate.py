@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
-import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -14,7 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from wizard.emulator.estate_fields import GUID, EstateError, Fields, field_items
+from wizard.emulator.estate_fields import GUID, EstateError, Fields, field_items, shown
+from wizard.emulator.estate_limits import parse_text, read_estate_file
 from wizard.emulator.model import (
     HIDE_SUBSCRIPTION,
     LOCK_LEVELS,
@@ -44,9 +44,12 @@ DEFAULT_SUBSCRIPTION = "c1a4e8b2-6d3f-4a9e-8b7c-5f2d1e0a9b63"
 DEFAULT_LOCATION = "westus2"
 DEFAULT_RESOURCE_GROUP = "rg-cmk-demo"
 _NAMESPACE = uuid.UUID("2f0c8a4e-1b7d-4e3a-9c5f-6d8e0b1a2c3f")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._()-]{0,127}$")
+_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._()-]{0,126}[A-Za-z0-9_()-])?$")
+_ARM_SEGMENT = re.compile(r"^[A-Za-z0-9_()-][A-Za-z0-9._()-]*$")
+_IDENTITY_PATH = "resourcegroups/providers/microsoft.managedidentity/userassignedidentities"
 _VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
 _KEY_NAME = re.compile(r"^[A-Za-z0-9-]{1,127}$")
+_VERSION = re.compile(r"^[0-9A-Fa-f]{32}$")
 RESTRICTIONS = (
     "no-role-assignment-read",
     "no-data-plane",
@@ -74,6 +77,19 @@ _STOPPED = "Stopped"
 _NEVER_CAME_UP = ("Failed", "Provisioning")
 
 
+def arm_path_problem(value: str) -> str | None:
+    """Why `/subscriptions/...` is not a well-formed ARM path (None if it is): no empty, `.` or `..`
+    segment, which would change the URL a request goes to."""
+    parts = value[1:].removesuffix("/").split("/")
+    if not value.startswith("/subscriptions/") or not all(_ARM_SEGMENT.match(p) for p in parts):
+        return f"{shown(value)} is not an ARM id (empty, '.' or '..' segments, or odd characters)"
+    if not GUID.match(parts[1]):
+        return f"{shown(parts[1])} in {shown(value)} is not a subscription GUID"
+    if any(p.endswith(".") for p in parts):
+        return f"{shown(value)} has a name ending in a dot"
+    return None
+
+
 def restriction_problem(value: object) -> str | None:
     """Why a value is not an operator restriction (None if it is one): the loader and faults share it."""
     if isinstance(value, str):
@@ -81,9 +97,9 @@ def restriction_problem(value: object) -> str | None:
             return None
         if value.startswith(HIDE_SUBSCRIPTION):
             guid = value[len(HIDE_SUBSCRIPTION) :]
-            return None if GUID.match(guid) else f"{guid!r} in {value!r} is not a GUID"
+            return None if GUID.match(guid) else f"{shown(guid)} in {shown(value)} is not a GUID"
     return (
-        f"{value!r} is not a restriction (use {', '.join(RESTRICTIONS)}, "
+        f"{shown(value)} is not a restriction (use {', '.join(RESTRICTIONS)}, "
         f"deny:<{'|'.join(ROUTE_KINDS)}> or {HIDE_SUBSCRIPTION}<subscription GUID>)"
     )
 
@@ -94,23 +110,6 @@ def scenario_names() -> list[str]:
     return sorted(p.name.rsplit(".", 1)[0] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
-def _parse_text(text: str, source: str, as_json: bool) -> Any:
-    if as_json:
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise EstateError(f"estate {source}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    import yaml
-
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "malformed"
-        raise EstateError(f"estate {source}: not valid YAML ({where}{problem})") from None
-
-
 def load_estate(name_or_path: str) -> Estate:
     """A built-in scenario by name, or an estate file (.yaml/.yml/.json); raises EstateError."""
     if name_or_path in scenario_names():
@@ -119,22 +118,22 @@ def load_estate(name_or_path: str) -> Estate:
             .joinpath("scenarios", f"{name_or_path}.yaml")
             .read_text("utf-8")
         )
-        return Estate.from_data(_parse_text(text, name_or_path, False), name_or_path)
+        return Estate.from_data(parse_text(text, name_or_path, False), name_or_path)
     path = Path(name_or_path)
     if path.suffix.lower() not in (".yaml", ".yml", ".json"):
         raise EstateError(
-            f"unknown scenario {name_or_path!r} (built in: {', '.join(scenario_names())}; "
+            f"unknown scenario {shown(name_or_path)} (built in: {', '.join(scenario_names())}; "
             "or give a .yaml/.yml/.json estate file)"
         )
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_estate_file(path)
     except FileNotFoundError:
         raise EstateError(f"estate file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise EstateError(
             f"cannot read estate file {path}: {getattr(exc, 'strerror', None) or exc}"
         ) from None
-    return Estate.from_data(_parse_text(text, str(path), path.suffix.lower() == ".json"), str(path))
+    return Estate.from_data(parse_text(text, str(path), path.suffix.lower() == ".json"), str(path))
 
 
 @dataclass(frozen=True)
@@ -207,7 +206,7 @@ class _Builder:
                 try:
                     ipaddress.ip_address(state.operator_ip)
                 except ValueError:
-                    raise operator.fail("ip", f"{state.operator_ip!r} is not an IP address") from None
+                    raise operator.fail("ip", f"{shown(state.operator_ip)} is not an IP address") from None
             state.operator_private_endpoint = operator.flag("privateEndpoint", False)
             operator.done()
         state.identities = [self.identity(o) for o in field_items(top, "identities")]
@@ -234,11 +233,18 @@ class _Builder:
         lowered = [n.lower() for n in names]
         for name in names:
             if lowered.count(name.lower()) > 1:
-                raise obj.fail(key, f"{name.rsplit('/', 1)[-1]!r} is defined twice")
+                raise obj.fail(key, f"{shown(name.rsplit('/', 1)[-1])} is defined twice")
 
     def identity_id(self, ref: str) -> str:
         """An ARM id, or a name in the default group: the default subscription's, else the one elsewhere."""
-        if ref.startswith("/subscriptions/"):
+        if ref.startswith("/"):
+            problem = arm_path_problem(ref)
+            parts = ref.split("/")
+            shape = "/".join(parts[3:4] + parts[5:8]).lower() if len(parts) == 9 else ""
+            if problem is None and shape != _IDENTITY_PATH:
+                problem = f"{shown(ref)} is not a userAssignedIdentities id"
+            if problem is not None:
+                raise EstateError(f"estate {self.top.source}: identity {problem}")
             return ref
         default = rid(self.sub, self.rg, "Microsoft.ManagedIdentity/userAssignedIdentities", ref)
         if default.lower() in self.identities:
@@ -259,7 +265,7 @@ class _Builder:
         if identity is not None:
             return identity.principal_id
         if not _NAME.match(ref):
-            raise obj.fail(key, f"{ref!r} is neither a GUID nor an identity name")
+            raise obj.fail(key, f"{shown(ref)} is neither a GUID nor an identity name")
         return self.seeded_principal(self.identity_id(ref))
 
     def identity(self, obj: Fields) -> Identity:
@@ -343,7 +349,7 @@ class _Builder:
         for key_obj in field_items(obj, "keys"):
             key = self.key(key_obj, vault)
             if vault.key(key.name) is not None:
-                raise obj.fail("keys", f"{key.name!r} is defined twice")
+                raise obj.fail("keys", f"{shown(key.name)} is defined twice")
             vault.keys[key.name] = key
         vault.deleted_on = obj.when("deleted", self.now)
         if vault.deleted_on is not None and not vault.soft_delete:
@@ -363,22 +369,22 @@ class _Builder:
         size = obj.number("size", default_size, minimum=128, maximum=8192)
         created = obj.when("created", self.now)
         created = int(self.now) - 30 * SECONDS_PER_DAY if created is None else created
-        older = obj.number("olderVersions", 0, minimum=0, maximum=20)
         ops = obj.strings("ops", _KEY_OPS)
+        older = self.older_versions(obj)
         versions = [
             KeyVersion(
                 uuid.uuid5(_NAMESPACE, f"{self.seed}|{vault.name}|{name}|{n}").hex,
-                created=created - (older - n) * 90 * SECONDS_PER_DAY,
-                updated=created - (older - n) * 90 * SECONDS_PER_DAY,
+                created=created - (len(older) - n) * 90 * SECONDS_PER_DAY,
+                updated=created - (len(older) - n) * 90 * SECONDS_PER_DAY,
                 key_ops=list(ops),
             )
-            for n in range(older + 1)
+            for n in range(len(older) + 1)
         ]
-        latest = versions[-1]
-        latest.enabled = obj.flag("enabled", True)
-        latest.not_before = obj.when("notBefore", self.now)
-        latest.expires = obj.when("expires", self.now)
-        latest.tags = obj.tags()
+        for version, entry in zip(versions, [*older, obj], strict=True):
+            self.version_attributes(entry, version, versions)
+        for entry in older:
+            entry.done()
+        versions[-1].tags = obj.tags()
         deleted = obj.when("deleted", self.now)
         key = Key(
             name,
@@ -392,6 +398,28 @@ class _Builder:
         )
         obj.done()
         return key
+
+    def older_versions(self, key: Fields) -> list[Fields]:
+        """`olderVersions`: a count (that many enabled versions without dates) or, oldest first,
+        one mapping of attributes per version."""
+        value = key.raw("olderVersions")
+        if isinstance(value, list):
+            return field_items(key, "olderVersions")
+        count = key.number("olderVersions", 0, minimum=0, maximum=20)
+        return [Fields({}, f"{key.path}.olderVersions[{n}]", key.source) for n in range(count)]
+
+    def version_attributes(self, obj: Fields, version: KeyVersion, versions: list[KeyVersion]) -> None:
+        """One version's own attributes (the key's newest ones are on the key itself)."""
+        version.enabled = obj.flag("enabled", True)
+        version.not_before = obj.when("notBefore", self.now)
+        version.expires = obj.when("expires", self.now)
+        given = obj.opt_text("version")
+        if given is not None:
+            if not _VERSION.match(given):
+                raise obj.fail("version", f"{given!r} is not a key version (32 hexadecimal digits)")
+            if any(v.version.lower() == given.lower() for v in versions):
+                raise obj.fail("version", f"{given!r} is defined twice")
+            version.version = given.lower()
 
     def cluster(self, obj: Fields) -> Cluster:
         """A clusters[] entry: attached identities (with remembered principals) and CMK settings."""
@@ -448,7 +476,7 @@ class _Builder:
                 r"^https://[A-Za-z0-9-]+\.vault\.azure\.net/keys/[A-Za-z0-9-]+(/[A-Za-z0-9]+)?$", url
             ):
                 raise encryption.fail(
-                    "keyUrl", f"{url!r} is not https://<vault>.vault.azure.net/keys/<key>[/<ver>]"
+                    "keyUrl", f"{shown(url)} is not https://<vault>.vault.azure.net/keys/<key>[/<ver>]"
                 )
             else:
                 encryption.raw("version")
@@ -474,7 +502,7 @@ class _Builder:
         if status in _NEVER_CAME_UP and not failed:
             raise obj.fail(
                 "clusterStatus",
-                f"{status!r} means the cluster never came up, which needs provisioningState Failed",
+                f"{shown(status)} means the cluster never came up, which needs provisioningState Failed",
             )
         cluster.status, cluster.came_up = status, status in (_RUNNING, _STOPPED)
         cluster.stopped = status == _STOPPED
@@ -483,7 +511,10 @@ class _Builder:
     def scope(self, obj: Fields, key: str) -> str:
         """A scope in the notation role assignments and locks share (subscription, vault:<name>, ...)."""
         value = obj.text(key)
-        if value.startswith("/subscriptions/"):
+        if value.startswith("/"):
+            problem = arm_path_problem(value)
+            if problem is not None:
+                raise obj.fail(key, problem)
             return value.rstrip("/")
         kind, _, arg = value.partition(":")
         if kind == "subscription" and (not arg or GUID.match(arg)):
@@ -498,20 +529,20 @@ class _Builder:
             ]
             if len(found) != 1:
                 where = "no" if not found else "more than one"
-                raise obj.fail(key, f"{where} {kind} named {arg!r} in this estate (give its full id)")
+                raise obj.fail(key, f"{where} {kind} named {shown(arg)} in this estate (give its full id)")
             return found[0]
         if kind in ("vault", "key") and arg:
             vault_name, _, key_name = arg.partition("/")
             vault = self.vaults.get(vault_name.lower())
             if vault is None:
-                raise obj.fail(key, f"no vault named {vault_name!r} in this estate")
+                raise obj.fail(key, f"no vault named {shown(vault_name)} in this estate")
             if kind == "vault" and not key_name:
                 return vault.id
             if kind == "key" and key_name:
                 return f"{vault.id}/keys/{key_name}"
         raise obj.fail(
             key,
-            f"{value!r} is not a scope (subscription[:<guid>], resourceGroup[:name], vault:<name>, "
+            f"{shown(value)} is not a scope (subscription[:<guid>], resourceGroup[:name], vault:<name>, "
             "key:<vault>/<key>, cluster:<name>, identity:<name> or /subscriptions/...)",
         )
 
@@ -523,7 +554,7 @@ class _Builder:
             (r for r in self.roles if role_ref.lower() in (r.guid.lower(), r.role_name.lower())), None
         )
         if role is None:
-            raise obj.fail("role", f"{role_ref!r} is not a built-in or custom role name or id")
+            raise obj.fail("role", f"{shown(role_ref)} is not a built-in or custom role name or id")
         scope = self.scope(obj, "scope")
         scope_parts = scope.split("/")
         sub = scope_parts[2] if len(scope_parts) > 2 and scope_parts[2] else self.sub
@@ -541,7 +572,7 @@ class _Builder:
             ):
                 raise obj.fail(
                     "scope",
-                    f"vault {vault.name!r} is soft-deleted: soft delete dropped its role "
+                    f"vault {shown(vault.name)} is soft-deleted: soft delete dropped its role "
                     "assignments, so it cannot have any",
                 )
         obj.done()
@@ -559,11 +590,11 @@ class _Builder:
             if vault.live:
                 resources |= {vault.id.lower(), *(f"{vault.id}/keys/{k}".lower() for k in vault.keys)}
             elif scope.lower() == vault.id.lower() or scope.lower().startswith(vault.id.lower() + "/"):
-                raise obj.fail("scope", f"vault {vault.name!r} is soft-deleted: its locks went with it")
+                raise obj.fail("scope", f"vault {shown(vault.name)} is soft-deleted: its locks went with it")
         if scope.lower() not in {*subs, *groups, *resources}:
             raise obj.fail(
                 "scope",
-                f"{scope!r} is not the subscription, a resource group or a resource of this estate",
+                f"{shown(scope)} is not the subscription, a resource group or a resource of this estate",
             )
         obj.done()
         return Lock(name, scope, level)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+import reprlib
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -11,10 +13,27 @@ from wizard.emulator.model import SECONDS_PER_DAY
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _RELATIVE = re.compile(r"^([+-])(\d+(?:\.\d+)?)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": SECONDS_PER_DAY}
+EARLIEST, LATEST = 0, 253_402_300_799
+"""The dates an estate may give: 1970-01-01 to 9999-12-31 (epoch seconds), what a key's attributes
+and Python's datetime can both hold."""
+MAX_RELATIVE_SECONDS = 100 * 366 * SECONDS_PER_DAY
+QUOTE_LIMIT = 80
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring = 3, 4, 4, QUOTE_LIMIT
 
 
 class EstateError(ValueError):
     """A bad scenario name or estate file: the message is one line that names the field."""
+
+
+def shown(value: object) -> str:
+    """An offending value as an error message quotes it: bounded however large or deep it is."""
+    text = _REPR.repr(value)
+    return _capped(text)
+
+
+def _capped(text: str) -> str:
+    return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "\u2026"
 
 
 class Fields:
@@ -27,7 +46,7 @@ class Fields:
 
     def fail(self, key: str, problem: str) -> EstateError:
         """An error naming `path.key`."""
-        where = f"{self.path}.{key}" if self.path else key
+        where = _capped(f"{self.path}.{key}" if self.path else key)
         return EstateError(f"estate {self.source}: {where}: {problem}")
 
     def raw(self, key: str) -> Any:
@@ -50,13 +69,13 @@ class Fields:
                 raise self.fail(key, "required")
             return default
         if not isinstance(value, str) or not value:
-            raise self.fail(key, f"expected a non-empty string, got {value!r}")
+            raise self.fail(key, f"expected a non-empty string, got {shown(value)}")
         if pattern is not None and not pattern.match(value):
-            raise self.fail(key, f"{value!r} is not a valid name")
+            raise self.fail(key, f"{shown(value)} is not a valid name")
         if choices:
             match = next((c for c in choices if c.lower() == value.lower()), None)
             if match is None:
-                raise self.fail(key, f"{value!r} is not one of {', '.join(choices)}")
+                raise self.fail(key, f"{shown(value)} is not one of {', '.join(choices)}")
             return match
         return value
 
@@ -68,7 +87,7 @@ class Fields:
         """An optional GUID."""
         value = self.opt_text(key)
         if value is not None and not GUID.match(value):
-            raise self.fail(key, f"{value!r} is not a GUID")
+            raise self.fail(key, f"{shown(value)} is not a GUID")
         return value
 
     def flag(self, key: str, default: bool) -> bool:
@@ -77,7 +96,7 @@ class Fields:
         if value is None:
             return default
         if not isinstance(value, bool):
-            raise self.fail(key, f"expected true or false, got {value!r}")
+            raise self.fail(key, f"expected true or false, got {shown(value)}")
         return value
 
     def number(self, key: str, default: int, *, minimum: int, maximum: int) -> int:
@@ -86,7 +105,7 @@ class Fields:
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-            raise self.fail(key, f"expected an integer from {minimum} to {maximum}, got {value!r}")
+            raise self.fail(key, f"expected an integer from {minimum} to {maximum}, got {shown(value)}")
         return value
 
     def items(self, key: str) -> list[Any]:
@@ -105,7 +124,7 @@ class Fields:
         values = self.items(key)
         for index, value in enumerate(values):
             if not isinstance(value, str) or not value:
-                raise self.fail(f"{key}[{index}]", f"expected a non-empty string, got {value!r}")
+                raise self.fail(f"{key}[{index}]", f"expected a non-empty string, got {shown(value)}")
         return list(values)
 
     def tags(self, key: str = "tags") -> dict[str, str]:
@@ -125,32 +144,43 @@ class Fields:
         )
 
     def when(self, key: str, now: float) -> int | None:
-        """A date: relative (`-2d`, `+30d`, `+6h`, `now`), ISO 8601, or epoch seconds."""
+        """A date: relative (`-2d`, `+30d`, `+6h`, `now`; up to 100 years away), ISO 8601, or epoch
+        seconds; absolute dates from 1970-01-01 to 9999-12-31."""
         value = self.raw(key)
         if value is None:
             return None
+        if isinstance(value, str) and value.strip().lower() == "now":
+            return int(now)
+        match = _RELATIVE.match(value.strip()) if isinstance(value, str) else None
+        if match:
+            offset = float(match.group(2)) * _UNITS[match.group(3)]
+            if not offset <= MAX_RELATIVE_SECONDS:
+                raise self.fail(key, f"{shown(value)} is more than 100 years away")
+            return int(now + (offset if match.group(1) == "+" else -offset))
+        moment = self._absolute(key, value)
+        if not (math.isfinite(moment) and EARLIEST <= moment <= LATEST):
+            raise self.fail(key, f"{shown(value)} is not between 1970-01-01 and 9999-12-31")
+        return int(moment)
+
+    def _absolute(self, key: str, value: Any) -> float:
+        """An absolute date in epoch seconds (infinite when too large to hold)."""
         if isinstance(value, bool):
-            raise self.fail(key, f"expected a date, got {value!r}")
+            raise self.fail(key, f"expected a date, got {shown(value)}")
         if isinstance(value, int | float):
-            return int(value)
+            return float(value) if abs(value) < 1e300 else math.inf
         if isinstance(value, datetime):
-            return int((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp())
+            return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
         if isinstance(value, date):
-            return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp())
+            return datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp()
         if isinstance(value, str):
-            if value.strip().lower() == "now":
-                return int(now)
-            match = _RELATIVE.match(value.strip())
-            if match:
-                sign = 1 if match.group(1) == "+" else -1
-                return int(now + sign * float(match.group(2)) * _UNITS[match.group(3)])
             try:
                 parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-            except ValueError:
+                return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+            except (ValueError, OverflowError):
                 pass
-            else:
-                return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp())
-        raise self.fail(key, f"{value!r} is not a date (use -2d, +30d, +6h, now, ISO 8601 or epoch seconds)")
+        raise self.fail(
+            key, f"{shown(value)} is not a date (use -2d, +30d, +6h, now, ISO 8601 or epoch seconds)"
+        )
 
     def done(self) -> None:
         """Reject fields we do not know: a typo must not silently mean 'default'."""

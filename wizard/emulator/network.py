@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from wizard.emulator.estate_fields import shown
 from wizard.emulator.model import State, Vault
 
 LOOPBACK = "127.0.0.1"
@@ -18,7 +19,7 @@ def ip_rule_problem(value: str) -> str | None:
     try:
         ipaddress.ip_network(value.strip(), strict=False)
     except ValueError:
-        return f"{value!r} is not an IP address or CIDR range"
+        return f"{shown(value)} is not an IP address or CIDR range"
     return None
 
 

@@ -11,6 +11,7 @@ from wizard.engine.checks import CHECKS, CheckContext
 from wizard.engine.facts import Facts
 from wizard.engine.findings import check_result, findings_of
 from wizard.engine.reads import Known
+from wizard.engine.remedies import refine
 from wizard.engine.tree import Read, load_tree
 
 
@@ -48,7 +49,7 @@ def assess(
             verdicts[spec.id] = CHECKS[spec.id](with_causes)
             found[spec.id] = findings_of(spec.id, verdicts[spec.id], template_values)
     checks = [check_result(spec.id, verdicts[spec.id], known) for spec in tree]
-    findings = [f for spec in tree for f in found[spec.id]]
+    findings = refine([f for spec in tree for f in found[spec.id]], facts, {c.id: c for c in checks})
     findings.sort(key=lambda f: (f.rank, f.code))
     return Assessment(tuple(checks), tuple(findings))
 

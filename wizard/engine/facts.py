@@ -34,6 +34,7 @@ from wizard.engine.reads import (
     deleted_vault_reads,
     key_read,
     live_vault_searches,
+    newest_key_read,
     resource_health_read,
     role_assignments_read,
     vault_lookup_read,
@@ -95,6 +96,9 @@ class Facts:
     deleted_vault: DeletedVaultFacts | None = None
     """The soft-deleted vault, looked for only while the vault is not live."""
     key: KeyFacts | None = None
+    newest_key: KeyFacts | None = None
+    """The key's newest version: the one a versionless URL means (the same as `key` when the URL
+    has no version)."""
     deleted_key: DeletedKeyFacts | None = None
     role_assignments: Mapping[str, tuple[RoleAssignmentFacts, ...]] = field(default_factory=dict)
     """At the located vault, by the principal id they were listed for."""
@@ -116,10 +120,11 @@ class Facts:
         if key_url is None:
             return cls(cluster_id, known, cluster, health, key_url, identity)
         ref = vault_ref_of(cluster, key_url, known)
-        vault = key = None
+        vault = key = newest = None
         if ref is not None:
             vault = _typed(answered_value(known, Read(ReadKind.VAULT, (ref.id,))), VaultFacts)
             key = _typed(answered_value(known, key_read(ref.id, key_url)), KeyFacts)
+            newest = _typed(answered_value(known, newest_key_read(ref.id, key_url)), KeyFacts)
         return cls(
             cluster_id,
             known,
@@ -131,6 +136,7 @@ class Facts:
             vault,
             deleted_vault=None if vault else deleted_vault_of(cluster, key_url, ref, known),
             key=key,
+            newest_key=newest,
             deleted_key=_typed(answered_value(known, deleted_key_read(key_url)), DeletedKeyFacts),
             role_assignments=_assignments_at(ref, known),
             role_definitions=_role_definitions(known),
@@ -183,6 +189,12 @@ class Facts:
     def key_read(self) -> Read | None:
         """The key version the cluster uses, in the located vault (management plane)."""
         return key_read(self.vault_ref.id, self.key_url) if self.vault_ref and self.key_url else None
+
+    @property
+    def newest_key_read(self) -> Read | None:
+        """The key's newest version in the located vault (the same read as `key_read` when the
+        cluster's URL has no version)."""
+        return newest_key_read(self.vault_ref.id, self.key_url) if self.vault_ref and self.key_url else None
 
     @property
     def deleted_key_read(self) -> Read | None:

@@ -11,10 +11,20 @@ recovered). The ordering rules, all enforced here:
 - create an identity, then grant it access, then attach it to the cluster (identity AND key URL);
 - the seed page's rule: after extending an expired key's expiry, no key rotation and no change
   of the cluster's key until the cluster is Ready again (CLUSTER_KEY_URL_VERSIONED is deferred);
+- a fix never makes a cluster worse: a key URL changes only on a healthy cluster, only when
+  CLUSTER_KEY_URL_VERSIONED was chosen, and only to a newest version its identity can use; a key
+  write touches only the version the cluster uses;
+- every fix (scope None) is what fixes the critical findings: a warning's remedy is planned only
+  when the warning is named (`fix --finding CODE`, or chosen in the wizard);
 - fix every cause before deleting a failed cluster; wait for Ready last;
-- unrecoverable findings become `escalate` steps that explain and write nothing.
+- unrecoverable findings become `escalate` steps that explain and write nothing;
+- a data-plane step the vault's firewall will refuse is warned about, and, when the operator's
+  address is known and an IP rule helps, wrapped in a temporary rule (wizard.engine.plan_network):
+  added before it, removed after it; a rule still open after a failure or an earlier run is
+  removed before anything else.
 
-The rules live in wizard.engine.plan_rules, the step building in wizard.engine.plan_builder, the
+The rules live in wizard.engine.plan_rules (access and identity: plan_access), the step building
+in wizard.engine.plan_builder, what applies to this estate in wizard.engine.remedies, and the
 phases, follow-ups and escalation texts in the catalogue (wizard/domain/catalog.toml).
 """
 
@@ -27,6 +37,7 @@ from wizard.domain.catalog import load_catalog
 from wizard.domain.models import CheckStatus, Finding, Severity
 from wizard.domain.results import StepKind
 from wizard.engine.plan_builder import DiagnosisLike, PlanBuilder
+from wizard.engine.plan_network import closing_plan, plan_operator_network
 from wizard.engine.plan_rules import READY, plan_finding
 from wizard.engine.steps import Carry, Plan
 
@@ -44,7 +55,18 @@ def scope_of(codes: Collection[str] | None, findings: tuple[Finding, ...]) -> se
         scope |= set(entry.follow_ups if entry else ())
     if "CLUSTER_PROVISIONING_FAILED" in scope:
         scope |= {x.code for x in findings if x.severity == Severity.CRITICAL}
+    present = {x.code for x in findings}
+    if "IDENTITY_RECREATED" in present and scope & {"RBAC_ROLE_MISSING", "ACCESS_POLICY_MISSING"}:
+        # the access judged is the recreated principal's: its fix is the replacement identity
+        scope.add("IDENTITY_RECREATED")
     return scope
+
+
+def named_only(finding: Finding) -> bool:
+    """A warning whose remedy changes Azure: applied only when named, never as part of every fix
+    (one that only explains, or has no remedy, is explained as ever)."""
+    entry = load_catalog().finding(finding.code)
+    return finding.severity == Severity.WARNING and bool(entry.remediations) and not entry.escalation
 
 
 def _wait_due(b: PlanBuilder, cluster_status: str, carry: Carry) -> bool:
@@ -70,11 +92,23 @@ def plan_fixes(
 ) -> Plan:
     """An ordered plan for the findings in `scope` (None: every finding)."""
     b = PlanBuilder(diagnosis, now or datetime.now(UTC), carry or Carry(), expiry_days)
+    if closing_plan(b):
+        return Plan(b.f.cluster_id, b.ordered(), tuple(b.notes))
     findings = diagnosis.assessment.findings
     wanted = scope_of(scope, findings)
     chosen = [x for x in findings if wanted is None or x.code in wanted]
+    if wanted is None:
+        held = [x for x in chosen if named_only(x)]
+        chosen = [x for x in chosen if x not in held]
+        if held:
+            b.notes.append(
+                "warnings are fixed only when you name one (fix --finding CODE, or x on it in "
+                "Findings): " + ", ".join(x.code for x in held)
+            )
+    b.chosen = frozenset(x.code for x in chosen)
     for finding in chosen:
         plan_finding(b, finding)
+    plan_operator_network(b)
     c = b.f.cluster
     failed = any(x.code == "CLUSTER_PROVISIONING_FAILED" for x in chosen)
     if c is not None and c.is_cmk and not failed and _wait_due(b, c.cluster_status, b.carry):

@@ -9,6 +9,7 @@ from wizard.engine.reads import (
     Known,
     deleted_vault_reads,
     key_read,
+    newest_key_read,
     role_assignments_read,
     role_definition_read,
     vault_lookup_read,
@@ -43,6 +44,9 @@ def plan(cluster_id: str, known: Known) -> list[Read]:
     vault_read, the_key = facts.vault_read, key_read(ref.id, key)
     assert vault_read is not None
     wanted += [vault_read, the_key]
+    if key.version:
+        # where a versionless URL would point the cluster: judged before one is ever offered
+        wanted.append(newest_key_read(ref.id, key))
     if _not_found(facts, vault_read):
         wanted += facts.deleted_vault_reads
         return wanted

@@ -49,6 +49,8 @@ class PlanBuilder:
         self.steps: list[tuple[int, int, Step]] = []
         self.notes: list[str] = []
         self.keys: dict[str, int] = {}
+        self.chosen: frozenset[str] = frozenset()
+        """The codes of the findings this plan fixes (a rule may act only on what was chosen)."""
 
     def base_values(self) -> dict[str, Any]:
         """What every catalogue template may name: the finding values, plus what a step changes from."""
@@ -153,14 +155,14 @@ class PlanBuilder:
         self.keys[step.key] = len(self.steps)
         self.steps.append((spec.phase, len(self.steps), step))
 
-    def escalate(self, finding: Finding, explanation: str) -> None:
-        """A finding nothing here can fix: explain it, write nothing."""
+    def escalate(self, finding: Finding, explanation: str, *, verb: str = "Escalate") -> None:
+        """A finding nothing here can (or may) fix: explain it, write nothing."""
         entry = self.catalog.finding(finding.code)
         step = Step(
             remediation=ESCALATION,
             finding=finding.code,
             kind=StepKind.ESCALATE,
-            title=f"Escalate: {entry.title}",
+            title=f"{verb}: {entry.title}",
             summary=finding.summary,
             change="nothing: this tool writes nothing for this finding",
             before={},
@@ -192,6 +194,12 @@ class PlanBuilder:
             verifies=spec.verifies,
         )
         self.steps.append((self.catalog.order.deferred, len(self.steps), step))
+
+    def amend(self, key: str, **changes: Any) -> None:
+        """Change a planned step in place (by its key), e.g. to warn about the vault's network."""
+        index = self.keys[key]
+        phase, order, step = self.steps[index]
+        self.steps[index] = (phase, order, replace(step, **changes))
 
     def ordered(self) -> tuple[Step, ...]:
         """The steps by phase, then in the order they were planned."""

@@ -1,135 +1,44 @@
 """The per-finding rules of the planner: which actions fix each finding, with what values.
 
 Each rule reads what the diagnosis saw (through the builder's facts) and adds typed actions; the
-builder renders and orders them. Words and order come from the catalogue, never from here.
+builder renders and orders them. Words and order come from the catalogue, never from here. The
+access and identity rules live in wizard.engine.plan_access.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from wizard.domain.access import (
-    CRYPTO_SERVICE_ENCRYPTION_USER,
-    key_permissions_after,
-    key_permissions_of,
-    missing_key_permissions,
-    trusted_services_acls,
-)
+from wizard.domain.access import trusted_services_acls
 from wizard.domain.actions import (
-    AddAccessPolicy,
     AllowTrustedServices,
     AttachIdentityAndKey,
     ClearKeyNotBefore,
-    CreateIdentity,
     DeleteFailedCluster,
     EnableKey,
     EnablePurgeProtection,
     ExtendKeyExpiry,
-    GrantCryptoRole,
     RecoverKey,
     RecoverVault,
 )
-from wizard.domain.ids import parse_resource_id
-from wizard.domain.models import CheckStatus, Finding
+from wizard.domain.catalog import render
+from wizard.domain.models import Finding
 from wizard.domain.times import iso, utc_seconds
+from wizard.engine.plan_access import (
+    READY,
+    access_steps,
+    attach,
+    healthy_now,
+    identity_steps,
+    key_change_blocked,
+    plan_new_identity,
+    replacement_reason,
+)
 from wizard.engine.plan_builder import PlanBuilder
 from wizard.engine.reads import key_read
-from wizard.engine.tree import Read, ReadKind
+from wizard.engine.remedies import versionless_blocker
 
-READY = "ready"
-
-
-def new_identity_name(old_name: str, now: datetime) -> str:
-    """`<old>-<yyyymmddHHMM>`: a fresh name (a same-name identity would not recover anything)."""
-    stamp = now.astimezone(UTC).strftime("%Y%m%d%H%M")
-    return f"{old_name[: 128 - len(stamp) - 1]}-{stamp}"
-
-
-def key_change_blocked(b: PlanBuilder) -> bool:
-    """The seed page: after an expiry extension, no key change until the cluster is Ready."""
-    f = b.f
-    codes = {x.code for x in b.assessment.findings}
-    ready = bool(f.cluster and f.cluster.cluster_status.lower() == READY)
-    return "KEY_EXPIRED" in codes or (b.carry.expiry_extended and not ready)
-
-
-def _access_steps(
-    b: PlanBuilder,
-    finding: Finding,
-    principal: str | None,
-    *,
-    provisional: bool,
-    missing: list[str] | None = None,
-    new_identity: bool = False,
-) -> None:
-    """The grant that fits the vault: the role on an RBAC vault, else the missing key permissions."""
-    f = b.f
-    vault_id = f.vault_id
-    shown = principal or "<principal of the new identity>"
-    rbac = f.vault.rbac_authorization if f.vault else True
-    if rbac:
-        b.add(
-            GrantCryptoRole(vault_id, principal, new_identity),
-            finding,
-            target=vault_id,
-            before={"roleAssignments": []},
-            after={
-                "roleAssignments": [
-                    {
-                        "role": CRYPTO_SERVICE_ENCRYPTION_USER,
-                        "scope": vault_id,
-                        "principalType": GrantCryptoRole.principal_type,
-                    }
-                ]
-            },
-            values={"principal_id": shown},
-            provisional=provisional or principal is None,
-            doubt=f.forbidden(Read(ReadKind.ROLE_ASSIGNMENTS, (vault_id, principal or ""))),
-        )
-        return
-    assert f.vault is not None
-    granted = key_permissions_of(f.vault, principal) if principal else set()
-    wanted = missing if missing is not None else missing_key_permissions(granted)
-    b.add(
-        AddAccessPolicy(vault_id, principal, new_identity, f.vault.tenant_id, tuple(wanted)),
-        finding,
-        target=f.vault.id,
-        before={"keyPermissions": sorted(granted)},
-        after={"keyPermissions": sorted(granted | {p.lower() for p in wanted})},
-        values={
-            "principal_id": shown,
-            "missing": ", ".join(wanted),
-            "missing_space": " ".join(wanted),
-            "key_permissions_after": " ".join(key_permissions_after(granted, wanted)),
-        },
-        provisional=provisional or principal is None,
-    )
-
-
-def _attach(
-    b: PlanBuilder, finding: Finding, identity_id: str, *, principal: str | None, provisional: bool = False
-) -> None:
-    """Point the cluster at the identity and (unless a key change must wait) the versionless key URL."""
-    f = b.f
-    c = f.cluster
-    assert c is not None
-    key_url = c.key_url or ""
-    if f.key_url and not key_change_blocked(b):
-        key_url = f.key_url.versionless
-    b.add(
-        AttachIdentityAndKey(c.id, identity_id, key_url, principal),
-        finding,
-        target=c.id,
-        before={
-            "keyIdentity": c.key_identity_id,
-            "keyUrl": c.key_url,
-            "identities": [a.resource_id for a in c.attached_identities],
-        },
-        after={"keyIdentity": identity_id, "keyUrl": key_url},
-        values={"identity_id": identity_id, "key_url": key_url},
-        provisional=provisional,
-        doubt=f.forbidden(Read(ReadKind.CLUSTER, (c.id,))),
-    )
+__all__ = ["READY", "plan_finding"]
 
 
 def _key_steps(b: PlanBuilder, finding: Finding) -> None:
@@ -137,7 +46,8 @@ def _key_steps(b: PlanBuilder, finding: Finding) -> None:
     f = b.f
     vault_id = f.vault.id if f.vault else ""
     key = (vault_id, f.key_url.vault_url if f.key_url else "", f.key_url.key_name if f.key_url else "")
-    version = f.key.version if f.key else None
+    # the version the cluster uses, never another: the one its URL pins, else the newest as read
+    version = (f.key_url.version if f.key_url else None) or (f.key.version if f.key else None)
     key_target = f"{vault_id}/keys/{key[2]}"
     doubt = f.forbidden(key_read(f.vault.id, f.key_url)) if (f.vault and f.key_url) else ""
     match finding.code:
@@ -206,7 +116,7 @@ def _vault_steps(b: PlanBuilder, finding: Finding) -> None:
                 values={"vault_id": d.vault_id, "location": d.location},
             )
             principal = f.identity.principal_id if f.identity else None
-            _access_steps(b, finding, principal, provisional=True)
+            access_steps(b, finding, principal, provisional=True)
         case "VAULT_FIREWALL_BLOCKS_SERVICE":
             v = f.vault
             assert v is not None
@@ -245,64 +155,6 @@ def _vault_steps(b: PlanBuilder, finding: Finding) -> None:
             )
 
 
-def _identity_steps(b: PlanBuilder, finding: Finding) -> None:
-    """The identity's fixes: grant a recreated identity's new principal, attach, or replace it."""
-    f = b.f
-    c = f.cluster
-    assert c is not None
-    match finding.code:
-        case "IDENTITY_DELETED":
-            _plan_identity_deleted(b, finding)
-        case "IDENTITY_RECREATED":
-            identity = f.identity
-            assert identity is not None
-            rbac = f.vault.rbac_authorization if f.vault else True
-            access = b.checks.get("access.rbac" if rbac else "access.policy")
-            if access is None or access.status != CheckStatus.PASS:
-                missing = access.evidence.get("missing") if access and not rbac else None
-                _access_steps(
-                    b,
-                    finding,
-                    identity.principal_id,
-                    provisional=False,
-                    missing=list(missing) if isinstance(missing, list) else None,
-                )
-            _attach(b, finding, identity.id, principal=identity.principal_id)
-        case "IDENTITY_NOT_ATTACHED":
-            if c.key_identity_id:
-                _attach(
-                    b, finding, c.key_identity_id, principal=f.identity.principal_id if f.identity else None
-                )
-
-
-def _plan_identity_deleted(b: PlanBuilder, finding: Finding) -> None:
-    """A new identity (`<old>-<stamp>`), then access for it, then the cluster pointed at it."""
-    f, carry = b.f, b.carry
-    c = f.cluster
-    assert c is not None
-    assert c.key_identity_id
-    old = parse_resource_id(c.key_identity_id)
-    new = carry.new_identity
-    if new is None:
-        create = CreateIdentity(
-            c.subscription_id, c.resource_group, new_identity_name(old.name, b.now), c.location
-        )
-        b.add(
-            create,
-            finding,
-            target=create.identity_id,
-            before={"identity": None},
-            after={"identity": create.identity_id, "location": c.location},
-            values={"new_identity_name": create.name},
-        )
-        _access_steps(b, finding, None, provisional=True, new_identity=True)
-        _attach(b, finding, create.identity_id, principal=None, provisional=True)
-        return
-    if new.principal_id.lower() not in carry.granted_principals:
-        _access_steps(b, finding, new.principal_id, provisional=False, new_identity=True)
-    _attach(b, finding, new.id, principal=new.principal_id)
-
-
 def plan_finding(b: PlanBuilder, finding: Finding) -> None:
     """The steps that fix one finding (or explain why nothing here can)."""
     f = b.f
@@ -320,11 +172,16 @@ def plan_finding(b: PlanBuilder, finding: Finding) -> None:
         case "VAULT_SOFT_DELETED" | "VAULT_FIREWALL_BLOCKS_SERVICE" | "VAULT_PURGE_PROTECTION_OFF":
             _vault_steps(b, finding)
         case "IDENTITY_DELETED" | "IDENTITY_RECREATED" | "IDENTITY_NOT_ATTACHED":
-            _identity_steps(b, finding)
+            identity_steps(b, finding)
         case "RBAC_ROLE_MISSING" | "ACCESS_POLICY_MISSING":
+            if f.identity_recreated:
+                # the principal judged is the recreated one, which the cluster is about to stop
+                # using: the new identity's grant (and its attach) fix this finding too
+                plan_new_identity(b, finding, replacement_reason(b))
+                return
             principal = str(finding.evidence.get("principalId") or "") or None
             missing = finding.evidence.get("missing") if code == "ACCESS_POLICY_MISSING" else None
-            _access_steps(
+            access_steps(
                 b,
                 finding,
                 principal,
@@ -332,10 +189,13 @@ def plan_finding(b: PlanBuilder, finding: Finding) -> None:
                 missing=list(missing) if isinstance(missing, list) else None,
             )
         case "CLUSTER_KEY_URL_VERSIONED":
-            if key_change_blocked(b):
+            reason = versionless_blocker(f, b.checks)
+            if reason:
+                b.escalate(finding, render(entry.not_offered, {"reason": reason}), verb="Left as it is")
+            elif key_change_blocked(b) or not healthy_now(b):
                 b.defer(finding, AttachIdentityAndKey.remediation, entry.deferral)
             elif c.key_identity_id:
-                _attach(
+                attach(
                     b, finding, c.key_identity_id, principal=f.identity.principal_id if f.identity else None
                 )
         case "CLUSTER_PROVISIONING_FAILED":

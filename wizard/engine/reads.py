@@ -71,6 +71,12 @@ def key_read(vault_id: str, key: KeyUrl) -> Read:
     return Read(ReadKind.KEY, (vault_id, key.key_name, key.version or ""))
 
 
+def newest_key_read(vault_id: str, key: KeyUrl) -> Read:
+    """The key's newest version (the management-plane GET without a version returns the latest):
+    where a versionless key URL would point the cluster."""
+    return Read(ReadKind.KEY, (vault_id, key.key_name, ""))
+
+
 def deleted_key_read(key: KeyUrl) -> Read:
     """The key among its vault's soft-deleted keys (data plane)."""
     return Read(ReadKind.DELETED_KEY, (key.vault_url, key.key_name))

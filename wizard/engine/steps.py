@@ -11,8 +11,25 @@ from wizard.domain.results import ConfirmKind, StepKind
 
 
 @dataclass(frozen=True)
+class OpenRule:
+    """An IP rule the wizard added for the operator and has not removed yet.
+
+    `audit_id`: the allow-operator-ip intent record; `earlier`: left by an earlier, interrupted run."""
+
+    vault_id: str
+    address: str
+    audit_id: str = ""
+    finding: str = ""
+    earlier: bool = False
+
+
+@dataclass(frozen=True)
 class Carry:
-    """What earlier steps of this session did, which a fresh diagnosis cannot show yet."""
+    """What earlier steps of this session did, which a fresh diagnosis cannot show yet.
+
+    `operator_ip`: the operator's public address (--my-ip, or the one a firewall 403 named);
+    `open_rules`: the temporary IP rules still to remove; `close_rules_first`: remove them before
+    anything else (a step failed while they were open)."""
 
     new_identity: IdentityFacts | None = None
     granted_principals: frozenset[str] = frozenset()
@@ -22,6 +39,19 @@ class Carry:
     (whatever clusterStatus says) until one has run."""
     waited: bool = False
     """A wait for Ready ran after the last such write."""
+    operator_ip: str | None = None
+    open_rules: tuple[OpenRule, ...] = ()
+    close_rules_first: bool = False
+
+    def with_rule(self, rule: OpenRule) -> Carry:
+        """A rule was (or may have been) added: it must be removed later."""
+        kept = tuple(r for r in self.open_rules if not _same_rule(r, rule.vault_id, rule.address))
+        return replace(self, open_rules=(*kept, rule))
+
+    def without_rule(self, vault_id: str, address: str) -> Carry:
+        """A rule is gone again; once none is left, nothing needs closing first."""
+        kept = tuple(r for r in self.open_rules if not _same_rule(r, vault_id, address))
+        return replace(self, open_rules=kept, close_rules_first=self.close_rules_first and bool(kept))
 
     def after(self, action: Action, created: IdentityFacts | None = None) -> Carry:
         """What the next plan must know once `action` was written (`created`: the identity it made)."""
@@ -45,11 +75,16 @@ class Carry:
         return replace(self, waited=True)
 
 
+def _same_rule(rule: OpenRule, vault_id: str, address: str) -> bool:
+    return rule.vault_id.lower() == vault_id.lower() and rule.address == address
+
+
 @dataclass(frozen=True)
 class Step:
     """One remediation, concrete: what it changes, how, who may, and how we will know.
 
-    `action` is the write a `write` step makes; the other kinds write nothing and carry None."""
+    `action` is the write a `write` step makes; the other kinds write nothing and carry None.
+    `network`: why the vault's network rules will (or may) refuse this step's data-plane call."""
 
     remediation: str
     finding: str
@@ -72,6 +107,7 @@ class Step:
     explanation: str = ""
     permission_doubt: str = ""
     also_fixes: tuple[str, ...] = ()
+    network: str = ""
 
     @property
     def writes(self) -> bool:
@@ -115,6 +151,7 @@ class Step:
             "explanation": self.explanation,
             "permissionDoubt": self.permission_doubt,
             "alsoFixes": list(self.also_fixes),
+            "network": self.network,
         }
 
 

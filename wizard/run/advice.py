@@ -16,6 +16,12 @@ from wizard.domain.errors import (
     Unreachable,
     WriteRefused,
 )
+from wizard.domain.network import (
+    FORBIDDEN_BY_CONNECTION,
+    FORBIDDEN_BY_FIREWALL,
+    PERMISSION_REFUSALS,
+    operator_rule,
+)
 from wizard.engine.steps import Step
 
 _ADVICE: Mapping[type[BaseException], str] = {
@@ -74,10 +80,51 @@ FAILED_UPDATE = (
 """UNVERIFIED: what a failed cluster update leaves applied (a failed PATCH on a live cluster, then a GET)."""
 
 
+def network_advice(exc: Forbidden) -> str | None:
+    """A 403 from the vault's NETWORK (by its inner code): where to run from, never a role."""
+    if exc.inner_code == FORBIDDEN_BY_FIREWALL:
+        seen = f" {exc.client_address}" if exc.client_address else ""
+        rule = (
+            f"or let the wizard add {operator_rule(exc.client_address)} to the vault's firewall for "
+            "the duration of the fix (allow-operator-ip, offered in the fresh plan; typed confirmation; "
+            "removed afterwards)"
+            if exc.client_address
+            else "or give your public address (--my-ip ADDRESS) so the wizard can add it for the fix"
+        )
+        late = (
+            " If that rule was just added, Azure may still be applying it: run the fix again in minutes."
+            if exc.client_address
+            else ""
+        )
+        return (
+            f"the vault's firewall refused your address{seen} (ForbiddenByFirewall): this is the "
+            "network, not your permission. Run the fix from a network the vault allows or through "
+            f"a private endpoint, {rule}.{late}"
+        )
+    if exc.inner_code == FORBIDDEN_BY_CONNECTION:
+        return (
+            "the vault's public network access is Disabled (ForbiddenByConnection): only a private "
+            "endpoint gets in, and an IP rule would not help, so the wizard offers none. This is the "
+            "network, not your permission: run the fix from a machine on a network with a private "
+            "endpoint to the vault (or ask its owner to)."
+        )
+    return None
+
+
 def advice_for(exc: BaseException, step: Step) -> str:
-    """What the operator should do about a failed write (by the error's exact type)."""
+    """What the operator should do about a failed write: by the error's exact type, and for a 403
+    by its inner code (the vault's network, or a missing permission)."""
     if isinstance(exc, Conflict) and exc.code == "ScopeLocked":
         return lock_advice(exc, step)
     if isinstance(exc, OperationFailed) and step.remediation == "attach-identity-and-key":
         return FAILED_UPDATE
+    if isinstance(exc, Forbidden):
+        network = network_advice(exc)
+        if network is not None:
+            return network
+        if exc.inner_code in PERMISSION_REFUSALS:
+            return (
+                f"you lack the permission for this write ({exc.inner_code}): {step.permission}. "
+                "Ask someone who holds it, or have it granted, then run the fix again."
+            )
     return _ADVICE.get(type(exc), _OTHERWISE).format(permission=step.permission)

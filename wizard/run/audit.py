@@ -88,9 +88,12 @@ class AuditLog:
                 default=str,
             )
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            size = os.fstat(fd).st_size
+            # a run killed mid-line left a torn last line: start on a fresh one, so this record stays whole
+            torn = size > 0 and os.pread(fd, 1, size - 1) != b"\n"
             with os.fdopen(fd, "a", encoding="utf-8") as handle:
-                handle.write(line + "\n")
+                handle.write(("\n" if torn else "") + line + "\n")
                 handle.flush()
                 os.fsync(handle.fileno())
             self.written.append(rid)
@@ -126,19 +129,25 @@ class AuditLog:
         result: str,
         message: str,
         after: dict[str, Any],
+        undo: dict[str, Any] | None = None,
+        undoes: str | None = None,
     ) -> str:
-        """The record written AFTER a write: ok, already-done or error, and the after-state."""
-        return self._append(
-            {
-                "phase": "after",
-                "intent": intent_id,
-                "remediation": remediation,
-                "target": target,
-                "result": result,
-                "message": message,
-                "after": after,
-            }
-        )
+        """The record written AFTER a write: ok, already-done or error, and the after-state; with
+        `undo` (a temporary change: the write that takes it back) or `undoes` (the intent it takes back)."""
+        record: dict[str, Any] = {
+            "phase": "after",
+            "intent": intent_id,
+            "remediation": remediation,
+            "target": target,
+            "result": result,
+            "message": message,
+            "after": after,
+        }
+        if undo is not None:
+            record["undo"] = undo
+        if undoes:
+            record["undoes"] = undoes
+        return self._append(record)
 
     def note(self, event: str, **fields: Any) -> str:
         """A session event that is not a write (start, verification, wait, end)."""
@@ -153,6 +162,28 @@ def audit_log(backend: Any, path: str | None) -> AuditLog:
     if callable(token) and getattr(backend, "scenario", None):
         audit.add_secret(str(token()))
     return audit
+
+
+def pending_undos(path: str | Path) -> list[dict[str, Any]]:
+    """The `after` records of temporary changes not taken back since (oldest first): a write that
+    carried an `undo` (ok, or unknown: it may have landed) with no later ok/already-done write that
+    `undoes` it. Lines that are not whole JSON (a run killed mid-line) are passed over."""
+    target = Path(path)
+    if not target.exists():
+        return []
+    pending: dict[str, dict[str, Any]] = {}
+    for line in target.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(record, dict) or record.get("phase") != "after":
+            continue
+        if isinstance(record.get("undo"), dict) and record.get("result") in ("ok", "unknown"):
+            pending[str(record.get("intent"))] = record
+        if record.get("undoes") and record.get("result") in ("ok", "already-done"):
+            pending.pop(str(record["undoes"]), None)
+    return list(pending.values())
 
 
 def read_audit(path: str | Path) -> list[dict[str, Any]]:

@@ -38,3 +38,11 @@ def how_to_confirm(step: Step) -> str:
 def what_confirms(step: Step) -> str:
     """What confirms the step: `the name 'name' typed` or `a yes`."""
     return f"the name {step.confirm_text!r} typed" if step.confirm == ConfirmKind.TYPED else "a yes"
+
+
+def not_done(step: Step) -> str:
+    """A step nobody confirmed, said as the run's stop reason: what, where, and what it needs."""
+    return (
+        f"{step.remediation} on {step.target.rsplit('/', 1)[-1]} and any step after it; "
+        f"it needs {what_confirms(step)}"
+    )

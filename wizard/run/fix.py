@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from wizard.domain.actions import WAIT_FOR_READY, DeleteFailedCluster
+from wizard.domain.actions import WAIT_FOR_READY, AllowOperatorIp, DeleteFailedCluster, RemoveOperatorIp
 from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import ReadOnlyViolation, WizardError, WriteRefused
 from wizard.domain.ports import AzureReader, AzureWriter
@@ -31,8 +31,9 @@ from wizard.engine.fix_plan import DEFAULT_EXPIRY_DAYS, plan_fixes
 from wizard.engine.steps import Carry, Plan, Step
 from wizard.run.advice import advice_for
 from wizard.run.audit import AuditLog, audit_log
-from wizard.run.confirmation import Answer, confirmation_ok, how_to_confirm
+from wizard.run.confirmation import Answer, confirmation_ok, how_to_confirm, not_done
 from wizard.run.diagnose import Diagnosis, diagnose
+from wizard.run.firewall import after_error, after_write, earlier_rule_events, earlier_rules, removal_step
 from wizard.run.outcomes import (
     RECOVERY_UNPROVEN,
     FixResult,
@@ -45,6 +46,8 @@ from wizard.run.outcomes import (
 from wizard.run.recovery import WAIT_ADVICE, OutageSeen, fixes_a_cause
 from wizard.run.verify import verify
 from wizard.run.wait import DOCUMENTED_BOUND_SECONDS, WaitProgress, wait_for_ready
+
+NOT_CONFIRMED = "not confirmed, stopped before it; nothing was sent"
 
 
 class WritableGateway(AzureReader, Protocol):
@@ -89,13 +92,16 @@ class FixSession:
         audit: AuditLog,
         scope: Collection[str] | None = None,
         settings: FixSettings | None = None,
+        operator_ip: str | None = None,
     ) -> None:
         self.gateway = gateway
         self.cluster_id = cluster_id
         self.audit = audit
         self.scope = set(scope) if scope is not None else None
         self.settings = settings or FixSettings.for_mode(gateway.mode)
-        self.carry = Carry()
+        # rules an earlier, interrupted run left open are removed before anything else
+        self.carry = Carry(operator_ip=operator_ip, open_rules=earlier_rules(audit.path))
+        self.refused_by_firewall = False
         self.initial: Diagnosis | None = None
         self.current: Diagnosis | None = None
         self.outcomes: list[StepOutcome] = []
@@ -105,6 +111,8 @@ class FixSession:
         """What Azure showed of the outage: it decides what proves the recovery."""
         self._writer: AzureWriter | None = None
         self._applied: set[str] = set()
+        for text in earlier_rule_events(self.carry):
+            self._event("step", text)
 
     # -- the steps the TUI drives -------------------------------------------------------------
 
@@ -174,6 +182,7 @@ class FixSession:
     def apply(self, step: Step, *, confirmation: Answer = None) -> StepOutcome:
         """Confirm, write through the gateway, diagnose again and verify; never raises WizardError."""
         started = datetime.now(UTC)
+        self.refused_by_firewall = False
         if step.kind == StepKind.WAIT:
             return self.wait()
         if step.kind != StepKind.WRITE:
@@ -214,6 +223,8 @@ class FixSession:
                 StepOutcome(step, OutcomeStatus.REFUSED, str(exc), advice_for(exc, step), started_at=started)
             )
         except WizardError as exc:
+            intent = self.audit.written[written] if len(self.audit.written) > written else ""
+            self.carry, self.refused_by_firewall = after_error(self.carry, step, exc, intent)
             outcome = StepOutcome(
                 step,
                 OutcomeStatus.REFUSED if isinstance(exc, WriteRefused) else OutcomeStatus.ERROR,
@@ -224,9 +235,10 @@ class FixSession:
             )
             self._refresh_after_error()
             return self._record(outcome)
-        self._applied.add(step.key)
+        if not isinstance(step.action, AllowOperatorIp | RemoveOperatorIp):
+            self._applied.add(step.key)  # a temporary rule may be opened and closed again
         if step.action is not None:
-            self.carry = self.carry.after(step.action, result.identity)
+            self.carry = after_write(self.carry.after(step.action, result.identity), step, result)
         if result.status == WriteStatus.OK and fixes_a_cause(step):
             self.seen.fixed(sent_at)
             self.carry = self.carry.after_cause_fixed()
@@ -350,13 +362,17 @@ class FixSession:
         """Apply the next step of a fresh plan until none is left, one fails, or one is declined.
 
         `confirm(step)` answering None means nobody could confirm it (a typed confirmation under
-        --yes): the run stops BEFORE that step, records nothing for it, and `unconfirmed` names it."""
+        --yes): the run stops BEFORE that step, records nothing for it, and `unconfirmed` names it.
+        A firewall 403 that names the operator's address goes on to the fresh plan (which can now
+        open a temporary rule); whenever the run stops with such a rule open, it removes the rule
+        first (asked like any write), and only then ends."""
         if self.current is None:
             self.diagnose()
         assert self.initial is not None
         escalations: dict[str, Step] = {}
         stopped = ""
         unconfirmed: Step | None = None
+        closing = False
         for _ in range(self.settings.max_steps):
             if cancel is not None and cancel.is_set():
                 stopped = "cancelled"
@@ -364,7 +380,8 @@ class FixSession:
             plan = self.plan()
             for s in plan.escalations:
                 escalations.setdefault(s.finding, s)
-            step = plan.next_step
+            # stopping: only the removal of a rule still open, then the end
+            step = removal_step(plan, self.carry) if closing else plan.next_step
             if step is None:
                 break
             if step.kind == StepKind.WRITE and step.key in self._applied:
@@ -380,29 +397,27 @@ class FixSession:
             else:
                 answer = confirm(step)
                 if answer is None and step.confirm != ConfirmKind.NONE:
-                    unconfirmed = step
-                    wanted = (
-                        f"the name {step.confirm_text!r} typed"
-                        if step.confirm == ConfirmKind.TYPED
-                        else "a yes"
-                    )
-                    stopped = (
-                        f"not done: {step.remediation} on {step.target.rsplit('/', 1)[-1]} "
-                        f"and any step after it; it needs {wanted}"
-                    )
-                    self._event(
-                        "step",
-                        f"{step.remediation} for {step.finding}: not confirmed, "
-                        "stopped before it; nothing was sent",
-                    )
-                    break
+                    unconfirmed = unconfirmed or step
+                    self._event("step", f"{step.remediation} for {step.finding}: {NOT_CONFIRMED}")
+                    stopped = stopped or f"not done: {not_done(step)}"
+                    if closing or not self.carry.open_rules:
+                        break
+                    closing = True
+                    continue
                 outcome = self.apply(step, confirmation=answer)
             if on_outcome is not None:
                 on_outcome(outcome)
-            if not outcome.succeeded or self.deleted_cluster:
-                ends = outcome.succeeded or outcome.status in RECOVERY_UNPROVEN
-                stopped = "" if ends else f"{step.remediation}: {outcome.status}"
+            if self.deleted_cluster:
                 break
+            if not outcome.succeeded:
+                if self.refused_by_firewall:  # the address is known now: the fresh plan goes on
+                    self.refused_by_firewall = False
+                    continue
+                if outcome.status not in RECOVERY_UNPROVEN:  # a wait without proof ends the run quietly
+                    stopped = stopped or f"{step.remediation}: {outcome.status}"
+                if closing or not self.carry.open_rules or isinstance(step.action, RemoveOperatorIp):
+                    break
+                closing = True
         else:
             stopped = f"stopped after {self.settings.max_steps} steps"
         assert self.current is not None
@@ -431,6 +446,7 @@ def open_session(
     audit_path: str | None = None,
     scope: Collection[str] | None = None,
     settings: FixSettings | None = None,
+    operator_ip: str | None = None,
 ) -> FixSession:
     """A FixSession over a backend's gateway (call from a worker: it imports the Azure SDK).
 
@@ -439,5 +455,10 @@ def open_session(
     """
     gateway = backend.connect()
     return FixSession(
-        gateway, cluster_id, audit=audit_log(backend, audit_path), scope=scope, settings=settings
+        gateway,
+        cluster_id,
+        audit=audit_log(backend, audit_path),
+        scope=scope,
+        settings=settings,
+        operator_ip=operator_ip,
     )

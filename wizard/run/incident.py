@@ -16,6 +16,7 @@ from wizard.run.audit import redact
 from wizard.run.diagnose import Diagnosis, check_titles
 from wizard.run.fix import FixSession
 from wizard.run.outcomes import StepOutcome, changed_fields
+from wizard.run.outputs import write_whole
 
 OSC52_LIMIT = 100_000
 
@@ -45,6 +46,8 @@ def _findings(lines: list[str], diagnosis: Diagnosis) -> None:
         lines.append(f"### {f.code} ({f.severity.value}): {entry.title}")
         lines.append("")
         lines.append(f.summary)
+        lines.append("")
+        lines.append("Remediations that apply here: " + (", ".join(f.remediations) or "none"))
         lines.append("")
         if f.evidence:
             lines.append("Evidence:")
@@ -184,13 +187,9 @@ def incident_markdown(session: FixSession, *, title: str | None = None) -> str:
 
 
 def save_report(markdown: str, path: str | Path) -> Path:
-    """Write the report whole or not at all (temporary file, then rename) and return where it went."""
-    target = Path(path).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(markdown, encoding="utf-8")
-    partial.replace(target)
-    return target
+    """Write the report whole or not at all, owner-only (0600, like the audit log), never over a
+    symlink, FIFO or device; return where it went."""
+    return write_whole(markdown, path)
 
 
 def osc52(text: str, *, env: Mapping[str, str] | None = None) -> str:

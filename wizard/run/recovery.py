@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from wizard.domain.actions import AllowOperatorIp, RemoveOperatorIp
 from wizard.domain.catalog import load_catalog
 from wizard.domain.models import Severity
 from wizard.domain.results import OutcomeStatus
@@ -28,7 +29,10 @@ WAIT_ADVICE = {
 
 
 def fixes_a_cause(step: Step) -> bool:
-    """A write for a critical finding: once it lands, the service must revalidate the key."""
+    """A write for a critical finding: once it lands, the service must revalidate the key. The
+    operator's temporary IP rule is planned under that finding but gives the cluster nothing."""
+    if isinstance(step.action, AllowOperatorIp | RemoveOperatorIp):
+        return False
     entry = load_catalog().findings.get(step.finding)
     return entry is not None and entry.severity == Severity.CRITICAL
 

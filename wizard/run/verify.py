@@ -7,14 +7,17 @@ from typing import Any
 
 from wizard.domain.actions import (
     AddAccessPolicy,
+    AllowOperatorIp,
     AttachIdentityAndKey,
     CreateIdentity,
     DeleteFailedCluster,
     GrantCryptoRole,
+    RemoveOperatorIp,
 )
 from wizard.domain.errors import BadInput
 from wizard.domain.ids import parse_key_url
 from wizard.domain.models import CheckStatus
+from wizard.domain.network import address_in_rules, is_operator_rule
 from wizard.domain.results import VerificationStatus
 from wizard.engine.steps import Step
 from wizard.run.diagnose import Diagnosis
@@ -44,6 +47,32 @@ def _for_new_identity(action: object) -> bool:
     return isinstance(action, GrantCryptoRole | AddAccessPolicy) and action.new_identity
 
 
+def _verify_operator_rule(
+    action: AllowOperatorIp | RemoveOperatorIp, after: dict[str, Any], rows: tuple[tuple[str, str, str], ...]
+) -> Verification:
+    """A temporary rule is judged by the vault read back (and, once added, by the data plane's answer):
+    the diagnosis reads the management plane only, which no firewall rule changes."""
+    if after.get("unreadable"):
+        return Verification(
+            VerificationStatus.DEFERRED, f"the vault could not be read back: {after['unreadable']}"
+        )
+    present = any(is_operator_rule(str(r), action.address) for r in after.get("ipRules", []))
+    if isinstance(action, RemoveOperatorIp):
+        if present:
+            return Verification(
+                VerificationStatus.FAILED, f"{action.ip_rule} is still in the vault's rules", rows
+            )
+        return Verification(
+            VerificationStatus.VERIFIED, f"{action.ip_rule} is gone; the other rules are as they were", rows
+        )
+    if not present and not address_in_rules(action.address, after.get("ipRules", [])):
+        return Verification(VerificationStatus.FAILED, f"{action.ip_rule} is not in the vault's rules", rows)
+    reach = str(after.get("dataPlane") or "not probed")
+    if reach.startswith("reachable"):
+        return Verification(VerificationStatus.VERIFIED, f"{action.ip_rule} added; data plane {reach}", rows)
+    return Verification(VerificationStatus.DEFERRED, f"{action.ip_rule} added; data plane {reach}", rows)
+
+
 def verify(step: Step, diagnosis: Diagnosis, after: dict[str, Any] | None = None) -> Verification:
     """Judge a step by the fresh diagnosis: its checks pass, or its finding is gone."""
     checks = {c.id: c for c in diagnosis.assessment.checks}
@@ -63,6 +92,8 @@ def verify(step: Step, diagnosis: Diagnosis, after: dict[str, Any] | None = None
             "read back after the write; the diagnosis confirms it once the cluster uses the new identity",
             rows,
         )
+    if isinstance(action, AllowOperatorIp | RemoveOperatorIp):
+        return _verify_operator_rule(action, after or {}, rows)
     if isinstance(action, AttachIdentityAndKey):
         wanted = ["identity.attached", "identity.principal"]
         if _versionless(action.key_url):

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from wizard.domain.errors import Forbidden, GatewayError, NotFound
+from wizard.domain.errors import AuthFailed, Forbidden, GatewayError, NotFound
 from wizard.domain.models import ResourceHealthFacts
 from wizard.domain.ports import AzureReader
 from wizard.domain.results import OutcomeStatus
@@ -220,6 +220,9 @@ def wait_for_ready(
             status = reader.get_cluster(cluster_id).cluster_status
         except NotFound as exc:
             status = "gone"
+            return ended(error=str(exc))
+        except AuthFailed as exc:  # signed out: waiting cannot help
+            status = "unknown"
             return ended(error=str(exc))
         except GatewayError as exc:
             status = f"unknown ({exc})"

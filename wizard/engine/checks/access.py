@@ -122,13 +122,6 @@ def _rbac_verdict(ctx: CheckContext, principal: str) -> Verdict:
             needs="Microsoft.Authorization/roleDefinitions/read (Reader)",
             reads=reads,
         )
-    if facts.identity_recreated:
-        return Verdict(
-            CheckStatus.FAIL,
-            "the new principal holds no key role (part of the recreated identity's fix)",
-            evidence,
-            reads=reads,
-        )
     return Verdict(
         CheckStatus.FAIL,
         "no role allows keys read, wrap and unwrap",
@@ -160,13 +153,6 @@ def _policy_verdict(ctx: CheckContext, principal: str) -> Verdict:
     }
     if not missing:
         return Verdict(CheckStatus.PASS, "get, list, wrapKey, unwrapKey granted", evidence, reads=[read])
-    if facts.identity_recreated:
-        return Verdict(
-            CheckStatus.FAIL,
-            "the new principal has no policy (part of the recreated identity's fix)",
-            evidence,
-            reads=[read],
-        )
     names = [KEY_PERMISSION_NAMES[m] for m in missing]
     values = {"principal_id": principal, "missing": ", ".join(names), "missing_space": " ".join(names)}
     return Verdict(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from wizard.domain.models import CheckStatus
+from wizard.domain.models import CheckStatus, KeyFacts
 from wizard.domain.times import iso
 from wizard.engine.checks.gate import CheckContext
 from wizard.engine.checks.registry import check
-from wizard.engine.checks.verdict import Verdict
+from wizard.engine.checks.verdict import Verdict, skip
 
 EXPIRY_WARNING = timedelta(days=30)
 SUPPORTED_KTY = {"rsa", "rsa-hsm"}
@@ -134,6 +134,67 @@ def key_type(ctx: CheckContext) -> Verdict:
         CheckStatus.FAIL,
         f"{key.kty} {key.key_size}",
         evidence,
-        [("KEY_TYPE_UNSUPPORTED", {"kty": key.kty, "key_size": key.key_size})],
+        [("KEY_TYPE_UNSUPPORTED", {"key_kind": key_kind(key)})],
         reads=[read],
     )
+
+
+def key_kind(key: KeyFacts) -> str:
+    """`RSA 2048`, or `EC` where the management plane gives a curve and no size."""
+    return f"{key.kty} {key.key_size}" if key.key_size else str(key.kty)
+
+
+def unusable_because(key: KeyFacts, now: datetime) -> list[str]:
+    """Why the service could not wrap with this key version (empty: it could)."""
+    problems = []
+    if key.enabled is False:
+        problems.append("disabled")
+    if key.not_before is not None and key.not_before > now:
+        problems.append(f"not active until {iso(key.not_before, 'auto')}")
+    if key.expires is not None and key.expires <= now:
+        problems.append(f"expired on {iso(key.expires, 'auto')}")
+    if (key.kty or "").lower() not in SUPPORTED_KTY or (
+        key.key_size is not None and key.key_size not in SUPPORTED_SIZES
+    ):
+        problems.append(f"{key_kind(key)}, a type the service cannot wrap with")
+    return problems
+
+
+@check("key.newest", needs=("key",))
+def key_newest(ctx: CheckContext) -> Verdict:
+    """A versioned key URL may move to the versionless one only if the newest version is usable:
+    else the move itself takes the cluster down (up to an hour each way).
+
+    UNVERIFIED: whether the versions of one key can differ in type and size (the management
+    plane reports kty per version); the newest version's own are judged, so either way the
+    version a move would use is the one judged."""
+    facts = ctx.facts
+    key_url, read = facts.key_url, facts.newest_key_read
+    assert key_url is not None
+    assert read is not None
+    if not key_url.version:
+        return skip("the key URL is versionless: the cluster already uses the newest version")
+    waiting = ctx.wait(read)
+    if waiting:
+        return waiting
+    newest = facts.newest_key
+    if newest is None:
+        return Verdict(CheckStatus.UNKNOWN, "the newest version could not be read", reads=[read])
+    evidence: dict[str, Any] = {
+        "newestVersion": newest.version,
+        "enabled": newest.enabled,
+        "notBefore": iso(newest.not_before, "auto"),
+        "expiresOn": iso(newest.expires, "auto"),
+        "kty": newest.kty,
+        "keySize": newest.key_size,
+    }
+    if (newest.version or "").lower() == key_url.version.lower():
+        return Verdict(CheckStatus.PASS, "the pinned version is the newest", evidence, reads=[read])
+    problems = unusable_because(newest, ctx.now)
+    if not problems and newest.expires is not None and newest.expires - ctx.now <= EXPIRY_WARNING:
+        problems.append(f"expiring on {iso(newest.expires, 'auto')}, within 30 days")
+    if problems:
+        evidence["problems"] = problems
+        detail = f"newest version {newest.version} is " + ", ".join(problems)
+        return Verdict(CheckStatus.FAIL, detail, evidence, reads=[read])
+    return Verdict(CheckStatus.PASS, f"newest version {newest.version} is usable", evidence, reads=[read])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wizard.domain.access import lets_trusted_services_in
 from wizard.domain.models import CheckStatus
 from wizard.domain.times import iso
 from wizard.engine.checks.gate import CheckContext
@@ -120,7 +121,10 @@ def vault_deleted(ctx: CheckContext) -> Verdict:
 
 @check("vault.network", needs=("vault",))
 def vault_network(ctx: CheckContext) -> Verdict:
-    """Key Vault's firewall must be open, or let trusted Microsoft services bypass it."""
+    """Key Vault's firewall must be open, or let trusted Microsoft services bypass it; a vault that
+    names no bypass (no networkAcls at all, public access Disabled included) bypasses for them, the
+    spec's default. UNVERIFIED: that an explicit bypass None keeps them out with public access
+    Disabled (a CMK cluster on such a vault turning Inaccessible would settle it)."""
     v, read = ctx.facts.vault, ctx.facts.vault_read
     assert v is not None
     assert read is not None
@@ -134,13 +138,13 @@ def vault_network(ctx: CheckContext) -> Verdict:
     public_open = (v.public_network_access or "Enabled").lower() != "disabled" and (
         v.network_default_action is None or v.network_default_action.lower() == "allow"
     )
-    trusted = (v.network_bypass or "").lower() == "azureservices"
     if public_open:
         return Verdict(CheckStatus.PASS, "public access from all networks", evidence, reads=[read])
-    if trusted:
-        return Verdict(
-            CheckStatus.PASS, "trusted Microsoft services may bypass the firewall", evidence, reads=[read]
-        )
+    if lets_trusted_services_in(v):
+        detail = "trusted Microsoft services may bypass the firewall"
+        if v.network_bypass is None:
+            detail += " (no bypass set: Azure's default is AzureServices)"
+        return Verdict(CheckStatus.PASS, detail, evidence, reads=[read])
     values = {
         "public_network_access": v.public_network_access,
         "default_action": v.network_default_action,

@@ -1,0 +1,73 @@
+"""A `fix` killed right after it opened the vault firewall to the operator leaves the rule's undo in
+the audit log; the next `fix` with that audit log removes the rule first, says so, and records it."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.reliability.conftest import REPO, EmulatorMaker, connection_path, read_jsonl, wait_until
+from wizard.cli import main
+
+SCENARIO = "operator-network-denied"
+OPERATOR_IP = "198.51.100.7"
+VAULT = "kv-cmk-demo"
+
+
+def _rule_added(audit: Path) -> bool:
+    if not audit.exists():
+        return False
+    text = audit.read_text(encoding="utf-8")
+    return '"phase": "after", "intent"' in text and '"undo": {' in text
+
+
+def test_killed_with_the_rule_open_then_the_next_fix_removes_it_first(
+    running_emulator: EmulatorMaker, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator = running_emulator(SCENARIO, latency_ms=100)
+    conn = connection_path(tmp_path, SCENARIO)
+    audit = tmp_path / "audit.jsonl"
+    fix = ["fix", "--emulator", conn, "--all", "--yes", "--my-ip", OPERATOR_IP, "--confirm-name", VAULT]
+    fix += ["--audit-log", str(audit), "--retry-total", "0", "--wait-timeout", "30"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wizard", *fix], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        # Once the rule's result (with its undo) is on disk, Azure stops answering: the fix is stuck
+        # verifying, whatever the machine's speed, until it is killed.
+        wait_until(lambda: _rule_added(audit) or process.poll() is not None, deadline_s=45, what="the rule")
+        emulator.hold()
+        wait_until(
+            lambda: emulator.held() > 0 or process.poll() is not None, deadline_s=45, what="a held read"
+        )
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        emulator.release()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+        assert process.stderr is not None
+        process.stderr.close()
+    assert process.returncode == -signal.SIGKILL, "fix finished before it could be interrupted"
+    records = read_jsonl(audit)
+    [opened] = [r for r in records if r["phase"] == "after" and r["remediation"] == "allow-operator-ip"]
+    assert opened["result"] == "ok"
+    assert opened["undo"]["address"] == OPERATOR_IP
+    rules = [str(r) for r in opened["after"]["ipRules"]]
+    assert rules == ["203.0.113.0/24", f"{OPERATOR_IP}/32"], "the rule is open in Azure"
+
+    code = main([*fix[:7], *fix[9:]])  # the same fix, without --confirm-name: it cannot open it again
+    out = capsys.readouterr().out
+    assert "first: remove the temporary IP rule: an earlier run added 198.51.100.7/32" in out
+    after = [r for r in read_jsonl(audit)[len(records) :] if r["phase"] == "after"]
+    assert (after[0]["remediation"], after[0]["result"]) == ("remove-operator-ip", "ok")
+    assert after[0]["undoes"] == opened["intent"]
+    assert [str(r) for r in after[0]["after"]["ipRules"]] == ["203.0.113.0/24"]
+    assert "not done: allow-operator-ip on kv-cmk-demo" in out
+    assert code == 1
+    assert "temporary IP rule still open" not in out
