@@ -373,17 +373,34 @@ class AzureGateway:
             NEEDS_ROLEDEF_READ,
             lambda: client.role_definitions.get_by_id(role_definition_id),
         )
-        data_actions: list[str] = []
-        not_data_actions: list[str] = []
-        for permission in role.permissions or []:
-            data_actions += permission.data_actions or []
-            not_data_actions += permission.not_data_actions or []
-        return RoleDefinitionFacts(
-            id=role.id or role_definition_id,
-            role_name=role.role_name or "",
-            data_actions=tuple(data_actions),
-            not_data_actions=tuple(not_data_actions),
+        return role_facts(role, role_definition_id)
+
+    def list_custom_roles(self, scope: str) -> list[RoleDefinitionFacts]:
+        """Every custom role usable at the scope, in one paged list (`type eq 'CustomRole'`, as
+        documented), instead of one read per assignment."""
+        sub = scope.split("/subscriptions/")[-1].split("/")[0] if "/subscriptions/" in scope else None
+        client = self.factory.authorization(sub)
+        roles: list[Any] = call(
+            "list custom roles",
+            NEEDS_ROLEDEF_READ,
+            lambda: list(client.role_definitions.list(scope, filter="type eq 'CustomRole'")),
         )
+        return [role_facts(role, role.id or "") for role in roles]
+
+
+def role_facts(role: Any, role_definition_id: str) -> RoleDefinitionFacts:
+    """Map an SDK RoleDefinition to our RoleDefinitionFacts (its data actions, all permissions)."""
+    data_actions: list[str] = []
+    not_data_actions: list[str] = []
+    for permission in role.permissions or []:
+        data_actions += permission.data_actions or []
+        not_data_actions += permission.not_data_actions or []
+    return RoleDefinitionFacts(
+        id=role.id or role_definition_id,
+        role_name=role.role_name or "",
+        data_actions=tuple(data_actions),
+        not_data_actions=tuple(not_data_actions),
+    )
 
 
 def vault_facts(vault: Any, resource_group: str, subscription_id: str) -> VaultFacts:

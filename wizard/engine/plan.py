@@ -11,7 +11,6 @@ from wizard.engine.reads import (
     key_read,
     newest_key_read,
     role_assignments_read,
-    role_definition_read,
     vault_lookup_read,
 )
 from wizard.engine.roles import KNOWN_INSUFFICIENT_ROLES, KNOWN_SUFFICIENT_ROLES
@@ -64,7 +63,7 @@ def plan(cluster_id: str, known: Known) -> list[Read]:
             continue
         for a in covering:
             if a.role_guid not in KNOWN_INSUFFICIENT_ROLES:
-                wanted.append(role_definition_read(a.role_definition_id))
+                wanted += facts.role_reads(a.role_definition_id)
     return list(dict.fromkeys(wanted))
 
 

@@ -49,6 +49,8 @@ def perform(reader: AzureReader, read: Read) -> Any:
             return reader.list_role_assignments(a[0], a[1])
         case ReadKind.ROLE_DEFINITION:
             return reader.get_role_definition(a[0])
+        case ReadKind.ROLE_DEFINITIONS:
+            return reader.list_custom_roles(a[0])
     raise AssertionError(f"unhandled read {read}")
 
 

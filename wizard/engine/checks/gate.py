@@ -125,6 +125,7 @@ _NEEDS: dict[ReadKind, _Need] = {
     ReadKind.DELETED_KEY: _Need(under=ReadKind.KEY, conditional=True),
     ReadKind.DELETED_VAULT: _Need(under=ReadKind.VAULT_SEARCH, conditional=True),
     ReadKind.ROLE_ASSIGNMENTS: _Need(under=ReadKind.VAULT, conditional=True),
+    ReadKind.ROLE_DEFINITIONS: _Need(under=ReadKind.ROLE_ASSIGNMENTS, conditional=True),
     ReadKind.ROLE_DEFINITION: _Need(under=ReadKind.ROLE_ASSIGNMENTS, conditional=True),
 }
 
