@@ -238,18 +238,28 @@ class AzureGateway:
         """A live vault by name in one subscription through ARM, which Resource Graph can lag
         behind by minutes (a vault recovered a moment ago)."""
         client = self.factory.keyvault(subscription_id)
-        vaults = call("list vaults", NEEDS_VAULT_READ, lambda: list(client.vaults.list_by_subscription()))
-        for vault in vaults:
-            if (vault.name or "").lower() == vault_name.lower() and vault.id:
-                rid = parse_resource_id(vault.id, VAULT_TYPE)
-                return VaultRef(
-                    id=vault.id,
-                    name=vault.name,
-                    resource_group=rid.resource_group,
-                    subscription_id=rid.subscription_id,
-                    location=vault.location or "",
-                )
-        return None
+        vault = call(
+            "list vaults",
+            NEEDS_VAULT_READ,
+            lambda: next(
+                (
+                    v
+                    for v in client.vaults.list_by_subscription()
+                    if (v.name or "").lower() == vault_name.lower() and v.id
+                ),
+                None,
+            ),
+        )
+        if vault is None:
+            return None
+        rid = parse_resource_id(vault.id, VAULT_TYPE)
+        return VaultRef(
+            id=vault.id,
+            name=vault.name,
+            resource_group=rid.resource_group,
+            subscription_id=rid.subscription_id,
+            location=vault.location or "",
+        )
 
     def get_vault(self, vault_id: str) -> VaultFacts:
         """A live vault's permission model, network rules, protection and policies."""
@@ -269,14 +279,17 @@ class AzureGateway:
 
     def get_deleted_vault(self, vault_name: str, location: str, subscription_id: str) -> DeletedVaultFacts:
         """A soft-deleted vault in the given subscription, in any region (a vault need not sit
-        where the cluster does): one list call rather than a guess at the location."""
+        where the cluster does): one list rather than a guess at the location, paged only until a
+        page names the vault."""
         client = self.factory.keyvault(subscription_id)
-        listed = call(
+        deleted = call(
             f"list deleted vaults in subscription {subscription_id}",
             f"{NEEDS_DELETED_VAULT_READ} on subscription {subscription_id}",
-            lambda: list(client.vaults.list_deleted()),
+            lambda: next(
+                (d for d in client.vaults.list_deleted() if (d.name or "").lower() == vault_name.lower()),
+                None,
+            ),
         )
-        deleted = next((d for d in listed if (d.name or "").lower() == vault_name.lower()), None)
         if deleted is None:
             raise NotFound(
                 f"no soft-deleted vault named {vault_name} in subscription {subscription_id}", status=404

@@ -33,8 +33,12 @@ def plan(cluster_id: str, known: Known) -> list[Read]:
     looked_up = facts.outcome(lookup)
     if looked_up is None or looked_up.error:
         return wanted
-    if not isinstance(looked_up.value, VaultRef):
-        wanted += [*facts.live_vault_searches, *deleted_vault_reads(cluster, key, None, known)]
+    if not isinstance(looked_up.value, VaultRef) and facts.vault_ref is None and facts.deleted_vault is None:
+        # the sweep, subscription by subscription; it stops (reads not yet sent are dropped) once
+        # the vault is found live or soft-deleted: a vault's name is global
+        live, deleted = facts.live_vault_searches, deleted_vault_reads(cluster, key, None, known)
+        wanted += [live[0], *(r for pair in zip(live[1:], deleted, strict=False) for r in pair)]
+        wanted += deleted[len(live) - 1 :]
     ref = facts.vault_ref
     if ref is None:
         return wanted

@@ -186,8 +186,12 @@ class DiagnosisRun:
         running: dict[Future[Outcome], Read] = {}
         slots = threading.BoundedSemaphore(self.max_parallel)
         while not self.cancelled.is_set():
+            # in the engine's order, at most max_parallel in flight: a read not yet sent when the
+            # engine stops wanting it (the vault found in another subscription) is never sent
             started = set(running.values())
             for read in plan(self.cluster_id, known):
+                if len(running) >= self.max_parallel:
+                    break
                 if read not in known and read not in started:
                     running[self._start(read, slots)] = read
             self._publish(known, set(running.values()))

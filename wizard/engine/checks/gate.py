@@ -80,8 +80,9 @@ def _cluster_unusable(facts: Facts) -> str:
 
 
 def _unless_located(reads: Callable[[Facts], list[Read]]) -> Callable[[Facts], list[Read]]:
-    """Reads that matter only while neither the lookup nor a search has found the vault."""
-    return lambda facts: [] if facts.vault_ref else reads(facts)
+    """Reads that matter only while neither the lookup nor a search has found the vault, live or
+    soft-deleted (a vault's name is global: found once, it is nowhere else)."""
+    return lambda facts: [] if facts.vault_ref or facts.deleted_vault else reads(facts)
 
 
 _NEEDS: dict[ReadKind, _Need] = {
