@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -170,7 +170,10 @@ class DiagnosisRun:
         on_update: Callable[[Assessment], None] | None = None,
         cancelled: threading.Event | None = None,
         clock: Clock = time.perf_counter,
+        known: Mapping[Read, Outcome] | None = None,
     ) -> None:
+        """`known`: answers to start from (an incremental re-diagnosis keeps what a write did not touch)."""
+        self.seed = dict(known or {})
         self.reader = reader
         self.clock = clock
         self.cluster_id = cluster_id
@@ -182,7 +185,7 @@ class DiagnosisRun:
         """Start every allowed read, feed answers back to the engine, until nothing is left."""
         started_at = datetime.now(UTC)
         began = self.clock()
-        known: dict[Read, Outcome] = {}
+        known: dict[Read, Outcome] = dict(self.seed)
         running: dict[Future[Outcome], Read] = {}
         slots = threading.BoundedSemaphore(self.max_parallel)
         while not self.cancelled.is_set():
