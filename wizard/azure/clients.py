@@ -103,7 +103,7 @@ POOL_SIZE = 16
 EARLY_CONNECTIONS = 3
 """ARM connections opened while the first read is in flight: the widest stage of a diagnosis
 (vault, key and role assignments side by side)."""
-PREWARMED = ("msi", "graph", "keyvault", "authorization")
+PREWARMED = ("resource_health", "msi", "graph", "keyvault", "authorization")
 """Clients a diagnosis needs after the cluster, in the order it needs them."""
 
 
@@ -261,6 +261,12 @@ class ClientFactory:
         from azure.mgmt.monitor import MonitorManagementClient
 
         return self._arm("monitor", MonitorManagementClient, subscription_id)
+
+    def resource_health(self, subscription_id: str | None = None) -> Any:
+        """azure-mgmt-resourcehealth (availabilityStatuses/current of a cluster)."""
+        from azure.mgmt.resourcehealth import ResourceHealthMgmtClient
+
+        return self._arm("resource_health", ResourceHealthMgmtClient, subscription_id)
 
     def graph(self) -> Any:
         """azure-mgmt-resourcegraph (find vaults and clusters across subscriptions)."""

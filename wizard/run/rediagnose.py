@@ -29,8 +29,8 @@ from wizard.engine.reads import Outcome
 from wizard.engine.tree import Read, ReadKind
 from wizard.run.diagnose import Diagnosis, diagnose
 
-ALWAYS = frozenset({ReadKind.CLUSTER})
-"""Re-read after every write: the cluster's status is what the service concluded meanwhile."""
+ALWAYS = frozenset({ReadKind.CLUSTER, ReadKind.RESOURCE_HEALTH})
+"""Re-read after every write: the cluster's status and health are what the service concluded meanwhile."""
 
 _KEY = frozenset({ReadKind.KEY})
 _VAULT = frozenset({ReadKind.VAULT})
