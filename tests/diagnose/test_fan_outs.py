@@ -10,14 +10,15 @@ import pytest
 
 from wizard.cli.wiring import EmulatorBackend, Options
 from wizard.emulator import Estate, fleet_estate
-from wizard.emulator.arm.deleted_vaults import PAGE as DELETED_PAGE
-from wizard.emulator.arm.paging import ROLE_ASSIGNMENTS_PAGE, ROLE_DEFINITIONS_PAGE, VAULTS_PAGE
 from wizard.engine.assess import critical_causes
-from wizard.run.diagnose import Diagnosis, diagnose
+from wizard.run.diagnose import MAX_PARALLEL, Diagnosis, diagnose
 
 WEAK = ["Microsoft.KeyVault/vaults/keys/read"]
 STRONG = ["Microsoft.KeyVault/vaults/keys/*"]
 OWN = "c1a4e8b2-6d3f-4a9e-8b7c-5f2d1e0a9b63"
+PAGE = 4
+"""Items per page of every ARM list in these estates (`paging:`), so a few items cross a page."""
+PAGING = {"roleAssignments": PAGE, "roleDefinitions": PAGE, "vaults": PAGE, "deletedVaults": PAGE}
 
 
 @pytest.fixture
@@ -58,6 +59,7 @@ def _custom_roles_estate(n: int) -> dict[str, Any]:
     roles = [{"name": f"custom {i}", "dataActions": STRONG if i == n - 1 else WEAK} for i in range(n)]
     return {
         "name": f"custom-roles-{n}",
+        "paging": PAGING,
         "identities": [{"name": "id-cmk-demo"}],
         "customRoles": roles,
         "vaults": [{"name": "kv-cmk-demo", "keys": [{"name": "cmk", "size": 4096}]}],
@@ -68,7 +70,7 @@ def _custom_roles_estate(n: int) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("n", [1, ROLE_ASSIGNMENTS_PAGE + 50])
+@pytest.mark.parametrize("n", [1, 3 * PAGE + 1])
 def test_custom_role_assignments_cost_one_role_list_not_one_read_each(
     backends: list[EmulatorBackend], n: int
 ) -> None:
@@ -76,12 +78,12 @@ def test_custom_role_assignments_cost_one_role_list_not_one_read_each(
     result, requests = _run(backends, _custom_roles_estate(n))
     assert _status(result, "access.rbac") == "pass"
     assert result.verdict == "healthy"
-    pages = 1 + n // max(ROLE_ASSIGNMENTS_PAGE, ROLE_DEFINITIONS_PAGE)
+    pages = 1 + n // PAGE
     definitions = _kind(requests, "role-definitions")
     assert len(definitions) == pages
     assert all(r["path"].endswith("/roleDefinitions") for r in definitions)  # never one GET by id
     assert len(_kind(requests, "role-assignments")) == pages
-    assert len(requests) <= 6 + 2 * pages
+    assert len(requests) <= 7 + 2 * pages
 
 
 def _subscriptions(count: int) -> list[dict[str, str]]:
@@ -94,6 +96,7 @@ def _deleted_vault_estate(vault_subscription: str | None, subscriptions: int) ->
         vault["subscriptionId"] = vault_subscription
     return {
         "name": "deleted-sweep",
+        "paging": PAGING,
         "identities": [{"name": "id-cmk-demo"}],
         "resourceGroups": _subscriptions(subscriptions),
         "vaults": [vault],
@@ -103,11 +106,11 @@ def _deleted_vault_estate(vault_subscription: str | None, subscriptions: int) ->
 
 def test_the_deleted_vault_sweep_stops_once_the_vault_is_found(backends: list[EmulatorBackend]) -> None:
     """Soft-deleted in the cluster's own subscription, with 40 more in sight: the sweep ends with
-    the reads already sent (at most max_parallel), not one list per subscription."""
+    the reads already sent (at most max_parallel), not two lists per subscription."""
     result, requests = _run(backends, _deleted_vault_estate(None, 40))
     assert critical_causes(result.findings) == {"VAULT_SOFT_DELETED"}
     sweep = _kind(requests, "deleted-vaults") + _kind(requests, "vaults")
-    assert len(sweep) <= 2 + 8 + 1
+    assert len(sweep) <= 2 + MAX_PARALLEL + 1
     assert len(sweep) < 2 * 41
 
 
@@ -124,9 +127,7 @@ def test_a_vault_found_in_the_last_subscription_costs_one_page_per_list(
 
 def test_a_deleted_vault_on_a_later_page_is_found(backends: list[EmulatorBackend]) -> None:
     spec = _deleted_vault_estate(None, 0)
-    others = [
-        {"name": f"kv-gone-{i:02d}", "deleted": "-1d", "keys": [{"name": "cmk"}]} for i in range(DELETED_PAGE)
-    ]
+    others = [{"name": f"kv-gone-{i:02d}", "deleted": "-1d", "keys": [{"name": "cmk"}]} for i in range(PAGE)]
     spec["vaults"] = others + spec["vaults"]
     result, requests = _run(backends, spec)
     assert critical_causes(result.findings) == {"VAULT_SOFT_DELETED"}
@@ -137,7 +138,7 @@ def test_a_deleted_vault_on_a_later_page_is_found(backends: list[EmulatorBackend
 def test_a_live_vault_on_a_later_page_of_the_arm_list_is_found(backends: list[EmulatorBackend]) -> None:
     """Resource Graph lags (stale-resource-graph): the ARM list of the subscription is followed."""
     spec = _custom_roles_estate(1)
-    spec["vaults"] = [{"name": f"kv-other-{i:02d}"} for i in range(VAULTS_PAGE)] + spec["vaults"]
+    spec["vaults"] = [{"name": f"kv-other-{i:02d}"} for i in range(PAGE)] + spec["vaults"]
     spec["operator"] = {"restrictions": ["stale-resource-graph"]}
     result, requests = _run(backends, spec)
     assert result.verdict == "healthy"

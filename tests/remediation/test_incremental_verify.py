@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BackendFactory
-from tests.remediation.test_fix_scenarios import FIXABLE, WRITES_NOTHING
+from tests.remediation.test_fix_scenarios import FIXABLE, OPERATOR, WRITES_NOTHING
 from wizard.domain.actions import RecoverVault
 from wizard.engine.tree import ReadKind
 from wizard.run.audit import AuditLog
@@ -29,7 +29,11 @@ def test_every_step_is_judged_as_a_full_diagnosis_would(
     cluster_id = backend.default_cluster_id()
     assert cluster_id
     gateway = backend.connect()
-    session = FixSession(gateway, cluster_id, audit=AuditLog(tmp_path / "audit.jsonl"))
+    operator_ip, vault = OPERATOR.get(scenario, (None, ""))
+    session = FixSession(
+        gateway, cluster_id, audit=AuditLog(tmp_path / "audit.jsonl"), operator_ip=operator_ip
+    )
+    names = {cluster_id.rsplit("/", 1)[-1]} | ({vault} if vault else set())
     compared: list[str] = []
 
     def against_full(outcome: StepOutcome) -> None:
@@ -44,7 +48,7 @@ def test_every_step_is_judged_as_a_full_diagnosis_would(
         assert [f.code for f in incremental.findings] == [f.code for f in full.findings]
         compared.append(outcome.step.remediation)
 
-    result = session.run(lambda s: auto_confirm(s, {cluster_id.rsplit("/", 1)[-1]}), on_outcome=against_full)
+    result = session.run(lambda s: auto_confirm(s, names), on_outcome=against_full)
     assert not result.stopped, result.stopped
     assert compared or result.deleted_cluster
 

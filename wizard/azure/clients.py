@@ -103,6 +103,8 @@ POOL_SIZE = 16
 EARLY_CONNECTIONS = 3
 """ARM connections opened while the first read is in flight: the widest stage of a diagnosis
 (vault, key and role assignments side by side)."""
+PREWARM_THREAD = "cmk-client-prewarm"
+"""The prefix of the short-lived threads `prewarm` starts (each ends within the connect timeout)."""
 PREWARMED = ("resource_health", "msi", "graph", "keyvault", "authorization")
 """Clients a diagnosis needs after the cluster, in the order it needs them."""
 
@@ -188,7 +190,7 @@ class ClientFactory:
                 with contextlib.suppress(Exception):
                     getattr(self, kind)()
 
-        thread = threading.Thread(target=work, name="client-prewarm", daemon=True)
+        thread = threading.Thread(target=work, name=PREWARM_THREAD, daemon=True)
         thread.start()
         return thread
 
@@ -209,7 +211,10 @@ class ClientFactory:
                 connection.connect()
                 opened.append(connection)
 
-        threads = [threading.Thread(target=connect, args=(c,), daemon=True) for c in connections]
+        threads = [
+            threading.Thread(target=connect, args=(c,), daemon=True, name=f"{PREWARM_THREAD}-connect")
+            for c in connections
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

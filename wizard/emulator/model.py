@@ -355,6 +355,8 @@ class State:
             index.setdefault(assignment.principal_id.lower(), []).append(assignment)
         return index
 
+    page_sizes: dict[str, int] = field(default_factory=dict)
+    """Items per page of an ARM list, by list (wizard.emulator.arm.paging), where the estate sets one."""
     operation_seconds: float = 0.0
     """ARM operations run this long by the clock (0: InProgress on the first poll, done on the next)."""
     key_lag_seconds: float = 0.0

@@ -22,6 +22,9 @@ from wizard.engine.reads import Outcome
 from wizard.engine.tree import Read, ReadKind, load_tree
 
 SCHEMA = "cmk-wizard/diagnosis/v1"
+MAX_PARALLEL = 16
+"""Reads in flight at once: a diagnosis has at most 4 side by side; a sweep over many
+subscriptions has 2 per subscription, across subscriptions (each has its own ARM quota)."""
 
 
 def perform(reader: AzureReader, read: Read) -> Any:
@@ -179,7 +182,7 @@ class DiagnosisRun:
         reader: AzureReader,
         cluster_id: str,
         *,
-        max_parallel: int = 8,
+        max_parallel: int = MAX_PARALLEL,
         on_update: Callable[[Assessment], None] | None = None,
         cancelled: threading.Event | None = None,
         clock: Clock = time.perf_counter,

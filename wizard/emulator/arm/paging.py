@@ -3,7 +3,7 @@
 Recorded for deleted vaults (keyvault-mgmt/deletedvaults_list_paged.json) and key versions; the
 other lists page the same way here. UNVERIFIED: each list's page size in Azure (the role-assignment,
 role-definition and vault lists were recorded with one page only); a recording of a list longer
-than one page would settle it. The sizes below are small enough that tests can cross a page.
+than one page would settle it. An estate's `paging:` sets them (tests cross a page with a few items).
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from wizard.emulator.wire import Context, HttpError, Request, arm_error
 
 T = TypeVar("T")
 
-ROLE_ASSIGNMENTS_PAGE = 100
-"""Role assignments per page of a list (UNVERIFIED)."""
-ROLE_DEFINITIONS_PAGE = 100
-"""Role definitions per page of a list (UNVERIFIED)."""
-VAULTS_PAGE = 25
-"""Vaults per page of a subscription's or group's list (UNVERIFIED; the SDK sends no `$top`)."""
+DEFAULT_PAGES = {"role_assignments": 1000, "role_definitions": 1000, "vaults": 100}
+"""Items per page of each list when the estate does not say (UNVERIFIED; the SDK sends no `$top`)."""
+
+
+def page_size(ctx: Context, name: str, default: int | None = None) -> int:
+    """Items per page of one list: the estate's `paging:`, else the default."""
+    return ctx.state.page_sizes.get(name) or default or DEFAULT_PAGES[name]
 
 
 def skip_of(req: Request) -> int:
@@ -33,9 +34,10 @@ def skip_of(req: Request) -> int:
 
 
 def paged(
-    ctx: Context, req: Request, rows: Sequence[T], size: int, render: Callable[[T], dict[str, Any]]
+    ctx: Context, req: Request, rows: Sequence[T], name: str, render: Callable[[T], dict[str, Any]]
 ) -> dict[str, Any]:
-    """One page of `rows` (only its rows rendered), with a nextLink while rows remain."""
+    """One page of the list `name` (only its rows rendered), with a nextLink while rows remain."""
+    size = page_size(ctx, name)
     start = skip_of(req)
     page = rows[start : start + size]
     body: dict[str, Any] = {"value": [render(row) for row in page]}

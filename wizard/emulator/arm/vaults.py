@@ -20,7 +20,7 @@ from wizard.emulator.arm.common import (
     system_data,
 )
 from wizard.emulator.arm.lro import poll
-from wizard.emulator.arm.paging import VAULTS_PAGE, paged
+from wizard.emulator.arm.paging import paged
 from wizard.emulator.model import NetworkAcls, Vault
 from wizard.emulator.network import normalize_ip_rule
 from wizard.emulator.wire import Context, HttpError, Request, Response, arm_error
@@ -84,8 +84,8 @@ def _vaults_in(ctx: Context, p: dict[str, str]) -> list[Vault]:
 
 def list_vaults(ctx: Context, req: Request, p: dict[str, str]) -> Response:
     """The live vaults of the path's subscription or group (ARM is consistent at once, unlike the
-    graph), paged by nextLink VAULTS_PAGE at a time."""
-    return Response(200, paged(ctx, req, _vaults_in(ctx, p), VAULTS_PAGE, vault_json))
+    graph), paged by nextLink."""
+    return Response(200, paged(ctx, req, _vaults_in(ctx, p), "vaults", vault_json))
 
 
 def list_vault_resources(ctx: Context, req: Request, p: dict[str, str]) -> Response:
@@ -110,7 +110,7 @@ def list_vault_resources(ctx: Context, req: Request, p: dict[str, str]) -> Respo
             "tags": dict(v.tags),
         }
 
-    return Response(200, paged(ctx, req, _vaults_in(ctx, p), VAULTS_PAGE, row))
+    return Response(200, paged(ctx, req, _vaults_in(ctx, p), "vaults", row))
 
 
 def get_vault(ctx: Context, req: Request, p: dict[str, str]) -> Response:
