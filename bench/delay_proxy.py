@@ -84,9 +84,18 @@ class DelayProxy:
         self._ready.wait(10)
         return self
 
+    async def _shutdown(self) -> None:
+        self._loop.set_exception_handler(lambda loop, context: None)  # connections cut on purpose
+        current = asyncio.current_task()
+        tasks = [t for t in asyncio.all_tasks() if t is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._loop.stop()
+
     def stop(self) -> None:
-        """Stop the loop (open connections are dropped)."""
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        """Cancel every connection's pumps, then stop the loop."""
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop)
         self._thread.join(5)
 
 

@@ -74,9 +74,10 @@ def _env(repo: Path) -> dict[str, str]:
 
 
 def timed(argv: list[str], env: dict[str, str]) -> float:
-    """Wall seconds of one process, from spawn to exit."""
+    """Wall seconds of one process, from spawn to exit (run in the measured checkout: `-m` and
+    `-c` put the working directory first on sys.path)."""
     began = time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, check=False)
+    done = subprocess.run(argv, env=env, capture_output=True, check=False, cwd=env["PYTHONPATH"])
     wall = time.perf_counter() - began
     if done.returncode not in (0, 1, 3):
         raise SystemExit(f"{argv[2:5]} failed ({done.returncode}): {done.stderr.decode()[-600:]}")
@@ -246,6 +247,7 @@ def fan_out(repo: Path, spec: dict[str, Any], latency_ms: int) -> dict[str, Any]
         [sys.executable, "-c", FAN_OUT, "-", str(latency_ms)],
         input=json.dumps(spec),
         env=_env(repo),
+        cwd=repo,
         capture_output=True,
         check=True,
         text=True,

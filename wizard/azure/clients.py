@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,13 +101,34 @@ class StaticTokenCredential:
 
 POOL_SIZE = 16
 """Connections kept per host: at least as many as reads a diagnosis or sweep has in flight."""
-EARLY_CONNECTIONS = 3
+EARLY_CONNECTIONS = 4
 """ARM connections opened while the first read is in flight: the widest stage of a diagnosis
-(vault, key and role assignments side by side)."""
+(vault, key, newest key version and role assignments side by side)."""
 PREWARM_THREAD = "cmk-client-prewarm"
 """The prefix of the short-lived threads `prewarm` starts (each ends within the connect timeout)."""
 PREWARMED = ("resource_health", "msi", "graph", "keyvault", "authorization")
 """Clients a diagnosis needs after the cluster, in the order it needs them."""
+
+
+def _settle_tls(sock: Any, *, wait: float) -> None:
+    """Read what a TLS 1.3 server sends after the handshake (session tickets) on a connection no
+    request has used yet: left unread, urllib3 takes the readable socket for a dropped connection
+    and opens another. The tickets come about one round trip after the handshake, so wait about
+    as long as the handshake took; no application data is expected (HTTP/1.1 speaks when asked)."""
+    import ssl
+
+    from urllib3.util.wait import wait_for_read
+
+    if not wait_for_read(sock, timeout=wait):
+        return
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        with contextlib.suppress(ssl.SSLWantReadError, BlockingIOError):
+            while sock.recv(65536):
+                pass
+    finally:
+        sock.settimeout(timeout)
 
 
 @dataclass
@@ -207,9 +229,15 @@ class ClientFactory:
         opened: list[Any] = []
 
         def connect(connection: Any) -> None:
-            with contextlib.suppress(Exception):
+            try:
+                began = time.monotonic()
                 connection.connect()
+                _settle_tls(connection.sock, wait=max(time.monotonic() - began, 0.05))
                 opened.append(connection)
+            except Exception:  # best effort: the pool opens its own when a request needs one
+                connection.close()
+            finally:
+                pool._put_conn(connection)
 
         threads = [
             threading.Thread(target=connect, args=(c,), daemon=True, name=f"{PREWARM_THREAD}-connect")
@@ -218,9 +246,7 @@ class ClientFactory:
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(self.retry.connect_timeout)
-        for connection in connections:
-            pool._put_conn(connection)
+            thread.join(2 * self.retry.connect_timeout)
         return len(opened)
 
     def _arm(self, kind: str, cls: Callable[..., Any], subscription_id: str | None) -> Any:
