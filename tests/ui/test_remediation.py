@@ -37,7 +37,16 @@ async def open_fix(pilot: Pilot[int]) -> RemediationScreen:
     await until(pilot, lambda: isinstance(app.screen, RemediationScreen), what="the fix screen")
     screen = app.screen
     assert isinstance(screen, RemediationScreen)
-    await until(pilot, lambda: screen.plan is not None and not screen.busy)
+    # the detail pane follows the highlighted step on the next message (later on a busy machine)
+    await until(
+        pilot,
+        lambda: (
+            screen.plan is not None
+            and not screen.busy
+            and "every question again" not in shown(app, "#fix-detail")
+        ),
+        what="the plan and its first step's preview",
+    )
     return screen
 
 
