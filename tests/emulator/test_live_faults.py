@@ -43,7 +43,7 @@ def test_access_policy_fault_on_an_access_policy_vault(emulator_backend: Backend
         emu.apply_live_fault("role-removed")  # not an RBAC vault
 
     def policies() -> int:
-        return emu.mutate(lambda state: sum(len(v.access_policies) for v in state.vaults))
+        return int(emu.mutate(lambda state: sum(len(v.access_policies) for v in state.vaults)))
 
     before = policies()
     change = emu.apply_live_fault("access-policy-removed")

@@ -168,7 +168,11 @@ def _post_live_faults(api: AdminApi, query: dict[str, str], body: bytes) -> Resp
     """`{"apply": NAME, "cluster": ID?}` breaks a cluster; `{"undo": CHANGE_ID}` takes a change back."""
     try:
         data = json.loads(body or b"{}")
-        if isinstance(data, dict) and set(data) <= {"apply", "cluster"} and isinstance(data.get("apply"), str):
+        if (
+            isinstance(data, dict)
+            and set(data) <= {"apply", "cluster"}
+            and isinstance(data.get("apply"), str)
+        ):
             cluster = data.get("cluster")
             if cluster is not None and not isinstance(cluster, str):
                 raise ValueError("cluster must be a resource ID")

@@ -146,7 +146,9 @@ def _remove_access_policy(state: State, cluster: Cluster, now: int) -> Undo:
     principal = _principal(state, cluster).lower()
     removed = [p for p in vault.access_policies if p.object_id.lower() == principal]
     if not removed:
-        raise LiveFaultError(f"the key identity of cluster {cluster.name} has no access policy on {vault.name}")
+        raise LiveFaultError(
+            f"the key identity of cluster {cluster.name} has no access policy on {vault.name}"
+        )
     vault.access_policies = [p for p in vault.access_policies if p not in removed]
     _log(state, now, "Microsoft.KeyVault/vaults/accessPolicies/write", vault.id)
 
@@ -204,9 +206,7 @@ LIVE_FAULTS: dict[str, LiveFault] = {
             "the vault firewall denies all and trusted services cannot bypass it",
             _close_firewall,
         ),
-        LiveFault(
-            "identity-deleted", "IDENTITY_DELETED", "the key identity is deleted", _delete_identity
-        ),
+        LiveFault("identity-deleted", "IDENTITY_DELETED", "the key identity is deleted", _delete_identity),
     )
 }
 
@@ -235,8 +235,9 @@ class LiveFaultDesk:
         if cluster is None:
             raise LiveFaultError(f"no cluster {cluster_id!r} in this estate")
         undo = fault.apply(state, cluster, now)
-        change = {
-            "id": len(self._changes) + 1,
+        change_id = len(self._changes) + 1
+        change: dict[str, Any] = {
+            "id": change_id,
             "fault": fault.name,
             "finding": fault.finding,
             "cluster": cluster.id,
@@ -244,7 +245,7 @@ class LiveFaultDesk:
             "undoneAt": None,
         }
         self._changes.append(change)
-        self._undo[change["id"]] = undo
+        self._undo[change_id] = undo
         return dict(change)
 
     def undo(self, state: State, change_id: int, now: int) -> dict[str, Any]:
