@@ -44,6 +44,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def room_token_for(host: str) -> str | None:
+    """A fresh room token when the room listens beyond this machine; none on loopback."""
+    return None if is_loopback(host) else secrets.token_urlsafe(12)
+
+
 def seat_command(room: Room, exercise: list[str]) -> str:
     """The shell command textual-serve runs for each browser session (this Python, this package)."""
     return shlex.join([sys.executable, "-m", "wizard", "seat", "--room", str(room.root), *exercise])
@@ -169,7 +174,7 @@ def serve_room(
 ) -> int:
     """Open the room, print where it is (and its token), serve until Ctrl-C or SIGTERM."""
     room = Room.create(room_folder)
-    token = None if is_loopback(host) else secrets.token_urlsafe(12)
+    token = room_token_for(host)
     os.environ[OFFLINE_VARIABLE] = "1"  # seats inherit it: no seat can reach live Azure
     server = RoomServer(
         seat_command(room, exercise), host=host, port=port, token=token, max_seats=max_seats, out=out
