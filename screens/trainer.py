@@ -81,6 +81,7 @@ class TrainerApp(App[int]):
         self.log_change = log_change
         self.catalog = load_catalog()
         self.fault_names: list[str] = []
+        self.fault_summaries: dict[str, str] = {}
         self.snapshot = Snapshot([], [], [])
         self.looks = 0
         self._seat_desks: dict[str, TrainerDesk | None] = {}
@@ -108,7 +109,7 @@ class TrainerApp(App[int]):
 
     def on_mount(self) -> None:
         """Fill the tables' columns, read the catalogue, start looking."""
-        self.query_one("#trainer-health", DataTable).add_columns("cluster", "status", "key usable", "why not")
+        self.query_one("#trainer-health", DataTable).add_columns("cluster", "status", "key ok", "why not")
         self.query_one("#trainer-changes", DataTable).add_columns("#", "fault", "cluster", "state")
         if self.room is not None:
             self.query_one("#trainer-seats", DataTable).add_columns("seat", "exercise", "progress")
@@ -129,15 +130,17 @@ class TrainerApp(App[int]):
         self.call_from_thread(self.show_faults, faults)
 
     def show_faults(self, faults: list[LiveFaultInfo]) -> None:
-        """One line per fault: its name, what it does, and the title of the finding it leads to."""
+        """One line per fault: its name and the title of the finding it leads to (what it does is
+        said in the log when it is applied)."""
         options = self.query_one("#trainer-faults", OptionList)
         options.clear_options()
         self.fault_names = [f.name for f in faults]
+        self.fault_summaries = {f.name: f.summary for f in faults}
         for fault in faults:
             title = (
                 self.catalog.findings[fault.finding].title if fault.finding in self.catalog.findings else ""
             )
-            options.add_option(Option(f"{fault.name}: {fault.summary} → {title}", id=fault.name))
+            options.add_option(Option(f"{fault.name} → {title}", id=fault.name))
         if faults:
             options.highlighted = 0
 
@@ -229,7 +232,11 @@ class TrainerApp(App[int]):
         record |= {"fault": done.fault, "change": done.id, "cluster": done.cluster, "result": "ok"}
         self.log_change(record)
         what = "applied" if verb == "apply" else "undone"
-        self.call_from_thread(self.note, f"{what}: #{done.id} {done.fault} on {short_id(done.cluster)}")
+        summary = self.fault_summaries.get(done.fault, "")
+        line = f"{what}: #{done.id} {done.fault} on {short_id(done.cluster)}" + (
+            f" ({summary})" * (verb == "apply")
+        )
+        self.call_from_thread(self.note, line)
         self.call_from_thread(self.look)
 
     @on(DataTable.RowSelected, "#trainer-seats")

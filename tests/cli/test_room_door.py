@@ -89,3 +89,12 @@ def test_each_seat_runs_this_python_against_the_room(tmp_path: Path) -> None:
     assert command.startswith(sys.executable)
     assert " seat --room " in command
     assert "'key expired; rm -rf /'" in command  # quoted for the shell textual-serve uses
+
+
+async def test_a_full_room_answers_503() -> None:
+    server = _server(None)
+    server.open_seats = server.max_seats
+    async with TestClient(TestServer(await server._make_app())) as client:
+        full = await client.get("/ws")
+        assert full.status == 503
+        assert "the room is full (2 seats)" in await full.text()
