@@ -67,7 +67,8 @@ class SeatApp(WizardApp):
     def publish(self) -> None:
         """Write the progress file when something changed."""
         current = replace(self.progress, screen=type(self.screen).__name__)
-        if self._published is None or replace(current, updated_at=0) != replace(self._published, updated_at=0):
+        last = self._published
+        if last is None or replace(current, updated_at=0) != replace(last, updated_at=0):
             self.progress = self._published = replace(current, updated_at=time.time())
             self.room.write_progress(self.progress)
 
