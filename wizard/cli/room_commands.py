@@ -1,5 +1,5 @@
 """The training room's commands (serve, trainer, and the seat each browser session runs), registered on
-the main parser through one hook so the composition root stays small."""
+the main parser through one hook so the composition root stays small (drills live beside them)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from typing import Any
 
 from wizard.domain.errors import BadInput
 
-TRAINING_COMMANDS = ("serve", "trainer", "seat")
+ROOM_COMMANDS = ("serve", "trainer", "seat")
 DEFAULT_ROOM_SCENARIO = "key-expired"
 DEFAULT_MAX_SEATS = 40
 LEVELS = (1, 2, 3)
 
 
-def add_training_parsers(
+def add_room_parsers(
     commands: Any, *, port: Callable[[str], int], seconds: Callable[[str], float], seats: Callable[[str], int]
 ) -> None:
     """`serve`, `trainer` and the internal `seat` (the flag types come from the main parser)."""
@@ -69,7 +69,7 @@ def add_training_parsers(
     seat.add_argument("--revalidate-seconds", type=seconds, default=5.0)
 
 
-def run_training(args: argparse.Namespace) -> int:
+def run_room_command(args: argparse.Namespace) -> int:
     """Run serve, trainer or seat."""
     if args.command == "seat":
         from wizard.cli.seat import run_seat
