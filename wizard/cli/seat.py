@@ -45,21 +45,16 @@ class SeatApp(WizardApp):
         self.room = room
         self.progress = progress
         self._published: SeatProgress | None = None
-        self._last_finished: DiagnosisFinished | None = None
 
     def on_mount(self) -> None:
-        """Tell the room the seat is open, then keep it told."""
-        super().on_mount()
-        self.publish()
+        """Tell the room the seat is open, then keep it told (Textual runs WizardApp's own on_mount
+        too, after this one: calling it here would open the start screen twice)."""
+        self.call_after_refresh(self.publish)
         self.set_interval(PROGRESS_SECONDS, self.publish)
 
     @on(DiagnosisFinished)
     def count_diagnosis(self, message: DiagnosisFinished) -> None:
-        """The findings of the latest diagnosis, for the trainer's listing (once per message: it
-        reaches the app along more than one path)."""
-        if message is self._last_finished:
-            return
-        self._last_finished = message
+        """The findings of the latest diagnosis, for the trainer's listing."""
         codes = tuple(f.code for f in message.diagnosis.findings)
         self.progress = replace(self.progress, findings=codes, diagnoses=self.progress.diagnoses + 1)
         self.publish()
