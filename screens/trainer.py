@@ -92,15 +92,15 @@ class TrainerApp(App[int]):
             with Vertical(id="trainer-left"):
                 yield Static("Faults", classes="trainer-heading")
                 yield OptionList(id="trainer-faults")
-                if self.room is not None:
-                    yield Static("Seats (enter: break this seat)", classes="trainer-heading")
-                    yield DataTable(id="trainer-seats", cursor_type="row")
             with Vertical(id="trainer-right"):
                 yield Static("Emulator health", classes="trainer-heading")
                 yield DataTable(id="trainer-health", cursor_type="none")
                 yield Static("Changes (u undoes the highlighted one)", classes="trainer-heading")
                 yield DataTable(id="trainer-changes", cursor_type="row")
-                yield RichLog(id="trainer-log", wrap=True, markup=False)
+        if self.room is not None:
+            yield Static("Seats (enter: break this seat)", classes="trainer-heading")
+            yield DataTable(id="trainer-seats", cursor_type="row")
+        yield RichLog(id="trainer-log", wrap=True, markup=False)
         yield Footer()
 
     def _target_line(self) -> str:
