@@ -98,6 +98,22 @@ def room(tmp_path: Path) -> Iterator[tuple[str, Room]]:
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
+    # Closing the room closed every seat: its emulator, its connection file and (once it has
+    # cleaned up after its last frame) its process.
+    assert process.returncode == 0
+    seats = Room.open(str(folder)).seats()
+    assert seats
+    assert all(seat.ended for seat in seats)
+    poll("the seats' processes to end", lambda: not any(_alive(seat.pid) for seat in seats))
+    assert not list((folder / "seats").glob("*.connection.json"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _seat(room: Room, check: Callable[[SeatProgress], bool]) -> Callable[[], SeatProgress | None]:

@@ -66,7 +66,7 @@ class RoomServer(Server):
         self.max_seats = max_seats
         self.out = out
         self.open_seats = 0
-        self._sockets: set[web.WebSocketResponse] = set()
+        self._seat_tasks: set[asyncio.Task[Any]] = set()
         self._pass = (
             hmac.new(token.encode(), b"cmk-wizard room seat", hashlib.sha256).hexdigest() if token else None
         )
@@ -133,10 +133,23 @@ class RoomServer(Server):
         if self.open_seats >= self.max_seats:
             raise web.HTTPServiceUnavailable(text=f"the room is full ({self.max_seats} seats)")
         self.open_seats += 1
+        task = asyncio.current_task()
+        if task is not None:
+            self._seat_tasks.add(task)
         try:
             return await super().handle_websocket(request)
         finally:
             self.open_seats -= 1
+            if task is not None:
+                self._seat_tasks.discard(task)
+
+    async def close_seats(self) -> None:
+        """Closing the room ends every seat: textual-serve closes its websocket and tells its
+        process to quit, and waits for it (rather than the server's grace period and a kill)."""
+        tasks = list(self._seat_tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def on_startup(self, app: web.Application) -> None:
         """Quiet: `serve` prints its own lines."""
@@ -152,6 +165,7 @@ class RoomServer(Server):
             shown = f"[{self.host}]" if ":" in self.host else self.host
             announce(f"http://{shown}:{port}/")
             await stop.wait()
+            await self.close_seats()
         finally:
             await runner.cleanup()
 
