@@ -541,6 +541,11 @@ class FakeReader:
             raise NotFound(f"RoleDefinitionDoesNotExist: {role_definition_id}", status=404)
         return self.estate.role_definitions[role_definition_id]
 
+    def list_custom_roles(self, scope: str) -> list[RoleDefinitionFacts]:
+        """Every custom role of the estate."""
+        self._call("list_custom_roles")
+        return list(self.estate.role_definitions.values())
+
 
 class FakeBackend:
     """The Backend port over a FakeReader; `open_default=False` makes the app start on the list."""

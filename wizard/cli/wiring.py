@@ -104,6 +104,7 @@ class LiveBackend:
                     retry=self.options.retry(),
                     polling_interval=self.options.polling_interval,
                 )
+                factory.prewarm()  # connections and clients ready while the first read is in flight
                 self._gateway = AzureGateway(factory, mode="azure", read_only=self.read_only)
             return self._gateway
 
@@ -230,6 +231,7 @@ class EmulatorBackend:
                     polling_interval=0.05,
                     verify_challenge_resource=False,
                 )
+                factory.prewarm()  # connections and clients ready while the first read is in flight
                 self._gateway = AzureGateway(
                     factory,
                     mode="emulator",

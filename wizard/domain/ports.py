@@ -93,6 +93,10 @@ class AzureReader(Protocol):
         """A role definition's data actions."""
         ...
 
+    def list_custom_roles(self, scope: str) -> list[RoleDefinitionFacts]:
+        """Every custom role usable at the scope (one list, whatever the number of assignments)."""
+        ...
+
 
 class AuditTrail(Protocol):
     """Where every write is recorded before and after it is made (append-only, flushed to disk)."""

@@ -16,6 +16,7 @@ from wizard.emulator.estate_fields import (
     EstateError,
     Fields,
     field_items,
+    paging,
     resource_groups,
     shown,
     timing,
@@ -194,6 +195,7 @@ class _Builder:
         state = State(self.name, self.tenant, self.sub, description=top.text("description", ""))
         state.status_mode = top.text("statusMode", "documented", choices=STATUS_MODES)
         state.operation_seconds, state.key_lag_seconds = timing(top)
+        state.page_sizes = paging(top)
         state.groups = resource_groups(top, self.sub, _NAME)
         operator = top.child("operator")
         if operator is not None:

@@ -24,6 +24,7 @@ class ReadKind(StrEnum):
     DELETED_KEY = "deleted_key"
     ROLE_ASSIGNMENTS = "role_assignments"
     ROLE_DEFINITION = "role_definition"
+    ROLE_DEFINITIONS = "role_definitions"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +22,9 @@ from wizard.engine.reads import Outcome
 from wizard.engine.tree import Read, ReadKind, load_tree
 
 SCHEMA = "cmk-wizard/diagnosis/v1"
+MAX_PARALLEL = 16
+"""Reads in flight at once: a diagnosis has at most 4 side by side; a sweep over many
+subscriptions has 2 per subscription, across subscriptions (each has its own ARM quota)."""
 
 
 def perform(reader: AzureReader, read: Read) -> Any:
@@ -52,6 +55,8 @@ def perform(reader: AzureReader, read: Read) -> Any:
             return reader.list_role_assignments(a[0], a[1])
         case ReadKind.ROLE_DEFINITION:
             return reader.get_role_definition(a[0])
+        case ReadKind.ROLE_DEFINITIONS:
+            return reader.list_custom_roles(a[0])
     raise AssertionError(f"unhandled read {read}")
 
 
@@ -177,11 +182,14 @@ class DiagnosisRun:
         reader: AzureReader,
         cluster_id: str,
         *,
-        max_parallel: int = 8,
+        max_parallel: int = MAX_PARALLEL,
         on_update: Callable[[Assessment], None] | None = None,
         cancelled: threading.Event | None = None,
         clock: Clock = time.perf_counter,
+        known: Mapping[Read, Outcome] | None = None,
     ) -> None:
+        """`known`: answers to start from (an incremental re-diagnosis keeps what a write did not touch)."""
+        self.seed = dict(known or {})
         self.reader = reader
         self.clock = clock
         self.cluster_id = cluster_id
@@ -193,12 +201,16 @@ class DiagnosisRun:
         """Start every allowed read, feed answers back to the engine, until nothing is left."""
         started_at = datetime.now(UTC)
         began = self.clock()
-        known: dict[Read, Outcome] = {}
+        known: dict[Read, Outcome] = dict(self.seed)
         running: dict[Future[Outcome], Read] = {}
         slots = threading.BoundedSemaphore(self.max_parallel)
         while not self.cancelled.is_set():
+            # in the engine's order, at most max_parallel in flight: a read not yet sent when the
+            # engine stops wanting it (the vault found in another subscription) is never sent
             started = set(running.values())
             for read in plan(self.cluster_id, known):
+                if len(running) >= self.max_parallel:
+                    break
                 if read not in known and read not in started:
                     running[self._start(read, slots)] = read
             self._publish(known, set(running.values()))

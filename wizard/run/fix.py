@@ -53,6 +53,7 @@ from wizard.run.outcomes import (
     skipped_keys,
 )
 from wizard.run.recovery import WAIT_ADVICE, OutageSeen, fixes_a_cause
+from wizard.run.rediagnose import rediagnose
 from wizard.run.settle import begin_writes
 from wizard.run.verify import verify
 from wizard.run.wait import DOCUMENTED_BOUND_SECONDS, WaitProgress, wait_for_ready
@@ -125,6 +126,7 @@ class FixSession:
         self.lock = ClusterLock(audit.path.parent, cluster_id)
         self.notices: list[str] = []
         self._rules_joined = False  # settling found an earlier rule open that the shown plan lacks
+        self._full_after_writes = False  # the latest diagnosis read everything, after every write
         for text in earlier_rule_events(self.carry):
             self._event("step", text)
 
@@ -133,9 +135,14 @@ class FixSession:
     def _event(self, kind: str, text: str) -> None:
         self.timeline.append(TimelineEvent(datetime.now(UTC), kind, text))
 
-    def diagnose(self) -> Diagnosis:
-        """Run (or re-run) the diagnosis; the first one is the incident's starting point."""
-        result = diagnose(self.gateway, self.cluster_id)
+    def diagnose(self, *, after: Step | None = None) -> Diagnosis:
+        """Run (or re-run) the diagnosis; the first one is the incident's starting point. `after` a
+        write: only what it touched is read again (wizard.run.rediagnose), else everything."""
+        if after is not None and self.current is not None:
+            result = rediagnose(self.gateway, self.current, after.action)
+        else:
+            result = diagnose(self.gateway, self.cluster_id)
+        self._full_after_writes = after is None
         if self.initial is None:
             self.initial = result
             self._event(
@@ -256,6 +263,7 @@ class FixSession:
                     started_at=started,
                 )
             )
+        self._full_after_writes = False  # from here a write (or settling's) may be sent
         written = len(self.audit.written)  # this step's records are the ones after these
         sent = False  # the write itself was tried (not stopped by the lock, the log or settling)
         sent_at = datetime.now(UTC)
@@ -307,7 +315,7 @@ class FixSession:
             f"{step.remediation} on {step.target}: {result.status}, {result.message} "
             f"(audit {', '.join(result.audit_ids)})",
         )
-        diagnosis = self.diagnose()
+        diagnosis = self.diagnose(after=step)
         verification = verify(step, diagnosis, result.after)
         if (
             isinstance(step.action, DeleteFailedCluster)
@@ -484,8 +492,8 @@ class FixSession:
             stopped = f"stopped after {self.settings.max_steps} steps"
         assert self.current is not None
         final = self.current
-        if not self.deleted_cluster and self.outcomes:
-            final = self.diagnose()
+        if not self.deleted_cluster and self.outcomes and not self._full_after_writes:
+            final = self.diagnose()  # one full diagnosis at the end (none if the wait's was one)
         self._event(
             "final",
             f"final verdict {final.verdict}" + (" (failed cluster deleted)" if self.deleted_cluster else ""),
