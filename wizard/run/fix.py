@@ -24,6 +24,7 @@ from wizard.engine.fix_plan import DEFAULT_EXPIRY_DAYS, plan_fixes
 from wizard.engine.steps import Carry, Plan, Step
 from wizard.run.advice import advice_for
 from wizard.run.audit import AuditLog, audit_log
+from wizard.run.blind import answered, lost_sight, stopped_plan
 from wizard.run.confirmation import Answer, confirmation_ok, how_to_confirm, not_done
 from wizard.run.diagnose import Diagnosis, diagnose
 from wizard.run.firewall import (
@@ -106,6 +107,8 @@ class FixSession:
         self.lock = ClusterLock(audit.path.parent, cluster_id)
         self.notices: list[str] = []
         self._rules_joined = False  # settling found an earlier rule open that the shown plan lacks
+        self._answered: set[str] = set()  # critical checks some diagnosis of this session answered
+        self.lost_sight = ""  # why the fix stops: such a check is unknown now (wizard.run.blind)
         for text in earlier_rule_events(self.carry):
             self._event("step", text)
 
@@ -131,6 +134,8 @@ class FixSession:
                 + (", ".join(f.code for f in result.findings) or "none"),
             )
         self.current = result
+        self.lost_sight = lost_sight(result.assessment, self._answered)
+        self._answered |= answered(result.assessment)
         return result
 
     def plan(self) -> Plan:
@@ -138,9 +143,10 @@ class FixSession:
         if self.current is None:
             self.diagnose()
         assert self.current is not None
-        return plan_fixes(
+        plan = plan_fixes(
             self.current, scope=self.scope, carry=self.carry, expiry_days=self.settings.expiry_days
         )
+        return stopped_plan(plan, self.lost_sight) if self.lost_sight else plan
 
     def writer(self) -> AzureWriter:
         """The gateway's guarded, audited writer (built once)."""
@@ -405,6 +411,7 @@ class FixSession:
             # stopping: only the removal of a rule still open, then the end
             step = removal_step(plan, self.carry) if closing else plan.next_step
             if step is None:
+                stopped = stopped or self.lost_sight
                 break
             if step.kind == StepKind.WRITE and self._settled_first():
                 continue  # settling changed which earlier rules are open: plan again before asking
