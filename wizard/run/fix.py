@@ -37,6 +37,7 @@ from wizard.run.firewall import (
 )
 from wizard.run.lock import ClusterLock
 from wizard.run.outcomes import FixResult, StepOutcome, TimelineEvent, failed_status, skipped_keys
+from wizard.run.replacement import earlier_replacement, planned_replacement, reusable_identity, reuse_note
 from wizard.run.settle import begin_writes
 from wizard.run.verify import verify
 from wizard.run.wait import DOCUMENTED_BOUND_SECONDS, WaitProgress, wait_for_ready
@@ -94,7 +95,12 @@ class FixSession:
         self.scope = set(scope) if scope is not None else None
         self.settings = settings or FixSettings.for_mode(gateway.mode)
         # rules an earlier, interrupted run left open are removed before anything else
-        self.carry = Carry(operator_ip=operator_ip, open_rules=earlier_rules(audit.path))
+        self.carry = Carry(
+            operator_ip=operator_ip,
+            open_rules=earlier_rules(audit.path),
+            replacement=earlier_replacement(audit.path, cluster_id),  # its name is fixed per incident
+        )
+        self._reuse = ""  # the note of an earlier run's replacement identity, reused (looked up once)
         self.refused_by_firewall = False
         self.initial: Diagnosis | None = None
         self.current: Diagnosis | None = None
@@ -143,10 +149,28 @@ class FixSession:
         if self.current is None:
             self.diagnose()
         assert self.current is not None
+        self._reuse_earlier_identity(self.current)
         plan = plan_fixes(
             self.current, scope=self.scope, carry=self.carry, expiry_days=self.settings.expiry_days
         )
+        if self.carry.replacement is None:  # the name it chose holds for the rest of the incident
+            self.carry = replace(self.carry, replacement=planned_replacement(plan))
+        if self._reuse:
+            plan = replace(plan, notes=(self._reuse, *plan.notes))
         return stopped_plan(plan, self.lost_sight) if self.lost_sight else plan
+
+    def _reuse_earlier_identity(self, diagnosis: Diagnosis) -> None:
+        """Once: the replacement identity an earlier run created for this incident, if it is there."""
+        chosen, cluster = self.carry.replacement, diagnosis.facts.cluster
+        if self._reuse or chosen is None or not chosen.audit_id or self.carry.new_identity is not None:
+            return
+        if cluster is None or not chosen.stands_for(cluster.key_identity_id):
+            return
+        identity = reusable_identity(self.gateway, chosen)
+        if identity is not None:
+            self.carry = replace(self.carry, new_identity=identity)
+            self._reuse = reuse_note(identity, chosen)
+            self._event("step", self._reuse)
 
     def writer(self) -> AzureWriter:
         """The gateway's guarded, audited writer (built once)."""

@@ -1,0 +1,125 @@
+"""A fix killed right after it created the replacement identity: the re-run, in a later minute,
+reuses that identity (its name is in the audit log's intent, written before the PUT) instead of
+creating a second one and orphaning the first."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.reliability.conftest import (
+    REPO,
+    BackendMaker,
+    EmulatorMaker,
+    connection_path,
+    read_jsonl,
+    wait_until,
+)
+from wizard.cli import main
+from wizard.domain.actions import CreateIdentity
+from wizard.emulator import Emulator
+from wizard.engine import plan_access
+from wizard.run.audit import AuditLog
+from wizard.run.fix import FixSession
+
+SCENARIO = "identity-deleted"
+
+
+def _identity_puts(emulator: Emulator) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in emulator.requests()
+        if r["method"] == "PUT"
+        and "/userassignedidentities/" in r["path"].lower()
+        and r["status"] in (200, 201)
+    ]
+
+
+def test_a_rerun_after_a_kill_reuses_the_identity_the_killed_run_created(
+    running_emulator: EmulatorMaker,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Before: the re-run a minute later created `<old>-<next minute>`, a second identity."""
+    emulator = running_emulator(SCENARIO)
+    conn, audit = connection_path(tmp_path, SCENARIO), tmp_path / "audit.jsonl"
+    fix = ["fix", "--emulator", conn, "--all", "--yes", "--audit-log", str(audit), "--retry-total", "0"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wizard", *fix], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        # Once Azure has created the identity it stops answering: the fix is stuck reading it back
+        # (before it can record the result), whatever the machine's speed, until it is killed.
+        wait_until(
+            lambda: bool(_identity_puts(emulator)) or process.poll() is not None,
+            deadline_s=45,
+            what="the identity PUT",
+        )
+        emulator.hold()
+        wait_until(
+            lambda: emulator.held() > 0 or process.poll() is not None, deadline_s=45, what="a held read"
+        )
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        emulator.release()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+        assert process.stderr is not None
+        process.stderr.close()
+    assert process.returncode == -signal.SIGKILL, "fix finished before it could be interrupted"
+    [created] = _identity_puts(emulator)
+    [intent] = [r for r in read_jsonl(audit) if r["phase"] == "before"]
+    assert intent["remediation"] == "create-identity"
+    assert intent["target"].lower() == created["path"].lower(), "the name was in the log before the PUT"
+
+    # the re-run comes a minute later: a name made from its own clock would be a new one
+    stamped = plan_access.new_identity_name
+    monkeypatch.setattr(
+        plan_access, "new_identity_name", lambda old, now: stamped(old, now + timedelta(minutes=1))
+    )
+    assert stamped("id-cmk-demo", datetime.now()) != plan_access.new_identity_name(
+        "id-cmk-demo", datetime.now()
+    )
+    code = main([*fix, "--wait-timeout", "30"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert len(_identity_puts(emulator)) == 1, "a second identity was created"
+    [health] = emulator.health()["clusters"].values()
+    assert health["status"] == "Ready"
+    records = read_jsonl(audit)
+    rerun = records[records.index(intent) + 1 :]
+    # settled: the killed run's own result, or the re-run's reading of the target
+    assert {r["phase"] for r in rerun if r.get("intent") == intent["id"]} & {"after", "resolved"}
+    assert not [r for r in rerun if r["phase"] == "before" and r["remediation"] == "create-identity"], (
+        "the identity is reused, not asked for again"
+    )
+    assert f"reusing identity {intent['target'].rsplit('/', 1)[-1]}" in out
+    attach = next(
+        r for r in rerun if r["phase"] == "before" and r["remediation"] == "attach-identity-and-key"
+    )
+    assert intent["target"].lower() in str(attach["action"]).lower()
+
+
+def test_the_replacement_name_holds_for_the_whole_session(
+    backend: BackendMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: every plan stamped a fresh name, so a plan shown at 18:26 and taken at 18:27 differed."""
+    b = backend(SCENARIO)
+    session = FixSession(b.connect(), b.default_cluster_id() or "", audit=AuditLog(tmp_path / "audit.jsonl"))
+    first = session.plan().next_step
+    monkeypatch.setattr(plan_access, "new_identity_name", lambda old, now: f"{old}-209912312359")
+    again = session.plan().next_step
+    assert first is not None
+    assert again is not None
+    assert isinstance(first.action, CreateIdentity)
+    assert again.action == first.action
+    assert first.action.replaces.endswith("/userAssignedIdentities/id-cmk-demo")
