@@ -4,9 +4,6 @@ creating a second one and orphaning the first."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,12 +11,11 @@ from typing import Any
 import pytest
 
 from tests.reliability.conftest import (
-    REPO,
     BackendMaker,
     EmulatorMaker,
     connection_path,
+    killed_once_stuck,
     read_jsonl,
-    wait_until,
 )
 from wizard.cli import main
 from wizard.domain.actions import CreateIdentity
@@ -51,31 +47,9 @@ def test_a_rerun_after_a_kill_reuses_the_identity_the_killed_run_created(
     emulator = running_emulator(SCENARIO)
     conn, audit = connection_path(tmp_path, SCENARIO), tmp_path / "audit.jsonl"
     fix = ["fix", "--emulator", conn, "--all", "--yes", "--audit-log", str(audit), "--retry-total", "0"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "wizard", *fix], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        # Once Azure has created the identity it stops answering: the fix is stuck reading it back
-        # (before it can record the result), whatever the machine's speed, until it is killed.
-        wait_until(
-            lambda: bool(_identity_puts(emulator)) or process.poll() is not None,
-            deadline_s=45,
-            what="the identity PUT",
-        )
-        emulator.hold()
-        wait_until(
-            lambda: emulator.held() > 0 or process.poll() is not None, deadline_s=45, what="a held read"
-        )
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-    finally:
-        emulator.release()
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
-        assert process.stderr is not None
-        process.stderr.close()
-    assert process.returncode == -signal.SIGKILL, "fix finished before it could be interrupted"
+    # Once Azure has created the identity it stops answering: the fix is stuck reading it back
+    # (perhaps before it can record the result) until it is killed.
+    killed_once_stuck(emulator, fix, reached=lambda: bool(_identity_puts(emulator)), what="the identity PUT")
     [created] = _identity_puts(emulator)
     [intent] = [r for r in read_jsonl(audit) if r["phase"] == "before"]
     assert intent["remediation"] == "create-identity"
