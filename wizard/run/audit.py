@@ -262,11 +262,7 @@ class AuditLog:
             "message": message,
             "after": after,
         }
-        if undo is not None:
-            record["undo"] = undo
-        if undoes:
-            record["undoes"] = undoes
-        return self._append(record)
+        return self._settling(record, undo, undoes)
 
     def resolved(
         self,
@@ -293,6 +289,10 @@ class AuditLog:
             "message": message,
             "state": state,
         }
+        return self._settling(record, undo, undoes)
+
+    def _settling(self, record: dict[str, Any], undo: dict[str, Any] | None, undoes: str | None) -> str:
+        """A record that settles an intent, with the `undo` of a temporary change or what it `undoes`."""
         if undo is not None:
             record["undo"] = undo
         if undoes:
