@@ -11,7 +11,8 @@ from wizard.domain.results import StepKind
 from wizard.emulator import Emulator
 from wizard.run.audit import AuditLog
 from wizard.run.confirmation import auto_confirm
-from wizard.run.fix import FixSession, FixSettings
+from wizard.run.fix import FixSession
+from wizard.run.fix_settings import FixSettings
 from wizard.run.outcomes import StepOutcome
 
 RESTRICTION = "no-role-assignment-read"

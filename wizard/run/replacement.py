@@ -7,13 +7,13 @@ earlier run was killed after the PUT), it is reused rather than a second one mad
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from wizard.domain.actions import CreateIdentity
 from wizard.domain.errors import WizardError
-from wizard.domain.models import IdentityFacts
 from wizard.domain.ports import AzureReader
-from wizard.engine.steps import Plan, Replacement
+from wizard.engine.steps import Carry, Plan, Replacement
 from wizard.run.audit import whole_records
 
 
@@ -41,17 +41,20 @@ def planned_replacement(plan: Plan) -> Replacement | None:
     return None
 
 
-def reusable_identity(reader: AzureReader, chosen: Replacement) -> IdentityFacts | None:
-    """The identity an earlier run created under the chosen name, when it is there (None: create it)."""
+def reuse_earlier(reader: AzureReader, carry: Carry, lost_identity: str | None) -> tuple[Carry, str]:
+    """The carry with the identity an earlier run created for this incident (when it is there and
+    still stands for the cluster's lost one), and the plan's note saying so ("": nothing reused)."""
+    chosen = carry.replacement
+    if chosen is None or not chosen.audit_id or carry.new_identity is not None:
+        return carry, ""
+    if not chosen.stands_for(lost_identity):
+        return carry, ""
     try:
-        return reader.get_identity(chosen.identity_id)
+        identity = reader.get_identity(chosen.identity_id)
     except WizardError:  # not there (or unreadable): the plan creates it, under the same name
-        return None
-
-
-def reuse_note(identity: IdentityFacts, chosen: Replacement) -> str:
-    """What the plan says of an identity it reuses."""
-    return (
+        return carry, ""
+    note = (
         f"reusing identity {identity.name}: an earlier run created it for this incident (audit record "
         f"{chosen.audit_id}); no second identity is made"
     )
+    return replace(carry, new_identity=identity), note
