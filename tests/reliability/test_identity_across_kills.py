@@ -18,6 +18,7 @@ from tests.reliability.conftest import (
     read_jsonl,
 )
 from wizard.cli import main
+from wizard.domain.action_records import action_record
 from wizard.domain.actions import CreateIdentity
 from wizard.emulator import Emulator
 from wizard.engine import plan_access
@@ -97,3 +98,33 @@ def test_the_replacement_name_holds_for_the_whole_session(
     assert isinstance(first.action, CreateIdentity)
     assert again.action == first.action
     assert first.action.replaces.endswith("/userAssignedIdentities/id-cmk-demo")
+
+
+def test_a_replacement_named_for_another_lost_identity_is_not_taken(
+    backend: BackendMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An earlier incident's intent (it replaced another identity) names nothing here; this
+    session's own name still holds from plan to plan."""
+    b = backend(SCENARIO)
+    cluster_id = b.default_cluster_id() or ""
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    audit.cluster = cluster_id
+    earlier = CreateIdentity("sub", "rg", "id-other-202601010000", "westeurope", replaces="/x/id-other")
+    audit.intent(
+        operator={"mode": "emulator"},
+        remediation=earlier.remediation,
+        target=earlier.identity_id,
+        request={},
+        before={"identity": None},
+        action=action_record(earlier),
+    )
+    session = FixSession(b.connect(), cluster_id, audit=audit)
+    first = session.plan().next_step
+    monkeypatch.setattr(plan_access, "new_identity_name", lambda old, now: f"{old}-209912312359")
+    again = session.plan().next_step
+    assert first is not None
+    assert again is not None
+    assert isinstance(first.action, CreateIdentity)
+    assert first.action.name.startswith("id-cmk-demo-")
+    assert first.action.name != "id-cmk-demo-209912312359"
+    assert again.action == first.action

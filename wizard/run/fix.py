@@ -53,7 +53,7 @@ from wizard.run.outcomes import (
     skipped_keys,
 )
 from wizard.run.recovery import WAIT_ADVICE, OutageSeen, fixes_a_cause
-from wizard.run.replacement import earlier_replacement, planned_replacement, reuse_earlier
+from wizard.run.replacement import earlier_replacement, kept_replacement, reuse_earlier
 from wizard.run.settle import begin_writes
 from wizard.run.verify import verify
 from wizard.run.wait import WaitProgress, wait_for_ready
@@ -160,8 +160,7 @@ class FixSession:
         plan = plan_fixes(
             self.current, scope=self.scope, carry=self.carry, expiry_days=self.settings.expiry_days
         )
-        if self.carry.replacement is None:  # the name it chose holds for the rest of the incident
-            self.carry = replace(self.carry, replacement=planned_replacement(plan))
+        self.carry = kept_replacement(self.carry, plan)  # its name holds for the rest of the incident
         if self._reuse:
             plan = replace(plan, notes=(self._reuse, *plan.notes))
         return stopped_plan(plan, self.lost_sight) if self.lost_sight else plan

@@ -33,12 +33,16 @@ def earlier_replacement(audit_path: Path, cluster_id: str) -> Replacement | None
     return found
 
 
-def planned_replacement(plan: Plan) -> Replacement | None:
-    """The replacement a plan names (its create-identity step), to keep for the rest of the incident."""
+def kept_replacement(carry: Carry, plan: Plan) -> Carry:
+    """The carry with the replacement this plan names (its create-identity step) unless one for
+    the same lost identity is kept already: the name then holds for the rest of the incident."""
     for step in plan.steps:
-        if isinstance(step.action, CreateIdentity) and step.action.replaces:
-            return Replacement(step.action.replaces, step.action.identity_id)
-    return None
+        action = step.action
+        if isinstance(action, CreateIdentity) and action.replaces:
+            if carry.replacement is not None and carry.replacement.stands_for(action.replaces):
+                return carry
+            return replace(carry, replacement=Replacement(action.replaces, action.identity_id))
+    return carry
 
 
 def reuse_earlier(reader: AzureReader, carry: Carry, lost_identity: str | None) -> tuple[Carry, str]:
