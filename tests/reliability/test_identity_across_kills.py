@@ -84,12 +84,8 @@ def test_a_rerun_after_a_kill_reuses_the_identity_the_killed_run_created(
     assert intent["target"].lower() in str(attach["action"]).lower()
 
 
-def test_the_replacement_name_holds_for_the_whole_session(
-    backend: BackendMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Before: every plan stamped a fresh name, so a plan shown at 18:26 and taken at 18:27 differed."""
-    b = backend(SCENARIO)
-    session = FixSession(b.connect(), b.default_cluster_id() or "", audit=AuditLog(tmp_path / "audit.jsonl"))
+def _planned_twice_a_minute_apart(session: FixSession, monkeypatch: pytest.MonkeyPatch) -> CreateIdentity:
+    """The first step of two plans, the second with another minute's stamp: the same identity."""
     first = session.plan().next_step
     monkeypatch.setattr(plan_access, "new_identity_name", lambda old, now: f"{old}-209912312359")
     again = session.plan().next_step
@@ -97,7 +93,17 @@ def test_the_replacement_name_holds_for_the_whole_session(
     assert again is not None
     assert isinstance(first.action, CreateIdentity)
     assert again.action == first.action
-    assert first.action.replaces.endswith("/userAssignedIdentities/id-cmk-demo")
+    return first.action
+
+
+def test_the_replacement_name_holds_for_the_whole_session(
+    backend: BackendMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: every plan stamped a fresh name, so a plan shown at 18:26 and taken at 18:27 differed."""
+    b = backend(SCENARIO)
+    session = FixSession(b.connect(), b.default_cluster_id() or "", audit=AuditLog(tmp_path / "audit.jsonl"))
+    created = _planned_twice_a_minute_apart(session, monkeypatch)
+    assert created.replaces.endswith("/userAssignedIdentities/id-cmk-demo")
 
 
 def test_a_replacement_named_for_another_lost_identity_is_not_taken(
@@ -119,12 +125,6 @@ def test_a_replacement_named_for_another_lost_identity_is_not_taken(
         action=action_record(earlier),
     )
     session = FixSession(b.connect(), cluster_id, audit=audit)
-    first = session.plan().next_step
-    monkeypatch.setattr(plan_access, "new_identity_name", lambda old, now: f"{old}-209912312359")
-    again = session.plan().next_step
-    assert first is not None
-    assert again is not None
-    assert isinstance(first.action, CreateIdentity)
-    assert first.action.name.startswith("id-cmk-demo-")
-    assert first.action.name != "id-cmk-demo-209912312359"
-    assert again.action == first.action
+    created = _planned_twice_a_minute_apart(session, monkeypatch)
+    assert created.name.startswith("id-cmk-demo-")
+    assert created.name != "id-cmk-demo-209912312359"

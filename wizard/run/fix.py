@@ -44,7 +44,6 @@ from wizard.run.fix_loop import run_session
 from wizard.run.fix_settings import FixSettings, WritableGateway
 from wizard.run.lock import ClusterLock
 from wizard.run.outcomes import (
-    FixResult,
     StepOutcome,
     TimelineEvent,
     failed_status,
@@ -380,20 +379,9 @@ class FixSession:
 
     # -- the whole loop (CLI) -------------------------------------------------------------------
 
-    def run(
-        self,
-        confirm: Callable[[Step], Answer],
-        *,
-        on_step: Callable[[Step], None] | None = None,
-        on_outcome: Callable[[StepOutcome], None] | None = None,
-        on_progress: Callable[[WaitProgress], None] | None = None,
-        cancel: threading.Event | None = None,
-    ) -> FixResult:
-        """Apply the next step of a fresh plan until none is left, one fails, or one is declined
-        (wizard.run.fix_loop)."""
-        return run_session(
-            self, confirm, on_step=on_step, on_outcome=on_outcome, on_progress=on_progress, cancel=cancel
-        )
+    run = run_session
+    """Apply the next step of a fresh plan until none is left, one fails, or one is declined
+    (wizard.run.fix_loop)."""
 
 
 def open_session(
