@@ -37,7 +37,12 @@ async def open_fix(pilot: Pilot[int]) -> RemediationScreen:
     await until(pilot, lambda: isinstance(app.screen, RemediationScreen), what="the fix screen")
     screen = app.screen
     assert isinstance(screen, RemediationScreen)
-    await until(pilot, lambda: screen.plan is not None and not screen.busy)
+    # the plan is set before the highlighted step reaches the detail pane (a message later)
+    await until(
+        pilot,
+        lambda: screen.plan is not None and not screen.busy and "Planning" not in shown(app, "#fix-detail"),
+        what="the plan, previewed",
+    )
     return screen
 
 
