@@ -19,7 +19,8 @@ from wizard.emulator.model import State
 from wizard.run.audit import AuditLog
 from wizard.run.confirmation import auto_confirm
 from wizard.run.diagnose import diagnose
-from wizard.run.fix import FixSession, FixSettings
+from wizard.run.fix import FixSession
+from wizard.run.fix_settings import FixSettings
 from wizard.run.incident import incident_markdown
 from wizard.run.wait import UNCONFIRMED
 

@@ -21,7 +21,8 @@ from wizard.engine.steps import Plan, Step
 from wizard.run.audit import audit_log, default_audit_path
 from wizard.run.confirmation import Answer, auto_confirm
 from wizard.run.firewall import left_open_text
-from wizard.run.fix import FixSession, FixSettings
+from wizard.run.fix import FixSession
+from wizard.run.fix_settings import FixSettings
 from wizard.run.outcomes import StepOutcome
 from wizard.run.outputs import check_audit_path, check_report_path
 from wizard.run.recovery import WAIT_ADVICE

@@ -262,11 +262,7 @@ class AuditLog:
             "message": message,
             "after": after,
         }
-        if undo is not None:
-            record["undo"] = undo
-        if undoes:
-            record["undoes"] = undoes
-        return self._append(record)
+        return self._settling(record, undo, undoes)
 
     def resolved(
         self,
@@ -293,6 +289,10 @@ class AuditLog:
             "message": message,
             "state": state,
         }
+        return self._settling(record, undo, undoes)
+
+    def _settling(self, record: dict[str, Any], undo: dict[str, Any] | None, undoes: str | None) -> str:
+        """A record that settles an intent, with the `undo` of a temporary change or what it `undoes`."""
         if undo is not None:
             record["undo"] = undo
         if undoes:
@@ -319,23 +319,30 @@ UNDONE = frozenset({"ok", "already-done"})  # results of a removal that took its
 FOUND_THERE = frozenset({"applied", "unreadable"})  # what settling found: the change may be there
 
 
+def whole_records(path: str | Path) -> list[dict[str, Any]]:
+    """The records of an audit log that are whole JSON objects (none if there is no log)."""
+    target = Path(path)
+    if not target.exists():
+        return []
+    records = []
+    for line in target.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
 def pending_undos(path: str | Path) -> list[dict[str, Any]]:
     """The records of temporary changes not taken back since (oldest first), each with its `undo`
     and `intent`: an `after` record that carried an `undo` (ok, or unknown: it may have landed), or
     a `resolved` one (a later run read the target: applied, or unreadable); none once a removal
     that `undoes` it is ok or already-done, or settling found it applied (the rule is gone), or
     settling found the change itself not applied. Lines that are not whole JSON are passed over."""
-    target = Path(path)
-    if not target.exists():
-        return []
     pending: dict[str, dict[str, Any]] = {}
-    for line in target.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if not isinstance(record, dict):
-            continue
+    for record in whole_records(path):
         phase, intent, undoes = record.get("phase"), str(record.get("intent")), record.get("undoes")
         if phase == "after":
             if isinstance(record.get("undo"), dict) and record.get("result") in UNDO_KEPT:

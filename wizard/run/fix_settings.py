@@ -1,0 +1,39 @@
+"""What a fix session is given: a gateway that can write, and the knobs of the run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from wizard.domain.ports import AzureReader, AzureWriter
+from wizard.engine.fix_plan import DEFAULT_EXPIRY_DAYS
+from wizard.run.audit import AuditLog
+from wizard.run.wait import DOCUMENTED_BOUND_SECONDS
+
+
+class WritableGateway(AzureReader, Protocol):
+    """A reader that can also hand out a guarded, audited writer."""
+
+    read_only: bool
+    mode: str
+
+    def writer(self, audit: AuditLog) -> AzureWriter:
+        """The writes, each guarded by read-only and audited into `audit`."""
+        ...
+
+
+@dataclass(frozen=True)
+class FixSettings:
+    """Knobs of a fix session; `for_mode` picks polling that suits live Azure or the emulator."""
+
+    expiry_days: int = DEFAULT_EXPIRY_DAYS
+    wait_timeout: float = float(DOCUMENTED_BOUND_SECONDS)
+    wait_poll: float = 60.0
+    wait_max_poll: float = 300.0
+    max_steps: int = 25
+
+    @classmethod
+    def for_mode(cls, mode: str, **overrides: Any) -> FixSettings:
+        """Live: poll every 1-5 minutes for up to an hour; emulator: sub-second polls, 60 s."""
+        base = cls() if mode == "azure" else cls(wait_timeout=60.0, wait_poll=0.1, wait_max_poll=1.0)
+        return replace(base, **{k: v for k, v in overrides.items() if v is not None})
