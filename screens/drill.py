@@ -76,7 +76,9 @@ class NameCauseScreen(ModalScreen[tuple[str, ...] | None]):
     """Pick the causes from the catalogue (space toggles, enter submits, escape cancels)."""
 
     BINDINGS = [
-        Binding("enter", "submit", "Submit", id="name.submit", tooltip="Submit the causes picked"),
+        Binding(
+            "enter", "submit", "Submit", id="name.submit", priority=True, tooltip="Submit the causes picked"
+        ),
         Binding("escape", "cancel", "Cancel", id="name.cancel", tooltip="Back without naming"),
     ]
 
@@ -105,15 +107,20 @@ def scorecard_blocks(card: dict[str, Any], saved: str) -> list[Block]:
     yes_no = {True: "yes", False: "no"}
     blocks: list[Block] = [
         ("title", f"Scorecard · {escape(card['trainee'])}"),
-        ("field", f"Right diagnosis: {'after %.0f s' % to_right if to_right is not None else 'no'}"),
+        ("field", "Right diagnosis: " + (f"after {to_right:.0f} s" if to_right is not None else "no")),
         ("field", f"Attempts at naming the cause: {len(diagnosis['attempts'])}"),
         ("field", f"Checks visited: {card['checksVisited']} of {len(load_tree())}"),
-        ("field", f"Writes attempted: {writes['attempted']} ({writes['wrongOrUnnecessary']} wrong or unnecessary)"),
+        (
+            "field",
+            f"Writes attempted: {writes['attempted']} ({writes['wrongOrUnnecessary']} wrong or unnecessary)",
+        ),
         ("field", f"Hints used: {card['hintsUsed']}"),
         ("field", f"Cluster came back: {yes_no[card['clusterCameBack']]}"),
     ]
     if "teach" in card:
-        blocks.append(("field", f"Predictions right: {card['teach']['right']} of {card['teach']['predictions']}"))
+        blocks.append(
+            ("field", f"Predictions right: {card['teach']['right']} of {card['teach']['predictions']}")
+        )
     blocks.append(("heading", "What was broken"))
     blocks += [("field", f"{escape(c['code'])}: {escape(c['title'])}") for c in reveal["causes"]]
     if reveal["uncoveredLater"]:
@@ -184,12 +191,12 @@ class DrillApp(WizardApp):
         self.teach = record.teach
         self.latest: Diagnosis | None = None
         self.ended = False
+        self.hides_causes = True
+        """The checklist leaves its cursor where the trainee put it, rather than on the cause."""
 
-    def on_mount(self) -> None:
-        """The briefing instead of the cluster list (which would name the cause)."""
-        self.read_only = self.backend.read_only
-        self.context_line = f"cmk-wizard · drill · seed {self.record.spec.seed} · level {self.record.spec.level}"
-        self.push_screen(DrillBriefing())
+    def first_screen(self) -> Screen[None]:
+        """The briefing instead of the cluster list (whose scan would name the cause)."""
+        return DrillBriefing()
 
     def begin(self) -> None:
         """The clock starts when the trainee opens the cluster."""
@@ -232,11 +239,14 @@ class DrillApp(WizardApp):
         if self.latest is None:
             self.notify("Open the cluster and let the checks answer first.", title="Hint")
             return
+        catalog = load_catalog()
+        causes = [f.check_id for f in self.latest.findings if not catalog.finding(f.code).symptom]
         failed = [c.id for c in self.latest.assessment.checks if c.status == CheckStatus.FAIL]
-        if not failed:
+        pointers = list(dict.fromkeys([*causes, *failed]))
+        if not pointers:
             self.notify("Every check passes now: is the cluster Ready yet?", title="Hint")
             return
-        target = next((c for c in failed if c not in self.record.visited), failed[0])
+        target = next((c for c in pointers if c not in self.record.visited), pointers[0])
         self.record.hint(target)
         spec = next(s for s in load_tree() if s.id == target)
         self.notify(f"Read the check “{spec.title}”: {spec.question}", title="Hint", timeout=8)

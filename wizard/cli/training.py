@@ -51,8 +51,12 @@ def _trainee(text: str) -> str:
 def add_training_parsers(commands: Any, add_target: Callable[..., None]) -> None:
     """The training subcommands (drill; capture lives in wizard/cli/capture.py)."""
     drill = commands.add_parser("drill", help="a seeded drill: a hidden fault, a scorecard, the reveal")
-    drill.add_argument("--seed", type=_seed, default=None, metavar="N", help="same seed, same drill (default: random)")
-    drill.add_argument("--level", type=int, choices=LEVELS, default=1, help="1 one cause, 2 two, 3 interacting")
+    drill.add_argument(
+        "--seed", type=_seed, default=None, metavar="N", help="same seed, same drill (default: random)"
+    )
+    drill.add_argument(
+        "--level", type=int, choices=LEVELS, default=1, help="1 one cause, 2 two, 3 interacting"
+    )
     drill.add_argument("--teach", action="store_true", help="predict each check's answer, then read why")
     drill.add_argument("--trainee", type=_trainee, default=None, metavar="NAME", help="name on the scorecard")
     drill.add_argument(
@@ -108,13 +112,17 @@ def default_scorecard_dir() -> Path:
     return Path(user_state_dir("cmk-wizard")) / "drills"
 
 
-def drill_backend(spec: DrillSpec, *, revalidate_seconds: float = DEFAULT_REVALIDATE_SECONDS) -> EmulatorBackend:
+def drill_backend(
+    spec: DrillSpec, *, revalidate_seconds: float = DEFAULT_REVALIDATE_SECONDS
+) -> EmulatorBackend:
     """An embedded emulator of the drill's own estate (no scenario list: switching would reveal it)."""
     from wizard.emulator import Estate
 
     estate = Estate.from_data(drill_estate(spec), "drill")
     cluster_id = estate.build(0.0).clusters[0].id
-    return DrillBackend(Options(), estate=estate, cluster_id=cluster_id, revalidate_seconds=revalidate_seconds)
+    return DrillBackend(
+        Options(), estate=estate, cluster_id=cluster_id, revalidate_seconds=revalidate_seconds
+    )
 
 
 class DrillBackend(EmulatorBackend):

@@ -172,10 +172,8 @@ def incident_estate(facts: Facts, *, tenant_id: str, captured_at: datetime) -> d
     if encryption:
         entry["encryption"] = encryption
     vault = _vault(facts)
-    custom = {
-        guid: d
-        for guid, d in ((k.rstrip("/").rsplit("/", 1)[-1].lower(), d) for k, d in facts.role_definitions.items())
-    }
+    definitions = facts.role_definitions.items()
+    custom = {key.rstrip("/").rsplit("/", 1)[-1].lower(): d for key, d in definitions}
     estate: dict[str, Any] = {
         "name": f"incident-{cluster.name}",
         "description": f"Captured by cmk-wizard capture at {captured_at.isoformat()}.",
@@ -268,9 +266,7 @@ class Redactor:
             self._name(group, f"rg-incident-{n}")
         if cluster is not None:
             self._name(cluster.name, "cluster-incident")
-        identity_names = [
-            parse_resource_id(i).name for i in dict.fromkeys(i.lower() for i in ids[1:-1] if i)
-        ]
+        identity_names = [parse_resource_id(i).name for i in dict.fromkeys(i.lower() for i in ids[1:-1] if i)]
         for n, name in enumerate(dict.fromkeys(identity_names), 1):
             self._name(name, f"id-incident-{n}")
         if facts.key_url is not None:

@@ -154,7 +154,9 @@ def scorecard(
         "diagnosis": {
             "right": record.right_at is not None,
             "secondsToRight": record.right_at,
-            "attempts": [{"named": list(g.codes), "right": g.right, "seconds": g.seconds} for g in record.guesses],
+            "attempts": [
+                {"named": list(g.codes), "right": g.right, "seconds": g.seconds} for g in record.guesses
+            ],
         },
         "checksVisited": len(record.visited),
         "visited": list(record.visited),
@@ -225,9 +227,13 @@ def room_report(cards: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def room_lines(room: dict[str, Any]) -> list[str]:
     """The room as a table for the trainer's terminal."""
-    head = f"{'trainee':<20} {'seed':>6} {'lvl':>3} {'right':>5} {'to right':>9} {'checks':>6} {'wrong':>5} {'hints':>5}  back"
+    head = (
+        f"{'trainee':<20} {'seed':>6} {'lvl':>3} {'right':>5} {'to right':>9} "
+        f"{'checks':>6} {'wrong':>5} {'hints':>5}  back"
+    )
     lines = [
-        f"{room['trainees']} scorecards: {room['right']} named the cause, {room['cameBack']} brought the cluster back",
+        f"{room['trainees']} scorecards: {room['right']} named the cause, "
+        f"{room['cameBack']} brought the cluster back",
         head,
     ]
     for r in room["rows"]:
