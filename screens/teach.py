@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,6 +20,11 @@ from wizard.domain.models import CheckStatus
 from wizard.domain.ports import Backend
 from wizard.run.diagnose import Diagnosis, DiagnosisRun
 from wizard.training.teach import Lesson, lessons
+
+
+def literal(text: str) -> str:
+    """Every bracket escaped: an az --query (`[?name=='x']`) is not markup, whatever it looks like."""
+    return re.sub(r"(\\*)\[", lambda m: m.group(1) * 2 + "\\[", text)
 
 
 def question_blocks(lesson: Lesson, number: int, total: int) -> list[Block]:
@@ -48,7 +55,7 @@ def answer_blocks(lesson: Lesson, number: int, total: int, verdict: str) -> list
     if lesson.evidence:
         blocks += [("heading", "Evidence"), *evidence_blocks(lesson.evidence)]
     if lesson.az:
-        blocks += [("heading", "The same with az"), ("passage", escape(lesson.az))]
+        blocks += [("heading", "The same with az"), ("passage", literal(lesson.az))]
     if lesson.passage:
         blocks += [("heading", "From the troubleshooting page"), ("passage", escape(lesson.passage))]
     blocks.append(("line", "space: next node"))

@@ -70,6 +70,7 @@ def run_capture(args: argparse.Namespace, make_backend: Callable[[argparse.Names
     builtin = {a["role"] for a in estate["roleAssignments"] if a["role"] not in custom}
     redactor = Redactor(facts, keep_names=args.keep_names, salt=secrets.token_hex(16), keep_guids=builtin)
     redacted = redactor.apply(estate)
+    redacted["name"] = f"incident-{redacted['clusters'][0]['name']}"  # named after redacting, not before
     raw = redactor.apply(
         {
             "schema": RAW_SCHEMA,

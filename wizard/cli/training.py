@@ -212,16 +212,28 @@ def drill_app(
     terminal_colours: bool | None = None,
     clock: Callable[[], float] = time.monotonic,
     revalidate_seconds: float = DEFAULT_REVALIDATE_SECONDS,
+    audit_path: Path | None = None,
 ) -> DrillApp:
     """One seat's drill: its own embedded emulator and estate. The caller runs the app and then
-    closes `app.backend` (which stops the emulator)."""
+    closes `app.backend` (which stops the emulator).
+
+    Its writes are audited in a log of the seat's own (a temporary one unless `audit_path`): a
+    pending undo of one drill must never be carried into another drill on the same cluster id."""
     from screens.drill import DrillApp
 
     spec = draw_drill(seed, level)
     backend = drill_backend(spec, revalidate_seconds=revalidate_seconds)
     record = DrillRecord(spec, trainee or os.environ.get("USER") or "trainee", clock, teach=teach)
     judge = EmulatorJudge(backend, spec, scorecard_dir)
-    return DrillApp(backend, record, judge, terminal_colours=terminal_colours)
+    seat = Path(tempfile.mkdtemp(prefix="cmk-wizard-drill-"))
+    return DrillApp(
+        backend,
+        record,
+        judge,
+        terminal_colours=terminal_colours,
+        audit_path=audit_path or seat / "audit.jsonl",
+        report_dir=seat / "reports",
+    )
 
 
 def _room(folder: Path, output: str) -> int:

@@ -175,7 +175,7 @@ def incident_estate(facts: Facts, *, tenant_id: str, captured_at: datetime) -> d
     definitions = facts.role_definitions.items()
     custom = {key.rstrip("/").rsplit("/", 1)[-1].lower(): d for key, d in definitions}
     estate: dict[str, Any] = {
-        "name": f"incident-{cluster.name}",
+        "name": "incident",
         "description": f"Captured by cmk-wizard capture at {captured_at.isoformat()}.",
         "tenantId": tenant_id,
         "subscriptionId": cluster.subscription_id,
