@@ -50,7 +50,8 @@ def test_a_captured_scenario_replays_to_the_same_findings_and_plan(
     assert shape(diagnosed(emulator_backend, str(output))) == shape(diagnosed(emulator_backend, scenario))
     raw = json.loads((tmp_path / "incident.raw.json").read_text())
     assert raw["schema"] == "cmk-wizard/capture-raw/v1"
-    assert raw["answers"] and all("read" in a for a in raw["answers"])
+    assert raw["answers"]
+    assert all("read" in a for a in raw["answers"])
     for path in (output, tmp_path / "incident.raw.json"):
         assert (path.stat().st_mode & 0o777) == 0o600
 
@@ -99,4 +100,5 @@ def test_capture_refuses_a_symlinked_output(tmp_path: Path, capsys: pytest.Captu
     assert capture("key-expired", link) == 2
     assert target.read_text() == "keep me"
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err

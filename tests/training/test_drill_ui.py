@@ -117,7 +117,8 @@ async def test_naming_the_cause_fixing_it_and_the_scorecard(tmp_path: Path) -> N
     card = json.loads(saved[0].read_text())
     assert card == card_screen.card
     assert card["diagnosis"]["right"] is True
-    assert card["diagnosis"]["secondsToRight"] is not None and card["diagnosis"]["secondsToRight"] > 0
+    assert card["diagnosis"]["secondsToRight"] is not None
+    assert card["diagnosis"]["secondsToRight"] > 0
     assert [a["right"] for a in card["diagnosis"]["attempts"]] == [False, True]
     assert {"cluster.load", "cluster.state", "cluster.key_url"} <= set(card["visited"])
     assert card["hints"][0] in {s.id for s in load_tree()}
