@@ -102,3 +102,35 @@ def test_capture_refuses_a_symlinked_output(tmp_path: Path, capsys: pytest.Captu
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        "rbac-role-missing",
+        "identity-deleted",
+        "vault-soft-deleted",
+        "firewall-blocked",
+        "multi-fault",
+        "provisioning-failed",
+    ],
+)
+def test_the_activity_log_behind_the_findings_is_captured_too(
+    scenario: str, tmp_path: Path, emulator_backend: BackendFactory
+) -> None:
+    from wizard.run.forensics import what_changed
+
+    output = tmp_path / "incident.yaml"
+    assert capture(scenario, output) == 0
+
+    def timeline(name: str) -> list[tuple[str, str, str]]:
+        backend = emulator_backend(name)
+        cluster_id = backend.default_cluster_id()
+        assert cluster_id
+        changed = what_changed(backend.activity(), diagnose(backend.connect(), cluster_id))
+        return [(c.finding, c.event.operation, c.event.status) for c in changed.changes]
+
+    original = timeline(scenario)
+    assert original, "these scenarios have a history behind their findings"
+    assert timeline(str(output)) == original
+    assert "contoso.com" not in output.read_text()

@@ -47,7 +47,7 @@ def run_capture(args: argparse.Namespace, make_backend: Callable[[argparse.Names
     from wizard.cli.wiring import target_cluster
     from wizard.run.diagnose import diagnose
     from wizard.run.outputs import check_report_path
-    from wizard.training.capture import RAW_SCHEMA, Redactor, incident_estate, raw_answers
+    from wizard.training.capture import RAW_SCHEMA, Redactor, history, incident_estate, raw_answers
 
     output = Path(args.output)
     for path in (output, raw_path(output)):
@@ -62,13 +62,21 @@ def run_capture(args: argparse.Namespace, make_backend: Callable[[argparse.Names
         if refused is not None:
             raise refused
         tenant = reader.operator().tenant_id
+        changed = _what_changed(backend, diagnosis)
     finally:
         backend.close()
     facts = diagnosis.facts
     estate = incident_estate(facts, tenant_id=tenant, captured_at=datetime.now(UTC))
+    estate["history"] = history(changed)
     custom = {c["id"] for c in estate["customRoles"]}
     builtin = {a["role"] for a in estate["roleAssignments"] if a["role"] not in custom}
-    redactor = Redactor(facts, keep_names=args.keep_names, salt=secrets.token_hex(16), keep_guids=builtin)
+    redactor = Redactor(
+        facts,
+        keep_names=args.keep_names,
+        salt=secrets.token_hex(16),
+        keep_guids=builtin,
+        callers=tuple(h["caller"] for h in estate["history"]),
+    )
     redacted = redactor.apply(estate)
     redacted["name"] = f"incident-{redacted['clusters'][0]['name']}"  # named after redacting, not before
     raw = redactor.apply(
@@ -86,6 +94,20 @@ def run_capture(args: argparse.Namespace, make_backend: Callable[[argparse.Names
     print(f"raw answers: {raw_path(output)} ({len(raw['answers'])} reads)")
     print(f"replay: cmk-wizard demo --scenario {output}")
     return 0
+
+
+def _what_changed(backend: Any, diagnosis: Any) -> Any:
+    """The Activity Log behind the findings (14 days), or None when it cannot be read: the
+    capture holds the estate either way."""
+    from wizard.domain.errors import GatewayError
+    from wizard.run.forensics import what_changed
+
+    if not diagnosis.findings:
+        return None
+    try:
+        return what_changed(backend.activity(), diagnosis)
+    except GatewayError:
+        return None
 
 
 def _write(path: Path, text: str) -> None:

@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any
 
 from wizard.domain.errors import NotFound
+from wizard.domain.forensics import WhatChanged
 from wizard.domain.ids import parse_resource_id
 from wizard.domain.models import DeletedKeyFacts, IdentityFacts, KeyFacts, RoleAssignmentFacts
 from wizard.engine.facts import Facts
@@ -24,6 +25,7 @@ from wizard.engine.reads import Known
 
 RAW_SCHEMA = "cmk-wizard/capture-raw/v1"
 RUNNING_STATUSES = ("Ready", "Failed", "Provisioning")
+HISTORY_STATUSES = ("Succeeded", "Failed", "Started", "Accepted")
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 _VERSION = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])", re.IGNORECASE)
 _EDGE = r"[A-Za-z0-9_-]"
@@ -208,6 +210,24 @@ def incident_estate(facts: Facts, *, tenant_id: str, captured_at: datetime) -> d
     return estate
 
 
+def history(changed: WhatChanged | None) -> list[dict[str, Any]]:
+    """The Activity Log events behind the findings, as the estate's `history:` (oldest first)."""
+    if changed is None:
+        return []
+    events = sorted({c.event for c in changed.changes}, key=lambda e: e.time)
+    return [
+        {
+            "operation": e.operation,
+            "resource": e.resource_id,
+            "caller": e.caller,
+            "time": e.time.isoformat(),
+            "status": e.status,
+        }
+        for e in events
+        if e.status in HISTORY_STATUSES
+    ]
+
+
 def raw_answers(known: Known) -> list[dict[str, Any]]:
     """Every read and its answer as the gateway returned it (our frozen dataclasses, or the error)."""
     rows = []
@@ -242,13 +262,23 @@ class Redactor:
     GUIDs become uuid5 of a per-capture salt, so two captures cannot be joined on them; built-in
     role GUIDs are kept (they name Microsoft's roles, not the tenant)."""
 
-    def __init__(self, facts: Facts, *, keep_names: bool, salt: str, keep_guids: set[str]) -> None:
+    def __init__(
+        self,
+        facts: Facts,
+        *,
+        keep_names: bool,
+        salt: str,
+        keep_guids: set[str],
+        callers: tuple[str, ...] = (),
+    ) -> None:
         self.salt = salt
         self.keep_guids = {g.lower() for g in keep_guids}
         self.names: dict[str, str] = {}
         self.ip_rules: dict[str, str] = {}
         if not keep_names:
             self._learn_names(facts)
+        for n, caller in enumerate(dict.fromkeys(c.lower() for c in callers if c), 1):
+            self._name(caller, f"caller-{n}@example.invalid")  # people, always replaced
 
     def _name(self, original: str, replacement: str) -> None:
         if original and original.lower() not in self.names:
