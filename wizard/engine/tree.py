@@ -52,8 +52,6 @@ class CheckSpec:
     critical: bool = True
     az: str = ""
     """The Azure CLI command that shows the same answer, with `{placeholders}` (teach mode)."""
-    az: str = ""
-    """The Azure CLI command that shows the same answer, with `{placeholders}` (teach mode)."""
 
 
 @cache
