@@ -38,6 +38,12 @@ async def open_fix(pilot: Pilot[int]) -> RemediationScreen:
     screen = app.screen
     assert isinstance(screen, RemediationScreen)
     await until(pilot, lambda: screen.plan is not None and not screen.busy)
+    # the pane shows the preview once its blocks are mounted, which a busy machine can delay
+    await until(
+        pilot,
+        lambda: "Asking Azure every question again" not in shown(app, "#fix-detail"),
+        what="the first preview",
+    )
     return screen
 
 
