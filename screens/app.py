@@ -10,6 +10,7 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from screens.commands import WizardCommands
@@ -105,8 +106,12 @@ class WizardApp(App[int]):
         """Show the start screen at once; connecting (which imports Azure) waits for the first frame."""
         self.read_only = self.backend.read_only
         self.context_line = f"cmk-wizard · {self.backend.label} · connecting…"
-        self.push_screen(StartScreen(self.backend, open_cluster=self.cluster_id))
+        self.push_screen(self.first_screen())
         self.call_after_refresh(self.connect_backend)
+
+    def first_screen(self) -> Screen[None]:
+        """The fleet view, opening the cluster named on the command line (a drill opens a briefing)."""
+        return StartScreen(self.backend, open_cluster=self.cluster_id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="connect")
     def connect_backend(self) -> None:

@@ -175,6 +175,8 @@ class DiagnosisScreen(Screen[None]):
         """Unless the operator has moved, put the cursor on the check that found the most
         fundamental finding: at 3 a.m. that is the one to read first."""
         checks = self.query_one("#checks", CheckList)
+        if getattr(self.app, "hides_causes", False):  # a drill: finding the check is the exercise
+            return
         if checks.highlighted not in (None, 0) or not diagnosis.findings:
             return
         ids = [spec.id for spec in self.specs]

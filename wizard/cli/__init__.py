@@ -19,6 +19,7 @@ from wizard import __version__
 from wizard.cli.forensics import add_what_changed_flags, what_changed_for
 from wizard.cli.room_commands import ROOM_COMMANDS, add_room_parsers, run_room_command
 from wizard.cli.scan import add_fleet_flags, add_scan_parser, fleet_estate
+from wizard.cli.training import TRAINING_COMMANDS, add_training_parsers, run_training
 from wizard.domain.errors import BadInput, WizardError
 from wizard.domain.ids import CLUSTER_TYPE, parse_resource_id, quoted
 
@@ -214,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_room_parsers(commands, port=_port, seconds=_revalidate_seconds, seats=_whole(1, 500))
     _add_fix_parsers(commands)
     add_scan_parser(commands, lambda parser: _add_target(parser, fleet=True))
+    add_training_parsers(commands, _add_target)
     return parser
 
 
@@ -487,6 +489,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from wizard.cli.scan import run_scan
 
         return run_scan(args, make_backend)
+    if command in TRAINING_COMMANDS:
+        return run_training(args, make_backend)
     return _run_scenarios(args)
 
 

@@ -51,6 +51,8 @@ class CheckSpec:
     api: str
     passage: str
     critical: bool = True
+    az: str = ""
+    """The Azure CLI command that shows the same answer, with `{placeholders}` (teach mode)."""
 
 
 @cache
@@ -68,6 +70,7 @@ def load_tree() -> tuple[CheckSpec, ...]:
             api=c["api"],
             passage=c["passage"],
             critical=bool(c.get("critical", True)),
+            az=str(c.get("az", "")),
         )
         for c in data["checks"]
     )
