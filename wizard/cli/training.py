@@ -178,7 +178,8 @@ def shortest_path(spec: DrillSpec) -> list[PathStep]:
     from wizard.domain.results import StepKind
     from wizard.run.audit import audit_log
     from wizard.run.confirmation import auto_confirm
-    from wizard.run.fix import FixSession, FixSettings
+    from wizard.run.fix import FixSession
+    from wizard.run.fix_settings import FixSettings
 
     backend = drill_backend(spec, revalidate_seconds=0.0)
     remediations = load_catalog().remediations
