@@ -24,6 +24,7 @@ from screens.messages import (
     OperatorKnown,
     ReportReady,
     ScenarioSwitched,
+    VerdictChanged,
 )
 from screens.start import StartScreen
 from wizard.domain.ports import Backend, Operator
@@ -31,7 +32,6 @@ from wizard.domain.ports import Backend, Operator
 FULL_COLOUR_THEME = "textual-dark"
 TERMINAL_COLOUR_THEME = "ansi-dark"
 THEME_LABELS = {FULL_COLOUR_THEME: "Full colour", TERMINAL_COLOUR_THEME: "Terminal colours"}
-EXIT_INCOMPLETE = 3
 
 
 def prefers_terminal_colours(environ: Mapping[str, str]) -> bool:
@@ -132,9 +132,14 @@ class WizardApp(App[int]):
         self.last_report = message
 
     @on(DiagnosisFailed)
-    def remember_failure(self) -> None:
-        """A diagnosis that could not run leaves the question open: exit code 3."""
-        self.last_exit_code = EXIT_INCOMPLETE
+    def remember_failure(self, message: DiagnosisFailed) -> None:
+        """A diagnosis that could not run leaves the question open (3), or the input was bad (2)."""
+        self.last_exit_code = message.exit_code
+
+    @on(VerdictChanged)
+    def remember_fix_verdict(self, message: VerdictChanged) -> None:
+        """A fix's fresh diagnosis (or a deleted failed cluster, exit 0) is the verdict now."""
+        self.last_exit_code = message.exit_code
 
     @on(Worker.StateChanged)
     def explain_failure(self, event: Worker.StateChanged) -> None:

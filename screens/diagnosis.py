@@ -27,11 +27,14 @@ from screens.widgets.checklist import CheckList
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.detail_pane import Block, DetailPane
 from wizard.domain.catalog import load_catalog
+from wizard.domain.errors import BadInput
 from wizard.domain.models import CheckResult, CheckStatus
 from wizard.domain.ports import Backend
 from wizard.engine.assess import Assessment
 from wizard.engine.tree import CheckSpec, load_tree
 from wizard.run.diagnose import Diagnosis, DiagnosisRun
+
+EXIT_BAD_INPUT = 2
 
 
 def check_detail(spec: CheckSpec, result: CheckResult | None) -> list[Block]:
@@ -188,7 +191,8 @@ class DiagnosisScreen(Screen[None]):
             return
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             why = explain(event.worker.error, doing=f"diagnosing {self.cluster_name}")
-            self.post_message(DiagnosisFailed(why.headline))
+            bad_input = isinstance(event.worker.error, BadInput)
+            self.post_message(DiagnosisFailed(why.headline, EXIT_BAD_INPUT if bad_input else 3))
             self._summary(f"[b $error]{escape(why.headline)}[/]")
             self.query_one("#check-detail", DetailPane).show(
                 [

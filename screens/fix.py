@@ -27,7 +27,14 @@ from screens.errors import explain
 from screens.fix_blocks import OUTCOME_WORDS, elapsed_text, outcome_detail, step_preview
 from screens.fix_paths import FixPaths
 from screens.incident import ReportScreen
-from screens.messages import FixOpened, ReportReady, StepApplied, WaitFinished, WaitProgressed
+from screens.messages import (
+    FixOpened,
+    ReportReady,
+    StepApplied,
+    VerdictChanged,
+    WaitFinished,
+    WaitProgressed,
+)
 from screens.presentation import field
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.detail_pane import Block, DetailPane
@@ -39,7 +46,7 @@ from wizard.engine.steps import Plan, Step
 from wizard.run.confirmation import Answer
 from wizard.run.diagnose import Diagnosis
 from wizard.run.fix import FixSession, open_session
-from wizard.run.outcomes import StepOutcome, skipped_keys
+from wizard.run.outcomes import StepOutcome
 from wizard.run.wait import WaitProgress
 
 Row = StepOutcome | Step
@@ -58,6 +65,13 @@ class RemediationScreen(Screen[bool]):
             tooltip="Confirm and apply the next step, or start the wait",
         ),
         Binding("s", "skip", "Skip", id="fix.skip", tooltip="Leave the next step out; it is noted"),
+        Binding(
+            "u",
+            "unskip",
+            "Unskip",
+            id="fix.unskip",
+            tooltip="Take a skip back: the skipped step under the cursor, else the last one skipped",
+        ),
         Binding("w", "wait", "Wait", id="fix.wait", tooltip="Poll the cluster until it is Ready"),
         Binding("c", "stop_wait", "Stop", id="fix.stop", tooltip="Stop waiting for Ready"),
         Binding(
@@ -199,6 +213,7 @@ class RemediationScreen(Screen[bool]):
         self.session = message.session
         self._busy("")
         self._show(message.plan, (), focus_next=True)
+        self._verdict()
 
     @on(StepApplied)
     def show_outcome(self, message: StepApplied) -> None:
@@ -207,6 +222,7 @@ class RemediationScreen(Screen[bool]):
             self.changed = True
         self._busy("")
         self._show(message.plan, message.outcomes, focus_next=False)
+        self._verdict()
         if self.session is not None:  # a stale lock taken over, a torn log, earlier writes settled
             for notice in self.session.notices[self.noticed :]:
                 self.notify(notice, title="Before the first write", timeout=12)
@@ -232,6 +248,12 @@ class RemediationScreen(Screen[bool]):
         self.query_one("#fix-wait").display = False
         self._busy("")
         self._show(message.plan, message.outcomes, focus_next=False)
+        self._verdict()
+
+    def _verdict(self) -> None:
+        """Tell the app the fix's latest verdict: quitting exits with it."""
+        if self.session is not None:
+            self.post_message(VerdictChanged(self.session.exit_code))
 
     @on(ReportReady)
     def show_report(self, message: ReportReady) -> None:
@@ -284,8 +306,33 @@ class RemediationScreen(Screen[bool]):
 
     @property
     def skipped(self) -> frozenset[str]:
-        """The steps left out so far: the session records each as declined."""
-        return skipped_keys(self.outcomes)
+        """The steps left out so far and not taken back (the session keeps them)."""
+        return self.session.skipped if self.session is not None else frozenset()
+
+    def _rows_of(self, plan: Plan, outcomes: tuple[StepOutcome, ...]) -> list[Row]:
+        """One row per step: a skip is shown on the planned step it left out, never as a row of its
+        own, unless that step has left the plan; a skip taken back leaves no row."""
+        skipped, planned = self.skipped, {s.key for s in plan.steps}
+        kept: list[StepOutcome] = []
+        seen: set[str] = set()
+        for outcome in reversed(outcomes):
+            key = outcome.step.key
+            if outcome.status == OutcomeStatus.SKIPPED:
+                if key in planned or key not in skipped or key in seen:
+                    continue
+                seen.add(key)
+            kept.append(outcome)
+        return [*reversed(kept), *plan.steps]
+
+    def _row_of_last(self, outcomes: tuple[StepOutcome, ...]) -> int:
+        """Where the latest outcome shows: its own row, or the skipped step it left out."""
+        last = outcomes[-1]
+        for index, row in enumerate(self.rows):
+            if row is last or (
+                isinstance(row, Step) and last.status == OutcomeStatus.SKIPPED and row.key == last.step.key
+            ):
+                return index
+        return max(0, min(len(self.rows) - 1, len(outcomes) - 1))
 
     def next_step(self) -> Step | None:
         """The first step to act on: a write (not skipped, not waiting on another) or the wait."""
@@ -305,7 +352,7 @@ class RemediationScreen(Screen[bool]):
     def _show(self, plan: Plan, outcomes: tuple[StepOutcome, ...], *, focus_next: bool) -> None:
         self.plan = plan
         self.outcomes = outcomes
-        self.rows = [*outcomes, *plan.steps]
+        self.rows = self._rows_of(plan, outcomes)
         upcoming = self.next_step()
         steps = self.query_one("#fix-steps", OptionList)
         steps.clear_options()
@@ -313,9 +360,9 @@ class RemediationScreen(Screen[bool]):
         if not self.rows:
             self.query_one("#fix-detail", DetailPane).show(self._nothing_planned())
         elif focus_next and upcoming is not None:
-            steps.highlighted = len(outcomes) + plan.steps.index(upcoming)
+            steps.highlighted = self.rows.index(upcoming)
         elif outcomes and not focus_next:
-            steps.highlighted = len(outcomes) - 1
+            steps.highlighted = self._row_of_last(outcomes)
         else:
             steps.highlighted = 0
         self._stage()
@@ -379,7 +426,10 @@ class RemediationScreen(Screen[bool]):
             notes=self.plan.notes if self.plan else (),
         )
         if row.key in self.skipped:
-            blocks.insert(1, ("heading-warning", "Skipped: left out of this fix"))
+            blocks[1:1] = [
+                ("heading-warning", "Skipped: left out of this fix; nothing was sent"),
+                ("note", "u takes the skip back: the step is planned again in its place."),
+            ]
         pane.show(blocks, scroll_home=True)
 
     def _stage(self) -> None:
@@ -411,11 +461,10 @@ class RemediationScreen(Screen[bool]):
             self._summary(f"{name} · a applies step {self._position(upcoming)}: {escape(upcoming.title)}")
 
     def _position(self, step: Step) -> str:
-        """`n of m`, counting the steps already done, so numbers stay put as the fix moves on."""
-        if self.plan is None or step not in self.plan.steps:
+        """`n of m` over the rows shown (one per step), so the count matches the list."""
+        if step not in self.rows:
             return "?"
-        done = len(self.outcomes)
-        return f"{done + self.plan.steps.index(step) + 1} of {done + len(self.plan.steps)}"
+        return f"{self.rows.index(step) + 1} of {len(self.rows)}"
 
     def _summary(self, markup: str) -> None:
         self.query_one("#fix-summary", Static).update(markup)
@@ -460,6 +509,8 @@ class RemediationScreen(Screen[bool]):
                 )
             if action == "skip":
                 return None if upcoming is None or upcoming.kind != StepKind.WRITE else True
+        if action == "unskip":
+            return None if self.busy or not self.skipped else True
         return True
 
     def action_apply(self) -> None:
@@ -505,6 +556,21 @@ class RemediationScreen(Screen[bool]):
             return
         self._busy("applying")
         self.run_skip(self.session, upcoming)
+
+    def action_unskip(self) -> None:
+        """Take back the skip under the cursor (else the latest): the step is next in its place again."""
+        if self.session is None or self.busy or self.plan is None or not self.skipped:
+            return
+        index = self.query_one("#fix-steps", OptionList).highlighted
+        row = self.rows[index] if index is not None and 0 <= index < len(self.rows) else None
+        if isinstance(row, StepOutcome):
+            row = row.step
+        if row is None or row.key not in self.skipped:
+            last = next(o for o in reversed(self.outcomes) if o.step.key in self.skipped)
+            row = last.step
+        self.session.unskip(row)
+        self._show(self.plan, tuple(self.session.outcomes), focus_next=True)
+        self.notify(f"{row.title}: planned again.", title="Skip taken back", timeout=4)
 
     def action_wait(self) -> None:
         """Poll until Ready in a worker; elapsed time ticks between polls."""

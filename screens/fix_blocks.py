@@ -23,6 +23,7 @@ OUTCOME_WORDS: dict[str, tuple[str, str, str]] = {
     OutcomeStatus.UNKNOWN: ("Outcome unknown", "$warning", "?"),
     OutcomeStatus.READY: ("Ready", "$success", "✓"),
     OutcomeStatus.DECLINED: ("Not applied", "$warning", "-"),
+    OutcomeStatus.SKIPPED: ("Skipped", "$warning", "-"),
     OutcomeStatus.REFUSED: ("Refused", "$error", "✗"),
     OutcomeStatus.ERROR: ("Failed", "$error", "✗"),
     OutcomeStatus.TIMEOUT: ("Not Ready yet", "$warning", "…"),

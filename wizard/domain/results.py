@@ -68,6 +68,7 @@ class OutcomeStatus(StrEnum):
     ERROR = "error"
     UNKNOWN = "unknown"
     DECLINED = "declined"
+    SKIPPED = "skipped"  # left out of this fix by the operator (nothing sent); it can be taken back
     REFUSED = "refused"
     ESCALATE = "escalate"
     READY = "ready"

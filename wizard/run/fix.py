@@ -35,7 +35,14 @@ from wizard.run.firewall import (
     settled_rules,
 )
 from wizard.run.lock import ClusterLock
-from wizard.run.outcomes import FixResult, StepOutcome, TimelineEvent, failed_status, skipped_keys
+from wizard.run.outcomes import (
+    SKIP_MESSAGE,
+    FixResult,
+    StepOutcome,
+    TimelineEvent,
+    exit_code_of,
+    failed_status,
+)
 from wizard.run.settle import begin_writes
 from wizard.run.verify import verify
 from wizard.run.wait import DOCUMENTED_BOUND_SECONDS, WaitProgress, wait_for_ready
@@ -102,6 +109,7 @@ class FixSession:
         self.deleted_cluster = False
         self._writer: AzureWriter | None = None
         self._applied: set[str] = set()
+        self._skipped: set[str] = set()
         self.audit.cluster = cluster_id
         self.lock = ClusterLock(audit.path.parent, cluster_id)
         self.notices: list[str] = []
@@ -178,12 +186,29 @@ class FixSession:
 
     @property
     def skipped(self) -> frozenset[str]:
-        """The keys of the steps left out (declined): nothing was sent for them."""
-        return skipped_keys(self.outcomes)
+        """The keys of the steps left out and not taken back: nothing was sent for them."""
+        return frozenset(self._skipped)
 
     def skip(self, step: Step) -> StepOutcome:
-        """Leave a step out: recorded as declined (not confirmed), so the report says it was not applied."""
-        return self.apply(step, confirmation=None)
+        """Leave a write out of this fix (nothing is sent; `unskip` takes it back); the report says so."""
+        self._skipped.add(step.key)
+        return self._record(StepOutcome(step, OutcomeStatus.SKIPPED, SKIP_MESSAGE))
+
+    def unskip(self, step: Step) -> bool:
+        """Take a skip back: the step is planned again in its place. False when it was not skipped."""
+        if step.key not in self._skipped:
+            return False
+        self._skipped.discard(step.key)
+        self._event("step", f"{step.remediation} for {step.finding}: skip taken back")
+        return True
+
+    @property
+    def exit_code(self) -> int:
+        """The verdict as a process exit code: 0 healthy (or the failed cluster deleted, the
+        documented end), 1 critical findings, 3 undecided."""
+        if self.deleted_cluster:
+            return 0
+        return exit_code_of(self.current.verdict) if self.current else 3
 
     def _write(self, step: Step) -> WriteResult:
         if step.action is None:

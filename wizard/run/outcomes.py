@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -57,9 +57,12 @@ def failed_status(exc: WizardError) -> OutcomeStatus:
     return OutcomeStatus.ERROR
 
 
-def skipped_keys(outcomes: Iterable[StepOutcome]) -> frozenset[str]:
-    """The steps the operator left out: declined, so nothing was sent (their keys)."""
-    return frozenset(o.step.key for o in outcomes if o.status == OutcomeStatus.DECLINED)
+SKIP_MESSAGE = "skipped: left out of this fix; nothing was sent"
+
+
+def exit_code_of(verdict: str) -> int:
+    """The process exit code of a verdict: 0 healthy, 1 unhealthy, 3 anything undecided."""
+    return {"healthy": 0, "unhealthy": 1}.get(verdict, 3)
 
 
 @dataclass(frozen=True)
@@ -88,4 +91,4 @@ class FixResult:
         """As `diagnose`: 0 healthy, 1 critical findings, 3 incomplete; a deleted failed cluster is 0."""
         if self.deleted_cluster:
             return 0
-        return self.final.exit_code
+        return exit_code_of(self.final.verdict)
