@@ -165,12 +165,22 @@ class DiagnosisScreen(Screen[None]):
         if message.generation != self.generation:
             return
         self.diagnosis = message.diagnosis
+        incident_for = getattr(self.app, "incident_for", None)
+        incident = incident_for(self.cluster_id) if callable(incident_for) else None
+        if incident is not None:
+            incident.saw(message.diagnosis, "checklist")
         self._apply(message.diagnosis.assessment)
         verdict, style = VERDICT_WORDS[message.diagnosis.verdict]
         cluster = message.diagnosis.cluster
         state = f" ({escape(cluster.cluster_status)})" if cluster else ""
         count = len(message.diagnosis.findings)
         hint = f" · {count} finding{'s' if count != 1 else ''}: press f" if count else " · nothing to fix"
+        if incident is not None and incident.deleted_cluster:
+            self._summary(
+                f"[b]{escape(self.cluster_name)}[/] · [b $success]deleted by this incident's fix[/] (the "
+                "documented end) · provision it again: ctrl+p Open report has the command"
+            )
+            return
         self._summary(f"[b]{escape(self.cluster_name)}[/]{state} · [b {style}]{verdict}[/]{hint}")
         self._point_at_the_cause(message.diagnosis)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from textual import on, work
@@ -26,7 +25,7 @@ from screens.confirm import ConfirmStepScreen
 from screens.errors import explain
 from screens.fix_blocks import OUTCOME_WORDS, elapsed_text, outcome_detail, step_preview
 from screens.fix_paths import FixPaths
-from screens.incident import ReportScreen
+from screens.incident import ReportScreen, write_report
 from screens.messages import (
     FixOpened,
     ReportReady,
@@ -38,7 +37,6 @@ from screens.messages import (
 from screens.presentation import field
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.detail_pane import Block, DetailPane
-from wizard.domain.errors import WizardError
 from wizard.domain.models import CheckStatus
 from wizard.domain.ports import Backend
 from wizard.domain.results import OutcomeStatus, StepKind
@@ -46,6 +44,8 @@ from wizard.engine.steps import Plan, Step
 from wizard.run.confirmation import Answer
 from wizard.run.diagnose import Diagnosis
 from wizard.run.fix import FixSession, open_session
+from wizard.run.incident import after_deletion
+from wizard.run.incidents import Incident
 from wizard.run.outcomes import StepOutcome
 from wizard.run.wait import WaitProgress
 
@@ -114,6 +114,8 @@ class RemediationScreen(Screen[bool]):
         self.wait_timer: Timer | None = None
         self.noticed = 0
         self.warned_open_rule = False
+        self.incident: Incident | None = None
+        """The cluster's incident (the app's): this fix is one pass of it."""
 
     def compose(self) -> ComposeResult:
         """Context, the stage, the steps beside (or above) the selected one, the wait progress."""
@@ -129,6 +131,8 @@ class RemediationScreen(Screen[bool]):
 
     def on_mount(self) -> None:
         """Open the session (diagnose again, plan) in a worker."""
+        incident_for = getattr(self.app, "incident_for", None)
+        self.incident = incident_for(self.cluster_id) if callable(incident_for) else None
         self.query_one("#fix-wait").display = False
         self._busy("opening")
         self._summary(f"Fixing [b]{escape(self.cluster_name)}[/]: diagnosing again and planning…")
@@ -157,7 +161,12 @@ class RemediationScreen(Screen[bool]):
         """Open the session over the backend's gateway, diagnose, plan."""
         audit = str(self.paths.audit_path) if self.paths.audit_path else None
         session = open_session(
-            self.backend, self.cluster_id, audit_path=audit, operator_ip=self.paths.my_ip, scope=self.scope
+            self.backend,
+            self.cluster_id,
+            audit_path=audit,
+            operator_ip=self.paths.my_ip,
+            scope=self.scope,
+            incident=self.incident,
         )
         session.diagnose()
         self.post_message(FixOpened(session, session.plan()))
@@ -186,24 +195,8 @@ class RemediationScreen(Screen[bool]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="report")
     def run_report(self, session: FixSession, folder: Path) -> None:
-        """Write the Markdown report; a failed save still shows the report."""
-        from wizard.run.forensics import what_changed
-        from wizard.run.incident import incident_markdown, save_report
-
-        changed = None
-        if session.initial is not None:
-            try:  # the Activity Log is a bonus: a report without it beats no report
-                changed = what_changed(self.backend.activity(), session.initial)
-            except WizardError:
-                changed = None
-        markdown = incident_markdown(session, what_changed=changed)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        try:
-            path: Path | None = save_report(markdown, folder / f"incident-{self.cluster_name}-{stamp}.md")
-            error = ""
-        except OSError as exc:
-            path, error = None, f"{exc.strerror or exc} ({folder})"
-        self.post_message(ReportReady(markdown, path, error))
+        """Write the Markdown report of the whole incident; a failed save still shows the report."""
+        self.post_message(write_report(self.backend, session.incident, folder))
 
     # -- handlers: all state changes happen here --------------------------------------------
 
@@ -253,7 +246,7 @@ class RemediationScreen(Screen[bool]):
     def _verdict(self) -> None:
         """Tell the app the fix's latest verdict: quitting exits with it."""
         if self.session is not None:
-            self.post_message(VerdictChanged(self.session.exit_code))
+            self.post_message(VerdictChanged(self.session.incident.exit_code))
 
     @on(ReportReady)
     def show_report(self, message: ReportReady) -> None:
@@ -416,7 +409,9 @@ class RemediationScreen(Screen[bool]):
         pane = self.query_one("#fix-detail", DetailPane)
         upcoming = self.next_step()
         if isinstance(row, StepOutcome):
-            pane.show(outcome_detail(row, upcoming), scroll_home=True)
+            done = self.session is not None and self.session.deleted_cluster
+            afterwards = after_deletion(self.session.incident) if done and self.session else None
+            pane.show(outcome_detail(row, upcoming, afterwards=afterwards), scroll_home=True)
             return
         blocks = step_preview(
             row,
@@ -447,6 +442,10 @@ class RemediationScreen(Screen[bool]):
             self._summary(f"{name} · [b $warning]incomplete: could not plan[/]")
         elif self.read_only:
             self._summary(f"{name} · [b $warning]READ-ONLY: writes are disabled[/]; this is the plan only")
+        elif self.session is not None and self.session.deleted_cluster:
+            self._summary(
+                f"{name} · [b $success]done: failed cluster deleted[/] · next: provision again · p report"
+            )
         elif upcoming is None:
             waited = next((o.wait for o in reversed(self.outcomes) if o.wait is not None), None)
             state = (
@@ -499,6 +498,8 @@ class RemediationScreen(Screen[bool]):
         """Keys that cannot act now are shown dimmed (or hidden) rather than doing nothing."""
         if action == "stop_wait":
             return self.busy == "waiting"
+        if action == "wait" and self.session is not None and self.session.deleted_cluster:
+            return None  # nothing left to wait for: the cluster is gone, as it should be
         if action in ("apply", "skip", "wait", "report"):
             if self.busy or self.session is None:
                 return None
@@ -574,7 +575,7 @@ class RemediationScreen(Screen[bool]):
 
     def action_wait(self) -> None:
         """Poll until Ready in a worker; elapsed time ticks between polls."""
-        if self.session is None or self.busy:
+        if self.session is None or self.busy or self.session.deleted_cluster:
             return
         self.cancel_wait = threading.Event()
         self.wait_started = time.monotonic()

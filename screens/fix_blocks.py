@@ -128,8 +128,11 @@ def step_preview(
     return blocks
 
 
-def outcome_detail(outcome: StepOutcome, next_step: Step | None) -> list[Block]:
-    """What applying a step came to, how it was verified, and what comes next."""
+def outcome_detail(
+    outcome: StepOutcome, next_step: Step | None, *, afterwards: tuple[str, str] | None = None
+) -> list[Block]:
+    """What applying a step came to, how it was verified, and what comes next (`afterwards`: the
+    fix is done and this is the operator's next step, with its az command)."""
     words, style, _ = OUTCOME_WORDS.get(outcome.status, (outcome.status, "$warning", "?"))
     title = "title-error" if style == "$error" else "title"
     recorded = f" [$text-muted](audit: {escape(outcome.status)})[/]" if outcome.audit_ids else ""
@@ -181,7 +184,10 @@ def outcome_detail(outcome: StepOutcome, next_step: Step | None) -> list[Block]:
     if outcome.audit_ids:
         blocks.append(("field", field("Audit records", ", ".join(outcome.audit_ids))))
     blocks.append(("heading", "Next"))
-    if outcome.wait is not None and outcome.wait.ready and next_step is None:
+    if afterwards is not None:
+        text, az = afterwards
+        blocks += [("field", escape(text)), ("field", field("az", az)), ("note", "p opens the report.")]
+    elif outcome.wait is not None and outcome.wait.ready and next_step is None:
         blocks.append(("field", "The cluster is Ready: p opens the incident report."))
     elif next_step is None:
         blocks.append(("field", "Nothing left to apply: w waits for Ready, p opens the report."))

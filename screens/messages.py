@@ -127,3 +127,5 @@ class ReportReady(Message):
     markdown: str
     path: Path | None
     save_error: str = ""
+    open_here: bool = False
+    """The app opens it (no fix screen is there to)."""

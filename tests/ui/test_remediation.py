@@ -38,6 +38,7 @@ async def open_fix(pilot: Pilot[int]) -> RemediationScreen:
     screen = app.screen
     assert isinstance(screen, RemediationScreen)
     await until(pilot, lambda: screen.plan is not None and not screen.busy)
+    await until(pilot, lambda: not shown(app, "#fix-detail").startswith("Planning"), what="the first preview")
     return screen
 
 

@@ -34,13 +34,13 @@ from wizard.run.firewall import (
     removal_step,
     settled_rules,
 )
+from wizard.run.incidents import Incident, planned_from
 from wizard.run.lock import ClusterLock
 from wizard.run.outcomes import (
     SKIP_MESSAGE,
     FixResult,
     StepOutcome,
     TimelineEvent,
-    exit_code_of,
     failed_status,
 )
 from wizard.run.settle import begin_writes
@@ -93,6 +93,7 @@ class FixSession:
         scope: Collection[str] | None = None,
         settings: FixSettings | None = None,
         operator_ip: str | None = None,
+        incident: Incident | None = None,
     ) -> None:
         self.gateway = gateway
         self.cluster_id = cluster_id
@@ -111,6 +112,10 @@ class FixSession:
         self._applied: set[str] = set()
         self._skipped: set[str] = set()
         self.audit.cluster = cluster_id
+        self.incident = incident or Incident(cluster_id)
+        """The incident this pass belongs to: the report covers all of it."""
+        self.pass_number = self.incident.open_pass(self)
+        self.audit.incident = {"incident": self.incident.id, "pass": self.pass_number}
         self.lock = ClusterLock(audit.path.parent, cluster_id)
         self.notices: list[str] = []
         self._rules_joined = False  # settling found an earlier rule open that the shown plan lacks
@@ -139,10 +144,15 @@ class FixSession:
                 + (", ".join(f.code for f in result.findings) or "none"),
             )
         self.current = result
+        self.incident.saw(result, f"fix pass {self.pass_number}")
+        self.audit.planned_from = planned_from(result)
         return result
 
     def plan(self) -> Plan:
-        """The plan from the latest diagnosis and what this session already did."""
+        """The plan from the latest diagnosis and what this session already did; nothing once the
+        failed cluster is deleted (the documented end: provisioning again is the operator's)."""
+        if self.deleted_cluster:
+            return Plan(self.cluster_id, ())
         if self.current is None:
             self.diagnose()
         assert self.current is not None
@@ -201,14 +211,6 @@ class FixSession:
         self._skipped.discard(step.key)
         self._event("step", f"{step.remediation} for {step.finding}: skip taken back")
         return True
-
-    @property
-    def exit_code(self) -> int:
-        """The verdict as a process exit code: 0 healthy (or the failed cluster deleted, the
-        documented end), 1 critical findings, 3 undecided."""
-        if self.deleted_cluster:
-            return 0
-        return exit_code_of(self.current.verdict) if self.current else 3
 
     def _write(self, step: Step) -> WriteResult:
         if step.action is None:
@@ -495,6 +497,7 @@ def open_session(
     scope: Collection[str] | None = None,
     settings: FixSettings | None = None,
     operator_ip: str | None = None,
+    incident: Incident | None = None,
 ) -> FixSession:
     """A FixSession over a backend's gateway (call from a worker: it imports the Azure SDK).
 
@@ -509,4 +512,5 @@ def open_session(
         scope=scope,
         settings=settings,
         operator_ip=operator_ip,
+        incident=incident,
     )
