@@ -7,13 +7,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
+from wizard import __version__
+from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import GatewayError
 from wizard.domain.models import CheckStatus, ClusterFacts, Finding
 from wizard.domain.ports import AzureReader
+from wizard.domain.times import iso
 from wizard.engine.assess import Assessment, assess, verdict_of
 from wizard.engine.facts import Facts
 from wizard.engine.plan import plan
@@ -103,8 +106,11 @@ class Diagnosis:
         return {"healthy": 0, "unhealthy": 1}.get(self.verdict, 3)
 
     def to_json(self) -> dict[str, Any]:
-        """The documented `cmk-wizard/diagnosis/v1` object."""
+        """The documented `cmk-wizard/diagnosis/v1` object (extended compatibly: `tool`, `startedAt`,
+        `finishedAt`, and each finding's `title`, `check` and `observedAt`)."""
         cluster = self.cluster
+        catalog = load_catalog()
+        observed = iso(self.started_at + timedelta(milliseconds=self.duration_ms))
         return {
             "schema": SCHEMA,
             "cluster": {
@@ -119,6 +125,10 @@ class Diagnosis:
                 {
                     "code": f.code,
                     "severity": f.severity.value,
+                    # added compatibly (issue 12): the catalogue title, the check that found it, when
+                    "title": catalog.finding(f.code).title,
+                    "check": f.check_id,
+                    "observedAt": observed,
                     "summary": f.summary,
                     "evidence": f.evidence,
                     "remediations": list(f.remediations),
@@ -136,6 +146,9 @@ class Diagnosis:
                 for c in self.assessment.checks
             ],
             "durationMs": self.duration_ms,
+            "startedAt": iso(self.started_at),
+            "finishedAt": observed,
+            "tool": {"name": "cmk-wizard", "version": __version__},
         }
 
 

@@ -104,6 +104,10 @@ def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def _name(resource_id: str) -> str:
     return resource_id.rstrip("/").rsplit("/", 1)[-1]
 
@@ -237,13 +241,15 @@ def incident_markdown(
     deleted = incident.deleted_cluster
     verdict = "done: the failed cluster was deleted (exit 0)" if deleted else final.verdict
     causes = sorted(incident.causes(), key=_rank)
+    seen_count = _count(len(incident.seen), "diagnosis", "diagnoses")
+    pass_count = _count(len(passes), "fix pass", "fix passes")
     lines = [
         f"# {title or f'CMK incident: cluster {name}'}",
         "",
         "## Summary",
         "",
         f"- Cluster: `{incident.cluster_id}`",
-        f"- Incident: `{incident.id}` ({len(incident.seen)} diagnoses, {len(passes)} fix passes)",
+        f"- Incident: `{incident.id}` ({seen_count}, {pass_count})",
         f"- Operator: {who}",
         f"- Started: {_t(initial.started_at)}",
         f"- Status at start: {cluster.cluster_status if cluster else 'unknown'}; verdict {initial.verdict}",
