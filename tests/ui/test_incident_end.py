@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import OptionList
+from textual.widgets import DataTable, OptionList
 
 from screens.app import WizardApp
 from screens.diagnosis import DiagnosisScreen
@@ -222,3 +222,25 @@ async def test_deleting_the_failed_cluster_is_shown_as_done_and_exits_0(
         await pilot.press("q")
         await pilot.pause()
     assert app.return_value == 0
+
+
+async def test_the_cluster_list_shows_the_fixed_cluster_as_it_is_now(
+    emulator_backend: BackendFactory, tmp_path: Path
+) -> None:
+    backend = emulator_backend("key-expired")
+    cluster_id = backend.default_cluster_id()
+    assert cluster_id is not None
+    app = WizardApp(backend, cluster_id=cluster_id, audit_path=tmp_path / "a.jsonl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_fix(pilot)
+        await _press_for_outcome(pilot, screen, "a", "y")
+        await pilot.press("escape")  # the findings close too: the checklist runs again
+        await until(pilot, lambda: isinstance(app.screen, DiagnosisScreen), what="the checklist")
+        await settle(pilot)
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, StartScreen), what="the cluster list")
+        await pilot.pause()
+        table = app.screen.query_one("#clusters", DataTable)
+        status = str(table.get_row(cluster_id)[0])
+    assert "Ready" in status, status
+    assert "Inaccessible" not in status
