@@ -32,6 +32,8 @@ def perform(reader: AzureReader, read: Read) -> Any:
     match read.kind:
         case ReadKind.CLUSTER:
             return reader.get_cluster(a[0])
+        case ReadKind.RESOURCE_HEALTH:
+            return reader.get_resource_health(a[0])
         case ReadKind.IDENTITY:
             return reader.get_identity(a[0])
         case ReadKind.VAULT_LOOKUP:
@@ -111,6 +113,7 @@ class Diagnosis:
         cluster = self.cluster
         catalog = load_catalog()
         observed = iso(self.started_at + timedelta(milliseconds=self.duration_ms))
+        health = self.facts.resource_health
         return {
             "schema": SCHEMA,
             "cluster": {
@@ -119,6 +122,15 @@ class Diagnosis:
                 "provisioningState": cluster.provisioning_state if cluster else None,
                 "keyUrl": cluster.key_url if cluster else None,
                 "identityId": cluster.key_identity_id if cluster else None,
+                # added compatibly: Resource Health's view, null when it could not be read
+                "resourceHealth": {
+                    "availabilityState": health.availability_state,
+                    "reasonType": health.reason_type,
+                    "summary": health.summary,
+                    "occurredTime": iso(health.occurred_time),
+                }
+                if health
+                else None,
             },
             "verdict": self.verdict,
             "findings": [

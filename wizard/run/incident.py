@@ -91,6 +91,15 @@ def _checks(lines: list[str], diagnosis: Diagnosis) -> None:
         lines.append(f"| `{c.id}` | {_cell(titles.get(c.id, ''))} | {c.status.value} | {_cell(c.detail)} |")
 
 
+def _health(diagnosis: Diagnosis) -> str:
+    """Resource Health's answer in one phrase: its state and since when, or why it is missing."""
+    health = diagnosis.facts.resource_health
+    if health is None:
+        return "could not be read"
+    since = f" since {_t(health.occurred_time)}" if health.occurred_time else ""
+    return f"{health.availability_state}{since}"
+
+
 def _rank(code: str) -> int:
     return load_catalog().finding(code).rank
 
@@ -239,7 +248,7 @@ def incident_markdown(
     outcomes = [o for _, o in incident.outcomes()]
     changed = [o for o in outcomes if o.step.kind == StepKind.WRITE and o.status == OutcomeStatus.OK]
     deleted = incident.deleted_cluster
-    verdict = "done: the failed cluster was deleted (exit 0)" if deleted else final.verdict
+    verdict = "done: the failed cluster was deleted (exit 0)" if deleted else incident.verdict
     causes = sorted(incident.causes(), key=_rank)
     seen_count = _count(len(incident.seen), "diagnosis", "diagnoses")
     pass_count = _count(len(passes), "fix pass", "fix passes")
@@ -253,6 +262,7 @@ def incident_markdown(
         f"- Operator: {who}",
         f"- Started: {_t(initial.started_at)}",
         f"- Status at start: {cluster.cluster_status if cluster else 'unknown'}; verdict {initial.verdict}",
+        f"- Resource Health at start: {_health(initial)}",
         f"- Causes found: {', '.join(causes) or 'none'}",
         f"- Changes made: {len(changed)} ({', '.join(o.step.remediation for o in changed) or 'none'})",
         f"- Final verdict: **{verdict}**",
@@ -285,8 +295,17 @@ def incident_markdown(
         lines += [text, "", "Next step:", "", "```sh", az, "```"]
     else:
         fc = final.cluster
-        lines.append(f"Cluster status {fc.cluster_status if fc else 'unknown'}, verdict **{final.verdict}**.")
+        lines.append(
+            f"Cluster status {fc.cluster_status if fc else 'unknown'}, verdict **{incident.verdict}**."
+        )
         lines.append("")
+        recovery = incident.recovery
+        if recovery is not None:
+            lines += [
+                f"Recovery not confirmed: {recovery.message}.",
+                f"What to do: {recovery.advice}.",
+            ]
+            lines.append("")
         if final.findings:
             lines.append(
                 "Remaining findings: " + ", ".join(f"{f.code} ({f.severity.value})" for f in final.findings)

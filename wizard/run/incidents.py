@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from wizard.domain.times import iso
 from wizard.engine.assess import critical_causes
 from wizard.run.diagnose import Diagnosis
-from wizard.run.outcomes import StepOutcome, TimelineEvent, exit_code_of
+from wizard.run.outcomes import StepOutcome, TimelineEvent, exit_code_of, recovery_unconfirmed, run_verdict
 
 if TYPE_CHECKING:
     from wizard.run.fix import FixSession
@@ -100,10 +100,18 @@ class Incident:
 
     @property
     def verdict(self) -> str:
-        """The latest verdict: `deleted` after the failed cluster was deleted, else the diagnosis'."""
+        """The latest verdict: `deleted` after the failed cluster was deleted, else the latest
+        diagnosis' (`incomplete` when it says healthy but no wait could prove the recovery)."""
         if self.deleted_cluster:
             return "deleted"
-        return self.current.verdict if self.current else "incomplete"
+        if self.current is None:
+            return "incomplete"
+        return run_verdict(self.current.verdict, [o for _, o in self.outcomes()])
+
+    @property
+    def recovery(self) -> StepOutcome | None:
+        """The last wait of the incident, when it could not prove the recovery."""
+        return recovery_unconfirmed([o for _, o in self.outcomes()])
 
     @property
     def exit_code(self) -> int:
