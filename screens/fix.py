@@ -513,8 +513,8 @@ class RemediationScreen(Screen[bool]):
                 )
             if action == "skip":
                 return None if upcoming is None or upcoming.kind != StepKind.WRITE else True
-        if action == "unskip":
-            return None if self.busy or not self.skipped else True
+        if action == "unskip":  # hidden until a step is skipped: the footer has no room to spare
+            return (None if self.busy else True) if self.skipped else False
         return True
 
     def action_apply(self) -> None:

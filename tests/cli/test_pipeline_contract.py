@@ -76,8 +76,7 @@ def test_the_plans_wait_runs_and_is_reported_when_the_cluster_came_back_at_once(
     assert "step  wait-for-ready" in done.stdout[applied:]
     assert "-> ready:" in done.stdout[applied:]
     steps = report.read_text().split("## Steps taken")[1].split("## Final state")[0]
-    assert "**wait-for-ready**" in steps
-    assert "`clusterStatus`: Inaccessible -> Ready" in steps
+    assert "**wait-for-ready** for CLUSTER_INACCESSIBLE: ready" in steps
 
 
 def test_the_report_has_no_python_reprs_and_says_what_became_of_the_old_identity(tmp_path: Path) -> None:
