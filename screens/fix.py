@@ -48,6 +48,7 @@ from wizard.run.incident import after_deletion
 from wizard.run.incidents import Incident
 from wizard.run.outcomes import StepOutcome
 from wizard.run.wait import WaitProgress
+from wizard.run.wait_gate import Blocker, blocked_text
 
 Row = StepOutcome | Step
 
@@ -317,6 +318,12 @@ class RemediationScreen(Screen[bool]):
             kept.append(outcome)
         return [*reversed(kept), *plan.steps]
 
+    def _first_skipped(self) -> int | None:
+        """The row of the first step left out, if any."""
+        return next(
+            (i for i, r in enumerate(self.rows) if isinstance(r, Step) and r.key in self.skipped), None
+        )
+
     def _row_of_last(self, outcomes: tuple[StepOutcome, ...]) -> int:
         """Where the latest outcome shows: its own row, or the skipped step it left out."""
         last = outcomes[-1]
@@ -332,7 +339,7 @@ class RemediationScreen(Screen[bool]):
         if self.plan is None:
             return None
         skipped = self.skipped
-        return next(
+        upcoming = next(
             (
                 s
                 for s in self.plan.steps
@@ -341,6 +348,13 @@ class RemediationScreen(Screen[bool]):
             ),
             None,
         )
+        if upcoming is not None and upcoming.kind == StepKind.WAIT and self.blocked():
+            return None  # never wait while a cause is there (wait_gate.py): go back to it instead
+        return upcoming
+
+    def blocked(self) -> tuple[Blocker, ...]:
+        """Why waiting for Ready cannot help now: the causes still there, skipped, failed or unknown."""
+        return self.session.wait_blockers() if self.session is not None else ()
 
     def _show(self, plan: Plan, outcomes: tuple[StepOutcome, ...], *, focus_next: bool) -> None:
         self.plan = plan
@@ -354,6 +368,8 @@ class RemediationScreen(Screen[bool]):
             self.query_one("#fix-detail", DetailPane).show(self._nothing_planned())
         elif focus_next and upcoming is not None:
             steps.highlighted = self.rows.index(upcoming)
+        elif upcoming is None and self.blocked() and self._first_skipped() is not None:
+            steps.highlighted = self._first_skipped()  # no wait yet: back to what was left out
         elif outcomes and not focus_next:
             steps.highlighted = self._row_of_last(outcomes)
         else:
@@ -420,6 +436,12 @@ class RemediationScreen(Screen[bool]):
             read_only=self.read_only,
             notes=self.plan.notes if self.plan else (),
         )
+        if row.kind == StepKind.WAIT and self.blocked():
+            blocks[1:1] = [
+                ("heading-warning", "Not now: waiting cannot help yet"),
+                ("field", escape(blocked_text(self.blocked()))),
+                ("note", "u takes a skip back; a applies the next step."),
+            ]
         if row.key in self.skipped:
             blocks[1:1] = [
                 ("heading-warning", "Skipped: left out of this fix; nothing was sent"),
@@ -446,6 +468,10 @@ class RemediationScreen(Screen[bool]):
             self._summary(
                 f"{name} · [b $success]done: failed cluster deleted[/] · next: provision again · p report"
             )
+        elif upcoming is None and self.blocked():
+            back = " · u takes the skip back" if self.skipped else " · p report"
+            names = ", ".join(f"{b.name} {b.state}" for b in self.blocked())
+            self._summary(f"{name} · [b $warning]no wait yet[/]: {escape(names)}{back}")
         elif upcoming is None:
             waited = next((o.wait for o in reversed(self.outcomes) if o.wait is not None), None)
             if waited is not None and waited.ready:
@@ -503,6 +529,8 @@ class RemediationScreen(Screen[bool]):
             return self.busy == "waiting"
         if action == "wait" and self.session is not None and self.session.deleted_cluster:
             return None  # nothing left to wait for: the cluster is gone, as it should be
+        if action == "wait" and not self.busy and self.blocked():
+            return None  # never wait while a cause is there
         if action in ("apply", "skip", "wait", "report"):
             if self.busy or self.session is None:
                 return None
@@ -577,8 +605,18 @@ class RemediationScreen(Screen[bool]):
         self.notify(f"{row.title}: planned again.", title="Skip taken back", timeout=4)
 
     def action_wait(self) -> None:
-        """Poll until Ready in a worker; elapsed time ticks between polls."""
+        """Poll until Ready in a worker; elapsed time ticks between polls. Not while a cause is
+        there: say which, and go back to it (the first skipped step, under the cursor)."""
         if self.session is None or self.busy or self.session.deleted_cluster:
+            return
+        found = self.blocked()
+        if found:
+            self.notify(blocked_text(found), title="Not waiting", severity="warning", timeout=10)
+            back = next(
+                (i for i, r in enumerate(self.rows) if isinstance(r, Step) and r.key in self.skipped), None
+            )
+            if back is not None:
+                self.query_one("#fix-steps", OptionList).highlighted = back
             return
         self.cancel_wait = threading.Event()
         self.wait_started = time.monotonic()

@@ -26,6 +26,7 @@ OUTCOME_WORDS: dict[str, tuple[str, str, str]] = {
     OutcomeStatus.CLUSTER_STOPPED: ("Cluster is Stopped", "$warning", "!"),
     OutcomeStatus.DECLINED: ("Not applied", "$warning", "-"),
     OutcomeStatus.SKIPPED: ("Skipped", "$warning", "-"),
+    OutcomeStatus.BLOCKED: ("Not waited: a cause is still there", "$warning", "!"),
     OutcomeStatus.REFUSED: ("Refused", "$error", "✗"),
     OutcomeStatus.ERROR: ("Failed", "$error", "✗"),
     OutcomeStatus.TIMEOUT: ("Not Ready yet", "$warning", "…"),

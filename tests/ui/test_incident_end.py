@@ -244,3 +244,34 @@ async def test_the_cluster_list_shows_the_fixed_cluster_as_it_is_now(
         status = str(table.get_row(cluster_id)[0])
     assert "Ready" in status, status
     assert "Inaccessible" not in status
+
+
+async def test_no_wait_while_a_skipped_cause_is_there_and_the_wizard_goes_back_to_it(
+    emulator_backend: BackendFactory, tmp_path: Path
+) -> None:
+    backend = emulator_backend("multi-fault")
+    app = WizardApp(backend, cluster_id=backend.default_cluster_id(), audit_path=tmp_path / "a.jsonl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_fix(pilot)
+        await _press_for_outcome(pilot, screen, "a", "y")  # the key's expiry
+        firewall = screen.next_step()
+        assert firewall is not None
+        assert firewall.finding == "VAULT_FIREWALL_BLOCKS_SERVICE"
+        await _press_for_outcome(pilot, screen, "s")
+        await _press_for_outcome(pilot, screen, "a", "y")  # the role
+        assert screen.next_step() is None  # not the wait
+        summary = shown(app, "#fix-summary")
+        assert "no wait yet" in summary
+        assert "VAULT_FIREWALL_BLOCKS_SERVICE skipped" in summary
+        assert screen.check_action("wait", ()) is None
+        await pilot.press("w")
+        await pilot.pause()
+        assert screen.busy != "waiting"
+        assert not any(o.wait for o in screen.outcomes)
+        steps = screen.query_one("#fix-steps", OptionList)
+        assert steps.highlighted is not None
+        assert screen.rows[steps.highlighted] == firewall  # back to it
+        assert "Skipped" in shown(app, "#fix-detail")
+        await pilot.press("u")
+        await pilot.pause()
+        assert screen.next_step() == firewall

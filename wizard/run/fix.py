@@ -57,6 +57,7 @@ from wizard.run.recovery import WAIT_ADVICE, OutageSeen, fixes_a_cause
 from wizard.run.settle import begin_writes
 from wizard.run.verify import verify
 from wizard.run.wait import DOCUMENTED_BOUND_SECONDS, WaitProgress, wait_for_ready
+from wizard.run.wait_gate import GO_BACK, Blocker, blocked_text, blockers
 
 NOT_CONFIRMED = "not confirmed, stopped before it; nothing was sent"
 
@@ -80,12 +81,18 @@ class FixSettings:
     wait_timeout: float = float(DOCUMENTED_BOUND_SECONDS)
     wait_poll: float = 60.0
     wait_max_poll: float = 300.0
+    wait_recheck: float = 300.0
+    """How often a wait diagnoses again, to stop when a cause is (back) there."""
     max_steps: int = 25
 
     @classmethod
     def for_mode(cls, mode: str, **overrides: Any) -> FixSettings:
         """Live: poll every 1-5 minutes for up to an hour; emulator: sub-second polls, 60 s."""
-        base = cls() if mode == "azure" else cls(wait_timeout=60.0, wait_poll=0.1, wait_max_poll=1.0)
+        base = (
+            cls()
+            if mode == "azure"
+            else cls(wait_timeout=60.0, wait_poll=0.1, wait_max_poll=1.0, wait_recheck=2.0)
+        )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
@@ -385,6 +392,11 @@ class FixSession:
         )
         started = datetime.now(UTC)
         s = self.settings
+        found = self.wait_blockers()
+        if found:  # waiting cannot help: say which, and go back to it
+            return self._record(
+                StepOutcome(step, OutcomeStatus.BLOCKED, blocked_text(found), GO_BACK, started_at=started)
+            )
         health_before = self.seen.health_state
         result = wait_for_ready(
             self.gateway,
@@ -395,6 +407,8 @@ class FixSession:
             max_poll=s.wait_max_poll,
             on_progress=on_progress,
             cancel=cancel,
+            recheck=self._recheck,
+            recheck_every=s.wait_recheck,
         )
         self.carry = self.carry.after_wait()
         self.diagnose()
@@ -403,13 +417,31 @@ class FixSession:
                 step,
                 result.status,
                 result.describe(),
-                WAIT_ADVICE.get(result.status, "" if result.ready else "the cluster is not Ready yet"),
+                GO_BACK
+                if result.blocked
+                else WAIT_ADVICE.get(result.status, "" if result.ready else "the cluster is not Ready yet"),
                 {"clusterStatus": step.before.get("clusterStatus"), "resourceHealth": health_before},
                 {"clusterStatus": result.cluster_status, "resourceHealth": result.availability or None},
                 started_at=started,
                 wait=result,
             )
         )
+
+    def wait_blockers(self) -> tuple[Blocker, ...]:
+        """Why waiting for Ready cannot help now (the latest diagnosis and this pass' steps); nothing
+        once the failed cluster is deleted (there is nothing to wait for)."""
+        if self.deleted_cluster:
+            return ()
+        return blockers(self.current, self.outcomes, self._skipped)
+
+    def _recheck(self) -> str:
+        """During a wait: diagnose again (without recording it); why waiting cannot help, or ""."""
+        try:
+            latest = diagnose(self.gateway, self.cluster_id)
+        except WizardError:
+            return ""
+        found = blockers(latest, self.outcomes, self._skipped)
+        return blocked_text(found) if found else ""
 
     def _refresh_after_error(self) -> None:
         with contextlib.suppress(WizardError):
