@@ -469,9 +469,9 @@ class RemediationScreen(Screen[bool]):
                 f"{name} · [b $success]done: failed cluster deleted[/] · next: provision again · p report"
             )
         elif upcoming is None and self.blocked():
-            back = " · u takes the skip back" if self.skipped else " · p report"
+            back = " · u unskips" if self.skipped else " · p report"
             names = ", ".join(f"{b.name} {b.state}" for b in self.blocked())
-            self._summary(f"{name} · [b $warning]no wait yet[/]: {escape(names)}{back}")
+            self._summary(f"{name} · [b $warning]no wait[/]: {escape(names)}{back}")
         elif upcoming is None:
             waited = next((o.wait for o in reversed(self.outcomes) if o.wait is not None), None)
             if waited is not None and waited.ready:

@@ -19,9 +19,7 @@ from wizard.engine.tree import load_tree
 from wizard.run.diagnose import Diagnosis
 from wizard.run.outcomes import StepOutcome
 
-GO_BACK = (
-    "fix what it names first (or take a skip back), then wait: the service revalidates only a key it can use"
-)
+GO_BACK = "fix what it names first, then wait: the service revalidates only a key it can use"
 """The advice of a wait that did not start, or stopped, because a cause is there."""
 FAILED = (OutcomeStatus.ERROR, OutcomeStatus.REFUSED, OutcomeStatus.UNKNOWN, OutcomeStatus.DECLINED)
 """A write that ended like this did not fix its cause (or may not have)."""
