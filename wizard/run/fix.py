@@ -370,11 +370,9 @@ class FixSession:
         timeout: float | None = None,
         on_progress: Callable[[WaitProgress], None] | None = None,
         cancel: threading.Event | None = None,
-        planned: Step | None = None,
     ) -> StepOutcome:
-        """wait-for-ready (reads only), then diagnose again; `planned`: the wait step of an earlier
-        plan (the current one may have none left)."""
-        plan_step = planned or (
+        """wait-for-ready (reads only), then diagnose again; not while a cause is there (wait_gate.py)."""
+        plan_step = (
             next((s for s in self.plan().steps if s.kind == StepKind.WAIT), None) if self.current else None
         )
         spec = load_catalog().remediations[WAIT_FOR_READY]
@@ -485,7 +483,6 @@ class FixSession:
             self.diagnose()
         assert self.initial is not None
         escalations: dict[str, Step] = {}
-        planned_wait: Step | None = None
         stopped = ""
         unconfirmed: Step | None = None
         closing = False
@@ -496,7 +493,6 @@ class FixSession:
             plan = self.plan()
             for s in plan.escalations:
                 escalations.setdefault(s.finding, s)
-            planned_wait = next((s for s in plan.steps if s.kind == StepKind.WAIT), planned_wait)
             # stopping: only the removal of a rule still open, then the end
             step = removal_step(plan, self.carry) if closing else plan.next_step
             if step is None:
@@ -539,15 +535,6 @@ class FixSession:
                 closing = True
         else:
             stopped = f"stopped after {self.settings.max_steps} steps"
-        waited = any(o.wait is not None for o in self.outcomes)
-        if planned_wait is not None and not (waited or stopped or unconfirmed or self.deleted_cluster):
-            # the plan's wait ends the run even when the verification already saw the cluster
-            # come back: it is the one step that proves it, and the run and report show it
-            if on_step is not None:
-                on_step(planned_wait)
-            outcome = self.wait(on_progress=on_progress, cancel=cancel, planned=planned_wait)
-            if on_outcome is not None:
-                on_outcome(outcome)
         assert self.current is not None
         final = self.current
         if not self.deleted_cluster and self.outcomes:
