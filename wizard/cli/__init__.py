@@ -244,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.epilog = "examples:\n" + "\n".join(f"  {line}" for line in EXAMPLES[""])
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     for name, command in commands.choices.items():
-        command.epilog = "examples:\n" + "\n".join(f"  {line}" for line in EXAMPLES[name])
+        command.epilog = "examples:\n" + "\n".join(f"  {line}" for line in EXAMPLES.get(name, ()))
         command.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
 
@@ -275,6 +275,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "cmk-wizard emulator --fleet 1000 --keys 50 --subscriptions 20 --broken 0.05",
     ),
     "scenarios": ("cmk-wizard scenarios",),
+    "serve": (
+        "cmk-wizard serve --scenario multi-fault --room /tmp/room   # a training room for browsers",
+        "cmk-wizard serve --drill --level 2 --max-seats 12",
+    ),
+    "trainer": ("cmk-wizard trainer --room /tmp/room", "cmk-wizard trainer --emulator /tmp/emu.json"),
     "fix": (
         "cmk-wizard fix --scenario multi-fault --all --dry-run",
         "cmk-wizard fix --cluster ID --finding KEY_EXPIRED --report incident.md",
