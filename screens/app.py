@@ -25,14 +25,15 @@ from screens.messages import (
     OperatorKnown,
     ReportReady,
     ScenarioSwitched,
+    VerdictChanged,
 )
 from screens.start import StartScreen
 from wizard.domain.ports import Backend, Operator
+from wizard.run.incidents import Incident
 
 FULL_COLOUR_THEME = "textual-dark"
 TERMINAL_COLOUR_THEME = "ansi-dark"
 THEME_LABELS = {FULL_COLOUR_THEME: "Full colour", TERMINAL_COLOUR_THEME: "Terminal colours"}
-EXIT_INCOMPLETE = 3
 
 
 def prefers_terminal_colours(environ: Mapping[str, str]) -> bool:
@@ -99,6 +100,8 @@ class WizardApp(App[int]):
         self.last_report: ReportReady | None = None
         self.scenario_names: list[str] = []
         self.last_exit_code = 0
+        self.incidents: dict[str, Incident] = {}
+        """One incident per cluster while the wizard runs: every diagnosis and fix pass of it."""
         use_terminal = prefers_terminal_colours(os.environ) if terminal_colours is None else terminal_colours
         self.theme = TERMINAL_COLOUR_THEME if use_terminal else FULL_COLOUR_THEME
 
@@ -126,20 +129,39 @@ class WizardApp(App[int]):
         """Every screen's context bar follows this line."""
         self.context_line = describe_operator(self.backend.label, message.operator)
 
+    def incident_for(self, cluster_id: str) -> Incident:
+        """The cluster's incident (made on first use): its report covers every diagnosis and pass."""
+        key = cluster_id.lower()
+        if key not in self.incidents:
+            self.incidents[key] = Incident(cluster_id)
+        return self.incidents[key]
+
     @on(DiagnosisFinished)
     def remember_verdict(self, message: DiagnosisFinished) -> None:
-        """Quitting returns the verdict of the last diagnosis as the exit code."""
-        self.last_exit_code = message.diagnosis.exit_code
+        """Quitting returns the verdict of the last diagnosis as the exit code (0 once a fix of this
+        incident deleted the failed cluster: the documented end)."""
+        incident = self.incident_for(message.diagnosis.cluster_id)
+        incident.saw(message.diagnosis, "checklist")
+        self.last_exit_code = incident.exit_code
 
     @on(ReportReady)
     def remember_report(self, message: ReportReady) -> None:
-        """The palette's "Open report" shows the latest one."""
+        """The palette's "Open report" shows the latest one; one written here opens at once."""
         self.last_report = message
+        if message.open_here:
+            from screens.incident import ReportScreen
+
+            self.push_screen(ReportScreen(message.markdown, message.path, save_error=message.save_error))
 
     @on(DiagnosisFailed)
-    def remember_failure(self) -> None:
-        """A diagnosis that could not run leaves the question open: exit code 3."""
-        self.last_exit_code = EXIT_INCOMPLETE
+    def remember_failure(self, message: DiagnosisFailed) -> None:
+        """A diagnosis that could not run leaves the question open (3), or the input was bad (2)."""
+        self.last_exit_code = message.exit_code
+
+    @on(VerdictChanged)
+    def remember_fix_verdict(self, message: VerdictChanged) -> None:
+        """A fix's fresh diagnosis (or a deleted failed cluster, exit 0) is the verdict now."""
+        self.last_exit_code = message.exit_code
 
     @on(Worker.StateChanged)
     def explain_failure(self, event: Worker.StateChanged) -> None:
@@ -255,26 +277,38 @@ class WizardApp(App[int]):
             self.screen.action_focus_filter()
 
     def action_open_report(self) -> None:
-        """A fix on screen writes a fresh report; otherwise the last one written is shown again."""
+        """A fix on screen writes a fresh report of its incident; a finished diagnosis on screen, a
+        diagnosis report of its incident (to hand over without write rights); else the last one."""
         from screens.fix import RemediationScreen
         from screens.incident import ReportScreen
 
         if isinstance(self.screen, ReportScreen):
             return
         fixes = [s for s in self.screen_stack if isinstance(s, RemediationScreen)]
+        diagnosed = [s for s in self.screen_stack if isinstance(s, DiagnosisScreen) and s.diagnosis]
         if fixes and fixes[-1].session is not None and not fixes[-1].busy:
             while self.screen is not fixes[-1]:
                 self.pop_screen()
             fixes[-1].action_report()
+        elif diagnosed and not fixes:
+            self.notify("Writing the diagnosis report…", title="Report", timeout=3)
+            self.run_incident_report(self.incident_for(diagnosed[-1].cluster_id), self.fix_paths.reports())
         elif self.last_report is not None:
             report = self.last_report
             self.push_screen(ReportScreen(report.markdown, report.path, save_error=report.save_error))
         else:
             self.notify(
-                "No report yet: press x on the findings to fix the cluster; the report "
-                "records what the fix found and changed.",
+                "No report yet: open a cluster and let its diagnosis finish; then Open report writes "
+                "the diagnosis report (x on the findings fixes it, and the report records that too).",
                 title="Report",
             )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="report")
+    def run_incident_report(self, incident: Incident, folder: Path) -> None:
+        """The incident's report (a diagnosis only, or its fixes too), saved; it opens when ready."""
+        from screens.incident import write_report
+
+        self.post_message(write_report(self.backend, incident, folder, open_here=True))
 
     def switch_scenario(self, name: str) -> None:
         """Restart the embedded emulator on another scenario, in a worker."""

@@ -27,11 +27,14 @@ from screens.widgets.checklist import CheckList
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.detail_pane import Block, DetailPane
 from wizard.domain.catalog import load_catalog
+from wizard.domain.errors import BadInput
 from wizard.domain.models import CheckResult, CheckStatus
 from wizard.domain.ports import Backend
 from wizard.engine.assess import Assessment
 from wizard.engine.tree import CheckSpec, load_tree
 from wizard.run.diagnose import Diagnosis, DiagnosisRun
+
+EXIT_BAD_INPUT = 2
 
 
 def check_detail(spec: CheckSpec, result: CheckResult | None) -> list[Block]:
@@ -162,12 +165,22 @@ class DiagnosisScreen(Screen[None]):
         if message.generation != self.generation:
             return
         self.diagnosis = message.diagnosis
+        incident_for = getattr(self.app, "incident_for", None)
+        incident = incident_for(self.cluster_id) if callable(incident_for) else None
+        if incident is not None:
+            incident.saw(message.diagnosis, "checklist")
         self._apply(message.diagnosis.assessment)
         verdict, style = VERDICT_WORDS[message.diagnosis.verdict]
         cluster = message.diagnosis.cluster
         state = f" ({escape(cluster.cluster_status)})" if cluster else ""
         count = len(message.diagnosis.findings)
         hint = f" · {count} finding{'s' if count != 1 else ''}: press f" if count else " · nothing to fix"
+        if incident is not None and incident.deleted_cluster:
+            self._summary(
+                f"[b]{escape(self.cluster_name)}[/] · [b $success]deleted by this incident's fix[/] (the "
+                "documented end) · provision it again: ctrl+p Open report has the command"
+            )
+            return
         self._summary(f"[b]{escape(self.cluster_name)}[/]{state} · [b {style}]{verdict}[/]{hint}")
         self._point_at_the_cause(message.diagnosis)
 
@@ -190,7 +203,8 @@ class DiagnosisScreen(Screen[None]):
             return
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             why = explain(event.worker.error, doing=f"diagnosing {self.cluster_name}")
-            self.post_message(DiagnosisFailed(why.headline))
+            bad_input = isinstance(event.worker.error, BadInput)
+            self.post_message(DiagnosisFailed(why.headline, EXIT_BAD_INPUT if bad_input else 3))
             self._summary(f"[b $error]{escape(why.headline)}[/]")
             self.query_one("#check-detail", DetailPane).show(
                 [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -12,8 +13,36 @@ from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
 
+from screens.messages import ReportReady
 from screens.widgets.context_bar import ContextBar
-from wizard.run.incident import osc52
+from wizard.domain.errors import WizardError
+from wizard.domain.ports import Backend
+from wizard.run.incident import incident_markdown, osc52, save_report
+from wizard.run.incidents import Incident
+
+
+def write_report(
+    backend: Backend, incident: Incident, folder: Path, *, open_here: bool = False
+) -> ReportReady:
+    """Build the incident's report (with the Activity Log when it can be read) and save it; a failed
+    save still shows the report. Call from a worker: it reads Azure."""
+    from wizard.run.forensics import what_changed
+
+    changed = None
+    if incident.initial is not None:
+        try:  # the Activity Log is a bonus: a report without it beats no report
+            changed = what_changed(backend.activity(), incident.initial)
+        except WizardError:
+            changed = None
+    markdown = incident_markdown(incident, what_changed=changed, reader=backend.connect())
+    name = incident.cluster_id.rstrip("/").rsplit("/", 1)[-1]
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    try:
+        path: Path | None = save_report(markdown, folder / f"incident-{name}-{stamp}.md")
+        error = ""
+    except OSError as exc:
+        path, error = None, f"{exc.strerror or exc} ({folder})"
+    return ReportReady(markdown, path, error, open_here=open_here)
 
 
 def clipboard_sequences(text: str, environ: dict[str, str] | None = None) -> list[str]:

@@ -21,7 +21,17 @@ from textual.worker import Worker, WorkerState
 
 from screens.diagnosis import DiagnosisScreen
 from screens.errors import explain
-from screens.fleet_view import GROUP_ROW, GROUPINGS, MAX_ROWS, palette, problems, radius, rows, summary
+from screens.fleet_view import (
+    GROUP_ROW,
+    GROUPINGS,
+    MAX_ROWS,
+    palette,
+    problems,
+    radius,
+    rows,
+    summary,
+    with_diagnoses,
+)
 from screens.messages import FleetUpdated
 from screens.widgets.context_bar import ContextBar
 from wizard.domain.fleet import FleetReport, GroupKind
@@ -86,6 +96,8 @@ class StartScreen(Screen[None]):
         """How many scans this screen has started (0 until after its first frame)."""
         self.cancelled = threading.Event()
         self.wide = False
+        self.scanned_at = datetime.now(UTC)
+        """When the scan on show started: a diagnosis after it tells its cluster's row."""
 
     def compose(self) -> ComposeResult:
         """Context, the fleet's summary and blast radius, a filter above the table, one status line."""
@@ -119,10 +131,29 @@ class StartScreen(Screen[None]):
         """Leaving the app stops the scan: no new reads start, the worker returns."""
         self.cancelled.set()
 
+    def on_screen_resume(self) -> None:
+        """Back from a cluster: its row tells what its diagnosis (after a fix, say) found."""
+        if self.report is not None:
+            self.query_one("#start-intro", Static).update(summary(self._current(), self.clusters_known))
+            self.refill()
+
+    def _current(self) -> FleetReport | None:
+        """The scan's report, each cluster diagnosed since told by its latest diagnosis."""
+        if self.report is None:
+            return None
+        incidents = getattr(self.app, "incidents", {})
+        latest = {
+            key: incident.current
+            for key, incident in incidents.items()
+            if incident.current is not None and incident.current.started_at >= self.scanned_at
+        }
+        return with_diagnoses(self.report, latest)
+
     def list_clusters(self) -> None:
         """Start a scan (in a worker); the one before it, if still running, is cancelled."""
         self.cancelled.set()
         self.cancelled = threading.Event()
+        self.scanned_at = datetime.now(UTC)
         self.listings += 1
         self.load_clusters(self.listings, self.cancelled)
 
@@ -148,7 +179,7 @@ class StartScreen(Screen[None]):
             return
         self.report = message.report
         self.clusters_known = bool(message.report.verdicts) or message.report.complete
-        self.query_one("#start-intro", Static).update(summary(self.report, self.clusters_known))
+        self.query_one("#start-intro", Static).update(summary(self._current(), self.clusters_known))
         groups = self.query_one("#fleet-groups", Static)
         now = datetime.now(UTC)
         groups.update(Text(radius(self.report, now)))
@@ -188,11 +219,10 @@ class StartScreen(Screen[None]):
         current = self._cursor_key()
         shown: list[tuple[str, tuple[Text, ...]]] = []
         matched = 0
-        if not pasted and self.report is not None:
+        report = self._current()
+        if not pasted and report is not None:
             colours = palette(self.app.get_css_variables())
-            shown, matched = rows(
-                self.report, query, self.grouping, datetime.now(UTC), colours, wide=self.wide
-            )
+            shown, matched = rows(report, query, self.grouping, datetime.now(UTC), colours, wide=self.wide)
         table.clear()
         for key, cells in shown:
             table.add_row(*cells, key=key)

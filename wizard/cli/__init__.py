@@ -192,14 +192,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     diagnose = commands.add_parser("diagnose", help="non-interactive diagnosis")
     _add_target(diagnose)
-    diagnose.add_argument("--format", choices=("text", "json"), default="text")
+    diagnose.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text for people (default) or json (one object, schema cmk-wizard/diagnosis/v1)",
+    )
+    diagnose.add_argument(
+        "--report",
+        metavar="PATH",
+        help="also write the Markdown diagnosis report here (findings, checks, what would fix it)",
+    )
     add_what_changed_flags(diagnose)
 
     emulator = commands.add_parser("emulator", help="run the emulator standalone")
     emulator.add_argument("--scenario", metavar="NAME|FILE", help="a built-in scenario or an estate file")
     emulator.add_argument("--port", type=_port, default=0, help="ARM port (0 = any free port)")
-    emulator.add_argument("--connection-file", metavar="PATH", default="cmk-emulator.json")
-    emulator.add_argument("--latency-ms", type=_latency_ms, default=0, metavar="N")
+    emulator.add_argument(
+        "--connection-file",
+        metavar="PATH",
+        default="cmk-emulator.json",
+        help="where to write its endpoints and token for --emulator (default cmk-emulator.json, mode 0600)",
+    )
+    emulator.add_argument(
+        "--latency-ms",
+        type=_latency_ms,
+        default=0,
+        metavar="N",
+        help=f"added to every answer, as a slow Azure would be (default 0, at most {MAX_LATENCY_MS})",
+    )
     emulator.add_argument(
         "--fault-rate",
         type=_fraction,
@@ -207,7 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="F",
         help="share of requests answered 429 (Retry-After) or 503",
     )
-    emulator.add_argument("--revalidate-seconds", type=_revalidate_seconds, default=5.0, metavar="S")
+    emulator.add_argument(
+        "--revalidate-seconds",
+        type=_revalidate_seconds,
+        default=5.0,
+        metavar="S",
+        help="how long a repaired cluster takes to turn Ready (default 5)",
+    )
     _add_status_mode(emulator)
     add_fleet_flags(emulator)
 
@@ -216,7 +243,70 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fix_parsers(commands)
     add_scan_parser(commands, lambda parser: _add_target(parser, fleet=True))
     add_training_parsers(commands, _add_target)
+    parser.epilog = "examples:\n" + "\n".join(f"  {line}" for line in EXAMPLES[""])
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    for name, command in commands.choices.items():
+        command.epilog = "examples:\n" + "\n".join(f"  {line}" for line in EXAMPLES.get(name, ()))
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
+
+
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "": (
+        "cmk-wizard demo                                   # the wizard on a broken scenario",
+        "cmk-wizard diagnose --cluster ID --format json    # for a pipeline",
+        "cmk-wizard fix --cluster ID --all                 # asks y/N before each write",
+    ),
+    "tui": (
+        "cmk-wizard tui --cluster /subscriptions/SUB/resourceGroups/RG/providers/"
+        "Microsoft.DocumentDB/mongoClusters/NAME",
+        "cmk-wizard tui --auth device-code --read-only     # an SSH host, looking only",
+    ),
+    "demo": (
+        "cmk-wizard demo --scenario multi-fault",
+        "cmk-wizard demo --fleet 200 --broken 0.1",
+    ),
+    "diagnose": (
+        "cmk-wizard diagnose --cluster ID",
+        "cmk-wizard diagnose --cluster ID --format json | jq '.findings[].code'",
+        "cmk-wizard diagnose --scenario key-expired --report diagnosis.md   # hand over without write rights",
+        "cmk-wizard diagnose --cluster ID --what-changed --since 30d",
+    ),
+    "emulator": (
+        "cmk-wizard emulator --scenario multi-fault --connection-file /tmp/emu.json",
+        "cmk-wizard emulator --fleet 1000 --keys 50 --subscriptions 20 --broken 0.05",
+    ),
+    "scenarios": ("cmk-wizard scenarios",),
+    "serve": (
+        "cmk-wizard serve --scenario multi-fault --room /tmp/room   # a training room for browsers",
+        "cmk-wizard serve --drill --level 2 --max-seats 12",
+    ),
+    "trainer": ("cmk-wizard trainer --room /tmp/room", "cmk-wizard trainer --emulator /tmp/emu.json"),
+    "drill": (
+        "cmk-wizard drill --seed 42 --level 2   # the same hidden faults for the whole room",
+        "cmk-wizard drill --teach               # predict each answer before it is shown",
+        "cmk-wizard drill --report ~/room       # every trainee's scorecard, side by side",
+    ),
+    "capture": (
+        "cmk-wizard capture --cluster ID --output incident.yaml   # read-only, redacted",
+        "cmk-wizard demo --scenario incident.yaml                 # replay it",
+    ),
+    "fix": (
+        "cmk-wizard fix --scenario multi-fault --all --dry-run",
+        "cmk-wizard fix --cluster ID --finding KEY_EXPIRED --report incident.md",
+        "cmk-wizard fix --cluster ID --all --yes --confirm-name NAME   # typed steps need the name",
+    ),
+    "watch": (
+        "cmk-wizard watch --cluster ID",
+        "cmk-wizard watch --cluster ID --wait-timeout 1800",
+    ),
+    "scan": (
+        "cmk-wizard scan",
+        "cmk-wizard scan --subscription SUB --output json | jq '.summary'",
+        "cmk-wizard scan --management-group mg-prod --expiring-within 14d --output csv",
+    ),
+}
+"""Each command's --help ends with these (the README's examples, short)."""
 
 
 def _add_status_mode(parser: Any, prefix: str = "") -> None:
@@ -380,11 +470,18 @@ def _run_diagnose(args: argparse.Namespace) -> int:
     from wizard.run.diagnose import diagnose
     from wizard.run.text import diagnosis_text
 
+    if args.report:
+        from wizard.run.outputs import check_report_path
+
+        check_report_path(args.report)
     backend = make_backend(args)
     try:
         cluster_id = target_cluster(backend)
-        result = diagnose(backend.connect(), cluster_id)
+        reader = backend.connect()
+        result = diagnose(reader, cluster_id)
         changed = what_changed_for(args, backend, result)
+        if args.report:
+            _write_diagnosis_report(args.report, result, changed, reader)
     finally:
         backend.close()
     if args.format == "json":
@@ -397,6 +494,18 @@ def _run_diagnose(args: argparse.Namespace) -> int:
 
             print("\n".join(timeline_lines(changed)))
     return result.exit_code
+
+
+def _write_diagnosis_report(path: str, result: Any, changed: Any, reader: Any) -> None:
+    """The incident report of a diagnosis alone (findings, checks, what would fix it), to hand over;
+    where it went goes to stderr, so stdout stays the diagnosis (JSON stays one object)."""
+    from wizard.run.incident import incident_markdown, save_report
+    from wizard.run.incidents import Incident
+
+    incident = Incident(result.cluster_id)
+    incident.saw(result, "diagnose")
+    saved = save_report(incident_markdown(incident, what_changed=changed, reader=reader), path)
+    print(f"diagnosis report: {saved}", file=sys.stderr)
 
 
 def _require_terminal(command: str) -> None:

@@ -126,7 +126,12 @@ def add_scan_parser(commands: Any, add_connection: Callable[[argparse.ArgumentPa
     where.add_argument(
         "--management-group", type=management_group, metavar="NAME", help="scan a management group"
     )
-    scan.add_argument("--output", choices=("table", "json", "csv"), default="table")
+    scan.add_argument(
+        "--output",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="table for people (default), json (one object, cmk-wizard/fleet-scan/v1) or csv",
+    )
     scan.add_argument(
         "--expiring-within",
         type=expiring_within,

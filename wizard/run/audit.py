@@ -114,6 +114,10 @@ class AuditLog:
         self._lock = threading.Lock()
         self._seq = 0
         self.cluster = ""
+        self.incident: dict[str, Any] = {}
+        """What every record of this log object carries first: the incident id and the pass number."""
+        self.planned_from: dict[str, Any] = {}
+        """The diagnosis the next writes were planned from; `before` records carry it (`diagnosis`)."""
 
     def add_secret(self, secret: str) -> None:
         """A string that must never appear in a record (e.g. the emulator's token)."""
@@ -188,6 +192,7 @@ class AuditLog:
         """One record, one `os.write`, then fsync; a short write is cut back off (caller holds the locks)."""
         self._seq += 1
         rid = f"{self.session}-{self._seq:04d}"
+        record = {**self.incident, **record}
         line = json.dumps(
             redact({"schema": SCHEMA, "id": rid, "time": _now(), **record}, self.secrets),
             sort_keys=False,
@@ -235,6 +240,8 @@ class AuditLog:
         }
         if self.cluster:
             record["cluster"] = self.cluster
+        if self.planned_from:
+            record["diagnosis"] = self.planned_from
         if action is not None:
             record["action"] = action
         return self._append(record)

@@ -7,10 +7,12 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
+from wizard import __version__
+from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import GatewayError
 from wizard.domain.models import CheckStatus, ClusterFacts, Finding
 from wizard.domain.ports import AzureReader
@@ -111,8 +113,11 @@ class Diagnosis:
         return {"healthy": 0, "unhealthy": 1}.get(self.verdict, 3)
 
     def to_json(self) -> dict[str, Any]:
-        """The documented `cmk-wizard/diagnosis/v1` object."""
+        """The documented `cmk-wizard/diagnosis/v1` object (extended compatibly: `tool`, `startedAt`,
+        `finishedAt`, and each finding's `title`, `check` and `observedAt`)."""
         cluster = self.cluster
+        catalog = load_catalog()
+        observed = iso(self.started_at + timedelta(milliseconds=self.duration_ms))
         health = self.facts.resource_health
         return {
             "schema": SCHEMA,
@@ -137,6 +142,10 @@ class Diagnosis:
                 {
                     "code": f.code,
                     "severity": f.severity.value,
+                    # added compatibly (issue 12): the catalogue title, the check that found it, when
+                    "title": catalog.finding(f.code).title,
+                    "check": f.check_id,
+                    "observedAt": observed,
                     "summary": f.summary,
                     "evidence": f.evidence,
                     "remediations": list(f.remediations),
@@ -154,6 +163,9 @@ class Diagnosis:
                 for c in self.assessment.checks
             ],
             "durationMs": self.duration_ms,
+            "startedAt": iso(self.started_at),
+            "finishedAt": observed,
+            "tool": {"name": "cmk-wizard", "version": __version__},
         }
 
 

@@ -42,14 +42,15 @@ from wizard.run.firewall import (
 )
 from wizard.run.fix_loop import run_session
 from wizard.run.fix_settings import FixSettings, WritableGateway
+from wizard.run.incidents import Incident, planned_from
 from wizard.run.lock import ClusterLock
 from wizard.run.outcomes import (
+    SKIP_MESSAGE,
     StepOutcome,
     TimelineEvent,
     failed_status,
     recovery_unconfirmed,
     run_verdict,
-    skipped_keys,
 )
 from wizard.run.recovery import WAIT_ADVICE, OutageSeen, fixes_a_cause
 from wizard.run.rediagnose import rediagnose
@@ -57,6 +58,7 @@ from wizard.run.replacement import earlier_replacement, kept_replacement, reuse_
 from wizard.run.settle import begin_writes
 from wizard.run.verify import verify
 from wizard.run.wait import WaitProgress, wait_for_ready
+from wizard.run.wait_gate import GO_BACK, Blocker, blocked_text, blockers
 
 
 class FixSession:
@@ -74,6 +76,7 @@ class FixSession:
         scope: Collection[str] | None = None,
         settings: FixSettings | None = None,
         operator_ip: str | None = None,
+        incident: Incident | None = None,
     ) -> None:
         self.gateway = gateway
         self.cluster_id = cluster_id
@@ -98,7 +101,12 @@ class FixSession:
         """What Azure showed of the outage: it decides what proves the recovery."""
         self._writer: AzureWriter | None = None
         self._applied: set[str] = set()
+        self._skipped: set[str] = set()
         self.audit.cluster = cluster_id
+        self.incident = incident or Incident(cluster_id)
+        """The incident this pass belongs to: the report covers all of it."""
+        self.pass_number = self.incident.open_pass(self)
+        self.audit.incident = {"incident": self.incident.id, "pass": self.pass_number}
         self.lock = ClusterLock(audit.path.parent, cluster_id)
         self.notices: list[str] = []
         self._rules_joined = False  # settling found an earlier rule open that the shown plan lacks
@@ -137,6 +145,8 @@ class FixSession:
         self.current = result
         self.lost_sight = lost_sight(result.assessment, self._answered)
         self._answered |= answered(result.assessment)
+        self.incident.saw(result, f"fix pass {self.pass_number}")
+        self.audit.planned_from = planned_from(result)
         self.seen.note(result)
         return result
 
@@ -152,7 +162,10 @@ class FixSession:
         return run_verdict(self.current.verdict, self.outcomes) if self.current else "incomplete"
 
     def plan(self) -> Plan:
-        """The plan from the latest diagnosis and what this session already did."""
+        """The plan from the latest diagnosis and what this session already did; nothing once the
+        failed cluster is deleted (the documented end: provisioning again is the operator's)."""
+        if self.deleted_cluster:
+            return Plan(self.cluster_id, ())
         if self.current is None:
             self.diagnose()
         assert self.current is not None
@@ -211,12 +224,21 @@ class FixSession:
 
     @property
     def skipped(self) -> frozenset[str]:
-        """The keys of the steps left out (declined): nothing was sent for them."""
-        return skipped_keys(self.outcomes)
+        """The keys of the steps left out and not taken back: nothing was sent for them."""
+        return frozenset(self._skipped)
 
     def skip(self, step: Step) -> StepOutcome:
-        """Leave a step out: recorded as declined (not confirmed), so the report says it was not applied."""
-        return self.apply(step, confirmation=None)
+        """Leave a write out of this fix (nothing is sent; `unskip` takes it back); the report says so."""
+        self._skipped.add(step.key)
+        return self._record(StepOutcome(step, OutcomeStatus.SKIPPED, SKIP_MESSAGE))
+
+    def unskip(self, step: Step) -> bool:
+        """Take a skip back: the step is planned again in its place. False when it was not skipped."""
+        if step.key not in self._skipped:
+            return False
+        self._skipped.discard(step.key)
+        self._event("step", f"{step.remediation} for {step.finding}: skip taken back")
+        return True
 
     def _write(self, step: Step) -> WriteResult:
         if step.action is None:
@@ -320,7 +342,7 @@ class FixSession:
         on_progress: Callable[[WaitProgress], None] | None = None,
         cancel: threading.Event | None = None,
     ) -> StepOutcome:
-        """wait-for-ready (reads only), then diagnose again."""
+        """wait-for-ready (reads only), then diagnose again; not while a cause is there (wait_gate.py)."""
         plan_step = (
             next((s for s in self.plan().steps if s.kind == StepKind.WAIT), None) if self.current else None
         )
@@ -339,6 +361,11 @@ class FixSession:
         )
         started = datetime.now(UTC)
         s = self.settings
+        found = self.wait_blockers()
+        if found:  # waiting cannot help: say which, and go back to it
+            return self._record(
+                StepOutcome(step, OutcomeStatus.BLOCKED, blocked_text(found), GO_BACK, started_at=started)
+            )
         health_before = self.seen.health_state
         result = wait_for_ready(
             self.gateway,
@@ -349,6 +376,8 @@ class FixSession:
             max_poll=s.wait_max_poll,
             on_progress=on_progress,
             cancel=cancel,
+            recheck=self._recheck,
+            recheck_every=s.wait_recheck,
         )
         self.carry = self.carry.after_wait()
         self.diagnose()
@@ -357,13 +386,31 @@ class FixSession:
                 step,
                 result.status,
                 result.describe(),
-                WAIT_ADVICE.get(result.status, "" if result.ready else "the cluster is not Ready yet"),
+                GO_BACK
+                if result.blocked
+                else WAIT_ADVICE.get(result.status, "" if result.ready else "the cluster is not Ready yet"),
                 {"clusterStatus": step.before.get("clusterStatus"), "resourceHealth": health_before},
                 {"clusterStatus": result.cluster_status, "resourceHealth": result.availability or None},
                 started_at=started,
                 wait=result,
             )
         )
+
+    def wait_blockers(self) -> tuple[Blocker, ...]:
+        """Why waiting for Ready cannot help now (the latest diagnosis and this pass' steps); nothing
+        once the failed cluster is deleted (there is nothing to wait for)."""
+        if self.deleted_cluster:
+            return ()
+        return blockers(self.current, self.outcomes, self._skipped)
+
+    def _recheck(self) -> str:
+        """During a wait: diagnose again (without recording it); why waiting cannot help, or ""."""
+        try:
+            latest = diagnose(self.gateway, self.cluster_id)
+        except WizardError:
+            return ""
+        found = blockers(latest, self.outcomes, self._skipped)
+        return blocked_text(found) if found else ""
 
     def _refresh_after_error(self) -> None:
         with contextlib.suppress(WizardError):
@@ -400,6 +447,7 @@ def open_session(
     scope: Collection[str] | None = None,
     settings: FixSettings | None = None,
     operator_ip: str | None = None,
+    incident: Incident | None = None,
 ) -> FixSession:
     """A FixSession over a backend's gateway (call from a worker: it imports the Azure SDK).
 
@@ -414,4 +462,5 @@ def open_session(
         scope=scope,
         settings=settings,
         operator_ip=operator_ip,
+        incident=incident,
     )

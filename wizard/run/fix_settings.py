@@ -30,10 +30,16 @@ class FixSettings:
     wait_timeout: float = float(DOCUMENTED_BOUND_SECONDS)
     wait_poll: float = 60.0
     wait_max_poll: float = 300.0
+    wait_recheck: float = 300.0
+    """How often a wait diagnoses again, to stop when a cause is (back) there."""
     max_steps: int = 25
 
     @classmethod
     def for_mode(cls, mode: str, **overrides: Any) -> FixSettings:
         """Live: poll every 1-5 minutes for up to an hour; emulator: sub-second polls, 60 s."""
-        base = cls() if mode == "azure" else cls(wait_timeout=60.0, wait_poll=0.1, wait_max_poll=1.0)
+        base = (
+            cls()
+            if mode == "azure"
+            else cls(wait_timeout=60.0, wait_poll=0.1, wait_max_poll=1.0, wait_recheck=2.0)
+        )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
