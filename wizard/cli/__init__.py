@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from wizard import __version__
 from wizard.cli.forensics import add_what_changed_flags, what_changed_for
+from wizard.cli.output import add_output_flags
 from wizard.cli.scan import add_fleet_flags, add_scan_parser, fleet_estate
 from wizard.domain.errors import BadInput, WizardError
 from wizard.domain.ids import CLUSTER_TYPE, parse_resource_id, quoted
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 
 EXIT_HEALTHY, EXIT_CRITICAL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 DEFAULT_DEMO_SCENARIO = "key-expired"
+DIAGNOSE_OUTPUTS = ("text", "json", "table", "tsv", "yaml")
+DIAGNOSE_TABLE = "findings[].{code: code, severity: severity, summary: summary}"
+"""What `diagnose --output table|tsv` shows without --query: the findings, one row each."""
 DEFAULT_RETRY_TOTAL = 4
 RETRY_TOTAL_ENV = "CMK_WIZARD_RETRY_TOTAL"
 EMULATOR_TOKEN_ENV = "CMK_WIZARD_EMULATOR_TOKEN"
@@ -188,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     diagnose = commands.add_parser("diagnose", help="non-interactive diagnosis")
     _add_target(diagnose)
-    diagnose.add_argument("--format", choices=("text", "json"), default="text")
+    add_output_flags(diagnose, DIAGNOSE_OUTPUTS, "text")
     add_what_changed_flags(diagnose)
 
     emulator = commands.add_parser("emulator", help="run the emulator standalone")
@@ -213,9 +217,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_fleet_flags(emulator)
 
-    commands.add_parser("scenarios", help="list the built-in emulator scenarios")
+    scenarios = commands.add_parser(
+        "scenarios", help="list the built-in emulator scenarios, each with what it shows"
+    )
+    add_output_flags(scenarios, ("text", "json", "table", "tsv", "yaml"), "text")
     _add_fix_parsers(commands)
     add_scan_parser(commands, lambda parser: _add_target(parser, fleet=True))
+    for command in commands.choices.values():
+        command.add_argument("--version", action="version", version=f"cmk-wizard {__version__}")
     return parser
 
 
@@ -375,9 +384,15 @@ def _run_diagnose(args: argparse.Namespace) -> int:
         changed = what_changed_for(args, backend, result)
     finally:
         backend.close()
-    if args.format == "json":
+    if args.output != "text" or args.query is not None:
+        from wizard.cli.output import jmespath_query, query, render
+
         out = result.to_json()
-        print(json.dumps(out if changed is None else {**out, "whatChanged": changed.to_json()}, indent=2))
+        out = out if changed is None else {**out, "whatChanged": changed.to_json()}
+        shape = args.query
+        if shape is None and args.output in ("table", "tsv"):
+            shape = jmespath_query(DIAGNOSE_TABLE)
+        print(render(query(out, shape), "json" if args.output == "text" else args.output))
     else:
         print(diagnosis_text(result))
         if changed is not None:
@@ -445,10 +460,31 @@ def _run_emulator(args: argparse.Namespace) -> int:
 
 
 def _run_scenarios(args: argparse.Namespace) -> int:
-    from wizard.emulator import scenario_names
+    """Each built-in scenario with the one-line description its YAML file gives it."""
+    from wizard.cli.output import query, render
+    from wizard.emulator import scenario_descriptions
 
-    print("\n".join(scenario_names()))
+    described = scenario_descriptions()
+    if args.output == "text" and args.query is None:
+        width = max(map(len, described), default=0)
+        print("\n".join(f"{name:<{width}}  {text}" for name, text in described.items()))
+        return EXIT_HEALTHY
+    listed = [{"name": name, "description": text} for name, text in described.items()]
+    print(render(query(listed, args.query), "json" if args.output == "text" else args.output))
     return EXIT_HEALTHY
+
+
+def _demo_outputs(args: argparse.Namespace) -> None:
+    """Against an emulator (demo, --scenario, --emulator, --fleet) the audit log and reports go to a
+    demo directory of their own unless asked otherwise: never into the live audit log."""
+    if not any(getattr(args, name, None) for name in ("scenario", "emulator", "fleet")):
+        return
+    from wizard.run.audit import demo_state_dir
+
+    if hasattr(args, "audit_log") and not args.audit_log:
+        args.audit_log = str(demo_state_dir() / "audit.jsonl")
+    if hasattr(args, "report_dir") and not args.report_dir:
+        args.report_dir = str(demo_state_dir() / "reports")
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -457,6 +493,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         args = build_parser().parse_args(["tui"])
     if command == "demo" and not args.fleet and not args.scenario:
         args.scenario = DEFAULT_DEMO_SCENARIO
+    _demo_outputs(args)
     if command in ("tui", "demo"):
         return _run_tui(args)
     if command == "diagnose":
