@@ -148,8 +148,8 @@ def add_scan_parser(commands: Any, add_connection: Callable[[argparse.ArgumentPa
 
 def run_scan(args: argparse.Namespace, make_backend: Callable[[argparse.Namespace], Any]) -> int:
     """Scan, print the report in the asked format, exit 0 healthy / 1 critical / 3 incomplete."""
-    from wizard.run.scan import scan
     from wizard.cli.output import query, render
+    from wizard.run.scan import scan
     from wizard.run.scan_output import table, to_csv, to_json
 
     if args.query is not None and args.output == "csv":
