@@ -31,6 +31,7 @@ from screens.messages import FixOpened, ReportReady, StepApplied, WaitFinished, 
 from screens.presentation import field
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.detail_pane import Block, DetailPane
+from screens.widgets.keys import KeyedOptionList
 from wizard.domain.errors import WizardError
 from wizard.domain.models import CheckStatus
 from wizard.domain.ports import Backend
@@ -109,8 +110,8 @@ class RemediationScreen(Screen[bool]):
             yield Static(id="fix-wait-line")
             yield ProgressBar(total=3600, show_eta=False, id="fix-wait-bar")
         with Horizontal(id="fix-body"):
-            yield OptionList(id="fix-steps")
-            yield DetailPane(id="fix-detail")
+            yield KeyedOptionList(id="fix-steps")
+            yield DetailPane(id="fix-detail", back_to="#fix-steps", back_label="Steps")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -450,6 +451,8 @@ class RemediationScreen(Screen[bool]):
         """Keys that cannot act now are shown dimmed (or hidden) rather than doing nothing."""
         if action == "stop_wait":
             return self.busy == "waiting"
+        if self.read_only and action in ("apply", "skip", "wait"):
+            return False  # read-only: no write to offer, and no wait that nothing here can end
         if action in ("apply", "skip", "wait", "report"):
             if self.busy or self.session is None:
                 return None

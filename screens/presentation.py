@@ -11,6 +11,7 @@ from textual.markup import escape
 from wizard.domain.errors import BadInput
 from wizard.domain.ids import parse_key_url
 from wizard.domain.models import CheckStatus, Severity
+from wizard.domain.ports import Backend
 from wizard.engine.tree import CheckSpec
 
 STATUS_MARKS: Mapping[CheckStatus, tuple[str, str]] = {
@@ -107,3 +108,12 @@ def evidence_blocks(pairs: Mapping[str, Any]) -> list[tuple[str, str]]:
     if not pairs:
         return [("field", "[$text-muted](none)[/]")]
     return [("field", field(key, show_value(value))) for key, value in pairs.items()]
+
+
+def scenario_line(backend: Backend) -> str:
+    """`Scenario NAME: what it shows` on an emulator, else nothing."""
+    playing = backend.current_scenario()
+    if playing is None:
+        return ""
+    name, shows = playing
+    return f"[b]Scenario {escape(name)}[/]" + (f": {escape(shows)}" if shows else "")
