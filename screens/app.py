@@ -38,6 +38,13 @@ from screens.themes import (
 from wizard.domain.ports import Backend, Operator
 
 EXIT_INCOMPLETE = 3
+SCREEN_NAMES = {
+    "StartScreen": "Clusters",
+    "DiagnosisScreen": "Checklist",
+    "FindingsScreen": "Findings",
+    "RemediationScreen": "Fix",
+}
+"""What escape from a report opened by the palette goes back to, as its footer says."""
 APP_KEYS = ("quit", "help", "toggle_colours", "command_palette")
 """The app's own actions, hidden and off under a modal."""
 
@@ -285,7 +292,10 @@ class WizardApp(App[int]):
             fixes[-1].action_report()
         elif self.last_report is not None:
             report = self.last_report
-            self.push_screen(ReportScreen(report.markdown, report.path, save_error=report.save_error))
+            back = SCREEN_NAMES.get(type(self.screen).__name__, "Back")
+            self.push_screen(
+                ReportScreen(report.markdown, report.path, save_error=report.save_error, back_label=back)
+            )
         else:
             self.notify(
                 "No report yet: press x on the findings to fix the cluster; the report "

@@ -39,13 +39,25 @@ def check_detail(spec: CheckSpec, result: CheckResult | None) -> list[Block]:
     """One check: status, question, what would let it run, evidence, its source and the seed passage."""
     status = result.status if result else CheckStatus.PENDING
     detail = f": {escape(result.detail)}" if result and result.detail else ""
-    blocks: list[Block] = [
-        ("title", escape(spec.title)),
-        ("line", f"{status_mark(status)} [b]{STATUS_WORDS[status]}[/]{detail}"),
-        ("line", field("Question", spec.question)),
-    ]
     if result and result.needs:
-        blocks += [("heading-warning", "To answer this you need"), ("field", escape(result.needs))]
+        # a refusal's full text (403 code, action, scope) runs several lines at 80 columns: the
+        # role that would let the check run comes first, Azure's words after
+        short = f": {escape(collapsed(result.detail))}" if result.detail else ""
+        blocks: list[Block] = [
+            ("title", escape(spec.title)),
+            ("line", f"{status_mark(status)} [b]{STATUS_WORDS[status]}[/]{short}"),
+            ("heading-warning", "To answer this you need"),
+            ("field", escape(result.needs)),
+            ("line", field("Question", spec.question)),
+        ]
+        if result.detail and collapsed(result.detail) != result.detail:
+            blocks += [("heading", "What Azure answered"), ("field", escape(result.detail))]
+    else:
+        blocks = [
+            ("title", escape(spec.title)),
+            ("line", f"{status_mark(status)} [b]{STATUS_WORDS[status]}[/]{detail}"),
+            ("line", field("Question", spec.question)),
+        ]
     if result and result.evidence:
         blocks += [("heading", "Evidence"), *evidence_blocks(result.evidence)]
     sources = ", ".join(result.sources) if result and result.sources else "not asked yet"
@@ -60,6 +72,16 @@ def check_detail(spec: CheckSpec, result: CheckResult | None) -> list[Block]:
     if passage:
         blocks += [("heading", "From the troubleshooting page"), ("passage", escape(passage))]
     return blocks
+
+
+COLLAPSED_DETAIL = 40
+
+
+def collapsed(detail: str) -> str:
+    """The start of a long refusal: its words before the first `:` (the code and action follow), at
+    most 40 characters."""
+    short = detail.split(": ", 1)[0]
+    return short if len(short) <= COLLAPSED_DETAIL else short[: COLLAPSED_DETAIL - 1].rstrip() + "…"
 
 
 def progress_line(assessment: Assessment) -> str:

@@ -238,7 +238,9 @@ class RemediationScreen(Screen[bool]):
     def show_report(self, message: ReportReady) -> None:
         """Open the report; the app remembers it for the palette (the message bubbles on)."""
         self._busy("")
-        self.app.push_screen(ReportScreen(message.markdown, message.path, save_error=message.save_error))
+        self.app.push_screen(
+            ReportScreen(message.markdown, message.path, save_error=message.save_error, back_label="Fix")
+        )
 
     @on(Worker.StateChanged)
     def explain_failure(self, event: Worker.StateChanged) -> None:
