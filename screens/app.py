@@ -38,6 +38,8 @@ from screens.themes import (
 from wizard.domain.ports import Backend, Operator
 
 EXIT_INCOMPLETE = 3
+KEY_NAMES = {"up,down,j,k": "↑↓ j k", "pgup,pgdn,j,k": "pgup pgdn j k", "pgup,pgdn": "pgup pgdn"}
+"""How the help writes keys that come in groups."""
 SCREEN_NAMES = {
     "StartScreen": "Clusters",
     "DiagnosisScreen": "Checklist",
@@ -180,7 +182,7 @@ class WizardApp(App[int]):
         from screens.incident import ReportScreen
 
         def keys(*pairs: tuple[str, str]) -> list[Binding]:
-            return [Binding(key, "", what) for key, what in pairs]
+            return [Binding(key, "", what, key_display=KEY_NAMES.get(key)) for key, what in pairs]
 
         return [
             (

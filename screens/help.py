@@ -58,7 +58,7 @@ class HelpScreen(ModalScreen[None]):
     def _keys(self, bindings: Sequence[Binding]) -> Table:
         """A two-column grid, so a long line wraps under its own text, not under the key."""
         grid = Table.grid(padding=(0, 1))
-        grid.add_column(width=11, no_wrap=True)
+        grid.add_column(width=13, no_wrap=True)
         grid.add_column(ratio=1)
         for key, what in self.shown_keys(bindings):
             grid.add_row(Text(key, style="bold"), Text(what))

@@ -138,9 +138,9 @@ async def test_help_lines_wrap_under_their_text_and_enter_shows_once(tmp_path: P
         for title, bindings in help_screen.sections:
             console.print(help_screen._keys(bindings))
         lines = console.export_text().splitlines()
-        continued = [line for line in lines if line and not line[:11].strip()]
+        continued = [line for line in lines if line and not line[:13].strip()]
         assert continued, "some help line is long enough to wrap at 60 columns"
-        assert all(line.startswith(" " * 12) for line in continued)
+        assert all(line.startswith(" " * 14) for line in continued)
         assert set(footer_keys(pilot)) <= {"escape", "q", "question_mark"}
 
 
