@@ -168,6 +168,12 @@ class ClientFactory:
 
         return self._arm("monitor", MonitorManagementClient, subscription_id)
 
+    def resource_health(self, subscription_id: str | None = None) -> Any:
+        """azure-mgmt-resourcehealth (availabilityStatuses/current of a cluster)."""
+        from azure.mgmt.resourcehealth import ResourceHealthMgmtClient
+
+        return self._arm("resource_health", ResourceHealthMgmtClient, subscription_id)
+
     def graph(self) -> Any:
         """azure-mgmt-resourcegraph (find vaults and clusters across subscriptions)."""
         from azure.mgmt.resourcegraph import ResourceGraphClient
