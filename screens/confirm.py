@@ -52,31 +52,31 @@ class ConfirmStepScreen(ModalScreen[Answer]):
     def compose(self) -> ComposeResult:
         """What will change, then the question."""
         step = self.step
-        with Vertical(id="confirm-frame"):
-            with Vertical(id="confirm-box", classes="-typed" if self.typed else ""):
-                yield Static(f"[b]Apply {escape(self.position or 'this step')}?[/]", id="confirm-title")
-                with VerticalScroll(id="confirm-body"):
-                    yield Static(f"[b]{escape(step.title)}[/]", classes="confirm-line")
-                    if step.reversible:
-                        yield Static("[$text-muted]Reversible[/]  [$success]yes[/]", classes="confirm-field")
-                    else:
-                        yield Static(
-                            "[b $error]NOT REVERSIBLE: this cannot be undone.[/]", classes="confirm-field"
-                        )
-                    yield Static(field("Change", step.change), classes="confirm-line")
-                    yield Static(field("Target", step.target), classes="confirm-line")
-                    for row in state_changes(step):
-                        yield Static(row, classes="confirm-field")
-                    who = f" ({escape(self.who)})" if self.who else ""
+        box = Vertical(id="confirm-box", classes="-typed" if self.typed else "")
+        with Vertical(id="confirm-frame"), box:
+            yield Static(f"[b]Apply {escape(self.position or 'this step')}?[/]", id="confirm-title")
+            with VerticalScroll(id="confirm-body"):
+                yield Static(f"[b]{escape(step.title)}[/]", classes="confirm-line")
+                if step.reversible:
+                    yield Static("[$text-muted]Reversible[/]  [$success]yes[/]", classes="confirm-field")
+                else:
                     yield Static(
-                        f"[$text-muted]Writes to Azure{who}; audited before and after.[/]",
-                        classes="confirm-line",
+                        "[b $error]NOT REVERSIBLE: this cannot be undone.[/]", classes="confirm-field"
                     )
-                if self.typed:
-                    yield Static(f"Type [b]{escape(step.confirm_text)}[/] to confirm:", id="confirm-ask")
-                    yield Input(id="confirm-name")
-                    yield Static("", id="confirm-error")
-                    yield Static("[b]enter[/] applies once the name is typed", id="confirm-keys")
+                yield Static(field("Change", step.change), classes="confirm-line")
+                yield Static(field("Target", step.target), classes="confirm-line")
+                for row in state_changes(step):
+                    yield Static(row, classes="confirm-field")
+                who = f" ({escape(self.who)})" if self.who else ""
+                yield Static(
+                    f"[$text-muted]Writes to Azure{who}; audited before and after.[/]",
+                    classes="confirm-line",
+                )
+            if self.typed:
+                yield Static(f"Type [b]{escape(step.confirm_text)}[/] to confirm:", id="confirm-ask")
+                yield Input(id="confirm-name")
+                yield Static("", id="confirm-error")
+                yield Static("[b]enter[/] applies once the name is typed", id="confirm-keys")
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:

@@ -135,7 +135,7 @@ async def test_help_lines_wrap_under_their_text_and_enter_shows_once(tmp_path: P
             keys = [key for key, _ in help_screen.shown_keys(bindings)]
             assert len(keys) == len(set(keys))
         console = Console(width=60, record=True, color_system=None)
-        for title, bindings in help_screen.sections:
+        for _, bindings in help_screen.sections:
             console.print(help_screen._keys(bindings))
         lines = console.export_text().splitlines()
         continued = [line for line in lines if line and not line[:13].strip()]
@@ -208,7 +208,10 @@ def test_paths_break_only_between_names() -> None:
 
 
 def test_report_tables_become_rows_the_status_can_be_read_in() -> None:
-    markdown = "| check | question | status | detail |\n|---|---|---|---|\n| `key.dates` | Key in date | fail | expired \\| gone |\n"
+    markdown = (
+        "| check | question | status | detail |\n|---|---|---|---|\n"
+        "| `key.dates` | Key in date | fail | expired \\| gone |\n"
+    )
     assert (
         tables_as_lists(markdown)
         == "- **`key.dates`** · question: Key in date · status: fail · detail: expired \\| gone"
