@@ -65,11 +65,14 @@ def test_diagnosis_screen(snap_compare: SnapCompare, size: tuple[int, int]) -> N
 
 @pytest.mark.parametrize("size", SIZES)
 def test_findings_screen(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
-    """Three causes and the symptom, most fundamental first, the first one's plan shown."""
+    """Three causes and the symptom in the order the fix takes them; `j` moves to the second (the
+    firewall: the key's plan would show a new expiry date, which moves with the clock)."""
 
     async def open_findings(pilot: Pilot[int]) -> None:
         await settle(pilot)
         await pilot.press("f")
+        await settle(pilot)
+        await pilot.press("j")
         await settle(pilot)
 
     assert snap_compare(_app("multi-fault", open_cluster=True), terminal_size=size, run_before=open_findings)
@@ -111,7 +114,9 @@ def test_fix_preview_screen(snap_compare: SnapCompare, size: tuple[int, int]) ->
 def test_fix_preview_read_only(snap_compare: SnapCompare) -> None:
     """Read-only: the plan with no apply, skip or wait in the footer."""
     assert snap_compare(
-        _app("key-expired", open_cluster=True, read_only=True), terminal_size=(80, 24), run_before=_open_fix
+        _app("rbac-role-missing", open_cluster=True, read_only=True),
+        terminal_size=(80, 24),
+        run_before=_open_fix,
     )
 
 
