@@ -46,6 +46,7 @@ def test_output_yaml_and_format_alias(capsys: pytest.CaptureFixture[str]) -> Non
     as_json = json.loads(capsys.readouterr().out)
     main(["diagnose", "--scenario", "key-expired", "-o", "yaml"])
     as_yaml = yaml.safe_load(capsys.readouterr().out)
+
     def shape(out: dict[str, Any]) -> list[tuple[str, str, list[str]]]:  # dates move between runs
         return [(f["code"], f["severity"], f["remediations"]) for f in out["findings"]]
 
