@@ -50,6 +50,8 @@ class ReportScreen(Screen[None]):
         super().__init__()
         relabel(self, "back", back_label)
         self.markdown = markdown
+        self.viewed = tables_as_lists(markdown)
+        """What the viewer shows: tables as rows (the saved file keeps them)."""
         self.path = path
         self.save_error = save_error
         self.sent: list[str] = []
@@ -59,7 +61,7 @@ class ReportScreen(Screen[None]):
         yield ContextBar()
         yield Static(self._where(), id="report-path")
         with KeyedScroll(id="report-scroll"):
-            yield Markdown(tables_as_lists(self.markdown), id="report-text")
+            yield Markdown(self.viewed, id="report-text")
         yield Footer()
 
     def on_mount(self) -> None:
