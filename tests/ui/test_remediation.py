@@ -38,8 +38,9 @@ async def open_fix(pilot: Pilot[int]) -> RemediationScreen:
     screen = app.screen
     assert isinstance(screen, RemediationScreen)
     await until(pilot, lambda: screen.plan is not None and not screen.busy)
-    # the preview follows the list's highlight message, which may land a round after the plan
-    await until(pilot, lambda: not shown(app, "#fix-detail").startswith("Planning"), what="the preview")
+    # The preview follows the plan by a message or two (the step list's highlight): on a busy
+    # machine the pane can still say "Planning" when the plan is already there.
+    await until(pilot, lambda: "Planning" not in shown(app, "#fix-detail"), what="the first step's preview")
     return screen
 
 
