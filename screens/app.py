@@ -10,7 +10,7 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from screens.commands import WizardCommands
@@ -28,12 +28,29 @@ from screens.messages import (
     VerdictChanged,
 )
 from screens.start import StartScreen
+from screens.themes import (
+    FULL_COLOUR_THEME,
+    NO_COLOUR_THEME,
+    TERMINAL_COLOUR_THEME,
+    THEME_LABELS,
+    no_colour_theme,
+    terminal_theme,
+)
 from wizard.domain.ports import Backend, Operator
 from wizard.run.incidents import Incident
 
-FULL_COLOUR_THEME = "textual-dark"
-TERMINAL_COLOUR_THEME = "ansi-dark"
-THEME_LABELS = {FULL_COLOUR_THEME: "Full colour", TERMINAL_COLOUR_THEME: "Terminal colours"}
+EXIT_INCOMPLETE = 3
+KEY_NAMES = {"up,down,j,k": "↑↓ j k", "pgup,pgdn,j,k": "pgup pgdn j k", "pgup,pgdn": "pgup pgdn"}
+"""How the help writes keys that come in groups."""
+SCREEN_NAMES = {
+    "StartScreen": "Clusters",
+    "DiagnosisScreen": "Checklist",
+    "FindingsScreen": "Findings",
+    "RemediationScreen": "Fix",
+}
+"""What escape from a report opened by the palette goes back to, as its footer says."""
+APP_KEYS = ("quit", "help", "toggle_colours", "command_palette")
+"""The app's own actions, hidden and off under a modal."""
 
 
 def prefers_terminal_colours(environ: Mapping[str, str]) -> bool:
@@ -99,11 +116,19 @@ class WizardApp(App[int]):
         )
         self.last_report: ReportReady | None = None
         self.scenario_names: list[str] = []
+        self.scenario_notes: dict[str, str] = {}
+        playing = backend.current_scenario()
+        self.playing: str | None = playing[0] if playing else None
+        """The scenario the palette marks as playing now."""
         self.last_exit_code = 0
         self.incidents: dict[str, Incident] = {}
         """One incident per cluster while the wizard runs: every diagnosis and fix pass of it."""
+        self.register_theme(terminal_theme())
+        self.register_theme(no_colour_theme())
         use_terminal = prefers_terminal_colours(os.environ) if terminal_colours is None else terminal_colours
-        self.theme = TERMINAL_COLOUR_THEME if use_terminal else FULL_COLOUR_THEME
+        self.full_colour_theme = NO_COLOUR_THEME if self.no_color else FULL_COLOUR_THEME
+        """NO_COLOR (Textual greys every colour then) has a palette of its own, readable in grey."""
+        self.theme = self.full_colour_theme if self.no_color or not use_terminal else TERMINAL_COLOUR_THEME
 
     def on_mount(self) -> None:
         """Show the start screen at once; connecting (which imports Azure) waits for the first frame."""
@@ -122,6 +147,7 @@ class WizardApp(App[int]):
         reader = self.backend.connect()
         operator = reader.operator()
         self.scenario_names = self.backend.scenarios()
+        self.scenario_notes = self.backend.scenario_descriptions()
         self.post_message(OperatorKnown(operator))
 
     @on(OperatorKnown)
@@ -183,7 +209,7 @@ class WizardApp(App[int]):
         from screens.incident import ReportScreen
 
         def keys(*pairs: tuple[str, str]) -> list[Binding]:
-            return [Binding(key, "", what) for key, what in pairs]
+            return [Binding(key, "", what, key_display=KEY_NAMES.get(key)) for key, what in pairs]
 
         return [
             (
@@ -201,26 +227,24 @@ class WizardApp(App[int]):
             (
                 "Cluster list",
                 [
-                    *keys(("up,down", "Move in the list"), ("enter", "Diagnose the cluster")),
+                    *keys(("up,down,j,k", "Move in the list"), ("enter", "Diagnose the cluster")),
                     *only_bindings(StartScreen.BINDINGS),
                 ],
             ),
             (
                 "Checklist",
                 [
-                    *keys(
-                        ("up,down", "Move between checks; details follow"),
-                        ("enter", "Into the details, to scroll them"),
-                    ),
+                    *keys(("up,down,j,k", "Move between checks; details follow")),
                     *only_bindings(DiagnosisScreen.BINDINGS),
+                    *keys(("escape", "In the details: back to the checklist")),
                 ],
             ),
             (
                 "Findings",
                 [
                     *keys(
-                        ("up,down", "Move between findings; plan follows"),
-                        ("enter", "Into the plan, to scroll it"),
+                        ("up,down,j,k", "Move between findings; plan follows"),
+                        ("enter", "Into the plan, to scroll it (escape: back to the list)"),
                     ),
                     *only_bindings(FindingsScreen.BINDINGS),
                 ],
@@ -229,8 +253,8 @@ class WizardApp(App[int]):
                 "Fix",
                 [
                     *keys(
-                        ("up,down", "Move between steps and results; the preview follows"),
-                        ("enter", "Into the preview, to scroll it"),
+                        ("up,down,j,k", "Move between steps and results; the preview follows"),
+                        ("enter", "Into the preview, to scroll it (escape: back to the steps)"),
                     ),
                     *only_bindings(RemediationScreen.BINDINGS),
                 ],
@@ -242,7 +266,10 @@ class WizardApp(App[int]):
                     *keys(("enter", "Irreversible steps: apply once the name is typed")),
                 ],
             ),
-            ("Report", [*keys(("pgup,pgdn", "Scroll the report")), *only_bindings(ReportScreen.BINDINGS)]),
+            (
+                "Report",
+                [*keys(("pgup,pgdn,j,k", "Scroll the report")), *only_bindings(ReportScreen.BINDINGS)],
+            ),
         ]
 
     def action_help(self) -> None:
@@ -250,13 +277,17 @@ class WizardApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.help_sections()))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Under a modal (a confirmation, the help) only the modal's keys are live and shown."""
+        return not (isinstance(self.screen, ModalScreen) and action in APP_KEYS)
+
     async def action_quit(self) -> None:
         """Leave with the verdict of the last diagnosis."""
         self.exit(self.last_exit_code)
 
     def action_toggle_colours(self) -> None:
         """Switch between full colour and the terminal's own palette."""
-        self.theme = FULL_COLOUR_THEME if self.theme == TERMINAL_COLOUR_THEME else TERMINAL_COLOUR_THEME
+        self.theme = self.full_colour_theme if self.theme == TERMINAL_COLOUR_THEME else TERMINAL_COLOUR_THEME
         self.notify(THEME_LABELS[self.theme], title="Colours", timeout=2)
 
     def action_rerun_diagnosis(self) -> None:
@@ -295,7 +326,10 @@ class WizardApp(App[int]):
             self.run_incident_report(self.incident_for(diagnosed[-1].cluster_id), self.fix_paths.reports())
         elif self.last_report is not None:
             report = self.last_report
-            self.push_screen(ReportScreen(report.markdown, report.path, save_error=report.save_error))
+            back = SCREEN_NAMES.get(type(self.screen).__name__, "Back")
+            self.push_screen(
+                ReportScreen(report.markdown, report.path, save_error=report.save_error, back_label=back)
+            )
         else:
             self.notify(
                 "No report yet: open a cluster and let its diagnosis finish; then Open report writes "
@@ -319,6 +353,7 @@ class WizardApp(App[int]):
     def run_scenario_switch(self, name: str) -> None:
         """Slow: stops one emulator and starts another; only posts messages."""
         self.backend.switch_scenario(name)
+        self.playing = name
         reader = self.backend.connect()
         default = self.backend.default_cluster_id()
         self.post_message(OperatorKnown(reader.operator()))

@@ -37,6 +37,7 @@ from screens.messages import (
 from screens.presentation import field
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.detail_pane import Block, DetailPane
+from screens.widgets.keys import KeyedOptionList
 from wizard.domain.models import CheckStatus
 from wizard.domain.ports import Backend
 from wizard.domain.results import OutcomeStatus, StepKind
@@ -126,8 +127,8 @@ class RemediationScreen(Screen[bool]):
             yield Static(id="fix-wait-line")
             yield ProgressBar(total=3600, show_eta=False, id="fix-wait-bar")
         with Horizontal(id="fix-body"):
-            yield OptionList(id="fix-steps")
-            yield DetailPane(id="fix-detail")
+            yield KeyedOptionList(id="fix-steps")
+            yield DetailPane(id="fix-detail", back_to="#fix-steps", back_label="Steps")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -253,7 +254,9 @@ class RemediationScreen(Screen[bool]):
     def show_report(self, message: ReportReady) -> None:
         """Open the report; the app remembers it for the palette (the message bubbles on)."""
         self._busy("")
-        self.app.push_screen(ReportScreen(message.markdown, message.path, save_error=message.save_error))
+        self.app.push_screen(
+            ReportScreen(message.markdown, message.path, save_error=message.save_error, back_label="Fix")
+        )
 
     @on(Worker.StateChanged)
     def explain_failure(self, event: Worker.StateChanged) -> None:
@@ -527,6 +530,8 @@ class RemediationScreen(Screen[bool]):
         """Keys that cannot act now are shown dimmed (or hidden) rather than doing nothing."""
         if action == "stop_wait":
             return self.busy == "waiting"
+        if self.read_only and action in ("apply", "skip", "wait"):
+            return False  # read-only: no write to offer, and no wait that nothing here can end
         if action == "wait" and self.session is not None and self.session.deleted_cluster:
             return None  # nothing left to wait for: the cluster is gone, as it should be
         if action == "wait" and not self.busy and self.blocked():

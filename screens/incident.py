@@ -8,13 +8,14 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
 
 from screens.messages import ReportReady
+from screens.presentation import path_lines, tables_as_lists
 from screens.widgets.context_bar import ContextBar
+from screens.widgets.keys import KeyedScroll, relabel
 from wizard.domain.errors import WizardError
 from wizard.domain.ports import Backend
 from wizard.run.incident import incident_markdown, osc52, save_report
@@ -72,9 +73,14 @@ class ReportScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self, markdown: str, path: Path | None, *, save_error: str = "") -> None:
+    def __init__(
+        self, markdown: str, path: Path | None, *, save_error: str = "", back_label: str = "Back"
+    ) -> None:
         super().__init__()
+        relabel(self, "back", back_label)
         self.markdown = markdown
+        self.viewed = tables_as_lists(markdown)
+        """What the viewer shows: tables as rows (the saved file keeps them)."""
         self.path = path
         self.save_error = save_error
         self.sent: list[str] = []
@@ -83,24 +89,34 @@ class ReportScreen(Screen[None]):
         """Where it is saved, then the report."""
         yield ContextBar()
         yield Static(self._where(), id="report-path")
-        with VerticalScroll(id="report-scroll"):
-            yield Markdown(self.markdown, id="report-text")
+        with KeyedScroll(id="report-scroll"):
+            yield Markdown(self.viewed, id="report-text")
         yield Footer()
 
     def on_mount(self) -> None:
         """Scroll keys work at once."""
-        self.query_one("#report-scroll", VerticalScroll).focus()
+        self.query_one("#report-scroll", KeyedScroll).focus()
+
+    def on_resize(self) -> None:
+        """The saved path is broken at `/` for the width there is."""
+        self.query_one("#report-path", Static).update(self._where())
 
     def _where(self) -> str:
         if self.path is None:
             return f"[b $error]Not saved:[/] {escape(self.save_error)}"
-        return f"[$text-muted]Saved to[/] {escape(str(self.path))}"
+        width = (self.app.size.width if self.is_attached else 80) - 2
+        return f"[$text-muted]Saved to[/]\n{escape(path_lines(str(self.path), width))}"
 
     def action_copy(self) -> None:
         """Send the report to the terminal's clipboard; say where the file is in case it does not land."""
         sequences = clipboard_sequences(self.markdown)
         driver = self.app._driver  # the terminal; Textual's own copy sends no tmux passthrough
-        fallback = f"The report is in {self.path}." if self.path else "Save failed: select and copy it."
+        toast = min(60, self.app.size.width // 2) - 4  # a toast's width less its padding and edge
+        fallback = (
+            f"The report is in\n{path_lines(str(self.path), toast)}"
+            if self.path
+            else "Save failed: select and copy it."
+        )
         if not sequences or driver is None:
             self.notify(
                 f"Too large for the terminal clipboard. {fallback}",
@@ -113,7 +129,7 @@ class ReportScreen(Screen[None]):
             driver.write(sequence)
         self.sent = sequences
         self.notify(
-            f"Sent over OSC 52; terminals do not confirm. If it did not arrive: {fallback}",
+            f"Sent over OSC 52; terminals do not confirm. If it did not arrive:\n{fallback}",
             title="Copied",
             timeout=8,
         )

@@ -33,6 +33,7 @@ from screens.fleet_view import (
     with_diagnoses,
 )
 from screens.messages import FleetUpdated
+from screens.presentation import scenario_line
 from screens.widgets.context_bar import ContextBar
 from wizard.domain.fleet import FleetReport, GroupKind
 from wizard.domain.ports import Backend
@@ -103,6 +104,7 @@ class StartScreen(Screen[None]):
         """Context, the fleet's summary and blast radius, a filter above the table, one status line."""
         yield ContextBar()
         yield Static(summary(None, False), id="start-intro")
+        yield Static(id="start-scenario")
         yield Static(id="fleet-groups")
         yield Input(
             placeholder="Filter by name, key, vault, state or cause; or paste a cluster ID",
@@ -122,6 +124,7 @@ class StartScreen(Screen[None]):
             if narrow or self.wide:
                 table.add_column(label, key=key, width=wide if self.wide else narrow)
         self.query_one("#start-problem", Static).display = False
+        self.show_scenario()
         self.query_one("#fleet-groups", Static).display = False
         self.call_after_refresh(self.list_clusters)
         if self.open_cluster:
@@ -302,8 +305,16 @@ class StartScreen(Screen[None]):
         self.query_one("#start-status", Static).update("Scanning again…")
         self.list_clusters()
 
+    def show_scenario(self) -> None:
+        """A trainer's line: which scenario plays and what it shows (a healthy-looking one may
+        break only the operator's own calls)."""
+        line = self.query_one("#start-scenario", Static)
+        line.update(scenario_line(self.backend))
+        line.display = bool(line.visual and str(line.visual))
+
     def reload_for_scenario(self, default_cluster_id: str | None) -> None:
         """After a scenario switch: forget the old fleet and open the new default."""
+        self.show_scenario()
         self.report = None
         self.clusters_known = False
         self.refill()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import math
 import os
 import sys
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from wizard import __version__
 from wizard.cli.forensics import add_what_changed_flags, what_changed_for
+from wizard.cli.output import add_output_flags
 from wizard.cli.room_commands import ROOM_COMMANDS, add_room_parsers, run_room_command
 from wizard.cli.scan import add_fleet_flags, add_scan_parser, fleet_estate
 from wizard.cli.training import TRAINING_COMMANDS, add_training_parsers, run_training
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 EXIT_HEALTHY, EXIT_CRITICAL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 DEFAULT_DEMO_SCENARIO = "key-expired"
+DIAGNOSE_OUTPUTS = ("text", "json", "table", "tsv", "yaml")
+DIAGNOSE_TABLE = "findings[].{code: code, severity: severity, summary: summary}"
+"""What `diagnose --output table|tsv` shows without --query: the findings, one row each."""
 DEFAULT_RETRY_TOTAL = 4
 RETRY_TOTAL_ENV = "CMK_WIZARD_RETRY_TOTAL"
 EMULATOR_TOKEN_ENV = "CMK_WIZARD_EMULATOR_TOKEN"
@@ -192,12 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     diagnose = commands.add_parser("diagnose", help="non-interactive diagnosis")
     _add_target(diagnose)
-    diagnose.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="text for people (default) or json (one object, schema cmk-wizard/diagnosis/v1)",
-    )
+    add_output_flags(diagnose, DIAGNOSE_OUTPUTS, "text")
     diagnose.add_argument(
         "--report",
         metavar="PATH",
@@ -238,7 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_status_mode(emulator)
     add_fleet_flags(emulator)
 
-    commands.add_parser("scenarios", help="list the built-in emulator scenarios")
+    scenarios = commands.add_parser(
+        "scenarios", help="list the built-in emulator scenarios, each with what it shows"
+    )
+    add_output_flags(scenarios, ("text", "json", "table", "tsv", "yaml"), "text")
     add_room_parsers(commands, port=_port, seconds=_revalidate_seconds, seats=_whole(1, 500))
     _add_fix_parsers(commands)
     add_scan_parser(commands, lambda parser: _add_target(parser, fleet=True))
@@ -248,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, command in commands.choices.items():
         command.epilog = "examples:\n" + "\n".join(f"  {line}" for line in EXAMPLES.get(name, ()))
         command.formatter_class = argparse.RawDescriptionHelpFormatter
+    for command in commands.choices.values():
+        command.add_argument("--version", action="version", version=f"cmk-wizard {__version__}")
     return parser
 
 
@@ -484,9 +487,15 @@ def _run_diagnose(args: argparse.Namespace) -> int:
             _write_diagnosis_report(args.report, result, changed, reader)
     finally:
         backend.close()
-    if args.format == "json":
+    if args.output != "text" or args.query is not None:
+        from wizard.cli.output import jmespath_query, query, render
+
         out = result.to_json()
-        print(json.dumps(out if changed is None else {**out, "whatChanged": changed.to_json()}, indent=2))
+        out = out if changed is None else {**out, "whatChanged": changed.to_json()}
+        shape = args.query
+        if shape is None and args.output in ("table", "tsv"):
+            shape = jmespath_query(DIAGNOSE_TABLE)
+        print(render(query(out, shape), "json" if args.output == "text" else args.output))
     else:
         print(diagnosis_text(result))
         if changed is not None:
@@ -566,10 +575,31 @@ def _run_emulator(args: argparse.Namespace) -> int:
 
 
 def _run_scenarios(args: argparse.Namespace) -> int:
-    from wizard.emulator import scenario_names
+    """Each built-in scenario with the one-line description its YAML file gives it."""
+    from wizard.cli.output import query, render
+    from wizard.emulator import scenario_descriptions
 
-    print("\n".join(scenario_names()))
+    described = scenario_descriptions()
+    if args.output == "text" and args.query is None:
+        width = max(map(len, described), default=0)
+        print("\n".join(f"{name:<{width}}  {text}" for name, text in described.items()))
+        return EXIT_HEALTHY
+    listed = [{"name": name, "description": text} for name, text in described.items()]
+    print(render(query(listed, args.query), "json" if args.output == "text" else args.output))
     return EXIT_HEALTHY
+
+
+def _demo_outputs(args: argparse.Namespace) -> None:
+    """Against an emulator (demo, --scenario, --emulator, --fleet) the audit log and reports go to a
+    demo directory of their own unless asked otherwise: never into the live audit log."""
+    if not any(getattr(args, name, None) for name in ("scenario", "emulator", "fleet")):
+        return
+    from wizard.run.audit import demo_state_dir
+
+    if hasattr(args, "audit_log") and not args.audit_log:
+        args.audit_log = str(demo_state_dir() / "audit.jsonl")
+    if hasattr(args, "report_dir") and not args.report_dir:
+        args.report_dir = str(demo_state_dir() / "reports")
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -578,6 +608,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         args = build_parser().parse_args(["tui"])
     if command == "demo" and not args.fleet and not args.scenario:
         args.scenario = DEFAULT_DEMO_SCENARIO
+    _demo_outputs(args)
     if command in ("tui", "demo"):
         return _run_tui(args)
     if command == "diagnose":

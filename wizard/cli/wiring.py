@@ -132,6 +132,14 @@ class LiveBackend:
         """Live Azure has no scenarios."""
         raise ValueError("scenarios exist only in emulator mode")
 
+    def current_scenario(self) -> tuple[str, str] | None:
+        """Live Azure plays no scenario."""
+        return None
+
+    def scenario_descriptions(self) -> dict[str, str]:
+        """Live Azure has no scenarios."""
+        return {}
+
     def close(self) -> None:
         """Close the SDK clients."""
         if self._gateway is not None:
@@ -271,6 +279,21 @@ class EmulatorBackend:
         from wizard.emulator import scenario_names
 
         return list(scenario_names())
+
+    def current_scenario(self) -> tuple[str, str] | None:
+        """The embedded scenario (or estate file) and its `description`."""
+        if self.scenario is None:
+            return None
+        text = str(self._estate.spec.get("description", "") or "")
+        return self.scenario, " ".join(text.split())
+
+    def scenario_descriptions(self) -> dict[str, str]:
+        """The built-in scenarios' descriptions, when the emulator is ours to restart."""
+        if self.scenario is None:
+            return {}
+        from wizard.emulator import scenario_descriptions
+
+        return scenario_descriptions()
 
     def switch_scenario(self, name: str) -> None:
         """Stop the embedded emulator and start another scenario."""

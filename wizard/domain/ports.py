@@ -183,6 +183,14 @@ class Backend(Protocol):
         """Restart the embedded emulator on another scenario (slow: call from a worker)."""
         ...
 
+    def current_scenario(self) -> tuple[str, str] | None:
+        """The scenario playing now and what it shows a trainee (None when live)."""
+        ...
+
+    def scenario_descriptions(self) -> dict[str, str]:
+        """What each scenario of `scenarios()` shows, by name (empty when live)."""
+        ...
+
     def close(self) -> None:
         """Release clients and stop an embedded emulator."""
         ...

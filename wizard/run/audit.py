@@ -44,6 +44,12 @@ def default_audit_path() -> Path:
     return Path(user_state_dir("cmk-wizard")) / "audit.jsonl"
 
 
+def demo_state_dir() -> Path:
+    """`<user state dir>/cmk-wizard/demo`: where runs against an emulator keep their audit log and
+    reports, so a training run never lands in the live audit log."""
+    return default_audit_path().parent / "demo"
+
+
 def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
     """A copy of `value` with tokens, JWTs, bearer strings and secret-named fields removed."""
     known = [s for s in secrets if s and len(s) >= 4]
