@@ -69,4 +69,4 @@ async def test_a_drill_seat_hides_the_causes_from_the_trainee_but_tells_the_room
     finally:
         backend.close()
         room.leave("d1")
-    assert app.judge.scorecard_dir == room.root / SCORECARDS
+    assert getattr(app.judge, "scorecard_dir", None) == room.root / SCORECARDS
