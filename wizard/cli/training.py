@@ -72,7 +72,12 @@ def add_training_parsers(commands: Any, add_target: Callable[..., None]) -> None
         help="do not drill: collect the scorecards in DIR into a room report",
     )
     drill.add_argument("--format", choices=("text", "json"), default="text", help="--report's output")
-    drill.add_argument("--colours", choices=("auto", "terminal", "theme"), default="auto")
+    drill.add_argument(
+        "--colours",
+        choices=("auto", "terminal", "theme"),
+        default="auto",
+        help="terminal: defer to the terminal's 16-colour palette (low-colour, SSH)",
+    )
     from wizard.cli.capture import add_capture_parser
 
     add_capture_parser(commands, add_target)
