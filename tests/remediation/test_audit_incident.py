@@ -11,7 +11,7 @@ from pathlib import Path
 from tests.engine.fake_reader import CLUSTER_ID, NOW, EstateChanges, FakeEstate, FakeReader
 from wizard.domain.actions import Action, ExtendKeyExpiry, GrantCryptoRole
 from wizard.domain.errors import ReadOnlyViolation
-from wizard.domain.models import ClusterFacts, RoleAssignmentFacts
+from wizard.domain.models import ClusterFacts, LockReading, RoleAssignmentFacts
 from wizard.domain.results import Found, Resolution, WriteResult, WriteStatus
 from wizard.run.audit import AuditLog, read_audit, redact
 from wizard.run.confirmation import auto_confirm, confirmation_ok
@@ -116,6 +116,9 @@ class FakeGateway(FakeReader):
 
     def writer(self, audit: AuditLog) -> FakeWriter:
         return FakeWriter(self, audit)
+
+    def locks_at(self, resource_id: str) -> LockReading:
+        return LockReading(())
 
     def get_cluster(self, cluster_id: str) -> ClusterFacts:
         cluster = super().get_cluster(cluster_id)

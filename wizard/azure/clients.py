@@ -168,6 +168,12 @@ class ClientFactory:
 
         return self._arm("monitor", MonitorManagementClient, subscription_id)
 
+    def locks(self, subscription_id: str | None = None) -> Any:
+        """azure-mgmt-resource-locks (management locks, read only: the wizard never changes one)."""
+        from azure.mgmt.resource.locks import ManagementLockClient
+
+        return self._arm("locks", ManagementLockClient, subscription_id)
+
     def graph(self) -> Any:
         """azure-mgmt-resourcegraph (find vaults and clusters across subscriptions)."""
         from azure.mgmt.resourcegraph import ResourceGraphClient

@@ -22,6 +22,7 @@ from wizard.domain.models import (
     DeletedVaultFacts,
     IdentityFacts,
     KeyFacts,
+    LockReading,
     RoleAssignmentFacts,
     RoleDefinitionFacts,
     VaultFacts,
@@ -114,6 +115,12 @@ class AzureGateway:
         from wizard.azure.writes import GatewayWriter
 
         return GatewayWriter(self, audit)
+
+    def locks_at(self, resource_id: str) -> LockReading:
+        """The management locks at and above a resource (the fix preview's lock preflight)."""
+        from wizard.azure.lock_reads import read_locks
+
+        return read_locks(self.factory, resource_id)
 
     def operator(self) -> Operator:
         """Who we are: from the token's claims when live, fixed for the emulator."""

@@ -64,6 +64,8 @@ def step_preview(step: Step, number: int | None = None, total: int | None = None
         )
     if step.network:
         lines.append(f"      NETWORK:    {step.network}")
+    if step.lock:
+        lines.append(f"      LOCKED:     {step.lock}")
     return "\n".join(lines)
 
 

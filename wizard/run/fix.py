@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from wizard.domain.actions import WAIT_FOR_READY, AllowOperatorIp, DeleteFailedCluster, RemoveOperatorIp
 from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import ReadOnlyViolation, WizardError
+from wizard.domain.models import LockReading
 from wizard.domain.ports import AzureReader, AzureWriter
 from wizard.domain.results import ConfirmKind, OutcomeStatus, StepKind, VerificationStatus, WriteResult
 from wizard.engine.fix_plan import DEFAULT_EXPIRY_DAYS, plan_fixes
@@ -35,6 +36,7 @@ from wizard.run.firewall import (
     settled_rules,
 )
 from wizard.run.lock import ClusterLock
+from wizard.run.lock_preflight import LockPreflight
 from wizard.run.outcomes import FixResult, StepOutcome, TimelineEvent, failed_status, skipped_keys
 from wizard.run.settle import begin_writes
 from wizard.run.verify import verify
@@ -51,6 +53,10 @@ class WritableGateway(AzureReader, Protocol):
 
     def writer(self, audit: AuditLog) -> AzureWriter:
         """The writes, each guarded by read-only and audited into `audit`."""
+        ...
+
+    def locks_at(self, resource_id: str) -> LockReading:
+        """The management locks at and above a resource."""
         ...
 
 
@@ -106,6 +112,7 @@ class FixSession:
         self.lock = ClusterLock(audit.path.parent, cluster_id)
         self.notices: list[str] = []
         self._rules_joined = False  # settling found an earlier rule open that the shown plan lacks
+        self.locks = LockPreflight(gateway.locks_at)
         for text in earlier_rule_events(self.carry):
             self._event("step", text)
 
@@ -134,13 +141,15 @@ class FixSession:
         return result
 
     def plan(self) -> Plan:
-        """The plan from the latest diagnosis and what this session already did."""
+        """The plan from the latest diagnosis and what this session already did, each ARM write
+        flagged when a management lock over it will refuse it (read before anything is sent)."""
         if self.current is None:
             self.diagnose()
         assert self.current is not None
-        return plan_fixes(
+        plan = plan_fixes(
             self.current, scope=self.scope, carry=self.carry, expiry_days=self.settings.expiry_days
         )
+        return self.locks.plan(plan)
 
     def writer(self) -> AzureWriter:
         """The gateway's guarded, audited writer (built once)."""

@@ -13,6 +13,7 @@ from wizard.emulator.arm import (
     fleet_graph,
     identities,
     keys,
+    locks,
     operations,
     rbac,
     resource_health,
@@ -38,6 +39,8 @@ _AUTHORIZATION = r"(?P<scope>.*?)/providers/Microsoft\.Authorization"
 
 ROLE_ASSIGNMENTS = _AUTHORIZATION + r"/roleAssignments"
 ROLE_ASSIGNMENT = ROLE_ASSIGNMENTS + r"/(?P<name>[^/]+)"
+LOCKS = _AUTHORIZATION + r"/locks"
+LOCK = LOCKS + r"/(?P<name>[^/]+)"
 ROLE_DEFINITIONS = _AUTHORIZATION + r"/roleDefinitions"
 ROLE_DEFINITION = ROLE_DEFINITIONS + r"/(?P<guid>[^/]+)"
 RESOURCE_GRAPH = r"/providers/Microsoft\.ResourceGraph/resources"
@@ -72,6 +75,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", ROLE_ASSIGNMENT, "role-assignments", rbac.get_assignment),
     Route("PUT", ROLE_ASSIGNMENT, "role-assignments", rbac.put_assignment),
     Route("DELETE", ROLE_ASSIGNMENT, "role-assignments", rbac.delete_assignment),
+    Route("GET", LOCKS, "locks", locks.list_locks),
+    Route("GET", LOCK, "locks", locks.get_lock),
     Route("GET", ROLE_DEFINITIONS, "role-definitions", rbac.list_roles),
     Route("GET", ROLE_DEFINITION, "role-definitions", rbac.get_role),
     Route("POST", RESOURCE_GRAPH, "resource-graph", fleet_graph.fleet_query),
@@ -128,6 +133,7 @@ ACTIONS = {
     "mgmt-keys": "Microsoft.KeyVault/vaults/keys",
     "role-assignments": "Microsoft.Authorization/roleAssignments",
     "role-definitions": "Microsoft.Authorization/roleDefinitions",
+    "locks": "Microsoft.Authorization/locks",
     "resource-graph": "Microsoft.ResourceGraph/resources",
     "resource-health": "Microsoft.ResourceHealth/availabilityStatuses",
     "activity-log": "Microsoft.Insights/eventtypes/values",
