@@ -205,6 +205,7 @@ def run_fix(
                 print(f"     what to do: {o.advice}", file=out, flush=True)
 
         print(f"audit log: {audit.path}", file=out)
+        session.on_notice = lambda text: print(f"  .. {text}", file=out, flush=True)
         try:
             result = session.run(
                 confirm,

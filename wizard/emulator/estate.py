@@ -192,7 +192,8 @@ class _Builder:
         self.rg = top.text("resourceGroup", DEFAULT_RESOURCE_GROUP, pattern=_NAME)
         state = State(self.name, self.tenant, self.sub, description=top.text("description", ""))
         state.status_mode = top.text("statusMode", "documented", choices=STATUS_MODES)
-        state.operation_seconds, state.key_lag_seconds = timing(top)
+        for attr, seconds in timing(top).items():
+            setattr(state, attr, seconds)
         state.groups = resource_groups(top, self.sub, _NAME)
         operator = top.child("operator")
         if operator is not None:

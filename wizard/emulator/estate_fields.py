@@ -222,11 +222,20 @@ def resource_groups(top: Fields, subscription: str, name: re.Pattern[str]) -> li
     return groups
 
 
-def timing(top: Fields) -> tuple[float, float]:
-    """`timing`: (operationSeconds, keyLagSeconds), both 0 unless the estate says otherwise."""
+TIMING = {
+    "operationSeconds": "operation_seconds",
+    "keyLagSeconds": "key_lag_seconds",
+    "grantPropagationSeconds": "grant_propagation_seconds",
+    "vaultRecoverLagSeconds": "vault_recover_lag_seconds",
+}
+"""The estate's `timing` fields and the State attributes they set."""
+
+
+def timing(top: Fields) -> dict[str, float]:
+    """`timing`: the State attribute each given field sets (all 0 unless the estate says otherwise)."""
     block = top.child("timing")
     if block is None:
-        return 0.0, 0.0
-    found = block.seconds("operationSeconds"), block.seconds("keyLagSeconds")
+        return {}
+    found = {attr: block.seconds(name) for name, attr in TIMING.items()}
     block.done()
     return found

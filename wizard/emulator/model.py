@@ -82,6 +82,8 @@ class AccessPolicy:
     secrets: list[str] = field(default_factory=list)
     certificates: list[str] = field(default_factory=list)
     storage: list[str] = field(default_factory=list)
+    effective_at: float = field(default=0.0, compare=False, kw_only=True)
+    """When the service starts honouring it (`State.grant_propagation_seconds` after the write)."""
 
 
 @dataclass
@@ -238,6 +240,8 @@ class RoleAssignment:
     created: int = 0
     description: str | None = None
     creator: str | None = None
+    effective_at: float = 0.0
+    """When the service starts honouring it (`State.grant_propagation_seconds` after the PUT)."""
 
     @property
     def id(self) -> str:
@@ -339,6 +343,10 @@ class State:
     """ARM operations run this long by the clock (0: InProgress on the first poll, done on the next)."""
     key_lag_seconds: float = 0.0
     """The data plane's lag after a key delete or recover (0: none; recorded: a few seconds)."""
+    grant_propagation_seconds: float = 0.0
+    """How long a new role assignment or access policy takes to be honoured (0: at once)."""
+    vault_recover_lag_seconds: float = 0.0
+    """How long a recovered vault's data plane keeps answering as if it were gone (0: not at all)."""
 
     def known_subscriptions(self) -> list[str]:
         """The estate's subscriptions, sorted: one stays when its last resource goes, as in Azure."""

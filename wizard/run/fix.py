@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -38,6 +38,7 @@ from wizard.run.firewall import (
 from wizard.run.lock import ClusterLock
 from wizard.run.lock_preflight import LockPreflight
 from wizard.run.outcomes import FixResult, StepOutcome, TimelineEvent, failed_status, skipped_keys
+from wizard.run.propagation import GrantRetry, awaits_grant, write_while_grant_propagates
 from wizard.run.settle import begin_writes
 from wizard.run.verify import verify
 from wizard.run.wait import DOCUMENTED_BOUND_SECONDS, WaitProgress, wait_for_ready
@@ -69,11 +70,22 @@ class FixSettings:
     wait_poll: float = 60.0
     wait_max_poll: float = 300.0
     max_steps: int = 25
+    grant_retry: GrantRetry = field(default_factory=GrantRetry)
 
     @classmethod
     def for_mode(cls, mode: str, **overrides: Any) -> FixSettings:
-        """Live: poll every 1-5 minutes for up to an hour; emulator: sub-second polls, 60 s."""
-        base = cls() if mode == "azure" else cls(wait_timeout=60.0, wait_poll=0.1, wait_max_poll=1.0)
+        """Live: poll every 1-5 minutes for up to an hour, retry an attach after a grant for 10
+        minutes; emulator: sub-second polls, 60 s, and 10 s of attach retries."""
+        base = (
+            cls()
+            if mode == "azure"
+            else cls(
+                wait_timeout=60.0,
+                wait_poll=0.1,
+                wait_max_poll=1.0,
+                grant_retry=GrantRetry(bound_seconds=10.0, first_delay=0.1, max_delay=1.0),
+            )
+        )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
@@ -113,6 +125,8 @@ class FixSession:
         self.notices: list[str] = []
         self._rules_joined = False  # settling found an earlier rule open that the shown plan lacks
         self.locks = LockPreflight(gateway.locks_at)
+        self.on_notice: Callable[[str], None] | None = None  # told as it happens (the CLI prints it)
+        self.cancel: threading.Event | None = None
         for text in earlier_rule_events(self.carry):
             self._event("step", text)
 
@@ -194,10 +208,23 @@ class FixSession:
         """Leave a step out: recorded as declined (not confirmed), so the report says it was not applied."""
         return self.apply(step, confirmation=None)
 
+    def tell(self, text: str) -> None:
+        """Something the operator should know while a step runs: the timeline, the notices, and
+        `on_notice` at once."""
+        self._event("step", text)
+        self.notices.append(text)
+        if self.on_notice is not None:
+            self.on_notice(text)
+
     def _write(self, step: Step) -> WriteResult:
-        if step.action is None:
+        action = step.action
+        if action is None:
             raise WizardError(f"no write for remediation {step.remediation!r}")
-        return self.writer().apply(step.action)
+        if not awaits_grant(step, self.carry):
+            return self.writer().apply(action)
+        return write_while_grant_propagates(
+            lambda: self.writer().apply(action), self.settings.grant_retry, tell=self.tell, cancel=self.cancel
+        )
 
     def apply(self, step: Step, *, confirmation: Answer = None) -> StepOutcome:
         """Confirm, write through the gateway, diagnose again and verify; never raises WizardError."""
@@ -400,6 +427,7 @@ class FixSession:
         if self.current is None:
             self.diagnose()
         assert self.initial is not None
+        self.cancel = cancel or self.cancel
         escalations: dict[str, Step] = {}
         stopped = ""
         unconfirmed: Step | None = None
