@@ -190,6 +190,15 @@ class Dispatcher:
                     f"The vault '{request.host}' does not exist or is "
                     "soft-deleted (its DNS name would not resolve in Azure).",
                 )
+            if self._clock() < vault.data_plane_from:
+                # UNVERIFIED: what a just-recovered vault's data plane answers (DNS not yet resolving
+                # is likelier than an HTTP answer); the emulator answers as for a missing vault.
+                return kv_error(
+                    404,
+                    "VaultNotFound",
+                    f"The vault '{request.host}' was recovered moments ago and its data plane "
+                    "is not answering yet.",
+                )
             tenant = vault.tenant_id
         failed = policy.vault_authentication_failure(tenant, request.headers, self._token)
         if failed is not None:

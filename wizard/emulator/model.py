@@ -121,6 +121,8 @@ class Vault:
     created: int = 0
     deleted_on: int | None = None
     registering: str | None = None
+    data_plane_from: float = 0.0
+    """After a recovery: the data plane answers only from then on (`State.vault_recover_lag_seconds`)."""
 
     @property
     def id(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -40,7 +41,7 @@ from wizard.run.lock_preflight import LockPreflight
 from wizard.run.outcomes import FixResult, StepOutcome, TimelineEvent, failed_status, skipped_keys
 from wizard.run.propagation import GrantRetry, awaits_grant, write_while_grant_propagates
 from wizard.run.settle import begin_writes
-from wizard.run.verify import verify
+from wizard.run.verify import SettleWait, verify, verify_until_settled
 from wizard.run.wait import DOCUMENTED_BOUND_SECONDS, WaitProgress, wait_for_ready
 
 NOT_CONFIRMED = "not confirmed, stopped before it; nothing was sent"
@@ -71,11 +72,13 @@ class FixSettings:
     wait_max_poll: float = 300.0
     max_steps: int = 25
     grant_retry: GrantRetry = field(default_factory=GrantRetry)
+    settle: SettleWait = field(default_factory=SettleWait)
 
     @classmethod
     def for_mode(cls, mode: str, **overrides: Any) -> FixSettings:
         """Live: poll every 1-5 minutes for up to an hour, retry an attach after a grant for 10
-        minutes; emulator: sub-second polls, 60 s, and 10 s of attach retries."""
+        minutes, read a failing verification again for a minute; emulator: sub-second polls, 60 s,
+        10 s of attach retries, 5 s of verification."""
         base = (
             cls()
             if mode == "azure"
@@ -84,6 +87,7 @@ class FixSettings:
                 wait_poll=0.1,
                 wait_max_poll=1.0,
                 grant_retry=GrantRetry(bound_seconds=10.0, first_delay=0.1, max_delay=1.0),
+                settle=SettleWait(timeout=5.0, first_poll=0.1, max_poll=0.5),
             )
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
@@ -308,8 +312,16 @@ class FixSession:
             f"{step.remediation} on {step.target}: {result.status}, {result.message} "
             f"(audit {', '.join(result.audit_ids)})",
         )
-        diagnosis = self.diagnose()
-        verification = verify(step, diagnosis, result.after)
+        verification = verify_until_settled(
+            step,
+            self.diagnose,
+            verify(step, self.diagnose(), result.after),
+            result.after,
+            self.settings.settle,
+            tell=self.tell,
+            cancel=self.cancel,
+            clock=time.monotonic,
+        )
         if (
             isinstance(step.action, DeleteFailedCluster)
             and verification.status == VerificationStatus.VERIFIED

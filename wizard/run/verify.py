@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,9 +114,53 @@ def verify(step: Step, diagnosis: Diagnosis, after: dict[str, Any] | None = None
     still = step.finding in codes and step.finding != "CLUSTER_INACCESSIBLE"
     if primary is not None and primary.status == CheckStatus.PASS:
         return Verification(VerificationStatus.VERIFIED, f"{primary.id}: {primary.detail}", rows)
+    if primary is not None and primary.status == CheckStatus.FAIL:
+        # the finding may be gone while its check still fails under another code (a key just
+        # recovered reads as missing for seconds): that is not the change taking
+        return Verification(VerificationStatus.FAILED, f"{primary.id} still fails: {primary.detail}", rows)
     if not still and (primary is None or primary.status != CheckStatus.UNKNOWN):
         return Verification(VerificationStatus.VERIFIED, f"{step.finding} is gone", rows)
-    if primary is not None and primary.status == CheckStatus.FAIL and still:
-        return Verification(VerificationStatus.FAILED, f"{primary.id} still fails: {primary.detail}", rows)
     detail = primary.detail if primary is not None else "no check to re-run"
     return Verification(VerificationStatus.DEFERRED, f"cannot confirm yet: {detail}", rows)
+
+
+@dataclass(frozen=True)
+class SettleWait:
+    """How long a write's verification keeps reading again before it trusts a failing read."""
+
+    timeout: float = 60.0
+    first_poll: float = 5.0
+    max_poll: float = 15.0
+
+
+def verify_until_settled(
+    step: Step,
+    diagnose: Callable[[], Diagnosis],
+    first: Verification,
+    after: dict[str, Any] | None,
+    wait: SettleWait,
+    *,
+    tell: Callable[[str], None],
+    cancel: threading.Event | None = None,
+    clock: Callable[[], float],
+) -> Verification:
+    """Azure's reads are eventually consistent (a key just recovered is 404 for seconds, recorded):
+    a failing verification is read again, with backoff, until it passes or `wait.timeout` is
+    spent; only then is it failed."""
+    verification = first
+    if verification.status != VerificationStatus.FAILED or wait.timeout <= 0:
+        return verification
+    tell(
+        f"{step.remediation}: the fresh read does not show the change yet ({verification.detail}); "
+        f"Azure's reads catch up within seconds, so the wizard reads again for up to {wait.timeout:g} s"
+    )
+    pause = cancel or threading.Event()
+    deadline = clock() + wait.timeout
+    delay = wait.first_poll
+    while verification.status == VerificationStatus.FAILED:
+        left = deadline - clock()
+        if left <= 0 or pause.wait(min(delay, left)):
+            return verification
+        verification = verify(step, diagnose(), after)
+        delay = min(delay * 2, wait.max_poll)
+    return verification
