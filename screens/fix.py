@@ -145,6 +145,10 @@ class RemediationScreen(Screen[bool]):
         session = open_session(
             self.backend, self.cluster_id, audit_path=audit, operator_ip=self.paths.my_ip, scope=self.scope
         )
+        # said while a write runs: a long operation's status, an attach tried again after a grant
+        session.on_notice = lambda text: self.app.call_from_thread(
+            self.notify, text, title="Working", timeout=10
+        )
         session.diagnose()
         self.post_message(FixOpened(session, session.plan()))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -72,6 +73,9 @@ class FakeWriter:
 
     def __init__(self, gateway: FakeGateway, audit: AuditLog) -> None:
         self.gateway, self.audit = gateway, audit
+
+    def watch(self, report: Callable[[str], None] | None) -> None:
+        """Nothing runs long here."""
 
     def probe(self, action: Action) -> Resolution:
         return Resolution(Found.UNREADABLE, f"not re-read: {action.remediation}")

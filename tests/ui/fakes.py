@@ -249,6 +249,9 @@ class FakeWriter:
         self.estate = reader.estate
         self.audit = audit
 
+    def watch(self, report: Callable[[str], None] | None) -> None:
+        """The fake writes finish at once: nothing to report."""
+
     def _write(
         self,
         remediation: str,

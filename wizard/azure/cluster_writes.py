@@ -135,9 +135,12 @@ def attach_identity_and_key(writer: GatewayWriter, a: AttachIdentityAndKey) -> W
         return call(
             f"update cluster {rid.name}",
             NEEDS_CLUSTER_WRITE,
-            lambda: client.mongo_clusters.begin_update(
-                rid.resource_group, rid.name, body, polling_interval=writer.factory.polling_interval
-            ).result(),
+            lambda: writer.finish(
+                client.mongo_clusters.begin_update(
+                    rid.resource_group, rid.name, body, polling_interval=writer.factory.polling_interval
+                ),
+                f"cluster {rid.name} update",
+            ),
         )
 
     return writer.audited(
@@ -189,9 +192,12 @@ def delete_failed_cluster(writer: GatewayWriter, a: DeleteFailedCluster) -> Writ
     def act(_: dict[str, Any]) -> Any:
         client = writer.factory.mongo(rid.subscription_id)
         with translated(f"delete cluster {rid.name}", NEEDS_CLUSTER_DELETE):
-            return client.mongo_clusters.begin_delete(
-                rid.resource_group, rid.name, polling_interval=writer.factory.polling_interval
-            ).result()
+            return writer.finish(
+                client.mongo_clusters.begin_delete(
+                    rid.resource_group, rid.name, polling_interval=writer.factory.polling_interval
+                ),
+                f"cluster {rid.name} delete",
+            )
 
     return writer.audited(
         a.remediation,

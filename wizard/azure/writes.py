@@ -69,6 +69,17 @@ class GatewayWriter:
         self.factory = gateway.factory
         self.audit = audit
         self._action: State | None = None
+        self.report: Callable[[str], None] | None = None
+
+    def watch(self, report: Callable[[str], None] | None) -> None:
+        """Where long-running operations report their status while the write waits on them."""
+        self.report = report
+
+    def finish(self, poller: Any, what: str) -> Any:
+        """A long-running operation's result, polled at the factory's interval, progress reported."""
+        from wizard.azure.lro import finish
+
+        return finish(poller, what, self.factory.polling_interval, self.report)
 
     def apply(self, action: Action) -> WriteResult:
         """Make the write the action describes, guarded and audited."""

@@ -73,6 +73,7 @@ class FixSettings:
     max_steps: int = 25
     grant_retry: GrantRetry = field(default_factory=GrantRetry)
     settle: SettleWait = field(default_factory=SettleWait)
+    progress_every: float = 30.0
 
     @classmethod
     def for_mode(cls, mode: str, **overrides: Any) -> FixSettings:
@@ -88,6 +89,7 @@ class FixSettings:
                 wait_max_poll=1.0,
                 grant_retry=GrantRetry(bound_seconds=10.0, first_delay=0.1, max_delay=1.0),
                 settle=SettleWait(timeout=5.0, first_poll=0.1, max_poll=0.5),
+                progress_every=0.0,
             )
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
@@ -131,6 +133,7 @@ class FixSession:
         self.locks = LockPreflight(gateway.locks_at)
         self.on_notice: Callable[[str], None] | None = None  # told as it happens (the CLI prints it)
         self.cancel: threading.Event | None = None
+        self._progress_told = -float("inf")
         for text in earlier_rule_events(self.carry):
             self._event("step", text)
 
@@ -173,7 +176,17 @@ class FixSession:
         """The gateway's guarded, audited writer (built once)."""
         if self._writer is None:
             self._writer = self.gateway.writer(self.audit)
+            self._writer.watch(self._operation_progress)
         return self._writer
+
+    def _operation_progress(self, text: str) -> None:
+        """A long-running write's status while it runs: to `on_notice`, at most every
+        `progress_every` seconds (the SDK alone would wait silently, polling every 30 s)."""
+        now = time.monotonic()
+        if self.on_notice is None or now - self._progress_told < self.settings.progress_every:
+            return
+        self._progress_told = now
+        self.on_notice(text)
 
     def begin(self) -> list[str]:
         """Before the first write, in this order: the cluster's lock, the log's tail, earlier unknowns

@@ -1,0 +1,29 @@
+"""Long-running operations waited on in our own cadence, with progress the operator can see.
+
+mongoClusters answer 201/202 with Azure-AsyncOperation and Location and never a Retry-After
+(recorded), so azure-core would poll every 30 s unless told otherwise: every poller here gets the
+factory's polling interval, and while it runs `report` hears its status and the time so far.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+Report = Callable[[str], None]
+
+
+def finish(poller: Any, what: str, interval: float, report: Report | None) -> Any:
+    """The poller's result, reporting `what`, its status and the elapsed time after each wait."""
+    started = time.monotonic()
+    step = max(interval, 0.05)
+    while not poller.done():
+        poller.wait(timeout=step)
+        if report is not None and not poller.done():
+            elapsed = time.monotonic() - started
+            report(
+                f"{what}: {poller.status()}, {elapsed:.0f} s so far (the wizard polls every "
+                f"{interval:g} s; Azure gives no Retry-After for it)"
+            )
+    return poller.result()
