@@ -168,6 +168,12 @@ class ClientFactory:
 
         return self._arm("monitor", MonitorManagementClient, subscription_id)
 
+    def resources(self, subscription_id: str | None = None) -> Any:
+        """azure-mgmt-resource (resource groups)."""
+        from azure.mgmt.resource.resources import ResourceManagementClient
+
+        return self._arm("resources", ResourceManagementClient, subscription_id)
+
     def locks(self, subscription_id: str | None = None) -> Any:
         """azure-mgmt-resource-locks (management locks, read only: the wizard never changes one)."""
         from azure.mgmt.resource.locks import ManagementLockClient

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from wizard.azure.clients import ClientFactory
 from wizard.azure.errors import call, translated
-from wizard.domain.errors import NotFound, ReadOnlyViolation
+from wizard.domain.errors import BadInput, GatewayError, NotFound, ReadOnlyViolation
 from wizard.domain.ids import CLUSTER_TYPE, IDENTITY_TYPE, VAULT_TYPE, parse_resource_id
 from wizard.domain.models import (
     AccessPolicy,
@@ -52,6 +52,7 @@ NEEDS_DELETED_KEY_READ = (
     "keys/list on the vault's data plane (Key Vault Crypto Officer or Reader) and network access to the vault"
 )
 NEEDS_ROLE_READ = "Microsoft.Authorization/roleAssignments/read (Reader on the vault)"
+NEEDS_GROUP_READ = "Microsoft.Resources/subscriptions/resourceGroups/read (Reader)"
 NEEDS_ROLEDEF_READ = "Microsoft.Authorization/roleDefinitions/read (Reader)"
 
 
@@ -289,14 +290,36 @@ class AzureGateway:
                 f"no soft-deleted vault named {vault_name} in subscription {subscription_id}", status=404
             )
         props = deleted.properties
+        vault_id = getattr(props, "vault_id", None) or ""
         return DeletedVaultFacts(
             name=deleted.name or vault_name,
             location=getattr(props, "location", None) or location,
-            vault_id=getattr(props, "vault_id", None) or "",
+            vault_id=vault_id,
             deletion_date=_iso_date(getattr(props, "deletion_date", None)),
             scheduled_purge_date=_iso_date(getattr(props, "scheduled_purge_date", None)),
             purge_protection=getattr(props, "purge_protection_enabled", None),
+            group_exists=self._group_exists(vault_id),
         )
+
+    def _group_exists(self, resource_id: str) -> bool | None:
+        """Whether the resource group of `resource_id` exists (deleting a group is a common way a
+        vault ends up soft-deleted); None when it cannot be read."""
+        try:
+            rid = parse_resource_id(resource_id, VAULT_TYPE)
+        except BadInput:
+            return None
+        client = self.factory.resources(rid.subscription_id)
+        try:
+            call(
+                f"read resource group {rid.resource_group}",
+                NEEDS_GROUP_READ,
+                lambda: client.resource_groups.get(rid.resource_group),
+            )
+        except NotFound:
+            return False
+        except GatewayError:
+            return None
+        return True
 
     def get_key(self, vault_id: str, key_name: str, version: str | None = None) -> KeyFacts:
         """Key attributes through the management plane, which the vault firewall does not block:

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, assert_never
 
-from wizard.azure import access_writes, cluster_writes, key_writes, network_writes, vault_writes
+from wizard.azure import access_writes, cluster_writes, group_writes, key_writes, network_writes, vault_writes
 from wizard.domain.action_records import action_record
 from wizard.domain.actions import (
     Action,
@@ -42,6 +42,7 @@ from wizard.domain.actions import (
     GrantCryptoRole,
     RecoverKey,
     RecoverVault,
+    RecreateResourceGroup,
     RemoveOperatorIp,
 )
 from wizard.domain.errors import (
@@ -93,6 +94,8 @@ class GatewayWriter:
                 return key_writes.clear_key_not_before(self, action)
             case RecoverKey():
                 return key_writes.recover_key(self, action)
+            case RecreateResourceGroup():
+                return group_writes.recreate_resource_group(self, action)
             case RecoverVault():
                 return vault_writes.recover_vault(self, action)
             case AllowTrustedServices():

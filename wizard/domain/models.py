@@ -123,6 +123,8 @@ class DeletedVaultFacts:
     deletion_date: datetime | None
     scheduled_purge_date: datetime | None
     purge_protection: bool | None
+    group_exists: bool | None = None
+    """Whether the resource group it would be recovered into exists (None: could not be read)."""
 
 
 @dataclass(frozen=True)

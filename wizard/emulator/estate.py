@@ -194,7 +194,8 @@ class _Builder:
         state.status_mode = top.text("statusMode", "documented", choices=STATUS_MODES)
         for attr, seconds in timing(top).items():
             setattr(state, attr, seconds)
-        state.groups = resource_groups(top, self.sub, _NAME)
+        state.groups, deleted_groups = resource_groups(top, self.sub, _NAME)
+        state.deleted_groups = {(sub.lower(), rg.lower()) for sub, rg in deleted_groups}
         operator = top.child("operator")
         if operator is not None:
             for index, restriction in enumerate(operator.strings("restrictions")):
@@ -224,6 +225,7 @@ class _Builder:
         state.role_assignments = [
             self.assignment(o, i) for i, o in enumerate(field_items(top, "roleAssignments"))
         ]
+        self._nothing_live_in_deleted_groups(top, state)
         state.locks = [self.lock(o, i, state) for i, o in enumerate(field_items(top, "locks"))]
         self._unique(top, "locks", [lock.name for lock in state.locks])
         state.subscriptions = state.known_subscriptions()
@@ -231,6 +233,20 @@ class _Builder:
         state.activity = history(top, self.now, self.scope, self.guid)
         top.done()
         return state
+
+    def _nothing_live_in_deleted_groups(self, top: Fields, state: State) -> None:
+        """A deleted resource group holds nothing live: only soft-deleted vaults outlive it."""
+        live = [
+            *((c.subscription_id, c.resource_group, c.name) for c in state.clusters),
+            *((i.subscription_id, i.resource_group, i.name) for i in state.identities),
+            *((v.subscription_id, v.resource_group, v.name) for v in state.vaults if v.live),
+        ]
+        for sub, rg, name in live:
+            if (sub.lower(), rg.lower()) in state.deleted_groups:
+                raise top.fail(
+                    "resourceGroups",
+                    f"{shown(rg)} is deleted but {shown(name)} lives in it (only a soft-deleted vault can)",
+                )
 
     def _unique(self, obj: Fields, key: str, names: list[str]) -> None:
         lowered = [n.lower() for n in names]

@@ -211,15 +211,20 @@ def field_items(obj: Fields, key: str) -> list[Fields]:
     ]
 
 
-def resource_groups(top: Fields, subscription: str, name: re.Pattern[str]) -> list[tuple[str, str]]:
-    """`resourceGroups`: groups that exist with nothing in them yet (a name, or {name, subscriptionId})."""
-    groups = []
+def resource_groups(
+    top: Fields, subscription: str, name: re.Pattern[str]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """`resourceGroups`: (groups that exist with nothing in them yet, groups that were deleted);
+    each a name, or {name, subscriptionId, deleted}."""
+    groups: list[tuple[str, str]] = []
+    deleted: list[tuple[str, str]] = []
     for index, item in enumerate(top.items("resourceGroups")):
         path = f"resourceGroups[{index}]"
         entry = Fields({"name": item} if isinstance(item, str) else item, path, top.source)
-        groups.append((entry.guid("subscriptionId") or subscription, entry.text("name", pattern=name)))
+        group = (entry.guid("subscriptionId") or subscription, entry.text("name", pattern=name))
+        (deleted if entry.flag("deleted", False) else groups).append(group)
         entry.done()
-    return groups
+    return groups, deleted
 
 
 TIMING = {

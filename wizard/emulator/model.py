@@ -314,6 +314,9 @@ class State:
     clusters: list[Cluster] = field(default_factory=list)
     identities: list[Identity] = field(default_factory=list)
     groups: list[tuple[str, str]] = field(default_factory=list)
+    deleted_groups: set[tuple[str, str]] = field(default_factory=set)
+    group_locations: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(subscription, group), lower-cased: deleted groups (a soft-deleted vault may still name one)."""
     vaults: list[Vault] = field(default_factory=list)
     role_assignments: list[RoleAssignment] = field(default_factory=list)
     custom_roles: list[RoleDefinition] = field(default_factory=list)
@@ -372,7 +375,8 @@ class State:
     def _groups_by_subscription(self) -> dict[str, set[str]]:
         groups: dict[str, set[str]] = {}
         for owner, group in self.placements():
-            groups.setdefault(owner.lower(), set()).add(group.lower())
+            if (owner.lower(), group.lower()) not in self.deleted_groups:
+                groups.setdefault(owner.lower(), set()).add(group.lower())
         return groups
 
     def placements(self) -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ from wizard.domain.actions import (
     CreateIdentity,
     DeleteFailedCluster,
     GrantCryptoRole,
+    RecreateResourceGroup,
     RemoveOperatorIp,
 )
 from wizard.domain.errors import BadInput
@@ -96,6 +97,11 @@ def verify(step: Step, diagnosis: Diagnosis, after: dict[str, Any] | None = None
         )
     if isinstance(action, AllowOperatorIp | RemoveOperatorIp):
         return _verify_operator_rule(action, after or {}, rows)
+    if isinstance(action, RecreateResourceGroup):
+        # the diagnosis shows the vault, not its group: the group read back is the evidence
+        if (after or {}).get("resourceGroup") == "present":
+            return Verification(VerificationStatus.VERIFIED, f"resource group {action.name} exists", rows)
+        return Verification(VerificationStatus.FAILED, f"resource group {action.name} is not there", rows)
     if isinstance(action, AttachIdentityAndKey):
         wanted = ["identity.attached", "identity.principal"]
         if _versionless(action.key_url):

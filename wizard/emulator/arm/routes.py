@@ -11,6 +11,7 @@ from wizard.emulator.arm import (
     clusters,
     deleted_vaults,
     fleet_graph,
+    groups,
     identities,
     keys,
     locks,
@@ -67,6 +68,7 @@ MGMT_KEYS = GROUP_VAULTS + r"/(?P<vault>[^/]+)/keys"
 MGMT_KEY = MGMT_KEYS + r"/(?P<key>[^/]+)"
 MGMT_KEY_VERSIONS = MGMT_KEY + r"/versions"
 MGMT_KEY_VERSION = MGMT_KEY_VERSIONS + r"/(?P<ver>[^/]+)"
+RESOURCE_GROUP = _RG
 ACTIVITY_LOG = _SUB + r"/providers/Microsoft\.Insights/eventtypes/management/values"
 
 # The first path pattern (in this order) that matches a path answers it; a method it lacks is a 405.
@@ -109,6 +111,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", MGMT_KEY_VERSIONS, "mgmt-keys", keys.list_mgmt_key_versions),
     Route("GET", MGMT_KEY_VERSION, "mgmt-keys", keys.get_mgmt_key_version),
     Route("GET", ACTIVITY_LOG, "activity-log", activity.list_activity),
+    Route("GET", RESOURCE_GROUP, "resource-groups", groups.get_group),
+    Route("PUT", RESOURCE_GROUP, "resource-groups", groups.put_group),
 )
 
 
@@ -134,6 +138,7 @@ ACTIONS = {
     "role-assignments": "Microsoft.Authorization/roleAssignments",
     "role-definitions": "Microsoft.Authorization/roleDefinitions",
     "locks": "Microsoft.Authorization/locks",
+    "resource-groups": "Microsoft.Resources/subscriptions/resourceGroups",
     "resource-graph": "Microsoft.ResourceGraph/resources",
     "resource-health": "Microsoft.ResourceHealth/availabilityStatuses",
     "activity-log": "Microsoft.Insights/eventtypes/values",
