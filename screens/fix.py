@@ -403,12 +403,14 @@ class RemediationScreen(Screen[bool]):
             self._summary(f"{name} · [b $warning]READ-ONLY: writes are disabled[/]; this is the plan only")
         elif upcoming is None:
             waited = next((o.wait for o in reversed(self.outcomes) if o.wait is not None), None)
-            state = (
-                "[b $success]cluster is Ready[/]"
-                if waited is not None and waited.ready
-                else "nothing left to apply · w waits for Ready"
-            )
-            self._summary(f"{name} · {state} · p opens the report")
+            if waited is not None and waited.ready:
+                state = "[b $success]cluster is Ready[/]"
+            elif waited is not None and (waited.unconfirmed or waited.stopped):
+                words = "recovery not confirmed" if waited.unconfirmed else "cluster Stopped: start it"
+                state = f"[b $warning]incomplete: {words}[/]"
+            else:
+                state = "nothing left to apply · w waits for Ready"
+            self._summary(f"{name} · {state} · p report")
         elif upcoming.kind == StepKind.WAIT:
             self._summary(f"{name} · a (or w) waits for Ready · p report")
         else:
@@ -439,9 +441,10 @@ class RemediationScreen(Screen[bool]):
             )
             return
         bar.update(total=progress.bound, progress=min(elapsed, progress.bound))
+        health = f" · Resource Health {escape(progress.availability)}" if progress.availability else ""
         self.query_one("#fix-wait-line", Static).update(
-            f"[b]{escape(progress.cluster_status)}[/] · {elapsed_text(elapsed)} elapsed · documented "
-            f"bound ~{progress.bound / 60:.0f} min · poll {progress.polls} · c stops"
+            f"[b]{escape(progress.cluster_status)}[/]{health} · {elapsed_text(elapsed)} elapsed of "
+            f"~{progress.bound / 60:.0f} min · poll {progress.polls} · c stops"
         )
         self._summary(
             f"[b]{escape(self.cluster_name)}[/] · waiting for Ready; polling stops at "

@@ -22,6 +22,8 @@ OUTCOME_WORDS: dict[str, tuple[str, str, str]] = {
     OutcomeStatus.ALREADY_DONE: ("Already done", "$success", "="),
     OutcomeStatus.UNKNOWN: ("Outcome unknown", "$warning", "?"),
     OutcomeStatus.READY: ("Ready", "$success", "✓"),
+    OutcomeStatus.UNCONFIRMED: ("Not confirmed", "$warning", "?"),
+    OutcomeStatus.CLUSTER_STOPPED: ("Cluster is Stopped", "$warning", "!"),
     OutcomeStatus.DECLINED: ("Not applied", "$warning", "-"),
     OutcomeStatus.REFUSED: ("Refused", "$error", "✗"),
     OutcomeStatus.ERROR: ("Failed", "$error", "✗"),
@@ -181,11 +183,21 @@ def outcome_detail(outcome: StepOutcome, next_step: Step | None) -> list[Block]:
                 ),
             ),
             ("field", field("Cluster", w.cluster_status)),
+            ("field", field("Resource Health", w.availability or "could not be read")),
         ]
+        if w.proof:
+            blocks.append(("field", field("Proof", w.proof)))
     if outcome.audit_ids:
         blocks.append(("field", field("Audit records", ", ".join(outcome.audit_ids))))
     blocks.append(("heading", "Next"))
-    if outcome.wait is not None and outcome.wait.ready and next_step is None:
+    if outcome.wait is not None and outcome.wait.status in (
+        OutcomeStatus.UNCONFIRMED,
+        OutcomeStatus.CLUSTER_STOPPED,
+    ):
+        blocks.append(
+            ("field", "The fix's verdict is incomplete until this is confirmed: p opens the report.")
+        )
+    elif outcome.wait is not None and outcome.wait.ready and next_step is None:
         blocks.append(("field", "The cluster is Ready: p opens the incident report."))
     elif next_step is None:
         blocks.append(("field", "Nothing left to apply: w waits for Ready, p opens the report."))

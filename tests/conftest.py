@@ -6,7 +6,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol, TypeVar
 
 import pytest
@@ -27,6 +27,7 @@ class BackendFactory(Protocol):
         read_only: bool = False,
         retry_total: int = 0,
         latency_ms: int = 0,
+        status_mode: str | None = None,
     ) -> EmulatorBackend: ...
 
 
@@ -59,11 +60,13 @@ def emulator_backend() -> Iterator[BackendFactory]:
         read_only: bool = False,
         retry_total: int = 0,
         latency_ms: int = 0,
+        status_mode: str | None = None,
     ) -> EmulatorBackend:
         backend = EmulatorBackend(
             Options(read_only=read_only, retry_total=retry_total),
             scenario=scenario,
             latency_ms=latency_ms,
+            status_mode=status_mode,
         )
         made.append(backend)
         return backend
@@ -71,6 +74,15 @@ def emulator_backend() -> Iterator[BackendFactory]:
     yield make
     for backend in made:
         backend.close()
+
+
+STATUS_MODES = ("documented", "arm-enum")
+"""The emulator's two ways of showing lost key access: clusterStatus Inaccessible, or Ready throughout."""
+
+
+def in_both_status_modes(scenarios: Iterable[str]) -> list[tuple[str, str]]:
+    """pytest params: each scenario in each status mode."""
+    return [(scenario, mode) for scenario in scenarios for mode in STATUS_MODES]
 
 
 def until(predicate: Callable[[], T], timeout: float = 10.0) -> T:

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from tests.conftest import BackendFactory
+from tests.conftest import BackendFactory, in_both_status_modes
 from wizard.cli import main
-from wizard.domain.models import CheckStatus
+from wizard.domain.models import CheckStatus, Severity
 from wizard.emulator import scenario_names
 from wizard.engine.assess import critical_causes
 from wizard.run.diagnose import diagnose
@@ -33,40 +33,52 @@ EXPECTED_CAUSES = {
     "vault-recovered-rbac-lost": {"RBAC_ROLE_MISSING"},
     "operator-firewalled": set(),
     "multi-fault": {"KEY_EXPIRED", "RBAC_ROLE_MISSING", "VAULT_FIREWALL_BLOCKS_SERVICE"},
+    "failed-last-operation": set(),
     "key-type-unsupported": {"KEY_TYPE_UNSUPPORTED"},
     "key-url-pinned-newest-disabled": set(),
     "operator-network-denied": {"KEY_EXPIRED"},
     "vault-private-default-bypass": set(),
-    "failed-last-operation": set(),
 }
-NOT_YET: dict[str, str] = {}
+"""The critical causes each scenario was built with. A cluster that came up and has a cause is also
+CLUSTER_INACCESSIBLE (the symptom), from clusterStatus or, when that says Ready, Resource Health."""
+NEVER_CAME_UP = {"provisioning-failed"}
+WARNINGS = {"failed-last-operation": {"CLUSTER_LAST_OPERATION_FAILED"}}
+"""Scenarios whose only findings are these warnings."""
 
 
-def scenario_params() -> list[object]:
-    """Every scenario; those another branch of issue 10 makes right are expected to fail here."""
-    return [
-        pytest.param(s, marks=pytest.mark.xfail(reason=NOT_YET[s], strict=True)) if s in NOT_YET else s
-        for s in sorted(EXPECTED_CAUSES)
-    ]
+def expected_criticals(scenario: str) -> set[str]:
+    """The causes, and the symptom when a cluster that came up has one."""
+    causes = EXPECTED_CAUSES[scenario]
+    symptom = {"CLUSTER_INACCESSIBLE"} if causes and scenario not in NEVER_CAME_UP else set()
+    return causes | symptom
 
 
 def test_every_design_scenario_is_built_in() -> None:
     assert set(scenario_names()) == set(EXPECTED_CAUSES)
 
 
-@pytest.mark.parametrize("scenario", scenario_params())
-def test_scenario_causes_are_exactly_what_it_was_built_with(
-    scenario: str, emulator_backend: BackendFactory
+@pytest.mark.parametrize(("scenario", "mode"), in_both_status_modes(sorted(EXPECTED_CAUSES)))
+def test_scenario_causes_are_exactly_what_it_was_built_with_in_both_status_modes(
+    scenario: str, mode: str, emulator_backend: BackendFactory
 ) -> None:
-    backend = emulator_backend(scenario)
+    """The causes come from the dependency chain, whatever clusterStatus says: in `arm-enum` mode it
+    stays Ready, and the symptom is seen through Resource Health instead."""
+    backend = emulator_backend(scenario, status_mode=mode)
     cluster_id = backend.default_cluster_id()
     assert cluster_id
     result = diagnose(backend.connect(), cluster_id)
+    criticals = {f.code for f in result.findings if f.severity == Severity.CRITICAL}
     assert critical_causes(result.findings) == EXPECTED_CAUSES[scenario]
+    assert criticals == expected_criticals(scenario)
+    if scenario in WARNINGS:
+        assert {f.code for f in result.findings} == WARNINGS[scenario]
     assert not [c for c in result.assessment.checks if c.status == CheckStatus.UNKNOWN]
     assert result.exit_code == (0 if not EXPECTED_CAUSES[scenario] else 1)
     health = backend.emulator.health()["clusters"][cluster_id]
     assert health["canUseKey"] is (not EXPECTED_CAUSES[scenario])
+    if mode == "arm-enum" and scenario not in NEVER_CAME_UP:
+        assert result.cluster is not None
+        assert result.cluster.cluster_status == "Ready", "only Resource Health shows the outage"
 
 
 def test_operator_firewalled_reads_keys_through_the_management_plane(
@@ -87,8 +99,9 @@ def test_diagnose_json_matches_the_documented_shape(capsys: pytest.CaptureFixtur
     assert code == 1
     assert out["schema"] == "cmk-wizard/diagnosis/v1"
     assert out["verdict"] == "unhealthy"
-    assert set(out["cluster"]) == {"id", "status", "provisioningState", "keyUrl", "identityId"}
+    assert set(out["cluster"]) >= {"id", "status", "provisioningState", "keyUrl", "identityId"}
     assert out["cluster"]["status"] == "Inaccessible"
+    assert out["cluster"]["resourceHealth"]["availabilityState"] == "Unavailable"
     expired = next(f for f in out["findings"] if f["code"] == "KEY_EXPIRED")
     assert expired["severity"] == "critical"
     assert expired["remediations"][0] == "extend-key-expiry"

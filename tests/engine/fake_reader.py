@@ -18,6 +18,7 @@ from wizard.domain.models import (
     DeletedVaultFacts,
     IdentityFacts,
     KeyFacts,
+    ResourceHealthFacts,
     RoleAssignmentFacts,
     RoleDefinitionFacts,
     VaultFacts,
@@ -116,6 +117,8 @@ class FakeEstate:
         ]
     )
     role_definitions: dict[str, RoleDefinitionFacts] = field(default_factory=dict)
+    resource_health: ResourceHealthFacts | None = None
+    """What Resource Health says; None: Unavailable while the cluster is Inaccessible, else Available."""
     errors: dict[str, GatewayError] = field(default_factory=dict)
 
     def replace(self, **changes: Unpack[EstateChanges]) -> FakeEstate:
@@ -139,6 +142,7 @@ class EstateChanges(TypedDict, total=False):
     graph_misses: bool
     assignments: list[RoleAssignmentFacts]
     role_definitions: dict[str, RoleDefinitionFacts]
+    resource_health: ResourceHealthFacts | None
     errors: dict[str, GatewayError]
 
 
@@ -168,6 +172,15 @@ class FakeReader:
         if self.estate.cluster is None:
             raise NotFound("cluster not found", status=404)
         return self.estate.cluster
+
+    def get_resource_health(self, cluster_id: str) -> ResourceHealthFacts:
+        self._enter("get_resource_health")
+        if self.estate.resource_health is not None:
+            return self.estate.resource_health
+        cluster = self.estate.cluster
+        down = cluster is not None and cluster.cluster_status.lower() == "inaccessible"
+        state = "Unavailable" if down else "Available"
+        return ResourceHealthFacts(state, occurred_time=NOW - timedelta(hours=1))
 
     def get_identity(self, identity_id: str) -> IdentityFacts:
         self._enter("get_identity")

@@ -55,6 +55,7 @@ DESIGN_REMEDIATIONS = {
 DESIGN_CHECKS = {
     "cluster.load",
     "cluster.state",
+    "cluster.health",
     "cluster.key_url",
     "identity.attached",
     "identity.exists",

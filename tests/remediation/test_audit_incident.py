@@ -6,13 +6,13 @@ import base64
 import dataclasses
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.engine.fake_reader import CLUSTER_ID, NOW, EstateChanges, FakeEstate, FakeReader
 from wizard.domain.actions import Action, ExtendKeyExpiry, GrantCryptoRole
 from wizard.domain.errors import ReadOnlyViolation
-from wizard.domain.models import ClusterFacts, LockReading, RoleAssignmentFacts
+from wizard.domain.models import ClusterFacts, LockReading, ResourceHealthFacts, RoleAssignmentFacts
 from wizard.domain.results import Found, Resolution, WriteResult, WriteStatus
 from wizard.run.audit import AuditLog, read_audit, redact
 from wizard.run.confirmation import auto_confirm, confirmation_ok
@@ -126,10 +126,18 @@ class FakeGateway(FakeReader):
 
     def get_cluster(self, cluster_id: str) -> ClusterFacts:
         cluster = super().get_cluster(cluster_id)
-        broken = self.estate.assignments == [] or (
-            self.estate.key and self.estate.key.expires and self.estate.key.expires < NOW
-        )
-        return dataclasses.replace(cluster, cluster_status="Inaccessible" if broken else "Ready")
+        return dataclasses.replace(cluster, cluster_status="Inaccessible" if self.broken else "Ready")
+
+    @property
+    def broken(self) -> bool:
+        expired = self.estate.key and self.estate.key.expires and self.estate.key.expires < NOW
+        return self.estate.assignments == [] or bool(expired)
+
+    def get_resource_health(self, cluster_id: str) -> ResourceHealthFacts:
+        """Unavailable while broken; once fixed, Available since this moment (the service's new view)."""
+        if self.broken:
+            return ResourceHealthFacts("Unavailable", occurred_time=NOW - timedelta(hours=1))
+        return ResourceHealthFacts("Available", occurred_time=datetime.now(UTC))
 
 
 def broken_estate() -> FakeEstate:
@@ -144,8 +152,11 @@ def test_session_applies_verifies_and_replans_until_healthy(tmp_path: Path) -> N
     audit = AuditLog(tmp_path / "audit.jsonl")
     session = FixSession(gateway, CLUSTER_ID, audit=audit, settings=FixSettings.for_mode("emulator"))
     result = session.run(auto_confirm)
-    assert [o.step.remediation for o in result.outcomes] == ["extend-key-expiry", "grant-crypto-role"]
-    assert all(o.verification and o.verification.status == "verified" for o in result.outcomes)
+    remediations = [o.step.remediation for o in result.outcomes]
+    assert remediations == ["extend-key-expiry", "grant-crypto-role", "wait-for-ready"]
+    writes = result.outcomes[:2]
+    assert all(o.verification and o.verification.status == "verified" for o in writes)
+    assert result.outcomes[2].status == "ready"
     assert result.final.verdict == "healthy"
     assert result.exit_code == 0
     report = incident_markdown(session)

@@ -2,10 +2,12 @@
 
 Every estate starts Ready by the emulator's own rule (it never imports the engine) and carries the
 warnings a healthy cluster can have: a versioned key URL whose newest version may be disabled,
-expired, not yet active or expiring; a key expiring soon; purge protection off; either permission
-model. The real planner and executor run through the real SDK clients: every fix (`--all`) writes
-nothing, and applying every step of each named warning's plan never leaves the cluster non-Ready
-and never touches a key version the cluster does not use.
+expired, not yet active or expiring; a key expiring soon; purge protection off; a failed last
+operation (provisioningState Failed on the running cluster); either permission model; either
+status mode (Resource Health is read and must see it Available). The real planner and executor run
+through the real SDK clients: every fix (`--all`) writes nothing, and applying every step of each
+named warning's plan never leaves the cluster non-Ready and never touches a key version the
+cluster does not use.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from wizard.cli.wiring import EmulatorBackend, Options
+from wizard.domain.models import CheckStatus
 from wizard.emulator import Emulator
 from wizard.engine.fix_plan import named_only
 from wizard.run.audit import AuditLog
@@ -67,11 +70,15 @@ def ready_estates(draw: st.DrawFn) -> dict[str, Any]:
     encryption: dict[str, Any] = {"identity": "id-never-worse", "vault": VAULT, "key": "cmk"}
     if pinned:
         encryption["version"] = PINNED
+    cluster: dict[str, Any] = {"name": CLUSTER, "identities": ["id-never-worse"], "encryption": encryption}
+    if draw(st.booleans()):
+        cluster |= {"provisioningState": "Failed", "clusterStatus": "Ready"}
     estate: dict[str, Any] = {
         "name": "never-worse",
+        "statusMode": draw(st.sampled_from(["documented", "arm-enum"])),
         "identities": [{"name": "id-never-worse"}],
         "vaults": [vault],
-        "clusters": [{"name": CLUSTER, "identities": ["id-never-worse"], "encryption": encryption}],
+        "clusters": [cluster],
     }
     if rbac:
         scope = draw(st.sampled_from([f"vault:{VAULT}", f"key:{VAULT}/cmk", "resourceGroup"]))
@@ -122,6 +129,19 @@ def test_fixes_never_turn_a_ready_cluster_non_ready(estate: dict[str, Any]) -> N
             assert [r for r in emulator.requests() if r["write"]] == [], "fix --all wrote"
             assert result.outcomes == []
             assert result.exit_code == 0
+            health = {c.id: c.status for c in result.final.assessment.checks}["cluster.health"]
+            assert health == CheckStatus.PASS, "Resource Health sees the Ready cluster Available"
+            codes = {f.code for f in result.final.findings}
+            last_failed = estate["clusters"][0].get("provisioningState") == "Failed"
+            assert ("CLUSTER_LAST_OPERATION_FAILED" in codes) is last_failed
+            event(f"last operation failed: {last_failed}, status mode {estate['statusMode']}")
+            if last_failed:  # named, the failed last operation is explained and nothing is written
+                since = len(emulator.requests())
+                scope = {"CLUSTER_LAST_OPERATION_FAILED"}
+                named = FixSession(gateway, cluster_id, audit=audit, scope=scope)
+                explained = named.run(lambda step: auto_confirm(step, {VAULT, CLUSTER}))
+                assert [r for r in emulator.requests(since) if r["write"]] == []
+                assert [s.finding for s in explained.escalations] == ["CLUSTER_LAST_OPERATION_FAILED"]
             for warning in [f.code for f in result.final.findings if named_only(f)]:
                 used = key_version_in_use(emulator, cluster_id)
                 since = len(emulator.requests())

@@ -155,7 +155,8 @@ def test_fix_all_with_my_ip_reaches_ready_and_leaves_the_rules_as_they_were(
         ("allow-operator-ip", "ok"),
         ("extend-key-expiry", "ok"),
         ("remove-operator-ip", "ok"),
-    ]
+        ("wait-for-ready", "ready"),
+    ], "the rule is gone before the wait: the cluster revalidates through the trusted-services bypass"
     assert during == [[*ORIGINAL_RULES, RULE]], "exactly one /32 added, the existing rule kept"
     assert vault_rules(backend) == ORIGINAL_RULES
     assert result.outcomes[0].verification is not None
@@ -194,6 +195,7 @@ def test_without_my_ip_the_403_names_the_address_and_the_fix_goes_on(
         ("allow-operator-ip", "ok"),
         ("extend-key-expiry", "ok"),
         ("remove-operator-ip", "ok"),
+        ("wait-for-ready", "ready"),
     ]
     assert not result.stopped
     assert vault_rules(backend) == ORIGINAL_RULES
@@ -255,10 +257,11 @@ def test_a_wrong_address_is_corrected_from_the_403_and_both_rules_go(
         ("allow-operator-ip", "ok", OPERATOR_IP),
         ("extend-key-expiry", "ok", ""),
     ]
-    assert sorted(done[4:]) == [
+    assert sorted(done[4:6]) == [
         ("remove-operator-ip", "ok", "192.0.2.44"),
         ("remove-operator-ip", "ok", OPERATOR_IP),
     ]
+    assert done[6:] == [("wait-for-ready", "ready", "")], "the wait comes after both rules are gone"
     assert vault_rules(backend) == ORIGINAL_RULES
     assert result.exit_code == 0
 
@@ -275,6 +278,7 @@ def test_a_disabled_key_behind_the_firewall_is_enabled_through_the_rule(
         ("allow-operator-ip", "ok"),
         ("enable-key", "ok"),
         ("remove-operator-ip", "ok"),
+        ("wait-for-ready", "ready"),
     ]
     assert result.outcomes[0].after["dataPlane"] == "reachable"
     assert vault_rules(backend, "kv-walled") == ORIGINAL_RULES
@@ -374,6 +378,7 @@ def test_interrupted_after_the_rule_was_added_the_next_run_removes_it_first(
         "allow-operator-ip",
         "extend-key-expiry",
         "remove-operator-ip",
+        "wait-for-ready",
     ]
     assert vault_rules(backend) == ORIGINAL_RULES
     assert result.exit_code == 0

@@ -32,6 +32,7 @@ from wizard.domain.models import (
     IdentityFacts,
     KeyFacts,
     LockReading,
+    ResourceHealthFacts,
     RoleAssignmentFacts,
     RoleDefinitionFacts,
     VaultFacts,
@@ -46,6 +47,8 @@ TENANT = "00000000-0000-0000-0000-0000000000b2"
 CRYPTO_ROLE = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 FAR_FUTURE = datetime(2099, 1, 1, tzinfo=UTC)
 EXPIRED_ON = datetime(2026, 10, 1, tzinfo=UTC)
+STATE_SINCE = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
+"""When every fake cluster's availability last changed before the app starts (screens stay the same)."""
 
 
 def arm_id(group: str, provider_type: str, name: str) -> str:
@@ -70,6 +73,8 @@ class Estate:
     revalidate_polls: int = 3
     """Cluster reads a repaired cluster stays Inaccessible for before it is Ready (the service's delay)."""
     repairing: dict[str, int] = field(default_factory=dict)
+    availability_since: dict[str, datetime] = field(default_factory=dict)
+    """When a cluster's availability last changed while the app ran (Resource Health's occurred time)."""
 
     def add_cluster(
         self, name: str, group: str, vault_name: str, *, rbac: bool = True, status: str = "Ready"
@@ -152,6 +157,17 @@ class Estate:
         """Move a cluster to another status, as the service would."""
         self.clusters[cluster_id] = replace(self.clusters[cluster_id], cluster_status=status)
 
+    def resource_health(self, cluster_id: str) -> ResourceHealthFacts:
+        """Resource Health's view: Unavailable while Inaccessible, else Available, since the last change."""
+        down = self.clusters[cluster_id].cluster_status == "Inaccessible"
+        return ResourceHealthFacts(
+            "Unavailable" if down else "Available",
+            title="Unavailable" if down else "Available",
+            summary="The cluster can't access its key." if down else "No known platform problems.",
+            reason_type="Unplanned" if down else None,
+            occurred_time=self.availability_since.get(cluster_id, STATE_SINCE),
+        )
+
     def can_use_key(self, cluster_id: str) -> bool:
         """The fake service's own verdict: key in date and enabled, access granted, firewall open to it."""
         cluster = self.clusters[cluster_id]
@@ -187,6 +203,7 @@ class Estate:
             if self.repairing[cluster_id] <= 0:
                 del self.repairing[cluster_id]
                 self.set_status(cluster_id, "Ready")
+                self.availability_since[cluster_id] = datetime.now(UTC)
 
 
 SCENARIOS = (
@@ -456,6 +473,14 @@ class FakeReader:
             raise NotFound(f"ResourceNotFound: {cluster_id}", status=404)
         self.estate.poll(key)
         return self.estate.clusters[key]
+
+    def get_resource_health(self, cluster_id: str) -> ResourceHealthFacts:
+        """Resource Health's view of one cluster."""
+        self._call("get_resource_health")
+        key = next((k for k in self.estate.clusters if k.lower() == cluster_id.lower()), None)
+        if key is None:
+            raise NotFound(f"ResourceNotFound: {cluster_id}", status=404)
+        return self.estate.resource_health(key)
 
     def get_identity(self, identity_id: str) -> IdentityFacts:
         """One identity by ID."""

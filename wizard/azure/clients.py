@@ -168,6 +168,12 @@ class ClientFactory:
 
         return self._arm("monitor", MonitorManagementClient, subscription_id)
 
+    def resource_health(self, subscription_id: str | None = None) -> Any:
+        """azure-mgmt-resourcehealth (availabilityStatuses/current of a cluster)."""
+        from azure.mgmt.resourcehealth import ResourceHealthMgmtClient
+
+        return self._arm("resource_health", ResourceHealthMgmtClient, subscription_id)
+
     def resources(self, subscription_id: str | None = None) -> Any:
         """azure-mgmt-resource (resource groups)."""
         from azure.mgmt.resource.resources import ResourceManagementClient

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from wizard.azure.errors import call, translated
+from wizard.azure.errors import call, finish
 from wizard.azure.states import cluster_state
 from wizard.domain.actions import AttachIdentityAndKey, CreateIdentity, DeleteFailedCluster
 from wizard.domain.errors import GatewayError, NotFound, WriteRefused
 from wizard.domain.ids import CLUSTER_TYPE, IDENTITY_TYPE, parse_resource_id
-from wizard.domain.models import IdentityFacts
+from wizard.domain.models import IdentityFacts, last_operation_failed, never_came_up
 from wizard.domain.results import WriteResult
 
 if TYPE_CHECKING:
@@ -132,10 +132,10 @@ def attach_identity_and_key(writer: GatewayWriter, a: AttachIdentityAndKey) -> W
             ),
         )
         client = writer.factory.mongo(rid.subscription_id)
-        return call(
+        return finish(
             f"update cluster {rid.name}",
             NEEDS_CLUSTER_WRITE,
-            lambda: writer.finish(
+            lambda: writer.waited(
                 client.mongo_clusters.begin_update(
                     rid.resource_group, rid.name, body, polling_interval=writer.factory.polling_interval
                 ),
@@ -160,11 +160,12 @@ def attach_identity_and_key(writer: GatewayWriter, a: AttachIdentityAndKey) -> W
 
 # A cluster in one of these states came up and holds data: never deleted, whatever provisioningState
 # says (the engine applies the same rule; this is the writer's own check before anything is sent).
-RUNNING_STATUSES = frozenset({"ready", "stopped", "starting", "stopping", "updating", "inaccessible"})
-
-
 def delete_failed_cluster(writer: GatewayWriter, a: DeleteFailedCluster) -> WriteResult:
-    """Delete a cluster whose provisioning failed; refuses any other cluster, and a wrong name."""
+    """Delete a cluster that never came up; refuses any other cluster, and a wrong name.
+
+    Defence in depth: whatever the plan said, the cluster is read again here and judged by the same
+    rule as the diagnosis (`never_came_up`): a running cluster whose last operation failed holds
+    data and is refused before any request is sent."""
     gateway = writer.gateway
     rid = parse_resource_id(a.cluster_id, CLUSTER_TYPE)
     if a.confirm_name != rid.name:
@@ -180,24 +181,32 @@ def delete_failed_cluster(writer: GatewayWriter, a: DeleteFailedCluster) -> Writ
     def done(b: dict[str, Any]) -> str | None:
         if b["cluster"] == "deleted":
             return "the cluster no longer exists"
-        status, prov = str(b.get("clusterStatus")).lower(), str(b.get("provisioningState")).lower()
-        came_up = status in RUNNING_STATUSES
-        if came_up or "failed" not in (status, prov):
+        status, provisioning = b.get("clusterStatus"), b.get("provisioningState")
+        if not never_came_up(status, provisioning):
+            why = (
+                "it came up and may hold data"
+                if last_operation_failed(status, provisioning)
+                else "not Failed"
+            )
             raise WriteRefused(
-                f"refused to delete cluster {rid.name}: it is "
-                f"{b.get('clusterStatus')}/{b.get('provisioningState')}, not Failed"
+                f"refused to delete cluster {rid.name}: it is clusterStatus {status or '-'}, "
+                f"provisioningState {provisioning or '-'} ({why}); only a cluster that never "
+                "came up is deleted"
             )
         return None
 
     def act(_: dict[str, Any]) -> Any:
         client = writer.factory.mongo(rid.subscription_id)
-        with translated(f"delete cluster {rid.name}", NEEDS_CLUSTER_DELETE):
-            return writer.finish(
+        return finish(
+            f"delete cluster {rid.name}",
+            NEEDS_CLUSTER_DELETE,
+            lambda: writer.waited(
                 client.mongo_clusters.begin_delete(
                     rid.resource_group, rid.name, polling_interval=writer.factory.polling_interval
                 ),
                 f"cluster {rid.name} delete",
-            )
+            ),
+        )
 
     return writer.audited(
         a.remediation,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from azure.core.exceptions import (
@@ -22,6 +22,7 @@ from wizard.domain.errors import (
     Forbidden,
     GatewayError,
     NotFound,
+    OperationFailed,
     Throttled,
     Unreachable,
 )
@@ -134,3 +135,27 @@ def call(action: str, needs: str, fn: Callable[[], T]) -> T:
     """Call `fn` with SDK errors translated."""
     with translated(action, needs):
         return fn()
+
+
+def finish(action: str, needs: str, start: Callable[[], Any]) -> Any:
+    """Start a long-running operation and wait for its end, SDK errors translated. An operation that
+    Azure accepted and that then ended Failed or Canceled raises OperationFailed with the
+    operation's own error (the SDK reports it as an HttpResponseError on a 200 poll)."""
+    with translated(action, needs):
+        poller = start()
+        try:
+            return poller.result()
+        except HttpResponseError as exc:
+            ended = str(poller.status() or "").lower()
+            if ended not in ("failed", "canceled", "cancelled"):
+                raise
+            code, inner, message = _codes_and_message(exc)
+            if message.startswith("Operation failed or canceled"):
+                message = "(no error message in the operation status)"
+            raise OperationFailed(
+                f"{action}: Azure accepted it, then the operation {ended}: {code or 'no code'}: {message}",
+                status=exc.status_code,
+                code=code,
+                request_id=_request_id(exc),
+                inner_code=inner,
+            ) from exc

@@ -14,16 +14,20 @@ from typing import Any
 Report = Callable[[str], None]
 
 
-def finish(poller: Any, what: str, interval: float, report: Report | None) -> Any:
-    """The poller's result, reporting `what`, its status and the elapsed time after each wait."""
+def wait_reporting(poller: Any, what: str, interval: float, report: Report | None) -> Any:
+    """The poller once its operation is done (its result not taken yet), reporting `what`, its
+    status and the elapsed time after each wait."""
     started = time.monotonic()
     step = max(interval, 0.05)
     while not poller.done():
-        poller.wait(timeout=step)
+        try:
+            poller.wait(timeout=step)
+        except Exception:  # the operation ended badly: the caller's `result()` raises it again
+            return poller
         if report is not None and not poller.done():
             elapsed = time.monotonic() - started
             report(
                 f"{what}: {poller.status()}, {elapsed:.0f} s so far (the wizard polls every "
                 f"{interval:g} s; Azure gives no Retry-After for it)"
             )
-    return poller.result()
+    return poller

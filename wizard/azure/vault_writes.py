@@ -62,12 +62,12 @@ def recover_vault(writer: GatewayWriter, a: RecoverVault) -> WriteResult:
             return call(
                 f"recover vault {rid.name}",
                 NEEDS_VAULT_WRITE,
-                lambda: writer.finish(
+                lambda: writer.waited(
                     client.vaults.begin_create_or_update(
                         rid.resource_group, rid.name, params, polling_interval=writer.factory.polling_interval
                     ),
                     f"vault {rid.name} recovery",
-                ),
+                ).result(),
             )
         except GatewayError as exc:
             # The PUT was accepted but polling its operation failed (e.g. an unexpected 202 on

@@ -76,11 +76,12 @@ class GatewayWriter:
         """Where long-running operations report their status while the write waits on them."""
         self.report = report
 
-    def finish(self, poller: Any, what: str) -> Any:
-        """A long-running operation's result, polled at the factory's interval, progress reported."""
-        from wizard.azure.lro import finish
+    def waited(self, poller: Any, what: str) -> Any:
+        """A long-running operation's poller once it is done, polled at the factory's interval with
+        its progress reported (take its result as usual)."""
+        from wizard.azure.lro import wait_reporting
 
-        return finish(poller, what, self.factory.polling_interval, self.report)
+        return wait_reporting(poller, what, self.factory.polling_interval, self.report)
 
     def apply(self, action: Action) -> WriteResult:
         """Make the write the action describes, guarded and audited."""

@@ -61,6 +61,7 @@ def _add_target(
     target.add_argument(
         "--read-only", action="store_true", help="make every write impossible (enforced in the gateway)"
     )
+    _add_status_mode(target, "--scenario only: ")
     target.add_argument(
         "--auth",
         choices=("auto", "cli", "device-code"),
@@ -177,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--cluster", metavar="ID", help="cluster to open (default: the scenario's)")
     demo.add_argument("--read-only", action="store_true", help="make every write impossible")
+    _add_status_mode(demo)
     demo.add_argument(
         "--revalidate-seconds",
         type=_revalidate_seconds,
@@ -205,13 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of requests answered 429 (Retry-After) or 503",
     )
     emulator.add_argument("--revalidate-seconds", type=_revalidate_seconds, default=5.0, metavar="S")
-    emulator.add_argument(
-        "--status-mode",
-        choices=("documented", "arm-enum"),
-        default=None,
-        help="how clusterStatus shows lost key access: Inaccessible (documented) or unchanged "
-        "(arm-enum: only Resource Health tells); default: the estate's statusMode",
-    )
+    _add_status_mode(emulator)
     emulator.add_argument(
         "--grant-propagation-seconds",
         type=_lag_seconds,
@@ -234,6 +230,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fix_parsers(commands)
     add_scan_parser(commands, lambda parser: _add_target(parser, fleet=True))
     return parser
+
+
+def _add_status_mode(parser: Any, prefix: str = "") -> None:
+    """The emulator's status mode: whether lost key access shows in clusterStatus at all."""
+    parser.add_argument(
+        "--status-mode",
+        choices=("documented", "arm-enum"),
+        default=None,
+        help=f"{prefix}how clusterStatus shows lost key access: Inaccessible (documented) or unchanged "
+        "(arm-enum: only Resource Health tells); default: the estate's statusMode",
+    )
 
 
 def _add_wizard_options(parser: argparse.ArgumentParser) -> None:
@@ -374,6 +381,7 @@ def make_backend(args: argparse.Namespace) -> EmulatorBackend | LiveBackend:
             scenario=args.scenario,
             cluster_id=cluster,
             revalidate_seconds=getattr(args, "revalidate_seconds", 0.0),
+            status_mode=getattr(args, "status_mode", None),
         )
     if getattr(args, "emulator", None):
         return EmulatorBackend(options, connection_file=args.emulator, cluster_id=cluster)

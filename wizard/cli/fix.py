@@ -24,6 +24,7 @@ from wizard.run.firewall import left_open_text
 from wizard.run.fix import FixSession, FixSettings
 from wizard.run.outcomes import StepOutcome
 from wizard.run.outputs import check_audit_path, check_report_path
+from wizard.run.recovery import WAIT_ADVICE
 from wizard.run.wait import WaitProgress, wait_for_ready
 
 EXIT_USAGE, EXIT_INCOMPLETE = 2, 3
@@ -81,8 +82,9 @@ def plan_text(plan: Plan) -> str:
 
 def _progress_line(out: TextIO) -> Callable[[WaitProgress], None]:
     def show(p: WaitProgress) -> None:
+        health = f", Resource Health {p.availability}" if p.availability else ""
         print(
-            f"  waiting: cluster {p.cluster_status}, {p.elapsed:.1f} s elapsed of the documented "
+            f"  waiting: cluster {p.cluster_status}{health}, {p.elapsed:.1f} s elapsed of the documented "
             f"{p.bound / 60:.0f} min (timeout {p.timeout:.0f} s), next poll in {p.next_poll_in:.1f} s",
             file=out,
             flush=True,
@@ -224,7 +226,10 @@ def run_fix(
                 file=out,
             )
         else:
-            print(diagnosis_text(result.final), file=out)
+            print(diagnosis_text(result.final, verdict=result.verdict), file=out)
+        if result.recovery is not None:
+            print(f"final verdict: {result.verdict}: {result.recovery.message}", file=out)
+            print(f"  what to do: {result.recovery.advice}", file=out)
         if result.stopped:
             print(f"stopped: {result.stopped}", file=out)
         if session.carry.open_rules:
@@ -265,6 +270,8 @@ def run_watch(
             on_progress=_progress_line(out),
         )
         print(result.describe(), file=out)
+        if result.status in WAIT_ADVICE:
+            print(f"  what to do: {WAIT_ADVICE[result.status]}", file=out)
         return 0 if result.ready else EXIT_INCOMPLETE
     finally:
         backend.close()

@@ -150,6 +150,8 @@ class EmulatorBackend:
     fault_rate: float = 0.0
     estate: Any = None
     """An estate made here rather than named (a generated fleet); it opens no cluster by default."""
+    status_mode: str | None = None
+    """How the embedded emulator shows lost key access (`documented` or `arm-enum`); None: the estate's."""
     _emulator: Any = field(default=None, init=False, repr=False)
     _gateway: AzureGateway | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -189,6 +191,7 @@ class EmulatorBackend:
                 revalidate_seconds=self.revalidate_seconds,
                 latency_ms=self.latency_ms,
                 fault_rate=self.fault_rate,
+                status_mode=self.status_mode,
                 **extra,
             )
             self._emulator.start()

@@ -63,6 +63,11 @@ class Conflict(GatewayError):
     """The write collided with existing state (HTTP 409), e.g. the assignment already exists."""
 
 
+class OperationFailed(GatewayError):
+    """Azure accepted a write (202) and its long-running operation then ended Failed or Canceled;
+    the message carries the operation's own error code and message."""
+
+
 class Throttled(GatewayError):
     """Azure kept answering 429/503 after the retry budget was spent."""
 

@@ -17,6 +17,34 @@ class AttachedIdentity:
     client_id: str | None
 
 
+RUNNING_STATUSES = frozenset({"ready", "stopped", "starting", "stopping", "updating", "inaccessible"})
+"""clusterStatus values of a cluster that came up: the spec's running members of MongoClusterStatus,
+and the docs' `Inaccessible` (a running cluster that lost its key; not in the spec's enum)."""
+
+NEVER_CAME_UP_STATUSES = frozenset({"failed", "provisioning", ""})
+"""clusterStatus values that, with provisioningState Failed, mean provisioning never finished: the
+docs' `Failed`, the spec's `Provisioning`, or none at all. Any other value (an unknown string of the
+open enum included) is not taken for 'never came up': a delete is never offered on a guess.
+UNVERIFIED: the clusterStatus a never-came-up CMK cluster really shows (the docs say Failed; a GET
+of such a cluster would settle it)."""
+
+
+def never_came_up(cluster_status: str | None, provisioning_state: str | None) -> bool:
+    """Provisioning failed and the cluster never ran: the only cluster the wizard may offer to delete.
+
+    `provisioningState` is the state of the LAST accepted operation, so Failed alone says only that
+    an operation failed; a running cluster (Ready, Stopped, ...) whose update failed holds data."""
+    failed = (provisioning_state or "").strip().lower() == "failed"
+    return failed and (cluster_status or "").strip().lower() in NEVER_CAME_UP_STATUSES
+
+
+def last_operation_failed(cluster_status: str | None, provisioning_state: str | None) -> bool:
+    """provisioningState Failed on a cluster that came up (or whose status we cannot place): its last
+    operation failed, the cluster itself may well be running and holding data."""
+    failed = (provisioning_state or "").strip().lower() == "failed"
+    return failed and not never_came_up(cluster_status, provisioning_state)
+
+
 @dataclass(frozen=True)
 class ClusterFacts:
     """What `mongo_clusters.get` told us about the cluster."""
@@ -39,6 +67,16 @@ class ClusterFacts:
         """A cluster without a key URL uses service-managed keys."""
         return bool(self.key_url)
 
+    @property
+    def never_came_up(self) -> bool:
+        """Provisioning failed and the cluster never ran (see `never_came_up`)."""
+        return never_came_up(self.cluster_status, self.provisioning_state)
+
+    @property
+    def last_operation_failed(self) -> bool:
+        """The last operation failed on a cluster that came up: it may hold data."""
+        return last_operation_failed(self.cluster_status, self.provisioning_state)
+
     def attached(self, identity_id: str) -> AttachedIdentity | None:
         """The cluster's own record of one identity, matched case-insensitively."""
         wanted = identity_id.lower()
@@ -56,6 +94,34 @@ class ClusterSummary:
     cluster_status: str
     provisioning_state: str
     key_url: str | None
+
+
+@dataclass(frozen=True)
+class ResourceHealthFacts:
+    """What Azure Resource Health says of the cluster now (`availabilityStatuses/current`).
+
+    The service's own view of whether the cluster serves connections: the symptom's evidence when
+    clusterStatus keeps saying Ready (the spec's MongoClusterStatus has no Inaccessible)."""
+
+    availability_state: str
+    """Available, Unavailable, Degraded or Unknown (an open string, compared case-insensitively)."""
+    title: str = ""
+    summary: str = ""
+    reason_type: str | None = None
+    detailed_status: str | None = None
+    occurred_time: datetime | None = None
+    """When the state last changed (the API's `occuredTime`)."""
+    reported_time: datetime | None = None
+
+    @property
+    def available(self) -> bool:
+        """Resource Health sees the cluster Available."""
+        return self.availability_state.strip().lower() == "available"
+
+    @property
+    def down(self) -> bool:
+        """Unavailable or Degraded: the service itself reports the cluster impaired."""
+        return self.availability_state.strip().lower() in ("unavailable", "degraded")
 
 
 @dataclass(frozen=True)

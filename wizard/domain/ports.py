@@ -16,6 +16,7 @@ from wizard.domain.models import (
     DeletedVaultFacts,
     IdentityFacts,
     KeyFacts,
+    ResourceHealthFacts,
     RoleAssignmentFacts,
     RoleDefinitionFacts,
     VaultFacts,
@@ -47,6 +48,10 @@ class AzureReader(Protocol):
 
     def get_cluster(self, cluster_id: str) -> ClusterFacts:
         """The cluster's CMK configuration and state."""
+        ...
+
+    def get_resource_health(self, cluster_id: str) -> ResourceHealthFacts:
+        """What Azure Resource Health says of the cluster now (availabilityStatuses/current)."""
         ...
 
     def get_identity(self, identity_id: str) -> IdentityFacts:

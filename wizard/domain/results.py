@@ -71,6 +71,10 @@ class OutcomeStatus(StrEnum):
     REFUSED = "refused"
     ESCALATE = "escalate"
     READY = "ready"
+    UNCONFIRMED = "unconfirmed"
+    """ARM says Ready, but nothing (no Resource Health) could prove the key was revalidated."""
+    CLUSTER_STOPPED = "cluster-stopped"
+    """The cluster is Stopped: it is not waited on; it must be started."""
     TIMEOUT = "timeout"
     CANCELLED = "cancelled"
 

@@ -81,6 +81,7 @@ ROUTE_KINDS = (
     "activity-log",
 )
 _RUNNING = "Ready"
+_STOPPED = "Stopped"
 _NEVER_CAME_UP = ("Failed", "Provisioning")
 
 
@@ -506,21 +507,25 @@ class _Builder:
         return cluster
 
     def cluster_status(self, obj: Fields, cluster: Cluster) -> None:
-        """clusterStatus: Ready (running) or, with provisioningState Failed, Failed or Provisioning.
+        """clusterStatus: Ready (running), Stopped (came up, stopped by its operator) or, with
+        provisioningState Failed, Failed or Provisioning.
 
         provisioningState Failed alone means the cluster never came up (clusterStatus Failed, the docs'
         word); with `clusterStatus: Ready` it is a running cluster whose last operation failed.
         """
         failed = cluster.provisioning_state == "Failed"
         status = obj.text(
-            "clusterStatus", "Failed" if failed else _RUNNING, choices=(_RUNNING, *_NEVER_CAME_UP)
+            "clusterStatus",
+            "Failed" if failed else _RUNNING,
+            choices=(_RUNNING, _STOPPED, *_NEVER_CAME_UP),
         )
-        if status != _RUNNING and not failed:
+        if status in _NEVER_CAME_UP and not failed:
             raise obj.fail(
                 "clusterStatus",
                 f"{shown(status)} means the cluster never came up, which needs provisioningState Failed",
             )
-        cluster.status, cluster.came_up = status, status == _RUNNING
+        cluster.status, cluster.came_up = status, status in (_RUNNING, _STOPPED)
+        cluster.stopped = status == _STOPPED
         cluster.availability_since = float(cluster.created)
 
     def scope(self, obj: Fields, key: str) -> str:

@@ -221,10 +221,10 @@ def _next_date(state: State, now: float) -> float:
 def refresh(state: State, now: float, monotonic: float, revalidate_seconds: float) -> dict[str, Verdict]:
     """Move every cluster's state: inaccessible at once, accessible after `revalidate_seconds` of being able.
 
-    A cluster that has not come up (never did, or is still being created) keeps its status. A running
-    one shows lost access as clusterStatus `Inaccessible` in the `documented` status mode; in `arm-enum`
-    mode its clusterStatus stays `Ready` (the spec's MongoClusterStatus has no Inaccessible) and only
-    Resource Health tells.
+    A cluster that has not come up (never did, or is still being created) keeps its status; a stopped
+    one stays Stopped (not revalidated until it is started). A running one shows lost access as
+    clusterStatus `Inaccessible` in the `documented` status mode; in `arm-enum` mode its clusterStatus
+    stays `Ready` (the spec's MongoClusterStatus has no Inaccessible) and only Resource Health tells.
     """
     lookups = Lookups(state)
     verdicts = {cluster.id: evaluate(state, cluster, now, lookups) for cluster in state.clusters}
@@ -241,6 +241,9 @@ def _move(
     for cluster in state.clusters:
         verdict = verdicts[cluster.id]
         if verdict.failed or not cluster.came_up:
+            continue
+        if cluster.stopped:
+            cluster.status = "Stopped"
             continue
         if not verdict.can_use_key:
             cluster.able_since = None

@@ -202,6 +202,8 @@ class Cluster:
     provisioning_state: str = "Succeeded"
     status: str = "Ready"
     came_up: bool = True
+    stopped: bool = False
+    """The operator stopped the running cluster: it stays Stopped and is not revalidated until started."""
     inaccessible: bool = False
     availability_since: float = 0.0
     identities: list[Attached] = field(default_factory=list)

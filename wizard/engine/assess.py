@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from wizard.domain.catalog import load_catalog
@@ -28,6 +28,10 @@ class Assessment:
         return all(c.status.done for c in self.checks)
 
 
+RESOURCE_HEALTH_CHECK = "cluster.health"
+"""The check that reads Azure Resource Health: down there, with no cause found, is undecided."""
+
+
 def assess(
     cluster_id: str, known: Known, in_flight: set[Read] | None = None, now: datetime | None = None
 ) -> Assessment:
@@ -35,13 +39,17 @@ def assess(
     facts = Facts.from_known(cluster_id, known)
     ctx = CheckContext(facts, in_flight or set(), now or datetime.now(UTC))
     template_values = facts.template_values()
-    checks: list[CheckResult] = []
-    findings: list[Finding] = []
-    for spec in load_tree():
-        verdict = CHECKS[spec.id](ctx)
-        checks.append(check_result(spec.id, verdict, known))
-        findings += findings_of(spec.id, verdict, template_values)
-    findings = refine(findings, facts, {c.id: c for c in checks})
+    tree = load_tree()
+    verdicts = {spec.id: CHECKS[spec.id](ctx) for spec in tree if not CHECKS[spec.id].after_causes}
+    found = {spec_id: findings_of(spec_id, v, template_values) for spec_id, v in verdicts.items()}
+    causes = critical_causes(tuple(f for fs in found.values() for f in fs))
+    with_causes = replace(ctx, causes=frozenset(causes))
+    for spec in tree:
+        if CHECKS[spec.id].after_causes:
+            verdicts[spec.id] = CHECKS[spec.id](with_causes)
+            found[spec.id] = findings_of(spec.id, verdicts[spec.id], template_values)
+    checks = [check_result(spec.id, verdicts[spec.id], known) for spec in tree]
+    findings = refine([f for spec in tree for f in found[spec.id]], facts, {c.id: c for c in checks})
     findings.sort(key=lambda f: (f.rank, f.code))
     return Assessment(tuple(checks), tuple(findings))
 
@@ -55,7 +63,8 @@ def critical_causes(findings: tuple[Finding, ...]) -> set[str]:
 
 
 def verdict_of(assessment: Assessment) -> str:
-    """healthy, unhealthy (a critical finding) or incomplete (a question left open)."""
+    """healthy, unhealthy (a critical finding) or incomplete (a question left open, or Resource Health
+    reporting the cluster down while no cause was found)."""
     if any(f.severity == Severity.CRITICAL for f in assessment.findings):
         return "unhealthy"
     critical = {spec.id for spec in load_tree() if spec.critical}
@@ -64,5 +73,9 @@ def verdict_of(assessment: Assessment) -> str:
         for c in assessment.checks
         if c.id in critical
     ):
+        return "incomplete"
+    health = next((c for c in assessment.checks if c.id == RESOURCE_HEALTH_CHECK), None)
+    if health is not None and health.status == CheckStatus.FAIL:
+        # Resource Health reports the cluster down and no cause was found: not healthy, not decided.
         return "incomplete"
     return "healthy"

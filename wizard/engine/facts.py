@@ -20,6 +20,7 @@ from wizard.domain.models import (
     DeletedVaultFacts,
     IdentityFacts,
     KeyFacts,
+    ResourceHealthFacts,
     RoleAssignmentFacts,
     RoleDefinitionFacts,
     VaultFacts,
@@ -34,6 +35,7 @@ from wizard.engine.reads import (
     key_read,
     live_vault_searches,
     newest_key_read,
+    resource_health_read,
     role_assignments_read,
     vault_lookup_read,
     vault_search_reads,
@@ -85,6 +87,8 @@ class Facts:
     cluster_id: str
     known: Known = field(default_factory=dict, repr=False)
     cluster: ClusterFacts | None = None
+    resource_health: ResourceHealthFacts | None = None
+    """What Resource Health says of the cluster, once read (None while unread, forbidden or absent)."""
     key_url: KeyUrl | None = None
     identity: IdentityFacts | None = None
     vault_ref: VaultRef | None = None
@@ -107,13 +111,14 @@ class Facts:
         cluster = _typed(answered_value(known, Read(ReadKind.CLUSTER, (cluster_id,))), ClusterFacts)
         if cluster is None:
             return cls(cluster_id, known)
+        health = _typed(answered_value(known, resource_health_read(cluster_id)), ResourceHealthFacts)
         key_url = key_url_of(cluster)
         identity = None
         if cluster.key_identity_id:
             identity_read = Read(ReadKind.IDENTITY, (cluster.key_identity_id,))
             identity = _typed(answered_value(known, identity_read), IdentityFacts)
         if key_url is None:
-            return cls(cluster_id, known, cluster, key_url, identity)
+            return cls(cluster_id, known, cluster, health, key_url, identity)
         ref = vault_ref_of(cluster, key_url, known)
         vault = key = newest = None
         if ref is not None:
@@ -124,6 +129,7 @@ class Facts:
             cluster_id,
             known,
             cluster,
+            health,
             key_url,
             identity,
             ref,
@@ -142,6 +148,11 @@ class Facts:
     def cluster_read(self) -> Read:
         """The cluster itself: every other read hangs under it."""
         return Read(ReadKind.CLUSTER, (self.cluster_id,))
+
+    @property
+    def resource_health_read(self) -> Read | None:
+        """Resource Health's view of the cluster (asked once the cluster is known to use a CMK)."""
+        return resource_health_read(self.cluster_id) if self.cluster and self.cluster.is_cmk else None
 
     @property
     def identity_read(self) -> Read | None:

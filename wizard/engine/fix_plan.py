@@ -34,7 +34,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 
 from wizard.domain.catalog import load_catalog
-from wizard.domain.models import Finding, Severity
+from wizard.domain.models import CheckStatus, Finding, Severity
 from wizard.domain.results import StepKind
 from wizard.engine.plan_builder import DiagnosisLike, PlanBuilder
 from wizard.engine.plan_network import closing_plan, plan_operator_network
@@ -69,6 +69,19 @@ def named_only(finding: Finding) -> bool:
     return finding.severity == Severity.WARNING and bool(entry.remediations) and not entry.escalation
 
 
+def _wait_due(b: PlanBuilder, cluster_status: str, carry: Carry) -> bool:
+    """Azure shows the outage (clusterStatus not Ready, Resource Health down, the symptom found), or
+    this session fixed a cause and has not waited since: clusterStatus alone may say Ready all along.
+    A Stopped cluster is not waited on unless a fix is to be confirmed (the wait then says: start it)."""
+    health = b.checks.get("cluster.health")
+    outage = (
+        cluster_status.lower() not in (READY, "stopped")
+        or (health is not None and health.status == CheckStatus.FAIL)
+        or any(x.code == "CLUSTER_INACCESSIBLE" for x in b.assessment.findings)
+    )
+    return outage or (carry.access_restored and not carry.waited)
+
+
 def plan_fixes(
     diagnosis: DiagnosisLike,
     *,
@@ -98,7 +111,7 @@ def plan_fixes(
     plan_operator_network(b)
     c = b.f.cluster
     failed = any(x.code == "CLUSTER_PROVISIONING_FAILED" for x in chosen)
-    if c is not None and c.is_cmk and not failed and c.cluster_status.lower() != READY:
+    if c is not None and c.is_cmk and not failed and _wait_due(b, c.cluster_status, b.carry):
         causes = [
             x for x in findings if x.severity == Severity.CRITICAL and not b.catalog.finding(x.code).symptom
         ]
@@ -107,8 +120,8 @@ def plan_fixes(
         uncovered = [x.code for x in causes if x.code not in covered]
         if uncovered:
             b.notes.append(
-                f"no wait for Ready yet: the cluster stays {c.cluster_status} until these "
-                "causes are fixed too: " + ", ".join(uncovered)
+                "no wait for Ready yet: the cluster cannot use its key (clusterStatus "
+                f"{c.cluster_status}) until these causes are fixed too: " + ", ".join(uncovered)
             )
         else:
             symptom = next((x for x in findings if x.code == "CLUSTER_INACCESSIBLE"), None)

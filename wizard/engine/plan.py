@@ -28,9 +28,11 @@ def plan(cluster_id: str, known: Known) -> list[Read]:
     if facts.identity_read:
         wanted.append(facts.identity_read)
     if key is None:
-        return wanted
+        return [*wanted, *_one(facts.resource_health_read)]
     lookup = vault_lookup_read(cluster, key)
     wanted.append(lookup)
+    if facts.resource_health_read:
+        wanted.append(facts.resource_health_read)
     looked_up = facts.outcome(lookup)
     if looked_up is None or looked_up.error:
         return wanted
@@ -66,6 +68,10 @@ def plan(cluster_id: str, known: Known) -> list[Read]:
             if a.role_guid not in KNOWN_INSUFFICIENT_ROLES:
                 wanted.append(role_definition_read(a.role_definition_id))
     return list(dict.fromkeys(wanted))
+
+
+def _one(read: Read | None) -> list[Read]:
+    return [read] if read else []
 
 
 def _not_found(facts: Facts, read: Read) -> bool:

@@ -33,6 +33,11 @@ def answered_value(known: Known, read: Read) -> Any:
     return None if outcome is None or outcome.error else outcome.value
 
 
+def resource_health_read(cluster_id: str) -> Read:
+    """What Azure Resource Health says of the cluster now."""
+    return Read(ReadKind.RESOURCE_HEALTH, (cluster_id,))
+
+
 def vault_lookup_read(cluster: ClusterFacts, key: KeyUrl) -> Read:
     """Find the key's vault by name in every subscription the operator sees (Resource Graph)."""
     return Read(ReadKind.VAULT_LOOKUP, (key.vault_name,))

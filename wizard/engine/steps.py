@@ -34,6 +34,11 @@ class Carry:
     new_identity: IdentityFacts | None = None
     granted_principals: frozenset[str] = frozenset()
     expiry_extended: bool = False
+    access_restored: bool = False
+    """A write for a critical cause landed: the service must revalidate the key, so a wait is due
+    (whatever clusterStatus says) until one has run."""
+    waited: bool = False
+    """A wait for Ready ran after the last such write."""
     operator_ip: str | None = None
     open_rules: tuple[OpenRule, ...] = ()
     close_rules_first: bool = False
@@ -60,6 +65,14 @@ class Carry:
         if isinstance(action, ExtendKeyExpiry):
             carry = replace(carry, expiry_extended=True)
         return carry
+
+    def after_cause_fixed(self) -> Carry:
+        """A write for a critical cause landed: wait for the service to revalidate the key."""
+        return replace(self, access_restored=True, waited=False)
+
+    def after_wait(self) -> Carry:
+        """The wait ran: the next plan does not ask for it again unless Azure still shows the outage."""
+        return replace(self, waited=True)
 
 
 def _same_rule(rule: OpenRule, vault_id: str, address: str) -> bool:

@@ -13,6 +13,7 @@ class ReadKind(StrEnum):
     """The Azure reads the engine can ask for; the runner maps each to one gateway call."""
 
     CLUSTER = "cluster"
+    RESOURCE_HEALTH = "resource_health"
     IDENTITY = "identity"
     VAULT_LOOKUP = "vault_lookup"
     VAULT_SEARCH = "vault_search"

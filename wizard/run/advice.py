@@ -12,6 +12,7 @@ from wizard.domain.errors import (
     Conflict,
     Forbidden,
     NotFound,
+    OperationFailed,
     ReadOnlyViolation,
     Throttled,
     Unreachable,
@@ -30,6 +31,8 @@ _ADVICE: Mapping[type[BaseException], str] = {
     Forbidden: "you lack the permission for this write: {permission}. Ask someone who holds it, "
     "or have it granted, then run the fix again.",
     NotFound: "the target was not found: diagnose again; another change may have happened meanwhile.",
+    OperationFailed: "Azure accepted the change, then its operation failed with the error above: "
+    "diagnose again, fix what the error names, then run the fix again.",
     Conflict: "Azure reported a conflict: diagnose again and retry once the other operation is done.",
     Throttled: "Azure is throttling or failing: wait a minute and run the fix again.",
     Unreachable: "Azure could not be reached: check the network (VPN, proxy) and run the fix again.",
@@ -81,6 +84,15 @@ def locked_scopes_advice(scopes: Sequence[str], *, deleting: bool, ahead: bool =
     )
 
 
+FAILED_UPDATE = (
+    "Azure accepted the update, then its operation failed with the error above. Diagnose again to see "
+    "what the cluster holds now (the docs say a valid identity may be added even when the update "
+    "fails), fix what the error names, then run the fix again. The failed operation leaves "
+    "provisioningState Failed on a running cluster: that is not a reason to delete it."
+)
+"""UNVERIFIED: what a failed cluster update leaves applied (a failed PATCH on a live cluster, then a GET)."""
+
+
 def network_advice(exc: Forbidden) -> str | None:
     """A 403 from the vault's NETWORK (by its inner code): where to run from, never a role."""
     if exc.inner_code == FORBIDDEN_BY_FIREWALL:
@@ -117,6 +129,8 @@ def advice_for(exc: BaseException, step: Step) -> str:
     by its inner code (the vault's network, or a missing permission)."""
     if isinstance(exc, Conflict) and exc.code == "ScopeLocked":
         return lock_advice(exc, step)
+    if isinstance(exc, OperationFailed) and step.remediation == "attach-identity-and-key":
+        return FAILED_UPDATE
     if isinstance(exc, Forbidden):
         network = network_advice(exc)
         if network is not None:

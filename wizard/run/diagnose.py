@@ -14,6 +14,7 @@ from typing import Any
 from wizard.domain.errors import GatewayError
 from wizard.domain.models import CheckStatus, ClusterFacts, Finding
 from wizard.domain.ports import AzureReader
+from wizard.domain.times import iso
 from wizard.engine.assess import Assessment, assess, verdict_of
 from wizard.engine.facts import Facts
 from wizard.engine.plan import plan
@@ -29,6 +30,8 @@ def perform(reader: AzureReader, read: Read) -> Any:
     match read.kind:
         case ReadKind.CLUSTER:
             return reader.get_cluster(a[0])
+        case ReadKind.RESOURCE_HEALTH:
+            return reader.get_resource_health(a[0])
         case ReadKind.IDENTITY:
             return reader.get_identity(a[0])
         case ReadKind.VAULT_LOOKUP:
@@ -105,6 +108,7 @@ class Diagnosis:
     def to_json(self) -> dict[str, Any]:
         """The documented `cmk-wizard/diagnosis/v1` object."""
         cluster = self.cluster
+        health = self.facts.resource_health
         return {
             "schema": SCHEMA,
             "cluster": {
@@ -113,6 +117,15 @@ class Diagnosis:
                 "provisioningState": cluster.provisioning_state if cluster else None,
                 "keyUrl": cluster.key_url if cluster else None,
                 "identityId": cluster.key_identity_id if cluster else None,
+                # added compatibly: Resource Health's view, null when it could not be read
+                "resourceHealth": {
+                    "availabilityState": health.availability_state,
+                    "reasonType": health.reason_type,
+                    "summary": health.summary,
+                    "occurredTime": iso(health.occurred_time),
+                }
+                if health
+                else None,
             },
             "verdict": self.verdict,
             "findings": [

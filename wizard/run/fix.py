@@ -21,7 +21,14 @@ from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import ReadOnlyViolation, WizardError
 from wizard.domain.models import LockReading
 from wizard.domain.ports import AzureReader, AzureWriter
-from wizard.domain.results import ConfirmKind, OutcomeStatus, StepKind, VerificationStatus, WriteResult
+from wizard.domain.results import (
+    ConfirmKind,
+    OutcomeStatus,
+    StepKind,
+    VerificationStatus,
+    WriteResult,
+    WriteStatus,
+)
 from wizard.engine.fix_plan import DEFAULT_EXPIRY_DAYS, plan_fixes
 from wizard.engine.steps import Carry, Plan, Step
 from wizard.run.advice import advice_for
@@ -38,8 +45,18 @@ from wizard.run.firewall import (
 )
 from wizard.run.lock import ClusterLock
 from wizard.run.lock_preflight import LockPreflight
-from wizard.run.outcomes import FixResult, StepOutcome, TimelineEvent, failed_status, skipped_keys
+from wizard.run.outcomes import (
+    RECOVERY_UNPROVEN,
+    FixResult,
+    StepOutcome,
+    TimelineEvent,
+    failed_status,
+    recovery_unconfirmed,
+    run_verdict,
+    skipped_keys,
+)
 from wizard.run.propagation import GrantRetry, awaits_grant, write_while_grant_propagates
+from wizard.run.recovery import WAIT_ADVICE, OutageSeen, fixes_a_cause
 from wizard.run.settle import begin_writes
 from wizard.run.verify import SettleWait, verify, verify_until_settled
 from wizard.run.wait import DOCUMENTED_BOUND_SECONDS, WaitProgress, wait_for_ready
@@ -124,6 +141,8 @@ class FixSession:
         self.outcomes: list[StepOutcome] = []
         self.timeline: list[TimelineEvent] = []
         self.deleted_cluster = False
+        self.seen = OutageSeen()
+        """What Azure showed of the outage: it decides what proves the recovery."""
         self._writer: AzureWriter | None = None
         self._applied: set[str] = set()
         self.audit.cluster = cluster_id
@@ -159,7 +178,19 @@ class FixSession:
                 + (", ".join(f.code for f in result.findings) or "none"),
             )
         self.current = result
+        self.seen.note(result)
         return result
+
+    @property
+    def recovery(self) -> StepOutcome | None:
+        """The wait that could not confirm the recovery (unconfirmed, or the cluster is Stopped),
+        unless a later wait did."""
+        return recovery_unconfirmed(self.outcomes)
+
+    @property
+    def verdict(self) -> str:
+        """The latest diagnosis' verdict; `incomplete` when it says healthy but the recovery is unproven."""
+        return run_verdict(self.current.verdict, self.outcomes) if self.current else "incomplete"
 
     def plan(self) -> Plan:
         """The plan from the latest diagnosis and what this session already did, each ARM write
@@ -280,6 +311,7 @@ class FixSession:
             )
         written = len(self.audit.written)  # this step's records are the ones after these
         sent = False  # the write itself was tried (not stopped by the lock, the log or settling)
+        sent_at = datetime.now(UTC)
         try:
             if not self.gateway.read_only:
                 self.begin()
@@ -320,6 +352,9 @@ class FixSession:
             self._applied.add(step.key)  # a temporary rule may be opened and closed again
         if step.action is not None:
             self.carry = after_write(self.carry.after(step.action, result.identity), step, result)
+        if result.status == WriteStatus.OK and fixes_a_cause(step):
+            self.seen.fixed(sent_at)
+            self.carry = self.carry.after_cause_fixed()
         self._event(
             "write",
             f"{step.remediation} on {step.target}: {result.status}, {result.message} "
@@ -388,24 +423,27 @@ class FixSession:
         )
         started = datetime.now(UTC)
         s = self.settings
+        health_before = self.seen.health_state
         result = wait_for_ready(
             self.gateway,
             self.cluster_id,
+            **self.seen.wait_evidence(),
             timeout=timeout if timeout is not None else s.wait_timeout,
             poll=s.wait_poll,
             max_poll=s.wait_max_poll,
             on_progress=on_progress,
             cancel=cancel,
         )
+        self.carry = self.carry.after_wait()
         self.diagnose()
         return self._record(
             StepOutcome(
                 step,
                 result.status,
                 result.describe(),
-                "" if result.ready else "the cluster is not Ready yet",
-                {"clusterStatus": step.before.get("clusterStatus")},
-                {"clusterStatus": result.cluster_status},
+                WAIT_ADVICE.get(result.status, "" if result.ready else "the cluster is not Ready yet"),
+                {"clusterStatus": step.before.get("clusterStatus"), "resourceHealth": health_before},
+                {"clusterStatus": result.cluster_status, "resourceHealth": result.availability or None},
                 started_at=started,
                 wait=result,
             )
@@ -499,7 +537,8 @@ class FixSession:
                 if self.refused_by_firewall:  # the address is known now: the fresh plan goes on
                     self.refused_by_firewall = False
                     continue
-                stopped = stopped or f"{step.remediation}: {outcome.status}"
+                if outcome.status not in RECOVERY_UNPROVEN:  # a wait without proof ends the run quietly
+                    stopped = stopped or f"{step.remediation}: {outcome.status}"
                 if closing or not self.carry.open_rules or isinstance(step.action, RemoveOperatorIp):
                     break
                 closing = True

@@ -70,6 +70,15 @@ def _checks(lines: list[str], diagnosis: Diagnosis) -> None:
         lines.append(f"| `{c.id}` | {_cell(titles.get(c.id, ''))} | {c.status.value} | {_cell(c.detail)} |")
 
 
+def _health(diagnosis: Diagnosis) -> str:
+    """Resource Health's answer in one phrase: its state and since when, or why it is missing."""
+    health = diagnosis.facts.resource_health
+    if health is None:
+        return "could not be read"
+    since = f" since {_t(health.occurred_time)}" if health.occurred_time else ""
+    return f"{health.availability_state}{since}"
+
+
 def _rank(code: str) -> int:
     return load_catalog().finding(code).rank
 
@@ -115,7 +124,7 @@ def incident_markdown(
     except Exception:
         who = "-"
     changed = [o for o in session.outcomes if o.step.kind == StepKind.WRITE and o.status == OutcomeStatus.OK]
-    verdict = final.verdict + (" (the failed cluster was deleted)" if session.deleted_cluster else "")
+    verdict = session.verdict + (" (the failed cluster was deleted)" if session.deleted_cluster else "")
     lines = [
         f"# {title or f'CMK incident: cluster {name}'}",
         "",
@@ -125,6 +134,7 @@ def incident_markdown(
         f"- Operator: {who}",
         f"- Started: {_t(initial.started_at)}",
         f"- Status at start: {cluster.cluster_status if cluster else 'unknown'}; verdict {initial.verdict}",
+        f"- Resource Health at start: {_health(initial)}",
         f"- Causes found: {', '.join(sorted(critical_causes(initial.findings), key=_rank)) or 'none'}",
         f"- Changes made: {len(changed)} ({', '.join(o.step.remediation for o in changed) or 'none'})",
         f"- Final verdict: **{verdict}**",
@@ -155,8 +165,16 @@ def incident_markdown(
         )
     else:
         fc = final.cluster
-        lines.append(f"Cluster status {fc.cluster_status if fc else 'unknown'}, verdict **{final.verdict}**.")
+        lines.append(
+            f"Cluster status {fc.cluster_status if fc else 'unknown'}, verdict **{session.verdict}**."
+        )
         lines.append("")
+        if session.recovery is not None:
+            lines += [
+                f"Recovery not confirmed: {session.recovery.message}.",
+                f"What to do: {session.recovery.advice}.",
+            ]
+            lines.append("")
         if final.findings:
             lines.append(
                 "Remaining findings: " + ", ".join(f"{f.code} ({f.severity.value})" for f in final.findings)

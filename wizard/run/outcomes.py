@@ -57,6 +57,22 @@ def failed_status(exc: WizardError) -> OutcomeStatus:
     return OutcomeStatus.ERROR
 
 
+RECOVERY_UNPROVEN = (OutcomeStatus.UNCONFIRMED, OutcomeStatus.CLUSTER_STOPPED)
+"""How a wait ends when nothing proves the key was revalidated: the run's verdict cannot be healthy."""
+
+
+def recovery_unconfirmed(outcomes: Iterable[StepOutcome]) -> StepOutcome | None:
+    """The last wait, when it ended without proof of recovery (and no later wait proved it)."""
+    waits = [o for o in outcomes if o.wait is not None]
+    last = waits[-1] if waits else None
+    return last if last is not None and last.status in RECOVERY_UNPROVEN else None
+
+
+def run_verdict(diagnosed: str, outcomes: Iterable[StepOutcome]) -> str:
+    """The diagnosis' verdict, `incomplete` when it says healthy but no wait could prove the recovery."""
+    return "incomplete" if diagnosed == "healthy" and recovery_unconfirmed(outcomes) else diagnosed
+
+
 def skipped_keys(outcomes: Iterable[StepOutcome]) -> frozenset[str]:
     """The steps the operator left out: declined, so nothing was sent (their keys)."""
     return frozenset(o.step.key for o in outcomes if o.status == OutcomeStatus.DECLINED)
@@ -84,8 +100,19 @@ class FixResult:
     unconfirmed: Step | None = None
 
     @property
+    def recovery(self) -> StepOutcome | None:
+        """The wait that could not prove the recovery (unconfirmed, or the cluster is Stopped)."""
+        return recovery_unconfirmed(self.outcomes)
+
+    @property
+    def verdict(self) -> str:
+        """The final diagnosis' verdict, `incomplete` when it says healthy on ARM's word alone."""
+        return run_verdict(self.final.verdict, self.outcomes)
+
+    @property
     def exit_code(self) -> int:
-        """As `diagnose`: 0 healthy, 1 critical findings, 3 incomplete; a deleted failed cluster is 0."""
+        """As `diagnose`: 0 healthy, 1 critical findings, 3 incomplete (also: the recovery could not
+        be confirmed, or the cluster is Stopped); a deleted failed cluster is 0."""
         if self.deleted_cluster:
             return 0
-        return self.final.exit_code
+        return {"healthy": 0, "unhealthy": 1}.get(self.verdict, 3)

@@ -16,13 +16,14 @@ STATUS_MARK = {
 }
 
 
-def diagnosis_text(result: Diagnosis) -> str:
-    """A readable summary: verdict, findings most fundamental first, then every check."""
+def diagnosis_text(result: Diagnosis, *, verdict: str | None = None) -> str:
+    """A readable summary: verdict, findings most fundamental first, then every check. `verdict`
+    overrides the diagnosis' own (a fix whose recovery nothing could confirm is incomplete)."""
     catalog = load_catalog()
     cluster = result.cluster
     name = cluster.name if cluster else result.cluster_id.rsplit("/", 1)[-1]
     state = f" ({cluster.cluster_status}, provisioning {cluster.provisioning_state})" if cluster else ""
-    lines = [f"cluster  {name}{state}", f"verdict  {result.verdict}", ""]
+    lines = [f"cluster  {name}{state}", f"verdict  {verdict or result.verdict}", ""]
     if result.findings:
         lines.append("findings, most fundamental first:")
         for finding in result.findings:

@@ -1,4 +1,16 @@
-"""wait-for-ready: poll the cluster until the service has revalidated its key, with backoff."""
+"""wait-for-ready: poll the cluster and Resource Health until the service has revalidated its key.
+
+`clusterStatus` alone proves nothing: the spec's MongoClusterStatus has no Inaccessible, so ARM may
+say Ready throughout an outage. The wait ends as recovered only on evidence:
+
+- Resource Health says Available, with an occurred time after `since` (the last write that fixed a
+  cause, when Resource Health was seen down in this session), and clusterStatus is Ready; or
+- Resource Health cannot be read and clusterStatus moved to Ready from Inaccessible (the service
+  itself changed its view; Updating or Starting to Ready says nothing about the key).
+
+With neither (Resource Health unreadable, ARM Ready throughout) it ends `unconfirmed` at once and
+says so: polling longer would learn nothing. A Stopped cluster is not waited on: it must be started.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +18,26 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from wizard.domain.errors import AuthFailed, GatewayError, NotFound
+from wizard.domain.errors import AuthFailed, Forbidden, GatewayError, NotFound
+from wizard.domain.models import ResourceHealthFacts
 from wizard.domain.ports import AzureReader
 from wizard.domain.results import OutcomeStatus
+from wizard.domain.times import iso
 
 DOCUMENTED_BOUND_SECONDS = 60 * 60
+UNCONFIRMED = "ARM shows Ready; that does not prove the key was revalidated: confirm by connecting"
+"""What the wizard says when nothing can confirm the recovery (no Resource Health, ARM Ready throughout)."""
+STOPPED = (
+    "the cluster is Stopped: a stopped cluster is not revalidated and is not waited on; start it "
+    "(Azure portal: the cluster's Start), then run `cmk-wizard watch`"
+)
+"""UNVERIFIED: that the service does not revalidate a stopped cluster's key (a key fixed while the
+cluster is stopped, then a start, watched in clusterStatus and Resource Health)."""
+CLOCK_SKEW = timedelta(seconds=5)
+"""Resource Health's occurred time is Azure's clock, `since` is ours. UNVERIFIED: how far they drift
+(an occurred time a few seconds before our write is still taken as after it)."""
 
 
 @dataclass(frozen=True)
@@ -24,6 +50,8 @@ class WaitProgress:
     timeout: float
     polls: int
     next_poll_in: float
+    availability: str = ""
+    """What Resource Health said at this poll ("" when it was not asked or could not be read)."""
 
 
 @dataclass(frozen=True)
@@ -38,12 +66,26 @@ class WaitResult:
     polls: int
     cancelled: bool = False
     error: str = ""
+    availability: str = ""
+    """Resource Health's last answer ("" when it could not be read)."""
+    confirmed_by: str = ""
+    """How the recovery was proven: `resource-health` or `cluster-status` ("" when it was not)."""
+    unconfirmed: bool = False
+    """ARM says Ready but nothing could prove the key was revalidated."""
+    stopped: bool = False
+    """The cluster is Stopped: not waited on."""
+    since: datetime | None = None
+    """Resource Health had to turn Available after this moment (None: any Available counted)."""
 
     @property
     def status(self) -> OutcomeStatus:
-        """ready, timeout, cancelled or error."""
+        """ready, unconfirmed, cluster-stopped, timeout, cancelled or error."""
         if self.ready:
             return OutcomeStatus.READY
+        if self.unconfirmed:
+            return OutcomeStatus.UNCONFIRMED
+        if self.stopped:
+            return OutcomeStatus.CLUSTER_STOPPED
         if self.cancelled:
             return OutcomeStatus.CANCELLED
         return OutcomeStatus.ERROR if self.error else OutcomeStatus.TIMEOUT
@@ -55,21 +97,76 @@ class WaitResult:
             f"{self.bound / 60:.0f} min)"
         )
         if self.ready:
-            return f"cluster is Ready {where}"
+            return f"cluster is Ready {where}" + (f": {self.proof}" if self.proof else "")
+        if self.unconfirmed:
+            return f"{UNCONFIRMED} ({polls_text(self.polls)}; Resource Health could not be read)"
+        if self.stopped:
+            return STOPPED
         if self.cancelled:
-            return f"stopped waiting {where}; the cluster is {self.cluster_status}"
+            return f"stopped waiting {where}; the cluster is {self.shown_state}"
         if self.error:
             return f"could not poll the cluster: {self.error}"
         return (
-            f"still {self.cluster_status} {where}; the service may take up to about 60 minutes: "
+            f"still {self.shown_state} {where}; the service may take up to about 60 minutes: "
             "run `cmk-wizard watch` again later, or escalate if it stays Inaccessible beyond that"
         )
+
+    @property
+    def proof(self) -> str:
+        """What showed the recovery, in words ("" when nothing did)."""
+        health = (
+            f"Resource Health turned Available after the fix at {iso(self.since)}"
+            if self.since
+            else "Resource Health says Available"
+        )
+        return {
+            "resource-health": health,
+            "cluster-status": "clusterStatus moved to Ready (Resource Health could not be read)",
+        }.get(self.confirmed_by, "")
+
+    @property
+    def shown_state(self) -> str:
+        """clusterStatus, with Resource Health's view when it was read."""
+        return self.cluster_status + (f" (Resource Health {self.availability})" if self.availability else "")
+
+
+@dataclass
+class _Evidence:
+    """What the polls have shown so far about the service's view of the cluster."""
+
+    since: datetime | None
+    was_inaccessible: bool
+    availability: str = ""
+    health_unreadable: bool = False
+
+    def judge(self, reader: AzureReader, cluster_id: str) -> str:
+        """`resource-health` or `cluster-status` once recovery is proven, `unconfirmed` when nothing
+        can prove it, "" to poll again. Resource Health is asked only once ARM says Ready."""
+        try:
+            health = reader.get_resource_health(cluster_id)
+        except (Forbidden, NotFound):
+            self.availability, self.health_unreadable = "", True
+            return "cluster-status" if self.was_inaccessible else "unconfirmed"
+        except GatewayError:
+            self.availability = "unreadable this poll"
+            return ""
+        self.availability, self.health_unreadable = health.availability_state, False
+        return "resource-health" if self._recovered(health) else ""
+
+    def _recovered(self, health: ResourceHealthFacts) -> bool:
+        if not health.available:
+            return False
+        if self.since is None or health.occurred_time is None:
+            return self.since is None
+        return health.occurred_time >= self.since - CLOCK_SKEW
 
 
 def wait_for_ready(
     reader: AzureReader,
     cluster_id: str,
     *,
+    since: datetime | None = None,
+    was_inaccessible: bool = False,
     timeout: float = DOCUMENTED_BOUND_SECONDS,
     poll: float = 60.0,
     max_poll: float = 300.0,
@@ -79,32 +176,77 @@ def wait_for_ready(
     cancel: threading.Event | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> WaitResult:
-    """Poll the cluster until Ready, with backoff, at most `timeout` seconds; cancellable."""
+    """Poll until the recovery is proven, with backoff, at most `timeout` seconds; cancellable.
+
+    `since`: Resource Health must have turned Available after this moment (the last write that fixed
+    a cause, when the outage showed there); None takes any Available. `was_inaccessible`: clusterStatus
+    was seen Inaccessible earlier, so a Ready now is the service's own change of view."""
     cancel = cancel or threading.Event()
+    evidence = _Evidence(since, was_inaccessible)
     start = clock()
     interval = max(poll, 0.01)
     polls = 0
     status = ""
+
+    def ended(
+        *,
+        ready: bool = False,
+        cancelled: bool = False,
+        error: str = "",
+        confirmed_by: str = "",
+        unconfirmed: bool = False,
+        stopped: bool = False,
+    ) -> WaitResult:
+        return WaitResult(
+            ready,
+            status,
+            clock() - start,
+            bound,
+            timeout,
+            polls,
+            cancelled=cancelled,
+            error=error,
+            availability=evidence.availability,
+            confirmed_by=confirmed_by,
+            unconfirmed=unconfirmed,
+            stopped=stopped,
+            since=since,
+        )
+
     while True:
         polls += 1
+        verdict = ""
         try:
             status = reader.get_cluster(cluster_id).cluster_status
+        except NotFound as exc:
+            status = "gone"
+            return ended(error=str(exc))
+        except AuthFailed as exc:  # signed out: waiting cannot help
+            status = "unknown"
+            return ended(error=str(exc))
         except GatewayError as exc:
-            if isinstance(exc, NotFound | AuthFailed):  # gone, or signed out: waiting cannot help
-                gone = "gone" if isinstance(exc, NotFound) else "unknown"
-                return WaitResult(False, gone, clock() - start, bound, timeout, polls, error=str(exc))
             status = f"unknown ({exc})"
+        else:
+            lowered = status.lower()
+            if lowered == "stopped":
+                return ended(stopped=True)
+            if lowered == "ready":
+                verdict = evidence.judge(reader, cluster_id)
+            elif lowered == "inaccessible":
+                evidence.was_inaccessible = True
+        if verdict == "unconfirmed":
+            return ended(unconfirmed=True)
+        if verdict:
+            return ended(ready=True, confirmed_by=verdict)
         elapsed = clock() - start
-        if status.lower() == "ready":
-            return WaitResult(True, status, elapsed, bound, timeout, polls)
         remaining = timeout - elapsed
         if remaining <= 0:
-            return WaitResult(False, status, elapsed, bound, timeout, polls)
+            return ended()
         pause = min(interval, remaining)
         if on_progress is not None:
-            on_progress(WaitProgress(status, elapsed, bound, timeout, polls, pause))
+            on_progress(WaitProgress(status, elapsed, bound, timeout, polls, pause, evidence.availability))
         if cancel.wait(pause):
-            return WaitResult(False, status, clock() - start, bound, timeout, polls, cancelled=True)
+            return ended(cancelled=True)
         interval = min(interval * backoff, max_poll)
 
 

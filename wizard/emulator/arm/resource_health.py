@@ -2,8 +2,9 @@
 
 Shape: the 2025-05-01 spec examples (AvailabilityStatus_GetByResource, ...ListBySubscriptionId),
 including the spec's own spelling `occuredTime`. UNVERIFIED: the titles, summaries and reasonType
-Resource Health shows for a mongoCluster that lost its key, and that a cluster that never came up is
-`Unknown` (a GET of availabilityStatuses/current for such clusters would settle them).
+Resource Health shows for a mongoCluster that lost its key, that a cluster that never came up is
+`Unknown`, and that a stopped one is `Unavailable` / `Customer Initiated` (a GET of
+availabilityStatuses/current for such clusters would settle them).
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ _STATES: dict[str, dict[str, str]] = {
         "reasonType": "Unplanned",
         "category": "Unplanned",
     },
+    "Stopped": {
+        "title": "Unavailable",
+        "summary": "The cluster is stopped.",
+        "detailedStatus": "The cluster was stopped by its operator; start it to use it again.",
+        "reasonType": "Customer Initiated",
+        "category": "Planned",
+    },
     "Unknown": {
         "title": "Unknown",
         "summary": "We are currently unable to determine the health of this resource.",
@@ -37,15 +45,16 @@ _STATES: dict[str, dict[str, str]] = {
 
 
 def availability_state(cluster: Cluster) -> str:
-    """Available, Unavailable (its key is out of reach) or Unknown (it never came up)."""
+    """Available, Unavailable (its key is out of reach, or it is stopped) or Unknown (it never came up)."""
     if cluster.never_came_up:
         return "Unknown"
-    return "Unavailable" if cluster.inaccessible else "Available"
+    return "Unavailable" if cluster.inaccessible or cluster.stopped else "Available"
 
 
 def availability_json(cluster: Cluster, now: float) -> dict[str, Any]:
     """The `current` availability status; occuredTime is when the state last changed, reportedTime now."""
     state = availability_state(cluster)
+    words = _STATES["Stopped" if cluster.stopped else state]
     return {
         "id": f"{cluster.id}/providers/Microsoft.ResourceHealth/availabilityStatuses/current",
         "name": "current",
@@ -53,7 +62,7 @@ def availability_json(cluster: Cluster, now: float) -> dict[str, Any]:
         "location": cluster.location,
         "properties": {
             "availabilityState": state,
-            **_STATES[state],
+            **words,
             "reasonChronicity": "Persistent",
             "occuredTime": iso(cluster.availability_since),
             "reportedTime": iso(now),

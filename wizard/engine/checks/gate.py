@@ -27,6 +27,8 @@ class CheckContext:
     facts: Facts
     in_flight: Set[Read]
     now: datetime
+    causes: frozenset[str] = frozenset()
+    """The critical causes the other checks found (filled in only for checks that judge a symptom)."""
 
     def wait(self, read: Read) -> Verdict | None:
         """A verdict for a read that has not answered or failed; None once it has (404 included)."""
@@ -91,6 +93,11 @@ _NEEDS: dict[ReadKind, _Need] = {
         reads=lambda f: [f.cluster_read],
         absent=_cluster_unusable,
         locates="the cluster could not be read",
+    ),
+    ReadKind.RESOURCE_HEALTH: _Need(
+        under=ReadKind.CLUSTER,
+        reads=lambda f: _one(f.resource_health_read),
+        absent=lambda f: "" if f.resource_health else "Resource Health has no status for the cluster",
     ),
     ReadKind.IDENTITY: _Need(
         under=ReadKind.CLUSTER,

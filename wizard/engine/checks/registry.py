@@ -24,6 +24,8 @@ class Check:
     optional: frozenset[ReadKind]
     """Needed kinds the check uses once answered but never waits for."""
     body: CheckBody
+    after_causes: bool = False
+    """Judges a symptom: runs after every other check, with their critical causes in `ctx.causes`."""
 
     def __call__(self, ctx: CheckContext) -> Verdict:
         """The gate's verdict while a needed read is not usable yet, else the check's own."""
@@ -35,7 +37,12 @@ CHECKS: dict[str, Check] = {}
 
 
 def check(
-    check_id: str, *, needs: Iterable[str], judges: Iterable[str] = (), optional: Iterable[str] = ()
+    check_id: str,
+    *,
+    needs: Iterable[str],
+    judges: Iterable[str] = (),
+    optional: Iterable[str] = (),
+    after_causes: bool = False,
 ) -> Callable[[CheckBody], CheckBody]:
     """Register the decorated function as the logic of tree check `check_id`."""
     kinds = tuple(ReadKind(n) for n in needs)
@@ -47,7 +54,7 @@ def check(
     def register(body: CheckBody) -> CheckBody:
         if check_id in CHECKS:
             raise ValueError(f"{check_id} is registered twice")
-        CHECKS[check_id] = Check(check_id, kinds, judged, used_if_answered, body)
+        CHECKS[check_id] = Check(check_id, kinds, judged, used_if_answered, body, after_causes)
         return body
 
     return register
