@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from wizard.azure.clients import ClientFactory
 from wizard.azure.errors import call, translated
+from wizard.azure.throttling import graph_with_retries
 from wizard.domain.errors import BadInput, GatewayError, NotFound, ReadOnlyViolation
 from wizard.domain.ids import CLUSTER_TYPE, IDENTITY_TYPE, VAULT_TYPE, parse_resource_id
 from wizard.domain.models import (
@@ -149,7 +151,9 @@ class AzureGateway:
                 options=QueryRequestOptions(result_format="objectArray", skip_token=skip_token),
             )
             with translated("query Resource Graph", NEEDS_GRAPH_READ):
-                response = graph.resources(request)
+                response = graph_with_retries(
+                    functools.partial(graph.resources, request), max_wait=self.factory.retry.max_retry_after
+                )
             rows += list(response.data or [])
             skip_token = response.skip_token
             if not skip_token:

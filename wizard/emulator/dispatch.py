@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from wizard.emulator import admin, arm, dataplane, policy
 from wizard.emulator.arm.lro import settle
 from wizard.emulator.arm.quota import quota_headers
-from wizard.emulator.faults import LOST_WRITE, FaultInjector
+from wizard.emulator.faults import LOST_WRITE, FaultInjector, is_graph_query
 from wizard.emulator.listeners import Listeners
 from wizard.emulator.model import ActivityRecord, State
 from wizard.emulator.wire import Context, HttpError, Operation, Request, Response, arm_error, kv_error
@@ -81,7 +81,9 @@ class Dispatcher:
         kind, response = self._answer(request)
         if not self._faults.wait_latency():
             return None
-        is_write = method in ("PUT", "PATCH", "DELETE") or (method == "POST" and kind != "resource-graph")
+        is_write = method in ("PUT", "PATCH", "DELETE") or (
+            method == "POST" and kind != "resource-graph" and not is_graph_query(request)
+        )
         with self._lock:
             self._log.append(
                 {
