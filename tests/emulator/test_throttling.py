@@ -12,12 +12,17 @@ from azure.mgmt.resourcegraph.models import QueryRequest
 from tests.emulator.conftest import RG, VAULT, StartEmulator
 
 
+def response_headers(error: HttpResponseError) -> dict[str, str]:
+    """The headers of the response an SDK error carries."""
+    return dict(getattr(error.response, "headers", None) or {})
+
+
 def test_arm_says_which_budget_is_spent_and_when_to_come_back(start: StartEmulator) -> None:
     c = start("healthy")
     c.emu.set_faults(fault_rate=1.0, fault_kinds=["429"], fault_limit=1)
     with pytest.raises(HttpResponseError) as err:
         c.kv.vaults.get(RG, VAULT)
-    headers = err.value.response.headers if err.value.response is not None else {}
+    headers = response_headers(err.value)
     assert err.value.status_code == 429
     assert headers["Retry-After"] == "1"
     assert headers["x-ms-ratelimit-remaining-subscription-reads"] == "0"
@@ -30,7 +35,7 @@ def test_a_throttled_graph_query_has_quota_headers_no_retry_after_and_is_no_writ
     c.emu.set_faults(fault_rate=1.0, fault_kinds=["429"], fault_limit=1)
     with pytest.raises(HttpResponseError) as err:
         c.graph.resources(QueryRequest(query="resources | limit 1"))
-    headers = err.value.response.headers if err.value.response is not None else {}
+    headers = response_headers(err.value)
     assert err.value.status_code == 429
     assert "Retry-After" not in headers
     assert headers["x-ms-user-quota-remaining"] == "0"
@@ -47,6 +52,5 @@ def test_key_vault_throttles_with_and_without_retry_after(start: StartEmulator) 
         with pytest.raises(HttpResponseError) as err:
             c.keys().get_key("cmk")
         assert err.value.status_code == 429
-        response = err.value.response
-        seen.add(response is not None and "Retry-After" in response.headers)
+        seen.add("Retry-After" in response_headers(err.value))
     assert seen == {True, False}

@@ -186,6 +186,16 @@ class ClientFactory:
 
         return self._arm("locks", ManagementLockClient, subscription_id)
 
+    def subscriptions(self) -> Any:
+        """azure-mgmt-resource-subscriptions (ARM's list of every subscription with any role)."""
+        from azure.mgmt.resource.subscriptions import SubscriptionClient
+
+        return self._cached(
+            "subscriptions",
+            "",
+            lambda: SubscriptionClient(self.credential, base_url=self.arm_endpoint, **self._common()),
+        )
+
     def graph(self) -> Any:
         """azure-mgmt-resourcegraph (find vaults and clusters across subscriptions)."""
         from azure.mgmt.resourcegraph import ResourceGraphClient

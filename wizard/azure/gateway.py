@@ -56,6 +56,7 @@ NEEDS_DELETED_KEY_READ = (
     "keys/list on the vault's data plane (Key Vault Crypto Officer or Reader) and network access to the vault"
 )
 NEEDS_ROLE_READ = "Microsoft.Authorization/roleAssignments/read (Reader on the vault)"
+NEEDS_SUBSCRIPTION_LIST = "any role in the subscription (ARM lists those; Resource Graph may not)"
 NEEDS_GROUP_READ = "Microsoft.Resources/subscriptions/resourceGroups/read (Reader)"
 NEEDS_ROLEDEF_READ = "Microsoft.Authorization/roleDefinitions/read (Reader)"
 
@@ -300,9 +301,17 @@ class AzureGateway:
         return vault_facts(vault, rid.resource_group, rid.subscription_id)
 
     def list_subscriptions(self) -> list[str]:
-        """The subscriptions Resource Graph lets the operator see."""
-        rows = self._graph(SUBSCRIPTIONS)
-        return sorted({str(row["subscriptionId"]) for row in rows if row.get("subscriptionId")})
+        """The subscriptions the operator sees: ARM's list (every subscription with any role, a
+        resource-group role included), else Resource Graph's when ARM's cannot be read."""
+        client = self.factory.subscriptions()
+        try:
+            listed = call(
+                "list subscriptions", NEEDS_SUBSCRIPTION_LIST, lambda: list(client.subscriptions.list())
+            )
+        except GatewayError:
+            rows = self._graph(SUBSCRIPTIONS)
+            return sorted({str(row["subscriptionId"]) for row in rows if row.get("subscriptionId")})
+        return sorted({str(s.subscription_id) for s in listed if s.subscription_id})
 
     def get_deleted_vault(self, vault_name: str, location: str, subscription_id: str) -> DeletedVaultFacts:
         """A soft-deleted vault in the given subscription, in any region (a vault need not sit

@@ -25,6 +25,7 @@ from wizard.emulator.fleet import apply_graph_settings, expand_fleet
 from wizard.emulator.history import history
 from wizard.emulator.key_store import ALL_OPS, CURVE_BITS, KTYS, pseudo_modulus
 from wizard.emulator.model import (
+    GROUP_ROLES_ONLY,
     HIDE_SUBSCRIPTION,
     LOCK_LEVELS,
     SECONDS_PER_DAY,
@@ -79,6 +80,9 @@ ROUTE_KINDS = (
     "resource-health",
     "data-plane",
     "activity-log",
+    "subscriptions",
+    "locks",
+    "resource-groups",
 )
 _RUNNING = "Ready"
 _STOPPED = "Stopped"
@@ -103,12 +107,14 @@ def restriction_problem(value: object) -> str | None:
     if isinstance(value, str):
         if value in RESTRICTIONS or (value.startswith("deny:") and value[5:] in ROUTE_KINDS):
             return None
-        if value.startswith(HIDE_SUBSCRIPTION):
-            guid = value[len(HIDE_SUBSCRIPTION) :]
-            return None if GUID.match(guid) else f"{shown(guid)} in {shown(value)} is not a GUID"
+        for prefix in (HIDE_SUBSCRIPTION, GROUP_ROLES_ONLY):
+            if value.startswith(prefix):
+                guid = value[len(prefix) :]
+                return None if GUID.match(guid) else f"{shown(guid)} in {shown(value)} is not a GUID"
     return (
         f"{shown(value)} is not a restriction (use {', '.join(RESTRICTIONS)}, "
-        f"deny:<{'|'.join(ROUTE_KINDS)}> or {HIDE_SUBSCRIPTION}<subscription GUID>)"
+        f"deny:<{'|'.join(ROUTE_KINDS)}>, {HIDE_SUBSCRIPTION}<subscription GUID> or "
+        f"{GROUP_ROLES_ONLY}<subscription GUID>)"
     )
 
 

@@ -12,6 +12,9 @@ from wizard.emulator.graph_quota import GraphQuota
 _M = TypeVar("_M")
 SECONDS_PER_DAY = 86_400
 HIDE_SUBSCRIPTION = "hide-subscription:"
+GROUP_ROLES_ONLY = "group-roles-only:"
+"""The operator holds only resource-group roles there: ARM lists the subscription, Resource Graph's
+`resourcecontainers` does not (UNVERIFIED), its resources still show."""
 STATUS_MODES = ("documented", "arm-enum")
 """How clusterStatus shows lost key access: `Inaccessible` (the docs' word) or unchanged (the spec enum)."""
 
@@ -389,6 +392,12 @@ class State:
             *((i.subscription_id, i.resource_group) for i in self.identities),
             *((v.subscription_id, v.resource_group) for v in self.vaults),
         ]
+
+    def group_roles_only(self) -> set[str]:
+        """The (lower-cased) subscriptions where a `group-roles-only:<guid>` restriction gives the
+        operator resource-group roles only."""
+        prefix = GROUP_ROLES_ONLY
+        return {r[len(prefix) :].lower() for r in self.restrictions if r.startswith(prefix)}
 
     def hidden_subscriptions(self) -> set[str]:
         """The (lower-cased) subscriptions a `hide-subscription:<guid>` restriction keeps out of sight."""

@@ -18,6 +18,7 @@ from wizard.emulator.arm import (
     operations,
     rbac,
     resource_health,
+    subscriptions,
     vault_put,
     vaults,
 )
@@ -69,6 +70,7 @@ MGMT_KEY = MGMT_KEYS + r"/(?P<key>[^/]+)"
 MGMT_KEY_VERSIONS = MGMT_KEY + r"/versions"
 MGMT_KEY_VERSION = MGMT_KEY_VERSIONS + r"/(?P<ver>[^/]+)"
 RESOURCE_GROUP = _RG
+SUBSCRIPTIONS = r"/subscriptions"
 ACTIVITY_LOG = _SUB + r"/providers/Microsoft\.Insights/eventtypes/management/values"
 
 # The first path pattern (in this order) that matches a path answers it; a method it lacks is a 405.
@@ -112,6 +114,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", MGMT_KEY_VERSION, "mgmt-keys", keys.get_mgmt_key_version),
     Route("GET", ACTIVITY_LOG, "activity-log", activity.list_activity),
     Route("GET", RESOURCE_GROUP, "resource-groups", groups.get_group),
+    Route("GET", SUBSCRIPTIONS, "subscriptions", subscriptions.list_subscriptions),
     Route("PUT", RESOURCE_GROUP, "resource-groups", groups.put_group),
 )
 
@@ -139,6 +142,7 @@ ACTIONS = {
     "role-definitions": "Microsoft.Authorization/roleDefinitions",
     "locks": "Microsoft.Authorization/locks",
     "resource-groups": "Microsoft.Resources/subscriptions/resourceGroups",
+    "subscriptions": "Microsoft.Resources/subscriptions",
     "resource-graph": "Microsoft.ResourceGraph/resources",
     "resource-health": "Microsoft.ResourceHealth/availabilityStatuses",
     "activity-log": "Microsoft.Insights/eventtypes/values",
