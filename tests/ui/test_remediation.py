@@ -37,7 +37,11 @@ async def open_fix(pilot: Pilot[int]) -> RemediationScreen:
     await until(pilot, lambda: isinstance(app.screen, RemediationScreen), what="the fix screen")
     screen = app.screen
     assert isinstance(screen, RemediationScreen)
-    await until(pilot, lambda: screen.plan is not None and not screen.busy)
+    # the plan, then its first step's preview (the step list's highlight message fills the pane)
+    await until(
+        pilot,
+        lambda: screen.plan is not None and not screen.busy and "Planning" not in shown(app, "#fix-detail"),
+    )
     return screen
 
 
