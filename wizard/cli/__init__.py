@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from wizard import __version__
 from wizard.cli.forensics import add_what_changed_flags, what_changed_for
+from wizard.cli.room_commands import ROOM_COMMANDS, add_room_parsers, run_room_command
 from wizard.cli.scan import add_fleet_flags, add_scan_parser, fleet_estate
 from wizard.domain.errors import BadInput, WizardError
 from wizard.domain.ids import CLUSTER_TYPE, parse_resource_id, quoted
@@ -227,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_fleet_flags(emulator)
 
     commands.add_parser("scenarios", help="list the built-in emulator scenarios")
+    add_room_parsers(commands, port=_port, seconds=_revalidate_seconds, seats=_whole(1, 500))
     _add_fix_parsers(commands)
     add_scan_parser(commands, lambda parser: _add_target(parser, fleet=True))
     return parser
@@ -490,6 +492,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _run_diagnose(args)
     if command == "emulator":
         return _run_emulator(args)
+    if command in ROOM_COMMANDS:
+        return run_room_command(args)
     if command == "fix":
         from wizard.cli.fix import run_fix
 

@@ -54,6 +54,18 @@ class AdminApi(Protocol):
         """Remove the lock(s) with this name, scope or id."""
         ...
 
+    def live_faults(self) -> dict[str, Any]:
+        """The trainer's live faults and the changes applied."""
+        ...
+
+    def apply_live_fault(self, name: str, cluster_id: str | None = None) -> dict[str, Any]:
+        """Break one cluster live (ValueError if the fault does not fit)."""
+        ...
+
+    def undo_live_fault(self, change_id: int) -> dict[str, Any]:
+        """Take back one live fault (ValueError if there is no such change left)."""
+        ...
+
 
 def health_report(state: State, verdicts: dict[str, Verdict]) -> dict[str, Any]:
     """Per cluster: status, provisioningState, whether it came up, Resource Health's state, whether it
@@ -148,6 +160,30 @@ def _post_graph_quota(api: AdminApi, query: dict[str, str], body: bytes) -> Resp
         return arm_error(400, "BadRequest", str(exc))
 
 
+def _get_live_faults(api: AdminApi, query: dict[str, str], body: bytes) -> Response:
+    return Response(200, api.live_faults())
+
+
+def _post_live_faults(api: AdminApi, query: dict[str, str], body: bytes) -> Response:
+    """`{"apply": NAME, "cluster": ID?}` breaks a cluster; `{"undo": CHANGE_ID}` takes a change back."""
+    try:
+        data = json.loads(body or b"{}")
+        if (
+            isinstance(data, dict)
+            and set(data) <= {"apply", "cluster"}
+            and isinstance(data.get("apply"), str)
+        ):
+            cluster = data.get("cluster")
+            if cluster is not None and not isinstance(cluster, str):
+                raise ValueError("cluster must be a resource ID")
+            return Response(200, api.apply_live_fault(data["apply"], cluster))
+        if isinstance(data, dict) and set(data) == {"undo"} and type(data["undo"]) is int:
+            return Response(200, api.undo_live_fault(data["undo"]))
+        raise ValueError('the body must be {"apply": "<fault>", "cluster": "<id>"} or {"undo": <change id>}')
+    except ValueError as exc:
+        return arm_error(400, "BadRequest", str(exc))
+
+
 ADMIN_ROUTES: dict[tuple[str, str], Callable[[AdminApi, dict[str, str], bytes], Response]] = {
     ("GET", PREFIX + "health"): _get_health,
     ("GET", PREFIX + "requests"): _get_requests,
@@ -156,6 +192,8 @@ ADMIN_ROUTES: dict[tuple[str, str], Callable[[AdminApi, dict[str, str], bytes], 
     ("GET", PREFIX + "locks"): _get_locks,
     ("POST", PREFIX + "locks"): _post_locks,
     ("POST", PREFIX + "resource-graph"): _post_graph_quota,
+    ("GET", PREFIX + "live-faults"): _get_live_faults,
+    ("POST", PREFIX + "live-faults"): _post_live_faults,
 }
 
 

@@ -18,6 +18,7 @@ from wizard.emulator.estate import Estate, load_estate
 from wizard.emulator.faults import UNCHANGED_LIMIT, FaultInjector, check_settings
 from wizard.emulator.health import HealthTracker, Verdict
 from wizard.emulator.listeners import Listeners
+from wizard.emulator.live_faults import LiveFaultDesk
 from wizard.emulator.model import STATUS_MODES, State
 from wizard.emulator.wire import Response
 
@@ -69,6 +70,7 @@ class Emulator:
                 setattr(self._state, name, float(value))
         self._lock = threading.RLock()
         self._health = HealthTracker()
+        self._live_faults = LiveFaultDesk()
         self._token = token
         self.revalidate_seconds = revalidate_seconds
         stopping = threading.Event()
@@ -236,6 +238,21 @@ class Emulator:
         with self._lock:
             self._state.remove_lock(name_or_scope)
         return self.locks()
+
+    def live_faults(self) -> dict[str, Any]:
+        """The trainer's catalogue of live faults and every change applied so far."""
+        with self._lock:
+            return {"faults": self._live_faults.catalogue(), "changes": self._live_faults.changes()}
+
+    def apply_live_fault(self, name: str, cluster_id: str | None = None) -> dict[str, Any]:
+        """Break one cluster live, as a trainer does (LiveFaultError, a ValueError, names what is wrong)."""
+        now = int(self._clock())
+        return self.mutate(lambda state: self._live_faults.apply(state, name, cluster_id, now))
+
+    def undo_live_fault(self, change_id: int) -> dict[str, Any]:
+        """Take back one live fault: only what it changed is put back."""
+        now = int(self._clock())
+        return self.mutate(lambda state: self._live_faults.undo(state, change_id, now))
 
     def hold(self) -> None:
         """Stop answering until `release`, as a stalled Azure would: tests keep work in flight."""
