@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 Report = Callable[[str], None]
+_ENDED = frozenset({"succeeded", "failed", "canceled", "cancelled"})
 
 
 def wait_reporting(poller: Any, what: str, interval: float, report: Report | None) -> Any:
@@ -24,10 +25,11 @@ def wait_reporting(poller: Any, what: str, interval: float, report: Report | Non
             poller.wait(timeout=step)
         except Exception:  # the operation ended badly: the caller's `result()` raises it again
             return poller
-        if report is not None and not poller.done():
+        status = str(poller.status() or "")
+        if report is not None and not poller.done() and status.lower() not in _ENDED:
             elapsed = time.monotonic() - started
             report(
-                f"{what}: {poller.status()}, {elapsed:.0f} s so far (the wizard polls every "
+                f"{what}: {status}, {elapsed:.0f} s so far (the wizard polls every "
                 f"{interval:g} s; Azure gives no Retry-After for it)"
             )
     return poller
