@@ -10,6 +10,7 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from screens.commands import WizardCommands
@@ -24,14 +25,32 @@ from screens.messages import (
     OperatorKnown,
     ReportReady,
     ScenarioSwitched,
+    VerdictChanged,
 )
 from screens.start import StartScreen
+from screens.themes import (
+    FULL_COLOUR_THEME,
+    NO_COLOUR_THEME,
+    TERMINAL_COLOUR_THEME,
+    THEME_LABELS,
+    no_colour_theme,
+    terminal_theme,
+)
 from wizard.domain.ports import Backend, Operator
+from wizard.run.incidents import Incident
 
-FULL_COLOUR_THEME = "textual-dark"
-TERMINAL_COLOUR_THEME = "ansi-dark"
-THEME_LABELS = {FULL_COLOUR_THEME: "Full colour", TERMINAL_COLOUR_THEME: "Terminal colours"}
 EXIT_INCOMPLETE = 3
+KEY_NAMES = {"up,down,j,k": "↑↓ j k", "pgup,pgdn,j,k": "pgup pgdn j k", "pgup,pgdn": "pgup pgdn"}
+"""How the help writes keys that come in groups."""
+SCREEN_NAMES = {
+    "StartScreen": "Clusters",
+    "DiagnosisScreen": "Checklist",
+    "FindingsScreen": "Findings",
+    "RemediationScreen": "Fix",
+}
+"""What escape from a report opened by the palette goes back to, as its footer says."""
+APP_KEYS = ("quit", "help", "toggle_colours", "command_palette")
+"""The app's own actions, hidden and off under a modal."""
 
 
 def prefers_terminal_colours(environ: Mapping[str, str]) -> bool:
@@ -97,16 +116,30 @@ class WizardApp(App[int]):
         )
         self.last_report: ReportReady | None = None
         self.scenario_names: list[str] = []
+        self.scenario_notes: dict[str, str] = {}
+        playing = backend.current_scenario()
+        self.playing: str | None = playing[0] if playing else None
+        """The scenario the palette marks as playing now."""
         self.last_exit_code = 0
+        self.incidents: dict[str, Incident] = {}
+        """One incident per cluster while the wizard runs: every diagnosis and fix pass of it."""
+        self.register_theme(terminal_theme())
+        self.register_theme(no_colour_theme())
         use_terminal = prefers_terminal_colours(os.environ) if terminal_colours is None else terminal_colours
-        self.theme = TERMINAL_COLOUR_THEME if use_terminal else FULL_COLOUR_THEME
+        self.full_colour_theme = NO_COLOUR_THEME if self.no_color else FULL_COLOUR_THEME
+        """NO_COLOR (Textual greys every colour then) has a palette of its own, readable in grey."""
+        self.theme = self.full_colour_theme if self.no_color or not use_terminal else TERMINAL_COLOUR_THEME
 
     def on_mount(self) -> None:
         """Show the start screen at once; connecting (which imports Azure) waits for the first frame."""
         self.read_only = self.backend.read_only
         self.context_line = f"cmk-wizard · {self.backend.label} · connecting…"
-        self.push_screen(StartScreen(self.backend, open_cluster=self.cluster_id))
+        self.push_screen(self.first_screen())
         self.call_after_refresh(self.connect_backend)
+
+    def first_screen(self) -> Screen[None]:
+        """The fleet view, opening the cluster named on the command line (a drill opens a briefing)."""
+        return StartScreen(self.backend, open_cluster=self.cluster_id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="connect")
     def connect_backend(self) -> None:
@@ -114,6 +147,7 @@ class WizardApp(App[int]):
         reader = self.backend.connect()
         operator = reader.operator()
         self.scenario_names = self.backend.scenarios()
+        self.scenario_notes = self.backend.scenario_descriptions()
         self.post_message(OperatorKnown(operator))
 
     @on(OperatorKnown)
@@ -121,20 +155,39 @@ class WizardApp(App[int]):
         """Every screen's context bar follows this line."""
         self.context_line = describe_operator(self.backend.label, message.operator)
 
+    def incident_for(self, cluster_id: str) -> Incident:
+        """The cluster's incident (made on first use): its report covers every diagnosis and pass."""
+        key = cluster_id.lower()
+        if key not in self.incidents:
+            self.incidents[key] = Incident(cluster_id)
+        return self.incidents[key]
+
     @on(DiagnosisFinished)
     def remember_verdict(self, message: DiagnosisFinished) -> None:
-        """Quitting returns the verdict of the last diagnosis as the exit code."""
-        self.last_exit_code = message.diagnosis.exit_code
+        """Quitting returns the verdict of the last diagnosis as the exit code (0 once a fix of this
+        incident deleted the failed cluster: the documented end)."""
+        incident = self.incident_for(message.diagnosis.cluster_id)
+        incident.saw(message.diagnosis, "checklist")
+        self.last_exit_code = incident.exit_code
 
     @on(ReportReady)
     def remember_report(self, message: ReportReady) -> None:
-        """The palette's "Open report" shows the latest one."""
+        """The palette's "Open report" shows the latest one; one written here opens at once."""
         self.last_report = message
+        if message.open_here:
+            from screens.incident import ReportScreen
+
+            self.push_screen(ReportScreen(message.markdown, message.path, save_error=message.save_error))
 
     @on(DiagnosisFailed)
-    def remember_failure(self) -> None:
-        """A diagnosis that could not run leaves the question open: exit code 3."""
-        self.last_exit_code = EXIT_INCOMPLETE
+    def remember_failure(self, message: DiagnosisFailed) -> None:
+        """A diagnosis that could not run leaves the question open (3), or the input was bad (2)."""
+        self.last_exit_code = message.exit_code
+
+    @on(VerdictChanged)
+    def remember_fix_verdict(self, message: VerdictChanged) -> None:
+        """A fix's fresh diagnosis (or a deleted failed cluster, exit 0) is the verdict now."""
+        self.last_exit_code = message.exit_code
 
     @on(Worker.StateChanged)
     def explain_failure(self, event: Worker.StateChanged) -> None:
@@ -156,7 +209,7 @@ class WizardApp(App[int]):
         from screens.incident import ReportScreen
 
         def keys(*pairs: tuple[str, str]) -> list[Binding]:
-            return [Binding(key, "", what) for key, what in pairs]
+            return [Binding(key, "", what, key_display=KEY_NAMES.get(key)) for key, what in pairs]
 
         return [
             (
@@ -174,26 +227,24 @@ class WizardApp(App[int]):
             (
                 "Cluster list",
                 [
-                    *keys(("up,down", "Move in the list"), ("enter", "Diagnose the cluster")),
+                    *keys(("up,down,j,k", "Move in the list"), ("enter", "Diagnose the cluster")),
                     *only_bindings(StartScreen.BINDINGS),
                 ],
             ),
             (
                 "Checklist",
                 [
-                    *keys(
-                        ("up,down", "Move between checks; details follow"),
-                        ("enter", "Into the details, to scroll them"),
-                    ),
+                    *keys(("up,down,j,k", "Move between checks; details follow")),
                     *only_bindings(DiagnosisScreen.BINDINGS),
+                    *keys(("escape", "In the details: back to the checklist")),
                 ],
             ),
             (
                 "Findings",
                 [
                     *keys(
-                        ("up,down", "Move between findings; plan follows"),
-                        ("enter", "Into the plan, to scroll it"),
+                        ("up,down,j,k", "Move between findings; plan follows"),
+                        ("enter", "Into the plan, to scroll it (escape: back to the list)"),
                     ),
                     *only_bindings(FindingsScreen.BINDINGS),
                 ],
@@ -202,8 +253,8 @@ class WizardApp(App[int]):
                 "Fix",
                 [
                     *keys(
-                        ("up,down", "Move between steps and results; the preview follows"),
-                        ("enter", "Into the preview, to scroll it"),
+                        ("up,down,j,k", "Move between steps and results; the preview follows"),
+                        ("enter", "Into the preview, to scroll it (escape: back to the steps)"),
                     ),
                     *only_bindings(RemediationScreen.BINDINGS),
                 ],
@@ -215,7 +266,10 @@ class WizardApp(App[int]):
                     *keys(("enter", "Irreversible steps: apply once the name is typed")),
                 ],
             ),
-            ("Report", [*keys(("pgup,pgdn", "Scroll the report")), *only_bindings(ReportScreen.BINDINGS)]),
+            (
+                "Report",
+                [*keys(("pgup,pgdn,j,k", "Scroll the report")), *only_bindings(ReportScreen.BINDINGS)],
+            ),
         ]
 
     def action_help(self) -> None:
@@ -223,13 +277,17 @@ class WizardApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.help_sections()))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Under a modal (a confirmation, the help) only the modal's keys are live and shown."""
+        return not (isinstance(self.screen, ModalScreen) and action in APP_KEYS)
+
     async def action_quit(self) -> None:
         """Leave with the verdict of the last diagnosis."""
         self.exit(self.last_exit_code)
 
     def action_toggle_colours(self) -> None:
         """Switch between full colour and the terminal's own palette."""
-        self.theme = FULL_COLOUR_THEME if self.theme == TERMINAL_COLOUR_THEME else TERMINAL_COLOUR_THEME
+        self.theme = self.full_colour_theme if self.theme == TERMINAL_COLOUR_THEME else TERMINAL_COLOUR_THEME
         self.notify(THEME_LABELS[self.theme], title="Colours", timeout=2)
 
     def action_rerun_diagnosis(self) -> None:
@@ -250,26 +308,41 @@ class WizardApp(App[int]):
             self.screen.action_focus_filter()
 
     def action_open_report(self) -> None:
-        """A fix on screen writes a fresh report; otherwise the last one written is shown again."""
+        """A fix on screen writes a fresh report of its incident; a finished diagnosis on screen, a
+        diagnosis report of its incident (to hand over without write rights); else the last one."""
         from screens.fix import RemediationScreen
         from screens.incident import ReportScreen
 
         if isinstance(self.screen, ReportScreen):
             return
         fixes = [s for s in self.screen_stack if isinstance(s, RemediationScreen)]
+        diagnosed = [s for s in self.screen_stack if isinstance(s, DiagnosisScreen) and s.diagnosis]
         if fixes and fixes[-1].session is not None and not fixes[-1].busy:
             while self.screen is not fixes[-1]:
                 self.pop_screen()
             fixes[-1].action_report()
+        elif diagnosed and not fixes:
+            self.notify("Writing the diagnosis report…", title="Report", timeout=3)
+            self.run_incident_report(self.incident_for(diagnosed[-1].cluster_id), self.fix_paths.reports())
         elif self.last_report is not None:
             report = self.last_report
-            self.push_screen(ReportScreen(report.markdown, report.path, save_error=report.save_error))
+            back = SCREEN_NAMES.get(type(self.screen).__name__, "Back")
+            self.push_screen(
+                ReportScreen(report.markdown, report.path, save_error=report.save_error, back_label=back)
+            )
         else:
             self.notify(
-                "No report yet: press x on the findings to fix the cluster; the report "
-                "records what the fix found and changed.",
+                "No report yet: open a cluster and let its diagnosis finish; then Open report writes "
+                "the diagnosis report (x on the findings fixes it, and the report records that too).",
                 title="Report",
             )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="report")
+    def run_incident_report(self, incident: Incident, folder: Path) -> None:
+        """The incident's report (a diagnosis only, or its fixes too), saved; it opens when ready."""
+        from screens.incident import write_report
+
+        self.post_message(write_report(self.backend, incident, folder, open_here=True))
 
     def switch_scenario(self, name: str) -> None:
         """Restart the embedded emulator on another scenario, in a worker."""
@@ -280,6 +353,7 @@ class WizardApp(App[int]):
     def run_scenario_switch(self, name: str) -> None:
         """Slow: stops one emulator and starts another; only posts messages."""
         self.backend.switch_scenario(name)
+        self.playing = name
         reader = self.backend.connect()
         default = self.backend.default_cluster_id()
         self.post_message(OperatorKnown(reader.operator()))

@@ -13,6 +13,8 @@ class CommandTarget(Protocol):
     """What the palette asks of the app, kept narrow so this module needs no screen imports."""
 
     scenario_names: list[str]
+    scenario_notes: dict[str, str]
+    playing: str | None
 
     def action_rerun_diagnosis(self) -> None:
         """Run the open cluster's diagnosis again."""
@@ -52,11 +54,15 @@ class WizardCommands(Provider):
             target.action_open_report,
         )
         for name in target.scenario_names:
-            yield (
-                f"Switch scenario: {name}",
-                "Restart the embedded emulator on this scenario",
-                partial(target.switch_scenario, name),
-            )
+            shows = target.scenario_notes.get(name) or "Restart the embedded emulator on this scenario"
+            if name == target.playing:
+                yield (
+                    f"Switch scenario: {name} ● playing now",
+                    f"Playing now: {shows}",
+                    partial(target.switch_scenario, name),
+                )
+            else:
+                yield (f"Switch scenario: {name}", shows, partial(target.switch_scenario, name))
 
     async def discover(self) -> Hits:
         """Everything, before the operator types."""

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.markup import escape
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Footer, Input, Static
 
 from screens.presentation import field
 from wizard.domain.results import ConfirmKind
@@ -52,7 +52,8 @@ class ConfirmStepScreen(ModalScreen[Answer]):
     def compose(self) -> ComposeResult:
         """What will change, then the question."""
         step = self.step
-        with Vertical(id="confirm-box", classes="-typed" if self.typed else ""):
+        box = Vertical(id="confirm-box", classes="-typed" if self.typed else "")
+        with Vertical(id="confirm-frame"), box:
             yield Static(f"[b]Apply {escape(self.position or 'this step')}?[/]", id="confirm-title")
             with VerticalScroll(id="confirm-body"):
                 yield Static(f"[b]{escape(step.title)}[/]", classes="confirm-line")
@@ -68,15 +69,15 @@ class ConfirmStepScreen(ModalScreen[Answer]):
                     yield Static(row, classes="confirm-field")
                 who = f" ({escape(self.who)})" if self.who else ""
                 yield Static(
-                    f"[$text-muted]Writes to Azure{who}; audited before and after.[/]", classes="confirm-line"
+                    f"[$text-muted]Writes to Azure{who}; audited before and after.[/]",
+                    classes="confirm-line",
                 )
             if self.typed:
                 yield Static(f"Type [b]{escape(step.confirm_text)}[/] to confirm:", id="confirm-ask")
                 yield Input(id="confirm-name")
                 yield Static("", id="confirm-error")
-                yield Static("[b]enter[/] apply · [b]escape[/] cancel", id="confirm-keys")
-            else:
-                yield Static("[b]y[/] apply · [b]n[/] or [b]escape[/] cancel", id="confirm-keys")
+                yield Static("[b]enter[/] applies once the name is typed", id="confirm-keys")
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         """The name field takes the keys at once when a name is asked for."""

@@ -20,6 +20,7 @@ from screens.presentation import (
     VERDICT_WORDS,
     evidence_blocks,
     field,
+    scenario_line,
     show_duration,
     status_mark,
 )
@@ -27,24 +28,39 @@ from screens.widgets.checklist import CheckList
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.detail_pane import Block, DetailPane
 from wizard.domain.catalog import load_catalog
+from wizard.domain.errors import BadInput
 from wizard.domain.models import CheckResult, CheckStatus
 from wizard.domain.ports import Backend
 from wizard.engine.assess import Assessment
 from wizard.engine.tree import CheckSpec, load_tree
 from wizard.run.diagnose import Diagnosis, DiagnosisRun
 
+EXIT_BAD_INPUT = 2
+
 
 def check_detail(spec: CheckSpec, result: CheckResult | None) -> list[Block]:
     """One check: status, question, what would let it run, evidence, its source and the seed passage."""
     status = result.status if result else CheckStatus.PENDING
     detail = f": {escape(result.detail)}" if result and result.detail else ""
-    blocks: list[Block] = [
-        ("title", escape(spec.title)),
-        ("line", f"{status_mark(status)} [b]{STATUS_WORDS[status]}[/]{detail}"),
-        ("line", field("Question", spec.question)),
-    ]
     if result and result.needs:
-        blocks += [("heading-warning", "To answer this you need"), ("field", escape(result.needs))]
+        # a refusal's full text (403 code, action, scope) runs several lines at 80 columns: the
+        # role that would let the check run comes first, Azure's words after
+        short = f": {escape(collapsed(result.detail))}" if result.detail else ""
+        blocks: list[Block] = [
+            ("title", escape(spec.title)),
+            ("line", f"{status_mark(status)} [b]{STATUS_WORDS[status]}[/]{short}"),
+            ("heading-warning", "To answer this you need"),
+            ("field", escape(result.needs)),
+            ("line", field("Question", spec.question)),
+        ]
+        if result.detail and collapsed(result.detail) != result.detail:
+            blocks += [("heading", "What Azure answered"), ("field", escape(result.detail))]
+    else:
+        blocks = [
+            ("title", escape(spec.title)),
+            ("line", f"{status_mark(status)} [b]{STATUS_WORDS[status]}[/]{detail}"),
+            ("line", field("Question", spec.question)),
+        ]
     if result and result.evidence:
         blocks += [("heading", "Evidence"), *evidence_blocks(result.evidence)]
     sources = ", ".join(result.sources) if result and result.sources else "not asked yet"
@@ -59,6 +75,16 @@ def check_detail(spec: CheckSpec, result: CheckResult | None) -> list[Block]:
     if passage:
         blocks += [("heading", "From the troubleshooting page"), ("passage", escape(passage))]
     return blocks
+
+
+COLLAPSED_DETAIL = 40
+
+
+def collapsed(detail: str) -> str:
+    """The start of a long refusal: its words before the first `:` (the code and action follow), at
+    most 40 characters."""
+    short = detail.split(": ", 1)[0]
+    return short if len(short) <= COLLAPSED_DETAIL else short[: COLLAPSED_DETAIL - 1].rstrip() + "…"
 
 
 def progress_line(assessment: Assessment) -> str:
@@ -79,6 +105,14 @@ class DiagnosisScreen(Screen[None]):
             "Findings",
             id="diagnosis.findings",
             tooltip="The causes, most fundamental first, with their fix plans",
+        ),
+        Binding(
+            "x",
+            "fix",
+            "Fix",
+            id="diagnosis.fix",
+            tooltip="Fix the cluster's causes: the findings, then preview, confirm, apply, verify, "
+            "wait for Ready, report",
         ),
         Binding(
             "enter",
@@ -109,14 +143,18 @@ class DiagnosisScreen(Screen[None]):
         """Context, one summary line, then the checklist beside the selected check's details."""
         yield ContextBar()
         yield Static(id="diagnosis-summary")
+        yield Static(id="diagnosis-scenario")
         with Horizontal(id="diagnosis-body"):
             yield CheckList(self.specs, id="checks")
-            yield DetailPane(id="check-detail")
+            yield DetailPane(id="check-detail", back_to="#checks", back_label="Checklist")
         yield Footer()
 
     def on_mount(self) -> None:
         """Start diagnosing at once, with the first check selected."""
         self.query_one("#checks", CheckList).highlighted = 0
+        scenario = self.query_one("#diagnosis-scenario", Static)
+        scenario.update(scenario_line(self.backend))
+        scenario.display = bool(scenario_line(self.backend))
         self.call_after_refresh(self.start)
 
     def on_unmount(self) -> None:
@@ -131,6 +169,7 @@ class DiagnosisScreen(Screen[None]):
         self.results = {}
         self.diagnosis = None
         self.query_one("#checks", CheckList).reset()
+        self.refresh_bindings()
         self._summary(f"Diagnosing [b]{escape(self.cluster_name)}[/]: connecting…")
         self.show_selected()
         self.run_diagnosis(self.generation, self.cancelled)
@@ -162,19 +201,32 @@ class DiagnosisScreen(Screen[None]):
         if message.generation != self.generation:
             return
         self.diagnosis = message.diagnosis
+        incident_for = getattr(self.app, "incident_for", None)
+        incident = incident_for(self.cluster_id) if callable(incident_for) else None
+        if incident is not None:
+            incident.saw(message.diagnosis, "checklist")
         self._apply(message.diagnosis.assessment)
         verdict, style = VERDICT_WORDS[message.diagnosis.verdict]
         cluster = message.diagnosis.cluster
         state = f" ({escape(cluster.cluster_status)})" if cluster else ""
         count = len(message.diagnosis.findings)
         hint = f" · {count} finding{'s' if count != 1 else ''}: press f" if count else " · nothing to fix"
+        if incident is not None and incident.deleted_cluster:
+            self._summary(
+                f"[b]{escape(self.cluster_name)}[/] · [b $success]deleted by this incident's fix[/] (the "
+                "documented end) · provision it again: ctrl+p Open report has the command"
+            )
+            return
         self._summary(f"[b]{escape(self.cluster_name)}[/]{state} · [b {style}]{verdict}[/]{hint}")
         self._point_at_the_cause(message.diagnosis)
+        self.refresh_bindings()
 
     def _point_at_the_cause(self, diagnosis: Diagnosis) -> None:
         """Unless the operator has moved, put the cursor on the check that found the most
         fundamental finding: at 3 a.m. that is the one to read first."""
         checks = self.query_one("#checks", CheckList)
+        if getattr(self.app, "hides_causes", False):  # a drill: finding the check is the exercise
+            return
         if checks.highlighted not in (None, 0) or not diagnosis.findings:
             return
         ids = [spec.id for spec in self.specs]
@@ -188,7 +240,8 @@ class DiagnosisScreen(Screen[None]):
             return
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             why = explain(event.worker.error, doing=f"diagnosing {self.cluster_name}")
-            self.post_message(DiagnosisFailed(why.headline))
+            bad_input = isinstance(event.worker.error, BadInput)
+            self.post_message(DiagnosisFailed(why.headline, EXIT_BAD_INPUT if bad_input else 3))
             self._summary(f"[b $error]{escape(why.headline)}[/]")
             self.query_one("#check-detail", DetailPane).show(
                 [
@@ -229,8 +282,8 @@ class DiagnosisScreen(Screen[None]):
         """Ask every question again, e.g. after a fix or a permission grant."""
         self.start()
 
-    def action_findings(self) -> None:
-        """Open the findings once the diagnosis has finished."""
+    def action_findings(self, fix: bool = False) -> None:
+        """Open the findings once the diagnosis has finished (and, with `fix`, x on them at once)."""
         from screens.findings import FindingsScreen
 
         if self.diagnosis is None:
@@ -238,8 +291,24 @@ class DiagnosisScreen(Screen[None]):
             return
         paths = getattr(self.app, "fix_paths", None)
         self.app.push_screen(
-            FindingsScreen(self.diagnosis, self.backend, paths), callback=self._after_findings
+            FindingsScreen(self.diagnosis, self.backend, paths, fix_at_once=fix),
+            callback=self._after_findings,
         )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """x shows once the diagnosis has found something (dimmed while it runs)."""
+        if action == "fix":
+            if self.diagnosis is None:
+                return None
+            return bool(self.diagnosis.findings)
+        return True
+
+    def action_fix(self) -> None:
+        """The findings, then the fix of the cluster's causes on top: escape from the fix comes back
+        to the findings, one level at a time, as if x had been pressed there."""
+        if self.diagnosis is None or not self.diagnosis.findings:
+            return
+        self.action_findings(fix=True)
 
     def _after_findings(self, rerun: bool | None) -> None:
         if rerun:

@@ -21,6 +21,7 @@ from screens.presentation import (
 )
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.detail_pane import Block, DetailPane
+from screens.widgets.keys import KeyedOptionList
 from wizard.domain.catalog import Catalog, load_catalog
 from wizard.domain.models import Finding
 from wizard.domain.ports import Backend
@@ -37,6 +38,22 @@ def finding_prompt(finding: Finding, catalog: Catalog) -> str:
     """One row of the findings list: severity, then the catalogue title."""
     style = SEVERITY_STYLES[finding.severity]
     return f"[b {style}]{finding.severity.value.upper():<8}[/] {escape(catalog.finding(finding.code).title)}"
+
+
+def in_plan_order(diagnosis: Diagnosis) -> tuple[Finding, ...]:
+    """The findings in the order `x` fixes them: by the first step of the cluster's plan that is for
+    (or also fixes) each; the rest (a symptom, a warning fixed only on its own) keep the engine's
+    order, most fundamental first, after them."""
+    steps = plan_fixes(diagnosis).steps
+    first: dict[str, int] = {}
+    for index, step in enumerate(steps):
+        for code in (step.finding, *step.also_fixes):
+            first.setdefault(code, index)
+    unplanned = len(steps)
+    ranked = sorted(
+        enumerate(diagnosis.findings), key=lambda pair: (first.get(pair[1].code, unplanned), pair[0])
+    )
+    return tuple(finding for _, finding in ranked)
 
 
 def plan_step(number: int, step: Step) -> list[Block]:
@@ -140,24 +157,31 @@ class FindingsScreen(Screen[bool]):
     ]
 
     def __init__(
-        self, diagnosis: Diagnosis, backend: Backend | None = None, paths: FixPaths | None = None
+        self,
+        diagnosis: Diagnosis,
+        backend: Backend | None = None,
+        paths: FixPaths | None = None,
+        *,
+        fix_at_once: bool = False,
     ) -> None:
         super().__init__()
+        self.fix_at_once = fix_at_once
         self.diagnosis = diagnosis
         self.backend = backend
         self.paths = paths
         self.catalog = load_catalog()
+        self.findings = in_plan_order(diagnosis)
 
     def compose(self) -> ComposeResult:
         """Context, a summary line, then the list beside (or above) the selected finding."""
         yield ContextBar()
         yield Static(self._summary(), id="findings-summary")
         with Horizontal(id="findings-body"):
-            yield OptionList(
-                *(Option(finding_prompt(f, self.catalog), id=f.code) for f in self.diagnosis.findings),
+            yield KeyedOptionList(
+                *(Option(finding_prompt(f, self.catalog), id=f.code) for f in self.findings),
                 id="finding-list",
             )
-            yield DetailPane(id="finding-detail")
+            yield DetailPane(id="finding-detail", back_to="#finding-list", back_label="Finding list")
         yield Footer()
 
     def _summary(self) -> str:
@@ -166,15 +190,19 @@ class FindingsScreen(Screen[bool]):
         verdict, style = VERDICT_WORDS[self.diagnosis.verdict]
         count = len(self.diagnosis.findings)
         found = (
-            f"{count} finding{'s' if count != 1 else ''}, most fundamental first" if count else "no findings"
+            f"{count} finding{'s' if count != 1 else ''}, in the order the fix takes them"
+            if count
+            else "no findings"
         )
         return f"[b]{escape(name)}[/] · [b {style}]{verdict}[/] · {found}"
 
     def on_mount(self) -> None:
         """Select the most fundamental finding, or say there is nothing to fix."""
         findings = self.query_one("#finding-list", OptionList)
-        if self.diagnosis.findings:
+        if self.findings:
             findings.highlighted = 0
+            if self.fix_at_once:
+                self.call_after_refresh(self.action_fix)
         else:
             findings.display = False
             self.query_one("#finding-detail", DetailPane).show(
@@ -190,7 +218,7 @@ class FindingsScreen(Screen[bool]):
     @on(OptionList.OptionHighlighted, "#finding-list")
     def show_selected(self, event: OptionList.OptionHighlighted) -> None:
         """The detail pane follows the list cursor."""
-        finding = self.diagnosis.findings[event.option_index]
+        finding = self.findings[event.option_index]
         self.query_one("#finding-detail", DetailPane).show(
             finding_detail(self.diagnosis, finding, self.catalog), scroll_home=True
         )
@@ -220,9 +248,9 @@ class FindingsScreen(Screen[bool]):
     def _chosen(self) -> set[str] | None:
         """A warning under the cursor is fixed on its own; anything else fixes the cluster's causes."""
         index = self.query_one("#finding-list", OptionList).highlighted
-        if index is None or not 0 <= index < len(self.diagnosis.findings):
+        if index is None or not 0 <= index < len(self.findings):
             return None
-        finding = self.diagnosis.findings[index]
+        finding = self.findings[index]
         return {finding.code} if named_only(finding) else None
 
     def _after_fix(self, changed: bool | None) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from textual import on, work
@@ -26,12 +25,19 @@ from screens.confirm import ConfirmStepScreen
 from screens.errors import explain
 from screens.fix_blocks import OUTCOME_WORDS, elapsed_text, outcome_detail, step_preview
 from screens.fix_paths import FixPaths
-from screens.incident import ReportScreen
-from screens.messages import FixOpened, ReportReady, StepApplied, WaitFinished, WaitProgressed
+from screens.incident import ReportScreen, write_report
+from screens.messages import (
+    FixOpened,
+    ReportReady,
+    StepApplied,
+    VerdictChanged,
+    WaitFinished,
+    WaitProgressed,
+)
 from screens.presentation import field
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.detail_pane import Block, DetailPane
-from wizard.domain.errors import WizardError
+from screens.widgets.keys import KeyedOptionList
 from wizard.domain.models import CheckStatus
 from wizard.domain.ports import Backend
 from wizard.domain.results import OutcomeStatus, StepKind
@@ -39,8 +45,11 @@ from wizard.engine.steps import Plan, Step
 from wizard.run.confirmation import Answer
 from wizard.run.diagnose import Diagnosis
 from wizard.run.fix import FixSession, open_session
-from wizard.run.outcomes import StepOutcome, skipped_keys
+from wizard.run.incident import after_deletion
+from wizard.run.incidents import Incident
+from wizard.run.outcomes import StepOutcome
 from wizard.run.wait import WaitProgress
+from wizard.run.wait_gate import Blocker, blocked_text
 
 Row = StepOutcome | Step
 
@@ -58,6 +67,13 @@ class RemediationScreen(Screen[bool]):
             tooltip="Confirm and apply the next step, or start the wait",
         ),
         Binding("s", "skip", "Skip", id="fix.skip", tooltip="Leave the next step out; it is noted"),
+        Binding(
+            "u",
+            "unskip",
+            "Unskip",
+            id="fix.unskip",
+            tooltip="Take a skip back: the skipped step under the cursor, else the last one skipped",
+        ),
         Binding("w", "wait", "Wait", id="fix.wait", tooltip="Poll the cluster until it is Ready"),
         Binding("c", "stop_wait", "Stop", id="fix.stop", tooltip="Stop waiting for Ready"),
         Binding(
@@ -100,6 +116,8 @@ class RemediationScreen(Screen[bool]):
         self.wait_timer: Timer | None = None
         self.noticed = 0
         self.warned_open_rule = False
+        self.incident: Incident | None = None
+        """The cluster's incident (the app's): this fix is one pass of it."""
 
     def compose(self) -> ComposeResult:
         """Context, the stage, the steps beside (or above) the selected one, the wait progress."""
@@ -109,12 +127,14 @@ class RemediationScreen(Screen[bool]):
             yield Static(id="fix-wait-line")
             yield ProgressBar(total=3600, show_eta=False, id="fix-wait-bar")
         with Horizontal(id="fix-body"):
-            yield OptionList(id="fix-steps")
-            yield DetailPane(id="fix-detail")
+            yield KeyedOptionList(id="fix-steps")
+            yield DetailPane(id="fix-detail", back_to="#fix-steps", back_label="Steps")
         yield Footer()
 
     def on_mount(self) -> None:
         """Open the session (diagnose again, plan) in a worker."""
+        incident_for = getattr(self.app, "incident_for", None)
+        self.incident = incident_for(self.cluster_id) if callable(incident_for) else None
         self.query_one("#fix-wait").display = False
         self._busy("opening")
         self._summary(f"Fixing [b]{escape(self.cluster_name)}[/]: diagnosing again and planning…")
@@ -143,7 +163,12 @@ class RemediationScreen(Screen[bool]):
         """Open the session over the backend's gateway, diagnose, plan."""
         audit = str(self.paths.audit_path) if self.paths.audit_path else None
         session = open_session(
-            self.backend, self.cluster_id, audit_path=audit, operator_ip=self.paths.my_ip, scope=self.scope
+            self.backend,
+            self.cluster_id,
+            audit_path=audit,
+            operator_ip=self.paths.my_ip,
+            scope=self.scope,
+            incident=self.incident,
         )
         # said while a write runs: a long operation's status, an attach tried again after a grant
         session.on_notice = lambda text: self.app.call_from_thread(
@@ -176,24 +201,8 @@ class RemediationScreen(Screen[bool]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="report")
     def run_report(self, session: FixSession, folder: Path) -> None:
-        """Write the Markdown report; a failed save still shows the report."""
-        from wizard.run.forensics import what_changed
-        from wizard.run.incident import incident_markdown, save_report
-
-        changed = None
-        if session.initial is not None:
-            try:  # the Activity Log is a bonus: a report without it beats no report
-                changed = what_changed(self.backend.activity(), session.initial)
-            except WizardError:
-                changed = None
-        markdown = incident_markdown(session, what_changed=changed)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        try:
-            path: Path | None = save_report(markdown, folder / f"incident-{self.cluster_name}-{stamp}.md")
-            error = ""
-        except OSError as exc:
-            path, error = None, f"{exc.strerror or exc} ({folder})"
-        self.post_message(ReportReady(markdown, path, error))
+        """Write the Markdown report of the whole incident; a failed save still shows the report."""
+        self.post_message(write_report(self.backend, session.incident, folder))
 
     # -- handlers: all state changes happen here --------------------------------------------
 
@@ -203,6 +212,7 @@ class RemediationScreen(Screen[bool]):
         self.session = message.session
         self._busy("")
         self._show(message.plan, (), focus_next=True)
+        self._verdict()
 
     @on(StepApplied)
     def show_outcome(self, message: StepApplied) -> None:
@@ -211,6 +221,7 @@ class RemediationScreen(Screen[bool]):
             self.changed = True
         self._busy("")
         self._show(message.plan, message.outcomes, focus_next=False)
+        self._verdict()
         if self.session is not None:  # a stale lock taken over, a torn log, earlier writes settled
             for notice in self.session.notices[self.noticed :]:
                 self.notify(notice, title="Before the first write", timeout=12)
@@ -236,12 +247,20 @@ class RemediationScreen(Screen[bool]):
         self.query_one("#fix-wait").display = False
         self._busy("")
         self._show(message.plan, message.outcomes, focus_next=False)
+        self._verdict()
+
+    def _verdict(self) -> None:
+        """Tell the app the fix's latest verdict: quitting exits with it."""
+        if self.session is not None:
+            self.post_message(VerdictChanged(self.session.incident.exit_code))
 
     @on(ReportReady)
     def show_report(self, message: ReportReady) -> None:
         """Open the report; the app remembers it for the palette (the message bubbles on)."""
         self._busy("")
-        self.app.push_screen(ReportScreen(message.markdown, message.path, save_error=message.save_error))
+        self.app.push_screen(
+            ReportScreen(message.markdown, message.path, save_error=message.save_error, back_label="Fix")
+        )
 
     @on(Worker.StateChanged)
     def explain_failure(self, event: Worker.StateChanged) -> None:
@@ -288,15 +307,46 @@ class RemediationScreen(Screen[bool]):
 
     @property
     def skipped(self) -> frozenset[str]:
-        """The steps left out so far: the session records each as declined."""
-        return skipped_keys(self.outcomes)
+        """The steps left out so far and not taken back (the session keeps them)."""
+        return self.session.skipped if self.session is not None else frozenset()
+
+    def _rows_of(self, plan: Plan, outcomes: tuple[StepOutcome, ...]) -> list[Row]:
+        """One row per step: a skip is shown on the planned step it left out, never as a row of its
+        own, unless that step has left the plan; a skip taken back leaves no row."""
+        skipped, planned = self.skipped, {s.key for s in plan.steps}
+        kept: list[StepOutcome] = []
+        seen: set[str] = set()
+        for outcome in reversed(outcomes):
+            key = outcome.step.key
+            if outcome.status == OutcomeStatus.SKIPPED:
+                if key in planned or key not in skipped or key in seen:
+                    continue
+                seen.add(key)
+            kept.append(outcome)
+        return [*reversed(kept), *plan.steps]
+
+    def _first_skipped(self) -> int | None:
+        """The row of the first step left out, if any."""
+        return next(
+            (i for i, r in enumerate(self.rows) if isinstance(r, Step) and r.key in self.skipped), None
+        )
+
+    def _row_of_last(self, outcomes: tuple[StepOutcome, ...]) -> int:
+        """Where the latest outcome shows: its own row, or the skipped step it left out."""
+        last = outcomes[-1]
+        for index, row in enumerate(self.rows):
+            if row is last or (
+                isinstance(row, Step) and last.status == OutcomeStatus.SKIPPED and row.key == last.step.key
+            ):
+                return index
+        return max(0, min(len(self.rows) - 1, len(outcomes) - 1))
 
     def next_step(self) -> Step | None:
         """The first step to act on: a write (not skipped, not waiting on another) or the wait."""
         if self.plan is None:
             return None
         skipped = self.skipped
-        return next(
+        upcoming = next(
             (
                 s
                 for s in self.plan.steps
@@ -305,11 +355,18 @@ class RemediationScreen(Screen[bool]):
             ),
             None,
         )
+        if upcoming is not None and upcoming.kind == StepKind.WAIT and self.blocked():
+            return None  # never wait while a cause is there (wait_gate.py): go back to it instead
+        return upcoming
+
+    def blocked(self) -> tuple[Blocker, ...]:
+        """Why waiting for Ready cannot help now: the causes still there, skipped, failed or unknown."""
+        return self.session.wait_blockers() if self.session is not None else ()
 
     def _show(self, plan: Plan, outcomes: tuple[StepOutcome, ...], *, focus_next: bool) -> None:
         self.plan = plan
         self.outcomes = outcomes
-        self.rows = [*outcomes, *plan.steps]
+        self.rows = self._rows_of(plan, outcomes)
         upcoming = self.next_step()
         steps = self.query_one("#fix-steps", OptionList)
         steps.clear_options()
@@ -317,9 +374,11 @@ class RemediationScreen(Screen[bool]):
         if not self.rows:
             self.query_one("#fix-detail", DetailPane).show(self._nothing_planned())
         elif focus_next and upcoming is not None:
-            steps.highlighted = len(outcomes) + plan.steps.index(upcoming)
+            steps.highlighted = self.rows.index(upcoming)
+        elif upcoming is None and self.blocked() and self._first_skipped() is not None:
+            steps.highlighted = self._first_skipped()  # no wait yet: back to what was left out
         elif outcomes and not focus_next:
-            steps.highlighted = len(outcomes) - 1
+            steps.highlighted = self._row_of_last(outcomes)
         else:
             steps.highlighted = 0
         self._stage()
@@ -373,7 +432,9 @@ class RemediationScreen(Screen[bool]):
         pane = self.query_one("#fix-detail", DetailPane)
         upcoming = self.next_step()
         if isinstance(row, StepOutcome):
-            pane.show(outcome_detail(row, upcoming), scroll_home=True)
+            done = self.session is not None and self.session.deleted_cluster
+            afterwards = after_deletion(self.session.incident) if done and self.session else None
+            pane.show(outcome_detail(row, upcoming, afterwards=afterwards), scroll_home=True)
             return
         blocks = step_preview(
             row,
@@ -382,8 +443,17 @@ class RemediationScreen(Screen[bool]):
             read_only=self.read_only,
             notes=self.plan.notes if self.plan else (),
         )
+        if row.kind == StepKind.WAIT and self.blocked():
+            blocks[1:1] = [
+                ("heading-warning", "Not now: waiting cannot help yet"),
+                ("field", escape(blocked_text(self.blocked()))),
+                ("note", "u takes a skip back; a applies the next step."),
+            ]
         if row.key in self.skipped:
-            blocks.insert(1, ("heading-warning", "Skipped: left out of this fix"))
+            blocks[1:1] = [
+                ("heading-warning", "Skipped: left out of this fix; nothing was sent"),
+                ("note", "u takes the skip back: the step is planned again in its place."),
+            ]
         pane.show(blocks, scroll_home=True)
 
     def _stage(self) -> None:
@@ -401,6 +471,14 @@ class RemediationScreen(Screen[bool]):
             self._summary(f"{name} · [b $warning]incomplete: could not plan[/]")
         elif self.read_only:
             self._summary(f"{name} · [b $warning]READ-ONLY: writes are disabled[/]; this is the plan only")
+        elif self.session is not None and self.session.deleted_cluster:
+            self._summary(
+                f"{name} · [b $success]done: failed cluster deleted[/] · next: provision again · p report"
+            )
+        elif upcoming is None and self.blocked():
+            back = " · u unskips" if self.skipped else " · p report"
+            names = ", ".join(f"{b.name} {b.state}" for b in self.blocked())
+            self._summary(f"{name} · [b $warning]no wait[/]: {escape(names)}{back}")
         elif upcoming is None:
             waited = next((o.wait for o in reversed(self.outcomes) if o.wait is not None), None)
             if waited is not None and waited.ready:
@@ -417,11 +495,10 @@ class RemediationScreen(Screen[bool]):
             self._summary(f"{name} · a applies step {self._position(upcoming)}: {escape(upcoming.title)}")
 
     def _position(self, step: Step) -> str:
-        """`n of m`, counting the steps already done, so numbers stay put as the fix moves on."""
-        if self.plan is None or step not in self.plan.steps:
+        """`n of m` over the rows shown (one per step), so the count matches the list."""
+        if step not in self.rows:
             return "?"
-        done = len(self.outcomes)
-        return f"{done + self.plan.steps.index(step) + 1} of {done + len(self.plan.steps)}"
+        return f"{self.rows.index(step) + 1} of {len(self.rows)}"
 
     def _summary(self, markup: str) -> None:
         self.query_one("#fix-summary", Static).update(markup)
@@ -457,6 +534,12 @@ class RemediationScreen(Screen[bool]):
         """Keys that cannot act now are shown dimmed (or hidden) rather than doing nothing."""
         if action == "stop_wait":
             return self.busy == "waiting"
+        if self.read_only and action in ("apply", "skip", "wait"):
+            return False  # read-only: no write to offer, and no wait that nothing here can end
+        if action == "wait" and self.session is not None and self.session.deleted_cluster:
+            return None  # nothing left to wait for: the cluster is gone, as it should be
+        if action == "wait" and not self.busy and self.blocked():
+            return None  # never wait while a cause is there
         if action in ("apply", "skip", "wait", "report"):
             if self.busy or self.session is None:
                 return None
@@ -467,6 +550,8 @@ class RemediationScreen(Screen[bool]):
                 )
             if action == "skip":
                 return None if upcoming is None or upcoming.kind != StepKind.WRITE else True
+        if action == "unskip":  # hidden until a step is skipped: the footer has no room to spare
+            return (None if self.busy else True) if self.skipped else False
         return True
 
     def action_apply(self) -> None:
@@ -513,9 +598,34 @@ class RemediationScreen(Screen[bool]):
         self._busy("applying")
         self.run_skip(self.session, upcoming)
 
+    def action_unskip(self) -> None:
+        """Take back the skip under the cursor (else the latest): the step is next in its place again."""
+        if self.session is None or self.busy or self.plan is None or not self.skipped:
+            return
+        index = self.query_one("#fix-steps", OptionList).highlighted
+        row = self.rows[index] if index is not None and 0 <= index < len(self.rows) else None
+        if isinstance(row, StepOutcome):
+            row = row.step
+        if row is None or row.key not in self.skipped:
+            last = next(o for o in reversed(self.outcomes) if o.step.key in self.skipped)
+            row = last.step
+        self.session.unskip(row)
+        self._show(self.plan, tuple(self.session.outcomes), focus_next=True)
+        self.notify(f"{row.title}: planned again.", title="Skip taken back", timeout=4)
+
     def action_wait(self) -> None:
-        """Poll until Ready in a worker; elapsed time ticks between polls."""
-        if self.session is None or self.busy:
+        """Poll until Ready in a worker; elapsed time ticks between polls. Not while a cause is
+        there: say which, and go back to it (the first skipped step, under the cursor)."""
+        if self.session is None or self.busy or self.session.deleted_cluster:
+            return
+        found = self.blocked()
+        if found:
+            self.notify(blocked_text(found), title="Not waiting", severity="warning", timeout=10)
+            back = next(
+                (i for i, r in enumerate(self.rows) if isinstance(r, Step) and r.key in self.skipped), None
+            )
+            if back is not None:
+                self.query_one("#fix-steps", OptionList).highlighted = back
             return
         self.cancel_wait = threading.Event()
         self.wait_started = time.monotonic()

@@ -25,6 +25,8 @@ OUTCOME_WORDS: dict[str, tuple[str, str, str]] = {
     OutcomeStatus.UNCONFIRMED: ("Not confirmed", "$warning", "?"),
     OutcomeStatus.CLUSTER_STOPPED: ("Cluster is Stopped", "$warning", "!"),
     OutcomeStatus.DECLINED: ("Not applied", "$warning", "-"),
+    OutcomeStatus.SKIPPED: ("Skipped", "$warning", "-"),
+    OutcomeStatus.BLOCKED: ("Not waited: a cause is still there", "$warning", "!"),
     OutcomeStatus.REFUSED: ("Refused", "$error", "✗"),
     OutcomeStatus.ERROR: ("Failed", "$error", "✗"),
     OutcomeStatus.TIMEOUT: ("Not Ready yet", "$warning", "…"),
@@ -134,8 +136,11 @@ def step_preview(
     return blocks
 
 
-def outcome_detail(outcome: StepOutcome, next_step: Step | None) -> list[Block]:
-    """What applying a step came to, how it was verified, and what comes next."""
+def outcome_detail(
+    outcome: StepOutcome, next_step: Step | None, *, afterwards: tuple[str, str] | None = None
+) -> list[Block]:
+    """What applying a step came to, how it was verified, and what comes next (`afterwards`: the
+    fix is done and this is the operator's next step, with its az command)."""
     words, style, _ = OUTCOME_WORDS.get(outcome.status, (outcome.status, "$warning", "?"))
     title = "title-error" if style == "$error" else "title"
     recorded = f" [$text-muted](audit: {escape(outcome.status)})[/]" if outcome.audit_ids else ""
@@ -190,7 +195,10 @@ def outcome_detail(outcome: StepOutcome, next_step: Step | None) -> list[Block]:
     if outcome.audit_ids:
         blocks.append(("field", field("Audit records", ", ".join(outcome.audit_ids))))
     blocks.append(("heading", "Next"))
-    if outcome.wait is not None and outcome.wait.status in (
+    if afterwards is not None:
+        text, az = afterwards
+        blocks += [("field", escape(text)), ("field", field("az", az)), ("note", "p opens the report.")]
+    elif outcome.wait is not None and outcome.wait.status in (
         OutcomeStatus.UNCONFIRMED,
         OutcomeStatus.CLUSTER_STOPPED,
     ):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from rich.text import Text
 
 from wizard.domain.fleet import BlastGroup, ClusterState, ClusterVerdict, FleetReport, GroupKind
+from wizard.domain.models import Severity
+from wizard.run.diagnose import Diagnosis
 from wizard.run.scan_output import STATE_WORDS, at_risk, group_line
 
 GROUPINGS: tuple[GroupKind | None, ...] = (None, GroupKind.KEY, GroupKind.VAULT, GroupKind.IDENTITY)
@@ -36,6 +39,30 @@ def palette(variables: Mapping[str, str]) -> dict[ClusterState, str]:
 
 GROUP_ROW = "group:"
 """Row keys of group headings start with this; every other row key is a cluster id."""
+
+
+def diagnosed(verdict: ClusterVerdict, diagnosis: Diagnosis) -> ClusterVerdict:
+    """A scan row told by the cluster's own later diagnosis (ARM, read just now: fresher than
+    Resource Graph, which can lag a fix by minutes)."""
+    cluster = diagnosis.cluster or replace(verdict.cluster, cluster_status="Not found")
+    warnings = any(f.severity == Severity.WARNING for f in diagnosis.findings)
+    state = {
+        "unhealthy": ClusterState.CRITICAL,
+        "incomplete": ClusterState.INCOMPLETE,
+    }.get(diagnosis.verdict, ClusterState.WARNING if warnings else ClusterState.HEALTHY)
+    return replace(verdict, cluster=cluster, state=state, findings=diagnosis.findings, open_questions=())
+
+
+def with_diagnoses(report: FleetReport, latest: Mapping[str, Diagnosis]) -> FleetReport:
+    """The report with each cluster diagnosed since the scan shown as that diagnosis found it
+    (`latest`: by lower-cased cluster id)."""
+    if not latest:
+        return report
+    verdicts = tuple(
+        diagnosed(v, latest[v.cluster.id.lower()]) if v.cluster.id.lower() in latest else v
+        for v in report.verdicts
+    )
+    return replace(report, verdicts=verdicts)
 
 
 def fleet_order(verdict: ClusterVerdict) -> tuple[bool, int, float, str]:

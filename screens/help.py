@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.markup import escape
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
+
+from screens.widgets.keys import KeyedScroll
 
 HelpSection = tuple[str, Sequence[Binding]]
 
@@ -29,19 +33,36 @@ class HelpScreen(ModalScreen[None]):
         """A titled, scrollable box."""
         with Vertical(id="help-box"):
             yield Static("[b]Keys[/]  ·  escape closes", id="help-title")
-            with VerticalScroll(id="help-scroll"):
-                yield Static(self._text(), id="help-text")
+            with KeyedScroll(id="help-scroll"):
+                for title, bindings in self.sections:
+                    yield Static(f"[b $accent]{escape(title)}[/]", classes="help-heading")
+                    yield Static(self._keys(bindings), classes="help-keys")
+        yield Footer(show_command_palette=False)
 
-    def _text(self) -> str:
+    def shown_keys(self, bindings: Sequence[Binding]) -> list[tuple[str, str]]:
+        """(key, what it does) for each key of a section: a key bound twice (by a pane and by its
+        screen) shows once, with both meanings."""
+        rows: dict[str, str] = {}
+        for binding in bindings:
+            key, what = self.app.get_key_display(binding), binding.tooltip or binding.description
+            rows[key] = f"{rows[key]}; {what}" if key in rows and what not in rows[key] else what
+        return list(rows.items())
+
+    def plain_text(self) -> str:
+        """Every heading and key line, as text."""
         lines: list[str] = []
         for title, bindings in self.sections:
-            lines.append(f"[b $accent]{escape(title)}[/]")
-            for binding in bindings:
-                key = escape(self.app.get_key_display(binding))
-                what = binding.tooltip or binding.description
-                lines.append(f"  [b]{key:<10}[/] {escape(what)}")
-            lines.append("")
-        return "\n".join(lines).rstrip()
+            lines += [title, *(f"{key}  {what}" for key, what in self.shown_keys(bindings))]
+        return "\n".join(lines)
+
+    def _keys(self, bindings: Sequence[Binding]) -> Table:
+        """A two-column grid, so a long line wraps under its own text, not under the key."""
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=13, no_wrap=True)
+        grid.add_column(ratio=1)
+        for key, what in self.shown_keys(bindings):
+            grid.add_row(Text(key, style="bold"), Text(what))
+        return grid
 
     def action_close(self) -> None:
         """Back to where the operator was."""

@@ -69,9 +69,18 @@ class ScenarioSwitched(Message):
 
 @dataclass
 class DiagnosisFailed(Message):
-    """The run could not even start (no sign-in, no network): the verdict is 'could not decide'."""
+    """The run could not even start (no sign-in, no network: 'could not decide', exit 3; bad input,
+    such as a pasted ID that is not one: exit 2)."""
 
     headline: str
+    exit_code: int = 3
+
+
+@dataclass
+class VerdictChanged(Message):
+    """A fix diagnosed the cluster again (or deleted it): quitting now exits with this code."""
+
+    exit_code: int
 
 
 @dataclass
@@ -118,3 +127,5 @@ class ReportReady(Message):
     markdown: str
     path: Path | None
     save_error: str = ""
+    open_here: bool = False
+    """The app opens it (no fix screen is there to)."""

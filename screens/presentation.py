@@ -11,6 +11,7 @@ from textual.markup import escape
 from wizard.domain.errors import BadInput
 from wizard.domain.ids import parse_key_url
 from wizard.domain.models import CheckStatus, Severity
+from wizard.domain.ports import Backend
 from wizard.engine.tree import CheckSpec
 
 STATUS_MARKS: Mapping[CheckStatus, tuple[str, str]] = {
@@ -107,3 +108,66 @@ def evidence_blocks(pairs: Mapping[str, Any]) -> list[tuple[str, str]]:
     if not pairs:
         return [("field", "[$text-muted](none)[/]")]
     return [("field", field(key, show_value(value))) for key, value in pairs.items()]
+
+
+def scenario_line(backend: Backend) -> str:
+    """`Scenario NAME: what it shows` on an emulator, else nothing."""
+    playing = backend.current_scenario()
+    if playing is None:
+        return ""
+    name, shows = playing
+    return f"[b]Scenario {escape(name)}[/]" + (f": {escape(shows)}" if shows else "")
+
+
+def path_lines(path: str, width: int) -> str:
+    """A file path broken only after a `/`, each line at most `width` where the names allow: a
+    terminal would otherwise split a name in the middle, and the operator copies it by hand."""
+    width = max(width, 8)
+    parts = [f"{part}/" for part in path.split("/")[:-1]] + [path.rsplit("/", 1)[-1]]
+    lines: list[str] = []
+    current = ""
+    for part in parts:
+        if current and len(current) + len(part) > width:
+            lines.append(current)
+            current = ""
+        current += part
+    return "\n".join([*lines, current]) if current else "\n".join(lines)
+
+
+def _table_cells(line: str) -> list[str]:
+    cells, current, escaped = [], "", False
+    for char in line.strip().strip("|"):
+        if char == "|" and not escaped:
+            cells.append(current.strip())
+            current = ""
+        else:
+            current += char
+        escaped = char == "\\" and not escaped
+    return [*cells, current.strip()]
+
+
+def tables_as_lists(markdown: str) -> str:
+    """Markdown tables as one bullet per row (`first cell`, then `header: value` pairs): in a
+    terminal a table with a resource ID in a column squeezes every other column to `…`."""
+    lines = markdown.splitlines()
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        if not (
+            line.lstrip().startswith("|")
+            and set(following.replace(" ", "")) <= set("|-:")
+            and "-" in following
+        ):
+            out.append(line)
+            index += 1
+            continue
+        headers = _table_cells(line)
+        index += 2
+        while index < len(lines) and lines[index].lstrip().startswith("|"):
+            cells = _table_cells(lines[index])
+            pairs = [f"{h}: {c}" for h, c in zip(headers[1:], cells[1:], strict=False) if c]
+            out.append(f"- **{cells[0]}** · " + " · ".join(pairs) if pairs else f"- **{cells[0]}**")
+            index += 1
+    return "\n".join(out)

@@ -21,8 +21,19 @@ from textual.worker import Worker, WorkerState
 
 from screens.diagnosis import DiagnosisScreen
 from screens.errors import explain
-from screens.fleet_view import GROUP_ROW, GROUPINGS, MAX_ROWS, palette, problems, radius, rows, summary
+from screens.fleet_view import (
+    GROUP_ROW,
+    GROUPINGS,
+    MAX_ROWS,
+    palette,
+    problems,
+    radius,
+    rows,
+    summary,
+    with_diagnoses,
+)
 from screens.messages import FleetUpdated
+from screens.presentation import scenario_line
 from screens.widgets.context_bar import ContextBar
 from wizard.domain.fleet import FleetReport, GroupKind
 from wizard.domain.ports import Backend
@@ -86,11 +97,14 @@ class StartScreen(Screen[None]):
         """How many scans this screen has started (0 until after its first frame)."""
         self.cancelled = threading.Event()
         self.wide = False
+        self.scanned_at = datetime.now(UTC)
+        """When the scan on show started: a diagnosis after it tells its cluster's row."""
 
     def compose(self) -> ComposeResult:
         """Context, the fleet's summary and blast radius, a filter above the table, one status line."""
         yield ContextBar()
         yield Static(summary(None, False), id="start-intro")
+        yield Static(id="start-scenario")
         yield Static(id="fleet-groups")
         yield Input(
             placeholder="Filter by name, key, vault, state or cause; or paste a cluster ID",
@@ -110,6 +124,7 @@ class StartScreen(Screen[None]):
             if narrow or self.wide:
                 table.add_column(label, key=key, width=wide if self.wide else narrow)
         self.query_one("#start-problem", Static).display = False
+        self.show_scenario()
         self.query_one("#fleet-groups", Static).display = False
         self.call_after_refresh(self.list_clusters)
         if self.open_cluster:
@@ -119,10 +134,29 @@ class StartScreen(Screen[None]):
         """Leaving the app stops the scan: no new reads start, the worker returns."""
         self.cancelled.set()
 
+    def on_screen_resume(self) -> None:
+        """Back from a cluster: its row tells what its diagnosis (after a fix, say) found."""
+        if self.report is not None:
+            self.query_one("#start-intro", Static).update(summary(self._current(), self.clusters_known))
+            self.refill()
+
+    def _current(self) -> FleetReport | None:
+        """The scan's report, each cluster diagnosed since told by its latest diagnosis."""
+        if self.report is None:
+            return None
+        incidents = getattr(self.app, "incidents", {})
+        latest = {
+            key: incident.current
+            for key, incident in incidents.items()
+            if incident.current is not None and incident.current.started_at >= self.scanned_at
+        }
+        return with_diagnoses(self.report, latest)
+
     def list_clusters(self) -> None:
         """Start a scan (in a worker); the one before it, if still running, is cancelled."""
         self.cancelled.set()
         self.cancelled = threading.Event()
+        self.scanned_at = datetime.now(UTC)
         self.listings += 1
         self.load_clusters(self.listings, self.cancelled)
 
@@ -148,7 +182,7 @@ class StartScreen(Screen[None]):
             return
         self.report = message.report
         self.clusters_known = bool(message.report.verdicts) or message.report.complete
-        self.query_one("#start-intro", Static).update(summary(self.report, self.clusters_known))
+        self.query_one("#start-intro", Static).update(summary(self._current(), self.clusters_known))
         groups = self.query_one("#fleet-groups", Static)
         now = datetime.now(UTC)
         groups.update(Text(radius(self.report, now)))
@@ -188,11 +222,10 @@ class StartScreen(Screen[None]):
         current = self._cursor_key()
         shown: list[tuple[str, tuple[Text, ...]]] = []
         matched = 0
-        if not pasted and self.report is not None:
+        report = self._current()
+        if not pasted and report is not None:
             colours = palette(self.app.get_css_variables())
-            shown, matched = rows(
-                self.report, query, self.grouping, datetime.now(UTC), colours, wide=self.wide
-            )
+            shown, matched = rows(report, query, self.grouping, datetime.now(UTC), colours, wide=self.wide)
         table.clear()
         for key, cells in shown:
             table.add_row(*cells, key=key)
@@ -272,8 +305,16 @@ class StartScreen(Screen[None]):
         self.query_one("#start-status", Static).update("Scanning again…")
         self.list_clusters()
 
+    def show_scenario(self) -> None:
+        """A trainer's line: which scenario plays and what it shows (a healthy-looking one may
+        break only the operator's own calls)."""
+        line = self.query_one("#start-scenario", Static)
+        line.update(scenario_line(self.backend))
+        line.display = bool(line.visual and str(line.visual))
+
     def reload_for_scenario(self, default_cluster_id: str | None) -> None:
         """After a scenario switch: forget the old fleet and open the new default."""
+        self.show_scenario()
         self.report = None
         self.clusters_known = False
         self.refill()

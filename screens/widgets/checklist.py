@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from screens.presentation import SPINNER_FRAMES, check_depths, status_mark
+from screens.widgets.keys import KeyedOptionList
 from wizard.domain.models import CheckResult, CheckStatus
 from wizard.engine.tree import CheckSpec
 
 
-class CheckList(OptionList):
+class CheckList(KeyedOptionList):
     """Rows keep the tree's order; `show` repaints only statuses, so the cursor never jumps."""
 
     def __init__(self, tree: tuple[CheckSpec, ...], *, id: str | None = None) -> None:

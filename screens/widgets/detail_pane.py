@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from textual.containers import VerticalScroll
+from textual.binding import Binding
 from textual.widgets import Static
+
+from screens.widgets.keys import KeyedScroll, relabel
 
 Block = tuple[str, str]
 """(CSS class, content markup): the class decides indentation and emphasis."""
@@ -21,7 +23,7 @@ class _Block(Static):
             self.call_after_refresh(self.parent.block_mounted)
 
 
-class DetailPane(VerticalScroll, can_focus=True):
+class DetailPane(KeyedScroll, can_focus=True):
     """Shows blocks in a pool of Statics: updated in place, hidden when not needed, mounted only
     when the pool is short, never removed.
 
@@ -29,10 +31,25 @@ class DetailPane(VerticalScroll, can_focus=True):
     widget is pruned later, by message, so remove-then-add in one frame loses blocks or leaves
     gaps; and a widget updated before its Mount event keeps the size measured for its old text.
     So nothing is removed, and while new blocks are mounting the pane waits for them before it
-    updates any block."""
+    updates any block.
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    escape goes back one level: from the pane to its list (`back_to`), whose name the footer shows."""
+
+    BINDINGS = [
+        Binding("escape", "leave", "List", id="pane.back", tooltip="Back from the details to the list"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+        back_to: str = "",
+        back_label: str = "List",
+    ) -> None:
         super().__init__(id=id, classes=classes)
+        self.back_to = back_to
+        relabel(self, "leave", back_label)
         self._pool: list[_Block] = []
         self._wanted: list[Block] = []
         self._scroll_home = False
@@ -70,6 +87,16 @@ class DetailPane(VerticalScroll, can_focus=True):
         if self._scroll_home:
             self._scroll_home = False
             self.scroll_home(animate=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """escape stays with the screen when there is no list to go back to (or it is hidden)."""
+        if action == "leave":
+            return bool(self.back_to) and any(w.display for w in self.screen.query(self.back_to))
+        return True
+
+    def action_leave(self) -> None:
+        """Back to the list beside the pane; the screen's own escape is one more press away."""
+        self.screen.query_one(self.back_to).focus()
 
     def text(self) -> str:
         """Everything the pane shows, as plain text (what was asked last shows once its new blocks

@@ -95,6 +95,8 @@ def test_unknown_scenario_and_missing_file(tmp_path: Path) -> None:
             "[{version: " + "A" * 32 + "}]}]}]",
             "defined twice",
         ),
+        ("name: x\npaging: {vaults: 0}", "paging.vaults"),
+        ("name: x\npaging: {keys: 5}", "paging.keys: unknown field"),
         ("name: x\nvaults: [{name: kv-a\n", "not valid YAML"),
         ("- just\n- a list", "top level"),
     ],

@@ -117,6 +117,8 @@ class FakeEstate:
         ]
     )
     role_definitions: dict[str, RoleDefinitionFacts] = field(default_factory=dict)
+    unlisted_roles: frozenset[str] = frozenset()
+    """Role ids the custom-role list leaves out (a role assignable only below the vault, a built-in)."""
     resource_health: ResourceHealthFacts | None = None
     """What Resource Health says; None: Unavailable while the cluster is Inaccessible, else Available."""
     errors: dict[str, GatewayError] = field(default_factory=dict)
@@ -142,6 +144,7 @@ class EstateChanges(TypedDict, total=False):
     graph_misses: bool
     assignments: list[RoleAssignmentFacts]
     role_definitions: dict[str, RoleDefinitionFacts]
+    unlisted_roles: frozenset[str]
     resource_health: ResourceHealthFacts | None
     errors: dict[str, GatewayError]
 
@@ -252,6 +255,10 @@ class FakeReader:
         if role_definition_id not in self.estate.role_definitions:
             raise NotFound("no role", status=404)
         return self.estate.role_definitions[role_definition_id]
+
+    def list_custom_roles(self, scope: str) -> list[RoleDefinitionFacts]:
+        self._enter("list_custom_roles")
+        return [r for r in self.estate.role_definitions.values() if r.id not in self.estate.unlisted_roles]
 
 
 def policy(object_id: str, *perms: str) -> AccessPolicy:

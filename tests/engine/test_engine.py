@@ -321,9 +321,48 @@ def test_custom_roles_are_judged_by_data_actions(
     role = RoleDefinitionFacts(role_id(guid), "custom", actions, denied)
     estate = HEALTHY.replace(assignments=[_assignment(guid)], role_definitions={role_id(guid): role})
     result, reader = run(estate)
-    assert reader.calls.count("get_role_definition") == 1
+    assert reader.calls.count("list_custom_roles") == 1
+    assert "get_role_definition" not in reader.calls
     assert (status(result, "access.rbac") == CheckStatus.PASS) is passes
     assert ("RBAC_ROLE_MISSING" in codes(result)) is not passes
+
+
+def _many_custom_roles(n: int, granting: int | None) -> FakeEstate:
+    """N custom-role assignments at the vault; only the role at index `granting` covers key use."""
+    weak = ("Microsoft.KeyVault/vaults/keys/read",)
+    strong = ("Microsoft.KeyVault/vaults/keys/*",)
+    guids = [f"99999999-0000-0000-0000-{i:012d}" for i in range(n)]
+    roles = {
+        role_id(g): RoleDefinitionFacts(role_id(g), f"custom {i}", strong if i == granting else weak)
+        for i, g in enumerate(guids)
+    }
+    return HEALTHY.replace(assignments=[_assignment(g) for g in guids], role_definitions=roles)
+
+
+@pytest.mark.parametrize("n", [1, 10, 1000])
+def test_custom_role_assignments_cost_one_list_however_many(n: int) -> None:
+    result, reader = run(_many_custom_roles(n, granting=n - 1))
+    assert status(result, "access.rbac") == CheckStatus.PASS
+    assert reader.calls.count("list_custom_roles") == 1
+    assert "get_role_definition" not in reader.calls
+    assert len(reader.calls) == 8  # cluster, health, identity, lookup, vault, key, assignments, roles
+
+
+def test_a_role_the_list_leaves_out_is_read_by_id() -> None:
+    estate = _many_custom_roles(3, granting=2)
+    estate = estate.replace(unlisted_roles=frozenset({role_id("99999999-0000-0000-0000-000000000002")}))
+    result, reader = run(estate)
+    assert status(result, "access.rbac") == CheckStatus.PASS
+    assert reader.calls.count("list_custom_roles") == 1
+    assert reader.calls.count("get_role_definition") == 1
+
+
+def test_an_unreadable_role_list_falls_back_to_reads_by_id() -> None:
+    estate = _many_custom_roles(2, granting=None)
+    estate = estate.replace(errors={"list_custom_roles": Forbidden("no", status=403)})
+    result, reader = run(estate)
+    assert status(result, "access.rbac") == CheckStatus.FAIL
+    assert reader.calls.count("get_role_definition") == 2
 
 
 def test_access_policy_vault_names_the_missing_permissions() -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -70,6 +71,41 @@ def wait_until(condition: Callable[[], bool], *, deadline_s: float, what: str) -
     """Poll (no fixed sleeps) until `condition` holds, or fail after the deadline."""
     if not until(condition, deadline_s):
         raise AssertionError(f"timed out after {deadline_s} s waiting for {what}")
+
+
+def killed_once_stuck(
+    emulator: Emulator,
+    args: Sequence[str],
+    *,
+    reached: Callable[[], bool],
+    what: str,
+    stuck: Callable[[], bool] = lambda: True,
+    stuck_what: str = "a held read",
+) -> None:
+    """`python -m wizard ARGS`, SIGKILLed at a chosen point: once `reached` holds (a write done),
+    Azure stops answering, so the run is stuck on its next call whatever the machine's speed; once
+    a request is held (and `stuck` holds too) it is killed. Fails if it finished first."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wizard", *args], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        wait_until(lambda: reached() or process.poll() is not None, deadline_s=45, what=what)
+        emulator.hold()
+        wait_until(
+            lambda: (stuck() and emulator.held() > 0) or process.poll() is not None,
+            deadline_s=45,
+            what=stuck_what,
+        )
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        emulator.release()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+        assert process.stderr is not None
+        process.stderr.close()
+    assert process.returncode == -signal.SIGKILL, "fix finished before it could be interrupted"
 
 
 def run_cli(

@@ -26,8 +26,13 @@ class _Outcome(TypedDict, total=False):
 
 def ours() -> list[str]:
     """Live threads, without the emulator's per-connection server threads (keep-alive
-    connections of the SDK clients hold one each until the clients are closed)."""
-    return sorted(t.name for t in threading.enumerate() if "process_request_thread" not in t.name)
+    connections of the SDK clients hold one each until the clients are closed) and the client
+    factory's prewarm (opening connections and building clients; ends by itself)."""
+    return sorted(
+        t.name
+        for t in threading.enumerate()
+        if "process_request_thread" not in t.name and not t.name.startswith("cmk-client-prewarm")
+    )
 
 
 def test_cancel_a_slow_diagnosis(backend: BackendMaker, recwarn: pytest.WarningsRecorder) -> None:

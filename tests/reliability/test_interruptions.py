@@ -4,14 +4,11 @@ write recorded, and the next `fix` picks up from a fresh diagnosis and reaches h
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.reliability.conftest import REPO, EmulatorMaker, connection_path, read_jsonl, wait_until
+from tests.reliability.conftest import EmulatorMaker, connection_path, killed_once_stuck, read_jsonl
 from wizard.cli import main
 from wizard.emulator import Emulator
 
@@ -39,51 +36,17 @@ def test_killed_between_write_and_verification(
     emulator = running_emulator(scenario, latency_ms=250)
     conn = connection_path(tmp_path, scenario)
     audit = tmp_path / "audit.jsonl"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "wizard",
-            "fix",
-            "--emulator",
-            conn,
-            "--all",
-            "--yes",
-            "--audit-log",
-            str(audit),
-            "--retry-total",
-            "0",
-            "--wait-timeout",
-            "30",
-        ],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    fix = ["fix", "--emulator", conn, "--all", "--yes", "--audit-log", str(audit), "--retry-total", "0"]
+    # Once a write has reached Azure, Azure stops answering: the fix records the write's result,
+    # starts verifying, and is stuck there until killed.
+    killed_once_stuck(
+        emulator,
+        [*fix, "--wait-timeout", "30"],
+        reached=lambda: bool(_writes_done(emulator)),
+        what="the first write",
+        stuck=lambda: bool(_after_records(audit)),
+        stuck_what="the first 'after' audit record and a verification read",
     )
-    try:
-        # Once a write has reached Azure, Azure stops answering: the fix records the write's
-        # result, starts verifying, and is stuck there, whatever the machine's speed, until killed.
-        wait_until(
-            lambda: bool(_writes_done(emulator)) or process.poll() is not None,
-            deadline_s=45,
-            what="the first write",
-        )
-        emulator.hold()
-        wait_until(
-            lambda: (bool(_after_records(audit)) and emulator.held() > 0) or process.poll() is not None,
-            deadline_s=45,
-            what="the first 'after' audit record and a verification read",
-        )
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-    finally:
-        emulator.release()
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
-        assert process.stderr is not None
-        process.stderr.close()
-    assert process.returncode == -signal.SIGKILL, "fix finished before it could be interrupted"
 
     records = read_jsonl(audit)  # every line whole JSON
     assert _writes_done(emulator), "the write reached Azure before the kill"

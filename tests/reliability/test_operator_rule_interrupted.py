@@ -3,14 +3,11 @@ the audit log; the next `fix` with that audit log removes the rule first, says s
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.reliability.conftest import REPO, EmulatorMaker, connection_path, read_jsonl, wait_until
+from tests.reliability.conftest import EmulatorMaker, connection_path, killed_once_stuck, read_jsonl
 from wizard.cli import main
 
 SCENARIO = "operator-network-denied"
@@ -33,27 +30,9 @@ def test_killed_with_the_rule_open_then_the_next_fix_removes_it_first(
     audit = tmp_path / "audit.jsonl"
     fix = ["fix", "--emulator", conn, "--all", "--yes", "--my-ip", OPERATOR_IP, "--confirm-name", VAULT]
     fix += ["--audit-log", str(audit), "--retry-total", "0", "--wait-timeout", "30"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "wizard", *fix], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        # Once the rule's result (with its undo) is on disk, Azure stops answering: the fix is stuck
-        # verifying, whatever the machine's speed, until it is killed.
-        wait_until(lambda: _rule_added(audit) or process.poll() is not None, deadline_s=45, what="the rule")
-        emulator.hold()
-        wait_until(
-            lambda: emulator.held() > 0 or process.poll() is not None, deadline_s=45, what="a held read"
-        )
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-    finally:
-        emulator.release()
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
-        assert process.stderr is not None
-        process.stderr.close()
-    assert process.returncode == -signal.SIGKILL, "fix finished before it could be interrupted"
+    # Once the rule's result (with its undo) is on disk, Azure stops answering: the fix is stuck
+    # verifying until it is killed.
+    killed_once_stuck(emulator, fix, reached=lambda: _rule_added(audit), what="the rule")
     records = read_jsonl(audit)
     [opened] = [r for r in records if r["phase"] == "after" and r["remediation"] == "allow-operator-ip"]
     assert opened["result"] == "ok"

@@ -182,5 +182,6 @@ def test_a_remediation_in_doubt_is_flagged_in_the_dry_run(
     assert "grant-crypto-role" in out
     assert "you may lack the permission" in out
     assert ROLE_READ in out
+    assert "cannot see access" in out
     assert not any(r["write"] for r in emulator.requests())
     assert not (tmp_path / "audit.jsonl").exists()

@@ -12,11 +12,14 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
+from azure.core.credentials import AccessToken, TokenCredential
 
 from tests.reliability.conftest import EmulatorMaker, assert_one_line, connection_path, run_cli
-from wizard.azure.credentials import offline_identity_endpoint
+from wizard.azure.credentials import BoundedCredential, offline_identity_endpoint
+from wizard.domain.errors import AuthFailed
 
 CLUSTER = (
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg"
@@ -196,3 +199,24 @@ def test_a_wrong_emulator_token_gets_emulator_advice_and_watch_stops_at_once(
     assert fixed.returncode == 3
     assert_one_line(fixed.stderr)
     assert "nothing to fix" not in fixed.stdout
+
+
+class _GivesUpAtTheBound:
+    """A credential whose own read timeout (the same bound as the deadline) ends it first."""
+
+    def __init__(self, clock: list[float], bound: float) -> None:
+        self.clock, self.bound = clock, bound
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        self.clock[0] += self.bound  # the read timeout ran its course
+        raise TimeoutError("read timed out")
+
+
+def test_a_sign_in_its_own_read_timeout_ended_is_said_as_the_bound() -> None:
+    """Before: when the inner read timeout (also --timeout) fired just before the deadline, the line
+    said only "could not sign in", and the test above failed on a loaded machine."""
+    now = [100.0]
+    inner = cast(TokenCredential, _GivesUpAtTheBound(now, 2.0))
+    credential = BoundedCredential(inner, auth="offline", deadline=2.0, clock=lambda: now[0])
+    with pytest.raises(AuthFailed, match=r"sign-in did not finish within 2 s \(--timeout\)"):
+        credential.get_token("https://management.azure.com/.default")

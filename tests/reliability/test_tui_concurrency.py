@@ -18,12 +18,14 @@ from tests.ui.helpers import until
 
 
 def _our_threads() -> list[str]:
-    """Live threads, without the emulator's per-connection threads and the event loop's default
-    executor (`asyncio_N`, where Textual runs thread workers; reused, closed with the loop)."""
+    """Live threads, without the emulator's per-connection threads, the event loop's default
+    executor (`asyncio_N`, where Textual runs thread workers; reused, closed with the loop) and the
+    client factory's prewarm (opening connections and building clients; ends by itself)."""
     return sorted(
         t.name
         for t in threading.enumerate()
-        if "process_request_thread" not in t.name and not t.name.startswith("asyncio_")
+        if "process_request_thread" not in t.name
+        and not t.name.startswith(("asyncio_", "cmk-client-prewarm"))
     )
 
 

@@ -16,7 +16,8 @@ from wizard.domain.models import ClusterFacts, LockReading, ResourceHealthFacts,
 from wizard.domain.results import Found, Resolution, WriteResult, WriteStatus
 from wizard.run.audit import AuditLog, read_audit, redact
 from wizard.run.confirmation import auto_confirm, confirmation_ok
-from wizard.run.fix import FixSession, FixSettings
+from wizard.run.fix import FixSession
+from wizard.run.fix_settings import FixSettings
 from wizard.run.incident import incident_markdown, osc52, save_report
 from wizard.run.wait import wait_for_ready
 

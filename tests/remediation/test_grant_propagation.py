@@ -15,7 +15,8 @@ from wizard.domain.results import WriteResult
 from wizard.emulator import load_estate
 from wizard.run.audit import AuditLog, read_audit
 from wizard.run.confirmation import auto_confirm
-from wizard.run.fix import FixSession, FixSettings
+from wizard.run.fix import FixSession
+from wizard.run.fix_settings import FixSettings
 from wizard.run.propagation import GrantRetry, write_while_grant_propagates
 
 

@@ -19,7 +19,8 @@ from wizard.emulator.model import State
 from wizard.run.audit import AuditLog
 from wizard.run.confirmation import auto_confirm
 from wizard.run.diagnose import diagnose
-from wizard.run.fix import FixSession, FixSettings
+from wizard.run.fix import FixSession
+from wizard.run.fix_settings import FixSettings
 from wizard.run.incident import incident_markdown
 from wizard.run.wait import UNCONFIRMED
 
@@ -125,8 +126,9 @@ def test_resource_health_down_with_no_cause_found_is_not_healthy(
 def test_watch_does_not_take_arm_ready_for_recovery(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["watch", "--scenario", "key-disabled", "--status-mode", "arm-enum", "--wait-timeout", "0.3"])
     out = capsys.readouterr().out
-    assert code == 3
-    assert "Resource Health Unavailable" in out
+    assert code == 1  # ARM says Ready, yet the key is disabled: no wait, and never "Ready"
+    assert "KEY_DISABLED (present" in out
+    assert "cluster is Ready" not in out
 
 
 def test_a_fix_without_resource_health_ends_unconfirmed_incomplete(

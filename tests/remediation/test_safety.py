@@ -401,6 +401,7 @@ def test_watch_exit_codes(capsys: pytest.CaptureFixture[str], emulator_backend: 
         lambda _: KeepOpen(backend),
         out=out,
     )
-    assert code == 3
-    assert "waiting: cluster Inaccessible" in out.getvalue()
-    assert "60 minutes" in out.getvalue()
+    assert code == 1  # the key is still expired: no wait at all, it says why (issue 12 item 1)
+    assert "no wait for Ready" in out.getvalue()
+    assert "KEY_EXPIRED (present" in out.getvalue()
+    assert "waiting: cluster" not in out.getvalue()

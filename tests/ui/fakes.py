@@ -217,6 +217,17 @@ SCENARIOS = (
     "purge-protection-off",
 )
 
+FAKE_DESCRIPTIONS = {
+    "key-expired": "The key expired two days ago; the cluster is Inaccessible.",
+    "healthy": "A CMK cluster that can use its key: nothing to fix.",
+    "rbac-role-missing": "The identity lost its Crypto Service Encryption User assignment.",
+    "multi-fault": "Three causes at once: the key expired, the role is gone, the firewall is closed.",
+    "no-role-read": "The operator may not read role assignments: the access check is unknown.",
+    "signed-out": "The operator's sign-in fails.",
+    "cannot-list": "The operator may not list clusters.",
+    "purge-protection-off": "Healthy, but the vault's purge protection is off (a warning).",
+}
+
 
 def build_estate(scenario: str) -> tuple[Estate, str]:
     """Three clusters; `orders-prod` is broken the way the scenario says. Returns the estate and its ID."""
@@ -549,6 +560,11 @@ class FakeReader:
             raise NotFound(f"RoleDefinitionDoesNotExist: {role_definition_id}", status=404)
         return self.estate.role_definitions[role_definition_id]
 
+    def list_custom_roles(self, scope: str) -> list[RoleDefinitionFacts]:
+        """Every custom role of the estate."""
+        self._call("list_custom_roles")
+        return list(self.estate.role_definitions.values())
+
 
 class FakeBackend:
     """The Backend port over a FakeReader; `open_default=False` makes the app start on the list."""
@@ -604,6 +620,14 @@ class FakeBackend:
     def scenarios(self) -> list[str]:
         """The fake scenarios, so the palette can offer them."""
         return list(SCENARIOS)
+
+    def current_scenario(self) -> tuple[str, str] | None:
+        """The fake scenario playing, described as the palette and start screen show it."""
+        return self.scenario, FAKE_DESCRIPTIONS.get(self.scenario, "")
+
+    def scenario_descriptions(self) -> dict[str, str]:
+        """Each fake scenario's line."""
+        return {name: FAKE_DESCRIPTIONS.get(name, "") for name in SCENARIOS}
 
     def switch_scenario(self, name: str) -> None:
         """Load another scenario in place."""

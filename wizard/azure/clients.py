@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,9 +99,46 @@ class StaticTokenCredential:
         return "StaticTokenCredential(<redacted>)"
 
 
+POOL_SIZE = 16
+"""Connections kept per host: at least as many as reads a diagnosis or sweep has in flight."""
+EARLY_CONNECTIONS = 4
+"""ARM connections opened while the first read is in flight: the widest stage of a diagnosis
+(vault, key, newest key version and role assignments side by side)."""
+PREWARM_THREAD = "cmk-client-prewarm"
+"""The prefix of the short-lived threads `prewarm` starts (each ends within the connect timeout)."""
+PREWARMED = ("resource_health", "msi", "graph", "keyvault", "authorization")
+"""Clients a diagnosis needs after the cluster, in the order it needs them."""
+
+
+def _settle_tls(sock: Any, *, wait: float) -> None:
+    """Read what a TLS 1.3 server sends after the handshake (session tickets) on a connection no
+    request has used yet: left unread, urllib3 takes the readable socket for a dropped connection
+    and opens another. The tickets come about one round trip after the handshake, so wait about
+    as long as the handshake took; no application data is expected (HTTP/1.1 speaks when asked)."""
+    import ssl
+
+    from urllib3.util.wait import wait_for_read
+
+    if not wait_for_read(sock, timeout=wait):
+        return
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        with contextlib.suppress(ssl.SSLWantReadError, BlockingIOError):
+            while sock.recv(65536):
+                pass
+    finally:
+        sock.settimeout(timeout)
+
+
 @dataclass
 class ClientFactory:
-    """Builds SDK clients lazily and caches them; the only place that knows endpoints and TLS."""
+    """Builds SDK clients lazily and caches them; the only place that knows endpoints and TLS.
+
+    Every client shares one HTTP session, so one pool of connections per host serves all the
+    management clients (ARM is one host for all of them). `prewarm` opens ARM connections and
+    imports and builds the clients a diagnosis needs next, on a daemon thread, while the first
+    read is in flight."""
 
     credential: TokenCredential
     subscription_id: str
@@ -111,18 +150,104 @@ class ClientFactory:
     verify_challenge_resource: bool = True
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _building: dict[tuple[str, str], threading.Lock] = field(default_factory=dict, init=False, repr=False)
+    _session: Any = field(default=None, init=False, repr=False)
+    _closed: bool = field(default=False, init=False, repr=False)
+
+    def session(self) -> Any:
+        """The one requests session every client sends through (a pool of POOL_SIZE per host)."""
+        with self._lock:
+            if self._session is None:
+                import requests
+                from requests.adapters import HTTPAdapter
+
+                session = requests.Session()
+                for scheme in ("https://", "http://"):
+                    session.mount(scheme, HTTPAdapter(pool_connections=8, pool_maxsize=POOL_SIZE))
+                self._session = session
+            return self._session
 
     def _common(self) -> dict[str, Any]:
+        from azure.core.pipeline.transport import RequestsTransport
+
         kwargs = self.retry.client_kwargs()
         if self.ca_bundle:
             kwargs["connection_verify"] = self.ca_bundle
+        # the transport reads TLS and timeouts when built (a client handed one does not pass them on)
+        kwargs["transport"] = RequestsTransport(
+            session=self.session(),
+            session_owner=False,
+            connection_timeout=self.retry.connect_timeout,
+            read_timeout=self.retry.read_timeout,
+            **({"connection_verify": self.ca_bundle} if self.ca_bundle else {}),
+        )
         return kwargs
 
     def _cached(self, kind: str, key: str, build: Callable[[], Any]) -> Any:
+        """One client per kind and key, built once; building one does not hold up the others."""
         with self._lock:
-            if (kind, key) not in self._cache:
-                self._cache[(kind, key)] = build()
-            return self._cache[(kind, key)]
+            if (kind, key) in self._cache:
+                return self._cache[(kind, key)]
+            building = self._building.setdefault((kind, key), threading.Lock())
+        with building:
+            with self._lock:
+                if (kind, key) in self._cache:
+                    return self._cache[(kind, key)]
+            client = build()
+            with self._lock:
+                self._cache[(kind, key)] = client
+            return client
+
+    def prewarm(self) -> threading.Thread:
+        """Open EARLY_CONNECTIONS to ARM, then import and build the PREWARMED clients, on a daemon
+        thread (the caller goes on with its first read). Best effort: a failure here is the first
+        real read's to report."""
+
+        def work() -> None:
+            with contextlib.suppress(Exception):
+                self.open_connections(self.arm_endpoint, EARLY_CONNECTIONS)
+            for kind in PREWARMED:
+                if self._closed:
+                    return
+                with contextlib.suppress(Exception):
+                    getattr(self, kind)()
+
+        thread = threading.Thread(target=work, name=PREWARM_THREAD, daemon=True)
+        thread.start()
+        return thread
+
+    def open_connections(self, endpoint: str, count: int) -> int:
+        """Put `count` connected (TCP and TLS) connections to `endpoint` in the shared pool, in
+        parallel, without sending a request; returns how many it opened."""
+        import requests
+
+        session = self.session()
+        prepared = requests.Request("GET", endpoint.rstrip("/") + "/").prepare()
+        adapter = session.get_adapter(prepared.url)
+        pool = adapter.get_connection_with_tls_context(prepared, self.ca_bundle or True)
+        connections = [pool._get_conn() for _ in range(count)]
+        opened: list[Any] = []
+
+        def connect(connection: Any) -> None:
+            try:
+                began = time.monotonic()
+                connection.connect()
+                _settle_tls(connection.sock, wait=max(time.monotonic() - began, 0.05))
+                opened.append(connection)
+            except Exception:  # best effort: the pool opens its own when a request needs one
+                connection.close()
+            finally:
+                pool._put_conn(connection)
+
+        threads = [
+            threading.Thread(target=connect, args=(c,), daemon=True, name=f"{PREWARM_THREAD}-connect")
+            for c in connections
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(2 * self.retry.connect_timeout)
+        return len(opened)
 
     def _arm(self, kind: str, cls: Callable[..., Any], subscription_id: str | None) -> Any:
         sub = subscription_id or self.subscription_id
@@ -228,10 +353,13 @@ class ClientFactory:
         )
 
     def close(self) -> None:
-        """Close every client built so far."""
+        """Close every client built so far, then the shared session."""
         with self._lock:
             clients, self._cache = list(self._cache.values()), {}
+            session, self._session, self._closed = self._session, None, True
         for client in clients:
             close = getattr(client, "close", None)
             if callable(close):
                 close()
+        if session is not None:
+            session.close()

@@ -73,8 +73,16 @@ class BoundedCredential:
     which waits for a person), whose tokens are shared by every client until close to expiry, and
     whose failure is one AuthFailed line; after a failure it fails at once, without trying again."""
 
-    def __init__(self, inner: TokenCredential, *, auth: str, deadline: float | None) -> None:
+    def __init__(
+        self,
+        inner: TokenCredential,
+        *,
+        auth: str,
+        deadline: float | None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._inner = inner
+        self._clock = clock
         self._auth = auth
         self._deadline = deadline
         self._lock = threading.Lock()
@@ -117,21 +125,23 @@ class BoundedCredential:
             except BaseException as exc:
                 errors.append(exc)
 
+        started = self._clock()
         if self._deadline is None:
             run()
         else:
             worker = threading.Thread(target=run, name="cmk-wizard-sign-in", daemon=True)
             worker.start()
             worker.join(self._deadline)
-            if worker.is_alive():
-                raise AuthFailed(
-                    f"sign-in did not finish within {self._deadline:g} s (--timeout): tried {tried}; {advice}"
-                )
         if result:
             return result[0]
         error = errors[0] if errors else None
         if isinstance(error, KeyboardInterrupt):
             raise error
+        # still running, or given up by its own read timeout (the same bound): the time ran out
+        if self._deadline is not None and self._clock() - started >= self._deadline:
+            raise AuthFailed(
+                f"sign-in did not finish within {self._deadline:g} s (--timeout): tried {tried}; {advice}"
+            )
         raise AuthFailed(f"could not sign in to Azure: tried {tried}; {advice}")
 
     def close(self) -> None:

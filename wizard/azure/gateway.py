@@ -276,18 +276,28 @@ class AzureGateway:
         """A live vault by name in one subscription through ARM, which Resource Graph can lag
         behind by minutes (a vault recovered a moment ago)."""
         client = self.factory.keyvault(subscription_id)
-        vaults = call("list vaults", NEEDS_VAULT_READ, lambda: list(client.vaults.list_by_subscription()))
-        for vault in vaults:
-            if (vault.name or "").lower() == vault_name.lower() and vault.id:
-                rid = parse_resource_id(vault.id, VAULT_TYPE)
-                return VaultRef(
-                    id=vault.id,
-                    name=vault.name,
-                    resource_group=rid.resource_group,
-                    subscription_id=rid.subscription_id,
-                    location=vault.location or "",
-                )
-        return None
+        vault = call(
+            "list vaults",
+            NEEDS_VAULT_READ,
+            lambda: next(
+                (
+                    v
+                    for v in client.vaults.list_by_subscription()
+                    if (v.name or "").lower() == vault_name.lower() and v.id
+                ),
+                None,
+            ),
+        )
+        if vault is None:
+            return None
+        rid = parse_resource_id(vault.id, VAULT_TYPE)
+        return VaultRef(
+            id=vault.id,
+            name=vault.name,
+            resource_group=rid.resource_group,
+            subscription_id=rid.subscription_id,
+            location=vault.location or "",
+        )
 
     def get_vault(self, vault_id: str) -> VaultFacts:
         """A live vault's permission model, network rules, protection and policies."""
@@ -315,14 +325,17 @@ class AzureGateway:
 
     def get_deleted_vault(self, vault_name: str, location: str, subscription_id: str) -> DeletedVaultFacts:
         """A soft-deleted vault in the given subscription, in any region (a vault need not sit
-        where the cluster does): one list call rather than a guess at the location."""
+        where the cluster does): one list rather than a guess at the location, paged only until a
+        page names the vault."""
         client = self.factory.keyvault(subscription_id)
-        listed = call(
+        deleted = call(
             f"list deleted vaults in subscription {subscription_id}",
             f"{NEEDS_DELETED_VAULT_READ} on subscription {subscription_id}",
-            lambda: list(client.vaults.list_deleted()),
+            lambda: next(
+                (d for d in client.vaults.list_deleted() if (d.name or "").lower() == vault_name.lower()),
+                None,
+            ),
         )
-        deleted = next((d for d in listed if (d.name or "").lower() == vault_name.lower()), None)
         if deleted is None:
             raise NotFound(
                 f"no soft-deleted vault named {vault_name} in subscription {subscription_id}", status=404
@@ -441,17 +454,34 @@ class AzureGateway:
             NEEDS_ROLEDEF_READ,
             lambda: client.role_definitions.get_by_id(role_definition_id),
         )
-        data_actions: list[str] = []
-        not_data_actions: list[str] = []
-        for permission in role.permissions or []:
-            data_actions += permission.data_actions or []
-            not_data_actions += permission.not_data_actions or []
-        return RoleDefinitionFacts(
-            id=role.id or role_definition_id,
-            role_name=role.role_name or "",
-            data_actions=tuple(data_actions),
-            not_data_actions=tuple(not_data_actions),
+        return role_facts(role, role_definition_id)
+
+    def list_custom_roles(self, scope: str) -> list[RoleDefinitionFacts]:
+        """Every custom role usable at the scope, in one paged list (`type eq 'CustomRole'`, as
+        documented), instead of one read per assignment."""
+        sub = scope.split("/subscriptions/")[-1].split("/")[0] if "/subscriptions/" in scope else None
+        client = self.factory.authorization(sub)
+        roles: list[Any] = call(
+            "list custom roles",
+            NEEDS_ROLEDEF_READ,
+            lambda: list(client.role_definitions.list(scope, filter="type eq 'CustomRole'")),
         )
+        return [role_facts(role, role.id or "") for role in roles]
+
+
+def role_facts(role: Any, role_definition_id: str) -> RoleDefinitionFacts:
+    """Map an SDK RoleDefinition to our RoleDefinitionFacts (its data actions, all permissions)."""
+    data_actions: list[str] = []
+    not_data_actions: list[str] = []
+    for permission in role.permissions or []:
+        data_actions += permission.data_actions or []
+        not_data_actions += permission.not_data_actions or []
+    return RoleDefinitionFacts(
+        id=role.id or role_definition_id,
+        role_name=role.role_name or "",
+        data_actions=tuple(data_actions),
+        not_data_actions=tuple(not_data_actions),
+    )
 
 
 def vault_facts(vault: Any, resource_group: str, subscription_id: str) -> VaultFacts:

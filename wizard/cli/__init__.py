@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import math
 import os
 import sys
@@ -17,8 +16,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from wizard import __version__
 from wizard.cli.forensics import add_what_changed_flags, what_changed_for
+from wizard.cli.output import add_output_flags
 from wizard.cli.room_commands import ROOM_COMMANDS, add_room_parsers, run_room_command
 from wizard.cli.scan import add_fleet_flags, add_scan_parser, fleet_estate
+from wizard.cli.training import TRAINING_COMMANDS, add_training_parsers, run_training
 from wizard.domain.errors import BadInput, WizardError
 from wizard.domain.ids import CLUSTER_TYPE, parse_resource_id, quoted
 
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
 
 EXIT_HEALTHY, EXIT_CRITICAL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 DEFAULT_DEMO_SCENARIO = "key-expired"
+DIAGNOSE_OUTPUTS = ("text", "json", "table", "tsv", "yaml")
+DIAGNOSE_TABLE = "findings[].{code: code, severity: severity, summary: summary}"
+"""What `diagnose --output table|tsv` shows without --query: the findings, one row each."""
 DEFAULT_RETRY_TOTAL = 4
 RETRY_TOTAL_ENV = "CMK_WIZARD_RETRY_TOTAL"
 EMULATOR_TOKEN_ENV = "CMK_WIZARD_EMULATOR_TOKEN"
@@ -192,14 +196,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     diagnose = commands.add_parser("diagnose", help="non-interactive diagnosis")
     _add_target(diagnose)
-    diagnose.add_argument("--format", choices=("text", "json"), default="text")
+    add_output_flags(diagnose, DIAGNOSE_OUTPUTS, "text")
+    diagnose.add_argument(
+        "--report",
+        metavar="PATH",
+        help="also write the Markdown diagnosis report here (findings, checks, what would fix it)",
+    )
     add_what_changed_flags(diagnose)
 
     emulator = commands.add_parser("emulator", help="run the emulator standalone")
     emulator.add_argument("--scenario", metavar="NAME|FILE", help="a built-in scenario or an estate file")
     emulator.add_argument("--port", type=_port, default=0, help="ARM port (0 = any free port)")
-    emulator.add_argument("--connection-file", metavar="PATH", default="cmk-emulator.json")
-    emulator.add_argument("--latency-ms", type=_latency_ms, default=0, metavar="N")
+    emulator.add_argument(
+        "--connection-file",
+        metavar="PATH",
+        default="cmk-emulator.json",
+        help="where to write its endpoints and token for --emulator (default cmk-emulator.json, mode 0600)",
+    )
+    emulator.add_argument(
+        "--latency-ms",
+        type=_latency_ms,
+        default=0,
+        metavar="N",
+        help=f"added to every answer, as a slow Azure would be (default 0, at most {MAX_LATENCY_MS})",
+    )
     emulator.add_argument(
         "--fault-rate",
         type=_fraction,
@@ -207,7 +227,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="F",
         help="share of requests answered 429 (Retry-After) or 503",
     )
-    emulator.add_argument("--revalidate-seconds", type=_revalidate_seconds, default=5.0, metavar="S")
+    emulator.add_argument(
+        "--revalidate-seconds",
+        type=_revalidate_seconds,
+        default=5.0,
+        metavar="S",
+        help="how long a repaired cluster takes to turn Ready (default 5)",
+    )
     _add_status_mode(emulator)
     emulator.add_argument(
         "--grant-propagation-seconds",
@@ -227,11 +253,80 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_fleet_flags(emulator)
 
-    commands.add_parser("scenarios", help="list the built-in emulator scenarios")
+    scenarios = commands.add_parser(
+        "scenarios", help="list the built-in emulator scenarios, each with what it shows"
+    )
+    add_output_flags(scenarios, ("text", "json", "table", "tsv", "yaml"), "text")
     add_room_parsers(commands, port=_port, seconds=_revalidate_seconds, seats=_whole(1, 500))
     _add_fix_parsers(commands)
     add_scan_parser(commands, lambda parser: _add_target(parser, fleet=True))
+    add_training_parsers(commands, _add_target)
+    parser.epilog = "examples:\n" + "\n".join(f"  {line}" for line in EXAMPLES[""])
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    for name, command in commands.choices.items():
+        command.epilog = "examples:\n" + "\n".join(f"  {line}" for line in EXAMPLES.get(name, ()))
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
+    for command in commands.choices.values():
+        command.add_argument("--version", action="version", version=f"cmk-wizard {__version__}")
     return parser
+
+
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "": (
+        "cmk-wizard demo                                   # the wizard on a broken scenario",
+        "cmk-wizard diagnose --cluster ID --format json    # for a pipeline",
+        "cmk-wizard fix --cluster ID --all                 # asks y/N before each write",
+    ),
+    "tui": (
+        "cmk-wizard tui --cluster /subscriptions/SUB/resourceGroups/RG/providers/"
+        "Microsoft.DocumentDB/mongoClusters/NAME",
+        "cmk-wizard tui --auth device-code --read-only     # an SSH host, looking only",
+    ),
+    "demo": (
+        "cmk-wizard demo --scenario multi-fault",
+        "cmk-wizard demo --fleet 200 --broken 0.1",
+    ),
+    "diagnose": (
+        "cmk-wizard diagnose --cluster ID",
+        "cmk-wizard diagnose --cluster ID --format json | jq '.findings[].code'",
+        "cmk-wizard diagnose --scenario key-expired --report diagnosis.md   # hand over without write rights",
+        "cmk-wizard diagnose --cluster ID --what-changed --since 30d",
+    ),
+    "emulator": (
+        "cmk-wizard emulator --scenario multi-fault --connection-file /tmp/emu.json",
+        "cmk-wizard emulator --fleet 1000 --keys 50 --subscriptions 20 --broken 0.05",
+    ),
+    "scenarios": ("cmk-wizard scenarios",),
+    "serve": (
+        "cmk-wizard serve --scenario multi-fault --room /tmp/room   # a training room for browsers",
+        "cmk-wizard serve --drill --level 2 --max-seats 12",
+    ),
+    "trainer": ("cmk-wizard trainer --room /tmp/room", "cmk-wizard trainer --emulator /tmp/emu.json"),
+    "drill": (
+        "cmk-wizard drill --seed 42 --level 2   # the same hidden faults for the whole room",
+        "cmk-wizard drill --teach               # predict each answer before it is shown",
+        "cmk-wizard drill --report ~/room       # every trainee's scorecard, side by side",
+    ),
+    "capture": (
+        "cmk-wizard capture --cluster ID --output incident.yaml   # read-only, redacted",
+        "cmk-wizard demo --scenario incident.yaml                 # replay it",
+    ),
+    "fix": (
+        "cmk-wizard fix --scenario multi-fault --all --dry-run",
+        "cmk-wizard fix --cluster ID --finding KEY_EXPIRED --report incident.md",
+        "cmk-wizard fix --cluster ID --all --yes --confirm-name NAME   # typed steps need the name",
+    ),
+    "watch": (
+        "cmk-wizard watch --cluster ID",
+        "cmk-wizard watch --cluster ID --wait-timeout 1800",
+    ),
+    "scan": (
+        "cmk-wizard scan",
+        "cmk-wizard scan --subscription SUB --output json | jq '.summary'",
+        "cmk-wizard scan --management-group mg-prod --expiring-within 14d --output csv",
+    ),
+}
+"""Each command's --help ends with these (the README's examples, short)."""
 
 
 def _add_status_mode(parser: Any, prefix: str = "") -> None:
@@ -395,16 +490,29 @@ def _run_diagnose(args: argparse.Namespace) -> int:
     from wizard.run.diagnose import diagnose
     from wizard.run.text import diagnosis_text
 
+    if args.report:
+        from wizard.run.outputs import check_report_path
+
+        check_report_path(args.report)
     backend = make_backend(args)
     try:
         cluster_id = target_cluster(backend)
-        result = diagnose(backend.connect(), cluster_id)
+        reader = backend.connect()
+        result = diagnose(reader, cluster_id)
         changed = what_changed_for(args, backend, result)
+        if args.report:
+            _write_diagnosis_report(args.report, result, changed, reader)
     finally:
         backend.close()
-    if args.format == "json":
+    if args.output != "text" or args.query is not None:
+        from wizard.cli.output import jmespath_query, query, render
+
         out = result.to_json()
-        print(json.dumps(out if changed is None else {**out, "whatChanged": changed.to_json()}, indent=2))
+        out = out if changed is None else {**out, "whatChanged": changed.to_json()}
+        shape = args.query
+        if shape is None and args.output in ("table", "tsv"):
+            shape = jmespath_query(DIAGNOSE_TABLE)
+        print(render(query(out, shape), "json" if args.output == "text" else args.output))
     else:
         print(diagnosis_text(result))
         if changed is not None:
@@ -412,6 +520,18 @@ def _run_diagnose(args: argparse.Namespace) -> int:
 
             print("\n".join(timeline_lines(changed)))
     return result.exit_code
+
+
+def _write_diagnosis_report(path: str, result: Any, changed: Any, reader: Any) -> None:
+    """The incident report of a diagnosis alone (findings, checks, what would fix it), to hand over;
+    where it went goes to stderr, so stdout stays the diagnosis (JSON stays one object)."""
+    from wizard.run.incident import incident_markdown, save_report
+    from wizard.run.incidents import Incident
+
+    incident = Incident(result.cluster_id)
+    incident.saw(result, "diagnose")
+    saved = save_report(incident_markdown(incident, what_changed=changed, reader=reader), path)
+    print(f"diagnosis report: {saved}", file=sys.stderr)
 
 
 def _require_terminal(command: str) -> None:
@@ -474,10 +594,31 @@ def _run_emulator(args: argparse.Namespace) -> int:
 
 
 def _run_scenarios(args: argparse.Namespace) -> int:
-    from wizard.emulator import scenario_names
+    """Each built-in scenario with the one-line description its YAML file gives it."""
+    from wizard.cli.output import query, render
+    from wizard.emulator import scenario_descriptions
 
-    print("\n".join(scenario_names()))
+    described = scenario_descriptions()
+    if args.output == "text" and args.query is None:
+        width = max(map(len, described), default=0)
+        print("\n".join(f"{name:<{width}}  {text}" for name, text in described.items()))
+        return EXIT_HEALTHY
+    listed = [{"name": name, "description": text} for name, text in described.items()]
+    print(render(query(listed, args.query), "json" if args.output == "text" else args.output))
     return EXIT_HEALTHY
+
+
+def _demo_outputs(args: argparse.Namespace) -> None:
+    """Against an emulator (demo, --scenario, --emulator, --fleet) the audit log and reports go to a
+    demo directory of their own unless asked otherwise: never into the live audit log."""
+    if not any(getattr(args, name, None) for name in ("scenario", "emulator", "fleet")):
+        return
+    from wizard.run.audit import demo_state_dir
+
+    if hasattr(args, "audit_log") and not args.audit_log:
+        args.audit_log = str(demo_state_dir() / "audit.jsonl")
+    if hasattr(args, "report_dir") and not args.report_dir:
+        args.report_dir = str(demo_state_dir() / "reports")
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -486,6 +627,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         args = build_parser().parse_args(["tui"])
     if command == "demo" and not args.fleet and not args.scenario:
         args.scenario = DEFAULT_DEMO_SCENARIO
+    _demo_outputs(args)
     if command in ("tui", "demo"):
         return _run_tui(args)
     if command == "diagnose":
@@ -506,6 +648,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from wizard.cli.scan import run_scan
 
         return run_scan(args, make_backend)
+    if command in TRAINING_COMMANDS:
+        return run_training(args, make_backend)
     return _run_scenarios(args)
 
 

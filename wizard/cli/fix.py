@@ -21,11 +21,13 @@ from wizard.engine.steps import Plan, Step
 from wizard.run.audit import audit_log, default_audit_path
 from wizard.run.confirmation import Answer, auto_confirm
 from wizard.run.firewall import left_open_text
-from wizard.run.fix import FixSession, FixSettings
+from wizard.run.fix import FixSession
+from wizard.run.fix_settings import FixSettings
 from wizard.run.outcomes import StepOutcome
 from wizard.run.outputs import check_audit_path, check_report_path
 from wizard.run.recovery import WAIT_ADVICE
 from wizard.run.wait import WaitProgress, wait_for_ready
+from wizard.run.wait_gate import GO_BACK, blocked_text, blockers
 
 EXIT_USAGE, EXIT_INCOMPLETE = 2, 3
 
@@ -254,13 +256,32 @@ def run_fix(
 def run_watch(
     args: argparse.Namespace, make_backend: Callable[[argparse.Namespace], Any], *, out: TextIO | None = None
 ) -> int:
-    """wait-for-ready with progress lines: 0 when Ready, 3 on timeout."""
+    """wait-for-ready with progress lines: 0 when Ready, 3 on timeout. Never while a cause is there
+    (the same rule as the Fix screen and `fix`): it says which, and exits as `diagnose` would."""
+    from wizard.run.diagnose import diagnose
+
     out = out or sys.stdout
     backend = make_backend(args)
     try:
         cluster_id = target_cluster(backend)
         gateway = backend.connect()
         settings = FixSettings.for_mode(gateway.mode, wait_timeout=args.wait_timeout)
+        latest = [diagnose(gateway, cluster_id)]
+        refused = next((o.error for o in latest[0].known.values() if isinstance(o.error, AuthFailed)), None)
+        if refused is not None:  # signed out (or a token the emulator refuses): waiting cannot help
+            print(f"could not poll the cluster: {refused}", file=out)
+            return EXIT_INCOMPLETE
+        found = blockers(latest[0])
+        if found:
+            print(blocked_text(found), file=out)
+            print(f"  what to do: {GO_BACK}; e.g. cmk-wizard fix --cluster {cluster_id} --all", file=out)
+            return latest[0].exit_code
+
+        def recheck() -> str:
+            latest[0] = diagnose(gateway, cluster_id)
+            again = blockers(latest[0])
+            return blocked_text(again) if again else ""
+
         result = wait_for_ready(
             gateway,
             cluster_id,
@@ -268,8 +289,13 @@ def run_watch(
             poll=settings.wait_poll,
             max_poll=settings.wait_max_poll,
             on_progress=_progress_line(out),
+            recheck=recheck,
+            recheck_every=settings.wait_recheck,
         )
         print(result.describe(), file=out)
+        if result.blocked:
+            print(f"  what to do: {GO_BACK}; e.g. cmk-wizard fix --cluster {cluster_id} --all", file=out)
+            return latest[0].exit_code
         if result.status in WAIT_ADVICE:
             print(f"  what to do: {WAIT_ADVICE[result.status]}", file=out)
         return 0 if result.ready else EXIT_INCOMPLETE

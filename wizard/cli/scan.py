@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from wizard.cli.output import add_output_flags
 from wizard.domain.errors import BadInput
 from wizard.domain.fleet import FleetScope
 from wizard.domain.ids import quoted
@@ -126,7 +127,7 @@ def add_scan_parser(commands: Any, add_connection: Callable[[argparse.ArgumentPa
     where.add_argument(
         "--management-group", type=management_group, metavar="NAME", help="scan a management group"
     )
-    scan.add_argument("--output", choices=("table", "json", "csv"), default="table")
+    add_output_flags(scan, ("table", "json", "csv", "tsv", "yaml"), "table")
     scan.add_argument(
         "--expiring-within",
         type=expiring_within,
@@ -147,9 +148,12 @@ def add_scan_parser(commands: Any, add_connection: Callable[[argparse.ArgumentPa
 
 def run_scan(args: argparse.Namespace, make_backend: Callable[[argparse.Namespace], Any]) -> int:
     """Scan, print the report in the asked format, exit 0 healthy / 1 critical / 3 incomplete."""
+    from wizard.cli.output import query, render
     from wizard.run.scan import scan
     from wizard.run.scan_output import table, to_csv, to_json
 
+    if args.query is not None and args.output == "csv":
+        raise BadInput("--query shapes JSON: use --output json, yaml, tsv or table with it")
     scope = FleetScope(tuple(args.subscriptions_in_scope or ()), args.management_group)
     backend = make_backend(args)
     now = datetime.now(UTC)
@@ -163,7 +167,9 @@ def run_scan(args: argparse.Namespace, make_backend: Callable[[argparse.Namespac
         )
     finally:
         backend.close()
-    if args.output == "json":
+    if args.query is not None or args.output in ("tsv", "yaml"):
+        print(render(query(to_json(report, now), args.query), args.output))
+    elif args.output == "json":
         print(json.dumps(to_json(report, now)))  # one line: thousands of clusters stay fast to write
     elif args.output == "csv":
         print(to_csv(report), end="")

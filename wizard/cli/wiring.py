@@ -104,6 +104,7 @@ class LiveBackend:
                     retry=self.options.retry(),
                     polling_interval=self.options.polling_interval,
                 )
+                factory.prewarm()  # connections and clients ready while the first read is in flight
                 self._gateway = AzureGateway(factory, mode="azure", read_only=self.read_only)
             return self._gateway
 
@@ -130,6 +131,14 @@ class LiveBackend:
     def switch_scenario(self, name: str) -> None:
         """Live Azure has no scenarios."""
         raise ValueError("scenarios exist only in emulator mode")
+
+    def current_scenario(self) -> tuple[str, str] | None:
+        """Live Azure plays no scenario."""
+        return None
+
+    def scenario_descriptions(self) -> dict[str, str]:
+        """Live Azure has no scenarios."""
+        return {}
 
     def close(self) -> None:
         """Close the SDK clients."""
@@ -230,6 +239,7 @@ class EmulatorBackend:
                     polling_interval=0.05,
                     verify_challenge_resource=False,
                 )
+                factory.prewarm()  # connections and clients ready while the first read is in flight
                 self._gateway = AzureGateway(
                     factory,
                     mode="emulator",
@@ -269,6 +279,21 @@ class EmulatorBackend:
         from wizard.emulator import scenario_names
 
         return list(scenario_names())
+
+    def current_scenario(self) -> tuple[str, str] | None:
+        """The embedded scenario (or estate file) and its `description`."""
+        if self.scenario is None:
+            return None
+        text = str(self._estate.spec.get("description", "") or "")
+        return self.scenario, " ".join(text.split())
+
+    def scenario_descriptions(self) -> dict[str, str]:
+        """The built-in scenarios' descriptions, when the emulator is ours to restart."""
+        if self.scenario is None:
+            return {}
+        from wizard.emulator import scenario_descriptions
+
+        return scenario_descriptions()
 
     def switch_scenario(self, name: str) -> None:
         """Stop the embedded emulator and start another scenario."""

@@ -220,6 +220,8 @@ class CreateIdentity(_Write):
     resource_group: str
     name: str
     location: str
+    replaces: str = field(default="", metadata={"shown": False})
+    """The lost identity this one stands in for: in the audit log's intent, so a re-run finds it."""
 
     @property
     def identity_id(self) -> str:

@@ -51,6 +51,10 @@ class RemediationSpec:
     verifies: tuple[str, ...]
     phase: int
     writes: bool = True
+    afterwards: str = ""
+    """What the operator does once this step is done (e.g. provision again after the delete)."""
+    afterwards_az: str = ""
+    """The `az` command for `afterwards`."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,8 @@ def _parse(data: dict[str, Any]) -> Catalog:
             verifies=tuple(entry["verifies"]),
             phase=int(entry["phase"]),
             writes=bool(entry.get("writes", True)),
+            afterwards=entry.get("afterwards", ""),
+            afterwards_az=entry.get("afterwards_az", ""),
         )
         for rid, entry in data["remediations"].items()
     }

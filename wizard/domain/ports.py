@@ -94,6 +94,10 @@ class AzureReader(Protocol):
         """A role definition's data actions."""
         ...
 
+    def list_custom_roles(self, scope: str) -> list[RoleDefinitionFacts]:
+        """Every custom role usable at the scope (one list, whatever the number of assignments)."""
+        ...
+
 
 class AuditTrail(Protocol):
     """Where every write is recorded before and after it is made (append-only, flushed to disk)."""
@@ -182,6 +186,14 @@ class Backend(Protocol):
 
     def switch_scenario(self, name: str) -> None:
         """Restart the embedded emulator on another scenario (slow: call from a worker)."""
+        ...
+
+    def current_scenario(self) -> tuple[str, str] | None:
+        """The scenario playing now and what it shows a trainee (None when live)."""
+        ...
+
+    def scenario_descriptions(self) -> dict[str, str]:
+        """What each scenario of `scenarios()` shows, by name (empty when live)."""
         ...
 
     def close(self) -> None:

@@ -68,6 +68,7 @@ class OutcomeStatus(StrEnum):
     ERROR = "error"
     UNKNOWN = "unknown"
     DECLINED = "declined"
+    SKIPPED = "skipped"  # left out of this fix by the operator (nothing sent); it can be taken back
     REFUSED = "refused"
     ESCALATE = "escalate"
     READY = "ready"
@@ -75,6 +76,8 @@ class OutcomeStatus(StrEnum):
     """ARM says Ready, but nothing (no Resource Health) could prove the key was revalidated."""
     CLUSTER_STOPPED = "cluster-stopped"
     """The cluster is Stopped: it is not waited on; it must be started."""
+    BLOCKED = "blocked"
+    """Not waited (or stopped waiting): a critical cause is still there, or a critical question open."""
     TIMEOUT = "timeout"
     CANCELLED = "cancelled"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wizard.emulator.estate import Estate, EstateError, load_estate, scenario_names
+from wizard.emulator.estate import Estate, EstateError, load_estate, scenario_descriptions, scenario_names
 
 if TYPE_CHECKING:
     from wizard.emulator.server import DEFAULT_TOKEN, Emulator
@@ -20,6 +20,7 @@ __all__ = [
     "EstateError",
     "fleet_estate",
     "load_estate",
+    "scenario_descriptions",
     "scenario_names",
 ]
 

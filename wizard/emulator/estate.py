@@ -16,6 +16,7 @@ from wizard.emulator.estate_fields import (
     EstateError,
     Fields,
     field_items,
+    paging,
     resource_groups,
     shown,
     timing,
@@ -124,6 +125,19 @@ def scenario_names() -> list[str]:
     return sorted(p.name.rsplit(".", 1)[0] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
+def scenario_descriptions() -> dict[str, str]:
+    """Each built-in scenario's one-line `description` (what it shows a trainee), by name."""
+    import yaml
+
+    folder = resources.files("wizard.emulator").joinpath("scenarios")
+    described: dict[str, str] = {}
+    for name in scenario_names():
+        data = yaml.safe_load(folder.joinpath(f"{name}.yaml").read_text("utf-8"))
+        text = data.get("description", "") if isinstance(data, dict) else ""
+        described[name] = " ".join(str(text).split())
+    return described
+
+
 def load_estate(name_or_path: str) -> Estate:
     """A built-in scenario by name, or an estate file (.yaml/.yml/.json); raises EstateError."""
     if name_or_path in scenario_names():
@@ -203,6 +217,7 @@ class _Builder:
             setattr(state, attr, seconds)
         state.groups, deleted_groups = resource_groups(top, self.sub, _NAME)
         state.deleted_groups = {(sub.lower(), rg.lower()) for sub, rg in deleted_groups}
+        state.page_sizes = paging(top)
         operator = top.child("operator")
         if operator is not None:
             for index, restriction in enumerate(operator.strings("restrictions")):

@@ -227,6 +227,29 @@ def resource_groups(
     return groups, deleted
 
 
+PAGE_FIELDS = {
+    "roleAssignments": "role_assignments",
+    "roleDefinitions": "role_definitions",
+    "vaults": "vaults",
+    "deletedVaults": "deleted_vaults",
+}
+"""`paging` keys and the lists they size (see wizard.emulator.arm.paging)."""
+
+
+def paging(top: Fields) -> dict[str, int]:
+    """`paging`: items per page of each ARM list the estate wants smaller (or larger) than the default."""
+    block = top.child("paging")
+    if block is None:
+        return {}
+    found = {
+        name: block.number(key, 0, minimum=1, maximum=100_000)
+        for key, name in PAGE_FIELDS.items()
+        if block.data.get(key) is not None
+    }
+    block.done()
+    return found
+
+
 TIMING = {
     "operationSeconds": "operation_seconds",
     "keyLagSeconds": "key_lag_seconds",

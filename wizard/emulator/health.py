@@ -45,7 +45,10 @@ class Verdict:
 def role_definition(state: State, role_definition_id: str) -> RoleDefinition | None:
     """A built-in or custom role by its id (only the trailing GUID matters)."""
     guid = role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
-    return next((r for r in (*BUILT_IN_ROLES, *state.custom_roles) if r.guid.lower() == guid), None)
+    roles = state.memoised(
+        "roles", lambda: {r.guid.lower(): r for r in (*BUILT_IN_ROLES, *state.custom_roles)}
+    )
+    return roles.get(guid)
 
 
 def parse_key_url(url: str) -> tuple[str, str, str | None] | None:

@@ -349,6 +349,26 @@ class State:
             self.memo[name] = build()
         return self.memo[name]  # type: ignore[return-value]
 
+    def memoised(self, name: str, build: Callable[[], _M]) -> _M:
+        """`build()`, kept while only reads are answered (an index other modules make of the state)."""
+        return self._memo(name, build)
+
+    def assignments_of(self, principal_id: str) -> list[RoleAssignment]:
+        """The principal's role assignments (indexed while only reads are answered)."""
+        pid = principal_id.lower()
+        if self.memo is None:
+            return [a for a in self.role_assignments if a.principal_id.lower() == pid]
+        index = self._memo("assignments", self._assignments_by_principal)
+        return index.get(pid, [])
+
+    def _assignments_by_principal(self) -> dict[str, list[RoleAssignment]]:
+        index: dict[str, list[RoleAssignment]] = {}
+        for assignment in self.role_assignments:
+            index.setdefault(assignment.principal_id.lower(), []).append(assignment)
+        return index
+
+    page_sizes: dict[str, int] = field(default_factory=dict)
+    """Items per page of an ARM list, by list (wizard.emulator.arm.paging), where the estate sets one."""
     operation_seconds: float = 0.0
     """ARM operations run this long by the clock (0: InProgress on the first poll, done on the next)."""
     key_lag_seconds: float = 0.0

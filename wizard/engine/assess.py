@@ -62,12 +62,23 @@ def critical_causes(findings: tuple[Finding, ...]) -> set[str]:
     }
 
 
+def critical_checks() -> frozenset[str]:
+    """The checks a healthy verdict needs answered."""
+    return frozenset(spec.id for spec in load_tree() if spec.critical)
+
+
+def unseen_critical(assessment: Assessment) -> tuple[CheckResult, ...]:
+    """The critical checks the operator could not look at (unknown): a cause there stays hidden."""
+    critical = critical_checks()
+    return tuple(c for c in assessment.checks if c.id in critical and c.status == CheckStatus.UNKNOWN)
+
+
 def verdict_of(assessment: Assessment) -> str:
     """healthy, unhealthy (a critical finding) or incomplete (a question left open, or Resource Health
     reporting the cluster down while no cause was found)."""
     if any(f.severity == Severity.CRITICAL for f in assessment.findings):
         return "unhealthy"
-    critical = {spec.id for spec in load_tree() if spec.critical}
+    critical = critical_checks()
     if any(
         c.status in (CheckStatus.UNKNOWN, CheckStatus.PENDING, CheckStatus.RUNNING)
         for c in assessment.checks

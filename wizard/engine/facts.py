@@ -30,6 +30,7 @@ from wizard.engine.reads import (
     Known,
     Outcome,
     answered_value,
+    custom_roles_read,
     deleted_key_read,
     deleted_vault_reads,
     key_read,
@@ -37,6 +38,8 @@ from wizard.engine.reads import (
     newest_key_read,
     resource_health_read,
     role_assignments_read,
+    role_definition_read,
+    role_guid,
     vault_lookup_read,
     vault_search_reads,
 )
@@ -103,7 +106,27 @@ class Facts:
     role_assignments: Mapping[str, tuple[RoleAssignmentFacts, ...]] = field(default_factory=dict)
     """At the located vault, by the principal id they were listed for."""
     role_definitions: Mapping[str, RoleDefinitionFacts] = field(default_factory=dict)
-    """By role definition id."""
+    """By the role's GUID (lower-cased), whether read by id or listed among the custom roles."""
+
+    def role_definition(self, role_definition_id: str) -> RoleDefinitionFacts | None:
+        """The role's definition, if it was read or listed."""
+        return self.role_definitions.get(role_guid(role_definition_id))
+
+    @property
+    def custom_roles_read(self) -> Read | None:
+        """The one list of custom roles at the located vault."""
+        return custom_roles_read(self.vault_ref.id) if self.vault_ref else None
+
+    def role_reads(self, role_definition_id: str) -> list[Read]:
+        """The reads that settle one role's definition: the custom-role list, then a read by id only
+        when the list could not be read or left the role out."""
+        listing = self.custom_roles_read
+        if listing is None:
+            return [role_definition_read(role_definition_id)]
+        listed = self.outcome(listing)
+        if listed is None or (listed.error is None and self.role_definition(role_definition_id)):
+            return [listing]
+        return [listing, role_definition_read(role_definition_id)]
 
     @classmethod
     def from_known(cls, cluster_id: str, known: Known) -> Facts:
@@ -343,10 +366,17 @@ def _assignments_at(ref: VaultRef | None, known: Known) -> dict[str, tuple[RoleA
 
 
 def _role_definitions(known: Known) -> dict[str, RoleDefinitionFacts]:
-    return {
-        read.args[0]: outcome.value
-        for read, outcome in known.items()
-        if read.kind == ReadKind.ROLE_DEFINITION
-        and outcome.error is None
-        and isinstance(outcome.value, RoleDefinitionFacts)
-    }
+    found: dict[str, RoleDefinitionFacts] = {}
+    for read, outcome in known.items():
+        if outcome.error is not None:
+            continue
+        if read.kind == ReadKind.ROLE_DEFINITIONS and isinstance(outcome.value, list):
+            found.update({role_guid(r.id): r for r in outcome.value if isinstance(r, RoleDefinitionFacts)})
+    for read, outcome in known.items():
+        if (
+            read.kind == ReadKind.ROLE_DEFINITION
+            and outcome.error is None
+            and isinstance(outcome.value, RoleDefinitionFacts)
+        ):
+            found[role_guid(read.args[0])] = outcome.value
+    return found

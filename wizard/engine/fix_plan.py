@@ -18,6 +18,8 @@ recovered). The ordering rules, all enforced here:
   when the warning is named (`fix --finding CODE`, or chosen in the wizard);
 - fix every cause before deleting a failed cluster; wait for Ready last;
 - unrecoverable findings become `escalate` steps that explain and write nothing;
+- a critical check the operator cannot look at (unknown) is named in the plan's notes: a cause
+  there cannot be planned for (the executor stops when one goes unknown in a re-plan);
 - a data-plane step the vault's firewall will refuse is warned about, and, when the operator's
   address is known and an IP rule helps, wrapped in a temporary rule (wizard.engine.plan_network):
   added before it, removed after it; a rule still open after a failure or an earlier run is
@@ -34,8 +36,9 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 
 from wizard.domain.catalog import load_catalog
-from wizard.domain.models import CheckStatus, Finding, Severity
+from wizard.domain.models import CheckResult, CheckStatus, Finding, Severity
 from wizard.domain.results import StepKind
+from wizard.engine.assess import unseen_critical
 from wizard.engine.plan_builder import DiagnosisLike, PlanBuilder
 from wizard.engine.plan_network import closing_plan, plan_operator_network
 from wizard.engine.plan_rules import READY, plan_finding
@@ -60,6 +63,24 @@ def scope_of(codes: Collection[str] | None, findings: tuple[Finding, ...]) -> se
         # the access judged is the recreated principal's: its fix is the replacement identity
         scope.add("IDENTITY_RECREATED")
     return scope
+
+
+UNSEEN_PART = {"cluster": "the cluster", "identity": "the identity", "vault": "the vault", "key": "the key"}
+
+
+def what_is_unseen(check: CheckResult) -> str:
+    """`access`, `the key`...: the part of the estate an unknown check leaves in the dark."""
+    family = check.id.split(".", 1)[0]
+    return UNSEEN_PART.get(family, family)
+
+
+def unseen_note(check: CheckResult) -> str:
+    """The plan's warning for a critical check the operator cannot look at."""
+    why = f"needs {check.needs}" if check.needs else check.detail
+    return (
+        f"cannot see {what_is_unseen(check)}: {check.id} is unknown ({why}); a step it would call "
+        "for cannot be planned, so this plan may miss one and the wait for Ready may not end"
+    )
 
 
 def named_only(finding: Finding) -> bool:
@@ -106,6 +127,7 @@ def plan_fixes(
                 "Findings): " + ", ".join(x.code for x in held)
             )
     b.chosen = frozenset(x.code for x in chosen)
+    b.notes += [unseen_note(check) for check in unseen_critical(diagnosis.assessment)]
     for finding in chosen:
         plan_finding(b, finding)
     plan_operator_network(b)

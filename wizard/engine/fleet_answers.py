@@ -135,6 +135,9 @@ class FleetAnswers:
             case ReadKind.ROLE_DEFINITION:
                 role = self.roles.get(_guid(a[0]))
                 return Outcome(role) if role is not None else None
+            case ReadKind.ROLE_DEFINITIONS:
+                # the custom roles the graph listed; one it left out is then read by id (None here)
+                return Outcome(list(self.roles.values()))
         return None
 
     def _with_dependencies(self, build: Callable[[], object]) -> Outcome | None:

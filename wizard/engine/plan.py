@@ -11,7 +11,6 @@ from wizard.engine.reads import (
     key_read,
     newest_key_read,
     role_assignments_read,
-    role_definition_read,
     vault_lookup_read,
 )
 from wizard.engine.roles import KNOWN_INSUFFICIENT_ROLES, KNOWN_SUFFICIENT_ROLES
@@ -36,8 +35,12 @@ def plan(cluster_id: str, known: Known) -> list[Read]:
     looked_up = facts.outcome(lookup)
     if looked_up is None or looked_up.error:
         return wanted
-    if not isinstance(looked_up.value, VaultRef):
-        wanted += [*facts.live_vault_searches, *deleted_vault_reads(cluster, key, None, known)]
+    if not isinstance(looked_up.value, VaultRef) and facts.vault_ref is None and facts.deleted_vault is None:
+        # the sweep, subscription by subscription; it stops (reads not yet sent are dropped) once
+        # the vault is found live or soft-deleted: a vault's name is global
+        live, deleted = facts.live_vault_searches, deleted_vault_reads(cluster, key, None, known)
+        wanted += [live[0], *(r for pair in zip(live[1:], deleted, strict=False) for r in pair)]
+        wanted += deleted[len(live) - 1 :]
     ref = facts.vault_ref
     if ref is None:
         return wanted
@@ -66,7 +69,7 @@ def plan(cluster_id: str, known: Known) -> list[Read]:
             continue
         for a in covering:
             if a.role_guid not in KNOWN_INSUFFICIENT_ROLES:
-                wanted.append(role_definition_read(a.role_definition_id))
+                wanted += facts.role_reads(a.role_definition_id)
     return list(dict.fromkeys(wanted))
 
 

@@ -198,12 +198,23 @@ def plan_new_identity(b: PlanBuilder, finding: Finding, explanation: str = "") -
     c = f.cluster
     assert c is not None
     assert c.key_identity_id
-    old = parse_resource_id(c.key_identity_id)
+    old_id = c.key_identity_id
+    old = parse_resource_id(old_id)
     new = carry.new_identity
     if new is None:
-        create = CreateIdentity(
-            c.subscription_id, c.resource_group, new_identity_name(old.name, b.now), c.location
-        )
+        chosen = carry.replacement if carry.replacement and carry.replacement.stands_for(old_id) else None
+        name = parse_resource_id(chosen.identity_id).name if chosen else new_identity_name(old.name, b.now)
+        create = CreateIdentity(c.subscription_id, c.resource_group, name, c.location, replaces=old_id)
+        if chosen and chosen.audit_id:
+            explanation = " ".join(
+                part
+                for part in (
+                    explanation,
+                    f"The name is the one an earlier run chose for this incident (audit record "
+                    f"{chosen.audit_id}); an identity of that name is reused, never made twice.",
+                )
+                if part
+            )
         b.add(
             create,
             finding,

@@ -70,44 +70,6 @@ class PlanBuilder:
 
     def add(
         self,
-        action: Action,
-        finding: Finding | str,
-        *,
-        target: str,
-        before: dict[str, Any],
-        after: dict[str, Any],
-        values: dict[str, Any] | None = None,
-        provisional: bool = False,
-        doubt: str = "",
-        confirm_text: str = "",
-        explanation: str = "",
-    ) -> None:
-        """A write step for `action`; the same write planned for another finding is named once."""
-        self._planned(
-            action.remediation,
-            StepKind.WRITE,
-            action,
-            finding,
-            target=target,
-            before=before,
-            after=after,
-            values=values,
-            provisional=provisional,
-            doubt=doubt,
-            confirm_text=confirm_text,
-            explanation=explanation,
-        )
-
-    def wait(
-        self, finding: Finding | str, *, target: str, before: dict[str, Any], after: dict[str, Any]
-    ) -> None:
-        """The wait for Ready: it only reads."""
-        self._planned(WAIT_FOR_READY, StepKind.WAIT, None, finding, target=target, before=before, after=after)
-
-    def _planned(
-        self,
-        remediation: str,
-        kind: StepKind,
         action: Action | None,
         finding: Finding | str,
         *,
@@ -120,6 +82,11 @@ class PlanBuilder:
         confirm_text: str = "",
         explanation: str = "",
     ) -> None:
+        """A write step for `action` (None: the wait for Ready, which only reads); the same step
+        planned for another finding is named once."""
+        remediation, kind = (
+            (action.remediation, StepKind.WRITE) if action is not None else (WAIT_FOR_READY, StepKind.WAIT)
+        )
         spec = self.catalog.remediations[remediation]
         code = finding.code if isinstance(finding, Finding) else finding
         merged = self.base_values() | (values or {})
@@ -155,45 +122,66 @@ class PlanBuilder:
         self.keys[step.key] = len(self.steps)
         self.steps.append((spec.phase, len(self.steps), step))
 
+    def wait(
+        self, finding: Finding | str, *, target: str, before: dict[str, Any], after: dict[str, Any]
+    ) -> None:
+        """The wait for Ready: it only reads."""
+        self.add(None, finding, target=target, before=before, after=after)
+
     def escalate(self, finding: Finding, explanation: str, *, verb: str = "Escalate") -> None:
         """A finding nothing here can (or may) fix: explain it, write nothing."""
-        entry = self.catalog.finding(finding.code)
-        step = Step(
-            remediation=ESCALATION,
-            finding=finding.code,
-            kind=StepKind.ESCALATE,
-            title=f"{verb}: {entry.title}",
-            summary=finding.summary,
-            change="nothing: this tool writes nothing for this finding",
-            before={},
-            after={},
-            action=None,
-            target=self.f.cluster_id,
-            explanation=explanation,
-            reversible=True,
-            confirm=ConfirmKind.NONE,
+        self._explained(
+            ESCALATION,
+            StepKind.ESCALATE,
+            finding,
+            f"{verb}: {self.catalog.finding(finding.code).title}",
+            "nothing: this tool writes nothing for this finding",
+            explanation,
+            self.catalog.order.escalate[finding.severity],
         )
-        self.steps.append((self.catalog.order.escalate[finding.severity], len(self.steps), step))
 
     def defer(self, finding: Finding, remediation: str, explanation: str) -> None:
         """A fix that must wait (the seed page's rules): named now, applied on a later run."""
         spec = self.catalog.remediations[remediation]
+        self._explained(
+            remediation,
+            StepKind.DEFERRED,
+            finding,
+            f"Later: {spec.title}",
+            "nothing now",
+            explanation,
+            self.catalog.order.deferred,
+            verifies=spec.verifies,
+        )
+
+    def _explained(
+        self,
+        remediation: str,
+        kind: StepKind,
+        finding: Finding,
+        title: str,
+        change: str,
+        explanation: str,
+        phase: int,
+        verifies: tuple[str, ...] = (),
+    ) -> None:
+        """A step that writes nothing, only explains (an escalation, or a fix for later)."""
         step = Step(
             remediation=remediation,
             finding=finding.code,
-            kind=StepKind.DEFERRED,
-            title=f"Later: {spec.title}",
+            kind=kind,
+            title=title,
             summary=finding.summary,
-            change="nothing now",
+            change=change,
             before={},
             after={},
             action=None,
             target=self.f.cluster_id,
             explanation=explanation,
             confirm=ConfirmKind.NONE,
-            verifies=spec.verifies,
+            verifies=verifies,
         )
-        self.steps.append((self.catalog.order.deferred, len(self.steps), step))
+        self.steps.append((phase, len(self.steps), step))
 
     def amend(self, key: str, **changes: Any) -> None:
         """Change a planned step in place (by its key), e.g. to warn about the vault's network."""

@@ -104,5 +104,16 @@ def role_assignments_read(vault_id: str, principal_id: str) -> Read:
 
 
 def role_definition_read(role_definition_id: str) -> Read:
-    """One role definition, for a role whose data actions are not known in advance."""
+    """One role definition, for a role the custom roles listed at the vault did not include."""
     return Read(ReadKind.ROLE_DEFINITION, (role_definition_id,))
+
+
+def custom_roles_read(scope: str) -> Read:
+    """Every custom role usable at a scope, in one list: N custom-role assignments cost one read,
+    not N (role definitions are read by id only for a role the list leaves out)."""
+    return Read(ReadKind.ROLE_DEFINITIONS, (scope,))
+
+
+def role_guid(role_definition_id: str) -> str:
+    """A role definition id's trailing GUID, lower-cased: the same role whatever scope prefixes it."""
+    return role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()

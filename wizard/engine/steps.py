@@ -24,14 +24,33 @@ class OpenRule:
 
 
 @dataclass(frozen=True)
+class Replacement:
+    """The identity named to replace a cluster's lost one, once per incident.
+
+    `replaces`: the lost identity's ID; `audit_id`: the intent that named it (an earlier run's, or
+    "" for this session's own plan). The name is in the intent before the PUT, so a run killed
+    after it is followed by one that reuses the identity instead of making a second."""
+
+    replaces: str
+    identity_id: str
+    audit_id: str = ""
+
+    def stands_for(self, identity_id: str | None) -> bool:
+        """It replaces this (lost) identity."""
+        return bool(identity_id) and self.replaces.lower() == (identity_id or "").lower()
+
+
+@dataclass(frozen=True)
 class Carry:
     """What earlier steps of this session did, which a fresh diagnosis cannot show yet.
 
     `operator_ip`: the operator's public address (--my-ip, or the one a firewall 403 named);
     `open_rules`: the temporary IP rules still to remove; `close_rules_first`: remove them before
-    anything else (a step failed while they were open)."""
+    anything else (a step failed while they were open); `replacement`: the name a new identity
+    takes (fixed once per incident)."""
 
     new_identity: IdentityFacts | None = None
+    replacement: Replacement | None = None
     granted_principals: frozenset[str] = frozenset()
     expiry_extended: bool = False
     access_restored: bool = False

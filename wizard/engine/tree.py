@@ -24,6 +24,7 @@ class ReadKind(StrEnum):
     DELETED_KEY = "deleted_key"
     ROLE_ASSIGNMENTS = "role_assignments"
     ROLE_DEFINITION = "role_definition"
+    ROLE_DEFINITIONS = "role_definitions"
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class CheckSpec:
     api: str
     passage: str
     critical: bool = True
+    az: str = ""
+    """The Azure CLI command that shows the same answer, with `{placeholders}` (teach mode)."""
 
 
 @cache
@@ -67,6 +70,7 @@ def load_tree() -> tuple[CheckSpec, ...]:
             api=c["api"],
             passage=c["passage"],
             critical=bool(c.get("critical", True)),
+            az=str(c.get("az", "")),
         )
         for c in data["checks"]
     )

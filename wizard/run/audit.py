@@ -44,6 +44,12 @@ def default_audit_path() -> Path:
     return Path(user_state_dir("cmk-wizard")) / "audit.jsonl"
 
 
+def demo_state_dir() -> Path:
+    """`<user state dir>/cmk-wizard/demo`: where runs against an emulator keep their audit log and
+    reports, so a training run never lands in the live audit log."""
+    return default_audit_path().parent / "demo"
+
+
 def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
     """A copy of `value` with tokens, JWTs, bearer strings and secret-named fields removed."""
     known = [s for s in secrets if s and len(s) >= 4]
@@ -114,6 +120,10 @@ class AuditLog:
         self._lock = threading.Lock()
         self._seq = 0
         self.cluster = ""
+        self.incident: dict[str, Any] = {}
+        """What every record of this log object carries first: the incident id and the pass number."""
+        self.planned_from: dict[str, Any] = {}
+        """The diagnosis the next writes were planned from; `before` records carry it (`diagnosis`)."""
 
     def add_secret(self, secret: str) -> None:
         """A string that must never appear in a record (e.g. the emulator's token)."""
@@ -188,6 +198,7 @@ class AuditLog:
         """One record, one `os.write`, then fsync; a short write is cut back off (caller holds the locks)."""
         self._seq += 1
         rid = f"{self.session}-{self._seq:04d}"
+        record = {**self.incident, **record}
         line = json.dumps(
             redact({"schema": SCHEMA, "id": rid, "time": _now(), **record}, self.secrets),
             sort_keys=False,
@@ -235,6 +246,8 @@ class AuditLog:
         }
         if self.cluster:
             record["cluster"] = self.cluster
+        if self.planned_from:
+            record["diagnosis"] = self.planned_from
         if action is not None:
             record["action"] = action
         return self._append(record)
@@ -262,11 +275,7 @@ class AuditLog:
             "message": message,
             "after": after,
         }
-        if undo is not None:
-            record["undo"] = undo
-        if undoes:
-            record["undoes"] = undoes
-        return self._append(record)
+        return self._settling(record, undo, undoes)
 
     def resolved(
         self,
@@ -293,6 +302,10 @@ class AuditLog:
             "message": message,
             "state": state,
         }
+        return self._settling(record, undo, undoes)
+
+    def _settling(self, record: dict[str, Any], undo: dict[str, Any] | None, undoes: str | None) -> str:
+        """A record that settles an intent, with the `undo` of a temporary change or what it `undoes`."""
         if undo is not None:
             record["undo"] = undo
         if undoes:
@@ -319,23 +332,30 @@ UNDONE = frozenset({"ok", "already-done"})  # results of a removal that took its
 FOUND_THERE = frozenset({"applied", "unreadable"})  # what settling found: the change may be there
 
 
+def whole_records(path: str | Path) -> list[dict[str, Any]]:
+    """The records of an audit log that are whole JSON objects (none if there is no log)."""
+    target = Path(path)
+    if not target.exists():
+        return []
+    records = []
+    for line in target.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
 def pending_undos(path: str | Path) -> list[dict[str, Any]]:
     """The records of temporary changes not taken back since (oldest first), each with its `undo`
     and `intent`: an `after` record that carried an `undo` (ok, or unknown: it may have landed), or
     a `resolved` one (a later run read the target: applied, or unreadable); none once a removal
     that `undoes` it is ok or already-done, or settling found it applied (the rule is gone), or
     settling found the change itself not applied. Lines that are not whole JSON are passed over."""
-    target = Path(path)
-    if not target.exists():
-        return []
     pending: dict[str, dict[str, Any]] = {}
-    for line in target.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if not isinstance(record, dict):
-            continue
+    for record in whole_records(path):
         phase, intent, undoes = record.get("phase"), str(record.get("intent")), record.get("undoes")
         if phase == "after":
             if isinstance(record.get("undo"), dict) and record.get("result") in UNDO_KEPT:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
-from wizard.domain.results import ConfirmKind
+from wizard.domain.results import ConfirmKind, OutcomeStatus, StepKind
 from wizard.engine.steps import Step
+from wizard.run.outcomes import StepOutcome
 
 Answer = bool | str | None
 """What the executor takes as confirmation: True for yes, the typed name, or None (not confirmed)."""
@@ -46,3 +48,33 @@ def not_done(step: Step) -> str:
         f"{step.remediation} on {step.target.rsplit('/', 1)[-1]} and any step after it; "
         f"it needs {what_confirms(step)}"
     )
+
+
+def held_back(step: Step, answer: Answer, started: datetime) -> StepOutcome | None:
+    """The outcome of a step that is not sent: it only explains, depends on an earlier one, or is
+    not confirmed; None for a write that may go ahead."""
+    if step.kind != StepKind.WRITE:
+        return StepOutcome(
+            step,
+            OutcomeStatus.ESCALATE if step.kind == StepKind.ESCALATE else OutcomeStatus.DECLINED,
+            "nothing to apply: " + (step.explanation or step.summary),
+            advice=step.explanation,
+            started_at=started,
+        )
+    if step.provisional:
+        return StepOutcome(
+            step,
+            OutcomeStatus.REFUSED,
+            "this step depends on an earlier one",
+            advice="apply the earlier steps, then take the fresh plan",
+            started_at=started,
+        )
+    if not confirmation_ok(step, answer):
+        return StepOutcome(
+            step,
+            OutcomeStatus.DECLINED,
+            "not confirmed: nothing was changed",
+            advice=f"to apply it, {how_to_confirm(step)}",
+            started_at=started,
+        )
+    return None

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
+from wizard import __version__
+from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import GatewayError
 from wizard.domain.models import CheckStatus, ClusterFacts, Finding
 from wizard.domain.ports import AzureReader
@@ -22,6 +24,9 @@ from wizard.engine.reads import Outcome
 from wizard.engine.tree import Read, ReadKind, load_tree
 
 SCHEMA = "cmk-wizard/diagnosis/v1"
+MAX_PARALLEL = 16
+"""Reads in flight at once: a diagnosis has at most 4 side by side; a sweep over many
+subscriptions has 2 per subscription, across subscriptions (each has its own ARM quota)."""
 
 
 def perform(reader: AzureReader, read: Read) -> Any:
@@ -52,6 +57,8 @@ def perform(reader: AzureReader, read: Read) -> Any:
             return reader.list_role_assignments(a[0], a[1])
         case ReadKind.ROLE_DEFINITION:
             return reader.get_role_definition(a[0])
+        case ReadKind.ROLE_DEFINITIONS:
+            return reader.list_custom_roles(a[0])
     raise AssertionError(f"unhandled read {read}")
 
 
@@ -106,8 +113,11 @@ class Diagnosis:
         return {"healthy": 0, "unhealthy": 1}.get(self.verdict, 3)
 
     def to_json(self) -> dict[str, Any]:
-        """The documented `cmk-wizard/diagnosis/v1` object."""
+        """The documented `cmk-wizard/diagnosis/v1` object (extended compatibly: `tool`, `startedAt`,
+        `finishedAt`, and each finding's `title`, `check` and `observedAt`)."""
         cluster = self.cluster
+        catalog = load_catalog()
+        observed = iso(self.started_at + timedelta(milliseconds=self.duration_ms))
         health = self.facts.resource_health
         return {
             "schema": SCHEMA,
@@ -132,6 +142,10 @@ class Diagnosis:
                 {
                     "code": f.code,
                     "severity": f.severity.value,
+                    # added compatibly (issue 12): the catalogue title, the check that found it, when
+                    "title": catalog.finding(f.code).title,
+                    "check": f.check_id,
+                    "observedAt": observed,
                     "summary": f.summary,
                     "evidence": f.evidence,
                     "remediations": list(f.remediations),
@@ -149,6 +163,9 @@ class Diagnosis:
                 for c in self.assessment.checks
             ],
             "durationMs": self.duration_ms,
+            "startedAt": iso(self.started_at),
+            "finishedAt": observed,
+            "tool": {"name": "cmk-wizard", "version": __version__},
         }
 
 
@@ -177,11 +194,14 @@ class DiagnosisRun:
         reader: AzureReader,
         cluster_id: str,
         *,
-        max_parallel: int = 8,
+        max_parallel: int = MAX_PARALLEL,
         on_update: Callable[[Assessment], None] | None = None,
         cancelled: threading.Event | None = None,
         clock: Clock = time.perf_counter,
+        known: Mapping[Read, Outcome] | None = None,
     ) -> None:
+        """`known`: answers to start from (an incremental re-diagnosis keeps what a write did not touch)."""
+        self.seed = dict(known or {})
         self.reader = reader
         self.clock = clock
         self.cluster_id = cluster_id
@@ -193,12 +213,16 @@ class DiagnosisRun:
         """Start every allowed read, feed answers back to the engine, until nothing is left."""
         started_at = datetime.now(UTC)
         began = self.clock()
-        known: dict[Read, Outcome] = {}
+        known: dict[Read, Outcome] = dict(self.seed)
         running: dict[Future[Outcome], Read] = {}
         slots = threading.BoundedSemaphore(self.max_parallel)
         while not self.cancelled.is_set():
+            # in the engine's order, at most max_parallel in flight: a read not yet sent when the
+            # engine stops wanting it (the vault found in another subscription) is never sent
             started = set(running.values())
             for read in plan(self.cluster_id, known):
+                if len(running) >= self.max_parallel:
+                    break
                 if read not in known and read not in started:
                     running[self._start(read, slots)] = read
             self._publish(known, set(running.values()))

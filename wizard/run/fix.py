@@ -12,104 +12,56 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from wizard.domain.actions import WAIT_FOR_READY, AllowOperatorIp, DeleteFailedCluster, RemoveOperatorIp
 from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import ReadOnlyViolation, WizardError
-from wizard.domain.models import LockReading
-from wizard.domain.ports import AzureReader, AzureWriter
+from wizard.domain.ports import AzureWriter
 from wizard.domain.results import (
-    ConfirmKind,
     OutcomeStatus,
     StepKind,
     VerificationStatus,
     WriteResult,
     WriteStatus,
 )
-from wizard.engine.fix_plan import DEFAULT_EXPIRY_DAYS, plan_fixes
+from wizard.engine.fix_plan import plan_fixes
 from wizard.engine.steps import Carry, Plan, Step
 from wizard.run.advice import advice_for
 from wizard.run.audit import AuditLog, audit_log
-from wizard.run.confirmation import Answer, confirmation_ok, how_to_confirm, not_done
+from wizard.run.blind import answered, lost_sight, stopped_plan
+from wizard.run.confirmation import Answer, held_back
 from wizard.run.diagnose import Diagnosis, diagnose
 from wizard.run.firewall import (
     after_error,
     after_write,
     earlier_rule_events,
     earlier_rules,
-    removal_step,
     settled_rules,
 )
+from wizard.run.fix_loop import run_session
+from wizard.run.fix_settings import FixSettings, WritableGateway
+from wizard.run.incidents import Incident, planned_from
 from wizard.run.lock import ClusterLock
 from wizard.run.lock_preflight import LockPreflight
 from wizard.run.outcomes import (
-    RECOVERY_UNPROVEN,
-    FixResult,
+    SKIP_MESSAGE,
     StepOutcome,
     TimelineEvent,
     failed_status,
     recovery_unconfirmed,
     run_verdict,
-    skipped_keys,
 )
-from wizard.run.propagation import GrantRetry, awaits_grant, write_while_grant_propagates
+from wizard.run.propagation import awaits_grant, write_while_grant_propagates
 from wizard.run.recovery import WAIT_ADVICE, OutageSeen, fixes_a_cause
+from wizard.run.rediagnose import rediagnose
+from wizard.run.replacement import earlier_replacement, kept_replacement, reuse_earlier
 from wizard.run.settle import begin_writes
-from wizard.run.verify import SettleWait, verify, verify_until_settled
-from wizard.run.wait import DOCUMENTED_BOUND_SECONDS, WaitProgress, wait_for_ready
-
-NOT_CONFIRMED = "not confirmed, stopped before it; nothing was sent"
-
-
-class WritableGateway(AzureReader, Protocol):
-    """A reader that can also hand out a guarded, audited writer."""
-
-    read_only: bool
-    mode: str
-
-    def writer(self, audit: AuditLog) -> AzureWriter:
-        """The writes, each guarded by read-only and audited into `audit`."""
-        ...
-
-    def locks_at(self, resource_id: str) -> LockReading:
-        """The management locks at and above a resource."""
-        ...
-
-
-@dataclass(frozen=True)
-class FixSettings:
-    """Knobs of a fix session; `for_mode` picks polling that suits live Azure or the emulator."""
-
-    expiry_days: int = DEFAULT_EXPIRY_DAYS
-    wait_timeout: float = float(DOCUMENTED_BOUND_SECONDS)
-    wait_poll: float = 60.0
-    wait_max_poll: float = 300.0
-    max_steps: int = 25
-    grant_retry: GrantRetry = field(default_factory=GrantRetry)
-    settle: SettleWait = field(default_factory=SettleWait)
-    progress_every: float = 30.0
-
-    @classmethod
-    def for_mode(cls, mode: str, **overrides: Any) -> FixSettings:
-        """Live: poll every 1-5 minutes for up to an hour, retry an attach after a grant for 10
-        minutes, read a failing verification again for a minute; emulator: sub-second polls, 60 s,
-        10 s of attach retries, 5 s of verification."""
-        base = (
-            cls()
-            if mode == "azure"
-            else cls(
-                wait_timeout=60.0,
-                wait_poll=0.1,
-                wait_max_poll=1.0,
-                grant_retry=GrantRetry(bound_seconds=10.0, first_delay=0.1, max_delay=1.0),
-                settle=SettleWait(timeout=5.0, first_poll=0.1, max_poll=0.5),
-                progress_every=0.0,
-            )
-        )
-        return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+from wizard.run.verify import verify, verify_until_settled
+from wizard.run.wait import WaitProgress, wait_for_ready
+from wizard.run.wait_gate import GO_BACK, Blocker, blocked_text, blockers
 
 
 class FixSession:
@@ -127,6 +79,7 @@ class FixSession:
         scope: Collection[str] | None = None,
         settings: FixSettings | None = None,
         operator_ip: str | None = None,
+        incident: Incident | None = None,
     ) -> None:
         self.gateway = gateway
         self.cluster_id = cluster_id
@@ -134,7 +87,13 @@ class FixSession:
         self.scope = set(scope) if scope is not None else None
         self.settings = settings or FixSettings.for_mode(gateway.mode)
         # rules an earlier, interrupted run left open are removed before anything else
-        self.carry = Carry(operator_ip=operator_ip, open_rules=earlier_rules(audit.path))
+        self.carry = Carry(
+            operator_ip=operator_ip,
+            open_rules=earlier_rules(audit.path),
+            replacement=earlier_replacement(audit.path, cluster_id),  # its name is fixed per incident
+        )
+        self._reuse = ""  # the note of an earlier run's replacement identity, reused
+        self._reuse_looked = False
         self.refused_by_firewall = False
         self.initial: Diagnosis | None = None
         self.current: Diagnosis | None = None
@@ -145,7 +104,12 @@ class FixSession:
         """What Azure showed of the outage: it decides what proves the recovery."""
         self._writer: AzureWriter | None = None
         self._applied: set[str] = set()
+        self._skipped: set[str] = set()
         self.audit.cluster = cluster_id
+        self.incident = incident or Incident(cluster_id)
+        """The incident this pass belongs to: the report covers all of it."""
+        self.pass_number = self.incident.open_pass(self)
+        self.audit.incident = {"incident": self.incident.id, "pass": self.pass_number}
         self.lock = ClusterLock(audit.path.parent, cluster_id)
         self.notices: list[str] = []
         self._rules_joined = False  # settling found an earlier rule open that the shown plan lacks
@@ -153,6 +117,9 @@ class FixSession:
         self.on_notice: Callable[[str], None] | None = None  # told as it happens (the CLI prints it)
         self.cancel: threading.Event | None = None
         self._progress_told = -float("inf")
+        self.full_after_writes = False  # the latest diagnosis read everything, after every write
+        self._answered: set[str] = set()  # critical checks some diagnosis of this session answered
+        self.lost_sight = ""  # why the fix stops: such a check is unknown now (wizard.run.blind)
         for text in earlier_rule_events(self.carry):
             self._event("step", text)
 
@@ -161,9 +128,14 @@ class FixSession:
     def _event(self, kind: str, text: str) -> None:
         self.timeline.append(TimelineEvent(datetime.now(UTC), kind, text))
 
-    def diagnose(self) -> Diagnosis:
-        """Run (or re-run) the diagnosis; the first one is the incident's starting point."""
-        result = diagnose(self.gateway, self.cluster_id)
+    def diagnose(self, *, after: Step | None = None) -> Diagnosis:
+        """Run (or re-run) the diagnosis; the first one is the incident's starting point. `after` a
+        write: only what it touched is read again (wizard.run.rediagnose), else everything."""
+        if after is not None and self.current is not None:
+            result = rediagnose(self.gateway, self.current, after.action)
+        else:
+            result = diagnose(self.gateway, self.cluster_id)
+        self.full_after_writes = after is None
         if self.initial is None:
             self.initial = result
             self._event(
@@ -178,6 +150,10 @@ class FixSession:
                 + (", ".join(f.code for f in result.findings) or "none"),
             )
         self.current = result
+        self.lost_sight = lost_sight(result.assessment, self._answered)
+        self._answered |= answered(result.assessment)
+        self.incident.saw(result, f"fix pass {self.pass_number}")
+        self.audit.planned_from = planned_from(result)
         self.seen.note(result)
         return result
 
@@ -194,13 +170,28 @@ class FixSession:
 
     def plan(self) -> Plan:
         """The plan from the latest diagnosis and what this session already did, each ARM write
-        flagged when a management lock over it will refuse it (read before anything is sent)."""
+        flagged when a management lock over it will refuse it (read before anything is sent);
+        nothing once the failed cluster is deleted (the documented end: provisioning again is the
+        operator's)."""
+        if self.deleted_cluster:
+            return Plan(self.cluster_id, ())
         if self.current is None:
             self.diagnose()
         assert self.current is not None
+        if not self._reuse_looked:  # once: an earlier run's replacement identity, if it is there
+            self._reuse_looked = True
+            cluster = self.current.facts.cluster
+            lost = cluster.key_identity_id if cluster else None
+            self.carry, self._reuse = reuse_earlier(self.gateway, self.carry, lost)
+            if self._reuse:
+                self._event("step", self._reuse)
         plan = plan_fixes(
             self.current, scope=self.scope, carry=self.carry, expiry_days=self.settings.expiry_days
         )
+        self.carry = kept_replacement(self.carry, plan)  # its name holds for the rest of the incident
+        if self._reuse:
+            plan = replace(plan, notes=(self._reuse, *plan.notes))
+        plan = stopped_plan(plan, self.lost_sight) if self.lost_sight else plan
         return self.locks.plan(plan)
 
     def writer(self) -> AzureWriter:
@@ -232,7 +223,11 @@ class FixSession:
         self.notices += notices
         return notices
 
-    def _settled_first(self) -> bool:
+    def applied_before(self, step: Step) -> bool:
+        """This session already applied this write (a temporary rule may be opened and closed again)."""
+        return step.kind == StepKind.WRITE and step.key in self._applied
+
+    def settled_first(self) -> bool:
         """Lock and settle before the first write is even asked for; True when that changed the
         rules still to remove (the plan in hand is stale). A failure is left to `apply` to record."""
         if self.gateway.read_only or self.lock.held:
@@ -249,12 +244,21 @@ class FixSession:
 
     @property
     def skipped(self) -> frozenset[str]:
-        """The keys of the steps left out (declined): nothing was sent for them."""
-        return skipped_keys(self.outcomes)
+        """The keys of the steps left out and not taken back: nothing was sent for them."""
+        return frozenset(self._skipped)
 
     def skip(self, step: Step) -> StepOutcome:
-        """Leave a step out: recorded as declined (not confirmed), so the report says it was not applied."""
-        return self.apply(step, confirmation=None)
+        """Leave a write out of this fix (nothing is sent; `unskip` takes it back); the report says so."""
+        self._skipped.add(step.key)
+        return self._record(StepOutcome(step, OutcomeStatus.SKIPPED, SKIP_MESSAGE))
+
+    def unskip(self, step: Step) -> bool:
+        """Take a skip back: the step is planned again in its place. False when it was not skipped."""
+        if step.key not in self._skipped:
+            return False
+        self._skipped.discard(step.key)
+        self._event("step", f"{step.remediation} for {step.finding}: skip taken back")
+        return True
 
     def tell(self, text: str) -> None:
         """Something the operator should know while a step runs: the timeline, the notices, and
@@ -280,35 +284,10 @@ class FixSession:
         self.refused_by_firewall = False
         if step.kind == StepKind.WAIT:
             return self.wait()
-        if step.kind != StepKind.WRITE:
-            outcome = StepOutcome(
-                step,
-                OutcomeStatus.ESCALATE if step.kind == StepKind.ESCALATE else OutcomeStatus.DECLINED,
-                "nothing to apply: " + (step.explanation or step.summary),
-                advice=step.explanation,
-                started_at=started,
-            )
-            return self._record(outcome)
-        if step.provisional:
-            return self._record(
-                StepOutcome(
-                    step,
-                    OutcomeStatus.REFUSED,
-                    "this step depends on an earlier one",
-                    advice="apply the earlier steps, then take the fresh plan",
-                    started_at=started,
-                )
-            )
-        if not confirmation_ok(step, confirmation):
-            return self._record(
-                StepOutcome(
-                    step,
-                    OutcomeStatus.DECLINED,
-                    "not confirmed: nothing was changed",
-                    advice=f"to apply it, {how_to_confirm(step)}",
-                    started_at=started,
-                )
-            )
+        held = held_back(step, confirmation, started)  # nothing to send, or not confirmed
+        if held is not None:
+            return self._record(held)
+        self.full_after_writes = False  # from here a write (or settling's) may be sent
         written = len(self.audit.written)  # this step's records are the ones after these
         sent = False  # the write itself was tried (not stopped by the lock, the log or settling)
         sent_at = datetime.now(UTC)
@@ -363,7 +342,7 @@ class FixSession:
         verification = verify_until_settled(
             step,
             self.diagnose,
-            verify(step, self.diagnose(), result.after),
+            verify(step, self.diagnose(after=step), result.after),
             result.after,
             self.settings.settle,
             tell=self.tell,
@@ -404,7 +383,7 @@ class FixSession:
         on_progress: Callable[[WaitProgress], None] | None = None,
         cancel: threading.Event | None = None,
     ) -> StepOutcome:
-        """wait-for-ready (reads only), then diagnose again."""
+        """wait-for-ready (reads only), then diagnose again; not while a cause is there (wait_gate.py)."""
         plan_step = (
             next((s for s in self.plan().steps if s.kind == StepKind.WAIT), None) if self.current else None
         )
@@ -423,6 +402,11 @@ class FixSession:
         )
         started = datetime.now(UTC)
         s = self.settings
+        found = self.wait_blockers()
+        if found:  # waiting cannot help: say which, and go back to it
+            return self._record(
+                StepOutcome(step, OutcomeStatus.BLOCKED, blocked_text(found), GO_BACK, started_at=started)
+            )
         health_before = self.seen.health_state
         result = wait_for_ready(
             self.gateway,
@@ -433,6 +417,8 @@ class FixSession:
             max_poll=s.wait_max_poll,
             on_progress=on_progress,
             cancel=cancel,
+            recheck=self._recheck,
+            recheck_every=s.wait_recheck,
         )
         self.carry = self.carry.after_wait()
         self.diagnose()
@@ -441,13 +427,31 @@ class FixSession:
                 step,
                 result.status,
                 result.describe(),
-                WAIT_ADVICE.get(result.status, "" if result.ready else "the cluster is not Ready yet"),
+                GO_BACK
+                if result.blocked
+                else WAIT_ADVICE.get(result.status, "" if result.ready else "the cluster is not Ready yet"),
                 {"clusterStatus": step.before.get("clusterStatus"), "resourceHealth": health_before},
                 {"clusterStatus": result.cluster_status, "resourceHealth": result.availability or None},
                 started_at=started,
                 wait=result,
             )
         )
+
+    def wait_blockers(self) -> tuple[Blocker, ...]:
+        """Why waiting for Ready cannot help now (the latest diagnosis and this pass' steps); nothing
+        once the failed cluster is deleted (there is nothing to wait for)."""
+        if self.deleted_cluster:
+            return ()
+        return blockers(self.current, self.outcomes, self._skipped)
+
+    def _recheck(self) -> str:
+        """During a wait: diagnose again (without recording it); why waiting cannot help, or ""."""
+        try:
+            latest = diagnose(self.gateway, self.cluster_id)
+        except WizardError:
+            return ""
+        found = blockers(latest, self.outcomes, self._skipped)
+        return blocked_text(found) if found else ""
 
     def _refresh_after_error(self) -> None:
         with contextlib.suppress(WizardError):
@@ -471,96 +475,9 @@ class FixSession:
 
     # -- the whole loop (CLI) -------------------------------------------------------------------
 
-    def run(
-        self,
-        confirm: Callable[[Step], Answer],
-        *,
-        on_step: Callable[[Step], None] | None = None,
-        on_outcome: Callable[[StepOutcome], None] | None = None,
-        on_progress: Callable[[WaitProgress], None] | None = None,
-        cancel: threading.Event | None = None,
-    ) -> FixResult:
-        """Apply the next step of a fresh plan until none is left, one fails, or one is declined.
-
-        `confirm(step)` answering None means nobody could confirm it (a typed confirmation under
-        --yes): the run stops BEFORE that step, records nothing for it, and `unconfirmed` names it.
-        A firewall 403 that names the operator's address goes on to the fresh plan (which can now
-        open a temporary rule); whenever the run stops with such a rule open, it removes the rule
-        first (asked like any write), and only then ends."""
-        if self.current is None:
-            self.diagnose()
-        assert self.initial is not None
-        self.cancel = cancel or self.cancel
-        escalations: dict[str, Step] = {}
-        stopped = ""
-        unconfirmed: Step | None = None
-        closing = False
-        for _ in range(self.settings.max_steps):
-            if cancel is not None and cancel.is_set():
-                stopped = "cancelled"
-                break
-            plan = self.plan()
-            for s in plan.escalations:
-                escalations.setdefault(s.finding, s)
-            # stopping: only the removal of a rule still open, then the end
-            step = removal_step(plan, self.carry) if closing else plan.next_step
-            if step is None:
-                break
-            if step.kind == StepKind.WRITE and self._settled_first():
-                continue  # settling changed which earlier rules are open: plan again before asking
-            if step.kind == StepKind.WRITE and step.key in self._applied:
-                stopped = (
-                    f"{step.remediation} was applied but the plan asks for it again: "
-                    "the change did not fix the finding; escalate"
-                )
-                break
-            if on_step is not None:
-                on_step(step)
-            if step.kind == StepKind.WAIT:
-                outcome = self.wait(on_progress=on_progress, cancel=cancel)
-            else:
-                answer = confirm(step)
-                if answer is None and step.confirm != ConfirmKind.NONE:
-                    unconfirmed = unconfirmed or step
-                    self._event("step", f"{step.remediation} for {step.finding}: {NOT_CONFIRMED}")
-                    stopped = stopped or f"not done: {not_done(step)}"
-                    if closing or not self.carry.open_rules:
-                        break
-                    closing = True
-                    continue
-                outcome = self.apply(step, confirmation=answer)
-            if on_outcome is not None:
-                on_outcome(outcome)
-            if self.deleted_cluster:
-                break
-            if not outcome.succeeded:
-                if self.refused_by_firewall:  # the address is known now: the fresh plan goes on
-                    self.refused_by_firewall = False
-                    continue
-                if outcome.status not in RECOVERY_UNPROVEN:  # a wait without proof ends the run quietly
-                    stopped = stopped or f"{step.remediation}: {outcome.status}"
-                if closing or not self.carry.open_rules or isinstance(step.action, RemoveOperatorIp):
-                    break
-                closing = True
-        else:
-            stopped = f"stopped after {self.settings.max_steps} steps"
-        assert self.current is not None
-        final = self.current
-        if not self.deleted_cluster and self.outcomes:
-            final = self.diagnose()
-        self._event(
-            "final",
-            f"final verdict {final.verdict}" + (" (failed cluster deleted)" if self.deleted_cluster else ""),
-        )
-        return FixResult(
-            self.initial,
-            final,
-            list(self.outcomes),
-            tuple(escalations.values()),
-            self.deleted_cluster,
-            stopped,
-            unconfirmed,
-        )
+    run = run_session
+    """Apply the next step of a fresh plan until none is left, one fails, or one is declined
+    (wizard.run.fix_loop)."""
 
 
 def open_session(
@@ -571,6 +488,7 @@ def open_session(
     scope: Collection[str] | None = None,
     settings: FixSettings | None = None,
     operator_ip: str | None = None,
+    incident: Incident | None = None,
 ) -> FixSession:
     """A FixSession over a backend's gateway (call from a worker: it imports the Azure SDK).
 
@@ -585,4 +503,5 @@ def open_session(
         scope=scope,
         settings=settings,
         operator_ip=operator_ip,
+        incident=incident,
     )

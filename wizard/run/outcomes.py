@@ -57,6 +57,14 @@ def failed_status(exc: WizardError) -> OutcomeStatus:
     return OutcomeStatus.ERROR
 
 
+SKIP_MESSAGE = "skipped: left out of this fix; nothing was sent"
+
+
+def exit_code_of(verdict: str) -> int:
+    """The process exit code of a verdict: 0 healthy, 1 unhealthy, 3 anything undecided."""
+    return {"healthy": 0, "unhealthy": 1}.get(verdict, 3)
+
+
 RECOVERY_UNPROVEN = (OutcomeStatus.UNCONFIRMED, OutcomeStatus.CLUSTER_STOPPED)
 """How a wait ends when nothing proves the key was revalidated: the run's verdict cannot be healthy."""
 
@@ -71,11 +79,6 @@ def recovery_unconfirmed(outcomes: Iterable[StepOutcome]) -> StepOutcome | None:
 def run_verdict(diagnosed: str, outcomes: Iterable[StepOutcome]) -> str:
     """The diagnosis' verdict, `incomplete` when it says healthy but no wait could prove the recovery."""
     return "incomplete" if diagnosed == "healthy" and recovery_unconfirmed(outcomes) else diagnosed
-
-
-def skipped_keys(outcomes: Iterable[StepOutcome]) -> frozenset[str]:
-    """The steps the operator left out: declined, so nothing was sent (their keys)."""
-    return frozenset(o.step.key for o in outcomes if o.status == OutcomeStatus.DECLINED)
 
 
 @dataclass(frozen=True)
@@ -115,4 +118,4 @@ class FixResult:
         be confirmed, or the cluster is Stopped); a deleted failed cluster is 0."""
         if self.deleted_cluster:
             return 0
-        return {"healthy": 0, "unhealthy": 1}.get(self.verdict, 3)
+        return exit_code_of(self.verdict)

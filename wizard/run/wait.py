@@ -76,12 +76,16 @@ class WaitResult:
     """The cluster is Stopped: not waited on."""
     since: datetime | None = None
     """Resource Health had to turn Available after this moment (None: any Available counted)."""
+    blocked: str = ""
+    """Why waiting stopped (or never started): a cause is still there (wait_gate.py)."""
 
     @property
     def status(self) -> OutcomeStatus:
         """ready, unconfirmed, cluster-stopped, timeout, cancelled or error."""
         if self.ready:
             return OutcomeStatus.READY
+        if self.blocked:
+            return OutcomeStatus.BLOCKED
         if self.unconfirmed:
             return OutcomeStatus.UNCONFIRMED
         if self.stopped:
@@ -98,6 +102,8 @@ class WaitResult:
         )
         if self.ready:
             return f"cluster is Ready {where}" + (f": {self.proof}" if self.proof else "")
+        if self.blocked:
+            return self.blocked + (f" (stopped waiting {where})" if self.polls else "")
         if self.unconfirmed:
             return f"{UNCONFIRMED} ({polls_text(self.polls)}; Resource Health could not be read)"
         if self.stopped:
@@ -175,8 +181,12 @@ def wait_for_ready(
     on_progress: Callable[[WaitProgress], None] | None = None,
     cancel: threading.Event | None = None,
     clock: Callable[[], float] = time.monotonic,
+    recheck: Callable[[], str] | None = None,
+    recheck_every: float = 300.0,
 ) -> WaitResult:
     """Poll until the recovery is proven, with backoff, at most `timeout` seconds; cancellable.
+    `recheck` (every `recheck_every` s) says why waiting cannot help any more (a cause came back
+    or showed up; wait_gate.py): the wait then stops at once and says so (`blocked`).
 
     `since`: Resource Health must have turned Available after this moment (the last write that fixed
     a cause, when the outage showed there); None takes any Available. `was_inaccessible`: clusterStatus
@@ -196,6 +206,7 @@ def wait_for_ready(
         confirmed_by: str = "",
         unconfirmed: bool = False,
         stopped: bool = False,
+        blocked: str = "",
     ) -> WaitResult:
         return WaitResult(
             ready,
@@ -211,8 +222,10 @@ def wait_for_ready(
             unconfirmed=unconfirmed,
             stopped=stopped,
             since=since,
+            blocked=blocked,
         )
 
+    rechecked = start
     while True:
         polls += 1
         verdict = ""
@@ -242,6 +255,11 @@ def wait_for_ready(
         remaining = timeout - elapsed
         if remaining <= 0:
             return ended()
+        if recheck is not None and clock() - rechecked >= recheck_every:
+            rechecked = clock()
+            why = recheck()
+            if why:
+                return ended(blocked=why)
         pause = min(interval, remaining)
         if on_progress is not None:
             on_progress(WaitProgress(status, elapsed, bound, timeout, polls, pause, evidence.availability))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.emulator.arm.common import check_subscription
+from wizard.emulator.arm.paging import page_size
 from wizard.emulator.model import SECONDS_PER_DAY, Vault
 from wizard.emulator.wire import Context, HttpError, Request, Response, arm_error, iso
 
@@ -64,14 +65,16 @@ def get_deleted_vault(ctx: Context, req: Request, p: dict[str, str]) -> Response
 
 
 def list_deleted_vaults(ctx: Context, req: Request, p: dict[str, str]) -> Response:
-    """List the subscription's soft-deleted vaults (not other subscriptions'), PAGE at a time."""
+    """List the subscription's soft-deleted vaults (not other subscriptions'), PAGE at a time
+    unless the estate's `paging.deletedVaults` says otherwise."""
     sub = check_subscription(ctx, p["sub"])
     token = req.query.get("$skiptoken") or "0"
     if not token.isdigit():
         raise HttpError(arm_error(400, "InvalidSkipToken", "The $skiptoken is not valid."))
     start = int(token)
     deleted = [v for v in ctx.state.vaults if not v.live and v.subscription_id.lower() == p["sub"].lower()]
-    page = deleted[start : start + PAGE]
+    size = page_size(ctx, "deleted_vaults", PAGE)
+    page = deleted[start : start + size]
     body: dict[str, Any] = {"value": [deleted_vault_json(v) for v in page]}
     if page:
         body["nextLink"] = (

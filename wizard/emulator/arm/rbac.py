@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from wizard.emulator.arm.paging import paged
 from wizard.emulator.health import role_definition
 from wizard.emulator.model import RoleAssignment, RoleDefinition, operator_oid
 from wizard.emulator.roles import BUILT_IN_ROLES
@@ -49,7 +50,8 @@ _FILTERS = (
 
 
 def list_assignments(ctx: Context, req: Request, p: dict[str, str]) -> Response:
-    """List at, above and below a scope; `$filter` by principal (assignedTo / principalId eq)."""
+    """List at, above and below a scope; `$filter` by principal (assignedTo / principalId eq); paged
+    by nextLink (wizard.emulator.arm.paging)."""
     raw_filter = req.query.get("$filter", "")
     principal: str | None = None
     if raw_filter and not re.match(r"^\s*atScope\(\)\s*$", raw_filter, re.I):
@@ -60,12 +62,9 @@ def list_assignments(ctx: Context, req: Request, p: dict[str, str]) -> Response:
             )
         principal = match.group(1).lower()
     scope = p["scope"]
-    rows = [
-        assignment_json(ctx, a)
-        for a in ctx.state.role_assignments
-        if _related(a.scope, scope) and (principal is None or a.principal_id.lower() == principal)
-    ]
-    return Response(200, {"value": rows})
+    candidates = ctx.state.role_assignments if principal is None else ctx.state.assignments_of(principal)
+    rows = [a for a in candidates if _related(a.scope, scope)]
+    return Response(200, paged(ctx, req, rows, "role_assignments", lambda a: assignment_json(ctx, a)))
 
 
 def _assignment(ctx: Context, p: dict[str, str]) -> RoleAssignment | None:
@@ -203,11 +202,16 @@ def get_role(ctx: Context, req: Request, p: dict[str, str]) -> Response:
 
 
 def list_roles(ctx: Context, req: Request, p: dict[str, str]) -> Response:
-    """List role definitions (`roleName eq '...'` filter supported)."""
-    match = re.match(r"^\s*roleName\s+eq\s+'([^']+)'\s*$", req.query.get("$filter", ""), re.I)
+    """List role definitions (`roleName eq '...'` and `type eq 'BuiltInRole'|'CustomRole'` filters, as
+    documented), paged by nextLink. Every custom role of the estate
+    is assignable everywhere here (its assignableScopes are not modelled)."""
+    wanted = req.query.get("$filter", "")
+    by_name = re.match(r"^\s*roleName\s+eq\s+'([^']+)'\s*$", wanted, re.I)
+    by_type = re.match(r"^\s*type\s+eq\s+'(BuiltInRole|CustomRole)'\s*$", wanted, re.I)
     roles = [
         r
         for r in (*BUILT_IN_ROLES, *ctx.state.custom_roles)
-        if match is None or r.role_name.lower() == match.group(1).lower()
+        if (by_name is None or r.role_name.lower() == by_name.group(1).lower())
+        and (by_type is None or r.role_type.lower() == by_type.group(1).lower())
     ]
-    return Response(200, {"value": [role_json(r, p["scope"]) for r in roles]})
+    return Response(200, paged(ctx, req, roles, "role_definitions", lambda r: role_json(r, p["scope"])))

@@ -20,6 +20,7 @@ from wizard.emulator.arm.common import (
     system_data,
 )
 from wizard.emulator.arm.lro import poll
+from wizard.emulator.arm.paging import paged
 from wizard.emulator.model import NetworkAcls, Vault
 from wizard.emulator.network import normalize_ip_rule
 from wizard.emulator.wire import Context, HttpError, Request, Response, arm_error
@@ -82,8 +83,9 @@ def _vaults_in(ctx: Context, p: dict[str, str]) -> list[Vault]:
 
 
 def list_vaults(ctx: Context, req: Request, p: dict[str, str]) -> Response:
-    """The live vaults of the path's subscription or group (ARM is consistent at once, unlike the graph)."""
-    return Response(200, {"value": [vault_json(v) for v in _vaults_in(ctx, p)]})
+    """The live vaults of the path's subscription or group (ARM is consistent at once, unlike the
+    graph), paged by nextLink."""
+    return Response(200, paged(ctx, req, _vaults_in(ctx, p), "vaults", vault_json))
 
 
 def list_vault_resources(ctx: Context, req: Request, p: dict[str, str]) -> Response:
@@ -98,17 +100,17 @@ def list_vault_resources(ctx: Context, req: Request, p: dict[str, str]) -> Respo
                 f"'Microsoft.KeyVault/vaults', not {wanted!r}.",
             )
         )
-    rows = [
-        {
+
+    def row(v: Vault) -> dict[str, Any]:
+        return {
             "id": v.id,
             "name": v.name,
             "type": "Microsoft.KeyVault/vaults",
             "location": v.location,
             "tags": dict(v.tags),
         }
-        for v in _vaults_in(ctx, p)
-    ]
-    return Response(200, {"value": rows})
+
+    return Response(200, paged(ctx, req, _vaults_in(ctx, p), "vaults", row))
 
 
 def get_vault(ctx: Context, req: Request, p: dict[str, str]) -> Response:

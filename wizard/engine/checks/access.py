@@ -13,7 +13,6 @@ from wizard.domain.models import CheckStatus
 from wizard.engine.checks.gate import CheckContext
 from wizard.engine.checks.registry import check
 from wizard.engine.checks.verdict import Verdict, skip
-from wizard.engine.reads import role_definition_read
 from wizard.engine.roles import (
     KNOWN_INSUFFICIENT_ROLES,
     KNOWN_SUFFICIENT_ROLES,
@@ -63,7 +62,7 @@ def _with_current_principal(verdict: Verdict, ctx: CheckContext) -> Verdict:
     )
 
 
-@check("access.rbac", needs=("vault", "role_assignments", "role_definition"))
+@check("access.rbac", needs=("vault", "role_assignments", "role_definitions", "role_definition"))
 def access_rbac(ctx: CheckContext) -> Verdict:
     """The identity needs a role whose data actions allow keys read, wrap and unwrap at a scope
     covering the key; custom roles are read to find out."""
@@ -98,15 +97,15 @@ def _rbac_verdict(ctx: CheckContext, principal: str) -> Verdict:
         if a.role_guid in KNOWN_INSUFFICIENT_ROLES:
             insufficient.append(KNOWN_INSUFFICIENT_ROLES[a.role_guid])
             continue
-        definition_read = role_definition_read(a.role_definition_id)
-        reads.append(definition_read)
-        waiting = ctx.wait(definition_read)
+        role_reads = facts.role_reads(a.role_definition_id)
+        reads += role_reads
+        waiting = ctx.wait(role_reads[-1])
         if waiting:
             if not waiting.status.done:
                 return Verdict(waiting.status, "reading a custom role", evidence, reads=reads)
             undecided.append(a.role_definition_id)
             continue
-        role = facts.role_definitions.get(a.role_definition_id)
+        role = facts.role_definition(a.role_definition_id)
         if role is not None:
             if covers_key_use(role):
                 return Verdict(

@@ -82,8 +82,9 @@ def _cluster_unusable(facts: Facts) -> str:
 
 
 def _unless_located(reads: Callable[[Facts], list[Read]]) -> Callable[[Facts], list[Read]]:
-    """Reads that matter only while neither the lookup nor a search has found the vault."""
-    return lambda facts: [] if facts.vault_ref else reads(facts)
+    """Reads that matter only while neither the lookup nor a search has found the vault, live or
+    soft-deleted (a vault's name is global: found once, it is nowhere else)."""
+    return lambda facts: [] if facts.vault_ref or facts.deleted_vault else reads(facts)
 
 
 _NEEDS: dict[ReadKind, _Need] = {
@@ -132,6 +133,7 @@ _NEEDS: dict[ReadKind, _Need] = {
     ReadKind.DELETED_KEY: _Need(under=ReadKind.KEY, conditional=True),
     ReadKind.DELETED_VAULT: _Need(under=ReadKind.VAULT_SEARCH, conditional=True),
     ReadKind.ROLE_ASSIGNMENTS: _Need(under=ReadKind.VAULT, conditional=True),
+    ReadKind.ROLE_DEFINITIONS: _Need(under=ReadKind.ROLE_ASSIGNMENTS, conditional=True),
     ReadKind.ROLE_DEFINITION: _Need(under=ReadKind.ROLE_ASSIGNMENTS, conditional=True),
 }
 

@@ -63,11 +63,12 @@ def vault_deleted(ctx: CheckContext) -> Verdict:
         if facts.vault is not None:
             return skip("the vault is live")
     reads = facts.deleted_vault_reads
-    running = [v for v in map(ctx.wait, reads) if v and not v.status.done]
-    if running:
-        return Verdict(running[0].status, "waiting for Azure", reads=reads)
     deleted = facts.deleted_vault
+    running = [v for v in map(ctx.wait, reads) if v and not v.status.done]
+    if running and deleted is None:
+        return Verdict(running[0].status, "waiting for Azure", reads=reads)
     if deleted is not None:
+        # found in one subscription: a vault's name is global, the others need not answer
         evidence = {
             "deletionDate": iso(deleted.deletion_date, "auto"),
             "scheduledPurgeDate": iso(deleted.scheduled_purge_date, "auto"),

@@ -1,0 +1,1 @@
+"""Training: drills with hidden causes, their scorecards, and teach mode (pure: no UI, no Azure)."""
