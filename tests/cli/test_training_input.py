@@ -15,7 +15,6 @@ from wizard.cli import main
     [
         (["serve", "--scenario", "no-such-scenario"], "no-such-scenario"),
         (["serve", "--seed", "4"], "--seed and --level go with --drill"),
-        (["serve", "--drill"], "needs the drill command"),  # until the drill command lands
         (["serve", "--port", "70000"], "from 0 to 65535"),
         (["serve", "--max-seats", "0"], "from 1 to 500"),
         (["trainer"], "one of the arguments --emulator --room is required"),

@@ -84,10 +84,7 @@ def run_room_command(args: argparse.Namespace) -> int:
 
 def _run_serve(args: argparse.Namespace) -> int:
     from wizard.cli.room import exercise_args, serve_room
-    from wizard.cli.training_hooks import DRILLS_MISSING, drills_available
 
-    if args.drill and not drills_available():
-        raise BadInput(DRILLS_MISSING)
     if not args.drill and (args.seed is not None or args.level != 1):
         raise BadInput("--seed and --level go with --drill")
     if not args.drill:

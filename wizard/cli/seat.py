@@ -15,12 +15,14 @@ from textual import on
 
 from screens import app as app_module
 from screens.app import WizardApp
+from screens.drill import DrillApp
 from screens.messages import DiagnosisFinished
 from wizard.cli.room_files import Room
-from wizard.cli.training_hooks import build_drill_seat
 from wizard.cli.wiring import EmulatorBackend, Options
 from wizard.domain.training import SeatProgress
 
+SCORECARDS = "scorecards"
+"""The room's drill scorecards, one JSON per seat: `cmk-wizard drill --report <room>/scorecards`."""
 PROGRESS_SECONDS = 0.5
 """How often a seat looks at its own screen to tell the room (only a change is written)."""
 
@@ -68,41 +70,66 @@ class SeatApp(WizardApp):
             self.room.write_progress(self.progress)
 
 
+class DrillSeatApp(SeatApp, DrillApp):
+    """A drill in a seat: the causes stay hidden from the trainee, the room still sees the progress."""
+
+
 def run_seat(args: argparse.Namespace) -> int:
     """Start this seat's own emulator, publish its connection file to the room, run the wizard."""
     room = Room.open(args.room)
     seat = secrets.token_hex(4)
-    if args.drill:
-        return build_drill_seat(seed=args.seed, level=args.level, room=room, seat=seat).run()
-    backend = SeatBackend(
-        Options(emulator_token=secrets.token_urlsafe(24)),
-        scenario=args.scenario,
-        revalidate_seconds=args.revalidate_seconds,
-    )
+    app, backend = seat_app(args, room, seat)
     try:
-        connection_file = room.connection_file(seat)
-        backend.emulator.write_connection_file(connection_file, with_token=True)
-        now = time.time()
-        progress = SeatProgress(
-            seat=seat,
-            pid=os.getpid(),
-            started_at=now,
-            updated_at=now,
-            exercise=str(backend.scenario),
-            connection_file=str(connection_file),
-        )
-        folder = room.seat_folder(seat)
-        app = SeatApp(
-            backend,
-            room=room,
-            progress=progress,
-            cluster_id=backend.default_cluster_id(),
-            audit_path=folder / "audit.jsonl",
-            report_dir=folder / "reports",
-        )
+        backend.emulator.write_connection_file(room.connection_file(seat), with_token=True)
         app.run()
         room.write_progress(replace(app.progress, ended=True, updated_at=time.time()))
     finally:
         room.leave(seat)
         backend.close()
     return 0
+
+
+def seat_app(args: argparse.Namespace, room: Room, seat: str) -> tuple[SeatApp, EmulatorBackend]:
+    """The seat's app over an emulator of its own: the scenario, or the drill (its causes hidden)."""
+    folder = room.seat_folder(seat)
+    now = time.time()
+    progress = SeatProgress(
+        seat=seat,
+        pid=os.getpid(),
+        started_at=now,
+        updated_at=now,
+        exercise=f"drill seed {args.seed} level {args.level}" if args.drill else str(args.scenario),
+        connection_file=str(room.connection_file(seat)),
+    )
+    token = secrets.token_urlsafe(24)
+    if args.drill:
+        from wizard.cli.training import drill_app
+
+        drill = drill_app(
+            args.seed,
+            args.level,
+            trainee=f"seat {seat}",
+            scorecard_dir=room.root / SCORECARDS,
+            revalidate_seconds=args.revalidate_seconds,
+            audit_path=folder / "audit.jsonl",
+            report_dir=folder / "reports",
+            emulator_token=token,
+            app_class=DrillSeatApp,
+            room=room,
+            progress=progress,
+        )
+        assert isinstance(drill, DrillSeatApp)
+        assert isinstance(drill.backend, EmulatorBackend)
+        return drill, drill.backend
+    backend = SeatBackend(
+        Options(emulator_token=token), scenario=args.scenario, revalidate_seconds=args.revalidate_seconds
+    )
+    app = SeatApp(
+        backend,
+        room=room,
+        progress=progress,
+        cluster_id=backend.default_cluster_id(),
+        audit_path=folder / "audit.jsonl",
+        report_dir=folder / "reports",
+    )
+    return app, backend

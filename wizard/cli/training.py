@@ -72,7 +72,12 @@ def add_training_parsers(commands: Any, add_target: Callable[..., None]) -> None
         help="do not drill: collect the scorecards in DIR into a room report",
     )
     drill.add_argument("--format", choices=("text", "json"), default="text", help="--report's output")
-    drill.add_argument("--colours", choices=("auto", "terminal", "theme"), default="auto")
+    drill.add_argument(
+        "--colours",
+        choices=("auto", "terminal", "theme"),
+        default="auto",
+        help="terminal: defer to the terminal's 16-colour palette (low-colour, SSH)",
+    )
     from wizard.cli.capture import add_capture_parser
 
     add_capture_parser(commands, add_target)
@@ -113,7 +118,10 @@ def default_scorecard_dir() -> Path:
 
 
 def drill_backend(
-    spec: DrillSpec, *, revalidate_seconds: float = DEFAULT_REVALIDATE_SECONDS
+    spec: DrillSpec,
+    *,
+    revalidate_seconds: float = DEFAULT_REVALIDATE_SECONDS,
+    emulator_token: str | None = None,
 ) -> EmulatorBackend:
     """An embedded emulator of the drill's own estate (no scenario list: switching would reveal it)."""
     from wizard.emulator import Estate
@@ -121,7 +129,10 @@ def drill_backend(
     estate = Estate.from_data(drill_estate(spec), "drill")
     cluster_id = estate.build(0.0).clusters[0].id
     return DrillBackend(
-        Options(), estate=estate, cluster_id=cluster_id, revalidate_seconds=revalidate_seconds
+        Options(emulator_token=emulator_token),
+        estate=estate,
+        cluster_id=cluster_id,
+        revalidate_seconds=revalidate_seconds,
     )
 
 
@@ -214,26 +225,32 @@ def drill_app(
     clock: Callable[[], float] = time.monotonic,
     revalidate_seconds: float = DEFAULT_REVALIDATE_SECONDS,
     audit_path: Path | None = None,
+    report_dir: Path | None = None,
+    emulator_token: str | None = None,
+    app_class: type[DrillApp] | None = None,
+    **app_options: Any,
 ) -> DrillApp:
     """One seat's drill: its own embedded emulator and estate. The caller runs the app and then
     closes `app.backend` (which stops the emulator).
 
     Its writes are audited in a log of the seat's own (a temporary one unless `audit_path`): a
-    pending undo of one drill must never be carried into another drill on the same cluster id."""
+    pending undo of one drill must never be carried into another drill on the same cluster id.
+    `app_class` and `app_options` let a training-room seat add its own reporting (wizard.cli.seat)."""
     from screens.drill import DrillApp
 
     spec = draw_drill(seed, level)
-    backend = drill_backend(spec, revalidate_seconds=revalidate_seconds)
+    backend = drill_backend(spec, revalidate_seconds=revalidate_seconds, emulator_token=emulator_token)
     record = DrillRecord(spec, trainee or os.environ.get("USER") or "trainee", clock, teach=teach)
     judge = EmulatorJudge(backend, spec, scorecard_dir)
     seat = Path(tempfile.mkdtemp(prefix="cmk-wizard-drill-"))
-    return DrillApp(
+    return (app_class or DrillApp)(
         backend,
-        record,
-        judge,
+        record=record,
+        judge=judge,
         terminal_colours=terminal_colours,
         audit_path=audit_path or seat / "audit.jsonl",
-        report_dir=seat / "reports",
+        report_dir=report_dir or seat / "reports",
+        **app_options,
     )
 
 
