@@ -2,7 +2,9 @@
 
 Run by hand: `.venv/bin/python bench/faults.py [--latency-ms 100] [--rates 0,0.1,0.3] [--scenario NAME ...]`.
 Each scenario runs against its own embedded emulator with `latency_ms` on every request and the
-given share of requests answered 429 or 503 (both with `Retry-After: 1`). Retries are counted from
+given share of requests answered 429 or 503, each 429 as its service sends it (ARM: Retry-After 1 s
+and x-ms-ratelimit-remaining-*; Resource Graph: quota headers, reset in 1 s, no Retry-After; Key
+Vault: with and without Retry-After), a 503 with Retry-After 1 s. Retries are counted from
 the emulator's request log (requests it answered with an injected fault, which the client retried).
 Clients use the CLI's default retry budget (`--retry-total 4`).
 """
@@ -51,7 +53,8 @@ def main() -> int:
     nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     print(
         f"{date.today().isoformat()}, {nproc} CPUs (`nproc`), Python {platform.python_version()}, "
-        f"{platform.machine()}; latency {args.latency_ms} ms; 429/503 with Retry-After 1 s; "
+        f"{platform.machine()}; latency {args.latency_ms} ms; 429 as each service signals it, 503 with "
+        "Retry-After 1 s; "
         "--retry-total 4\n"
     )
     head = " | ".join(f"{int(r * 100)} %: match / wall s / retries" for r in rates)

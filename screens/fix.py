@@ -170,6 +170,10 @@ class RemediationScreen(Screen[bool]):
             scope=self.scope,
             incident=self.incident,
         )
+        # said while a write runs: a long operation's status, an attach tried again after a grant
+        session.on_notice = lambda text: self.app.call_from_thread(
+            self.notify, text, title="Working", timeout=10
+        )
         session.diagnose()
         self.post_message(FixOpened(session, session.plan()))
 

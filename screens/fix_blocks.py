@@ -86,6 +86,11 @@ def step_preview(
             ("heading-warning", "Your network: the vault may refuse this"),
             ("field", escape(step.network)),
         ]
+    if step.lock:
+        blocks += [
+            ("heading-warning", "A management lock will refuse this"),
+            ("field", escape(step.lock)),
+        ]
     blocks += [
         ("heading", "What changes"),
         ("field", field("Change", step.change)),

@@ -45,3 +45,22 @@ def test_a_subscription_whose_deleted_vaults_cannot_be_listed_leaves_the_questio
     assert check.status == CheckStatus.UNKNOWN
     assert "deletedVaults/read" in check.needs
     assert ELSEWHERE in check.needs
+
+
+def test_a_subscription_with_resource_group_roles_only_is_listed_through_arm(
+    emulator_backend: BackendFactory,
+) -> None:
+    """Before: the subscriptions came from Resource Graph, which (as modelled) lists no subscription
+    where the operator holds resource-group roles only, so the deleted vault there read as purged.
+    ARM's subscription list has every subscription with any role."""
+    causes, check = _deleted_check(emulator_backend, f"group-roles-only:{ELSEWHERE}")
+    assert causes == {"VAULT_SOFT_DELETED"}
+    assert ELSEWHERE in check.evidence["vaultId"]
+
+
+def test_without_arms_list_the_subscriptions_come_from_resource_graph(
+    emulator_backend: BackendFactory,
+) -> None:
+    causes, check = _deleted_check(emulator_backend, "deny:subscriptions")
+    assert causes == {"VAULT_SOFT_DELETED"}
+    assert ELSEWHERE in check.evidence["vaultId"]

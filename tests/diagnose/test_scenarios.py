@@ -22,6 +22,7 @@ EXPECTED_CAUSES = {
     "key-not-yet-active": {"KEY_NOT_YET_ACTIVE"},
     "vault-soft-deleted": {"VAULT_SOFT_DELETED"},
     "vault-soft-deleted-elsewhere": {"VAULT_SOFT_DELETED"},
+    "vault-group-deleted": {"VAULT_SOFT_DELETED"},
     "vault-purged": {"VAULT_PURGED"},
     "identity-deleted": {"IDENTITY_DELETED"},
     "identity-recreated": {"IDENTITY_RECREATED", "RBAC_ROLE_MISSING"},

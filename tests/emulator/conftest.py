@@ -18,6 +18,7 @@ from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.keyvault import KeyVaultManagementClient
 from azure.mgmt.mongocluster import MongoClusterMgmtClient
 from azure.mgmt.msi import ManagedServiceIdentityClient
+from azure.mgmt.resource.locks import ManagementLockClient
 from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.resourcehealth import ResourceHealthMgmtClient
 
@@ -49,6 +50,7 @@ class Clients:
     authz: AuthorizationManagementClient
     graph: ResourceGraphClient
     resource_health: ResourceHealthMgmtClient
+    locks: ManagementLockClient
 
     def keys(self, vault: str = VAULT, **kwargs: Any) -> KeyClient:
         return KeyClient(
@@ -94,6 +96,7 @@ def make_clients(emu: Emulator, **kwargs: Any) -> Clients:
         AuthorizationManagementClient(cred, sub, **common),
         ResourceGraphClient(cred, **common),
         ResourceHealthMgmtClient(cred, sub, **common),
+        ManagementLockClient(cred, sub, **common),
     )
 
 

@@ -175,3 +175,16 @@ def test_bad_timing_or_groups_are_one_line_errors(tmp_path: Path, text: str, pro
 def test_negative_timing_in_the_constructor_is_refused() -> None:
     with pytest.raises(ValueError, match="key_lag_seconds"):
         Emulator("healthy", key_lag_seconds=-1)
+
+
+def test_identity_delete_is_200_with_an_empty_body_and_vault_delete_200(start: StartEmulator) -> None:
+    c = start("healthy")
+    group = f"/subscriptions/{c.sub}/resourceGroups/{RG}/providers"
+    identity = f"{group}/Microsoft.ManagedIdentity/userAssignedIdentities/id-cmk-demo"
+    status, headers, body = raw(c, "DELETE", identity + "?api-version=2024-11-30")
+    assert (status, body) == (200, None)
+    assert "Azure-AsyncOperation" not in headers
+    vault = f"/subscriptions/{c.sub}/resourceGroups/{RG}/providers/Microsoft.KeyVault/vaults/kv-cmk-demo"
+    status, headers, body = raw(c, "DELETE", vault + "?api-version=2026-05-15")
+    assert (status, body) == (200, None)
+    assert "Location" not in headers

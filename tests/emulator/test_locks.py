@@ -138,27 +138,70 @@ def test_recovering_a_vault_into_a_read_only_group_is_refused(start: StartEmulat
     assert c.kv.vaults.get_deleted(VAULT, "westus2").name == VAULT
 
 
-def test_role_assignments_and_the_data_plane_pass_a_read_only_subscription_lock(
-    start: StartEmulator,
-) -> None:
-    """Locks are control plane only; role assignments are exempt (an UNVERIFIED emulator choice)."""
-    c = start(locked("rbac-role-missing", {"scope": "subscription", "level": "ReadOnly"}))
-    assert c.reasons() == ["no-key-permission"]
+def _grant(c: Any) -> Any:
     role_id = f"/subscriptions/{c.sub}/providers/Microsoft.Authorization/roleDefinitions/{CRYPTO_ROLE}"
-    created = c.authz.role_assignments.create(
+    return c.authz.role_assignments.create(
         vault_id(c),
         str(uuid.uuid4()),
         RoleAssignmentCreateParameters(
             role_definition_id=role_id, principal_id=principal(c), principal_type="ServicePrincipal"
         ),
     )
-    assert created.scope == vault_id(c)
-    assert c.reasons() == []
-    c.authz.role_assignments.delete(vault_id(c), str(created.name))
+
+
+def test_a_read_only_lock_above_the_vault_refuses_a_role_assignment_but_not_the_data_plane(
+    start: StartEmulator,
+) -> None:
+    """Role assignments are extension resources: they inherit the locks above their scope."""
+    c = start(locked("rbac-role-missing", {"scope": "subscription", "level": "ReadOnly"}))
+    error = refused(lambda: _grant(c))
+    assert error.error is not None
+    assert error.error.message is not None
+    assert f"The scope '{vault_id(c)}/providers/Microsoft.Authorization/roleAssignments/" in (
+        error.error.message
+    )
+    assert f"following scope(s) are locked: '/subscriptions/{c.sub}'" in error.error.message
     assert c.reasons() == ["no-key-permission"]
+    assert c.authz.role_assignments.list_for_scope(vault_id(c), filter=f"assignedTo('{principal(c)}')")
     key = c.keys().update_key_properties("cmk", tags={"owner": "me"})
     assert key.properties.tags == {"owner": "me"}
-    assert [r["status"] for r in c.emu.requests() if r["write"] and not r["anonymous"]] == [201, 200, 200]
+    assert [r["status"] for r in c.emu.requests() if r["write"] and not r["anonymous"]] == [409, 200]
+
+
+def test_can_not_delete_on_the_vault_lets_a_grant_in_and_refuses_its_removal(start: StartEmulator) -> None:
+    c = start(locked("rbac-role-missing", {"scope": f"vault:{VAULT}", "level": "CanNotDelete"}))
+    created = _grant(c)
+    assert created.scope == vault_id(c)
+    assert c.reasons() == []
+    error = refused(lambda: c.authz.role_assignments.delete(vault_id(c), str(created.name)))
+    assert error.error is not None
+    assert error.error.message is not None
+    assert "cannot perform delete operation" in error.error.message
+    assert c.reasons() == []
+
+
+def test_locks_are_read_through_the_management_lock_client_at_every_level(start: StartEmulator) -> None:
+    c = start(
+        locked(
+            "healthy",
+            {"scope": f"vault:{VAULT}", "level": "CanNotDelete", "name": "keep"},
+            {"scope": "subscription", "level": "ReadOnly", "name": "freeze"},
+        )
+    )
+    client = c.locks
+    at_vault = {(x.name, x.level) for x in client.management_locks.list_by_scope(vault_id(c))}
+    assert at_vault == {("keep", "CanNotDelete"), ("freeze", "ReadOnly")}
+    in_group = client.management_locks.list_at_resource_group_level(RG)
+    assert {x.name for x in in_group} == {"keep", "freeze"}
+    whole = client.management_locks.list_at_subscription_level()
+    assert {x.id for x in whole} == {
+        f"{vault_id(c)}/providers/Microsoft.Authorization/locks/keep",
+        f"/subscriptions/{c.sub}/providers/Microsoft.Authorization/locks/freeze",
+    }
+    assert client.management_locks.get_at_subscription_level("freeze").level == "ReadOnly"
+    with pytest.raises(ResourceNotFoundError):
+        client.management_locks.get_at_subscription_level("keep")
+    assert all(not r["write"] for r in c.emu.requests())
 
 
 def test_removing_the_lock_lets_the_same_write_through(start: StartEmulator) -> None:

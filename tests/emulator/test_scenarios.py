@@ -41,6 +41,7 @@ EXPECTED = {
     "key-not-yet-active": ["key-not-yet-active"],
     "vault-soft-deleted": ["vault-soft-deleted"],
     "vault-soft-deleted-elsewhere": ["vault-soft-deleted"],
+    "vault-group-deleted": ["vault-soft-deleted"],
     "vault-purged": ["vault-missing"],
     "identity-deleted": ["identity-missing"],
     "identity-recreated": ["identity-principal-changed", "no-key-permission"],

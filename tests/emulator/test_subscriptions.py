@@ -433,3 +433,30 @@ def test_vault_soft_deleted_elsewhere_is_recovered_in_its_own_subscription(
     assert until(lambda: _status(c, c.cluster_name) == "Ready")
     assert c.reasons() == []
     assert [d.name for d in away.vaults.list_deleted()] == []
+
+
+def test_arm_lists_every_subscription_with_a_role_and_graph_may_list_fewer(start: StartEmulator) -> None:
+    from azure.mgmt.resource.subscriptions import SubscriptionClient
+    from azure.mgmt.resourcegraph.models import QueryRequest
+
+    c = start("vault-soft-deleted-elsewhere")
+    other = "5e7d3c1b-9a2f-4e6d-8c4b-1f0a2e3d4c5b"
+    arm = SubscriptionClient(
+        FakeCredential(c.emu.token), base_url=c.emu.arm_endpoint, connection_verify=c.emu.ca_path
+    )
+
+    def graph_subs() -> set[str]:
+        query = (
+            "resourcecontainers | where type =~ 'microsoft.resources/subscriptions' | project subscriptionId"
+        )
+        rows = cast(list[dict[str, str]], c.graph.resources(QueryRequest(query=query)).data)
+        return {row["subscriptionId"] for row in rows}
+
+    assert {s.subscription_id for s in arm.subscriptions.list()} == {c.sub, other} == graph_subs()
+    c.emu.set_faults(restrictions=[f"group-roles-only:{other}"])
+    listed = list(arm.subscriptions.list())
+    assert {s.subscription_id for s in listed} == {c.sub, other}
+    assert {getattr(s.state, "value", s.state) for s in listed} == {"Enabled"}
+    assert graph_subs() == {c.sub}
+    c.emu.set_faults(restrictions=[f"hide-subscription:{other}"])
+    assert {s.subscription_id for s in arm.subscriptions.list()} == {c.sub}

@@ -40,6 +40,7 @@ DESIGN_REMEDIATIONS = {
     "clear-key-not-before",
     "recover-key",
     "recover-vault",
+    "recreate-resource-group",
     "grant-crypto-role",
     "add-access-policy",
     "allow-trusted-services",

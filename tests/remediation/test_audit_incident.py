@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import dataclasses
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.engine.fake_reader import CLUSTER_ID, NOW, EstateChanges, FakeEstate, FakeReader
 from wizard.domain.actions import Action, ExtendKeyExpiry, GrantCryptoRole
 from wizard.domain.errors import ReadOnlyViolation
-from wizard.domain.models import ClusterFacts, ResourceHealthFacts, RoleAssignmentFacts
+from wizard.domain.models import ClusterFacts, LockReading, ResourceHealthFacts, RoleAssignmentFacts
 from wizard.domain.results import Found, Resolution, WriteResult, WriteStatus
 from wizard.run.audit import AuditLog, read_audit, redact
 from wizard.run.confirmation import auto_confirm, confirmation_ok
@@ -74,6 +75,9 @@ class FakeWriter:
     def __init__(self, gateway: FakeGateway, audit: AuditLog) -> None:
         self.gateway, self.audit = gateway, audit
 
+    def watch(self, report: Callable[[str], None] | None) -> None:
+        """Nothing runs long here."""
+
     def probe(self, action: Action) -> Resolution:
         return Resolution(Found.UNREADABLE, f"not re-read: {action.remediation}")
 
@@ -117,6 +121,9 @@ class FakeGateway(FakeReader):
 
     def writer(self, audit: AuditLog) -> FakeWriter:
         return FakeWriter(self, audit)
+
+    def locks_at(self, resource_id: str) -> LockReading:
+        return LockReading(())
 
     def get_cluster(self, cluster_id: str) -> ClusterFacts:
         cluster = super().get_cluster(cluster_id)

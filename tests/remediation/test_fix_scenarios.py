@@ -27,6 +27,7 @@ FIXABLE = [
     "key-not-yet-active",
     "vault-soft-deleted",
     "vault-soft-deleted-elsewhere",
+    "vault-group-deleted",
     "identity-deleted",
     "identity-recreated",
     "rbac-role-missing",

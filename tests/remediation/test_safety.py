@@ -31,6 +31,7 @@ from wizard.domain.actions import (
     GrantCryptoRole,
     RecoverKey,
     RecoverVault,
+    RecreateResourceGroup,
     RemoveOperatorIp,
 )
 from wizard.domain.errors import ReadOnlyViolation
@@ -68,6 +69,7 @@ def _writer_calls(
         ClearKeyNotBefore(vault_id, vault_url, "cmk", None),
         RecoverKey(vault_id, vault_url, "cmk", None),
         RecoverVault(vault_id, "kv-cmk-demo", "westus2"),
+        RecreateResourceGroup(sub, "rg-gone", "westus2"),
         AllowTrustedServices(vault_id),
         AllowOperatorIp(vault_id, "198.51.100.7", vault_url, "cmk"),
         RemoveOperatorIp(vault_id, "198.51.100.7"),

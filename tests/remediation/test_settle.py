@@ -23,6 +23,7 @@ from wizard.domain.actions import (
     GrantCryptoRole,
     RecoverKey,
     RecoverVault,
+    RecreateResourceGroup,
     RemoveOperatorIp,
 )
 from wizard.run.audit import AuditLog, unsettled_intents
@@ -37,6 +38,7 @@ ONE_OF_EACH: list[Action] = [
     ClearKeyNotBefore(VAULT, "https://kv.vault.azure.net/", "cmk", "v1", WHEN),
     RecoverKey(VAULT, "https://kv.vault.azure.net/", "cmk", None),
     RecoverVault(VAULT, "kv", "westeurope", "t"),
+    RecreateResourceGroup("s", "rg", "westeurope"),
     AllowTrustedServices(VAULT),
     AllowOperatorIp(VAULT, "198.51.100.7", "https://kv.vault.azure.net/", "cmk"),
     RemoveOperatorIp(VAULT, "198.51.100.7", "abc-0001"),

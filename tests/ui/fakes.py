@@ -31,6 +31,7 @@ from wizard.domain.models import (
     DeletedVaultFacts,
     IdentityFacts,
     KeyFacts,
+    LockReading,
     ResourceHealthFacts,
     RoleAssignmentFacts,
     RoleDefinitionFacts,
@@ -276,6 +277,9 @@ class FakeWriter:
         self.estate = reader.estate
         self.audit = audit
 
+    def watch(self, report: Callable[[str], None] | None) -> None:
+        """The fake writes finish at once: nothing to report."""
+
     def _write(
         self,
         remediation: str,
@@ -441,6 +445,10 @@ class FakeReader:
     def writer(self, audit: AuditLog) -> AzureWriter:
         """The guarded, audited writes (the same port the gateway's writer fills)."""
         return FakeWriter(self, audit)
+
+    def locks_at(self, resource_id: str) -> LockReading:
+        """No management locks in the fake estates."""
+        return LockReading(())
 
     def call(self, name: str) -> None:
         """Latency, then the error the scenario injects for this call, if any; counts writes."""

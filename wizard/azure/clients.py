@@ -299,6 +299,28 @@ class ClientFactory:
 
         return self._arm("resource_health", ResourceHealthMgmtClient, subscription_id)
 
+    def resources(self, subscription_id: str | None = None) -> Any:
+        """azure-mgmt-resource (resource groups)."""
+        from azure.mgmt.resource.resources import ResourceManagementClient
+
+        return self._arm("resources", ResourceManagementClient, subscription_id)
+
+    def locks(self, subscription_id: str | None = None) -> Any:
+        """azure-mgmt-resource-locks (management locks, read only: the wizard never changes one)."""
+        from azure.mgmt.resource.locks import ManagementLockClient
+
+        return self._arm("locks", ManagementLockClient, subscription_id)
+
+    def subscriptions(self) -> Any:
+        """azure-mgmt-resource-subscriptions (ARM's list of every subscription with any role)."""
+        from azure.mgmt.resource.subscriptions import SubscriptionClient
+
+        return self._cached(
+            "subscriptions",
+            "",
+            lambda: SubscriptionClient(self.credential, base_url=self.arm_endpoint, **self._common()),
+        )
+
     def graph(self) -> Any:
         """azure-mgmt-resourcegraph (find vaults and clusters across subscriptions)."""
         from azure.mgmt.resourcegraph import ResourceGraphClient

@@ -135,8 +135,11 @@ def attach_identity_and_key(writer: GatewayWriter, a: AttachIdentityAndKey) -> W
         return finish(
             f"update cluster {rid.name}",
             NEEDS_CLUSTER_WRITE,
-            lambda: client.mongo_clusters.begin_update(
-                rid.resource_group, rid.name, body, polling_interval=writer.factory.polling_interval
+            lambda: writer.waited(
+                client.mongo_clusters.begin_update(
+                    rid.resource_group, rid.name, body, polling_interval=writer.factory.polling_interval
+                ),
+                f"cluster {rid.name} update",
             ),
         )
 
@@ -197,8 +200,11 @@ def delete_failed_cluster(writer: GatewayWriter, a: DeleteFailedCluster) -> Writ
         return finish(
             f"delete cluster {rid.name}",
             NEEDS_CLUSTER_DELETE,
-            lambda: client.mongo_clusters.begin_delete(
-                rid.resource_group, rid.name, polling_interval=writer.factory.polling_interval
+            lambda: writer.waited(
+                client.mongo_clusters.begin_delete(
+                    rid.resource_group, rid.name, polling_interval=writer.factory.polling_interval
+                ),
+                f"cluster {rid.name} delete",
             ),
         )
 

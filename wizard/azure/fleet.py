@@ -9,7 +9,6 @@ is reported unread (Throttled), never waited on for ever.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -34,6 +33,7 @@ from wizard.azure.fleet_rows import (
     vault_from_row,
 )
 from wizard.azure.gateway import NEEDS_DELETED_VAULT_READ, NEEDS_GRAPH_READ, AzureGateway
+from wizard.azure.throttling import quota_wait
 from wizard.domain.errors import Throttled
 from wizard.domain.fleet import Access, Dependencies, FleetScope
 from wizard.domain.models import ClusterFacts, DeletedVaultFacts, KeyFacts
@@ -42,18 +42,7 @@ THROTTLED_ATTEMPTS = 5
 """How many 429s one page may get before its table is reported unread."""
 SUBSCRIPTIONS_PER_QUERY = 1000
 """Resource Graph takes at most this many subscriptions in one request: more are batched."""
-_TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$")
 Sleep = Callable[[float], None]
-
-
-def quota_wait(headers: Mapping[str, str]) -> float | None:
-    """Seconds until the quota window resets (`x-ms-user-quota-resets-after`, [d.]hh:mm:ss)."""
-    raw = next((v for k, v in headers.items() if k.lower() == "x-ms-user-quota-resets-after"), None)
-    match = _TIMESPAN.match(str(raw).strip()) if raw is not None else None
-    if match is None:
-        return None
-    days, hours, minutes, seconds = match.groups()
-    return int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 def quota_spent(headers: Mapping[str, str]) -> bool:

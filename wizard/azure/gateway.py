@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -11,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from wizard.azure.clients import ClientFactory
 from wizard.azure.errors import call, translated
-from wizard.domain.errors import NotFound, ReadOnlyViolation
+from wizard.azure.throttling import graph_with_retries
+from wizard.domain.errors import BadInput, GatewayError, NotFound, ReadOnlyViolation
 from wizard.domain.ids import CLUSTER_TYPE, IDENTITY_TYPE, VAULT_TYPE, parse_resource_id
 from wizard.domain.models import (
     AccessPolicy,
@@ -22,6 +24,7 @@ from wizard.domain.models import (
     DeletedVaultFacts,
     IdentityFacts,
     KeyFacts,
+    LockReading,
     ResourceHealthFacts,
     RoleAssignmentFacts,
     RoleDefinitionFacts,
@@ -53,6 +56,8 @@ NEEDS_DELETED_KEY_READ = (
     "keys/list on the vault's data plane (Key Vault Crypto Officer or Reader) and network access to the vault"
 )
 NEEDS_ROLE_READ = "Microsoft.Authorization/roleAssignments/read (Reader on the vault)"
+NEEDS_SUBSCRIPTION_LIST = "any role in the subscription (ARM lists those; Resource Graph may not)"
+NEEDS_GROUP_READ = "Microsoft.Resources/subscriptions/resourceGroups/read (Reader)"
 NEEDS_ROLEDEF_READ = "Microsoft.Authorization/roleDefinitions/read (Reader)"
 
 
@@ -117,6 +122,12 @@ class AzureGateway:
 
         return GatewayWriter(self, audit)
 
+    def locks_at(self, resource_id: str) -> LockReading:
+        """The management locks at and above a resource (the fix preview's lock preflight)."""
+        from wizard.azure.lock_reads import read_locks
+
+        return read_locks(self.factory, resource_id)
+
     def operator(self) -> Operator:
         """Who we are: from the token's claims when live, fixed for the emulator."""
         if self.mode == "azure" and not self._account:
@@ -141,7 +152,9 @@ class AzureGateway:
                 options=QueryRequestOptions(result_format="objectArray", skip_token=skip_token),
             )
             with translated("query Resource Graph", NEEDS_GRAPH_READ):
-                response = graph.resources(request)
+                response = graph_with_retries(
+                    functools.partial(graph.resources, request), max_wait=self.factory.retry.max_retry_after
+                )
             rows += list(response.data or [])
             skip_token = response.skip_token
             if not skip_token:
@@ -298,9 +311,17 @@ class AzureGateway:
         return vault_facts(vault, rid.resource_group, rid.subscription_id)
 
     def list_subscriptions(self) -> list[str]:
-        """The subscriptions Resource Graph lets the operator see."""
-        rows = self._graph(SUBSCRIPTIONS)
-        return sorted({str(row["subscriptionId"]) for row in rows if row.get("subscriptionId")})
+        """The subscriptions the operator sees: ARM's list (every subscription with any role, a
+        resource-group role included), else Resource Graph's when ARM's cannot be read."""
+        client = self.factory.subscriptions()
+        try:
+            listed = call(
+                "list subscriptions", NEEDS_SUBSCRIPTION_LIST, lambda: list(client.subscriptions.list())
+            )
+        except GatewayError:
+            rows = self._graph(SUBSCRIPTIONS)
+            return sorted({str(row["subscriptionId"]) for row in rows if row.get("subscriptionId")})
+        return sorted({str(s.subscription_id) for s in listed if s.subscription_id})
 
     def get_deleted_vault(self, vault_name: str, location: str, subscription_id: str) -> DeletedVaultFacts:
         """A soft-deleted vault in the given subscription, in any region (a vault need not sit
@@ -320,14 +341,36 @@ class AzureGateway:
                 f"no soft-deleted vault named {vault_name} in subscription {subscription_id}", status=404
             )
         props = deleted.properties
+        vault_id = getattr(props, "vault_id", None) or ""
         return DeletedVaultFacts(
             name=deleted.name or vault_name,
             location=getattr(props, "location", None) or location,
-            vault_id=getattr(props, "vault_id", None) or "",
+            vault_id=vault_id,
             deletion_date=_iso_date(getattr(props, "deletion_date", None)),
             scheduled_purge_date=_iso_date(getattr(props, "scheduled_purge_date", None)),
             purge_protection=getattr(props, "purge_protection_enabled", None),
+            group_exists=self._group_exists(vault_id),
         )
+
+    def _group_exists(self, resource_id: str) -> bool | None:
+        """Whether the resource group of `resource_id` exists (deleting a group is a common way a
+        vault ends up soft-deleted); None when it cannot be read."""
+        try:
+            rid = parse_resource_id(resource_id, VAULT_TYPE)
+        except BadInput:
+            return None
+        client = self.factory.resources(rid.subscription_id)
+        try:
+            call(
+                f"read resource group {rid.resource_group}",
+                NEEDS_GROUP_READ,
+                lambda: client.resource_groups.get(rid.resource_group),
+            )
+        except NotFound:
+            return False
+        except GatewayError:
+            return None
+        return True
 
     def get_key(self, vault_id: str, key_name: str, version: str | None = None) -> KeyFacts:
         """Key attributes through the management plane, which the vault firewall does not block:

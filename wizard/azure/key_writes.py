@@ -123,7 +123,10 @@ def recover_key(writer: GatewayWriter, a: RecoverKey) -> WriteResult:
         return call(
             f"recover key {a.key_name}",
             NEEDS_KEY_RECOVER,
-            lambda: client.begin_recover_deleted_key(a.key_name, _polling_interval=interval).result(),
+            lambda: writer.waited(
+                client.begin_recover_deleted_key(a.key_name, _polling_interval=interval),
+                f"key {a.key_name} recovery",
+            ).result(),
         )
 
     return writer.audited(

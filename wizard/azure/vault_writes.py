@@ -62,8 +62,11 @@ def recover_vault(writer: GatewayWriter, a: RecoverVault) -> WriteResult:
             return call(
                 f"recover vault {rid.name}",
                 NEEDS_VAULT_WRITE,
-                lambda: client.vaults.begin_create_or_update(
-                    rid.resource_group, rid.name, params, polling_interval=writer.factory.polling_interval
+                lambda: writer.waited(
+                    client.vaults.begin_create_or_update(
+                        rid.resource_group, rid.name, params, polling_interval=writer.factory.polling_interval
+                    ),
+                    f"vault {rid.name} recovery",
                 ).result(),
             )
         except GatewayError as exc:

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, assert_never
 
-from wizard.azure import access_writes, cluster_writes, key_writes, network_writes, vault_writes
+from wizard.azure import access_writes, cluster_writes, group_writes, key_writes, network_writes, vault_writes
 from wizard.domain.action_records import action_record
 from wizard.domain.actions import (
     Action,
@@ -42,6 +42,7 @@ from wizard.domain.actions import (
     GrantCryptoRole,
     RecoverKey,
     RecoverVault,
+    RecreateResourceGroup,
     RemoveOperatorIp,
 )
 from wizard.domain.errors import (
@@ -69,6 +70,18 @@ class GatewayWriter:
         self.factory = gateway.factory
         self.audit = audit
         self._action: State | None = None
+        self.report: Callable[[str], None] | None = None
+
+    def watch(self, report: Callable[[str], None] | None) -> None:
+        """Where long-running operations report their status while the write waits on them."""
+        self.report = report
+
+    def waited(self, poller: Any, what: str) -> Any:
+        """A long-running operation's poller once it is done, polled at the factory's interval with
+        its progress reported (take its result as usual)."""
+        from wizard.azure.lro import wait_reporting
+
+        return wait_reporting(poller, what, self.factory.polling_interval, self.report)
 
     def apply(self, action: Action) -> WriteResult:
         """Make the write the action describes, guarded and audited."""
@@ -82,6 +95,8 @@ class GatewayWriter:
                 return key_writes.clear_key_not_before(self, action)
             case RecoverKey():
                 return key_writes.recover_key(self, action)
+            case RecreateResourceGroup():
+                return group_writes.recreate_resource_group(self, action)
             case RecoverVault():
                 return vault_writes.recover_vault(self, action)
             case AllowTrustedServices():

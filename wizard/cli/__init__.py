@@ -132,6 +132,7 @@ _retry_total_flag = _whole(0, MAX_RETRY_TOTAL)
 _timeout_seconds = _seconds(MAX_TIMEOUT_SECONDS, zero=False)
 _wait_seconds = _seconds(MAX_WAIT_SECONDS, zero=False)
 _revalidate_seconds = _seconds(MAX_REVALIDATE_SECONDS, zero=True)
+_lag_seconds = _seconds(3600.0, zero=True)
 _expiry_days = _whole(*EXPIRY_DAYS)
 _latency_ms = _whole(0, MAX_LATENCY_MS)
 _port = _whole(0, 65535)
@@ -234,6 +235,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long a repaired cluster takes to turn Ready (default 5)",
     )
     _add_status_mode(emulator)
+    emulator.add_argument(
+        "--grant-propagation-seconds",
+        type=_lag_seconds,
+        default=None,
+        metavar="S",
+        help="how long a new role assignment or access policy takes to be honoured (default: the "
+        "estate's timing, else 0)",
+    )
+    emulator.add_argument(
+        "--vault-recover-lag-seconds",
+        type=_lag_seconds,
+        default=None,
+        metavar="S",
+        help="how long a recovered vault's data plane still answers as if it were gone (default: "
+        "the estate's timing, else 0)",
+    )
     add_fleet_flags(emulator)
 
     scenarios = commands.add_parser(
@@ -570,6 +587,8 @@ def _run_emulator(args: argparse.Namespace) -> int:
         fault_rate=args.fault_rate,
         revalidate_seconds=args.revalidate_seconds,
         status_mode=args.status_mode,
+        grant_propagation_seconds=args.grant_propagation_seconds,
+        vault_recover_lag_seconds=args.vault_recover_lag_seconds,
         token=os.environ.get(EMULATOR_TOKEN_ENV) or None,
     )
 

@@ -67,6 +67,8 @@ def step_preview(step: Step, number: int | None = None, total: int | None = None
         )
     if step.network:
         lines.append(f"      NETWORK:    {step.network}")
+    if step.lock:
+        lines.append(f"      LOCKED:     {step.lock}")
     return "\n".join(lines)
 
 
@@ -207,6 +209,7 @@ def run_fix(
                 print(f"     what to do: {o.advice}", file=out, flush=True)
 
         print(f"audit log: {audit.path}", file=out)
+        session.on_notice = lambda text: print(f"  .. {text}", file=out, flush=True)
         try:
             result = session.run(
                 confirm,

@@ -85,6 +85,22 @@ class RecoverKey(_KeyWrite):
 
 
 @dataclass(frozen=True)
+class RecreateResourceGroup(_Write):
+    """Create the deleted resource group a soft-deleted vault must be recovered into (empty: the
+    group's other resources do not come back with it)."""
+
+    remediation: ClassVar[str] = "recreate-resource-group"
+    subscription_id: str
+    name: str
+    location: str
+
+    @property
+    def group_id(self) -> str:
+        """The group's ARM id."""
+        return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.name}"
+
+
+@dataclass(frozen=True)
 class RecoverVault(_Write):
     """Recover a soft-deleted vault (create mode recover); its RBAC assignments do not come back."""
 
@@ -257,6 +273,7 @@ Action: TypeAlias = (
     | EnableKey
     | ClearKeyNotBefore
     | RecoverKey
+    | RecreateResourceGroup
     | RecoverVault
     | AllowTrustedServices
     | AllowOperatorIp

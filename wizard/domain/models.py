@@ -189,6 +189,8 @@ class DeletedVaultFacts:
     deletion_date: datetime | None
     scheduled_purge_date: datetime | None
     purge_protection: bool | None
+    group_exists: bool | None = None
+    """Whether the resource group it would be recovered into exists (None: could not be read)."""
 
 
 @dataclass(frozen=True)
@@ -292,3 +294,39 @@ class Finding:
     evidence: dict[str, Any] = field(default_factory=dict)
     remediations: tuple[str, ...] = ()
     rank: int = 0
+
+
+LOCK_SUFFIX = "/providers/microsoft.authorization/locks/"
+
+
+@dataclass(frozen=True)
+class ManagementLock:
+    """A management lock at some scope: ReadOnly refuses every ARM write at or below it,
+    CanNotDelete only deletes (role assignments included: they inherit their scope's locks)."""
+
+    id: str
+    name: str
+    level: str
+
+    @property
+    def scope(self) -> str:
+        """The scope the lock is on: its id before `/providers/Microsoft.Authorization/locks/`."""
+        cut = self.id.lower().rfind(LOCK_SUFFIX)
+        return self.id[:cut] if cut >= 0 else self.id
+
+    def covers(self, resource_id: str) -> bool:
+        """True when the lock is on `resource_id` itself or one of its ancestors."""
+        outer, inner = self.scope.lower().rstrip("/"), resource_id.lower().rstrip("/")
+        return inner == outer or inner.startswith(outer + "/")
+
+    def refuses(self, *, deleting: bool) -> bool:
+        """ReadOnly refuses every write; CanNotDelete only a delete."""
+        return self.level.lower() == "readonly" or deleting
+
+
+@dataclass(frozen=True)
+class LockReading:
+    """The locks read at and above one resource, and the levels that could not be read (why)."""
+
+    locks: tuple[ManagementLock, ...]
+    unread: tuple[str, ...] = ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -142,6 +143,10 @@ class AzureWriter(Protocol):
 
     def probe(self, action: Action) -> Resolution:
         """Read the action's target and say whether its effect is there: no guard, no audit, no write."""
+        ...
+
+    def watch(self, report: Callable[[str], None] | None) -> None:
+        """Where long-running operations report their status while a write waits on them."""
         ...
 
 

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from wizard.emulator import admin, arm, dataplane, policy
 from wizard.emulator.arm.lro import settle
 from wizard.emulator.arm.quota import quota_headers
-from wizard.emulator.faults import LOST_WRITE, FaultInjector
+from wizard.emulator.faults import LOST_WRITE, FaultInjector, is_graph_query
 from wizard.emulator.listeners import Listeners
 from wizard.emulator.model import ActivityRecord, State
 from wizard.emulator.wire import Context, HttpError, Operation, Request, Response, arm_error, kv_error
@@ -81,7 +81,9 @@ class Dispatcher:
         kind, response = self._answer(request)
         if not self._faults.wait_latency():
             return None
-        is_write = method in ("PUT", "PATCH", "DELETE") or (method == "POST" and kind != "resource-graph")
+        is_write = method in ("PUT", "PATCH", "DELETE") or (
+            method == "POST" and kind != "resource-graph" and not is_graph_query(request)
+        )
         with self._lock:
             self._log.append(
                 {
@@ -189,6 +191,15 @@ class Dispatcher:
                     "VaultNotFound",
                     f"The vault '{request.host}' does not exist or is "
                     "soft-deleted (its DNS name would not resolve in Azure).",
+                )
+            if self._clock() < vault.data_plane_from:
+                # UNVERIFIED: what a just-recovered vault's data plane answers (DNS not yet resolving
+                # is likelier than an HTTP answer); the emulator answers as for a missing vault.
+                return kv_error(
+                    404,
+                    "VaultNotFound",
+                    f"The vault '{request.host}' was recovered moments ago and its data plane "
+                    "is not answering yet.",
                 )
             tenant = vault.tenant_id
         failed = policy.vault_authentication_failure(tenant, request.headers, self._token)

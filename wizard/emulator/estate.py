@@ -26,6 +26,7 @@ from wizard.emulator.fleet import apply_graph_settings, expand_fleet
 from wizard.emulator.history import history
 from wizard.emulator.key_store import ALL_OPS, CURVE_BITS, KTYS, pseudo_modulus
 from wizard.emulator.model import (
+    GROUP_ROLES_ONLY,
     HIDE_SUBSCRIPTION,
     LOCK_LEVELS,
     SECONDS_PER_DAY,
@@ -80,6 +81,9 @@ ROUTE_KINDS = (
     "resource-health",
     "data-plane",
     "activity-log",
+    "subscriptions",
+    "locks",
+    "resource-groups",
 )
 _RUNNING = "Ready"
 _STOPPED = "Stopped"
@@ -104,12 +108,14 @@ def restriction_problem(value: object) -> str | None:
     if isinstance(value, str):
         if value in RESTRICTIONS or (value.startswith("deny:") and value[5:] in ROUTE_KINDS):
             return None
-        if value.startswith(HIDE_SUBSCRIPTION):
-            guid = value[len(HIDE_SUBSCRIPTION) :]
-            return None if GUID.match(guid) else f"{shown(guid)} in {shown(value)} is not a GUID"
+        for prefix in (HIDE_SUBSCRIPTION, GROUP_ROLES_ONLY):
+            if value.startswith(prefix):
+                guid = value[len(prefix) :]
+                return None if GUID.match(guid) else f"{shown(guid)} in {shown(value)} is not a GUID"
     return (
         f"{shown(value)} is not a restriction (use {', '.join(RESTRICTIONS)}, "
-        f"deny:<{'|'.join(ROUTE_KINDS)}> or {HIDE_SUBSCRIPTION}<subscription GUID>)"
+        f"deny:<{'|'.join(ROUTE_KINDS)}>, {HIDE_SUBSCRIPTION}<subscription GUID> or "
+        f"{GROUP_ROLES_ONLY}<subscription GUID>)"
     )
 
 
@@ -207,9 +213,11 @@ class _Builder:
         self.rg = top.text("resourceGroup", DEFAULT_RESOURCE_GROUP, pattern=_NAME)
         state = State(self.name, self.tenant, self.sub, description=top.text("description", ""))
         state.status_mode = top.text("statusMode", "documented", choices=STATUS_MODES)
-        state.operation_seconds, state.key_lag_seconds = timing(top)
+        for attr, seconds in timing(top).items():
+            setattr(state, attr, seconds)
+        state.groups, deleted_groups = resource_groups(top, self.sub, _NAME)
+        state.deleted_groups = {(sub.lower(), rg.lower()) for sub, rg in deleted_groups}
         state.page_sizes = paging(top)
-        state.groups = resource_groups(top, self.sub, _NAME)
         operator = top.child("operator")
         if operator is not None:
             for index, restriction in enumerate(operator.strings("restrictions")):
@@ -239,6 +247,7 @@ class _Builder:
         state.role_assignments = [
             self.assignment(o, i) for i, o in enumerate(field_items(top, "roleAssignments"))
         ]
+        self._nothing_live_in_deleted_groups(top, state)
         state.locks = [self.lock(o, i, state) for i, o in enumerate(field_items(top, "locks"))]
         self._unique(top, "locks", [lock.name for lock in state.locks])
         state.subscriptions = state.known_subscriptions()
@@ -246,6 +255,20 @@ class _Builder:
         state.activity = history(top, self.now, self.scope, self.guid)
         top.done()
         return state
+
+    def _nothing_live_in_deleted_groups(self, top: Fields, state: State) -> None:
+        """A deleted resource group holds nothing live: only soft-deleted vaults outlive it."""
+        live = [
+            *((c.subscription_id, c.resource_group, c.name) for c in state.clusters),
+            *((i.subscription_id, i.resource_group, i.name) for i in state.identities),
+            *((v.subscription_id, v.resource_group, v.name) for v in state.vaults if v.live),
+        ]
+        for sub, rg, name in live:
+            if (sub.lower(), rg.lower()) in state.deleted_groups:
+                raise top.fail(
+                    "resourceGroups",
+                    f"{shown(rg)} is deleted but {shown(name)} lives in it (only a soft-deleted vault can)",
+                )
 
     def _unique(self, obj: Fields, key: str, names: list[str]) -> None:
         lowered = [n.lower() for n in names]

@@ -211,15 +211,20 @@ def field_items(obj: Fields, key: str) -> list[Fields]:
     ]
 
 
-def resource_groups(top: Fields, subscription: str, name: re.Pattern[str]) -> list[tuple[str, str]]:
-    """`resourceGroups`: groups that exist with nothing in them yet (a name, or {name, subscriptionId})."""
-    groups = []
+def resource_groups(
+    top: Fields, subscription: str, name: re.Pattern[str]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """`resourceGroups`: (groups that exist with nothing in them yet, groups that were deleted);
+    each a name, or {name, subscriptionId, deleted}."""
+    groups: list[tuple[str, str]] = []
+    deleted: list[tuple[str, str]] = []
     for index, item in enumerate(top.items("resourceGroups")):
         path = f"resourceGroups[{index}]"
         entry = Fields({"name": item} if isinstance(item, str) else item, path, top.source)
-        groups.append((entry.guid("subscriptionId") or subscription, entry.text("name", pattern=name)))
+        group = (entry.guid("subscriptionId") or subscription, entry.text("name", pattern=name))
+        (deleted if entry.flag("deleted", False) else groups).append(group)
         entry.done()
-    return groups
+    return groups, deleted
 
 
 PAGE_FIELDS = {
@@ -245,11 +250,20 @@ def paging(top: Fields) -> dict[str, int]:
     return found
 
 
-def timing(top: Fields) -> tuple[float, float]:
-    """`timing`: (operationSeconds, keyLagSeconds), both 0 unless the estate says otherwise."""
+TIMING = {
+    "operationSeconds": "operation_seconds",
+    "keyLagSeconds": "key_lag_seconds",
+    "grantPropagationSeconds": "grant_propagation_seconds",
+    "vaultRecoverLagSeconds": "vault_recover_lag_seconds",
+}
+"""The estate's `timing` fields and the State attributes they set."""
+
+
+def timing(top: Fields) -> dict[str, float]:
+    """`timing`: the State attribute each given field sets (all 0 unless the estate says otherwise)."""
     block = top.child("timing")
     if block is None:
-        return 0.0, 0.0
-    found = block.seconds("operationSeconds"), block.seconds("keyLagSeconds")
+        return {}
+    found = {attr: block.seconds(name) for name, attr in TIMING.items()}
     block.done()
     return found

@@ -18,6 +18,13 @@ LOST_WRITE = "lost-write"
 """Carry the write out, then drop the connection before the answer."""
 
 
+def is_graph_query(request: Request) -> bool:
+    """A Resource Graph query: a POST that reads, whatever answers it."""
+    return request.host == "arm" and request.path.rstrip("/").lower().endswith(
+        "/providers/microsoft.resourcegraph/resources"
+    )
+
+
 def check_settings(
     latency_ms: int | None,
     fault_rate: float | None,
@@ -124,26 +131,43 @@ class FaultInjector:
             self._stopping.wait(self.timeout_seconds)
             return None
         if kind == "429":
-            if request.host == "arm":
-                return arm_error(
-                    429,
-                    "TooManyRequests",
-                    "The request is being throttled as the limit has been "
-                    "reached for operation type - Read_ObservationWindow_00:05:00. For more details, "
-                    "see https://aka.ms/armthrottling",
-                    {"Retry-After": "1"},
-                )
-            return kv_error(
-                429,
-                "Throttled",
-                "Request was not allowed because the vault's request rate limit was exceeded.",
-                headers={"Retry-After": "1"},
-            )
+            return self._throttled(request)
         return arm_error(
             503,
             "ServiceUnavailable",
             "The service is temporarily unavailable. Please retry.",
             {"Retry-After": "1"},
+        )
+
+    def _throttled(self, request: Request) -> Response:
+        """A 429 as each service sends it: ARM with Retry-After and its remaining-budget header,
+        Resource Graph with its quota headers and no Retry-After (a POST azure-core will not retry),
+        Key Vault with Retry-After on every other one (seeded) and without on the rest (both seen)."""
+        if is_graph_query(request):
+            return arm_error(
+                429,
+                "RateLimiting",
+                "Please provide below info when asking for support: the request was throttled "
+                "because the user quota of queries was exceeded.",
+                {"x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:01"},
+            )
+        if request.host == "arm":
+            budget = {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}.get(request.method, "writes")
+            return arm_error(
+                429,
+                "TooManyRequests",
+                "The request is being throttled as the limit has been "
+                "reached for operation type - Read_ObservationWindow_00:05:00. For more details, "
+                "see https://aka.ms/armthrottling",
+                {"Retry-After": "1", f"x-ms-ratelimit-remaining-subscription-{budget}": "0"},
+            )
+        with self._lock:
+            with_retry_after = self._rng.random() < 0.5
+        return kv_error(
+            429,
+            "Throttled",
+            "Request was not allowed because the vault's request rate limit was exceeded.",
+            headers={"Retry-After": "1"} if with_retry_after else {},
         )
 
     def wait_latency(self) -> bool:

@@ -117,9 +117,15 @@ def _scopes_that_count(vault: Vault, key_name: str) -> set[str]:
 
 
 def principal_can_use_key(
-    state: State, vault: Vault, key_name: str, principal_id: str, lookups: Lookups | None = None
+    state: State,
+    vault: Vault,
+    key_name: str,
+    principal_id: str,
+    lookups: Lookups | None = None,
+    now: float | None = None,
 ) -> bool:
-    """RBAC vault: assigned roles cover read+wrap+unwrap; access-policy vault: get/list/wrap/unwrap."""
+    """RBAC vault: assigned roles cover read+wrap+unwrap; access-policy vault: get/list/wrap/unwrap.
+    At `now`, a grant still propagating (`effective_at` later) does not count yet."""
     pid = principal_id.lower()
     if vault.rbac:
         index = lookups or Lookups(state)
@@ -128,12 +134,17 @@ def principal_can_use_key(
         for assignment in index.assignments.get(pid, ()):
             if assignment.scope.lower().rstrip("/") not in scopes:
                 continue
+            if now is not None and assignment.effective_at > now:
+                continue
             role = index.role(assignment.role_definition_id)
             if role is not None:
                 granted |= granted_data_actions(role, NEEDED_DATA_ACTIONS)
         return granted >= set(NEEDED_DATA_ACTIONS)
     permissions = {
-        p.lower() for policy in vault.access_policies if policy.object_id.lower() == pid for p in policy.keys
+        p.lower()
+        for policy in vault.access_policies
+        if policy.object_id.lower() == pid and (now is None or policy.effective_at <= now)
+        for p in policy.keys
     }
     return "all" in permissions or permissions >= NEEDED_KEY_PERMISSIONS
 
@@ -188,22 +199,25 @@ def evaluate(state: State, cluster: Cluster, now: float, lookups: Lookups | None
             reasons.append("key-expired")
         if not key_can_wrap(key):
             reasons.append("key-type-unsupported")
-    if principal is not None and not principal_can_use_key(state, vault, key_name, principal, index):
+    if principal is not None and not principal_can_use_key(state, vault, key_name, principal, index, now):
         reasons.append("no-key-permission")
     usable = [r for r in reasons if r != "provisioning-failed"]
     return Verdict(not usable and not failed, tuple(reasons), failed)
 
 
 def _next_date(state: State, now: float) -> float:
-    """The first moment after `now` a key becomes active or expires: verdicts may change then."""
-    moments = [
-        moment
+    """The first moment after `now` a key becomes active or expires, or a grant takes effect:
+    verdicts may change then."""
+    moments: list[float] = [
+        float(moment)
         for vault in state.vaults
         for key in vault.keys.values()
         for version in key.versions
         for moment in (version.not_before, version.expires)
         if moment is not None and moment > now
     ]
+    moments += [a.effective_at for a in state.role_assignments if a.effective_at > now]
+    moments += [p.effective_at for v in state.vaults for p in v.access_policies if p.effective_at > now]
     return float(min(moments, default=math.inf))
 
 

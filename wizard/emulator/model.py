@@ -12,6 +12,9 @@ from wizard.emulator.graph_quota import GraphQuota
 _M = TypeVar("_M")
 SECONDS_PER_DAY = 86_400
 HIDE_SUBSCRIPTION = "hide-subscription:"
+GROUP_ROLES_ONLY = "group-roles-only:"
+"""The operator holds only resource-group roles there: ARM lists the subscription, Resource Graph's
+`resourcecontainers` does not (UNVERIFIED), its resources still show."""
 STATUS_MODES = ("documented", "arm-enum")
 """How clusterStatus shows lost key access: `Inaccessible` (the docs' word) or unchanged (the spec enum)."""
 
@@ -82,6 +85,8 @@ class AccessPolicy:
     secrets: list[str] = field(default_factory=list)
     certificates: list[str] = field(default_factory=list)
     storage: list[str] = field(default_factory=list)
+    effective_at: float = field(default=0.0, compare=False, kw_only=True)
+    """When the service starts honouring it (`State.grant_propagation_seconds` after the write)."""
 
 
 @dataclass
@@ -119,6 +124,8 @@ class Vault:
     created: int = 0
     deleted_on: int | None = None
     registering: str | None = None
+    data_plane_from: float = 0.0
+    """After a recovery: the data plane answers only from then on (`State.vault_recover_lag_seconds`)."""
 
     @property
     def id(self) -> str:
@@ -240,6 +247,8 @@ class RoleAssignment:
     created: int = 0
     description: str | None = None
     creator: str | None = None
+    effective_at: float = 0.0
+    """When the service starts honouring it (`State.grant_propagation_seconds` after the PUT)."""
 
     @property
     def id(self) -> str:
@@ -310,6 +319,9 @@ class State:
     clusters: list[Cluster] = field(default_factory=list)
     identities: list[Identity] = field(default_factory=list)
     groups: list[tuple[str, str]] = field(default_factory=list)
+    deleted_groups: set[tuple[str, str]] = field(default_factory=set)
+    group_locations: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(subscription, group), lower-cased: deleted groups (a soft-deleted vault may still name one)."""
     vaults: list[Vault] = field(default_factory=list)
     role_assignments: list[RoleAssignment] = field(default_factory=list)
     custom_roles: list[RoleDefinition] = field(default_factory=list)
@@ -361,6 +373,10 @@ class State:
     """ARM operations run this long by the clock (0: InProgress on the first poll, done on the next)."""
     key_lag_seconds: float = 0.0
     """The data plane's lag after a key delete or recover (0: none; recorded: a few seconds)."""
+    grant_propagation_seconds: float = 0.0
+    """How long a new role assignment or access policy takes to be honoured (0: at once)."""
+    vault_recover_lag_seconds: float = 0.0
+    """How long a recovered vault's data plane keeps answering as if it were gone (0: not at all)."""
 
     def known_subscriptions(self) -> list[str]:
         """The estate's subscriptions, sorted: one stays when its last resource goes, as in Azure."""
@@ -384,7 +400,8 @@ class State:
     def _groups_by_subscription(self) -> dict[str, set[str]]:
         groups: dict[str, set[str]] = {}
         for owner, group in self.placements():
-            groups.setdefault(owner.lower(), set()).add(group.lower())
+            if (owner.lower(), group.lower()) not in self.deleted_groups:
+                groups.setdefault(owner.lower(), set()).add(group.lower())
         return groups
 
     def placements(self) -> list[tuple[str, str]]:
@@ -395,6 +412,12 @@ class State:
             *((i.subscription_id, i.resource_group) for i in self.identities),
             *((v.subscription_id, v.resource_group) for v in self.vaults),
         ]
+
+    def group_roles_only(self) -> set[str]:
+        """The (lower-cased) subscriptions where a `group-roles-only:<guid>` restriction gives the
+        operator resource-group roles only."""
+        prefix = GROUP_ROLES_ONLY
+        return {r[len(prefix) :].lower() for r in self.restrictions if r.startswith(prefix)}
 
     def hidden_subscriptions(self) -> set[str]:
         """The (lower-cased) subscriptions a `hide-subscription:<guid>` restriction keeps out of sight."""

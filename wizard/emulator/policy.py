@@ -67,8 +67,10 @@ def _in_hidden_subscription(state: State, path: str) -> bool:
 
 
 def lock_refusal(state: State, kind: str, request: Request) -> Response | None:
-    """409 ScopeLocked before anything changes; role assignments pass (UNVERIFIED), graph POSTs read."""
-    if request.method in ("GET", "HEAD") or kind in ("role-assignments", "resource-graph"):
+    """409 ScopeLocked before anything changes; graph POSTs read. Role assignments are extension
+    resources and inherit the locks at and above their scope (ARM's lock documentation; field reports
+    quote this message): ReadOnly refuses their create, CanNotDelete (and ReadOnly) their delete."""
+    if request.method in ("GET", "HEAD") or kind == "resource-graph":
         return None
     scope = request.path.rstrip("/")
     locks = [lock for lock in state.locks_over(scope) if lock.refuses(request.method)]

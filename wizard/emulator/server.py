@@ -45,10 +45,12 @@ class Emulator:
         status_mode: str | None = None,
         operation_seconds: float | None = None,
         key_lag_seconds: float | None = None,
+        grant_propagation_seconds: float | None = None,
+        vault_recover_lag_seconds: float | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """`operation_seconds` / `key_lag_seconds` override the estate's `timing`; `clock` is the
-        emulator's idea of now (epoch seconds), so tests can replay recorded times without sleeping."""
+        """The `*_seconds` settings override the estate's `timing`; `clock` is the emulator's idea
+        of now (epoch seconds), so tests can replay recorded times without sleeping."""
         self.estate = load_estate(estate) if isinstance(estate, str) else estate
         self._clock = clock
         self._state: State = self.estate.build(clock())
@@ -56,7 +58,12 @@ class Emulator:
             if status_mode not in STATUS_MODES:
                 raise ValueError(f"status_mode must be one of {', '.join(STATUS_MODES)}, got {status_mode!r}")
             self._state.status_mode = status_mode
-        for name, value in (("operation_seconds", operation_seconds), ("key_lag_seconds", key_lag_seconds)):
+        for name, value in (
+            ("operation_seconds", operation_seconds),
+            ("key_lag_seconds", key_lag_seconds),
+            ("grant_propagation_seconds", grant_propagation_seconds),
+            ("vault_recover_lag_seconds", vault_recover_lag_seconds),
+        ):
             if value is not None:
                 if not 0 <= value <= 3600:
                     raise ValueError(f"{name} must be from 0 to 3600 seconds, got {value!r}")

@@ -23,6 +23,8 @@ def serve(
     fault_rate: float = 0.0,
     revalidate_seconds: float = 5.0,
     status_mode: str | None = None,
+    grant_propagation_seconds: float | None = None,
+    vault_recover_lag_seconds: float | None = None,
     token: str | None = None,
     out: TextIO = sys.stdout,
     stop: threading.Event | None = None,
@@ -50,6 +52,8 @@ def serve(
         fault_rate=fault_rate,
         revalidate_seconds=revalidate_seconds,
         status_mode=status_mode,
+        grant_propagation_seconds=grant_propagation_seconds,
+        vault_recover_lag_seconds=vault_recover_lag_seconds,
         port=port,
         token=token or secrets.token_urlsafe(24),
     )

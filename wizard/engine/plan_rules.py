@@ -20,6 +20,7 @@ from wizard.domain.actions import (
     ExtendKeyExpiry,
     RecoverKey,
     RecoverVault,
+    RecreateResourceGroup,
 )
 from wizard.domain.catalog import render
 from wizard.domain.models import Finding
@@ -95,6 +96,14 @@ def _key_steps(b: PlanBuilder, finding: Finding) -> None:
             )
 
 
+def group_of(resource_id: str) -> tuple[str, str] | None:
+    """(subscription, resource group) of an ARM id, or None when it names none."""
+    parts = resource_id.strip("/").split("/")
+    if len(parts) >= 4 and parts[0].lower() == "subscriptions" and parts[2].lower() == "resourcegroups":
+        return parts[1], parts[3]
+    return None
+
+
 def _vault_steps(b: PlanBuilder, finding: Finding) -> None:
     """The vault's fixes: recover it (then grant again), open its firewall, protect it from purge."""
     f = b.f
@@ -103,6 +112,20 @@ def _vault_steps(b: PlanBuilder, finding: Finding) -> None:
             d = f.deleted_vault
             assert d is not None
             assert f.key_url is not None
+            group = group_of(d.vault_id)
+            if d.group_exists is False and group is not None:
+                b.add(
+                    RecreateResourceGroup(group[0], group[1], d.location),
+                    finding,
+                    target=f"/subscriptions/{group[0]}/resourceGroups/{group[1]}",
+                    before={"resourceGroup": "deleted"},
+                    after={"resourceGroup": "created", "location": d.location},
+                    values={
+                        "subscription_id": group[0],
+                        "group_name": group[1],
+                        "location": d.location,
+                    },
+                )
             b.add(
                 RecoverVault(d.vault_id, d.name, d.location, f.identity.tenant_id if f.identity else ""),
                 finding,

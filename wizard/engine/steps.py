@@ -103,7 +103,8 @@ class Step:
     """One remediation, concrete: what it changes, how, who may, and how we will know.
 
     `action` is the write a `write` step makes; the other kinds write nothing and carry None.
-    `network`: why the vault's network rules will (or may) refuse this step's data-plane call."""
+    `network`: why the vault's network rules will (or may) refuse this step's data-plane call;
+    `lock`: which management lock will refuse it, and what to do (the fix's lock preflight)."""
 
     remediation: str
     finding: str
@@ -127,6 +128,7 @@ class Step:
     permission_doubt: str = ""
     also_fixes: tuple[str, ...] = ()
     network: str = ""
+    lock: str = ""
 
     @property
     def writes(self) -> bool:
@@ -171,6 +173,7 @@ class Step:
             "permissionDoubt": self.permission_doubt,
             "alsoFixes": list(self.also_fixes),
             "network": self.network,
+            "lock": self.lock,
         }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from wizard.domain.errors import (
     AuditWriteFailed,
@@ -58,21 +58,26 @@ def lock_advice(exc: Conflict, step: Step) -> str:
     owner can change; we never touch locks."""
     found = _LOCKED_SCOPES.search(str(exc))
     scopes = _QUOTED.findall(found.group(1)) if found else []
-    scopes = scopes or [step.target]
+    return locked_scopes_advice(scopes or [step.target], deleting="delete operation" in str(exc))
+
+
+def locked_scopes_advice(scopes: Sequence[str], *, deleting: bool, ahead: bool = False) -> str:
+    """Where each lock is, how to see it, what its owner can change (`ahead`: said before the write
+    is sent, from the locks the preflight read)."""
     commands = []
     for scope in scopes:
         sub, group = _SUBSCRIPTION.search(scope), _GROUP.search(scope)
         where = f" --resource-group {group.group(1)}" if group else ""
         within = f" --subscription {sub.group(1)}" if sub else ""
         commands.append(f"`az lock list{where}{within} --output table`")
-    deleting = "delete operation" in str(exc)
     change = (
         "remove it (a CanNotDelete lock refuses deletes)"
         if deleting
         else "remove it or make it CanNotDelete (a ReadOnly lock refuses every write)"
     )
+    verb = "will refuse" if ahead else "refuses"
     return (
-        f"a management lock on {', '.join(scopes)} refuses this "
+        f"a management lock on {', '.join(scopes)} {verb} this "
         f"{'delete' if deleting else 'write'} (ScopeLocked). See it with {', '.join(commands)}; "
         f"its owner (Owner or User Access Administrator) can {change}, then run the fix again. "
         "cmk-wizard never removes locks."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ from wizard.run.fix_loop import run_session
 from wizard.run.fix_settings import FixSettings, WritableGateway
 from wizard.run.incidents import Incident, planned_from
 from wizard.run.lock import ClusterLock
+from wizard.run.lock_preflight import LockPreflight
 from wizard.run.outcomes import (
     SKIP_MESSAGE,
     StepOutcome,
@@ -52,11 +54,12 @@ from wizard.run.outcomes import (
     recovery_unconfirmed,
     run_verdict,
 )
+from wizard.run.propagation import awaits_grant, write_while_grant_propagates
 from wizard.run.recovery import WAIT_ADVICE, OutageSeen, fixes_a_cause
 from wizard.run.rediagnose import rediagnose
 from wizard.run.replacement import earlier_replacement, kept_replacement, reuse_earlier
 from wizard.run.settle import begin_writes
-from wizard.run.verify import verify
+from wizard.run.verify import verify, verify_until_settled
 from wizard.run.wait import WaitProgress, wait_for_ready
 from wizard.run.wait_gate import GO_BACK, Blocker, blocked_text, blockers
 
@@ -110,6 +113,10 @@ class FixSession:
         self.lock = ClusterLock(audit.path.parent, cluster_id)
         self.notices: list[str] = []
         self._rules_joined = False  # settling found an earlier rule open that the shown plan lacks
+        self.locks = LockPreflight(gateway.locks_at)
+        self.on_notice: Callable[[str], None] | None = None  # told as it happens (the CLI prints it)
+        self.cancel: threading.Event | None = None
+        self._progress_told = -float("inf")
         self.full_after_writes = False  # the latest diagnosis read everything, after every write
         self._answered: set[str] = set()  # critical checks some diagnosis of this session answered
         self.lost_sight = ""  # why the fix stops: such a check is unknown now (wizard.run.blind)
@@ -162,8 +169,10 @@ class FixSession:
         return run_verdict(self.current.verdict, self.outcomes) if self.current else "incomplete"
 
     def plan(self) -> Plan:
-        """The plan from the latest diagnosis and what this session already did; nothing once the
-        failed cluster is deleted (the documented end: provisioning again is the operator's)."""
+        """The plan from the latest diagnosis and what this session already did, each ARM write
+        flagged when a management lock over it will refuse it (read before anything is sent);
+        nothing once the failed cluster is deleted (the documented end: provisioning again is the
+        operator's)."""
         if self.deleted_cluster:
             return Plan(self.cluster_id, ())
         if self.current is None:
@@ -182,13 +191,24 @@ class FixSession:
         self.carry = kept_replacement(self.carry, plan)  # its name holds for the rest of the incident
         if self._reuse:
             plan = replace(plan, notes=(self._reuse, *plan.notes))
-        return stopped_plan(plan, self.lost_sight) if self.lost_sight else plan
+        plan = stopped_plan(plan, self.lost_sight) if self.lost_sight else plan
+        return self.locks.plan(plan)
 
     def writer(self) -> AzureWriter:
         """The gateway's guarded, audited writer (built once)."""
         if self._writer is None:
             self._writer = self.gateway.writer(self.audit)
+            self._writer.watch(self._operation_progress)
         return self._writer
+
+    def _operation_progress(self, text: str) -> None:
+        """A long-running write's status while it runs: to `on_notice`, at most every
+        `progress_every` seconds (the SDK alone would wait silently, polling every 30 s)."""
+        now = time.monotonic()
+        if self.on_notice is None or now - self._progress_told < self.settings.progress_every:
+            return
+        self._progress_told = now
+        self.on_notice(text)
 
     def begin(self) -> list[str]:
         """Before the first write, in this order: the cluster's lock, the log's tail, earlier unknowns
@@ -240,10 +260,23 @@ class FixSession:
         self._event("step", f"{step.remediation} for {step.finding}: skip taken back")
         return True
 
+    def tell(self, text: str) -> None:
+        """Something the operator should know while a step runs: the timeline, the notices, and
+        `on_notice` at once."""
+        self._event("step", text)
+        self.notices.append(text)
+        if self.on_notice is not None:
+            self.on_notice(text)
+
     def _write(self, step: Step) -> WriteResult:
-        if step.action is None:
+        action = step.action
+        if action is None:
             raise WizardError(f"no write for remediation {step.remediation!r}")
-        return self.writer().apply(step.action)
+        if not awaits_grant(step, self.carry):
+            return self.writer().apply(action)
+        return write_while_grant_propagates(
+            lambda: self.writer().apply(action), self.settings.grant_retry, tell=self.tell, cancel=self.cancel
+        )
 
     def apply(self, step: Step, *, confirmation: Answer = None) -> StepOutcome:
         """Confirm, write through the gateway, diagnose again and verify; never raises WizardError."""
@@ -306,8 +339,16 @@ class FixSession:
             f"{step.remediation} on {step.target}: {result.status}, {result.message} "
             f"(audit {', '.join(result.audit_ids)})",
         )
-        diagnosis = self.diagnose(after=step)
-        verification = verify(step, diagnosis, result.after)
+        verification = verify_until_settled(
+            step,
+            self.diagnose,
+            verify(step, self.diagnose(after=step), result.after),
+            result.after,
+            self.settings.settle,
+            tell=self.tell,
+            cancel=self.cancel,
+            clock=time.monotonic,
+        )
         if (
             isinstance(step.action, DeleteFailedCluster)
             and verification.status == VerificationStatus.VERIFIED

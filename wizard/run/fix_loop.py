@@ -47,6 +47,7 @@ def run_session(
     if session.current is None:
         session.diagnose()
     assert session.initial is not None
+    session.cancel = cancel or session.cancel
     escalations: dict[str, Step] = {}
     stopped = ""
     unconfirmed: Step | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +14,7 @@ from wizard.domain.actions import (
     CreateIdentity,
     DeleteFailedCluster,
     GrantCryptoRole,
+    RecreateResourceGroup,
     RemoveOperatorIp,
 )
 from wizard.domain.errors import BadInput
@@ -94,6 +97,11 @@ def verify(step: Step, diagnosis: Diagnosis, after: dict[str, Any] | None = None
         )
     if isinstance(action, AllowOperatorIp | RemoveOperatorIp):
         return _verify_operator_rule(action, after or {}, rows)
+    if isinstance(action, RecreateResourceGroup):
+        # the diagnosis shows the vault, not its group: the group read back is the evidence
+        if (after or {}).get("resourceGroup") == "present":
+            return Verification(VerificationStatus.VERIFIED, f"resource group {action.name} exists", rows)
+        return Verification(VerificationStatus.FAILED, f"resource group {action.name} is not there", rows)
     if isinstance(action, AttachIdentityAndKey):
         wanted = ["identity.attached", "identity.principal"]
         if _versionless(action.key_url):
@@ -112,9 +120,53 @@ def verify(step: Step, diagnosis: Diagnosis, after: dict[str, Any] | None = None
     still = step.finding in codes and step.finding != "CLUSTER_INACCESSIBLE"
     if primary is not None and primary.status == CheckStatus.PASS:
         return Verification(VerificationStatus.VERIFIED, f"{primary.id}: {primary.detail}", rows)
+    if primary is not None and primary.status == CheckStatus.FAIL:
+        # the finding may be gone while its check still fails under another code (a key just
+        # recovered reads as missing for seconds): that is not the change taking
+        return Verification(VerificationStatus.FAILED, f"{primary.id} still fails: {primary.detail}", rows)
     if not still and (primary is None or primary.status != CheckStatus.UNKNOWN):
         return Verification(VerificationStatus.VERIFIED, f"{step.finding} is gone", rows)
-    if primary is not None and primary.status == CheckStatus.FAIL and still:
-        return Verification(VerificationStatus.FAILED, f"{primary.id} still fails: {primary.detail}", rows)
     detail = primary.detail if primary is not None else "no check to re-run"
     return Verification(VerificationStatus.DEFERRED, f"cannot confirm yet: {detail}", rows)
+
+
+@dataclass(frozen=True)
+class SettleWait:
+    """How long a write's verification keeps reading again before it trusts a failing read."""
+
+    timeout: float = 60.0
+    first_poll: float = 5.0
+    max_poll: float = 15.0
+
+
+def verify_until_settled(
+    step: Step,
+    diagnose: Callable[[], Diagnosis],
+    first: Verification,
+    after: dict[str, Any] | None,
+    wait: SettleWait,
+    *,
+    tell: Callable[[str], None],
+    cancel: threading.Event | None = None,
+    clock: Callable[[], float],
+) -> Verification:
+    """Azure's reads are eventually consistent (a key just recovered is 404 for seconds, recorded):
+    a failing verification is read again, with backoff, until it passes or `wait.timeout` is
+    spent; only then is it failed."""
+    verification = first
+    if verification.status != VerificationStatus.FAILED or wait.timeout <= 0:
+        return verification
+    tell(
+        f"{step.remediation}: the fresh read does not show the change yet ({verification.detail}); "
+        f"Azure's reads catch up within seconds, so the wizard reads again for up to {wait.timeout:g} s"
+    )
+    pause = cancel or threading.Event()
+    deadline = clock() + wait.timeout
+    delay = wait.first_poll
+    while verification.status == VerificationStatus.FAILED:
+        left = deadline - clock()
+        if left <= 0 or pause.wait(min(delay, left)):
+            return verification
+        verification = verify(step, diagnose(), after)
+        delay = min(delay * 2, wait.max_poll)
+    return verification

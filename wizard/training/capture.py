@@ -138,6 +138,15 @@ def _vault(facts: Facts) -> dict[str, Any] | None:
     return None
 
 
+def _deleted_groups(facts: Facts) -> list[dict[str, Any]]:
+    """The soft-deleted vault's resource group when the diagnosis found it gone (recover needs it)."""
+    d = facts.deleted_vault
+    if facts.vault is not None or d is None or d.group_exists is not False:
+        return []
+    sub, rg = _segments(d.vault_id)
+    return [{"name": rg, "subscriptionId": sub, "deleted": True}]
+
+
 def _assignments(facts: Facts) -> list[RoleAssignmentFacts]:
     seen: dict[str, RoleAssignmentFacts] = {}
     for listed in facts.role_assignments.values():
@@ -194,6 +203,7 @@ def incident_estate(facts: Facts, *, tenant_id: str, captured_at: datetime) -> d
             for guid, d in custom.items()
         ],
         "vaults": [vault] if vault else [],
+        "resourceGroups": _deleted_groups(facts),
         "clusters": [_drop_none(entry)],
         "roleAssignments": [
             _drop_none(

@@ -40,8 +40,9 @@ def parse_policy(raw: Any) -> AccessPolicy:
     )
 
 
-def update(vault: Vault, kind: str, entries: list[Any]) -> None:
-    """add merges per objectId, remove subtracts (dropping emptied entries), replace sets."""
+def update(vault: Vault, kind: str, entries: list[Any], effective_at: float = 0.0) -> None:
+    """add merges per objectId, remove subtracts (dropping emptied entries), replace sets; an entry
+    added or widened is honoured from `effective_at` (its propagation), a narrowed one at once."""
     for entry in (parse_policy(e) for e in entries):
         current = next(
             (x for x in vault.access_policies if x.object_id.lower() == entry.object_id.lower()), None
@@ -52,13 +53,17 @@ def update(vault: Vault, kind: str, entries: list[Any]) -> None:
             if current is not None:
                 vault.access_policies.remove(current)
             entry.tenant_id = entry.tenant_id or vault.tenant_id
+            entry.effective_at = effective_at
             vault.access_policies.append(entry)
             continue
         for attr in _KINDS:
             have: list[str] = getattr(current, attr)
             given = list(getattr(entry, attr))
             if kind == "add":
-                have += [x for x in given if x.lower() not in {h.lower() for h in have}]
+                new = [x for x in given if x.lower() not in {h.lower() for h in have}]
+                have += new
+                if new:
+                    current.effective_at = effective_at
             else:
                 setattr(current, attr, [h for h in have if h.lower() not in {g.lower() for g in given}])
         if not any(getattr(current, attr) for attr in _KINDS):
@@ -72,7 +77,7 @@ def update_access_policy(ctx: Context, req: Request, p: dict[str, str]) -> Respo
     entries = (req.json_object().get("properties") or {}).get("accessPolicies")
     if not isinstance(entries, list):
         raise HttpError(arm_error(400, "BadRequest", "properties.accessPolicies is required."))
-    update(vault, kind, entries)
+    update(vault, kind, entries, ctx.now + ctx.state.grant_propagation_seconds)
     return Response(
         200,
         {

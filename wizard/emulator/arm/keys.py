@@ -66,10 +66,13 @@ def mgmt_key_json(
 
 
 def _mgmt_key(ctx: Context, p: dict[str, str]) -> tuple[Vault, Key]:
-    """The live vault and the (not deleted) key the path names (404 otherwise)."""
+    """The live vault and the (not deleted) key the path names (404 otherwise). Just after a
+    recover the key is still 404 here for `key_lag_seconds`, as on the data plane (UNVERIFIED for
+    the management plane: recorded on the data plane only; an ARM key GET right after a data-plane
+    recover would settle it)."""
     vault = live_vault(ctx, p, "vault")
     key = vault.key(p["key"])
-    if key is None or key.deleted_on is not None:
+    if key is None or key.deleted_on is not None or ctx.now < key.settles_at:
         raise resource_not_found("Microsoft.KeyVault/vaults/keys", f"{vault.name}/keys/{p['key']}", p["rg"])
     return vault, key
 

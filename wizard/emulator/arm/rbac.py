@@ -145,6 +145,7 @@ def put_assignment(ctx: Context, req: Request, p: dict[str, str]) -> Response:
         int(ctx.now),
         description=str(description) if description is not None else None,
         creator=operator,
+        effective_at=ctx.now + ctx.state.grant_propagation_seconds,
     )
     ctx.state.role_assignments.append(assignment)
     return Response(201, assignment_json(ctx, assignment, just_created=True))

@@ -11,11 +11,14 @@ from wizard.emulator.arm import (
     clusters,
     deleted_vaults,
     fleet_graph,
+    groups,
     identities,
     keys,
+    locks,
     operations,
     rbac,
     resource_health,
+    subscriptions,
     vault_put,
     vaults,
 )
@@ -38,6 +41,8 @@ _AUTHORIZATION = r"(?P<scope>.*?)/providers/Microsoft\.Authorization"
 
 ROLE_ASSIGNMENTS = _AUTHORIZATION + r"/roleAssignments"
 ROLE_ASSIGNMENT = ROLE_ASSIGNMENTS + r"/(?P<name>[^/]+)"
+LOCKS = _AUTHORIZATION + r"/locks"
+LOCK = LOCKS + r"/(?P<name>[^/]+)"
 ROLE_DEFINITIONS = _AUTHORIZATION + r"/roleDefinitions"
 ROLE_DEFINITION = ROLE_DEFINITIONS + r"/(?P<guid>[^/]+)"
 RESOURCE_GRAPH = r"/providers/Microsoft\.ResourceGraph/resources"
@@ -64,6 +69,8 @@ MGMT_KEYS = GROUP_VAULTS + r"/(?P<vault>[^/]+)/keys"
 MGMT_KEY = MGMT_KEYS + r"/(?P<key>[^/]+)"
 MGMT_KEY_VERSIONS = MGMT_KEY + r"/versions"
 MGMT_KEY_VERSION = MGMT_KEY_VERSIONS + r"/(?P<ver>[^/]+)"
+RESOURCE_GROUP = _RG
+SUBSCRIPTIONS = r"/subscriptions"
 ACTIVITY_LOG = _SUB + r"/providers/Microsoft\.Insights/eventtypes/management/values"
 
 # The first path pattern (in this order) that matches a path answers it; a method it lacks is a 405.
@@ -72,6 +79,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", ROLE_ASSIGNMENT, "role-assignments", rbac.get_assignment),
     Route("PUT", ROLE_ASSIGNMENT, "role-assignments", rbac.put_assignment),
     Route("DELETE", ROLE_ASSIGNMENT, "role-assignments", rbac.delete_assignment),
+    Route("GET", LOCKS, "locks", locks.list_locks),
+    Route("GET", LOCK, "locks", locks.get_lock),
     Route("GET", ROLE_DEFINITIONS, "role-definitions", rbac.list_roles),
     Route("GET", ROLE_DEFINITION, "role-definitions", rbac.get_role),
     Route("POST", RESOURCE_GRAPH, "resource-graph", fleet_graph.fleet_query),
@@ -104,6 +113,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", MGMT_KEY_VERSIONS, "mgmt-keys", keys.list_mgmt_key_versions),
     Route("GET", MGMT_KEY_VERSION, "mgmt-keys", keys.get_mgmt_key_version),
     Route("GET", ACTIVITY_LOG, "activity-log", activity.list_activity),
+    Route("GET", RESOURCE_GROUP, "resource-groups", groups.get_group),
+    Route("GET", SUBSCRIPTIONS, "subscriptions", subscriptions.list_subscriptions),
+    Route("PUT", RESOURCE_GROUP, "resource-groups", groups.put_group),
 )
 
 
@@ -128,6 +140,9 @@ ACTIONS = {
     "mgmt-keys": "Microsoft.KeyVault/vaults/keys",
     "role-assignments": "Microsoft.Authorization/roleAssignments",
     "role-definitions": "Microsoft.Authorization/roleDefinitions",
+    "locks": "Microsoft.Authorization/locks",
+    "resource-groups": "Microsoft.Resources/subscriptions/resourceGroups",
+    "subscriptions": "Microsoft.Resources/subscriptions",
     "resource-graph": "Microsoft.ResourceGraph/resources",
     "resource-health": "Microsoft.ResourceHealth/availabilityStatuses",
     "activity-log": "Microsoft.Insights/eventtypes/values",

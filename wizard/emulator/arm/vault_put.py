@@ -33,7 +33,7 @@ def _fail(status: int, code: str, message: str) -> HttpError:
     return HttpError(arm_error(status, code, message))
 
 
-def _recover(vault: Vault, p: dict[str, str], body: dict[str, Any]) -> Response:
+def _recover(ctx: Context, vault: Vault, p: dict[str, str], body: dict[str, Any]) -> Response:
     """createMode recover: the soft-deleted vault is back at once, with the request's tags."""
     if vault.live:
         raise _fail(
@@ -46,6 +46,7 @@ def _recover(vault: Vault, p: dict[str, str], body: dict[str, Any]) -> Response:
             f"The deleted vault '{p['name']}' belonged to resource group '{vault.resource_group}'.",
         )
     vault.deleted_on = None
+    vault.data_plane_from = ctx.now + ctx.state.vault_recover_lag_seconds
     vault.tags = _tags(body)
     return Response(200, vault_json(vault))
 
@@ -99,7 +100,7 @@ def put_vault(ctx: Context, req: Request, p: dict[str, str]) -> Response:
                 "DeletedVaultNotFound",
                 f"No deleted vault named '{p['name']}' was found in subscription '{p['sub']}'.",
             )
-        return _recover(vault, p, body)
+        return _recover(ctx, vault, p, body)
     if vault is None:
         return _create(ctx, p, sub, body)
     if elsewhere:
@@ -117,6 +118,7 @@ def put_vault(ctx: Context, req: Request, p: dict[str, str]) -> Response:
                 "state: recover it (createMode recover) or purge it before reusing the name.",
             )
         vault.deleted_on = None
+        vault.data_plane_from = ctx.now + ctx.state.vault_recover_lag_seconds
     apply_properties(vault, props)
     if isinstance(body.get("tags"), dict):
         vault.tags = _tags(body)
