@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from tests.conftest import BackendFactory
 from tests.emulator.conftest import RG, VAULT, make_clients, raw
 from tests.emulator.test_lifecycle import Clock
+from tests.estates import scenario_with
 from wizard.domain.results import VerificationStatus
-from wizard.emulator import Emulator, load_estate
+from wizard.emulator import Emulator
 from wizard.run.audit import AuditLog
 from wizard.run.confirmation import auto_confirm
 from wizard.run.fix import FixSession
@@ -22,10 +21,7 @@ KV_API = "?api-version=2025-07-01"
 
 
 def _estate(tmp_path: Path, scenario: str, **timing: float) -> str:
-    spec = {**load_estate(scenario).spec, "timing": timing}
-    path = tmp_path / "estate.yaml"
-    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
-    return str(path)
+    return scenario_with(tmp_path, scenario, timing=timing)
 
 
 def test_a_just_recovered_key_is_verified_once_the_reads_catch_up(

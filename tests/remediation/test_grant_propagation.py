@@ -7,12 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.conftest import BackendFactory
+from tests.estates import scenario_with
 from wizard.domain.errors import GatewayError
 from wizard.domain.results import WriteResult
-from wizard.emulator import load_estate
 from wizard.run.audit import AuditLog, read_audit
 from wizard.run.confirmation import auto_confirm
 from wizard.run.fix import FixSession
@@ -21,10 +20,7 @@ from wizard.run.propagation import GrantRetry, write_while_grant_propagates
 
 
 def _slow_grants(tmp_path: Path, seconds: float) -> str:
-    spec = {**load_estate("identity-deleted").spec, "timing": {"grantPropagationSeconds": seconds}}
-    path = tmp_path / "estate.yaml"
-    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
-    return str(path)
+    return scenario_with(tmp_path, "identity-deleted", timing={"grantPropagationSeconds": seconds})
 
 
 def test_the_attach_is_retried_until_the_new_grant_is_honoured(

@@ -5,21 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from tests.conftest import BackendFactory
+from tests.estates import scenario_with
 from wizard.cli.fix import plan_text
-from wizard.emulator import load_estate
 from wizard.run.audit import AuditLog
 from wizard.run.confirmation import auto_confirm
 from wizard.run.fix import FixSession
 
 
 def _locked_estate(tmp_path: Path, scenario: str, *locks: dict[str, str]) -> str:
-    spec = {**load_estate(scenario).spec, "locks": list(locks)}
-    path = tmp_path / "estate.yaml"
-    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
-    return str(path)
+    return scenario_with(tmp_path, scenario, locks=list(locks))
 
 
 def test_a_read_only_subscription_lock_flags_the_grant_before_anything_is_sent(

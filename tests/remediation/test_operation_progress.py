@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from tests.conftest import BackendFactory
-from wizard.emulator import load_estate
+from tests.estates import scenario_with
 from wizard.run.audit import AuditLog
 from wizard.run.confirmation import auto_confirm
 from wizard.run.fix import FixSession
@@ -18,10 +16,7 @@ from wizard.run.fix import FixSession
 def test_the_attach_reports_its_operation_while_it_runs(
     emulator_backend: BackendFactory, tmp_path: Path
 ) -> None:
-    spec = {**load_estate("identity-deleted").spec, "timing": {"operationSeconds": 0.5}}
-    path = tmp_path / "estate.yaml"
-    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
-    backend = emulator_backend(str(path))
+    backend = emulator_backend(scenario_with(tmp_path, "identity-deleted", timing={"operationSeconds": 0.5}))
     cluster_id = backend.default_cluster_id()
     assert cluster_id
     told: list[str] = []
