@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App
@@ -16,9 +17,7 @@ from textual.worker import Worker, WorkerState
 from screens.commands import WizardCommands
 from screens.diagnosis import DiagnosisScreen
 from screens.errors import explain
-from screens.findings import FindingsScreen
 from screens.fix_paths import FixPaths
-from screens.help import HelpScreen, HelpSection
 from screens.messages import (
     DiagnosisFailed,
     DiagnosisFinished,
@@ -37,7 +36,10 @@ from screens.themes import (
     terminal_theme,
 )
 from wizard.domain.ports import Backend, Operator
-from wizard.run.incidents import Incident
+
+if TYPE_CHECKING:  # the help, the findings and incidents load on first use, after the first frame
+    from screens.help import HelpSection
+    from wizard.run.incidents import Incident
 
 EXIT_INCOMPLETE = 3
 KEY_NAMES = {"up,down,j,k": "↑↓ j k", "pgup,pgdn,j,k": "pgup pgdn j k", "pgup,pgdn": "pgup pgdn"}
@@ -157,6 +159,8 @@ class WizardApp(App[int]):
 
     def incident_for(self, cluster_id: str) -> Incident:
         """The cluster's incident (made on first use): its report covers every diagnosis and pass."""
+        from wizard.run.incidents import Incident
+
         key = cluster_id.lower()
         if key not in self.incidents:
             self.incidents[key] = Incident(cluster_id)
@@ -205,6 +209,7 @@ class WizardApp(App[int]):
     def help_sections(self) -> list[HelpSection]:
         """Keys by screen, from each screen's own bindings plus the widgets' built-in keys."""
         from screens.confirm import ConfirmStepScreen
+        from screens.findings import FindingsScreen
         from screens.fix import RemediationScreen
         from screens.incident import ReportScreen
 
@@ -274,6 +279,8 @@ class WizardApp(App[int]):
 
     def action_help(self) -> None:
         """Open the key list (once)."""
+        from screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.help_sections()))
 

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 from wizard.cli.wiring import EmulatorBackend, Options
 from wizard.domain.errors import BadInput
 from wizard.training.drill import LEVELS, DrillSpec, draw_drill, drill_estate
-from wizard.training.scorecard import DrillRecord, PathStep, room_lines, room_report
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # scorecards load when a drill or the room report runs, not for every command
     from screens.drill import DrillApp
+    from wizard.training.scorecard import PathStep
 
 TRAINING_COMMANDS = ("drill", "capture")
 MAX_SEED = 2**31 - 1
@@ -191,6 +191,7 @@ def shortest_path(spec: DrillSpec) -> list[PathStep]:
     from wizard.run.confirmation import auto_confirm
     from wizard.run.fix import FixSession
     from wizard.run.fix_settings import FixSettings
+    from wizard.training.scorecard import PathStep
 
     backend = drill_backend(spec, revalidate_seconds=0.0)
     remediations = load_catalog().remediations
@@ -237,6 +238,7 @@ def drill_app(
     pending undo of one drill must never be carried into another drill on the same cluster id.
     `app_class` and `app_options` let a training-room seat add its own reporting (wizard.cli.seat)."""
     from screens.drill import DrillApp
+    from wizard.training.scorecard import DrillRecord
 
     spec = draw_drill(seed, level)
     backend = drill_backend(spec, revalidate_seconds=revalidate_seconds, emulator_token=emulator_token)
@@ -256,6 +258,8 @@ def drill_app(
 
 def _room(folder: Path, output: str) -> int:
     """Every scorecard in the folder, side by side; unreadable files are named, not fatal."""
+    from wizard.training.scorecard import room_lines, room_report
+
     if not folder.is_dir():
         raise BadInput(f"--report: not a directory: {str(folder)[:80]!r}")
     cards, skipped = [], []
