@@ -202,6 +202,7 @@ class WizardApp(App[int]):
         if event.worker.group == "connect":
             why = explain(error, doing="connecting")
             self.context_line = f"cmk-wizard · {self.backend.label} · not connected: {why.headline}"
+            self.notify(f"{why.detail}\n{why.advice}", title=why.headline, severity="error", timeout=10)
         elif event.worker.group == "scenario":
             why = explain(error, doing="switching scenario")
             self.notify(f"{why.detail}\n{why.advice}", title=why.headline, severity="error", timeout=10)

@@ -3,15 +3,40 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import azure.core.exceptions
+import azure.core.pipeline
+import azure.core.polling
+import azure.mgmt.core  # noqa: F401  (azure-core and mgmt-core load here, once: see SDK_IMPORTS)
 from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.pipeline.policies import RetryPolicy
+
+SDK_IMPORTS = threading.RLock()
+"""The Azure SDK's packages import one another in cycles: two threads importing them at once can
+deadlock (`_DeadlockError`) or see a partly initialised module (seen when the connect worker, the
+diagnosis's reads and `prewarm` started together). azure-core is imported with this module, which
+the backend imports under its own lock; each client package's first import is serialised here."""
+
+Accessor = TypeVar("Accessor", bound=Callable[..., Any])
+
+
+def imports_serialised(accessor: Accessor) -> Accessor:
+    """Run a client accessor (which imports its SDK package on first use) under SDK_IMPORTS."""
+
+    @functools.wraps(accessor)
+    def serialised(*args: Any, **kwargs: Any) -> Any:
+        with SDK_IMPORTS:
+            return accessor(*args, **kwargs)
+
+    return serialised  # type: ignore[return-value]
+
 
 ARM_PUBLIC = "https://management.azure.com"
 
@@ -263,54 +288,63 @@ class ClientFactory:
             ),
         )
 
+    @imports_serialised
     def mongo(self, subscription_id: str | None = None) -> Any:
         """azure-mgmt-mongocluster."""
         from azure.mgmt.mongocluster import MongoClusterMgmtClient
 
         return self._arm("mongo", MongoClusterMgmtClient, subscription_id)
 
+    @imports_serialised
     def keyvault(self, subscription_id: str | None = None) -> Any:
         """azure-mgmt-keyvault (vaults, deleted vaults, management-plane keys)."""
         from azure.mgmt.keyvault import KeyVaultManagementClient
 
         return self._arm("keyvault", KeyVaultManagementClient, subscription_id)
 
+    @imports_serialised
     def msi(self, subscription_id: str | None = None) -> Any:
         """azure-mgmt-msi (user-assigned identities)."""
         from azure.mgmt.msi import ManagedServiceIdentityClient
 
         return self._arm("msi", ManagedServiceIdentityClient, subscription_id)
 
+    @imports_serialised
     def authorization(self, subscription_id: str | None = None) -> Any:
         """azure-mgmt-authorization (role assignments and definitions)."""
         from azure.mgmt.authorization import AuthorizationManagementClient
 
         return self._arm("authorization", AuthorizationManagementClient, subscription_id)
 
+    @imports_serialised
     def monitor(self, subscription_id: str | None = None) -> Any:
         """azure-mgmt-monitor (the Activity Log)."""
         from azure.mgmt.monitor import MonitorManagementClient
 
         return self._arm("monitor", MonitorManagementClient, subscription_id)
 
+    @imports_serialised
     def resource_health(self, subscription_id: str | None = None) -> Any:
         """azure-mgmt-resourcehealth (availabilityStatuses/current of a cluster)."""
         from azure.mgmt.resourcehealth import ResourceHealthMgmtClient
 
         return self._arm("resource_health", ResourceHealthMgmtClient, subscription_id)
 
+    @imports_serialised
     def resources(self, subscription_id: str | None = None) -> Any:
         """azure-mgmt-resource (resource groups)."""
         from azure.mgmt.resource.resources import ResourceManagementClient
 
         return self._arm("resources", ResourceManagementClient, subscription_id)
 
+    @imports_serialised
     def locks(self, subscription_id: str | None = None) -> Any:
         """azure-mgmt-resource-locks (management locks, read only: the wizard never changes one)."""
         from azure.mgmt.resource.locks import ManagementLockClient
 
         return self._arm("locks", ManagementLockClient, subscription_id)
 
+    @imports_serialised
     def subscriptions(self) -> Any:
         """azure-mgmt-resource-subscriptions (ARM's list of every subscription with any role)."""
         from azure.mgmt.resource.subscriptions import SubscriptionClient
@@ -321,6 +355,7 @@ class ClientFactory:
             lambda: SubscriptionClient(self.credential, base_url=self.arm_endpoint, **self._common()),
         )
 
+    @imports_serialised
     def graph(self) -> Any:
         """azure-mgmt-resourcegraph (find vaults and clusters across subscriptions)."""
         from azure.mgmt.resourcegraph import ResourceGraphClient
@@ -336,6 +371,7 @@ class ClientFactory:
         host = (urlsplit(vault_url).hostname or "").lower()
         return self.vault_endpoints.get(host.split(".")[0], vault_url.rstrip("/"))
 
+    @imports_serialised
     def keys(self, vault_url: str) -> Any:
         """azure-keyvault-keys KeyClient for one vault's data plane."""
         from azure.keyvault.keys import KeyClient
