@@ -12,6 +12,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from screens.diagnosis import DiagnosisScreen
+from screens.fix import RemediationScreen
 from screens.start import StartScreen
 from screens.widgets.detail_pane import DetailPane
 
@@ -77,3 +78,14 @@ def shown(app: App[int], selector: str) -> str:
         return widget.text()
     assert isinstance(widget, Static)
     return str(widget.visual)
+
+
+async def fix_from_here(pilot: Pilot[int]) -> RemediationScreen:
+    """Press x where the diagnosis is shown, and wait for the Fix screen's plan."""
+    app = pilot.app
+    await pilot.press("x")
+    await until(pilot, lambda: isinstance(app.screen, RemediationScreen), what="the fix")
+    fix = app.screen
+    assert isinstance(fix, RemediationScreen)
+    await until(pilot, lambda: fix.plan is not None and not fix.busy, what="the plan")
+    return fix

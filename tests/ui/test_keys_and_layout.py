@@ -23,7 +23,7 @@ from screens.presentation import path_lines, tables_as_lists
 from screens.themes import NO_COLOUR_THEME, TERMINAL_COLOUR_THEME
 from screens.widgets.context_bar import ContextBar
 from tests.ui.fakes import FakeBackend
-from tests.ui.helpers import settle, shown, until
+from tests.ui.helpers import fix_from_here, settle, shown, until
 from wizard.engine.fix_plan import plan_fixes
 
 
@@ -92,11 +92,7 @@ async def test_a_modal_footer_shows_only_the_modal_keys(tmp_path: Path) -> None:
     app = make_app("rbac-role-missing", tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("x")
-        await until(pilot, lambda: isinstance(app.screen, RemediationScreen), what="the fix")
-        screen = app.screen
-        assert isinstance(screen, RemediationScreen)
-        await until(pilot, lambda: screen.plan is not None and not screen.busy, what="the plan")
+        await fix_from_here(pilot)
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, ConfirmStepScreen), what="the confirmation")
         assert set(footer_keys(pilot)) == {"y", "n", "escape"}
@@ -111,11 +107,7 @@ async def test_read_only_offers_no_apply_and_no_wait(tmp_path: Path) -> None:
     app = make_app("key-expired", tmp_path, read_only=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("x")
-        await until(pilot, lambda: isinstance(app.screen, RemediationScreen), what="the fix")
-        screen = app.screen
-        assert isinstance(screen, RemediationScreen)
-        await until(pilot, lambda: screen.plan is not None and not screen.busy, what="the plan")
+        await fix_from_here(pilot)
         keys = footer_keys(pilot)
         assert "a" not in keys
         assert "w" not in keys
@@ -149,11 +141,7 @@ async def test_the_confirmation_leaves_the_header_in_sight(tmp_path: Path) -> No
     app = make_app("purge-protection-off", tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("x")
-        await until(pilot, lambda: isinstance(app.screen, RemediationScreen), what="the fix")
-        fix = app.screen
-        assert isinstance(fix, RemediationScreen)
-        await until(pilot, lambda: fix.plan is not None and not fix.busy, what="the plan")
+        fix = await fix_from_here(pilot)
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, ConfirmStepScreen), what="the confirmation")
         await pilot.pause()
@@ -222,11 +210,7 @@ async def test_the_report_viewer_keeps_status_and_path_whole(tmp_path: Path) -> 
     app = make_app("key-expired", tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("x")
-        await until(pilot, lambda: isinstance(app.screen, RemediationScreen), what="the fix")
-        fix = app.screen
-        assert isinstance(fix, RemediationScreen)
-        await until(pilot, lambda: fix.plan is not None and not fix.busy, what="the plan")
+        await fix_from_here(pilot)
         await pilot.press("p")
         await until(pilot, lambda: isinstance(app.screen, ReportScreen), what="the report")
         report = app.screen
