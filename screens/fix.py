@@ -175,19 +175,19 @@ class RemediationScreen(Screen[bool]):
             self.notify, text, title="Working", timeout=10
         )
         session.diagnose()
-        self.post_message(FixOpened(session, session.plan()))
+        self.post_message(FixOpened(session, session.preview()))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="remedy")
     def run_apply(self, session: FixSession, step: Step, answer: Answer) -> None:
         """Write (the gateway guards and audits it), diagnose again, verify, re-plan."""
         outcome = session.apply(step, confirmation=answer)
-        self.post_message(StepApplied(outcome, tuple(session.outcomes), session.plan()))
+        self.post_message(StepApplied(outcome, tuple(session.outcomes), session.preview()))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="remedy")
     def run_skip(self, session: FixSession, step: Step) -> None:
         """Leave the step out (the session records it as declined), then re-plan."""
         outcome = session.skip(step)
-        self.post_message(StepApplied(outcome, tuple(session.outcomes), session.plan()))
+        self.post_message(StepApplied(outcome, tuple(session.outcomes), session.preview()))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="remedy")
     def run_wait(self, session: FixSession, cancel: threading.Event) -> None:
@@ -197,7 +197,7 @@ class RemediationScreen(Screen[bool]):
             self.post_message(WaitProgressed(poll))
 
         outcome = session.wait(on_progress=progress, cancel=cancel)
-        self.post_message(WaitFinished(outcome, tuple(session.outcomes), session.plan()))
+        self.post_message(WaitFinished(outcome, tuple(session.outcomes), session.preview()))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="report")
     def run_report(self, session: FixSession, folder: Path) -> None:

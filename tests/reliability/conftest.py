@@ -87,6 +87,7 @@ def killed_once_stuck(
     `holding(host, method, path)` accepts (exact, whatever the machine's speed), or stops answering
     once `reached` holds (a write done); once a request is held (and `stuck` holds too) the run is
     killed. Fails if it finished first."""
+    assert (reached is None) != (holding is None), "say when to stall Azure: `reached` or `holding`"
     if holding is not None:
         emulator.hold_matching(holding)
     process = subprocess.Popen(

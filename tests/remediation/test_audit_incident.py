@@ -125,8 +125,8 @@ class FakeGateway(FakeReader):
     def writer(self, audit: AuditLog) -> FakeWriter:
         return FakeWriter(self, audit)
 
-    def prepare(self, action: Action) -> None:
-        """Nothing to authenticate to ahead of a fake write."""
+    def warm_data_plane(self, action: Action) -> None:
+        """A fake vault asks no one to sign in."""
 
     def locks_at(self, resource_id: str) -> LockReading:
         return LockReading(())

@@ -449,8 +449,8 @@ class FakeReader:
         """The guarded, audited writes (the same port the gateway's writer fills)."""
         return FakeWriter(self, audit)
 
-    def prepare(self, action: Action) -> None:
-        """Nothing to authenticate to ahead of a fake write."""
+    def warm_data_plane(self, action: Action) -> None:
+        """A fake vault asks no one to sign in."""
 
     def locks_at(self, resource_id: str) -> LockReading:
         """No management locks in the fake estates."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import functools
 import json
 import threading
@@ -13,10 +12,10 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from wizard.azure.clients import ClientFactory
-from wizard.azure.errors import call, translated
+from wizard.azure.errors import call, translate, translated
 from wizard.azure.throttling import graph_with_retries
 from wizard.domain.actions import Action, ClearKeyNotBefore, EnableKey, ExtendKeyExpiry, RecoverKey
-from wizard.domain.errors import BadInput, GatewayError, NotFound, ReadOnlyViolation
+from wizard.domain.errors import BadInput, Forbidden, GatewayError, NotFound, ReadOnlyViolation
 from wizard.domain.ids import CLUSTER_TYPE, IDENTITY_TYPE, VAULT_TYPE, parse_resource_id
 from wizard.domain.models import (
     AccessPolicy,
@@ -34,6 +33,7 @@ from wizard.domain.models import (
     VaultFacts,
     VaultRef,
 )
+from wizard.domain.network import NETWORK_REFUSALS
 from wizard.domain.ports import AuditTrail, Operator
 
 if TYPE_CHECKING:
@@ -113,8 +113,8 @@ class AzureGateway:
         self.read_only = read_only
         self._tenant_id = tenant_id
         self._account = account
-        self._prepared: set[str] = set()  # vaults whose data plane `prepare` authenticated to
-        self._prepared_lock = threading.Lock()
+        self._warm: set[str] = set()  # vaults whose data plane `warm_data_plane` signed in to
+        self._warm_lock = threading.Lock()
 
     def guard_write(self, action: str) -> None:
         """Read-only is a property of the gateway: every write method calls this first."""
@@ -127,25 +127,31 @@ class AzureGateway:
 
         return GatewayWriter(self, audit)
 
-    def prepare(self, action: Action) -> None:
-        """Ahead of a key write (while it is previewed and confirmed): authenticate to the vault's
-        data plane in the background. Key Vault answers a client's first request with a 401
-        challenge, so the write itself would otherwise pay an extra round trip. One read of the
-        key (public attributes only) per vault and session; its answer, good or bad, is dropped."""
+    def warm_data_plane(self, action: Action) -> None:
+        """While a key write waits for its confirmation: sign in to the vault's data plane in the
+        background. Key Vault answers a client's first request with a 401 challenge, so the write
+        would otherwise pay an extra round trip. One read of the key (public attributes only) per
+        vault; its answer is dropped, and a network refusal leaves the vault to be tried again (the
+        operator's temporary IP rule may come next)."""
         if self.read_only or not isinstance(
             action, ExtendKeyExpiry | EnableKey | ClearKeyNotBefore | RecoverKey
         ):
             return
-        with self._prepared_lock:
-            if action.vault_url in self._prepared:
+        with self._warm_lock:
+            if action.vault_url in self._warm:
                 return
-            self._prepared.add(action.vault_url)
+            self._warm.add(action.vault_url)
 
-        def authenticate() -> None:
-            with contextlib.suppress(Exception):
+        def sign_in() -> None:
+            try:
                 self.factory.keys(action.vault_url).get_key(action.key_name, action.version or None)
+            except Exception as exc:
+                error = translate(exc, action=f"read key {action.key_name}", needs="")
+                if isinstance(error, Forbidden) and error.inner_code in NETWORK_REFUSALS:
+                    with self._warm_lock:
+                        self._warm.discard(action.vault_url)
 
-        threading.Thread(target=authenticate, name="cmk-data-plane-challenge", daemon=True).start()
+        threading.Thread(target=sign_in, name="cmk-data-plane-sign-in", daemon=True).start()
 
     def locks_at(self, resource_id: str) -> LockReading:
         """The management locks at and above a resource (the fix preview's lock preflight)."""

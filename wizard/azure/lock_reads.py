@@ -3,11 +3,12 @@ step a lock will refuse (ARM refuses it with 409 ScopeLocked; the wizard never c
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from wizard.azure.clients import ClientFactory
 from wizard.azure.errors import translated
+from wizard.domain.background import in_background
 from wizard.domain.errors import Forbidden, NotFound
 from wizard.domain.models import LockReading, ManagementLock
 
@@ -61,8 +62,9 @@ def read_locks(factory: ClientFactory, resource_id: str) -> LockReading:
     whether a resource's list includes its group's locks), and only the locks covering the resource
     kept."""
     levels = _levels(resource_id)
-    with ThreadPoolExecutor(max_workers=max(len(levels), 1), thread_name_prefix="cmk-locks") as pool:
-        answers = list(pool.map(lambda level: _level(factory, *level), levels))
+    # daemon threads, not a pool: Ctrl-C while a level is slow to answer ends the run at once
+    asked = [in_background(partial(_level, factory, *level), "cmk-locks") for level in levels]
+    answers = [answer.result() for answer in asked]
     found: dict[str, ManagementLock] = {}
     unread: list[str] = []
     for (scope, _, _), rows in zip(levels, answers, strict=True):

@@ -151,7 +151,9 @@ class AzureWriter(Protocol):
 
     def when_answered(self, start: Callable[[], None] | None) -> None:
         """Called once, the moment Azure accepts the next write and before it is read back: the
-        verification's reads start beside the read-back instead of after it (None: nothing)."""
+        verification's reads start beside the read-back instead of after it (None: nothing). Not
+        called when the write raised, even if it then counts as applied (a 409 to a retry, a lost
+        reply): the caller then reads after the write, as it would without this."""
         ...
 
 

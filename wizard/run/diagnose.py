@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from wizard import __version__
+from wizard.domain.background import in_background
 from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import GatewayError
 from wizard.domain.models import CheckStatus, ClusterFacts, Finding
@@ -22,12 +23,14 @@ from wizard.engine.facts import Facts
 from wizard.engine.plan import plan
 from wizard.engine.reads import Outcome
 from wizard.engine.tree import Read, ReadKind, load_tree
-from wizard.run.background import in_background
 
 SCHEMA = "cmk-wizard/diagnosis/v1"
 MAX_PARALLEL = 16
 """Reads in flight at once: a diagnosis has at most 4 side by side; a sweep over many
 subscriptions has 2 per subscription, across subscriptions (each has its own ARM quota)."""
+PREFETCH_SHARE = 2
+"""At most 1/PREFETCH_SHARE of the reads in flight are sent ahead of the engine: the reads it does
+ask for never queue behind ones it may not (a throttled read waits out its Retry-After)."""
 
 
 def perform(reader: AzureReader, read: Read) -> Any:
@@ -223,7 +226,9 @@ class DiagnosisRun:
         slots = threading.BoundedSemaphore(self.max_parallel)
         # sent ahead of the engine, so a stage that needs the cluster's answer first costs no extra
         # round trip when the answer is what it was; one the engine never asks for is dropped
-        ahead = {read: self._start(read, slots) for read in self.prefetch[: self.max_parallel]}
+        ahead = {
+            read: self._start(read, slots) for read in self.prefetch[: self.max_parallel // PREFETCH_SHARE]
+        }
         while not self.cancelled.is_set():
             # in the engine's order, at most max_parallel in flight: a read not yet sent when the
             # engine stops wanting it (the vault found in another subscription) is never sent

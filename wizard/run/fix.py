@@ -14,11 +14,12 @@ import time
 from collections.abc import Callable, Collection
 from concurrent.futures import Future
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from wizard.domain.actions import WAIT_FOR_READY, AllowOperatorIp, DeleteFailedCluster, RemoveOperatorIp
+from wizard.domain.background import in_background
 from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import ReadOnlyViolation, WizardError
 from wizard.domain.ports import AzureWriter
@@ -33,7 +34,6 @@ from wizard.engine.fix_plan import plan_fixes
 from wizard.engine.steps import Carry, Plan, Step
 from wizard.run.advice import advice_for
 from wizard.run.audit import AuditLog, audit_log
-from wizard.run.background import in_background
 from wizard.run.blind import answered, lost_sight, stopped_plan
 from wizard.run.confirmation import Answer, held_back
 from wizard.run.diagnose import Diagnosis, diagnose
@@ -63,7 +63,7 @@ from wizard.run.rediagnose import rediagnose
 from wizard.run.replacement import earlier_replacement, kept_replacement, reuse_earlier
 from wizard.run.settle import begin_writes
 from wizard.run.verify import verify, verify_until_settled
-from wizard.run.wait import FRESH_ENOUGH, ClusterPoller, FirstPollAnswered, WaitProgress, wait_for_ready
+from wizard.run.wait import ClusterPoller, FirstPollAnswered, WaitProgress, wait_for_ready
 from wizard.run.wait_gate import GO_BACK, Blocker, blocked_text, blockers
 
 
@@ -123,7 +123,7 @@ class FixSession:
         self.full_after_writes = False  # the latest diagnosis read everything, after every write
         self._answered: set[str] = set()  # critical checks some diagnosis of this session answered
         self.lost_sight = ""  # why the fix stops: such a check is unknown now (wizard.run.blind)
-        self._written_at: datetime | None = None  # when this session last sent a write
+        self._write_tried_at: datetime | None = None  # when this session last tried a write
         for text in earlier_rule_events(self.carry):
             self._event("step", text)
 
@@ -199,10 +199,21 @@ class FixSession:
         if self._reuse:
             plan = replace(plan, notes=(self._reuse, *plan.notes))
         plan = stopped_plan(plan, self.lost_sight) if self.lost_sight else plan
-        upcoming = plan.next_step
-        if upcoming is not None and upcoming.action is not None:
-            self.gateway.prepare(upcoming.action)  # while it is previewed and confirmed
         return self.locks.plan(plan)
+
+    def preview(self) -> Plan:
+        """The plan as shown for confirmation: `plan()`, with its next write's vault data plane
+        signed in to meanwhile (not for a plan only looked at: `--dry-run` reads the management
+        plane only)."""
+        plan = self.plan()
+        self.warm_up(plan.next_step)
+        return plan
+
+    def warm_up(self, step: Step | None) -> None:
+        """A write about to be confirmed: what it needs first is made ready aside (the gateway's
+        data-plane sign-in); nothing in read-only."""
+        if step is not None and step.action is not None and not self.gateway.read_only:
+            self.gateway.warm_data_plane(step.action)
 
     def writer(self) -> AzureWriter:
         """The gateway's guarded, audited writer (built once)."""
@@ -333,7 +344,7 @@ class FixSession:
                         )
                     )
             sent = True
-            self._written_at = datetime.now(UTC)
+            self._write_tried_at = datetime.now(UTC)
             result, ahead = self._write(step)
         except ReadOnlyViolation as exc:
             return self._record(
@@ -464,14 +475,13 @@ class FixSession:
         )
 
     def _poller(self) -> ClusterPoller:
-        """What the wait polls: its first poll answered by the latest diagnosis when that read the
-        cluster and its health after the last write, moments ago (a second read would say the same)."""
-        latest = self.current
-        if latest is None:
+        """What the wait polls: its first poll answered by the latest diagnosis when that is the
+        verification of this session's last write (it re-read the cluster and its health after
+        it), begun at most `first_poll_fresh` seconds ago; otherwise Azure, from the first poll."""
+        latest, tried = self.current, self._write_tried_at
+        if latest is None or tried is None or latest.started_at < tried:
             return self.gateway
-        finished = latest.started_at + timedelta(milliseconds=latest.duration_ms)
-        after_writes = self._written_at is None or latest.started_at >= self._written_at
-        if not after_writes or datetime.now(UTC) - finished > FRESH_ENOUGH:
+        if (datetime.now(UTC) - latest.started_at).total_seconds() > self.settings.first_poll_fresh:
             return self.gateway
         return FirstPollAnswered(self.gateway, latest.known, self.cluster_id)
 

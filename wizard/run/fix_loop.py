@@ -77,6 +77,7 @@ def run_session(
         if step.kind == StepKind.WAIT:
             outcome = session.wait(on_progress=on_progress, cancel=cancel)
         else:
+            session.warm_up(step)  # aside, while it is confirmed
             answer = confirm(step)
             if answer is None and step.confirm != ConfirmKind.NONE:
                 unconfirmed = unconfirmed or step

@@ -29,8 +29,8 @@ class WritableGateway(AzureReader, Protocol):
         """The management locks at and above a resource."""
         ...
 
-    def prepare(self, action: Action) -> None:
-        """Ahead of a write, in the background: what it will need first (a data-plane sign-in)."""
+    def warm_data_plane(self, action: Action) -> None:
+        """While a key write waits for its confirmation: sign in to its vault's data plane, aside."""
         ...
 
 
@@ -48,6 +48,8 @@ class FixSettings:
     grant_retry: GrantRetry = field(default_factory=GrantRetry)
     settle: SettleWait = field(default_factory=SettleWait)
     progress_every: float = 30.0
+    first_poll_fresh: float = 5.0
+    """A verification begun at most this many seconds ago answers a wait's first poll."""
 
     @classmethod
     def for_mode(cls, mode: str, **overrides: Any) -> FixSettings:

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
+from wizard.domain.background import in_background
 from wizard.domain.errors import WizardError
 from wizard.domain.models import LockReading
 from wizard.domain.results import StepKind
 from wizard.engine.steps import Plan, Step
 from wizard.run.advice import locked_scopes_advice
-from wizard.run.background import in_background
 
 ARM_HOST = "https://management.azure.com"
 

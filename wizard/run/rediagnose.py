@@ -17,6 +17,7 @@ from wizard.domain.actions import (
     AttachIdentityAndKey,
     ClearKeyNotBefore,
     CreateIdentity,
+    DeleteFailedCluster,
     EnableKey,
     EnablePurgeProtection,
     ExtendKeyExpiry,
@@ -24,6 +25,7 @@ from wizard.domain.actions import (
     RecoverKey,
     RemoveOperatorIp,
 )
+from wizard.domain.errors import Throttled
 from wizard.domain.ports import AzureReader
 from wizard.engine.reads import Outcome
 from wizard.engine.tree import Read, ReadKind
@@ -66,10 +68,13 @@ SWEEP = frozenset({ReadKind.VAULT_SEARCH, ReadKind.DELETED_VAULT, ReadKind.SUBSC
 """The search for a vault Resource Graph did not list: asked again only when the engine asks."""
 
 
-def again(previous: Diagnosis, kinds: frozenset[ReadKind] | None = None) -> list[Read]:
+def prefetch_reads(previous: Diagnosis, kinds: frozenset[ReadKind] | None = None) -> list[Read]:
     """The reads of `previous` (of these kinds; all but the sweep when None) to send again at once:
     the same cluster usually needs the same reads, so each stage is in flight before the one before
-    it has answered. The engine still decides which answers count."""
+    it has answered. The engine still decides which answers count. None when `previous` was
+    throttled: sending ahead would only spend the quota."""
+    if any(isinstance(o.error, Throttled) for o in previous.known.values()):
+        return []
     return [
         r
         for r in previous.known
@@ -79,10 +84,16 @@ def again(previous: Diagnosis, kinds: frozenset[ReadKind] | None = None) -> list
 
 def rediagnose(reader: AzureReader, previous: Diagnosis, action: Action | None) -> Diagnosis:
     """The diagnosis after `action`: what it touched read again, the rest kept from `previous`;
-    the reads to make again are all sent at once (one round trip when nothing moved)."""
+    the reads to make again are all sent at once (one round trip when nothing moved). After the
+    failed cluster's delete nothing is sent ahead: the cluster is gone."""
     kinds = touched(action)
+    if isinstance(action, DeleteFailedCluster):
+        return diagnose(reader, previous.cluster_id)
     if kinds is None or previous.cluster_id == "":
-        return diagnose(reader, previous.cluster_id, prefetch=again(previous))
+        return diagnose(reader, previous.cluster_id, prefetch=prefetch_reads(previous))
     return diagnose(
-        reader, previous.cluster_id, known=kept(previous, kinds), prefetch=again(previous, kinds | ALWAYS)
+        reader,
+        previous.cluster_id,
+        known=kept(previous, kinds),
+        prefetch=prefetch_reads(previous, kinds | ALWAYS),
     )

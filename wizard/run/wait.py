@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, cast
 
+from wizard.domain.background import in_background
 from wizard.domain.errors import AuthFailed, Forbidden, GatewayError, NotFound
 from wizard.domain.models import ClusterFacts, ResourceHealthFacts
 from wizard.domain.results import OutcomeStatus
 from wizard.domain.times import iso
 from wizard.engine.reads import Known, Outcome, resource_health_read
 from wizard.engine.tree import Read, ReadKind
-from wizard.run.background import in_background
 
 DOCUMENTED_BOUND_SECONDS = 60 * 60
 UNCONFIRMED = "ARM shows Ready; that does not prove the key was revalidated: confirm by connecting"
@@ -150,10 +150,6 @@ class ClusterPoller(Protocol):
     def get_resource_health(self, cluster_id: str) -> ResourceHealthFacts:
         """What Azure Resource Health says of the cluster now."""
         ...
-
-
-FRESH_ENOUGH = timedelta(seconds=5)
-"""A diagnosis made after the last write and at most this long ago answers the wait's first poll."""
 
 
 class FirstPollAnswered:
