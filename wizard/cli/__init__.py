@@ -487,14 +487,16 @@ def make_backend(args: argparse.Namespace) -> EmulatorBackend | LiveBackend:
 
 def _run_diagnose(args: argparse.Namespace) -> int:
     from wizard.cli.wiring import target_cluster
-    from wizard.run.diagnose import diagnose
-    from wizard.run.text import diagnosis_text
 
     if args.report:
         from wizard.run.outputs import check_report_path
 
         check_report_path(args.report)
     backend = make_backend(args)
+    backend.open_early()  # ARM dialled while the engine and the SDK import
+    from wizard.run.diagnose import diagnose
+    from wizard.run.text import diagnosis_text
+
     try:
         cluster_id = target_cluster(backend)
         reader = backend.connect()
