@@ -34,7 +34,8 @@ EARLY_CONNECTIONS = 4
 (vault, key, newest key version and role assignments side by side)."""
 EARLY_SOCKET_SECONDS = 60.0
 """An early socket unused for this long is closed, not used: a load balancer may have dropped it."""
-EARLY_THREAD = "cmk-early-connect"
+EARLY_THREAD = "cmk-client-prewarm-connect"
+"""The name of the short-lived threads that dial and handshake early (the prefix is PREWARM_THREAD's)."""
 
 
 def host_and_port(endpoint: str) -> tuple[str, int]:
