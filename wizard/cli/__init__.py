@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from wizard import __version__
 from wizard.cli.forensics import add_what_changed_flags, what_changed_for
+from wizard.cli.one_shot import collector_paused
 from wizard.cli.output import add_output_flags
 from wizard.cli.room_commands import ROOM_COMMANDS, add_room_parsers, run_room_command
 from wizard.cli.scan import add_fleet_flags, add_scan_parser, fleet_estate
@@ -680,7 +681,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
     args = build_parser().parse_args(argv)
     try:
-        return _dispatch(args)
+        with collector_paused(args.command, whole_process=argv is None):
+            return _dispatch(args)
     except BrokenPipeError:
         _silence_stdout()
         print("cmk-wizard: stopped: standard output was closed (broken pipe)", file=sys.stderr)
