@@ -235,7 +235,7 @@ class ClientFactory:
     def _warm(self, client: Any) -> Any:
         """An ARM client, once the pool holds a prewarmed connection (or prewarm gave up): its first
         request then takes that connection instead of dialling one more."""
-        self.transport.await_warm(self.retry.connect_timeout)
+        self.transport.await_warm()
         return client
 
     def _arm(self, kind: str, cls: Callable[..., Any], subscription_id: str | None) -> Any:

@@ -34,6 +34,11 @@ EARLY_CONNECTIONS = 4
 (vault, key, newest key version and role assignments side by side)."""
 EARLY_SOCKET_SECONDS = 60.0
 """An early socket unused for this long is closed, not used: a load balancer may have dropped it."""
+EARLY_WAIT_SECONDS = 2.0
+"""How long after dialling began a request still waits for an early socket or a prewarmed
+connection rather than dialling its own: several round trips on any network a diagnosis runs
+over. On a network that swallows the SYN, the first attempt then fails at most this much later
+than it would have (its own connect timeout still applies; retries are unchanged)."""
 EARLY_THREAD = "cmk-client-prewarm-connect"
 """The name of the short-lived threads that dial and handshake early (the prefix is PREWARM_THREAD's)."""
 
@@ -70,6 +75,7 @@ class EarlySockets:
         self.dialled = 0
         self._ready: deque[tuple[float, socket.socket]] = deque()
         self._pending = count
+        self._wait_until = time.monotonic() + min(timeout, EARLY_WAIT_SECONDS)
         self._changed = threading.Condition()
         self._closed = False
         for _ in range(count):
@@ -90,14 +96,15 @@ class EarlySockets:
             self._changed.notify_all()
 
     def take(self, host: str, port: int) -> socket.socket | None:
-        """A connected socket to host:port, waiting for one still being dialled; None when there is
-        none (another host, all taken, failed, too old, or closed by the other side)."""
+        """A connected socket to host:port, waiting (up to EARLY_WAIT_SECONDS after dialling began)
+        for one still being dialled; None when there is none (another host, all taken, failed, too
+        old, or closed by the other side)."""
         if (host.lower(), port) != (self.host, self.port):
             return None
-        deadline = time.monotonic() + self.timeout
         with self._changed:
             while not self._ready and self._pending and not self._closed:
-                if not self._changed.wait(max(deadline - time.monotonic(), 0.0)):
+                left = self._wait_until - time.monotonic()
+                if left <= 0 or not self._changed.wait(left):
                     break
             while self._ready:
                 dialled_at, sock = self._ready.popleft()
@@ -192,6 +199,7 @@ class SharedTransport:
         self._lock = threading.Lock()
         self._warm = threading.Event()
         self._warm.set()
+        self._warm_until = 0.0
         self._warming: set[str] = set()
 
     def session(self) -> Any:
@@ -214,6 +222,7 @@ class SharedTransport:
             if endpoint in self._warming:
                 return False
             self._warming.add(endpoint)
+        self._warm_until = time.monotonic() + min(timeout, EARLY_WAIT_SECONDS)
         self._warm.clear()
         thread = threading.Thread(
             target=self._quietly_open,
@@ -235,7 +244,7 @@ class SharedTransport:
     def open_connections(self, endpoint: str, count: int, verify: str | bool, timeout: float) -> int:
         """Put `count` connected (TCP and TLS) connections to `endpoint` in the pool, in parallel,
         without sending a request; each goes in as soon as its handshake is done, and the first
-        one ends `await_warm`. Returns how many it opened."""
+        one to finish (connected or not) ends `await_warm`. Returns how many it opened."""
         try:
             return self._open(endpoint, count, verify, timeout)
         finally:
@@ -255,6 +264,7 @@ class SharedTransport:
 
         def connect(connection: Any) -> None:
             try:
+                connection.timeout = timeout  # each request sets its own again (urllib3 does)
                 connection.connect()
                 with lock:
                     opened.append(connection)
@@ -262,8 +272,7 @@ class SharedTransport:
                 connection.close()
             finally:
                 pool._put_conn(connection)
-                if opened:
-                    self._warm.set()
+                self._warm.set()
 
         threads = [
             threading.Thread(target=connect, args=(c,), daemon=True, name=EARLY_THREAD) for c in connections
@@ -274,10 +283,12 @@ class SharedTransport:
             thread.join(2 * timeout)
         return len(opened)
 
-    def await_warm(self, timeout: float) -> None:
-        """Wait (at most `timeout`) until a connection `open_connections` is opening is in the pool,
-        so the first request takes it rather than dialling one more."""
-        self._warm.wait(timeout)
+    def await_warm(self) -> None:
+        """Wait (up to EARLY_WAIT_SECONDS after `warm` began) until the first connection `warm` is
+        opening is in the pool, so the first request takes it rather than dialling one more."""
+        left = self._warm_until - time.monotonic()
+        if left > 0:
+            self._warm.wait(left)
 
     def close(self) -> None:
         """Close the session and any early socket not taken."""
