@@ -494,13 +494,12 @@ def _run_diagnose(args: argparse.Namespace) -> int:
 
         check_report_path(args.report)
     backend = make_backend(args)
-    backend.open_early()  # ARM dialled while the engine and the SDK import
-    from wizard.run.diagnose import diagnose
-    from wizard.run.text import diagnosis_text
-
+    backend.open_early()  # ARM dialled now; TLS starts in connect(), before the engine imports
     try:
         cluster_id = target_cluster(backend)
         reader = backend.connect()
+        from wizard.run.diagnose import diagnose
+
         result = diagnose(reader, cluster_id)
         changed = what_changed_for(args, backend, result)
         if args.report:
@@ -517,6 +516,8 @@ def _run_diagnose(args: argparse.Namespace) -> int:
             shape = jmespath_query(DIAGNOSE_TABLE)
         print(render(query(out, shape), "json" if args.output == "text" else args.output))
     else:
+        from wizard.run.text import diagnosis_text
+
         print(diagnosis_text(result))
         if changed is not None:
             from wizard.run.forensics import timeline_lines
