@@ -46,12 +46,12 @@ def test_one_diagnosis_opens_no_more_arm_connections_than_its_widest_stage(
     assert len(emulator.requests()) == 7
 
 
-def _factory(emulator: Emulator, transport: SharedTransport) -> ClientFactory:
+def _factory(emulator: Emulator, transport: SharedTransport, ca_bundle: str | None = "") -> ClientFactory:
     return ClientFactory(
         StaticTokenCredential(emulator.token),
         emulator.connection["subscriptionId"],
         arm_endpoint=emulator.arm_endpoint,
-        ca_bundle=emulator.ca_path,
+        ca_bundle=emulator.ca_path if ca_bundle == "" else ca_bundle,
         transport=transport,
     )
 
@@ -76,6 +76,21 @@ def test_a_connection_idle_since_its_handshake_is_reused_once_the_session_ticket
         # TLS 1.3 session tickets come after the handshake: urllib3 alone takes the readable socket
         # for a dropped connection and dials another
         assert until(lambda: bool(select.select([idle.sock], [], [], 0)[0]), 5.0)
+        _read_cluster(factory, emulator.connection["clusters"][0])
+        assert emulator.connections_accepted()["arm"] == 1
+    finally:
+        factory.close()
+
+
+def test_prewarmed_connections_land_in_the_pool_a_request_picks_when_the_ca_comes_from_the_environment(
+    running_emulator: EmulatorMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = running_emulator("healthy")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", emulator.ca_path)  # as live Azure behind a corporate CA
+    transport = SharedTransport()
+    factory = _factory(emulator, transport, ca_bundle=None)
+    try:
+        assert transport.open_connections(emulator.arm_endpoint, 1, True, 5.0) == 1
         _read_cluster(factory, emulator.connection["clusters"][0])
         assert emulator.connections_accepted()["arm"] == 1
     finally:

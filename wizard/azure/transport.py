@@ -160,7 +160,8 @@ def _adapter_class(early: EarlySockets | None) -> Any:
         """urllib3's HTTPS connection; dials through `early` when it holds a socket for this host."""
 
         def _new_conn(self) -> socket.socket:
-            if early is None or getattr(self, "_tunnel_host", None) is not None or self.proxy is not None:
+            tunnelled = getattr(self, "_tunnel_host", None) is not None or self.proxy is not None
+            if early is None or tunnelled or self.source_address is not None:
                 return super()._new_conn()
             sock = early.take(self.host, self.port)
             if sock is None:
@@ -257,6 +258,8 @@ class SharedTransport:
             return 0
         session = self.session()
         prepared = requests.Request("GET", endpoint.rstrip("/") + "/").prepare()
+        # the pool a request will use: requests lets REQUESTS_CA_BUNDLE stand in for verify=True
+        verify = session.merge_environment_settings(prepared.url, {}, None, verify, None)["verify"]
         pool = session.get_adapter(prepared.url).get_connection_with_tls_context(prepared, verify)
         connections = [pool._get_conn() for _ in range(count)]
         opened: list[Any] = []
