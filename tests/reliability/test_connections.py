@@ -182,3 +182,28 @@ def test_the_diagnose_path_imports_no_ui_no_emulator_and_no_sign_in_library(
     loaded = sorted(m for m in out if m in unwanted or m.startswith(tuple(f"{u}." for u in unwanted)))
     assert loaded == []
     assert "azure.mgmt.mongocluster" in out  # the probe really diagnosed
+
+
+def test_arm_is_dialled_before_the_http_stack_and_the_sdk_are_imported(
+    running_emulator: EmulatorMaker, tmp_path: Path
+) -> None:
+    running_emulator("multi-fault")
+    probe = (
+        "import sys, io, contextlib\n"
+        "import wizard.azure.transport as transport\n"
+        "assert not [m for m in ('requests', 'urllib3', 'azure') if m in sys.modules]\n"
+        "seen = []\n"
+        "dial = transport.EarlySockets.__init__\n"
+        "def spy(self, *args, **kwargs):\n"
+        "    seen.append(sorted(m for m in ('requests', 'urllib3', 'azure.core') if m in sys.modules))\n"
+        "    dial(self, *args, **kwargs)\n"
+        "transport.EarlySockets.__init__ = spy\n"
+        "from wizard.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main(['diagnose', '--emulator', {connection_path(tmp_path, 'multi-fault')!r}])\n"
+        "print(seen)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True, cwd=REPO
+    ).stdout
+    assert out.split() == ["[[]]"]
