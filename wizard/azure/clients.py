@@ -234,8 +234,10 @@ class ClientFactory:
 
     def _warm(self, client: Any) -> Any:
         """An ARM client, once the pool holds a prewarmed connection (or prewarm gave up): its first
-        request then takes that connection instead of dialling one more."""
-        self.transport.await_warm()
+        request then takes that connection instead of dialling one more. The prewarm thread itself
+        sends nothing, so it does not wait (it holds SDK_IMPORTS)."""
+        if threading.current_thread().name != PREWARM_THREAD:
+            self.transport.await_warm()
         return client
 
     def _arm(self, kind: str, cls: Callable[..., Any], subscription_id: str | None) -> Any:
