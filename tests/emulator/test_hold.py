@@ -50,3 +50,18 @@ def test_stopping_drops_held_requests(start: StartEmulator) -> None:
     thread.join(timeout=5)
     assert not thread.is_alive()
     assert isinstance(box.get("error"), ServiceResponseError), box
+
+
+def test_hold_matching_holds_only_the_requests_it_names(start: StartEmulator) -> None:
+    c = start("key-expired")
+    c.emu.hold_matching(lambda host, method, path: "/mongoclusters/" in path.lower())
+    thread, box = _get_cluster_in_background(c)
+    wait_until(lambda: c.emu.held() == 1, deadline_s=5, what="the cluster read to be held")
+    group = c.cluster_id.split("/")[4]
+    identity = c.msi.user_assigned_identities.get(group, "id-cmk-demo")
+    assert identity.principal_id, "a request the predicate does not name is answered while the other waits"
+    assert thread.is_alive()
+    c.emu.release()
+    thread.join(timeout=5)
+    assert box == {"status": "Inaccessible"}
+    assert [r["kind"] for r in c.emu.requests()][-1] == "clusters"

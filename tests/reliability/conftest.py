@@ -77,20 +77,25 @@ def killed_once_stuck(
     emulator: Emulator,
     args: Sequence[str],
     *,
-    reached: Callable[[], bool],
+    reached: Callable[[], bool] | None = None,
     what: str,
+    holding: Callable[[str, str, str], bool] | None = None,
     stuck: Callable[[], bool] = lambda: True,
     stuck_what: str = "a held read",
 ) -> None:
-    """`python -m wizard ARGS`, SIGKILLed at a chosen point: once `reached` holds (a write done),
-    Azure stops answering, so the run is stuck on its next call whatever the machine's speed; once
-    a request is held (and `stuck` holds too) it is killed. Fails if it finished first."""
+    """`python -m wizard ARGS`, SIGKILLed at a chosen point: Azure holds the requests
+    `holding(host, method, path)` accepts (exact, whatever the machine's speed), or stops answering
+    once `reached` holds (a write done); once a request is held (and `stuck` holds too) the run is
+    killed. Fails if it finished first."""
+    if holding is not None:
+        emulator.hold_matching(holding)
     process = subprocess.Popen(
         [sys.executable, "-m", "wizard", *args], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
-        wait_until(lambda: reached() or process.poll() is not None, deadline_s=45, what=what)
-        emulator.hold()
+        if reached is not None:
+            wait_until(lambda: reached() or process.poll() is not None, deadline_s=45, what=what)
+            emulator.hold()
         wait_until(
             lambda: (stuck() and emulator.held() > 0) or process.poll() is not None,
             deadline_s=45,

@@ -4,6 +4,7 @@ creating a second one and orphaning the first."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,24 @@ def _identity_puts(emulator: Emulator) -> list[dict[str, Any]]:
     ]
 
 
+def _identity_path(path: str) -> bool:
+    return "/userassignedidentities/" in path.lower()
+
+
+def _after_first(write: Callable[[str, str, str], bool]) -> Callable[[str, str, str], bool]:
+    """Matches every request after the first one `write` accepts: that one is answered."""
+    seen: list[bool] = []
+
+    def matches(host: str, method: str, path: str) -> bool:
+        if seen:
+            return True
+        if write(host, method, path):
+            seen.append(True)
+        return False
+
+    return matches
+
+
 def test_a_rerun_after_a_kill_reuses_the_identity_the_killed_run_created(
     running_emulator: EmulatorMaker,
     tmp_path: Path,
@@ -49,8 +68,9 @@ def test_a_rerun_after_a_kill_reuses_the_identity_the_killed_run_created(
     conn, audit = connection_path(tmp_path, SCENARIO), tmp_path / "audit.jsonl"
     fix = ["fix", "--emulator", conn, "--all", "--yes", "--audit-log", str(audit), "--retry-total", "0"]
     # Once Azure has created the identity it stops answering: the fix is stuck reading it back
-    # (perhaps before it can record the result) until it is killed.
-    killed_once_stuck(emulator, fix, reached=lambda: bool(_identity_puts(emulator)), what="the identity PUT")
+    # (before it can record the result) until it is killed.
+    created_once = _after_first(lambda host, method, path: method == "PUT" and _identity_path(path))
+    killed_once_stuck(emulator, fix, holding=created_once, what="the identity PUT")
     [created] = _identity_puts(emulator)
     [intent] = [r for r in read_jsonl(audit) if r["phase"] == "before"]
     assert intent["remediation"] == "create-identity"

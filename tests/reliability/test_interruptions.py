@@ -4,6 +4,7 @@ write recorded, and the next `fix` picks up from a fresh diagnosis and reaches h
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,18 @@ def _writes_done(emulator: Emulator) -> list[dict[str, object]]:
     return [r for r in emulator.requests() if r["write"] and 200 <= r["status"] < 300]
 
 
+def _cluster_reads_after_a_write() -> Callable[[str, str, str], bool]:
+    """Matches every read of the cluster once a write was sent (a verification's first read)."""
+    written: list[bool] = []
+
+    def matches(host: str, method: str, path: str) -> bool:
+        if method in ("PUT", "PATCH", "DELETE"):
+            written.append(True)
+        return bool(written) and method == "GET" and "/mongoclusters/" in path.lower()
+
+    return matches
+
+
 @pytest.mark.parametrize("scenario", ["key-expired", "multi-fault"])
 def test_killed_between_write_and_verification(
     running_emulator: EmulatorMaker, tmp_path: Path, scenario: str, capsys: pytest.CaptureFixture[str]
@@ -37,12 +50,12 @@ def test_killed_between_write_and_verification(
     conn = connection_path(tmp_path, scenario)
     audit = tmp_path / "audit.jsonl"
     fix = ["fix", "--emulator", conn, "--all", "--yes", "--audit-log", str(audit), "--retry-total", "0"]
-    # Once a write has reached Azure, Azure stops answering: the fix records the write's result,
-    # starts verifying, and is stuck there until killed.
+    # Once a write has reached Azure, Azure stops answering the cluster's reads: the fix records the
+    # write's result, starts verifying, and is stuck there until killed.
     killed_once_stuck(
         emulator,
         [*fix, "--wait-timeout", "30"],
-        reached=lambda: bool(_writes_done(emulator)),
+        holding=_cluster_reads_after_a_write(),
         what="the first write",
         stuck=lambda: bool(_after_records(audit)),
         stuck_what="the first 'after' audit record and a verification read",

@@ -3,6 +3,7 @@ the audit log; the next `fix` with that audit log removes the rule first, says s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,19 @@ def _rule_added(audit: Path) -> bool:
     return '"phase": "after", "intent"' in text and '"undo": {' in text
 
 
+def _key_read_after_the_rule() -> Callable[[str, str, str], bool]:
+    """Matches the first management-plane read of a key once the vault's rules were PATCHed (the
+    data plane's own reads, the rule's probe, come before it)."""
+    patched: list[bool] = []
+
+    def matches(host: str, method: str, path: str) -> bool:
+        if host == "arm" and method == "PATCH" and path.lower().endswith(f"/vaults/{VAULT}"):
+            patched.append(True)
+        return bool(patched) and host == "arm" and "/keys/" in path
+
+    return matches
+
+
 def test_killed_with_the_rule_open_then_the_next_fix_removes_it_first(
     running_emulator: EmulatorMaker, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -30,9 +44,10 @@ def test_killed_with_the_rule_open_then_the_next_fix_removes_it_first(
     audit = tmp_path / "audit.jsonl"
     fix = ["fix", "--emulator", conn, "--all", "--yes", "--my-ip", OPERATOR_IP, "--confirm-name", VAULT]
     fix += ["--audit-log", str(audit), "--retry-total", "0", "--wait-timeout", "30"]
-    # Once the rule's result (with its undo) is on disk, Azure stops answering: the fix is stuck
-    # verifying until it is killed.
-    killed_once_stuck(emulator, fix, reached=lambda: _rule_added(audit), what="the rule")
+    # Once the rule is added (its result, with its undo, on disk), Azure stops answering at the next
+    # step's first read of the key: the fix is stuck there until it is killed.
+    killed_once_stuck(emulator, fix, holding=_key_read_after_the_rule(), what="the rule")
+    assert _rule_added(audit)
     records = read_jsonl(audit)
     [opened] = [r for r in records if r["phase"] == "after" and r["remediation"] == "allow-operator-ip"]
     assert opened["result"] == "ok"

@@ -78,6 +78,9 @@ class FakeWriter:
     def watch(self, report: Callable[[str], None] | None) -> None:
         """Nothing runs long here."""
 
+    def when_answered(self, start: Callable[[], None] | None) -> None:
+        """The fake writes answer at once: the session reads after them."""
+
     def probe(self, action: Action) -> Resolution:
         return Resolution(Found.UNREADABLE, f"not re-read: {action.remediation}")
 
@@ -121,6 +124,9 @@ class FakeGateway(FakeReader):
 
     def writer(self, audit: AuditLog) -> FakeWriter:
         return FakeWriter(self, audit)
+
+    def prepare(self, action: Action) -> None:
+        """Nothing to authenticate to ahead of a fake write."""
 
     def locks_at(self, resource_id: str) -> LockReading:
         return LockReading(())

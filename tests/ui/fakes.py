@@ -280,6 +280,9 @@ class FakeWriter:
     def watch(self, report: Callable[[str], None] | None) -> None:
         """The fake writes finish at once: nothing to report."""
 
+    def when_answered(self, start: Callable[[], None] | None) -> None:
+        """The fake writes answer at once: the session reads after them."""
+
     def _write(
         self,
         remediation: str,
@@ -445,6 +448,9 @@ class FakeReader:
     def writer(self, audit: AuditLog) -> AzureWriter:
         """The guarded, audited writes (the same port the gateway's writer fills)."""
         return FakeWriter(self, audit)
+
+    def prepare(self, action: Action) -> None:
+        """Nothing to authenticate to ahead of a fake write."""
 
     def locks_at(self, resource_id: str) -> LockReading:
         """No management locks in the fake estates."""

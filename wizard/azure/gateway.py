@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import json
+import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import Enum
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from wizard.azure.clients import ClientFactory
 from wizard.azure.errors import call, translated
 from wizard.azure.throttling import graph_with_retries
+from wizard.domain.actions import Action, ClearKeyNotBefore, EnableKey, ExtendKeyExpiry, RecoverKey
 from wizard.domain.errors import BadInput, GatewayError, NotFound, ReadOnlyViolation
 from wizard.domain.ids import CLUSTER_TYPE, IDENTITY_TYPE, VAULT_TYPE, parse_resource_id
 from wizard.domain.models import (
@@ -110,6 +113,8 @@ class AzureGateway:
         self.read_only = read_only
         self._tenant_id = tenant_id
         self._account = account
+        self._prepared: set[str] = set()  # vaults whose data plane `prepare` authenticated to
+        self._prepared_lock = threading.Lock()
 
     def guard_write(self, action: str) -> None:
         """Read-only is a property of the gateway: every write method calls this first."""
@@ -121,6 +126,26 @@ class AzureGateway:
         from wizard.azure.writes import GatewayWriter
 
         return GatewayWriter(self, audit)
+
+    def prepare(self, action: Action) -> None:
+        """Ahead of a key write (while it is previewed and confirmed): authenticate to the vault's
+        data plane in the background. Key Vault answers a client's first request with a 401
+        challenge, so the write itself would otherwise pay an extra round trip. One read of the
+        key (public attributes only) per vault and session; its answer, good or bad, is dropped."""
+        if self.read_only or not isinstance(
+            action, ExtendKeyExpiry | EnableKey | ClearKeyNotBefore | RecoverKey
+        ):
+            return
+        with self._prepared_lock:
+            if action.vault_url in self._prepared:
+                return
+            self._prepared.add(action.vault_url)
+
+        def authenticate() -> None:
+            with contextlib.suppress(Exception):
+                self.factory.keys(action.vault_url).get_key(action.key_name, action.version or None)
+
+        threading.Thread(target=authenticate, name="cmk-data-plane-challenge", daemon=True).start()
 
     def locks_at(self, resource_id: str) -> LockReading:
         """The management locks at and above a resource (the fix preview's lock preflight)."""

@@ -3,6 +3,7 @@ step a lock will refuse (ARM refuses it with 409 ScopeLocked; the wizard never c
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from wizard.azure.clients import ClientFactory
@@ -43,20 +44,29 @@ def _read(client: Any, how: str, parts: tuple[str, ...]) -> list[Any]:
     )
 
 
+def _level(factory: ClientFactory, scope: str, how: str, parts: tuple[str, ...]) -> list[Any] | None:
+    """The locks ARM lists at one level; [] where there is nothing yet, None where one may not read."""
+    try:
+        with translated(f"read the locks on {scope}", NEEDS_LOCK_READ):
+            return _read(factory.locks(parts[1]), how, parts)
+    except NotFound:
+        return []  # not there yet (a vault to recover, an identity to create): no lock on it
+    except Forbidden:
+        return None
+
+
 def read_locks(factory: ClientFactory, resource_id: str) -> LockReading:
-    """Every lock at or above `resource_id`: each level read on its own (a level one may not read
-    is named in `unread`), since what ARM lists at a level is not settled (UNVERIFIED: whether a
-    resource's list includes its group's locks), and only the locks covering the resource kept."""
+    """Every lock at or above `resource_id`: each level read on its own, side by side (a level one
+    may not read is named in `unread`), since what ARM lists at a level is not settled (UNVERIFIED:
+    whether a resource's list includes its group's locks), and only the locks covering the resource
+    kept."""
+    levels = _levels(resource_id)
+    with ThreadPoolExecutor(max_workers=max(len(levels), 1), thread_name_prefix="cmk-locks") as pool:
+        answers = list(pool.map(lambda level: _level(factory, *level), levels))
     found: dict[str, ManagementLock] = {}
     unread: list[str] = []
-    for scope, how, parts in _levels(resource_id):
-        client = factory.locks(parts[1])
-        try:
-            with translated(f"read the locks on {scope}", NEEDS_LOCK_READ):
-                rows = _read(client, how, parts)
-        except NotFound:
-            continue  # not there yet (a vault to recover, an identity to create): no lock on it
-        except Forbidden:
+    for (scope, _, _), rows in zip(levels, answers, strict=True):
+        if rows is None:
             unread.append(scope)
             continue
         for row in rows:

@@ -71,10 +71,23 @@ class GatewayWriter:
         self.audit = audit
         self._action: State | None = None
         self.report: Callable[[str], None] | None = None
+        self._answered: Callable[[], None] | None = None
 
     def watch(self, report: Callable[[str], None] | None) -> None:
         """Where long-running operations report their status while the write waits on them."""
         self.report = report
+
+    def when_answered(self, start: Callable[[], None] | None) -> None:
+        """Called once, when Azure accepts the next write, before its read-back."""
+        self._answered = start
+
+    def _tell_answered(self) -> None:
+        """The verification may start reading now; a failure to start it leaves the write's own
+        record untouched (the session then reads after the write returns)."""
+        start, self._answered = self._answered, None
+        if start is not None:
+            with contextlib.suppress(Exception):
+                start()
 
     def waited(self, poller: Any, what: str) -> Any:
         """A long-running operation's poller once it is done, polled at the factory's interval with
@@ -219,6 +232,7 @@ class GatewayWriter:
             )
         except Exception as exc:
             return self._fail(record, exc, after, done, ours)
+        self._tell_answered()
         return record.close(WriteStatus.OK, "applied", self._after(after))
 
     def _after(self, after: Callable[[], State]) -> State:

@@ -149,6 +149,11 @@ class AzureWriter(Protocol):
         """Where long-running operations report their status while a write waits on them."""
         ...
 
+    def when_answered(self, start: Callable[[], None] | None) -> None:
+        """Called once, the moment Azure accepts the next write and before it is read back: the
+        verification's reads start beside the read-back instead of after it (None: nothing)."""
+        ...
+
 
 class Backend(Protocol):
     """What the composition root hands the UI: a way to reach Azure (or the emulator), lazily."""

@@ -75,7 +75,7 @@ class Dispatcher:
             if refused is not None:
                 return refused
             return admin.answer(self._admin_api, method, path, query, body)
-        if not self._faults.wait_while_held():
+        if not self._faults.wait_while_held(host, method, path):
             return None
         request = Request(method, path, query, headers, body, host)
         kind, response = self._answer(request)

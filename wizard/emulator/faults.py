@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from wizard.emulator.estate import restriction_problem
@@ -76,6 +76,9 @@ class FaultInjector:
         self._answering = threading.Event()
         self._answering.set()
         self._held = 0
+        self._matching: Callable[[str, str, str], bool] | None = None
+        self._released = threading.Event()  # set: no request is held by `hold_matching`
+        self._released.set()
 
     def apply(
         self,
@@ -179,8 +182,17 @@ class FaultInjector:
         """Stop answering until `release`."""
         self._answering.clear()
 
+    def hold_matching(self, matches: Callable[[str, str, str], bool]) -> None:
+        """Hold the requests `matches(host, method, path)` accepts until `release`; answer the rest."""
+        with self._lock:
+            self._matching = matches
+            self._released.clear()
+
     def release(self) -> None:
         """Answer the held requests and every later one."""
+        with self._lock:
+            self._matching = None
+            self._released.set()
         self._answering.set()
 
     def held(self) -> int:
@@ -188,16 +200,21 @@ class FaultInjector:
         with self._lock:
             return self._held
 
-    def wait_while_held(self) -> bool:
-        """Block while held; False when the emulator stops meanwhile (the connection is dropped)."""
-        if self._answering.is_set():
+    def wait_while_held(self, host: str = "", method: str = "", path: str = "") -> bool:
+        """Block while held (all, or this request by `hold_matching`); False when the emulator stops
+        meanwhile (the connection is dropped)."""
+        with self._lock:
+            selected = self._matching is not None and self._matching(host, method, path)
+        gates = (self._answering, self._released) if selected else (self._answering,)
+        if all(g.is_set() for g in gates):
             return True
         with self._lock:
             self._held += 1
         try:
-            while not self._answering.wait(0.02):
-                if self._stopping.is_set():
-                    return False
+            for gate in gates:
+                while not gate.wait(0.02):
+                    if self._stopping.is_set():
+                        return False
             return True
         finally:
             with self._lock:

@@ -263,6 +263,11 @@ class Emulator:
         """Stop answering until `release`, as a stalled Azure would: tests keep work in flight."""
         self._faults.hold()
 
+    def hold_matching(self, matches: Callable[[str, str, str], bool]) -> None:
+        """Hold the requests `matches(host, method, path)` accepts until `release`, answer the rest:
+        a test stalls a client at an exact point, where `hold` after an event would race it."""
+        self._faults.hold_matching(matches)
+
     def release(self) -> None:
         """Answer the held requests and every later one."""
         self._faults.release()

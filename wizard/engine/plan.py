@@ -36,11 +36,12 @@ def plan(cluster_id: str, known: Known) -> list[Read]:
     if looked_up is None or looked_up.error:
         return wanted
     if not isinstance(looked_up.value, VaultRef) and facts.vault_ref is None and facts.deleted_vault is None:
-        # the sweep, subscription by subscription; it stops (reads not yet sent are dropped) once
-        # the vault is found live or soft-deleted: a vault's name is global
+        # the sweep; it stops (reads not yet sent are dropped) once the vault is found live or
+        # soft-deleted, a vault's name being global: the cluster's own subscription both ways, then
+        # the others' deleted vaults, then their live ones (Resource Graph lists those already; the
+        # live lists only hedge its lag, while a vault it does not show is most often deleted)
         live, deleted = facts.live_vault_searches, deleted_vault_reads(cluster, key, None, known)
-        wanted += [live[0], *(r for pair in zip(live[1:], deleted, strict=False) for r in pair)]
-        wanted += deleted[len(live) - 1 :]
+        wanted += [*live[:2], *deleted, *live[2:]]
     ref = facts.vault_ref
     if ref is None:
         return wanted

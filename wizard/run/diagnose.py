@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +22,7 @@ from wizard.engine.facts import Facts
 from wizard.engine.plan import plan
 from wizard.engine.reads import Outcome
 from wizard.engine.tree import Read, ReadKind, load_tree
+from wizard.run.background import in_background
 
 SCHEMA = "cmk-wizard/diagnosis/v1"
 MAX_PARALLEL = 16
@@ -199,9 +200,13 @@ class DiagnosisRun:
         cancelled: threading.Event | None = None,
         clock: Clock = time.perf_counter,
         known: Mapping[Read, Outcome] | None = None,
+        prefetch: Iterable[Read] = (),
     ) -> None:
-        """`known`: answers to start from (an incremental re-diagnosis keeps what a write did not touch)."""
+        """`known`: answers to start from (an incremental re-diagnosis keeps what a write did not touch).
+        `prefetch`: reads sent at once, before the engine asks for them (what an earlier diagnosis
+        of the same cluster needed); an answer counts only once the engine asks for that read."""
         self.seed = dict(known or {})
+        self.prefetch = tuple(r for r in dict.fromkeys(prefetch) if r not in self.seed)
         self.reader = reader
         self.clock = clock
         self.cluster_id = cluster_id
@@ -216,14 +221,19 @@ class DiagnosisRun:
         known: dict[Read, Outcome] = dict(self.seed)
         running: dict[Future[Outcome], Read] = {}
         slots = threading.BoundedSemaphore(self.max_parallel)
+        # sent ahead of the engine, so a stage that needs the cluster's answer first costs no extra
+        # round trip when the answer is what it was; one the engine never asks for is dropped
+        ahead = {read: self._start(read, slots) for read in self.prefetch[: self.max_parallel]}
         while not self.cancelled.is_set():
             # in the engine's order, at most max_parallel in flight: a read not yet sent when the
             # engine stops wanting it (the vault found in another subscription) is never sent
             started = set(running.values())
             for read in plan(self.cluster_id, known):
-                if len(running) >= self.max_parallel:
+                if read in ahead:
+                    running[ahead.pop(read)] = read
+                elif len(running) >= self.max_parallel:
                     break
-                if read not in known and read not in started:
+                elif read not in known and read not in started:
                     running[self._start(read, slots)] = read
             self._publish(known, set(running.values()))
             if not running:
@@ -250,22 +260,14 @@ class DiagnosisRun:
         )
 
     def _start(self, read: Read, slots: threading.BoundedSemaphore) -> Future[Outcome]:
-        """Run one read on a daemon thread, at most `max_parallel` at once. Daemon: a cancelled run
-        returns at once, and a read Azure is still sitting on never keeps the process from exiting
-        (a pool's threads are joined at exit); its answer is dropped."""
-        future: Future[Outcome] = Future()
+        """Run one read on a daemon thread, at most `max_parallel` at once: a cancelled run returns
+        at once, and a read Azure is still sitting on never keeps the process from exiting."""
 
-        def work() -> None:
+        def one() -> Outcome:
             with slots:
-                if not future.set_running_or_notify_cancel():
-                    return
-                try:
-                    future.set_result(_timed(self.reader, read, self.clock))
-                except BaseException as exc:
-                    future.set_exception(exc)
+                return _timed(self.reader, read, self.clock)
 
-        threading.Thread(target=work, name=f"diagnose-{read.kind.value}", daemon=True).start()
-        return future
+        return in_background(one, f"diagnose-{read.kind.value}")
 
     def _publish(self, known: dict[Read, Outcome], in_flight: set[Read]) -> None:
         if self.on_update is not None:

@@ -12,8 +12,10 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Collection
+from concurrent.futures import Future
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from wizard.domain.actions import WAIT_FOR_READY, AllowOperatorIp, DeleteFailedCluster, RemoveOperatorIp
@@ -31,6 +33,7 @@ from wizard.engine.fix_plan import plan_fixes
 from wizard.engine.steps import Carry, Plan, Step
 from wizard.run.advice import advice_for
 from wizard.run.audit import AuditLog, audit_log
+from wizard.run.background import in_background
 from wizard.run.blind import answered, lost_sight, stopped_plan
 from wizard.run.confirmation import Answer, held_back
 from wizard.run.diagnose import Diagnosis, diagnose
@@ -60,7 +63,7 @@ from wizard.run.rediagnose import rediagnose
 from wizard.run.replacement import earlier_replacement, kept_replacement, reuse_earlier
 from wizard.run.settle import begin_writes
 from wizard.run.verify import verify, verify_until_settled
-from wizard.run.wait import WaitProgress, wait_for_ready
+from wizard.run.wait import FRESH_ENOUGH, ClusterPoller, FirstPollAnswered, WaitProgress, wait_for_ready
 from wizard.run.wait_gate import GO_BACK, Blocker, blocked_text, blockers
 
 
@@ -120,6 +123,7 @@ class FixSession:
         self.full_after_writes = False  # the latest diagnosis read everything, after every write
         self._answered: set[str] = set()  # critical checks some diagnosis of this session answered
         self.lost_sight = ""  # why the fix stops: such a check is unknown now (wizard.run.blind)
+        self._written_at: datetime | None = None  # when this session last sent a write
         for text in earlier_rule_events(self.carry):
             self._event("step", text)
 
@@ -128,11 +132,14 @@ class FixSession:
     def _event(self, kind: str, text: str) -> None:
         self.timeline.append(TimelineEvent(datetime.now(UTC), kind, text))
 
-    def diagnose(self, *, after: Step | None = None) -> Diagnosis:
+    def diagnose(self, *, after: Step | None = None, ahead: Future[Diagnosis] | None = None) -> Diagnosis:
         """Run (or re-run) the diagnosis; the first one is the incident's starting point. `after` a
-        write: only what it touched is read again (wizard.run.rediagnose), else everything."""
-        if after is not None and self.current is not None:
-            result = rediagnose(self.gateway, self.current, after.action)
+        write: only what it touched is read again (wizard.run.rediagnose), else everything; `ahead`:
+        that re-read, already started when Azure accepted the write."""
+        if ahead is not None:
+            result = ahead.result()
+        elif self.current is not None:  # after a write only what it touched, else all: sent at once
+            result = rediagnose(self.gateway, self.current, after.action if after else None)
         else:
             result = diagnose(self.gateway, self.cluster_id)
         self.full_after_writes = after is None
@@ -192,6 +199,9 @@ class FixSession:
         if self._reuse:
             plan = replace(plan, notes=(self._reuse, *plan.notes))
         plan = stopped_plan(plan, self.lost_sight) if self.lost_sight else plan
+        upcoming = plan.next_step
+        if upcoming is not None and upcoming.action is not None:
+            self.gateway.prepare(upcoming.action)  # while it is previewed and confirmed
         return self.locks.plan(plan)
 
     def writer(self) -> AzureWriter:
@@ -268,15 +278,30 @@ class FixSession:
         if self.on_notice is not None:
             self.on_notice(text)
 
-    def _write(self, step: Step) -> WriteResult:
+    def _write(self, step: Step) -> tuple[WriteResult, Future[Diagnosis] | None]:
+        """The write, and its verification's re-read, started the moment Azure accepted the write
+        (beside the audit's read-back, not after it); None when it could not be started then."""
         action = step.action
         if action is None:
             raise WizardError(f"no write for remediation {step.remediation!r}")
-        if not awaits_grant(step, self.carry):
-            return self.writer().apply(action)
-        return write_while_grant_propagates(
-            lambda: self.writer().apply(action), self.settings.grant_retry, tell=self.tell, cancel=self.cancel
-        )
+        writer, previous = self.writer(), self.current
+        ahead: list[Future[Diagnosis]] = []
+        if previous is not None:
+            reread = partial(rediagnose, self.gateway, previous, action)
+            writer.when_answered(lambda: ahead.append(in_background(reread, "cmk-verify")))
+        try:
+            if not awaits_grant(step, self.carry):
+                result = writer.apply(action)
+            else:
+                result = write_while_grant_propagates(
+                    lambda: writer.apply(action),
+                    self.settings.grant_retry,
+                    tell=self.tell,
+                    cancel=self.cancel,
+                )
+        finally:
+            writer.when_answered(None)
+        return result, (ahead[0] if ahead else None)
 
     def apply(self, step: Step, *, confirmation: Answer = None) -> StepOutcome:
         """Confirm, write through the gateway, diagnose again and verify; never raises WizardError."""
@@ -308,7 +333,8 @@ class FixSession:
                         )
                     )
             sent = True
-            result = self._write(step)
+            self._written_at = datetime.now(UTC)
+            result, ahead = self._write(step)
         except ReadOnlyViolation as exc:
             return self._record(
                 StepOutcome(step, OutcomeStatus.REFUSED, str(exc), advice_for(exc, step), started_at=started)
@@ -342,7 +368,7 @@ class FixSession:
         verification = verify_until_settled(
             step,
             self.diagnose,
-            verify(step, self.diagnose(after=step), result.after),
+            verify(step, self.diagnose(after=step, ahead=ahead), result.after),
             result.after,
             self.settings.settle,
             tell=self.tell,
@@ -409,7 +435,7 @@ class FixSession:
             )
         health_before = self.seen.health_state
         result = wait_for_ready(
-            self.gateway,
+            self._poller(),
             self.cluster_id,
             **self.seen.wait_evidence(),
             timeout=timeout if timeout is not None else s.wait_timeout,
@@ -437,6 +463,18 @@ class FixSession:
             )
         )
 
+    def _poller(self) -> ClusterPoller:
+        """What the wait polls: its first poll answered by the latest diagnosis when that read the
+        cluster and its health after the last write, moments ago (a second read would say the same)."""
+        latest = self.current
+        if latest is None:
+            return self.gateway
+        finished = latest.started_at + timedelta(milliseconds=latest.duration_ms)
+        after_writes = self._written_at is None or latest.started_at >= self._written_at
+        if not after_writes or datetime.now(UTC) - finished > FRESH_ENOUGH:
+            return self.gateway
+        return FirstPollAnswered(self.gateway, latest.known, self.cluster_id)
+
     def wait_blockers(self) -> tuple[Blocker, ...]:
         """Why waiting for Ready cannot help now (the latest diagnosis and this pass' steps); nothing
         once the failed cluster is deleted (there is nothing to wait for)."""
@@ -447,7 +485,11 @@ class FixSession:
     def _recheck(self) -> str:
         """During a wait: diagnose again (without recording it); why waiting cannot help, or ""."""
         try:
-            latest = diagnose(self.gateway, self.cluster_id)
+            latest = (
+                rediagnose(self.gateway, self.current, None)
+                if self.current
+                else diagnose(self.gateway, self.cluster_id)
+            )
         except WizardError:
             return ""
         found = blockers(latest, self.outcomes, self._skipped)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from wizard.domain.actions import Action
 from wizard.domain.models import LockReading
 from wizard.domain.ports import AzureReader, AzureWriter
 from wizard.engine.fix_plan import DEFAULT_EXPIRY_DAYS
@@ -26,6 +27,10 @@ class WritableGateway(AzureReader, Protocol):
 
     def locks_at(self, resource_id: str) -> LockReading:
         """The management locks at and above a resource."""
+        ...
+
+    def prepare(self, action: Action) -> None:
+        """Ahead of a write, in the background: what it will need first (a data-plane sign-in)."""
         ...
 
 

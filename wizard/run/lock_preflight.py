@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 from wizard.domain.errors import WizardError
 from wizard.domain.models import LockReading
 from wizard.domain.results import StepKind
 from wizard.engine.steps import Plan, Step
 from wizard.run.advice import locked_scopes_advice
+from wizard.run.background import in_background
 
 ARM_HOST = "https://management.azure.com"
 
@@ -43,11 +45,14 @@ class LockPreflight:
         """The locks at and above `resource`, read once; None when they could not be read."""
         key = resource.lower()
         if key not in self._seen:
-            try:
-                self._seen[key] = self._read(resource)
-            except WizardError:
-                self._seen[key] = None
+            self._seen[key] = self._try(resource)
         return self._seen[key]
+
+    def _try(self, resource: str) -> LockReading | None:
+        try:
+            return self._read(resource)
+        except WizardError:
+            return None
 
     def flag(self, step: Step) -> Step:
         """The step with `lock` set when a lock at or above its target will refuse it."""
@@ -65,5 +70,16 @@ class LockPreflight:
         return replace(step, lock=locked_scopes_advice(scopes, deleting=deleting, ahead=True))
 
     def plan(self, plan: Plan) -> Plan:
-        """Every write of the plan checked against the locks over it."""
+        """Every write of the plan checked against the locks over it (the resources not read yet
+        are read side by side first)."""
+        unread = {
+            resource_of(r[0]).lower(): resource_of(r[0])
+            for r in map(arm_request, plan.steps)
+            if r is not None and resource_of(r[0]).lower() not in self._seen
+        }
+        if len(unread) > 1:
+            readings = {
+                k: in_background(partial(self._try, r), "cmk-lock-preflight") for k, r in unread.items()
+            }
+            self._seen.update({key: reading.result() for key, reading in readings.items()})
         return replace(plan, steps=tuple(self.flag(s) for s in plan.steps))

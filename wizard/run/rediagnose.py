@@ -62,9 +62,27 @@ def kept(previous: Diagnosis, kinds: frozenset[ReadKind]) -> dict[Read, Outcome]
     return {r: o for r, o in previous.known.items() if r.kind not in drop and o.error is None}
 
 
+SWEEP = frozenset({ReadKind.VAULT_SEARCH, ReadKind.DELETED_VAULT, ReadKind.SUBSCRIPTIONS})
+"""The search for a vault Resource Graph did not list: asked again only when the engine asks."""
+
+
+def again(previous: Diagnosis, kinds: frozenset[ReadKind] | None = None) -> list[Read]:
+    """The reads of `previous` (of these kinds; all but the sweep when None) to send again at once:
+    the same cluster usually needs the same reads, so each stage is in flight before the one before
+    it has answered. The engine still decides which answers count."""
+    return [
+        r
+        for r in previous.known
+        if (r.kind in kinds if kinds is not None else r.kind not in SWEEP) and r.kind != ReadKind.CLUSTER
+    ]
+
+
 def rediagnose(reader: AzureReader, previous: Diagnosis, action: Action | None) -> Diagnosis:
-    """The diagnosis after `action`: what it touched read again, the rest kept from `previous`."""
+    """The diagnosis after `action`: what it touched read again, the rest kept from `previous`;
+    the reads to make again are all sent at once (one round trip when nothing moved)."""
     kinds = touched(action)
     if kinds is None or previous.cluster_id == "":
-        return diagnose(reader, previous.cluster_id)
-    return diagnose(reader, previous.cluster_id, known=kept(previous, kinds))
+        return diagnose(reader, previous.cluster_id, prefetch=again(previous))
+    return diagnose(
+        reader, previous.cluster_id, known=kept(previous, kinds), prefetch=again(previous, kinds | ALWAYS)
+    )

@@ -17,14 +17,18 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol, cast
 
 from wizard.domain.errors import AuthFailed, Forbidden, GatewayError, NotFound
-from wizard.domain.models import ResourceHealthFacts
-from wizard.domain.ports import AzureReader
+from wizard.domain.models import ClusterFacts, ResourceHealthFacts
 from wizard.domain.results import OutcomeStatus
 from wizard.domain.times import iso
+from wizard.engine.reads import Known, Outcome, resource_health_read
+from wizard.engine.tree import Read, ReadKind
+from wizard.run.background import in_background
 
 DOCUMENTED_BOUND_SECONDS = 60 * 60
 UNCONFIRMED = "ARM shows Ready; that does not prove the key was revalidated: confirm by connecting"
@@ -136,6 +140,57 @@ class WaitResult:
         return self.cluster_status + (f" (Resource Health {self.availability})" if self.availability else "")
 
 
+class ClusterPoller(Protocol):
+    """The two reads a wait polls (an AzureReader has both)."""
+
+    def get_cluster(self, cluster_id: str) -> ClusterFacts:
+        """The cluster's CMK configuration and state."""
+        ...
+
+    def get_resource_health(self, cluster_id: str) -> ResourceHealthFacts:
+        """What Azure Resource Health says of the cluster now."""
+        ...
+
+
+FRESH_ENOUGH = timedelta(seconds=5)
+"""A diagnosis made after the last write and at most this long ago answers the wait's first poll."""
+
+
+class FirstPollAnswered:
+    """A poller whose first answers (the cluster, Resource Health) are those of a diagnosis made
+    moments ago, after the last write: the wait's first poll then costs no round trip. Later polls,
+    and anything that diagnosis did not read, go to Azure."""
+
+    def __init__(self, reader: ClusterPoller, known: Known, cluster_id: str) -> None:
+        self.reader = reader
+        self._first = {
+            "cluster": known.get(Read(ReadKind.CLUSTER, (cluster_id,))),
+            "health": known.get(resource_health_read(cluster_id)),
+        }
+
+    def _answer(self, which: str) -> Outcome | None:
+        answered, self._first[which] = self._first[which], None
+        return answered
+
+    def get_cluster(self, cluster_id: str) -> ClusterFacts:
+        """The diagnosis' answer the first time, Azure's after."""
+        answered = self._answer("cluster")
+        if answered is None:
+            return self.reader.get_cluster(cluster_id)
+        if answered.error is not None:
+            raise answered.error
+        return cast(ClusterFacts, answered.value)
+
+    def get_resource_health(self, cluster_id: str) -> ResourceHealthFacts:
+        """The diagnosis' answer the first time, Azure's after."""
+        answered = self._answer("health")
+        if answered is None:
+            return self.reader.get_resource_health(cluster_id)
+        if answered.error is not None:
+            raise answered.error
+        return cast(ResourceHealthFacts, answered.value)
+
+
 @dataclass
 class _Evidence:
     """What the polls have shown so far about the service's view of the cluster."""
@@ -145,11 +200,11 @@ class _Evidence:
     availability: str = ""
     health_unreadable: bool = False
 
-    def judge(self, reader: AzureReader, cluster_id: str) -> str:
+    def judge(self, health_read: Future[ResourceHealthFacts]) -> str:
         """`resource-health` or `cluster-status` once recovery is proven, `unconfirmed` when nothing
-        can prove it, "" to poll again. Resource Health is asked only once ARM says Ready."""
+        can prove it, "" to poll again (Resource Health counts only once ARM says Ready)."""
         try:
-            health = reader.get_resource_health(cluster_id)
+            health = health_read.result()
         except (Forbidden, NotFound):
             self.availability, self.health_unreadable = "", True
             return "cluster-status" if self.was_inaccessible else "unconfirmed"
@@ -168,7 +223,7 @@ class _Evidence:
 
 
 def wait_for_ready(
-    reader: AzureReader,
+    reader: ClusterPoller,
     cluster_id: str,
     *,
     since: datetime | None = None,
@@ -229,6 +284,8 @@ def wait_for_ready(
     while True:
         polls += 1
         verdict = ""
+        # asked beside the cluster (a poll is one round trip, not two); it counts only once ARM says Ready
+        health_read = in_background(lambda: reader.get_resource_health(cluster_id), "wait-resource-health")
         try:
             status = reader.get_cluster(cluster_id).cluster_status
         except NotFound as exc:
@@ -244,7 +301,7 @@ def wait_for_ready(
             if lowered == "stopped":
                 return ended(stopped=True)
             if lowered == "ready":
-                verdict = evidence.judge(reader, cluster_id)
+                verdict = evidence.judge(health_read)
             elif lowered == "inaccessible":
                 evidence.was_inaccessible = True
         if verdict == "unconfirmed":
