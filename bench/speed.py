@@ -6,11 +6,16 @@ Run by hand: `.venv/bin/python bench/speed.py [--runs 5] [--repo DIR]`. Every me
 a fresh process (`python -m wizard ...`, PYTHONPATH=DIR, so `--repo` measures another checkout,
 e.g. `git archive <commit> | tar -x -C DIR`), against an emulator this script runs on 127.0.0.1;
 samples of what is compared are interleaved so machine noise hits both alike; medians printed.
+The measured checkout is compiled to bytecode first, as an installed wizard is (this machine sets
+PYTHONDONTWRITEBYTECODE=1, so a fresh `git archive` checkout would otherwise compile about a
+hundred of its modules in every measured process, and the SDK script, all site-packages, none);
+`--source` measures it that way.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import statistics
@@ -262,8 +267,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--repo", type=Path, default=ROOT)
     parser.add_argument("--only", action="append", help="diagnose, rtt, fix, roles, sweep")
+    parser.add_argument("--source", action="store_true", help="do not compile the checkout to bytecode first")
     args = parser.parse_args()
     repo, runs = args.repo.resolve(), args.runs
+    if not args.source:
+        for package in ("wizard", "screens"):
+            compileall.compile_dir(repo / package, quiet=1)
     goals: dict[str, Callable[[], str]] = {
         "diagnose": lambda: (
             "diagnose at 100 ms: {diagnose_s:.2f} s, script {script_s:.2f} s, ratio {ratio:.2f} "
@@ -288,7 +297,8 @@ def main() -> int:
             "{requests} requests; {verdict}".format(**fan_out(repo, _sweep(100), 100))
         ),
     }
-    print(f"repo {repo}, {runs} runs, load average {os.getloadavg()[0]:.1f}")
+    how = "from source, compiled every run" if args.source else "from bytecode"
+    print(f"repo {repo} ({how}), {runs} runs, load average {os.getloadavg()[0]:.1f}")
     for name, measure in goals.items():
         if not args.only or name in args.only:
             print(f"  {measure()}", flush=True)

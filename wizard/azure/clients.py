@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -17,6 +16,17 @@ import azure.core.polling
 import azure.mgmt.core  # noqa: F401  (azure-core and mgmt-core load here, once: see SDK_IMPORTS)
 from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.pipeline.policies import RetryPolicy
+
+from wizard.azure.transport import ARM_PUBLIC, EARLY_CONNECTIONS, POOL_SIZE, SharedTransport
+
+__all__ = [
+    "ARM_PUBLIC",
+    "EARLY_CONNECTIONS",
+    "POOL_SIZE",
+    "ClientFactory",
+    "RetrySettings",
+    "StaticTokenCredential",
+]
 
 SDK_IMPORTS = threading.RLock()
 """The Azure SDK's packages import one another in cycles: two threads importing them at once can
@@ -36,9 +46,6 @@ def imports_serialised(accessor: Accessor) -> Accessor:
             return accessor(*args, **kwargs)
 
     return serialised  # type: ignore[return-value]
-
-
-ARM_PUBLIC = "https://management.azure.com"
 
 
 class BoundedRetryPolicy(RetryPolicy):  # type: ignore[type-arg]
@@ -124,36 +131,19 @@ class StaticTokenCredential:
         return "StaticTokenCredential(<redacted>)"
 
 
-POOL_SIZE = 16
-"""Connections kept per host: at least as many as reads a diagnosis or sweep has in flight."""
-EARLY_CONNECTIONS = 4
-"""ARM connections opened while the first read is in flight: the widest stage of a diagnosis
-(vault, key, newest key version and role assignments side by side)."""
 PREWARM_THREAD = "cmk-client-prewarm"
-"""The prefix of the short-lived threads `prewarm` starts (each ends within the connect timeout)."""
-PREWARMED = ("resource_health", "msi", "graph", "keyvault", "authorization")
-"""Clients a diagnosis needs after the cluster, in the order it needs them."""
-
-
-def _settle_tls(sock: Any, *, wait: float) -> None:
-    """Read what a TLS 1.3 server sends after the handshake (session tickets) on a connection no
-    request has used yet: left unread, urllib3 takes the readable socket for a dropped connection
-    and opens another. The tickets come about one round trip after the handshake, so wait about
-    as long as the handshake took; no application data is expected (HTTP/1.1 speaks when asked)."""
-    import ssl
-
-    from urllib3.util.wait import wait_for_read
-
-    if not wait_for_read(sock, timeout=wait):
-        return
-    timeout = sock.gettimeout()
-    sock.setblocking(False)
-    try:
-        with contextlib.suppress(ssl.SSLWantReadError, BlockingIOError):
-            while sock.recv(65536):
-                pass
-    finally:
-        sock.settimeout(timeout)
+"""The name of the short-lived thread `prewarm` starts (it ends within the connect timeout)."""
+PREWARMED: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("mongo", ("mongo_clusters",)),
+    ("resource_health", ("availability_statuses",)),
+    ("msi", ("user_assigned_identities",)),
+    ("graph", ()),
+    ("keyvault", ("vaults", "keys")),
+    ("authorization", ("role_assignments",)),
+)
+"""Clients a diagnosis needs, in the order it needs them, and the operation groups it reads
+through (a multi-API client imports each group's module on first use). The cluster's client comes
+first: the first read waits for it under SDK_IMPORTS, so it must not queue behind the others."""
 
 
 @dataclass
@@ -175,22 +165,14 @@ class ClientFactory:
     verify_challenge_resource: bool = True
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    transport: SharedTransport = field(default_factory=SharedTransport, repr=False)
+    """The HTTP session and its pool (with any connections dialled before the factory was built)."""
     _building: dict[tuple[str, str], threading.Lock] = field(default_factory=dict, init=False, repr=False)
-    _session: Any = field(default=None, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
 
     def session(self) -> Any:
         """The one requests session every client sends through (a pool of POOL_SIZE per host)."""
-        with self._lock:
-            if self._session is None:
-                import requests
-                from requests.adapters import HTTPAdapter
-
-                session = requests.Session()
-                for scheme in ("https://", "http://"):
-                    session.mount(scheme, HTTPAdapter(pool_connections=8, pool_maxsize=POOL_SIZE))
-                self._session = session
-            return self._session
+        return self.transport.session()
 
     def _common(self) -> dict[str, Any]:
         from azure.core.pipeline.transport import RequestsTransport
@@ -224,18 +206,20 @@ class ClientFactory:
             return client
 
     def prewarm(self) -> threading.Thread:
-        """Open EARLY_CONNECTIONS to ARM, then import and build the PREWARMED clients, on a daemon
-        thread (the caller goes on with its first read). Best effort: a failure here is the first
-        real read's to report."""
+        """Open EARLY_CONNECTIONS to ARM (unless the transport already is), and import and build the
+        PREWARMED clients and their operation groups, on daemon threads: the caller goes on with
+        its first read, which waits for the first of those connections rather than dialling its
+        own. Best effort: a failure here is the first real read's to report."""
+        self.transport.warm(self.arm_endpoint, self.ca_bundle or True, self.retry.connect_timeout)
 
         def work() -> None:
-            with contextlib.suppress(Exception):
-                self.open_connections(self.arm_endpoint, EARLY_CONNECTIONS)
-            for kind in PREWARMED:
+            for kind, groups in PREWARMED:
                 if self._closed:
                     return
-                with contextlib.suppress(Exception):
-                    getattr(self, kind)()
+                with contextlib.suppress(Exception), SDK_IMPORTS:
+                    client = getattr(self, kind)()
+                    for group in groups:
+                        getattr(client, group)
 
         thread = threading.Thread(target=work, name=PREWARM_THREAD, daemon=True)
         thread.start()
@@ -244,48 +228,32 @@ class ClientFactory:
     def open_connections(self, endpoint: str, count: int) -> int:
         """Put `count` connected (TCP and TLS) connections to `endpoint` in the shared pool, in
         parallel, without sending a request; returns how many it opened."""
-        import requests
+        return self.transport.open_connections(
+            endpoint, count, self.ca_bundle or True, self.retry.connect_timeout
+        )
 
-        session = self.session()
-        prepared = requests.Request("GET", endpoint.rstrip("/") + "/").prepare()
-        adapter = session.get_adapter(prepared.url)
-        pool = adapter.get_connection_with_tls_context(prepared, self.ca_bundle or True)
-        connections = [pool._get_conn() for _ in range(count)]
-        opened: list[Any] = []
-
-        def connect(connection: Any) -> None:
-            try:
-                began = time.monotonic()
-                connection.connect()
-                _settle_tls(connection.sock, wait=max(time.monotonic() - began, 0.05))
-                opened.append(connection)
-            except Exception:  # best effort: the pool opens its own when a request needs one
-                connection.close()
-            finally:
-                pool._put_conn(connection)
-
-        threads = [
-            threading.Thread(target=connect, args=(c,), daemon=True, name=f"{PREWARM_THREAD}-connect")
-            for c in connections
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(2 * self.retry.connect_timeout)
-        return len(opened)
+    def _warm(self, client: Any) -> Any:
+        """An ARM client, once the pool holds a prewarmed connection (or prewarm gave up): its first
+        request then takes that connection instead of dialling one more. The prewarm thread itself
+        sends nothing, so it does not wait (it holds SDK_IMPORTS)."""
+        if threading.current_thread().name != PREWARM_THREAD:
+            self.transport.await_warm()
+        return client
 
     def _arm(self, kind: str, cls: Callable[..., Any], subscription_id: str | None) -> Any:
         sub = subscription_id or self.subscription_id
-        return self._cached(
-            kind,
-            sub,
-            lambda: cls(
-                self.credential,
+        return self._warm(
+            self._cached(
+                kind,
                 sub,
-                base_url=self.arm_endpoint,
-                polling_interval=self.polling_interval,
-                **self._common(),
-            ),
+                lambda: cls(
+                    self.credential,
+                    sub,
+                    base_url=self.arm_endpoint,
+                    polling_interval=self.polling_interval,
+                    **self._common(),
+                ),
+            )
         )
 
     @imports_serialised
@@ -349,10 +317,12 @@ class ClientFactory:
         """azure-mgmt-resource-subscriptions (ARM's list of every subscription with any role)."""
         from azure.mgmt.resource.subscriptions import SubscriptionClient
 
-        return self._cached(
-            "subscriptions",
-            "",
-            lambda: SubscriptionClient(self.credential, base_url=self.arm_endpoint, **self._common()),
+        return self._warm(
+            self._cached(
+                "subscriptions",
+                "",
+                lambda: SubscriptionClient(self.credential, base_url=self.arm_endpoint, **self._common()),
+            )
         )
 
     @imports_serialised
@@ -360,10 +330,12 @@ class ClientFactory:
         """azure-mgmt-resourcegraph (find vaults and clusters across subscriptions)."""
         from azure.mgmt.resourcegraph import ResourceGraphClient
 
-        return self._cached(
-            "graph",
-            "",
-            lambda: ResourceGraphClient(self.credential, base_url=self.arm_endpoint, **self._common()),
+        return self._warm(
+            self._cached(
+                "graph",
+                "",
+                lambda: ResourceGraphClient(self.credential, base_url=self.arm_endpoint, **self._common()),
+            )
         )
 
     def resolve_vault_url(self, vault_url: str) -> str:
@@ -392,10 +364,9 @@ class ClientFactory:
         """Close every client built so far, then the shared session."""
         with self._lock:
             clients, self._cache = list(self._cache.values()), {}
-            session, self._session, self._closed = self._session, None, True
+            self._closed = True
         for client in clients:
             close = getattr(client, "close", None)
             if callable(close):
                 close()
-        if session is not None:
-            session.close()
+        self.transport.close()

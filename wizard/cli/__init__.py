@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from wizard import __version__
 from wizard.cli.forensics import add_what_changed_flags, what_changed_for
+from wizard.cli.one_shot import collector_paused
 from wizard.cli.output import add_output_flags
 from wizard.cli.room_commands import ROOM_COMMANDS, add_room_parsers, run_room_command
 from wizard.cli.scan import add_fleet_flags, add_scan_parser, fleet_estate
@@ -487,17 +488,18 @@ def make_backend(args: argparse.Namespace) -> EmulatorBackend | LiveBackend:
 
 def _run_diagnose(args: argparse.Namespace) -> int:
     from wizard.cli.wiring import target_cluster
-    from wizard.run.diagnose import diagnose
-    from wizard.run.text import diagnosis_text
 
     if args.report:
         from wizard.run.outputs import check_report_path
 
         check_report_path(args.report)
     backend = make_backend(args)
+    backend.open_early()  # ARM dialled now; TLS starts in connect(), before the engine imports
     try:
         cluster_id = target_cluster(backend)
         reader = backend.connect()
+        from wizard.run.diagnose import diagnose
+
         result = diagnose(reader, cluster_id)
         changed = what_changed_for(args, backend, result)
         if args.report:
@@ -514,6 +516,8 @@ def _run_diagnose(args: argparse.Namespace) -> int:
             shape = jmespath_query(DIAGNOSE_TABLE)
         print(render(query(out, shape), "json" if args.output == "text" else args.output))
     else:
+        from wizard.run.text import diagnosis_text
+
         print(diagnosis_text(result))
         if changed is not None:
             from wizard.run.forensics import timeline_lines
@@ -678,7 +682,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
     args = build_parser().parse_args(argv)
     try:
-        return _dispatch(args)
+        with collector_paused(args.command, whole_process=argv is None):
+            return _dispatch(args)
     except BrokenPipeError:
         _silence_stdout()
         print("cmk-wizard: stopped: standard output was closed (broken pipe)", file=sys.stderr)

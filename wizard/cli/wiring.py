@@ -23,6 +23,7 @@ equal to the emulator's own default, which is not imported here: it would load t
 if TYPE_CHECKING:
     from wizard.azure.clients import RetrySettings
     from wizard.azure.gateway import AzureGateway
+    from wizard.azure.transport import EarlySockets, SharedTransport
     from wizard.domain.fleet_ports import FleetReader
     from wizard.domain.forensics import ActivityReader
 
@@ -41,6 +42,11 @@ class Options:
     emulator_token: str | None = field(default=None, repr=False)
     """The emulator's token (tests: a recognisable fake); kept out of repr, which a traceback may show."""
 
+    @property
+    def connect_timeout(self) -> float:
+        """How long one TCP or TLS connect may take."""
+        return min(10.0, self.timeout_seconds)
+
     def retry(self) -> RetrySettings:
         """The explicit retry budget for every client."""
         from wizard.azure.clients import RetrySettings
@@ -48,9 +54,32 @@ class Options:
         return RetrySettings(
             total=self.retry_total,
             read_timeout=self.timeout_seconds,
-            connect_timeout=min(10.0, self.timeout_seconds),
+            connect_timeout=self.connect_timeout,
             max_retry_after=self.max_retry_after,
         )
+
+
+def _early_sockets(endpoint: str, options: Options) -> EarlySockets | None:
+    """TCP connections to ARM dialled now, on daemon threads, while the SDK imports (the standard
+    library only: wizard.azure.transport imports nothing else); none through a proxy."""
+    from wizard.azure.transport import EARLY_CONNECTIONS, EarlySockets, proxied
+
+    if proxied(endpoint):
+        return None
+    return EarlySockets(endpoint, EARLY_CONNECTIONS, options.connect_timeout)
+
+
+def _warm_transport(
+    early: EarlySockets | None, endpoint: str, verify: str | bool, options: Options
+) -> SharedTransport:
+    """The HTTP session (requests imported here, on the calling thread, so no other thread imports
+    it at the same time), with TLS to ARM started on daemon threads over the early sockets."""
+    from wizard.azure.transport import SharedTransport
+
+    transport = SharedTransport(early)
+    transport.session()
+    transport.warm(endpoint, verify, options.connect_timeout)
+    return transport
 
 
 class LiveBackend:
@@ -61,7 +90,17 @@ class LiveBackend:
         self.read_only = options.read_only
         self._cluster_id = cluster_id
         self._gateway: AzureGateway | None = None
+        self._early: EarlySockets | None = None
         self._lock = threading.Lock()
+
+    def open_early(self) -> None:
+        """Dial ARM now (TCP only, nothing sent), so the connections are up when the first read
+        goes; never with live Azure switched off."""
+        from wizard.azure.transport import ARM_PUBLIC
+
+        with self._lock:
+            if self._early is None and self._gateway is None and not os.environ.get(OFFLINE_VARIABLE):
+                self._early = _early_sockets(ARM_PUBLIC, self.options)
 
     def clock(self) -> float:
         """The wall clock reads are timed with."""
@@ -86,6 +125,13 @@ class LiveBackend:
 
                 if offline and offline_identity_endpoint(os.environ) is None:
                     raise BadInput(switched_off)
+                from wizard.azure.transport import ARM_PUBLIC, SharedTransport
+
+                transport = (
+                    SharedTransport()
+                    if offline
+                    else _warm_transport(self._early, ARM_PUBLIC, True, self.options)
+                )
                 from wizard.azure.clients import ClientFactory
                 from wizard.azure.gateway import AzureGateway
 
@@ -103,6 +149,7 @@ class LiveBackend:
                     self.options.subscription_id or "",
                     retry=self.options.retry(),
                     polling_interval=self.options.polling_interval,
+                    transport=transport,
                 )
                 factory.prewarm()  # connections and clients ready while the first read is in flight
                 self._gateway = AzureGateway(factory, mode="azure", read_only=self.read_only)
@@ -141,9 +188,11 @@ class LiveBackend:
         return {}
 
     def close(self) -> None:
-        """Close the SDK clients."""
+        """Close the SDK clients (and any early socket not taken)."""
         if self._gateway is not None:
             self._gateway.factory.close()
+        if self._early is not None:
+            self._early.close()
 
 
 @dataclass
@@ -163,6 +212,7 @@ class EmulatorBackend:
     """How the embedded emulator shows lost key access (`documented` or `arm-enum`); None: the estate's."""
     _emulator: Any = field(default=None, init=False, repr=False)
     _gateway: AzureGateway | None = field(default=None, init=False, repr=False)
+    _early: EarlySockets | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -221,14 +271,22 @@ class EmulatorBackend:
             return str(self.emulator.token)
         return self._connection.token or self.options.emulator_token or DEFAULT_EMULATOR_TOKEN
 
+    def open_early(self) -> None:
+        """Dial the emulator's ARM now (TCP only, nothing sent), so the connections are up when
+        the first read goes. A running emulator only: an embedded one is not listening yet."""
+        with self._lock:
+            if self._early is None and self._gateway is None and self.scenario is None:
+                self._early = _early_sockets(self._connection.arm_endpoint, self.options)
+
     def connect(self) -> AzureGateway:
         """Start the emulator if embedded, then build the gateway over the real SDK clients."""
         with self._lock:
             if self._gateway is None:
+                conn = self.connection()
+                transport = _warm_transport(self._early, conn.arm_endpoint, conn.ca_bundle, self.options)
                 from wizard.azure.clients import ClientFactory, StaticTokenCredential
                 from wizard.azure.gateway import AzureGateway
 
-                conn = self.connection()
                 factory = ClientFactory(
                     StaticTokenCredential(self.token()),
                     conn.subscription_id,
@@ -238,6 +296,7 @@ class EmulatorBackend:
                     retry=self.options.retry(),
                     polling_interval=0.05,
                     verify_challenge_resource=False,
+                    transport=transport,
                 )
                 factory.prewarm()  # connections and clients ready while the first read is in flight
                 self._gateway = AzureGateway(
@@ -310,6 +369,9 @@ class EmulatorBackend:
             if self._gateway is not None:
                 self._gateway.factory.close()
                 self._gateway = None
+            if self._early is not None:
+                self._early.close()
+                self._early = None
             if self._emulator is not None:
                 self._emulator.stop()
                 self._emulator = None

@@ -40,10 +40,18 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, answerer: Answerer, host: str, port: int) -> None:
         self.answerer, self.host = answerer, host
         self.open_connections: set[socket.socket] = set()
+        self.accepted = 0
+        """Connections accepted so far (tests count how many a client opens per host)."""
+        self._accepted_lock = threading.Lock()
         super().__init__(("127.0.0.1", port), _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Dropped or half-open client connections are normal; stay quiet."""
+
+    def count_accepted(self) -> None:
+        """One more connection accepted (handlers run on threads of their own)."""
+        with self._accepted_lock:
+            self.accepted += 1
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -56,6 +64,7 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         """TLS handshake here, in the connection's own thread, not in the accept loop."""
         self.server.open_connections.add(self.request)
+        self.server.count_accepted()
         if isinstance(self.request, ssl.SSLSocket):
             self.request.do_handshake()
         super().setup()
@@ -203,6 +212,10 @@ class Listeners:
         if self._dir:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+
+    def connections_accepted(self) -> dict[str, int]:
+        """Connections accepted so far, by host ("arm" or a vault name)."""
+        return {host: server.accepted for host, server in self.servers.items()}
 
     def require_started(self) -> None:
         """RuntimeError unless the ARM listener is open."""

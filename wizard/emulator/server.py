@@ -130,6 +130,11 @@ class Emulator:
         """The bearer token the emulator accepts."""
         return self._token
 
+    def connections_accepted(self) -> dict[str, int]:
+        """TCP connections accepted so far, by host ("arm" or a vault name): what a client's
+        connection reuse is judged by."""
+        return self._listeners.connections_accepted()
+
     @property
     def _servers(self) -> dict[str, Any]:
         """The open listeners by host ("arm" or a vault name); tests check where they bind."""
