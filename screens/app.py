@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -109,9 +109,12 @@ class WizardApp(App[int]):
         audit_path: str | Path | None = None,
         report_dir: str | Path | None = None,
         my_ip: str | None = None,
+        after_first_frame: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
+        self.after_first_frame = after_first_frame
+        """Called once the first frame is on the terminal (the CLI turns the garbage collector back on)."""
         self.cluster_id = cluster_id
         self.fix_paths = FixPaths(
             Path(audit_path) if audit_path else None, Path(report_dir) if report_dir else None, my_ip
@@ -137,7 +140,13 @@ class WizardApp(App[int]):
         self.read_only = self.backend.read_only
         self.context_line = f"cmk-wizard · {self.backend.label} · connecting…"
         self.push_screen(self.first_screen())
-        self.call_after_refresh(self.connect_backend)
+        self.call_after_refresh(self.first_frame_shown)
+
+    def first_frame_shown(self) -> None:
+        """After the first frame: start connecting, and tell whoever asked."""
+        self.connect_backend()
+        if self.after_first_frame is not None:
+            self.after_first_frame()
 
     def first_screen(self) -> Screen[None]:
         """The fleet view, opening the cluster named on the command line (a drill opens a briefing)."""
