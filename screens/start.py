@@ -8,6 +8,7 @@ in while the key reads run; enter diagnoses one cluster, as it always did.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from rich.text import Text
@@ -16,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
@@ -101,8 +103,14 @@ class StartScreen(Screen[None]):
         """When the scan on show started: a diagnosis after it tells its cluster's row."""
 
     def compose(self) -> ComposeResult:
-        """Context, the fleet's summary and blast radius, a filter above the table, one status line."""
+        """Context, then the fleet view; under a cluster opened at once, the fleet view waits for
+        that cluster's first frame (one screen to lay out and style before it, not two)."""
         yield ContextBar()
+        if not self.open_cluster:
+            yield from self.fleet_view()
+
+    def fleet_view(self) -> Iterator[Widget]:
+        """The fleet's summary and blast radius, a filter above the table, one status line."""
         yield Static(summary(None, False), id="start-intro")
         yield Static(id="start-scenario")
         yield Static(id="fleet-groups")
@@ -118,6 +126,19 @@ class StartScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Start scanning at once; open the requested cluster on top without waiting for the scan."""
+        if self.open_cluster:
+            self.app.push_screen(DiagnosisScreen(self.backend, self.open_cluster))
+            self.call_after_refresh(self.mount_fleet_view)
+        else:
+            self.start_fleet_view()
+
+    async def mount_fleet_view(self) -> None:
+        """Under the opened cluster, after its first frame: the fleet view, scanning."""
+        await self.mount_all(self.fleet_view())
+        self.start_fleet_view()
+
+    def start_fleet_view(self) -> None:
+        """Columns for the terminal's width, then the scan (after the next frame)."""
         table = self.query_one("#clusters", DataTable)
         self.wide = self.app.size.width >= WIDE
         for label, key, narrow, wide in COLUMNS:
@@ -127,8 +148,6 @@ class StartScreen(Screen[None]):
         self.show_scenario()
         self.query_one("#fleet-groups", Static).display = False
         self.call_after_refresh(self.list_clusters)
-        if self.open_cluster:
-            self.app.push_screen(DiagnosisScreen(self.backend, self.open_cluster))
 
     def on_unmount(self) -> None:
         """Leaving the app stops the scan: no new reads start, the worker returns."""
