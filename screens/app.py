@@ -143,10 +143,10 @@ class WizardApp(App[int]):
         self.call_after_refresh(self.first_frame_shown)
 
     def first_frame_shown(self) -> None:
-        """After the first frame: start connecting, and tell whoever asked."""
-        self.connect_backend()
+        """After the first frame: tell whoever asked, then start connecting."""
         if self.after_first_frame is not None:
             self.after_first_frame()
+        self.connect_backend()
 
     def first_screen(self) -> Screen[None]:
         """The fleet view, opening the cluster named on the command line (a drill opens a briefing)."""
