@@ -42,6 +42,8 @@ if TYPE_CHECKING:  # the help, the findings and incidents load on first use, aft
     from wizard.run.incidents import Incident
 
 EXIT_INCOMPLETE = 3
+LATER_CSS = Path(__file__).with_name("app_later.tcss")
+"""The other screens' look, parsed after the first frame (app.tcss holds what a first frame draws)."""
 KEY_NAMES = {"up,down,j,k": "↑↓ j k", "pgup,pgdn,j,k": "pgup pgdn j k", "pgup,pgdn": "pgup pgdn"}
 """How the help writes keys that come in groups."""
 SCREEN_NAMES = {
@@ -143,10 +145,15 @@ class WizardApp(App[int]):
         self.call_after_refresh(self.first_frame_shown)
 
     def first_frame_shown(self) -> None:
-        """After the first frame: tell whoever asked, then start connecting."""
+        """After the first frame: tell whoever asked, then start connecting and load the other
+        screens' look (only that file is parsed: the first frame's rules are cached)."""
         if self.after_first_frame is not None:
             self.after_first_frame()
         self.connect_backend()
+        if not self.stylesheet.has_source(str(LATER_CSS)):
+            self.stylesheet.read(LATER_CSS)
+            self.stylesheet.parse()
+            self.stylesheet.update(self)
 
     def first_screen(self) -> Screen[None]:
         """The fleet view, opening the cluster named on the command line (a drill opens a briefing)."""
