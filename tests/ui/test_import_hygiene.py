@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+from screens.app import WizardApp
+from tests.ui.fakes import FakeBackend
+from tests.ui.helpers import settle
+from wizard.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,3 +85,25 @@ def test_the_first_frame_loads_only_what_it_draws() -> None:
     assert seen["screens"] == ["Screen", "StartScreen", "DiagnosisScreen"]
     assert seen["widgets"]["StartScreen"] == ["ContextBar", "Static", "Static", "ToastRack", "Tooltip"]
     assert len([m for m in modules if m.startswith(("wizard.", "screens."))]) <= 40  # 35 on 2026-12-02
+
+
+async def test_the_app_says_when_its_first_frame_is_out() -> None:
+    """The CLI turns the garbage collector back on from this hook: it must run, once."""
+    told: list[str] = []
+    backend = FakeBackend("key-expired")
+    app = WizardApp(
+        backend, cluster_id=backend.default_cluster_id(), after_first_frame=lambda: told.append("out")
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert told == ["out"]
+
+
+def test_the_collector_runs_again_when_the_tui_cannot_start() -> None:
+    """`demo` without a terminal stops before its first frame: the collector it paused is back on."""
+    assert gc.isenabled()
+    try:
+        assert main(["demo"]) == 2  # pytest's stdin is no terminal
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
