@@ -346,5 +346,5 @@ def test_the_scenario_index_says_what_the_yaml_files_say() -> None:
     """The TUI names a built-in scenario, its description and its cluster from the index, before any
     YAML is parsed: it must not drift (regenerate it with `python -m wizard.emulator.builtin`)."""
     text = (Path(builtin.__file__).parent / "scenarios" / "index.json").read_text("utf-8")
-    assert text == builtin.index_text()
+    assert text == builtin.index_text(), "scenarios/index.json is stale: python -m wizard.emulator.builtin"
     assert sorted(builtin.builtin_scenarios()) == scenario_names()
