@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,6 +42,8 @@ if TYPE_CHECKING:  # the help, the findings and incidents load on first use, aft
     from wizard.run.incidents import Incident
 
 EXIT_INCOMPLETE = 3
+LATER_CSS = Path(__file__).with_name("app_later.tcss")
+"""The other screens' look, parsed after the first frame (app.tcss holds what a first frame draws)."""
 KEY_NAMES = {"up,down,j,k": "↑↓ j k", "pgup,pgdn,j,k": "pgup pgdn j k", "pgup,pgdn": "pgup pgdn"}
 """How the help writes keys that come in groups."""
 SCREEN_NAMES = {
@@ -109,9 +111,12 @@ class WizardApp(App[int]):
         audit_path: str | Path | None = None,
         report_dir: str | Path | None = None,
         my_ip: str | None = None,
+        after_first_frame: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
+        self.after_first_frame = after_first_frame
+        """Called once the first frame is on the terminal (the CLI turns the garbage collector back on)."""
         self.cluster_id = cluster_id
         self.fix_paths = FixPaths(
             Path(audit_path) if audit_path else None, Path(report_dir) if report_dir else None, my_ip
@@ -137,7 +142,18 @@ class WizardApp(App[int]):
         self.read_only = self.backend.read_only
         self.context_line = f"cmk-wizard · {self.backend.label} · connecting…"
         self.push_screen(self.first_screen())
-        self.call_after_refresh(self.connect_backend)
+        self.call_after_refresh(self.first_frame_shown)
+
+    def first_frame_shown(self) -> None:
+        """After the first frame: tell whoever asked, then start connecting and load the other
+        screens' look (only that file is parsed: the first frame's rules are cached)."""
+        if self.after_first_frame is not None:
+            self.after_first_frame()
+        self.connect_backend()
+        if not self.stylesheet.has_source(str(LATER_CSS)):
+            self.stylesheet.read(LATER_CSS)
+            self.stylesheet.parse()
+            self.stylesheet.update(self)
 
     def first_screen(self) -> Screen[None]:
         """The fleet view, opening the cluster named on the command line (a drill opens a briefing)."""

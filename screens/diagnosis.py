@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -27,13 +28,15 @@ from screens.presentation import (
 from screens.widgets.checklist import CheckList
 from screens.widgets.context_bar import ContextBar
 from screens.widgets.detail_pane import Block, DetailPane
-from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import BadInput
-from wizard.domain.models import CheckResult, CheckStatus
 from wizard.domain.ports import Backend
-from wizard.engine.assess import Assessment
+from wizard.domain.status import CheckStatus
 from wizard.engine.tree import CheckSpec, load_tree
-from wizard.run.diagnose import Diagnosis, DiagnosisRun
+
+if TYPE_CHECKING:  # the checks' code loads when the first diagnosis starts, after the first frame
+    from wizard.domain.models import CheckResult
+    from wizard.engine.assess import Assessment
+    from wizard.run.diagnose import Diagnosis, DiagnosisRun
 
 EXIT_BAD_INPUT = 2
 
@@ -71,6 +74,8 @@ def check_detail(spec: CheckSpec, result: CheckResult | None) -> list[Block]:
         ("field", field("Took", show_duration(result.duration_ms if result else None))),
         ("field", field("Check", spec.id)),
     ]
+    from wizard.domain.catalog import load_catalog
+
     passage = load_catalog().passages.get(spec.passage, "")
     if passage:
         blocks += [("heading", "From the troubleshooting page"), ("passage", escape(passage))]
@@ -172,17 +177,21 @@ class DiagnosisScreen(Screen[None]):
         self.refresh_bindings()
         self._summary(f"Diagnosing [b]{escape(self.cluster_name)}[/]: connecting…")
         self.show_selected()
-        self.run_diagnosis(self.generation, self.cancelled)
+        # The checks' code loads here, on the UI thread after the first frame: not in the worker,
+        # beside the connect worker's imports.
+        from wizard.run.diagnose import DiagnosisRun
+
+        self.run_diagnosis(self.generation, self.cancelled, DiagnosisRun)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="diagnosis")
-    def run_diagnosis(self, generation: int, cancelled: threading.Event) -> None:
+    def run_diagnosis(self, generation: int, cancelled: threading.Event, run: type[DiagnosisRun]) -> None:
         """Blocking run in a thread; it only posts messages (post_message is thread-safe)."""
         reader = self.backend.connect()
 
         def publish(assessment: Assessment) -> None:
             self.post_message(DiagnosisProgress(assessment, generation))
 
-        diagnosis = DiagnosisRun(
+        diagnosis = run(
             reader, self.cluster_id, on_update=publish, cancelled=cancelled, clock=self.backend.clock
         ).run()
         self.post_message(DiagnosisFinished(diagnosis, generation))

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from wizard.domain.fleet import BlastGroup, ClusterState, ClusterVerdict, FleetReport, GroupKind
 from wizard.domain.models import Severity
-from wizard.run.diagnose import Diagnosis
 from wizard.run.scan_output import STATE_WORDS, at_risk, group_line
+
+if TYPE_CHECKING:  # the checks' code loads with the first diagnosis, not with the fleet view
+    from wizard.run.diagnose import Diagnosis
 
 GROUPINGS: tuple[GroupKind | None, ...] = (None, GroupKind.KEY, GroupKind.VAULT, GroupKind.IDENTITY)
 """What `g` cycles through: no groups, then clusters under their key, vault or identity."""

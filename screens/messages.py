@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from wizard.domain.fleet import FleetReport
-from wizard.domain.ports import Operator
-from wizard.engine.assess import Assessment
-from wizard.run.diagnose import Diagnosis
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # field types only: the first frame needs no fleet, assessment or diagnosis code
+    from wizard.domain.fleet import FleetReport
+    from wizard.domain.ports import Operator
+    from wizard.engine.assess import Assessment
     from wizard.engine.steps import Plan
+    from wizard.run.diagnose import Diagnosis
     from wizard.run.fix import FixSession
     from wizard.run.outcomes import StepOutcome
     from wizard.run.wait import WaitProgress

@@ -10,8 +10,8 @@ from textual.markup import escape
 
 from wizard.domain.errors import BadInput
 from wizard.domain.ids import parse_key_url
-from wizard.domain.models import CheckStatus, Severity
 from wizard.domain.ports import Backend
+from wizard.domain.status import CheckStatus, Severity
 from wizard.engine.tree import CheckSpec
 
 STATUS_MARKS: Mapping[CheckStatus, tuple[str, str]] = {

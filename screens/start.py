@@ -8,7 +8,9 @@ in while the key reads run; enter diagnoses one cluster, as it always did.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -16,28 +18,22 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widget import Widget
+from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from screens.diagnosis import DiagnosisScreen
 from screens.errors import explain
-from screens.fleet_view import (
-    GROUP_ROW,
-    GROUPINGS,
-    MAX_ROWS,
-    palette,
-    problems,
-    radius,
-    rows,
-    summary,
-    with_diagnoses,
-)
 from screens.messages import FleetUpdated
 from screens.presentation import scenario_line
 from screens.widgets.context_bar import ContextBar
-from wizard.domain.fleet import FleetReport, GroupKind
 from wizard.domain.ports import Backend
-from wizard.run.scan import FleetScan
+
+if TYPE_CHECKING:  # the fleet view's code (its table, rows, the scan) loads with it, after the first frame
+    from textual.widgets import DataTable
+
+    from wizard.domain.fleet import FleetReport, GroupKind
+    from wizard.run.scan import FleetScan
 
 PASTE_HINT = "You can also paste a cluster resource ID into the filter and press enter."
 WIDE = 110
@@ -101,8 +97,17 @@ class StartScreen(Screen[None]):
         """When the scan on show started: a diagnosis after it tells its cluster's row."""
 
     def compose(self) -> ComposeResult:
-        """Context, the fleet's summary and blast radius, a filter above the table, one status line."""
+        """Context, then the fleet view; under a cluster opened at once, the fleet view waits for
+        that cluster's first frame (one screen to lay out and style before it, not two)."""
         yield ContextBar()
+        if not self.open_cluster:
+            yield from self.fleet_view()
+
+    def fleet_view(self) -> Iterator[Widget]:
+        """The fleet's summary and blast radius, a filter above the table, one status line."""
+        from screens.fleet_view import summary
+        from screens.widgets.keyed_table import KeyedDataTable
+
         yield Static(summary(None, False), id="start-intro")
         yield Static(id="start-scenario")
         yield Static(id="fleet-groups")
@@ -110,15 +115,27 @@ class StartScreen(Screen[None]):
             placeholder="Filter by name, key, vault, state or cause; or paste a cluster ID",
             id="cluster-filter",
         )
-        table: DataTable[Text] = DataTable(id="clusters", cursor_type="row", zebra_stripes=True)
-        yield table
+        yield KeyedDataTable(id="clusters", cursor_type="row", zebra_stripes=True)
         yield Static(id="start-problem")
         yield Static("Asking Azure for your clusters…", id="start-status")
         yield Footer()
 
     def on_mount(self) -> None:
         """Start scanning at once; open the requested cluster on top without waiting for the scan."""
-        table = self.query_one("#clusters", DataTable)
+        if self.open_cluster:
+            self.app.push_screen(DiagnosisScreen(self.backend, self.open_cluster))
+            self.call_after_refresh(self.mount_fleet_view)
+        else:
+            self.start_fleet_view()
+
+    async def mount_fleet_view(self) -> None:
+        """Under the opened cluster, after its first frame: the fleet view, scanning."""
+        await self.mount_all(self.fleet_view())
+        self.start_fleet_view()
+
+    def start_fleet_view(self) -> None:
+        """Columns for the terminal's width, then the scan (after the next frame)."""
+        table = self._table()
         self.wide = self.app.size.width >= WIDE
         for label, key, narrow, wide in COLUMNS:
             if narrow or self.wide:
@@ -127,8 +144,6 @@ class StartScreen(Screen[None]):
         self.show_scenario()
         self.query_one("#fleet-groups", Static).display = False
         self.call_after_refresh(self.list_clusters)
-        if self.open_cluster:
-            self.app.push_screen(DiagnosisScreen(self.backend, self.open_cluster))
 
     def on_unmount(self) -> None:
         """Leaving the app stops the scan: no new reads start, the worker returns."""
@@ -137,6 +152,8 @@ class StartScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         """Back from a cluster: its row tells what its diagnosis (after a fix, say) found."""
         if self.report is not None:
+            from screens.fleet_view import summary
+
             self.query_one("#start-intro", Static).update(summary(self._current(), self.clusters_known))
             self.refill()
 
@@ -144,6 +161,8 @@ class StartScreen(Screen[None]):
         """The scan's report, each cluster diagnosed since told by its latest diagnosis."""
         if self.report is None:
             return None
+        from screens.fleet_view import with_diagnoses
+
         incidents = getattr(self.app, "incidents", {})
         latest = {
             key: incident.current
@@ -158,17 +177,19 @@ class StartScreen(Screen[None]):
         self.cancelled = threading.Event()
         self.scanned_at = datetime.now(UTC)
         self.listings += 1
-        self.load_clusters(self.listings, self.cancelled)
+        from wizard.run.scan import FleetScan  # on the UI thread: not in the worker, beside the SDK's imports
+
+        self.load_clusters(self.listings, self.cancelled, FleetScan)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="clusters")
-    def load_clusters(self, generation: int, cancelled: threading.Event) -> None:
+    def load_clusters(self, generation: int, cancelled: threading.Event, scan: type[FleetScan]) -> None:
         """Connect (cached by the backend) and scan; only posts messages."""
         reader = self.backend.fleet()
 
         def update(report: FleetReport) -> None:
             self.post_message(FleetUpdated(report, generation))
 
-        FleetScan(
+        scan(
             reader,
             on_update=update,
             cancelled=cancelled,
@@ -180,6 +201,8 @@ class StartScreen(Screen[None]):
         """A newer picture of the fleet: the summary, the blast radius and the table follow it."""
         if message.generation != self.listings:
             return
+        from screens.fleet_view import problems, radius, summary
+
         self.report = message.report
         self.clusters_known = bool(message.report.verdicts) or message.report.complete
         self.query_one("#start-intro", Static).update(summary(self._current(), self.clusters_known))
@@ -216,7 +239,9 @@ class StartScreen(Screen[None]):
 
     def refill(self) -> None:
         """Show the clusters that match the filter, keeping the cursor on the same row."""
-        table: DataTable[Text] = self.query_one("#clusters", DataTable)
+        from screens.fleet_view import MAX_ROWS, palette, rows
+
+        table = self._table()
         query = self.query_one("#cluster-filter", Input).value.strip()
         pasted = query.startswith("/")
         current = self._cursor_key()
@@ -247,8 +272,14 @@ class StartScreen(Screen[None]):
                 f"{matched} of {total} clusters{more}{grouped} · enter diagnoses · / filters · g groups"
             )
 
-    def _cursor_key(self) -> str | None:
+    def _table(self) -> DataTable[Text]:
+        from textual.widgets import DataTable
+
         table: DataTable[Text] = self.query_one("#clusters", DataTable)
+        return table
+
+    def _cursor_key(self) -> str | None:
+        table = self._table()
         if not table.row_count:
             return None
         return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
@@ -261,7 +292,9 @@ class StartScreen(Screen[None]):
     @on(Input.Submitted, "#cluster-filter")
     def filter_submitted(self, event: Input.Submitted) -> None:
         """Enter in the filter opens a pasted ID or the only match, else moves to the list."""
-        table = self.query_one("#clusters", DataTable)
+        from screens.fleet_view import GROUP_ROW
+
+        table = self._table()
         clusters = [key for key in (str(r.value) for r in table.rows) if not key.startswith(GROUP_ROW)]
         if event.value.strip().startswith("/"):
             self.open(event.value.strip())
@@ -270,9 +303,12 @@ class StartScreen(Screen[None]):
         elif table.row_count:
             table.focus()
 
-    @on(DataTable.RowSelected, "#clusters")
-    def row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a cluster diagnoses it; on a group heading, narrows the list to that group."""
+        from screens.fleet_view import GROUP_ROW
+
+        if event.data_table.id != "clusters":
+            return
         key = str(event.row_key.value)
         if key.startswith(GROUP_ROW):
             self.query_one("#cluster-filter", Input).value = key.removeprefix(GROUP_ROW)
@@ -289,7 +325,7 @@ class StartScreen(Screen[None]):
 
     def action_focus_table(self) -> None:
         """Down from the filter goes to the list."""
-        self.query_one("#clusters", DataTable).focus()
+        self._table().focus()
 
     def action_clear_filter(self) -> None:
         """Empty the filter and show every cluster."""
@@ -297,6 +333,8 @@ class StartScreen(Screen[None]):
 
     def action_cycle_grouping(self) -> None:
         """No groups, then by key, by vault, by identity."""
+        from screens.fleet_view import GROUPINGS
+
         self.grouping = GROUPINGS[(GROUPINGS.index(self.grouping) + 1) % len(GROUPINGS)]
         self.refill()
 

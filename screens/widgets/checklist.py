@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.widgets.option_list import Option
 
 from screens.presentation import SPINNER_FRAMES, check_depths, status_mark
 from screens.widgets.keys import KeyedOptionList
-from wizard.domain.models import CheckResult, CheckStatus
+from wizard.domain.status import CheckStatus
 from wizard.engine.tree import CheckSpec
+
+if TYPE_CHECKING:
+    from wizard.domain.models import CheckResult
 
 
 class CheckList(KeyedOptionList):

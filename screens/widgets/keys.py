@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
-from textual.widgets import DataTable, OptionList
+from textual.widgets import OptionList
 
 
 class KeyedOptionList(OptionList):
@@ -17,15 +16,6 @@ class KeyedOptionList(OptionList):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", id="list.down", show=False, tooltip="Down, as the arrow"),
         Binding("k", "cursor_up", "Up", id="list.up", show=False, tooltip="Up, as the arrow"),
-    ]
-
-
-class KeyedDataTable(DataTable[Any]):
-    """A DataTable where j and k move the cursor as down and up do."""
-
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", id="table.down", show=False, tooltip="Down, as the arrow"),
-        Binding("k", "cursor_up", "Up", id="table.up", show=False, tooltip="Up, as the arrow"),
     ]
 
 

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
@@ -27,7 +28,7 @@ from azure.mgmt.mongocluster import models as m
 from azure.mgmt.msi.models import Identity
 
 from tests.emulator.conftest import RG, VAULT, Clients, StartEmulator
-from wizard.emulator import Emulator, scenario_names
+from wizard.emulator import Emulator, builtin, scenario_names
 from wizard.emulator.model import Key, KeyVersion, State
 
 CRYPTO_ROLE = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
@@ -339,3 +340,11 @@ def test_every_scenario_says_what_it_is_in_one_line(scenario: str) -> None:
         description = emu.estate.spec.get("description", "")
     assert description
     assert "\n" not in description.strip()
+
+
+def test_the_scenario_index_says_what_the_yaml_files_say() -> None:
+    """The TUI names a built-in scenario, its description and its cluster from the index, before any
+    YAML is parsed: it must not drift (regenerate it with `python -m wizard.emulator.builtin`)."""
+    text = (Path(builtin.__file__).parent / "scenarios" / "index.json").read_text("utf-8")
+    assert text == builtin.index_text(), "scenarios/index.json is stale: python -m wizard.emulator.builtin"
+    assert sorted(builtin.builtin_scenarios()) == scenario_names()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import math
 import os
 import sys
@@ -548,6 +549,24 @@ def _require_terminal(command: str) -> None:
 
 
 def _run_tui(args: argparse.Namespace) -> int:
+    gc.disable()  # until the first frame is on the terminal: see _resume_collector
+    try:
+        return _tui(args)
+    finally:
+        _resume_collector()
+
+
+def _resume_collector() -> None:
+    """Start-up makes long-lived objects (modules, classes, the first screen) that the garbage
+    collector would scan again and again for nothing (about 30 ms before the TUI's first frame):
+    `_run_tui` pauses it; once the first frame is shown (or the TUI stops), what exists then is
+    frozen out of later collections and collecting resumes. Calling it again does nothing."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
+def _tui(args: argparse.Namespace) -> int:
     from wizard.run.outputs import check_audit_path, check_report_dir
 
     if args.audit_log:
@@ -571,6 +590,7 @@ def _run_tui(args: argparse.Namespace) -> int:
             audit_path=args.audit_log,
             report_dir=args.report_dir,
             my_ip=args.my_ip,
+            after_first_frame=_resume_collector,
         )
         result = app.run()
     finally:

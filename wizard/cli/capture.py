@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,6 +69,8 @@ def run_capture(args: argparse.Namespace, make_backend: Callable[[argparse.Names
     estate["history"] = history(changed)
     custom = {c["id"] for c in estate["customRoles"]}
     builtin = {a["role"] for a in estate["roleAssignments"] if a["role"] not in custom}
+    import secrets  # here: hashlib and hmac are not for every command's start-up
+
     redactor = Redactor(
         facts,
         keep_names=args.keep_names,

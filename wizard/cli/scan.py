@@ -15,7 +15,6 @@ from typing import Any
 
 from wizard.cli.output import add_output_flags
 from wizard.domain.errors import BadInput
-from wizard.domain.fleet import FleetScope
 from wizard.domain.ids import quoted
 
 MAX_EXPIRING_DAYS = 3650
@@ -149,6 +148,7 @@ def add_scan_parser(commands: Any, add_connection: Callable[[argparse.ArgumentPa
 def run_scan(args: argparse.Namespace, make_backend: Callable[[argparse.Namespace], Any]) -> int:
     """Scan, print the report in the asked format, exit 0 healthy / 1 critical / 3 incomplete."""
     from wizard.cli.output import query, render
+    from wizard.domain.fleet import FleetScope
     from wizard.run.scan import scan
     from wizard.run.scan_output import table, to_csv, to_json
 

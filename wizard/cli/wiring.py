@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from wizard.azure.transport import EarlySockets, SharedTransport
     from wizard.domain.fleet_ports import FleetReader
     from wizard.domain.forensics import ActivityReader
+    from wizard.emulator.builtin import BuiltIn
 
 
 @dataclass
@@ -214,18 +215,38 @@ class EmulatorBackend:
     _gateway: AzureGateway | None = field(default=None, init=False, repr=False)
     _early: EarlySockets | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _estate_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _loaded: Any = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.read_only = self.options.read_only
         if self.estate is not None:
             self.scenario = self.scenario or self.estate.name
-            self._estate = self.estate
+            self._loaded = self.estate
         elif self.scenario is not None:
-            from wizard.emulator import load_estate
+            if self._builtin() is None:  # a file (or a bad name): checked now, before any screen
+                from wizard.emulator import load_estate
 
-            self._estate = load_estate(self.scenario)
+                self._loaded = load_estate(self.scenario)
         else:
             self._connection = load_connection(self.connection_file or "")
+
+    def _builtin(self) -> BuiltIn | None:
+        """The index's entry for a built-in scenario (tests keep it true to the YAML), else None."""
+        from wizard.emulator.builtin import builtin_scenarios
+
+        return builtin_scenarios().get(self.scenario or "") if self.estate is None else None
+
+    @property
+    def _estate(self) -> Any:
+        """The estate, validated; a built-in scenario's loads on first use (when its emulator starts,
+        after the TUI's first frame), an estate file's when the backend is made."""
+        with self._estate_lock:
+            if self._loaded is None:
+                from wizard.emulator import load_estate
+
+                self._loaded = load_estate(self.scenario or "")
+            return self._loaded
 
     def clock(self) -> float:
         """The wall clock reads are timed with."""
@@ -314,6 +335,9 @@ class EmulatorBackend:
             return self.cluster_id
         if self.estate is not None:
             return None
+        builtin = self._builtin()
+        if builtin is not None and self._loaded is None:
+            return builtin.cluster_id
         if self.scenario is not None:
             clusters = self._estate.build(0.0).clusters
             return clusters[0].id if clusters else None
@@ -335,14 +359,17 @@ class EmulatorBackend:
         """The built-in scenarios, when the emulator is ours to restart."""
         if self.scenario is None:
             return []
-        from wizard.emulator import scenario_names
+        from wizard.emulator.builtin import builtin_scenarios
 
-        return list(scenario_names())
+        return sorted(builtin_scenarios())
 
     def current_scenario(self) -> tuple[str, str] | None:
         """The embedded scenario (or estate file) and its `description`."""
         if self.scenario is None:
             return None
+        builtin = self._builtin()
+        if builtin is not None and self._loaded is None:
+            return self.scenario, builtin.description
         text = str(self._estate.spec.get("description", "") or "")
         return self.scenario, " ".join(text.split())
 
@@ -350,9 +377,9 @@ class EmulatorBackend:
         """The built-in scenarios' descriptions, when the emulator is ours to restart."""
         if self.scenario is None:
             return {}
-        from wizard.emulator import scenario_descriptions
+        from wizard.emulator.builtin import builtin_scenarios
 
-        return scenario_descriptions()
+        return {name: entry.description for name, entry in sorted(builtin_scenarios().items())}
 
     def switch_scenario(self, name: str) -> None:
         """Stop the embedded emulator and start another scenario."""
@@ -361,7 +388,7 @@ class EmulatorBackend:
         estate = load_estate(name)
         self.close()
         with self._lock:
-            self.scenario, self._estate, self.cluster_id, self.estate = name, estate, None, None
+            self.scenario, self._loaded, self.cluster_id, self.estate = name, estate, None, None
 
     def close(self) -> None:
         """Close clients and stop the embedded emulator."""

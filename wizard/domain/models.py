@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
+
+from wizard.domain.status import CheckStatus as CheckStatus
+from wizard.domain.status import Severity as Severity
 
 
 @dataclass(frozen=True)
@@ -244,30 +246,6 @@ class RoleDefinitionFacts:
     role_name: str
     data_actions: tuple[str, ...]
     not_data_actions: tuple[str, ...] = ()
-
-
-class CheckStatus(StrEnum):
-    """Where a check stands; `unknown` means the operator could not look."""
-
-    PENDING = "pending"
-    RUNNING = "running"
-    PASS = "pass"
-    FAIL = "fail"
-    UNKNOWN = "unknown"
-    SKIPPED = "skipped"
-
-    @property
-    def done(self) -> bool:
-        """Pending and running checks have not answered yet."""
-        return self not in (CheckStatus.PENDING, CheckStatus.RUNNING)
-
-
-class Severity(StrEnum):
-    """`critical` explains Inaccessible or failed provisioning."""
-
-    CRITICAL = "critical"
-    WARNING = "warning"
-    INFO = "info"
 
 
 @dataclass(frozen=True)

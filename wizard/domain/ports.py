@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from wizard.domain.actions import Action
-from wizard.domain.fleet_ports import FleetReader
-from wizard.domain.forensics import ActivityReader
-from wizard.domain.models import (
-    ClusterFacts,
-    ClusterSummary,
-    DeletedKeyFacts,
-    DeletedVaultFacts,
-    IdentityFacts,
-    KeyFacts,
-    ResourceHealthFacts,
-    RoleAssignmentFacts,
-    RoleDefinitionFacts,
-    VaultFacts,
-    VaultRef,
-)
-from wizard.domain.results import Resolution, WriteResult
+if TYPE_CHECKING:  # names for the protocols' signatures only: the TUI's first frame needs none of them
+    from collections.abc import Callable
+
+    from wizard.domain.actions import Action
+    from wizard.domain.fleet_ports import FleetReader
+    from wizard.domain.forensics import ActivityReader
+    from wizard.domain.models import (
+        ClusterFacts,
+        ClusterSummary,
+        DeletedKeyFacts,
+        DeletedVaultFacts,
+        IdentityFacts,
+        KeyFacts,
+        ResourceHealthFacts,
+        RoleAssignmentFacts,
+        RoleDefinitionFacts,
+        VaultFacts,
+        VaultRef,
+    )
+    from wizard.domain.results import Resolution, WriteResult
 
 
 @dataclass(frozen=True)

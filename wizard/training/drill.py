@@ -10,8 +10,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from wizard.domain.catalog import load_catalog
-
 LEVELS = (1, 2, 3)
 DRILL_CLUSTER = "cluster-drill"
 DRILL_IDENTITY = "id-drill"
@@ -79,6 +77,8 @@ def _data() -> dict[str, Any]:
 @cache
 def drill_causes() -> dict[str, Cause]:
     """Every cause a drill may hide, keyed by finding code (each one is in the catalogue)."""
+    from wizard.domain.catalog import load_catalog
+
     findings = load_catalog().findings
     causes: dict[str, Cause] = {}
     for code, entry in _data()["causes"].items():
