@@ -21,7 +21,7 @@ from tests.reliability.conftest import REPO, EmulatorMaker, connection_path
 from wizard.azure.clients import EARLY_CONNECTIONS, ClientFactory, StaticTokenCredential
 from wizard.azure.transport import EarlySockets, SharedTransport, proxied
 from wizard.cli import main
-from wizard.cli.one_shot import collector_paused
+from wizard.cli.collector import collector_paused
 from wizard.cli.wiring import EmulatorBackend, LiveBackend, Options
 from wizard.emulator import Emulator
 

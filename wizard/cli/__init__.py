@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import math
 import os
 import sys
@@ -16,8 +15,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from wizard import __version__
+from wizard.cli.collector import collector_paused, paused_until_first_frame
 from wizard.cli.forensics import add_what_changed_flags, what_changed_for
-from wizard.cli.one_shot import collector_paused
 from wizard.cli.output import add_output_flags
 from wizard.cli.room_commands import ROOM_COMMANDS, add_room_parsers, run_room_command
 from wizard.cli.scan import add_fleet_flags, add_scan_parser, fleet_estate
@@ -549,24 +548,11 @@ def _require_terminal(command: str) -> None:
 
 
 def _run_tui(args: argparse.Namespace) -> int:
-    gc.disable()  # until the first frame is on the terminal: see _resume_collector
-    try:
-        return _tui(args)
-    finally:
-        _resume_collector()
+    with paused_until_first_frame() as resume:
+        return _tui(args, resume)
 
 
-def _resume_collector() -> None:
-    """Start-up makes long-lived objects (modules, classes, the first screen) that the garbage
-    collector would scan again and again for nothing (about 30 ms before the TUI's first frame):
-    `_run_tui` pauses it; once the first frame is shown (or the TUI stops), what exists then is
-    frozen out of later collections and collecting resumes. Calling it again does nothing."""
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
-
-
-def _tui(args: argparse.Namespace) -> int:
+def _tui(args: argparse.Namespace, after_first_frame: Callable[[], None]) -> int:
     from wizard.run.outputs import check_audit_path, check_report_dir
 
     if args.audit_log:
@@ -590,7 +576,7 @@ def _tui(args: argparse.Namespace) -> int:
             audit_path=args.audit_log,
             report_dir=args.report_dir,
             my_ip=args.my_ip,
-            after_first_frame=_resume_collector,
+            after_first_frame=after_first_frame,
         )
         result = app.run()
     finally:

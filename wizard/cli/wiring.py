@@ -232,10 +232,13 @@ class EmulatorBackend:
             self._connection = load_connection(self.connection_file or "")
 
     def _builtin(self) -> BuiltIn | None:
-        """The index's entry for a built-in scenario (tests keep it true to the YAML), else None."""
+        """The index's entry for a built-in scenario (tests keep it true to the YAML), else None
+        (also for a running emulator's connection file: nothing of the emulator is loaded then)."""
+        if self.scenario is None or self.estate is not None:
+            return None
         from wizard.emulator.builtin import builtin_scenarios
 
-        return builtin_scenarios().get(self.scenario or "") if self.estate is None else None
+        return builtin_scenarios().get(self.scenario)
 
     @property
     def _estate(self) -> Any:
