@@ -57,3 +57,13 @@ def test_a_check_waits_while_a_read_it_needs_is_unanswered() -> None:
                 continue
             status = next(c.status for c in assess(CLUSTER_ID, without).checks if c.id == spec.id)
             assert status == CheckStatus.PENDING, (spec.id, kind)
+
+
+def test_the_packaged_tree_json_is_tree_toml() -> None:
+    """The app reads tree.json (no TOML parser before the first frame); tree.toml is the one edited."""
+    from importlib import resources
+
+    from wizard.engine.tree import tree_json
+
+    text = resources.files("wizard.engine").joinpath("tree.json").read_text(encoding="utf-8")
+    assert text == tree_json(), "wizard/engine/tree.json is stale: python -m wizard.engine.tree"

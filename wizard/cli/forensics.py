@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wizard.cli.scan import expiring_within
-from wizard.domain.forensics import DEFAULT_DAYS, MAX_DAYS, WhatChanged
+from wizard.domain.history import DEFAULT_DAYS, MAX_DAYS
+
+if TYPE_CHECKING:
+    from wizard.domain.forensics import WhatChanged
 
 
 def history_days(text: str) -> int:

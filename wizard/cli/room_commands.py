@@ -8,11 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 from wizard.domain.errors import BadInput
+from wizard.training import LEVELS
 
 ROOM_COMMANDS = ("serve", "trainer", "seat")
 DEFAULT_ROOM_SCENARIO = "key-expired"
 DEFAULT_MAX_SEATS = 40
-LEVELS = (1, 2, 3)
 
 
 def add_room_parsers(

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from wizard.cli.wiring import EmulatorBackend, Options
 from wizard.domain.errors import BadInput
-from wizard.training.drill import LEVELS, DrillSpec, draw_drill, drill_estate
+from wizard.training import LEVELS
 
 if TYPE_CHECKING:  # scorecards load when a drill or the room report runs, not for every command
     from screens.drill import DrillApp
+    from wizard.training.drill import DrillSpec
     from wizard.training.scorecard import PathStep
 
 TRAINING_COMMANDS = ("drill", "capture")
@@ -125,6 +126,7 @@ def drill_backend(
 ) -> EmulatorBackend:
     """An embedded emulator of the drill's own estate (no scenario list: switching would reveal it)."""
     from wizard.emulator import Estate
+    from wizard.training.drill import drill_estate
 
     estate = Estate.from_data(drill_estate(spec), "drill")
     cluster_id = estate.build(0.0).clusters[0].id
@@ -238,6 +240,7 @@ def drill_app(
     pending undo of one drill must never be carried into another drill on the same cluster id.
     `app_class` and `app_options` let a training-room seat add its own reporting (wizard.cli.seat)."""
     from screens.drill import DrillApp
+    from wizard.training.drill import draw_drill
     from wizard.training.scorecard import DrillRecord
 
     spec = draw_drill(seed, level)

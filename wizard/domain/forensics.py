@@ -6,9 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-DEFAULT_DAYS = 14
-MAX_DAYS = 90
-"""The Activity Log keeps 90 days of events."""
 NEEDS_ACTIVITY_READ = (
     "Microsoft.Insights/eventtypes/values/read (Reader or Monitoring Reader on the subscription)"
 )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
+import json
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 
 class ReadKind(StrEnum):
@@ -55,11 +56,20 @@ class CheckSpec:
     """The Azure CLI command that shows the same answer, with `{placeholders}` (teach mode)."""
 
 
+def tree_json() -> str:
+    """What `tree.json` must hold: `tree.toml` (the one to edit) as JSON. The app reads the JSON,
+    which parses in a fraction of the time TOML takes and needs no TOML parser before the first
+    frame; a test keeps the two equal (`python -m wizard.engine.tree` writes it again)."""
+    import tomllib
+
+    text = resources.files("wizard.engine").joinpath("tree.toml").read_text(encoding="utf-8")
+    return json.dumps(tomllib.loads(text), indent=1, ensure_ascii=False) + "\n"
+
+
 @cache
 def load_tree() -> tuple[CheckSpec, ...]:
     """The packaged decision tree, in display order."""
-    text = resources.files("wizard.engine").joinpath("tree.toml").read_text(encoding="utf-8")
-    data = tomllib.loads(text)
+    data = json.loads(resources.files("wizard.engine").joinpath("tree.json").read_text(encoding="utf-8"))
     return tuple(
         CheckSpec(
             id=c["id"],
@@ -79,3 +89,7 @@ def load_tree() -> tuple[CheckSpec, ...]:
 def check_spec(check_id: str) -> CheckSpec:
     """Look a check up by id."""
     return next(c for c in load_tree() if c.id == check_id)
+
+
+if __name__ == "__main__":
+    Path(__file__).with_name("tree.json").write_text(tree_json(), encoding="utf-8")

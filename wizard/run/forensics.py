@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from wizard.domain.errors import GatewayError
-from wizard.domain.forensics import DEFAULT_DAYS, MAX_DAYS, ActivityEvent, ActivityReader, WhatChanged
+from wizard.domain.forensics import ActivityEvent, ActivityReader, WhatChanged
+from wizard.domain.history import DEFAULT_DAYS, MAX_DAYS
 from wizard.engine.forensics import lookups, timeline
 from wizard.run.diagnose import Diagnosis
 

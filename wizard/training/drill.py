@@ -10,7 +10,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-LEVELS = (1, 2, 3)
+from wizard.training import LEVELS
+
 DRILL_CLUSTER = "cluster-drill"
 DRILL_IDENTITY = "id-drill"
 DRILL_VAULT = "kv-drill"
