@@ -8,14 +8,15 @@ from urllib.parse import urlsplit
 
 from wizard.domain.errors import BadInput
 
-_GUIDISH = re.compile(r"^[0-9A-Za-z-]{1,64}$")
-_NAME = re.compile(r"^[A-Za-z0-9._()-]{0,127}[A-Za-z0-9_()-]$")
-_NAMESPACE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)+$")
-_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
+# patterns, compiled on first use (re caches them): the command line loads this module
+_GUIDISH = r"^[0-9A-Za-z-]{1,64}$"
+_NAME = r"^[A-Za-z0-9._()-]{0,127}[A-Za-z0-9_()-]$"
+_NAMESPACE = r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)+$"
+_TYPE = r"^[A-Za-z][A-Za-z0-9]{0,63}$"
 QUOTE_LIMIT = 80
-_VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
-_KEY_NAME = re.compile(r"^[A-Za-z0-9-]{1,127}$")
-_VERSION = re.compile(r"^[A-Za-z0-9]{1,64}$")
+_VAULT_NAME = r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$"
+_KEY_NAME = r"^[A-Za-z0-9-]{1,127}$"
+_VERSION = r"^[A-Za-z0-9]{1,64}$"
 
 CLUSTER_TYPE = "Microsoft.DocumentDB/mongoClusters"
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
@@ -66,14 +67,14 @@ def parse_resource_id(text: str, expected_type: str | None = None) -> ResourceId
     subs, sub, rgs, rg, providers, namespace, rtype, name = parts
     if (subs.lower(), rgs.lower(), providers.lower()) != ("subscriptions", "resourcegroups", "providers"):
         raise BadInput(f"not an Azure resource ID: {shown} (expected {shape})")
-    if not _GUIDISH.match(sub):
+    if not re.match(_GUIDISH, sub):
         raise BadInput(f"bad subscription in resource ID: {quoted(sub)}")
-    if not _NAMESPACE.match(namespace) or not _TYPE.match(rtype):
+    if not re.match(_NAMESPACE, namespace) or not re.match(_TYPE, rtype):
         raise BadInput(
             f"bad provider {quoted(f'{namespace}/{rtype}')} in resource ID (expected e.g. {CLUSTER_TYPE})"
         )
     for what, value in (("resource group", rg), ("name", name)):
-        if not _NAME.match(value):
+        if not re.match(_NAME, value):
             raise BadInput(
                 f"bad {what} {quoted(value)} in resource ID (letters, digits and . _ - ( ), "
                 "not ending in a dot)"
@@ -116,12 +117,12 @@ def parse_key_url(text: str) -> KeyUrl:
     if len(segments) not in (2, 3) or segments[0] != "keys":
         raise BadInput(f"not a Key Vault key URL: {quoted(raw)} (expected .../keys/<name>[/<version>])")
     vault_name = parts.hostname.split(".")[0]
-    if not _VAULT_NAME.match(vault_name):
+    if not re.match(_VAULT_NAME, vault_name):
         raise BadInput(f"bad vault name {quoted(vault_name)} in key URL {quoted(raw)}")
-    if not _KEY_NAME.match(segments[1]):
+    if not re.match(_KEY_NAME, segments[1]):
         raise BadInput(f"bad key name {quoted(segments[1])} in key URL {quoted(raw)}")
     version = segments[2] if len(segments) == 3 else None
-    if version is not None and not _VERSION.match(version):
+    if version is not None and not re.match(_VERSION, version):
         raise BadInput(f"bad key version {quoted(version)} in key URL {quoted(raw)}")
     origin = f"https://{parts.netloc}"
     return KeyUrl(origin, vault_name.lower(), segments[1], version)
