@@ -36,7 +36,8 @@ def test_ctrl_c_during_the_lock_preflight_ends_the_fix_while_azure_still_holds_t
         )
         assert emulator.held() == 3, "the subscription, group and vault levels are read at once"
         process.send_signal(signal.SIGINT)
-        wait_until(lambda: process.poll() is not None, deadline_s=10, what="the fix to end on Ctrl-C")
+        # the SDK's read timeout is 30 s: a run that waited for its reads would end only after it
+        wait_until(lambda: process.poll() is not None, deadline_s=20, what="the fix to end on Ctrl-C")
         assert emulator.held() == 3, "it ended while Azure was still holding its reads"
     finally:
         emulator.release()

@@ -165,6 +165,7 @@ def run_fix(
     if args.report:
         check_report_path(args.report)
     backend = make_backend(args)
+    backend.open_early()  # ARM dialled now, while the SDK imports
     session: FixSession | None = None
     try:
         cluster_id = target_cluster(backend)
