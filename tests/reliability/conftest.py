@@ -73,6 +73,17 @@ def wait_until(condition: Callable[[], bool], *, deadline_s: float, what: str) -
         raise AssertionError(f"timed out after {deadline_s} s waiting for {what}")
 
 
+def start_cli(args: Sequence[str]) -> subprocess.Popen[str]:
+    """`python -m wizard ARGS` started in a subprocess (its stderr kept, as text; stdout dropped)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "wizard", *args],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def killed_once_stuck(
     emulator: Emulator,
     args: Sequence[str],
@@ -90,9 +101,7 @@ def killed_once_stuck(
     assert (reached is None) != (holding is None), "say when to stall Azure: `reached` or `holding`"
     if holding is not None:
         emulator.hold_matching(holding)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "wizard", *args], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    process = start_cli(args)
     try:
         if reached is not None:
             wait_until(lambda: reached() or process.poll() is not None, deadline_s=45, what=what)

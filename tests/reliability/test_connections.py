@@ -153,6 +153,13 @@ def test_diagnose_pauses_the_collector_and_hands_it_back_to_an_in_process_caller
     assert gc.get_freeze_count() == frozen
 
 
+def _probe(code: str) -> str:
+    """What a fresh interpreter running `code` prints (from the repository, so it imports this tree)."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True, cwd=REPO
+    ).stdout
+
+
 def test_the_diagnose_path_imports_no_ui_no_emulator_and_no_sign_in_library(
     running_emulator: EmulatorMaker, tmp_path: Path
 ) -> None:
@@ -164,9 +171,7 @@ def test_the_diagnose_path_imports_no_ui_no_emulator_and_no_sign_in_library(
         f"    main(['diagnose', '--emulator', {connection_path(tmp_path, 'multi-fault')!r}, '-o', 'json'])\n"
         "print('\\n'.join(sys.modules))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True, cwd=REPO
-    ).stdout.split()
+    out = _probe(probe).split()
     unwanted = (
         "textual",
         "screens",
@@ -203,7 +208,4 @@ def test_arm_is_dialled_before_the_http_stack_and_the_sdk_are_imported(
         f"    main(['diagnose', '--emulator', {connection_path(tmp_path, 'multi-fault')!r}])\n"
         "print(seen)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True, cwd=REPO
-    ).stdout
-    assert out.split() == ["[[]]"]
+    assert _probe(probe).split() == ["[[]]"]

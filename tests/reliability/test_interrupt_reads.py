@@ -4,11 +4,9 @@ the run at once, with nothing written: the reads' threads never hold the process
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.reliability.conftest import REPO, EmulatorMaker, connection_path, wait_until
+from tests.reliability.conftest import EmulatorMaker, connection_path, start_cli, wait_until
 
 
 def _lock_read(host: str, method: str, path: str) -> bool:
@@ -18,26 +16,20 @@ def _lock_read(host: str, method: str, path: str) -> bool:
 def test_ctrl_c_during_the_lock_preflight_ends_the_fix_while_azure_still_holds_the_reads(
     running_emulator: EmulatorMaker, tmp_path: Path
 ) -> None:
-    """Before: a thread pool joined its workers, so the run sat until the SDK's read timeout (30 s)."""
+    """Before: a thread pool joined its workers, so the run sat until the SDK's read timeout."""
     emulator = running_emulator("firewall-blocked")
     conn, audit = connection_path(tmp_path, "firewall-blocked"), tmp_path / "audit.jsonl"
     emulator.hold_matching(_lock_read)
     fix = ["fix", "--emulator", conn, "--all", "--yes", "--audit-log", str(audit), "--retry-total", "0"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "wizard", *fix],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    fix += ["--timeout", "300"]  # a run that waited for its held reads would sit here 300 s
+    process = start_cli(fix)
     try:
         wait_until(
             lambda: emulator.held() == 3 or process.poll() is not None, deadline_s=45, what="3 lock reads"
         )
         assert emulator.held() == 3, "the subscription, group and vault levels are read at once"
         process.send_signal(signal.SIGINT)
-        # the SDK's read timeout is 30 s: a run that waited for its reads would end only after it
-        wait_until(lambda: process.poll() is not None, deadline_s=20, what="the fix to end on Ctrl-C")
+        wait_until(lambda: process.poll() is not None, deadline_s=60, what="the fix to end on Ctrl-C")
         assert emulator.held() == 3, "it ended while Azure was still holding its reads"
     finally:
         emulator.release()

@@ -5,14 +5,12 @@ settles it by reading the target first: a `resolved` record that names the inten
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.reliability.conftest import REPO, EmulatorMaker, connection_path, read_jsonl, wait_until
+from tests.reliability.conftest import EmulatorMaker, connection_path, read_jsonl, start_cli, wait_until
 from wizard.cli import main
 from wizard.emulator import Emulator
 from wizard.emulator.wire import Response
@@ -92,13 +90,7 @@ def test_a_fix_stopped_while_its_write_is_in_flight(
     emulator = running_emulator("key-expired")
     conn, audit = connection_path(tmp_path, "key-expired"), tmp_path / "audit.jsonl"
     _hold_writes(emulator, monkeypatch)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "wizard", *_fix(conn, audit)],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_cli(_fix(conn, audit))
     try:
         wait_until(
             lambda: emulator.held() > 0 or process.poll() is not None,
