@@ -20,14 +20,14 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from wizard.domain.background import in_background
 from wizard.domain.errors import AuthFailed, Forbidden, GatewayError, NotFound
 from wizard.domain.models import ClusterFacts, ResourceHealthFacts
 from wizard.domain.results import OutcomeStatus
 from wizard.domain.times import iso
-from wizard.engine.reads import Known, Outcome, resource_health_read
+from wizard.engine.reads import Known, resource_health_read
 from wizard.engine.tree import Read, ReadKind
 
 DOCUMENTED_BOUND_SECONDS = 60 * 60
@@ -164,27 +164,23 @@ class FirstPollAnswered:
             "health": known.get(resource_health_read(cluster_id)),
         }
 
-    def _answer(self, which: str) -> Outcome | None:
+    def _answer(self, which: str, ask: Callable[[], Any]) -> Any:
+        """The diagnosis' answer (its value, or its error raised) the first time; `ask()` after."""
         answered, self._first[which] = self._first[which], None
-        return answered
+        if answered is None:
+            return ask()
+        if answered.error is not None:
+            raise answered.error
+        return answered.value
 
     def get_cluster(self, cluster_id: str) -> ClusterFacts:
         """The diagnosis' answer the first time, Azure's after."""
-        answered = self._answer("cluster")
-        if answered is None:
-            return self.reader.get_cluster(cluster_id)
-        if answered.error is not None:
-            raise answered.error
-        return cast(ClusterFacts, answered.value)
+        return cast(ClusterFacts, self._answer("cluster", lambda: self.reader.get_cluster(cluster_id)))
 
     def get_resource_health(self, cluster_id: str) -> ResourceHealthFacts:
         """The diagnosis' answer the first time, Azure's after."""
-        answered = self._answer("health")
-        if answered is None:
-            return self.reader.get_resource_health(cluster_id)
-        if answered.error is not None:
-            raise answered.error
-        return cast(ResourceHealthFacts, answered.value)
+        answer = self._answer("health", lambda: self.reader.get_resource_health(cluster_id))
+        return cast(ResourceHealthFacts, answer)
 
 
 @dataclass
