@@ -225,13 +225,6 @@ class ClientFactory:
         thread.start()
         return thread
 
-    def open_connections(self, endpoint: str, count: int) -> int:
-        """Put `count` connected (TCP and TLS) connections to `endpoint` in the shared pool, in
-        parallel, without sending a request; returns how many it opened."""
-        return self.transport.open_connections(
-            endpoint, count, self.ca_bundle or True, self.retry.connect_timeout
-        )
-
     def _warm(self, client: Any) -> Any:
         """An ARM client, once the pool holds a prewarmed connection (or prewarm gave up): its first
         request then takes that connection instead of dialling one more. The prewarm thread itself

@@ -15,6 +15,7 @@ from wizard.azure.clients import ClientFactory
 from wizard.azure.errors import call, translate, translated
 from wizard.azure.throttling import graph_with_retries
 from wizard.domain.actions import Action, ClearKeyNotBefore, EnableKey, ExtendKeyExpiry, RecoverKey
+from wizard.domain.background import in_background
 from wizard.domain.errors import BadInput, Forbidden, GatewayError, NotFound, ReadOnlyViolation
 from wizard.domain.ids import CLUSTER_TYPE, IDENTITY_TYPE, VAULT_TYPE, parse_resource_id
 from wizard.domain.models import (
@@ -151,7 +152,7 @@ class AzureGateway:
                     with self._warm_lock:
                         self._warm.discard(action.vault_url)
 
-        threading.Thread(target=sign_in, name="cmk-data-plane-sign-in", daemon=True).start()
+        in_background(sign_in, "cmk-data-plane-sign-in")  # its answer is not waited for
 
     def locks_at(self, resource_id: str) -> LockReading:
         """The management locks at and above a resource (the fix preview's lock preflight)."""

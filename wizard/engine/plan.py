@@ -40,10 +40,10 @@ def plan(cluster_id: str, known: Known) -> list[Read]:
         # soft-deleted, a vault's name being global: the cluster's own subscription both ways, then
         # the others' deleted vaults, and only once none of those names it their live ones
         # (Resource Graph lists those already; the live lists only hedge its lag, while a vault it
-        # does not show is most often deleted). A
-        # vault recovered a moment ago in another subscription may still be listed as deleted there
-        # (UNVERIFIED: how long that lingers); it then reads as soft-deleted, but recover-vault reads
-        # it first and finds it live, so nothing is sent, and the next diagnosis sees it live
+        # does not show is most often deleted). A vault recovered a moment ago in another
+        # subscription may still be listed as deleted there (UNVERIFIED: how long that lingers);
+        # it then reads as soft-deleted, but recover-vault reads it first and finds it live, so
+        # nothing is sent, and the next diagnosis sees it live
         live, deleted = facts.live_vault_searches, deleted_vault_reads(cluster, key, None, known)
         wanted += [*live[:2], *deleted]
         if all(facts.outcome(r) is not None for r in deleted):  # none of them names it

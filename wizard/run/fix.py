@@ -18,7 +18,13 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from wizard.domain.actions import WAIT_FOR_READY, AllowOperatorIp, DeleteFailedCluster, RemoveOperatorIp
+from wizard.domain.actions import (
+    WAIT_FOR_READY,
+    Action,
+    AllowOperatorIp,
+    DeleteFailedCluster,
+    RemoveOperatorIp,
+)
 from wizard.domain.background import in_background
 from wizard.domain.catalog import load_catalog
 from wizard.domain.errors import ReadOnlyViolation, WizardError
@@ -136,12 +142,7 @@ class FixSession:
         """Run (or re-run) the diagnosis; the first one is the incident's starting point. `after` a
         write: only what it touched is read again (wizard.run.rediagnose), else everything; `ahead`:
         that re-read, already started when Azure accepted the write."""
-        if ahead is not None:
-            result = ahead.result()
-        elif self.current is not None:  # after a write only what it touched, else all: sent at once
-            result = rediagnose(self.gateway, self.current, after.action if after else None)
-        else:
-            result = diagnose(self.gateway, self.cluster_id)
+        result = ahead.result() if ahead is not None else self._read_again(after.action if after else None)
         self.full_after_writes = after is None
         if self.initial is None:
             self.initial = result
@@ -163,6 +164,13 @@ class FixSession:
         self.audit.planned_from = planned_from(result)
         self.seen.note(result)
         return result
+
+    def _read_again(self, action: Action | None) -> Diagnosis:
+        """A diagnosis: after a write only what it touched is read again, else all, the reads the
+        last diagnosis needed sent at once (wizard.run.rediagnose); the first one from nothing."""
+        if self.current is None:
+            return diagnose(self.gateway, self.cluster_id)
+        return rediagnose(self.gateway, self.current, action)
 
     @property
     def recovery(self) -> StepOutcome | None:
@@ -211,8 +219,8 @@ class FixSession:
 
     def warm_up(self, step: Step | None) -> None:
         """A write about to be confirmed: what it needs first is made ready aside (the gateway's
-        data-plane sign-in); nothing in read-only."""
-        if step is not None and step.action is not None and not self.gateway.read_only:
+        data-plane sign-in, which does nothing in read-only)."""
+        if step is not None and step.action is not None:
             self.gateway.warm_data_plane(step.action)
 
     def writer(self) -> AzureWriter:
@@ -495,11 +503,7 @@ class FixSession:
     def _recheck(self) -> str:
         """During a wait: diagnose again (without recording it); why waiting cannot help, or ""."""
         try:
-            latest = (
-                rediagnose(self.gateway, self.current, None)
-                if self.current
-                else diagnose(self.gateway, self.cluster_id)
-            )
+            latest = self._read_again(None)
         except WizardError:
             return ""
         found = blockers(latest, self.outcomes, self._skipped)

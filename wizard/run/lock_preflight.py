@@ -77,9 +77,6 @@ class LockPreflight:
             for r in map(arm_request, plan.steps)
             if r is not None and resource_of(r[0]).lower() not in self._seen
         }
-        if len(unread) > 1:
-            readings = {
-                k: in_background(partial(self._try, r), "cmk-lock-preflight") for k, r in unread.items()
-            }
-            self._seen.update({key: reading.result() for key, reading in readings.items()})
+        readings = {k: in_background(partial(self._try, r), "cmk-lock-preflight") for k, r in unread.items()}
+        self._seen.update({key: reading.result() for key, reading in readings.items()})
         return replace(plan, steps=tuple(self.flag(s) for s in plan.steps))
